@@ -1,0 +1,470 @@
+"""Local infrastructure without Docker: a real Apache Kafka broker and a real PostgreSQL server
+as native processes, for `make up`, the test fixtures and CI alike.
+
+Standard library only, so it runs before anything else is installed. Every process is stopped
+through its own pid (Kafka's from our pid file, PostgreSQL's through `pg_ctl`, which reads
+postmaster.pid), never by name, so that two checkouts on one machine never stop each other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import glob
+import os
+import pwd
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+KAFKA_HOME = ROOT / "deploy" / "local" / "kafka"
+SERVICES = {"projects": 8001}
+"""Services `up` starts, with their local HTTP ports; one line per service as they land."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait(what: str, ready, timeout: float, proc: subprocess.Popen | None = None) -> None:  # type: ignore[type-arg]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with code {proc.returncode} while starting")
+        if ready():
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"{what} did not become ready within {timeout:.0f}s")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _stop_pid(pid_file: Path, grace: float = 30.0) -> None:
+    if not pid_file.exists():
+        return
+    pid = int(pid_file.read_text().strip())
+    if _pid_alive(pid):
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while _pid_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+            _reap(pid)
+        if _pid_alive(pid):
+            os.kill(pid, signal.SIGKILL)
+            _reap(pid)
+    pid_file.unlink(missing_ok=True)
+
+
+def _reap(pid: int) -> None:
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+# --- Kafka ------------------------------------------------------------------------------------
+
+
+def ensure_kafka_jars() -> Path:
+    libs = KAFKA_HOME / "libs"
+    if not any(libs.glob("kafka_2.13-*.jar")):
+        subprocess.run(
+            [
+                "mvn",
+                "-q",
+                "-B",
+                "-f",
+                str(KAFKA_HOME / "pom.xml"),
+                "dependency:copy-dependencies",
+                "-DincludeScope=runtime",
+            ],
+            check=True,
+        )
+    return libs
+
+
+def kafka_answers_metadata(host: str, port: int) -> bool:
+    """True once the broker answers a Metadata request listing at least one broker.
+
+    A bare TCP connect is not enough: a KRaft node accepts connections before it has joined
+    its own quorum, and clients then fail with "no brokers available"."""
+    client_id = b"bizdev-launcher"
+    # Metadata v4, request header v1: null topic array (= all topics), no auto-creation.
+    body = struct.pack(">hhih", 3, 4, 1, len(client_id)) + client_id + struct.pack(">ib", -1, 0)
+    try:
+        with socket.create_connection((host, port), timeout=2) as s:
+            s.sendall(struct.pack(">i", len(body)) + body)
+            head = _recv_exact(s, 4)
+            size = struct.unpack(">i", head)[0]
+            payload = _recv_exact(s, size)
+    except OSError:
+        return False
+    # correlation id (4) + throttle time (4) + broker array length (4)
+    return len(payload) >= 12 and struct.unpack(">i", payload[8:12])[0] >= 1
+
+
+def _recv_exact(s: socket.socket, n: int) -> bytes:
+    buf = b""
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        if not chunk:
+            raise OSError("connection closed")
+        buf += chunk
+    return buf
+
+
+class Kafka:
+    """Single-node KRaft (combined broker and controller), settings fit for one node."""
+
+    def __init__(self, state: Path, port: int | None = None, controller_port: int | None = None):
+        self.dir = state / "kafka"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.port = port or free_port()
+        self.controller_port = controller_port or free_port()
+        self.pid_file = self.dir / "kafka.pid"
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def _write_config(self) -> Path:
+        props = self.dir / "server.properties"
+        props.write_text(
+            "\n".join(
+                [
+                    "process.roles=broker,controller",
+                    "node.id=1",
+                    f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
+                    f"listeners=PLAINTEXT://127.0.0.1:{self.port},"
+                    f"CONTROLLER://127.0.0.1:{self.controller_port}",
+                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+                    "controller.listener.names=CONTROLLER",
+                    "inter.broker.listener.name=PLAINTEXT",
+                    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+                    f"log.dirs={self.dir / 'data'}",
+                    "num.partitions=3",
+                    "auto.create.topics.enable=true",
+                    "offsets.topic.replication.factor=1",
+                    "offsets.topic.num.partitions=3",
+                    "transaction.state.log.replication.factor=1",
+                    "transaction.state.log.min.isr=1",
+                    "transaction.state.log.num.partitions=3",
+                    "share.coordinator.state.topic.replication.factor=1",
+                    "share.coordinator.state.topic.min.isr=1",
+                    "share.coordinator.state.topic.num.partitions=1",
+                    "group.initial.rebalance.delay.ms=0",
+                    "log.retention.hours=-1",
+                    "",
+                ]
+            )
+        )
+        log4j = self.dir / "log4j2.properties"
+        log4j.write_text(
+            "\n".join(
+                [
+                    "status = warn",
+                    "appender.out.type = Console",
+                    "appender.out.name = out",
+                    "appender.out.layout.type = PatternLayout",
+                    "appender.out.layout.pattern = [%d] %p %m (%c)%n",
+                    "rootLogger.level = warn",
+                    "rootLogger.appenderRef.out.ref = out",
+                    "logger.kafka.name = kafka.server.KafkaRaftServer",
+                    "logger.kafka.level = info",
+                    "",
+                ]
+            )
+        )
+        return props
+
+    def _java(self, main: str, *args: str) -> list[str]:
+        libs = ensure_kafka_jars()
+        return [
+            "java",
+            "-Xms256m",
+            "-Xmx512m",
+            "-XX:+UseG1GC",
+            f"-Dlog4j2.configurationFile={self.dir / 'log4j2.properties'}",
+            "-cp",
+            f"{libs}/*",
+            main,
+            *args,
+        ]
+
+    def start(self, timeout: float = 120.0) -> None:
+        props = self._write_config()
+        if not (self.dir / "data" / "meta.properties").exists():
+            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+            subprocess.run(
+                self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props)),
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+        log = (self.dir / "kafka.log").open("ab")
+        proc = subprocess.Popen(
+            self._java("kafka.Kafka", str(props)),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.pid_file.write_text(str(proc.pid))
+        try:
+            _wait("Kafka", lambda: kafka_answers_metadata("127.0.0.1", self.port), timeout, proc)
+        except Exception:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        _stop_pid(self.pid_file)
+
+
+# --- PostgreSQL -------------------------------------------------------------------------------
+
+
+def pg_bindir() -> Path:
+    """The machine's PostgreSQL server binaries: on PATH, else Debian's versioned folders."""
+    found = shutil.which("pg_ctl")
+    if found:
+        return Path(os.path.realpath(found)).parent
+    candidates = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"),
+        key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0,
+    )
+    if not candidates:
+        raise FileNotFoundError("no PostgreSQL server binaries: install Debian's postgresql-15")
+    return Path(candidates[-1]).parent
+
+
+class Postgres:
+    """A PostgreSQL cluster in a folder of ours, on 127.0.0.1, trust auth for the local user."""
+
+    user = "bizdev"
+    database = "bizdev"
+
+    def __init__(self, state: Path, port: int | None = None, durable: bool = True):
+        self.dir = state / "postgres"
+        self.data = self.dir / "data"
+        self.port = port or free_port()
+        self.durable = durable
+        self.bin = pg_bindir()
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://{self.user}@127.0.0.1:{self.port}/{self.database}"
+
+    def _run(self, args: Sequence[str], **kw: object) -> subprocess.CompletedProcess[bytes]:
+        cmd = [str(self.bin / args[0]), *args[1:]]
+        if os.geteuid() == 0:
+            # The server refuses to run as root, so it runs as Debian's postgres system user.
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        return subprocess.run(cmd, check=True, **kw)  # type: ignore[call-overload, no-any-return]
+
+    def start(self, timeout: float = 60.0) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            pw = pwd.getpwnam("postgres")
+            for p in [self.dir, *self.dir.rglob("*")]:
+                os.chown(p, pw.pw_uid, pw.pw_gid)
+        if not (self.data / "PG_VERSION").exists():
+            self._run(
+                [
+                    "initdb",
+                    "-D",
+                    str(self.data),
+                    "-U",
+                    self.user,
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                ],
+                stdout=subprocess.DEVNULL,
+            )
+        opts = [
+            f"-p {self.port}",
+            "-c listen_addresses=127.0.0.1",
+            f"-k {self.dir}",
+            "-c max_connections=300",
+            "-c shared_buffers=128MB",
+        ]
+        if not self.durable:
+            # Throwaway test clusters trade crash safety of the server itself for speed.
+            opts += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
+        self._run(
+            [
+                "pg_ctl",
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.dir / "postgres.log"),
+                "-o",
+                " ".join(opts),
+                "-w",
+                "-t",
+                str(int(timeout)),
+                "start",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        exists = self._run(
+            [
+                "psql",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                self.user,
+                "-d",
+                "postgres",
+                "-tAc",
+                f"SELECT 1 FROM pg_database WHERE datname='{self.database}'",
+            ],
+            capture_output=True,
+        ).stdout.strip()
+        if exists != b"1":
+            self._run(
+                [
+                    "createdb",
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                    "-U",
+                    self.user,
+                    self.database,
+                ]
+            )
+
+    def stop(self) -> None:
+        if (self.data / "postmaster.pid").exists():
+            self._run(
+                ["pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop"],
+                stdout=subprocess.DEVNULL,
+            )
+
+
+# --- the whole system -------------------------------------------------------------------------
+
+
+def _read_ports(state: Path) -> dict[str, int]:
+    f = state / "ports"
+    if not f.exists():
+        return {}
+    return {k: int(v) for k, v in (line.split("=") for line in f.read_text().split())}
+
+
+def up(state: Path, services: Sequence[str]) -> int:
+    """`make up`: infrastructure, then each service; Ctrl-C stops everything in reverse."""
+    state.mkdir(parents=True, exist_ok=True)
+    ports = _read_ports(state)  # same ports again, so a second `make up` reuses the data as-is
+    kafka = Kafka(state, ports.get("kafka"), ports.get("controller"))
+    pg = Postgres(state, ports.get("postgres"))
+    (state / "ports").write_text(
+        f"kafka={kafka.port}\ncontroller={kafka.controller_port}\npostgres={pg.port}\n"
+    )
+    procs: list[subprocess.Popen[bytes]] = []
+    stopping = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        print(f"starting PostgreSQL on {pg.url}", flush=True)
+        pg.start()
+        print(f"starting Kafka on {kafka.bootstrap}", flush=True)
+        kafka.start()
+        for name in services:
+            port = SERVICES[name]
+            prefix = f"BIZDEV_{name.upper()}_"
+            env = {
+                **os.environ,
+                f"{prefix}DATABASE_URL": pg.url,
+                f"{prefix}KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap,
+                f"{prefix}HTTP_PORT": str(port),
+            }
+            procs.append(subprocess.Popen([f"bizdev-{name}"], env=env))
+        print("\nbizdev is up:", flush=True)
+        for name in services:
+            base = f"http://127.0.0.1:{SERVICES[name]}"
+            print(f"  {name:<12} API {base}  OpenAPI {base}/docs  AsyncAPI {base}/asyncapi")
+        print(f"  Kafka {kafka.bootstrap}   PostgreSQL {pg.url}")
+        print(
+            "  a token: make token ROLE=employee DEPT=sales      Ctrl-C stops everything\n",
+            flush=True,
+        )
+        while not stopping:
+            for p in procs:
+                if p.poll() is not None:
+                    print(f"a service exited with code {p.returncode}; stopping", flush=True)
+                    stopping = True
+            time.sleep(0.5)
+        return 0
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        kafka.stop()
+        pg.stop()
+        print("stopped", flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p_up = sub.add_parser("up", help="run Kafka, PostgreSQL and the services until Ctrl-C")
+    p_up.add_argument("--state", type=Path, default=ROOT / ".state" / "dev")
+    p_up.add_argument("--services", nargs="*", default=list(SERVICES))
+    p_infra = sub.add_parser("infra", help="start Kafka and PostgreSQL, print their env, return")
+    p_infra.add_argument("--state", type=Path, required=True)
+    p_down = sub.add_parser("down", help="stop what `infra` started in that state folder")
+    p_down.add_argument("--state", type=Path, required=True)
+    sub.add_parser("fetch", help="fetch the Kafka jars from Maven Central")
+    args = parser.parse_args(argv)
+    if args.cmd == "up":
+        return up(args.state, args.services)
+    if args.cmd == "fetch":
+        ensure_kafka_jars()
+        return 0
+    if args.cmd == "infra":
+        pg, kafka = Postgres(args.state, durable=False), Kafka(args.state)
+        pg.start()
+        kafka.start()
+        (args.state / "ports").write_text(
+            f"kafka={kafka.port}\ncontroller={kafka.controller_port}\npostgres={pg.port}\n"
+        )
+        print(f"DATABASE_URL={pg.url}\nKAFKA_BOOTSTRAP_SERVERS={kafka.bootstrap}")
+        return 0
+    ports = _read_ports(args.state)
+    Kafka(args.state, ports.get("kafka"), ports.get("controller")).stop()
+    Postgres(args.state, ports.get("postgres")).stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
