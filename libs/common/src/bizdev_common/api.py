@@ -1,0 +1,130 @@
+"""HTTP pieces every service's API uses: the runtime dependency, optimistic concurrency with
+If-Match, command results, paging parameters, read-your-writes and history entries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import asyncpg
+from fastapi import Depends, Header, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+
+from bizdev_common.domain import RuleViolation
+from bizdev_common.eventstore import CommandResult
+from bizdev_common.readmodel import ListQuery, fetch_one, wait_for
+from bizdev_common.service import Runtime
+
+
+def runtime(request: Request) -> Runtime:
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+RuntimeDep = Annotated[Runtime, Depends(runtime)]
+
+
+def expected_version(
+    if_match: Annotated[
+        str | None,
+        Header(description='The version you read, e.g. "3": a stale one is refused with 409'),
+    ] = None,
+) -> int | None:
+    if if_match is None:
+        return None
+    try:
+        return int(if_match.strip().removeprefix("W/").strip('"'))
+    except ValueError as e:
+        raise RuleViolation("If-Match", 'If-Match must be a version such as "3"') from e
+
+
+ExpectedVersion = Annotated[int | None, Depends(expected_version)]
+
+
+class Accepted(BaseModel):
+    """A command's result: send `version` back as If-Match, or as min_version to a query."""
+
+    id: UUID
+    version: int
+
+
+def accepted(result: CommandResult, response: Response) -> Accepted:
+    response.headers["ETag"] = f'"{result.version}"'
+    return Accepted(id=result.id, version=result.version)
+
+
+class ReadConsistency(BaseModel):
+    """Read-your-writes for lists: wait until this record shows at this version."""
+
+    wait_for: UUID | None = Field(default=None, description="Id returned by your command")
+    min_version: int | None = Field(default=None, ge=1, description="Version it returned")
+
+
+class PageParams(BaseModel):
+    q: str | None = Field(default=None, max_length=200, description="Text to search for")
+    sort: str | None = Field(default=None, description="Column, `-column` for descending")
+    limit: int = Field(default=20, ge=1, le=200)
+    offset: int = Field(default=0, ge=0)
+
+
+class HistoryEvent(BaseModel):
+    version: int
+    event: str
+    at: datetime
+    by: str | None
+    data: dict[str, Any] = Field(description="The event's content: what was decided and why")
+
+
+async def page_of(
+    rt: Runtime,
+    query: ListQuery,
+    page: PageParams,
+    consistency: ReadConsistency,
+    where: dict[str, Any],
+) -> tuple[list[asyncpg.Record], int]:
+    schema = rt.settings.schema_name
+    await wait_for(
+        rt.pool,
+        schema,
+        query.table,
+        consistency.wait_for,
+        consistency.min_version,
+        rt.settings.read_wait_max_seconds,
+    )
+    return await query.page(
+        rt.pool,
+        schema,
+        where=where,
+        q=page.q,
+        sort=page.sort,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+async def one_of(
+    rt: Runtime, table: str, record_id: UUID, min_version: int | None, response: Response
+) -> asyncpg.Record:
+    row = await fetch_one(
+        rt.pool,
+        rt.settings.schema_name,
+        table,
+        record_id,
+        min_version=min_version,
+        max_wait=rt.settings.read_wait_max_seconds,
+    )
+    response.headers["ETag"] = f'"{row["version"]}"'
+    return row
+
+
+async def history_of(rt: Runtime, record_id: UUID) -> list[HistoryEvent]:
+    entries = await run_in_threadpool(rt.application.history, record_id)
+    return [HistoryEvent.model_validate(e, from_attributes=True) for e in entries]
+
+
+def aware(at: datetime | None) -> datetime | None:
+    if at is not None and at.tzinfo is None:
+        raise RuleViolation("at", "at must carry a timezone, e.g. 2026-11-27T10:00:00Z")
+    return at

@@ -1,0 +1,117 @@
+"""Bearer tokens (PyJWT): HS256 with a dev secret locally, RS256 against a JWKS URL in
+production. Claims: `sub` (user id), `department`, `roles` (REGULATIONS' role table).
+
+Routes only identify the actor; what the actor may do is decided by the domain model."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from functools import cached_property
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from bizdev_common.domain import Actor, Role
+from bizdev_common.settings import ServiceSettings
+
+DEV_SECRET = ServiceSettings.model_fields["jwt_secret"].default.get_secret_value()
+
+
+class Unauthenticated(Exception):
+    """No token, or one that does not verify (401)."""
+
+
+class TokenVerifier:
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def _jwks(self) -> jwt.PyJWKClient | None:
+        url = self.settings.jwt_jwks_url
+        return jwt.PyJWKClient(url, cache_keys=True) if url else None
+
+    def verify(self, token: str) -> Actor:
+        s = self.settings
+        try:
+            if self._jwks is not None:
+                key = self._jwks.get_signing_key_from_jwt(token).key
+            else:
+                key = s.jwt_secret.get_secret_value()
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[s.jwt_algorithm],
+                audience=s.jwt_audience,
+                issuer=s.jwt_issuer,
+                options={"require": ["sub", "exp"], "verify_aud": s.jwt_audience is not None},
+            )
+        except jwt.PyJWTError as e:
+            raise Unauthenticated(f"invalid token: {e}") from e
+        try:
+            roles = frozenset(Role(r) for r in claims.get("roles", []))
+        except ValueError as e:
+            raise Unauthenticated(f"invalid token: unknown role ({e})") from e
+        department = claims.get("department")
+        if not isinstance(department, str) or not department:
+            raise Unauthenticated("invalid token: the department claim is required")
+        return Actor(user_id=str(claims["sub"]), department=department, roles=roles)
+
+
+_bearer = HTTPBearer(auto_error=False, description="JWT from `make token`")
+
+
+def current_actor(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    if credentials is None:
+        raise Unauthenticated("a bearer token is required")
+    verifier: TokenVerifier = request.app.state.verifier
+    return verifier.verify(credentials.credentials)
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+def issue_token(
+    user_id: str,
+    department: str,
+    roles: Sequence[Role | str],
+    *,
+    secret: str = DEV_SECRET,
+    ttl_seconds: int = 8 * 3600,
+) -> str:
+    """A dev token signed with the HS256 secret; production tokens come from the IdP."""
+    now = int(time.time())
+    claims = {
+        "sub": user_id,
+        "department": department,
+        "roles": [Role(r).value for r in roles],
+        "iat": now,
+        "exp": now + ttl_seconds,
+    }
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def token_cli(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Print a dev bearer token")
+    parser.add_argument("--role", action="append", required=True, choices=[r.value for r in Role])
+    parser.add_argument("--dept", required=True, help="the user's department, e.g. sales")
+    parser.add_argument("--user", default=None, help="user id (default: <role>-<dept>)")
+    parser.add_argument("--ttl", type=int, default=8 * 3600)
+    args = parser.parse_args(argv)
+    roles = [r for part in args.role for r in part.split(",")]
+    user = args.user or f"{roles[0]}-{args.dept}"
+    secret = os.environ.get("BIZDEV_JWT_SECRET", DEV_SECRET)
+    print(issue_token(user, args.dept, roles, secret=secret, ttl_seconds=args.ttl))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(token_cli())

@@ -1,0 +1,101 @@
+"""The published contract: pydantic models of the events a service puts on its Kafka topic.
+
+Analytics engineers and other services read these, never a service's stored domain events:
+a service maps each domain event it publishes to one public model, and any domain field the
+model does not declare (personal data, internal detail) simply does not leave the service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
+
+from bizdev_common.domain import Money
+
+TOPIC_SCHEME = "bizdev.{service}.events.v1"
+"""One topic per service: every event of that service, keyed by aggregate id, so that the
+events of one aggregate stay in order on one partition."""
+
+
+def topic_for(service: str) -> str:
+    return TOPIC_SCHEME.format(service=service)
+
+
+class MoneyModel(BaseModel):
+    """Money on the wire: the amount as a decimal string, never a float."""
+
+    model_config = ConfigDict(from_attributes=True, frozen=True)
+
+    amount: Decimal = Field(description="Exact decimal amount, serialised as a string")
+    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 currency code")
+
+    @field_validator("amount")
+    @classmethod
+    def _finite(cls, v: Decimal) -> Decimal:
+        if not v.is_finite():
+            raise ValueError("amount must be finite")
+        return v
+
+    @field_serializer("amount")
+    def _plain(self, v: Decimal) -> str:
+        # Fixed-point always ("50000", never "5E+4"), whatever exponent the value carries.
+        return format(v, "f")
+
+    def to_money(self) -> Money:
+        return Money(self.amount, self.currency)
+
+
+class PublicEvent(BaseModel):
+    """Fields every published event carries; subclasses add their own."""
+
+    model_config = ConfigDict(from_attributes=True, frozen=True, extra="ignore")
+
+    aggregate_id: UUID = Field(description="Id of the record the event belongs to")
+    version: int = Field(ge=1, description="Version of that record after this event")
+    occurred_at: datetime = Field(description="When the event happened (UTC)")
+    by: str | None = Field(
+        default=None, description="User id of who caused it; null for the system's own checks"
+    )
+
+    event_name: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.event_name = cls.__name__
+
+
+class EventContract:
+    """Maps a service's domain events to its public models, and names them on the wire."""
+
+    def __init__(self, service: str, mapping: dict[type, type[PublicEvent]]) -> None:
+        self.service = service
+        self.topic = topic_for(service)
+        self._by_domain = dict(mapping)
+        self._by_type = {self.ce_type(m): m for m in mapping.values()}
+
+    @property
+    def models(self) -> Iterable[type[PublicEvent]]:
+        return self._by_type.values()
+
+    def ce_type(self, model: type[PublicEvent]) -> str:
+        return f"bizdev.{self.service}.{model.event_name}.v1"
+
+    def to_public(self, domain_event: Any) -> PublicEvent | None:
+        """The public form of a domain event, or None when the event stays inside."""
+        model = self._by_domain.get(type(domain_event))
+        if model is None:
+            return None
+        data = dict(vars(domain_event))
+        data["aggregate_id"] = domain_event.originator_id
+        data["version"] = domain_event.originator_version
+        data["occurred_at"] = domain_event.timestamp
+        return model.model_validate(data, from_attributes=True)
+
+    def parse(self, ce_type: str, body: bytes) -> PublicEvent | None:
+        model = self._by_type.get(ce_type)
+        return None if model is None else model.model_validate_json(body)

@@ -1,0 +1,126 @@
+"""Domain vocabulary every service shares: who acts (REGULATIONS' role table), money, time,
+and the refusals a domain model may raise. Free of I/O so aggregates stay pure."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    EMPLOYEE = "employee"
+    DEPARTMENT_HEAD = "department_head"
+    MANAGEMENT = "management"
+    TEAM_LEAD = "team_lead"
+    FINANCE = "finance"
+    RISK_OFFICER = "risk_officer"
+    ARCHIVIST = "archivist"
+    HR = "hr"
+    AUDITOR = "auditor"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A person acting through the API: one department, one or more roles (REGULATIONS, Roles)."""
+
+    user_id: str
+    department: str
+    roles: frozenset[Role] = field(default_factory=frozenset)
+
+    def has(self, role: Role) -> bool:
+        return role in self.roles
+
+    def is_head_of(self, department: str) -> bool:
+        return self.has(Role.DEPARTMENT_HEAD) and self.department == department
+
+
+class DomainError(Exception):
+    """A command refused by the rules; the API turns each kind into one HTTP status."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class Forbidden(DomainError):
+    """The actor's roles or relation to the record do not allow the command (403)."""
+
+
+class NotFound(DomainError):
+    """No such record (404)."""
+
+
+class InvalidTransition(DomainError):
+    """The record's state machine does not allow the command now (409)."""
+
+
+class RuleViolation(DomainError):
+    """The command's content breaks a rule; `field` names what to correct (422)."""
+
+    def __init__(self, field: str, detail: str) -> None:
+        super().__init__(detail)
+        self.field = field
+
+
+def require_role(actor: Actor, *roles: Role) -> None:
+    if not any(actor.has(r) for r in roles):
+        wanted = " or ".join(r.value for r in roles)
+        raise Forbidden(f"this action needs the role {wanted}")
+
+
+def require_not_self(actor: Actor, author: str, what: str) -> None:
+    """A person never reviews or approves their own submission (REGULATIONS, Roles)."""
+    if actor.user_id == author:
+        raise Forbidden(f"nobody may {what} their own submission")
+
+
+def require_text(field_name: str, value: str) -> None:
+    if not value or not value.strip():
+        raise RuleViolation(field_name, f"{field_name} is required")
+
+
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+@dataclass(frozen=True)
+class Money:
+    """An exact amount in one ISO 4217 currency; amounts in different currencies never mix."""
+
+    amount: Decimal
+    currency: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.amount, Decimal):
+            try:
+                object.__setattr__(self, "amount", Decimal(str(self.amount)))
+            except InvalidOperation as e:
+                raise RuleViolation("amount", "amount must be a decimal number") from e
+        if not self.amount.is_finite():
+            raise RuleViolation("amount", "amount must be a finite decimal number")
+        if not _CURRENCY.match(self.currency):
+            raise RuleViolation("currency", "currency must be an ISO 4217 code such as CNY")
+
+    def __add__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def _same_currency(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise RuleViolation("currency", f"cannot mix {self.currency} and {other.currency}")
+
+    def is_negative(self) -> bool:
+        return self.amount < 0
+
+    def as_dict(self) -> dict[str, str]:
+        return {"amount": str(self.amount), "currency": self.currency}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

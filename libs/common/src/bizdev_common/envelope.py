@@ -1,0 +1,78 @@
+"""CloudEvents 1.0 in Kafka binary mode: the event's attributes travel as `ce_*` headers, its
+data (the public pydantic model, as JSON) is the record value, the aggregate id is the key.
+
+Beyond the required attributes every record carries:
+- `ce_sequence`: the event's position in its service's event log. It only grows within a
+  partition, so a consumer that remembers the last one it applied drops re-published
+  duplicates (the relay publishes at least once);
+- `ce_correlationid` / `ce_causationid`: the conversation and the event or request that caused
+  this one, so that a reaction in another service traces back to the command that started it;
+- `traceparent` / `tracestate`: W3C trace context, read by OpenTelemetry on the consumer side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+SPECVERSION = "1.0"
+CONTENT_TYPE = "application/json"
+
+
+def ce_id(aggregate_id: UUID, version: int) -> str:
+    """Stable across re-publication: the same event always has the same id."""
+    return f"{aggregate_id}/{version}"
+
+
+@dataclass(frozen=True)
+class Envelope:
+    id: str
+    source: str
+    type: str
+    time: datetime
+    subject: str
+    sequence: int
+    correlation_id: str | None = None
+    causation_id: str | None = None
+
+    def headers(self, trace: dict[str, str]) -> list[tuple[str, bytes]]:
+        h = {
+            "ce_specversion": SPECVERSION,
+            "ce_id": self.id,
+            "ce_source": self.source,
+            "ce_type": self.type,
+            "ce_time": self.time.isoformat(),
+            "ce_subject": self.subject,
+            "ce_sequence": str(self.sequence),
+            "content-type": CONTENT_TYPE,
+        }
+        if self.correlation_id:
+            h["ce_correlationid"] = self.correlation_id
+        if self.causation_id:
+            h["ce_causationid"] = self.causation_id
+        for key in ("traceparent", "tracestate"):
+            if key in trace:
+                h[key] = trace[key]
+        return [(k, v.encode()) for k, v in h.items()]
+
+    @classmethod
+    def from_headers(cls, headers: Iterable[tuple[str, bytes]]) -> Envelope:
+        h = {k: v.decode() for k, v in headers}
+        if h.get("ce_specversion") != SPECVERSION:
+            raise ValueError(f"not a CloudEvents {SPECVERSION} record")
+        return cls(
+            id=h["ce_id"],
+            source=h["ce_source"],
+            type=h["ce_type"],
+            time=datetime.fromisoformat(h["ce_time"]),
+            subject=h["ce_subject"],
+            sequence=int(h["ce_sequence"]),
+            correlation_id=h.get("ce_correlationid"),
+            causation_id=h.get("ce_causationid"),
+        )
+
+
+def source_for(service: str) -> str:
+    return f"/bizdev/{service}"

@@ -1,0 +1,149 @@
+"""RFC 9457 problem details for every 4xx and 5xx, so that a frontend handles every error the
+same way: `type`, `title`, `status`, `detail`, `instance`, and `errors` (field, message) on
+422. A command refused by the domain never half-applies: nothing is saved unless it succeeds.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bizdev_common import context
+from bizdev_common.auth import Unauthenticated
+from bizdev_common.domain import (
+    DomainError,
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    RuleViolation,
+)
+from bizdev_common.eventstore import VersionConflict
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://bizdev.example/problems/"
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Dotted path of the field at fault, e.g. body.title")
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    correlation_id: str | None = None
+    errors: list[FieldError] | None = None
+
+
+class ViewNotCaughtUp(Exception):
+    """A query asked for a version its read model has not reached within the wait (503)."""
+
+
+_DOMAIN: dict[type[DomainError], tuple[int, str, str]] = {
+    Forbidden: (403, "forbidden", "Not allowed"),
+    NotFound: (404, "not-found", "Not found"),
+    InvalidTransition: (409, "invalid-transition", "Not allowed in the record's current state"),
+    VersionConflict: (409, "stale-version", "Stale version"),
+    RuleViolation: (422, "validation", "Invalid input"),
+}
+
+
+def problem(
+    request: Request,
+    status: int,
+    slug: str,
+    title: str,
+    detail: str | None = None,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = Problem(
+        type=TYPE_BASE + slug,
+        title=title,
+        status=status,
+        detail=detail,
+        instance=request.url.path,
+        correlation_id=context.correlation_id(),
+        errors=errors,
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        status, slug, title = next(
+            (v for k, v in _DOMAIN.items() if isinstance(exc, k)), (400, "bad-request", "Refused")
+        )
+        errors = None
+        if isinstance(exc, RuleViolation):
+            errors = [FieldError(field=f"body.{exc.field}", message=exc.detail)]
+        return problem(request, status, slug, title, exc.detail, errors)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [FieldError(field=_loc(e["loc"]), message=e["msg"]) for e in exc.errors()]
+        detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
+        return problem(request, 422, "validation", "Invalid input", detail, errors)
+
+    @app.exception_handler(Unauthenticated)
+    async def _unauthenticated(request: Request, exc: Unauthenticated) -> JSONResponse:
+        return problem(
+            request,
+            401,
+            "unauthenticated",
+            "Unauthenticated",
+            str(exc),
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+    @app.exception_handler(ViewNotCaughtUp)
+    async def _stale_view(request: Request, exc: ViewNotCaughtUp) -> JSONResponse:
+        return problem(
+            request,
+            503,
+            "view-not-caught-up",
+            "Read model not caught up yet",
+            str(exc),
+            headers={"Retry-After": "1"},
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+        return problem(
+            request, exc.status_code, slug, str(exc.detail), None, None, dict(exc.headers or {})
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(
+            request,
+            500,
+            "internal",
+            "Internal error",
+            "the error was logged with this correlation id",
+        )

@@ -1,0 +1,264 @@
+"""Builds one service's process from its parts: the FastAPI app with auth, problem+json,
+correlation ids, telemetry, health and metrics; the event-sourced application in the
+threadpool; the outbox relay; the FastStream broker with the service's projectors and
+reactions; and its AsyncAPI page. Every service's `main.py` only lists its parts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio.to_thread
+import asyncpg
+import uvicorn
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
+from faststream.kafka import KafkaBroker
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from faststream.specification import AsyncAPI, get_asyncapi_html
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bizdev_common import context, errors
+from bizdev_common.auth import TokenVerifier
+from bizdev_common.contract import EventContract
+from bizdev_common.eventstore import ServiceApplication
+from bizdev_common.observability import setup_logging, setup_tracing
+from bizdev_common.projector import Projection, Projector
+from bizdev_common.relay import OutboxRelay
+from bizdev_common.settings import ServiceSettings
+from bizdev_common.tasks import pause
+
+log = logging.getLogger(__name__)
+
+CORRELATION_HEADER = "X-Correlation-Id"
+
+
+@dataclass
+class ServiceParts:
+    """What makes one service; `main.py` fills it in."""
+
+    settings: ServiceSettings
+    title: str
+    description: str
+    application: Callable[[ServiceSettings], ServiceApplication]
+    contract: EventContract
+    routers: Sequence[APIRouter]
+    projections: Sequence[Callable[[str], Projection]] = ()
+    reactions: Sequence[Callable[[KafkaBroker, Runtime], None]] = ()
+    version: str = "0.1.0"
+
+
+@dataclass
+class Runtime:
+    """Live handles, on `app.state.runtime` for routes and on reactions for their work."""
+
+    settings: ServiceSettings
+    application: ServiceApplication
+    pool: asyncpg.Pool
+    broker: KafkaBroker
+    relay: OutboxRelay
+    projectors: list[Projector] = field(default_factory=list)
+    kafka_started: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class CorrelationMiddleware:
+    """Every request belongs to a conversation: the caller's X-Correlation-Id, else a new one;
+    it is echoed back, logged, and saved with the events the request causes."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        incoming = headers.get(CORRELATION_HEADER.lower())
+        with context.caused_by(incoming or str(uuid.uuid4()), f"request:{uuid.uuid4()}") as c:
+
+            async def send_with_id(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message.setdefault("headers", [])
+                    message["headers"].append(
+                        (CORRELATION_HEADER.lower().encode(), c.correlation_id.encode())
+                    )
+                await send(message)
+
+            await self.app(scope, receive, send_with_id)
+
+
+def _http_metrics(app: FastAPI, registry: CollectorRegistry) -> None:
+    requests = Counter(
+        "http_requests", "HTTP requests", ["method", "route", "status"], registry=registry
+    )
+    latency = Histogram(
+        "http_request_duration_seconds",
+        "HTTP request latency",
+        ["method", "route"],
+        registry=registry,
+    )
+
+    @app.middleware("http")
+    async def _measure(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        start = time.perf_counter()
+        response = await call_next(request)
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        latency.labels(request.method, route).observe(time.perf_counter() - start)
+        requests.labels(request.method, route, str(response.status_code)).inc()
+        return response
+
+
+def create_app(parts: ServiceParts) -> FastAPI:
+    s = parts.settings
+    setup_logging(s.service, s.log_level)
+    setup_tracing(s.service)
+    PsycopgInstrumentor().instrument()
+    registry = CollectorRegistry()
+    broker = KafkaBroker(
+        s.kafka_bootstrap_servers,
+        client_id=s.service,
+        middlewares=[KafkaTelemetryMiddleware(), KafkaPrometheusMiddleware(registry=registry)],
+        logger=logging.getLogger(f"{s.service}.kafka"),
+    )
+    # Documents the service's own topic on the AsyncAPI page with every public event model.
+    broker.publisher(
+        parts.contract.topic,
+        title=parts.contract.topic,
+        description=(
+            f"Every public event of {s.service}, CloudEvents 1.0 in Kafka binary mode (ce_* "
+            "headers; ce_type names the model), keyed by aggregate id."
+        ),
+        schema=_union(list(parts.contract.models)),
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = s.threadpool_size
+        application = await asyncio.to_thread(parts.application, s)
+        pool = await asyncpg.create_pool(s.database_url, min_size=1, max_size=10)
+        relay = OutboxRelay(application, parts.contract, s)
+        runtime = Runtime(s, application, pool, broker, relay)
+        async with pool.acquire() as conn:
+            for make in parts.projections:
+                projection = make(s.schema_name)
+                await projection.create(conn)
+                if s.projector_enabled:
+                    runtime.projectors.append(Projector(broker, pool, projection, s))
+        for react in parts.reactions:
+            react(broker, runtime)
+        app.state.runtime = runtime
+        stopping = asyncio.Event()
+        tasks = [asyncio.create_task(_start_broker(broker, runtime, stopping))]
+        if s.relay_enabled:
+            tasks.append(asyncio.create_task(relay.run(stopping)))
+        try:
+            yield
+        finally:
+            stopping.set()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await broker.stop()
+            await pool.close()
+            await asyncio.to_thread(application.close)
+
+    app = FastAPI(
+        title=parts.title,
+        description=parts.description,
+        version=parts.version,
+        lifespan=lifespan,
+        responses={
+            401: {"model": errors.Problem, "description": "No or invalid bearer token"},
+            422: {"model": errors.Problem, "description": "Invalid input; `errors` names fields"},
+        },
+    )
+    app.state.verifier = TokenVerifier(s)
+    errors.install(app)
+    _http_metrics(app, registry)
+    app.add_middleware(CorrelationMiddleware)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    for router in parts.routers:
+        app.include_router(router)
+
+    spec = AsyncAPI(
+        broker, title=f"{parts.title} events", version=parts.version, description=parts.description
+    )
+
+    @app.get("/healthz", tags=["operations"], summary="Alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], summary="PostgreSQL and Kafka reachable")
+    async def readyz(request: Request) -> JSONResponse:
+        runtime: Runtime = request.app.state.runtime
+        checks: dict[str, str] = {}
+        try:
+            await asyncio.wait_for(runtime.pool.fetchval("SELECT 1"), 2)
+            checks["postgresql"] = "ok"
+        except Exception as e:
+            checks["postgresql"] = f"unreachable: {type(e).__name__}"
+        kafka_ok = runtime.kafka_started.is_set() and await runtime.broker.ping(timeout=2)
+        checks["kafka"] = "ok" if kafka_ok else "unreachable"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/asyncapi", include_in_schema=False)
+    async def asyncapi_page() -> HTMLResponse:
+        return HTMLResponse(get_asyncapi_html(spec.to_specification()))
+
+    @app.get("/asyncapi.json", include_in_schema=False)
+    async def asyncapi_json() -> Response:
+        body = json.dumps(spec.to_specification().to_jsonable(), indent=2)
+        return Response(body, media_type="application/json")
+
+    return app
+
+
+def _union(models: list[Any]) -> Any:
+    from typing import Union
+
+    return Union[tuple(models)]  # noqa: UP007 - built at run time from the contract
+
+
+async def _start_broker(broker: KafkaBroker, runtime: Runtime, stopping: asyncio.Event) -> None:
+    """Kafka may be down when the service starts: commands must still work, so the consumers
+    start in the background and keep trying."""
+    delay = 0.5
+    while not stopping.is_set():
+        try:
+            await broker.start()
+            runtime.kafka_started.set()
+            return
+        except Exception as e:
+            log.warning("Kafka not reachable yet (%s); retrying in %.1fs", e, delay)
+            with contextlib.suppress(Exception):
+                await broker.stop()
+            await pause(stopping, delay)
+            delay = min(delay * 2, 10.0)
+
+
+def serve(parts: ServiceParts) -> None:
+    """The console entry point of a service: its API and background work in one process."""
+    uvicorn.run(
+        create_app(parts),
+        host=parts.settings.http_host,
+        port=parts.settings.http_port,
+        log_config=None,
+        proxy_headers=True,
+    )

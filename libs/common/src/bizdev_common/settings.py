@@ -1,0 +1,75 @@
+"""Settings from the environment (12-factor), one prefix per service: BIZDEV_<SERVICE>_*."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TypeVar
+from urllib.parse import unquote, urlparse
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """What every service reads; a service's own settings subclass this."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    service: str = Field(description="Service name: schema, topic and telemetry name")
+    database_url: str = "postgresql://bizdev@127.0.0.1:5432/bizdev"
+    db_schema: str | None = Field(
+        default=None, description="PostgreSQL schema of the service's tables (default: service)"
+    )
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    http_host: str = "0.0.0.0"  # noqa: S104 - containers listen on all interfaces
+    http_port: int = 8000
+    log_level: str = "INFO"
+
+    jwt_algorithm: str = "HS256"
+    jwt_secret: SecretStr = SecretStr("bizdev-dev-secret-change-me-in-production-0123456789")
+    jwt_jwks_url: str | None = None
+    jwt_audience: str | None = None
+    jwt_issuer: str | None = None
+
+    threadpool_size: int = Field(
+        default=40, description="Worker threads for the synchronous event store; pool follows"
+    )
+    topic_partitions: int = Field(default=3, description="Partitions of topics we create")
+    topic_replication_factor: int = 1
+    relay_enabled: bool = True
+    relay_batch_size: int = 500
+    relay_poll_seconds: float = 0.2
+    projector_enabled: bool = True
+    projector_batch_size: int = 200
+    read_wait_max_seconds: float = Field(
+        default=5.0, description="Longest a query waits for its view to reach a version"
+    )
+
+    @cached_property
+    def db(self) -> dict[str, str]:
+        u = urlparse(self.database_url)
+        return {
+            "host": u.hostname or "127.0.0.1",
+            "port": str(u.port or 5432),
+            "user": unquote(u.username or "postgres"),
+            "password": unquote(u.password or ""),
+            "dbname": (u.path or "/postgres").lstrip("/"),
+        }
+
+    @property
+    def schema_name(self) -> str:
+        return self.db_schema or self.service
+
+
+S = TypeVar("S", bound=ServiceSettings)
+
+
+def settings_for(cls: type[S], service: str) -> S:
+    """Reads `cls` from BIZDEV_<SERVICE>_* variables."""
+    prefix = f"BIZDEV_{service.upper()}_"
+    configured = type(
+        cls.__name__,
+        (cls,),
+        {"model_config": SettingsConfigDict(env_prefix=prefix, extra="ignore")},
+    )
+    return configured(service=service)
