@@ -1,0 +1,35 @@
+"""Wiring: the parts of the projects service, and its console entry point."""
+
+from __future__ import annotations
+
+from bizdev_common.service import ServiceParts, create_app, serve
+from bizdev_common.settings import ServiceSettings, settings_for
+from fastapi import FastAPI
+
+from bizdev_projects.api import router
+from bizdev_projects.application import ProjectsApplication
+from bizdev_projects.contract import CONTRACT
+from bizdev_projects.projections import ProjectsViews
+
+
+def parts(settings: ServiceSettings | None = None) -> ServiceParts:
+    return ServiceParts(
+        settings=settings or settings_for(ServiceSettings, "projects"),
+        title="bizdev projects",
+        description=(
+            "Leads, market insights, project initiation applications and the projects their "
+            "approval opens (REGULATIONS §2)."
+        ),
+        application=ProjectsApplication,
+        contract=CONTRACT,
+        routers=[router],
+        projections=[ProjectsViews],
+    )
+
+
+def app() -> FastAPI:
+    return create_app(parts())
+
+
+def run() -> None:
+    serve(parts())

@@ -1,0 +1,568 @@
+"""Project initiation rules (REGULATIONS §2) on the aggregates alone: no database, no Kafka."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+from bizdev_common.contract import MoneyModel, PublicEvent
+from bizdev_common.domain import (
+    Actor,
+    Forbidden,
+    InvalidTransition,
+    Money,
+    Role,
+    RuleViolation,
+)
+from bizdev_projects.contract import CONTRACT
+from bizdev_projects.domain import (
+    MARKET_DEPARTMENT,
+    ApplicationState,
+    InsightKind,
+    Lead,
+    MarketInsight,
+    Project,
+    ProjectApplication,
+    ProjectState,
+)
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import JSONTranscoder, Transcoding
+
+REVENUE = Money(Decimal("120000.00"), "CNY")
+NEGATIVE = Money(Decimal("-1"), "CNY")
+FORM_TEXT_FIELDS = ["title", "background", "target_customers", "preliminary_plan"]
+
+
+def employee(user_id: str = "alice", department: str = "sales") -> Actor:
+    return Actor(user_id, department, frozenset({Role.EMPLOYEE}))
+
+
+def head(user_id: str = "bob", department: str = "sales") -> Actor:
+    return Actor(user_id, department, frozenset({Role.EMPLOYEE, Role.DEPARTMENT_HEAD}))
+
+
+def manager(user_id: str = "carol") -> Actor:
+    return Actor(user_id, "board", frozenset({Role.EMPLOYEE, Role.MANAGEMENT}))
+
+
+def auditor() -> Actor:
+    return Actor("audrey", "audit", frozenset({Role.AUDITOR}))
+
+
+APPLICANT = employee()
+
+
+def draft(actor: Actor = APPLICANT, **overrides: Any) -> ProjectApplication:
+    fields: dict[str, Any] = {
+        "title": "Smart warehouse",
+        "background": "Clients ask for automated storage",
+        "target_customers": "Mid-size logistics firms",
+        "expected_revenue": REVENUE,
+        "preliminary_plan": "Pilot with two clients in Q3",
+    }
+    fields.update(overrides)
+    return ProjectApplication.draft(actor, **fields)
+
+
+def submitted(actor: Actor = APPLICANT) -> ProjectApplication:
+    application = draft(actor)
+    application.submit(actor)
+    return application
+
+
+def review(
+    application: ProjectApplication, reviewer: Actor | None = None, **overrides: Any
+) -> None:
+    opinion: dict[str, Any] = {
+        "recommend": True,
+        "feasibility": "Feasible with current staff",
+        "market_outlook": "Growing demand",
+        "resource_needs": "Two engineers for six months",
+    }
+    opinion.update(overrides)
+    application.review(reviewer or head(department=application.department), **opinion)
+
+
+def reviewed(actor: Actor = APPLICANT) -> ProjectApplication:
+    application = submitted(actor)
+    review(application)
+    return application
+
+
+def approved() -> ProjectApplication:
+    application = reviewed()
+    application.approve(manager(), comments="Go ahead")
+    return application
+
+
+def rejected() -> ProjectApplication:
+    application = reviewed()
+    application.reject(manager(), reasons="Margin too thin")
+    return application
+
+
+def blanked(field: str, blank: str = "") -> dict[str, Any]:
+    """Keyword arguments typed loosely enough to blank any parametrized field."""
+    return {field: blank}
+
+
+def event_names(aggregate: Aggregate) -> list[str]:
+    return [type(e).__name__ for e in aggregate.collect_events()]
+
+
+# --- the paths the regulations describe ---------------------------------------------------
+
+
+def test_draft_records_the_form_and_its_applicant() -> None:
+    lead_id = uuid4()
+    application = draft(lead_id=lead_id)
+
+    assert application.state == ApplicationState.DRAFT
+    assert application.applicant == "alice"
+    assert application.department == "sales"
+    assert application.title == "Smart warehouse"
+    assert application.expected_revenue == REVENUE
+    assert application.lead_id == lead_id
+    assert application.opinion is None
+    assert application.decision_reasons is None
+    assert application.approved_by is None
+    [drafted] = application.collect_events()
+    assert isinstance(drafted, ProjectApplication.Drafted)
+    assert drafted.by == "alice"
+
+
+def test_approval_path_opens_a_project() -> None:
+    application = draft()
+    application.submit(APPLICANT)
+    assert application.state == ApplicationState.SUBMITTED
+
+    review(application, recommend=False)
+    assert application.state == ApplicationState.DEPARTMENT_REVIEWED
+    assert application.opinion == {
+        "reviewer": "bob",
+        "recommend": False,
+        "feasibility": "Feasible with current staff",
+        "market_outlook": "Growing demand",
+        "resource_needs": "Two engineers for six months",
+    }
+
+    # Management decides; the head's opinion advises but does not bind.
+    application.approve(manager(), comments="Go ahead")
+    assert application.state == ApplicationState.APPROVED
+    assert application.approved_by == "carol"
+    assert event_names(application) == [
+        "Drafted",
+        "Submitted",
+        "DepartmentReviewed",
+        "Approved",
+    ]
+
+    project = Project.open(application)
+    assert project.id == Project.project_id_for(application.id)
+    assert project.state == ProjectState.OPEN
+    assert project.application_id == application.id
+    assert project.name == "Smart warehouse"
+    assert project.department == "sales"
+    assert project.applicant == "alice"
+    assert project.approved_by == "carol"
+    assert project.expected_revenue == REVENUE
+    assert project.lead_id is None
+    [opened] = project.collect_events()
+    assert isinstance(opened, Project.Opened)
+    assert opened.by == "carol"
+
+
+def test_project_id_is_the_same_for_the_same_application() -> None:
+    application = approved()
+    assert Project.open(application).id == Project.open(application).id
+
+
+def test_rejected_application_is_revised_resubmitted_and_approved() -> None:
+    application = rejected()
+    assert application.state == ApplicationState.REJECTED
+    assert application.decision_reasons == "Margin too thin"
+    assert application.opinion is not None
+
+    application.revise(APPLICANT, expected_revenue=Money(Decimal("150000"), "CNY"))
+    assert application.state == ApplicationState.DRAFT
+    assert application.opinion is None
+    assert application.decision_reasons is None
+    assert application.expected_revenue == Money(Decimal("150000"), "CNY")
+    assert application.title == "Smart warehouse"
+
+    application.submit(APPLICANT)
+    review(application)
+    application.approve(manager())
+    assert application.state == ApplicationState.APPROVED
+    assert event_names(application) == [
+        "Drafted",
+        "Submitted",
+        "DepartmentReviewed",
+        "Rejected",
+        "Revised",
+        "Submitted",
+        "DepartmentReviewed",
+        "Approved",
+    ]
+
+
+def test_revision_event_carries_the_whole_form() -> None:
+    application = draft()
+    application.collect_events()
+
+    application.revise(APPLICANT, title="Smarter warehouse")
+
+    [revised] = application.collect_events()
+    assert isinstance(revised, ProjectApplication.Revised)
+    assert revised.title == "Smarter warehouse"
+    assert revised.background == "Clients ask for automated storage"
+    assert revised.expected_revenue == REVENUE
+    assert application.state == ApplicationState.DRAFT
+
+
+def test_rejection_from_a_reviewed_application() -> None:
+    application = rejected()
+    [*_, last] = application.collect_events()
+    assert isinstance(last, ProjectApplication.Rejected)
+    assert last.by == "carol"
+    assert last.reasons == "Margin too thin"
+
+
+def test_lead_submitted_by_any_employee() -> None:
+    lead = Lead.submit(
+        employee("dave", "engineering"), "ACME", "Cold storage", "trade fair", REVENUE
+    )
+    assert lead.finder == "dave"
+    assert lead.department == "engineering"
+    assert (lead.customer, lead.need, lead.source) == ("ACME", "Cold storage", "trade fair")
+    assert lead.estimated_value == REVENUE
+    assert event_names(lead) == ["Submitted"]
+
+
+def test_market_insight_recorded_by_market_department() -> None:
+    insight = MarketInsight.record(
+        employee("mia", MARKET_DEPARTMENT), "competitor", "RivalCo price cut", "10% off"
+    )
+    assert insight.recorded_by == "mia"
+    assert insight.department == MARKET_DEPARTMENT
+    assert insight.kind == InsightKind.COMPETITOR
+    assert (insight.title, insight.content) == ("RivalCo price cut", "10% off")
+    assert event_names(insight) == ["Recorded"]
+
+
+def test_market_department_head_may_record_an_insight() -> None:
+    marketing_head = Actor("max", MARKET_DEPARTMENT, frozenset({Role.DEPARTMENT_HEAD}))
+    insight = MarketInsight.record(marketing_head, "industry_trend", "Automation", "Rising")
+    assert insight.recorded_by == "max"
+
+
+# --- refusals: who may act (403) ----------------------------------------------------------
+
+
+def test_submit_by_non_applicant_is_forbidden() -> None:
+    application = draft()
+    with pytest.raises(Forbidden):
+        application.submit(employee("dave"))
+
+
+def test_review_by_head_of_another_department_is_forbidden() -> None:
+    application = submitted()
+    with pytest.raises(Forbidden, match="head of department sales"):
+        review(application, head("erin", "marketing"))
+
+
+def test_review_by_non_head_of_the_department_is_forbidden() -> None:
+    application = submitted()
+    with pytest.raises(Forbidden):
+        review(application, employee("dave"))
+
+
+def test_head_may_not_review_own_application() -> None:
+    own = head()
+    application = submitted(own)
+    with pytest.raises(Forbidden, match="own submission"):
+        review(application, own)
+
+
+def test_approve_by_non_management_is_forbidden() -> None:
+    application = reviewed()
+    with pytest.raises(Forbidden):
+        application.approve(head())
+
+
+def test_reject_by_non_management_is_forbidden() -> None:
+    application = reviewed()
+    with pytest.raises(Forbidden):
+        application.reject(head(), reasons="No")
+
+
+def test_management_may_not_approve_own_application() -> None:
+    own = manager()
+    application = reviewed(own)
+    with pytest.raises(Forbidden, match="own submission"):
+        application.approve(own)
+
+
+def test_management_may_not_reject_own_application() -> None:
+    own = manager()
+    application = reviewed(own)
+    with pytest.raises(Forbidden, match="own submission"):
+        application.reject(own, reasons="Changed my mind")
+
+
+def test_revise_by_non_applicant_is_forbidden() -> None:
+    application = rejected()
+    with pytest.raises(Forbidden):
+        application.revise(employee("dave"), title="Hijacked")
+
+
+def test_auditor_cannot_draft_an_application() -> None:
+    with pytest.raises(Forbidden):
+        draft(auditor())
+
+
+def test_auditor_cannot_submit_a_lead() -> None:
+    with pytest.raises(Forbidden):
+        Lead.submit(auditor(), "ACME", "Cold storage", "trade fair", REVENUE)
+
+
+def test_market_insight_from_another_department_is_forbidden() -> None:
+    with pytest.raises(Forbidden, match="market"):
+        MarketInsight.record(employee("dave", "sales"), "competitor", "Rumour", "Heard it")
+
+
+def test_market_insight_needs_an_employee_or_head() -> None:
+    with pytest.raises(Forbidden):
+        MarketInsight.record(
+            Actor("audrey", MARKET_DEPARTMENT, frozenset({Role.AUDITOR})),
+            "competitor",
+            "Rumour",
+            "Heard it",
+        )
+
+
+def test_who_may_act_is_checked_before_state() -> None:
+    application = approved()
+    with pytest.raises(Forbidden):
+        application.submit(employee("dave"))
+
+
+def test_state_is_checked_before_content() -> None:
+    application = submitted()
+    with pytest.raises(InvalidTransition):
+        application.reject(manager(), reasons="")
+
+
+# --- refusals: the state machine (409) ----------------------------------------------------
+
+
+def test_submit_twice_is_an_invalid_transition() -> None:
+    application = submitted()
+    with pytest.raises(InvalidTransition):
+        application.submit(APPLICANT)
+
+
+def test_rejected_application_must_be_revised_before_resubmission() -> None:
+    application = rejected()
+    with pytest.raises(InvalidTransition):
+        application.submit(APPLICANT)
+
+
+def test_review_of_a_draft_is_an_invalid_transition() -> None:
+    application = draft()
+    with pytest.raises(InvalidTransition):
+        review(application)
+
+
+def test_second_review_is_an_invalid_transition() -> None:
+    application = reviewed()
+    with pytest.raises(InvalidTransition):
+        review(application)
+
+
+def test_approve_without_review_is_an_invalid_transition() -> None:
+    application = submitted()
+    with pytest.raises(InvalidTransition):
+        application.approve(manager())
+
+
+def test_reject_without_review_is_an_invalid_transition() -> None:
+    application = submitted()
+    with pytest.raises(InvalidTransition):
+        application.reject(manager(), reasons="Too early")
+
+
+def test_approve_after_rejection_is_an_invalid_transition() -> None:
+    application = rejected()
+    with pytest.raises(InvalidTransition):
+        application.approve(manager())
+
+
+def test_revise_after_approval_is_an_invalid_transition() -> None:
+    application = approved()
+    with pytest.raises(InvalidTransition):
+        application.revise(APPLICANT, title="Too late")
+
+
+def test_revise_while_submitted_is_an_invalid_transition() -> None:
+    application = submitted()
+    with pytest.raises(InvalidTransition):
+        application.revise(APPLICANT, title="Too late")
+
+
+@pytest.mark.parametrize("make", [draft, submitted, reviewed, rejected])
+def test_project_opens_only_from_an_approved_application(make: Any) -> None:
+    with pytest.raises(InvalidTransition):
+        Project.open(make())
+
+
+# --- refusals: the content (422) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("field", FORM_TEXT_FIELDS)
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_draft_requires_every_text_field(field: str, blank: str) -> None:
+    with pytest.raises(RuleViolation) as refused:
+        draft(**blanked(field, blank))
+    assert refused.value.field == field
+
+
+def test_draft_refuses_negative_expected_revenue() -> None:
+    with pytest.raises(RuleViolation) as refused:
+        draft(expected_revenue=NEGATIVE)
+    assert refused.value.field == "expected_revenue"
+
+
+def test_revise_needs_at_least_one_field() -> None:
+    application = draft()
+    with pytest.raises(RuleViolation) as refused:
+        application.revise(APPLICANT)
+    assert refused.value.field == "body"
+
+
+@pytest.mark.parametrize("field", FORM_TEXT_FIELDS)
+def test_revise_refuses_blank_text(field: str) -> None:
+    application = draft()
+    with pytest.raises(RuleViolation) as refused:
+        application.revise(APPLICANT, **blanked(field, " "))
+    assert refused.value.field == field
+
+
+def test_revise_refuses_negative_expected_revenue() -> None:
+    application = draft()
+    with pytest.raises(RuleViolation) as refused:
+        application.revise(APPLICANT, expected_revenue=NEGATIVE)
+    assert refused.value.field == "expected_revenue"
+
+
+@pytest.mark.parametrize("field", ["feasibility", "market_outlook", "resource_needs"])
+def test_review_requires_every_opinion(field: str) -> None:
+    application = submitted()
+    with pytest.raises(RuleViolation) as refused:
+        review(application, **blanked(field))
+    assert refused.value.field == field
+    assert application.state == ApplicationState.SUBMITTED
+
+
+@pytest.mark.parametrize("reasons", ["", "  "])
+def test_reject_requires_reasons(reasons: str) -> None:
+    application = reviewed()
+    with pytest.raises(RuleViolation) as refused:
+        application.reject(manager(), reasons=reasons)
+    assert refused.value.field == "reasons"
+    assert application.state == ApplicationState.DEPARTMENT_REVIEWED
+
+
+@pytest.mark.parametrize("field", ["customer", "need", "source"])
+def test_lead_requires_every_text_field(field: str) -> None:
+    fields = {"customer": "ACME", "need": "Cold storage", "source": "trade fair"}
+    fields[field] = ""
+    with pytest.raises(RuleViolation) as refused:
+        Lead.submit(APPLICANT, estimated_value=REVENUE, **fields)
+    assert refused.value.field == field
+
+
+def test_lead_refuses_negative_estimated_value() -> None:
+    with pytest.raises(RuleViolation) as refused:
+        Lead.submit(APPLICANT, "ACME", "Cold storage", "trade fair", NEGATIVE)
+    assert refused.value.field == "estimated_value"
+
+
+def test_market_insight_refuses_unknown_kind() -> None:
+    with pytest.raises(RuleViolation) as refused:
+        MarketInsight.record(employee("mia", MARKET_DEPARTMENT), "gossip", "Rumour", "Heard it")
+    assert refused.value.field == "kind"
+
+
+@pytest.mark.parametrize("field", ["title", "content"])
+def test_market_insight_requires_title_and_content(field: str) -> None:
+    texts = {"title": "RivalCo price cut", "content": "10% off"}
+    texts[field] = ""
+    with pytest.raises(RuleViolation) as refused:
+        MarketInsight.record(employee("mia", MARKET_DEPARTMENT), "competitor", **texts)
+    assert refused.value.field == field
+
+
+# --- replay and publication ---------------------------------------------------------------
+
+
+class _MoneyAsDict(Transcoding):
+    type = Money
+    name = "money"
+
+    def encode(self, obj: Money) -> dict[str, str]:
+        return obj.as_dict()
+
+    def decode(self, data: dict[str, str]) -> Money:
+        return Money(Decimal(data["amount"]), data["currency"])
+
+
+class _InMemoryProjects(Application[UUID]):
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(_MoneyAsDict())
+
+
+def _state(aggregate: Aggregate) -> dict[str, Any]:
+    return {k: v for k, v in vars(aggregate).items() if k != "_pending_events"}
+
+
+def _every_kind_of_aggregate() -> list[Aggregate]:
+    application = rejected()
+    application.revise(APPLICANT, title="Smarter warehouse")
+    application.submit(APPLICANT)
+    review(application)
+    application.approve(manager(), comments="Go ahead")
+    return [
+        application,
+        Project.open(application),
+        Lead.submit(APPLICANT, "ACME", "Cold storage", "trade fair", REVENUE),
+        MarketInsight.record(employee("mia", MARKET_DEPARTMENT), "competitor", "Cut", "10%"),
+    ]
+
+
+def test_replaying_stored_events_rebuilds_the_same_state() -> None:
+    app = _InMemoryProjects()
+    for aggregate in _every_kind_of_aggregate():
+        app.save(aggregate)
+        rebuilt: Aggregate = app.repository.get(aggregate.id)
+        assert type(rebuilt) is type(aggregate)
+        assert _state(rebuilt) == _state(aggregate)
+
+
+def test_every_domain_event_has_a_public_form() -> None:
+    own_fields = set(PublicEvent.model_fields)
+    for aggregate in _every_kind_of_aggregate():
+        for domain_event in aggregate.collect_events():
+            public = CONTRACT.to_public(domain_event)
+            assert public is not None, type(domain_event).__qualname__
+            assert public.aggregate_id == aggregate.id
+            assert public.by == vars(domain_event)["by"]
+            for name in type(public).model_fields.keys() - own_fields:
+                value = getattr(public, name)
+                if isinstance(value, MoneyModel):
+                    value = value.to_money()
+                assert value == getattr(domain_event, name), name
