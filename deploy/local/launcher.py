@@ -17,6 +17,7 @@ import pwd
 import shutil
 import signal
 import socket
+import stat
 import struct
 import subprocess
 import sys
@@ -282,6 +283,12 @@ class Postgres:
             pw = pwd.getpwnam("postgres")
             for p in [self.dir, *self.dir.rglob("*")]:
                 os.chown(p, pw.pw_uid, pw.pw_gid)
+            # The postgres user must reach its folder through ours (pytest's and some CI
+            # folders are 0700): grant traversal only, not listing, on each parent.
+            for parent in self.dir.parents:
+                mode = parent.stat().st_mode
+                if not mode & stat.S_IXOTH:
+                    os.chmod(parent, mode | stat.S_IXOTH)
         if not (self.data / "PG_VERSION").exists():
             self._run(
                 [

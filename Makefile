@@ -1,0 +1,56 @@
+# bizdev: `make up` runs the whole system locally, `make test` runs every test.
+# Both install what they need first (system packages, uv, Python deps, Kafka jars).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := $(PYTHON)
+KAFKA_LIBS := deploy/local/kafka/libs
+ROLE ?= employee
+DEPT ?= sales
+USER_ID ?=
+
+.PHONY: help install up test lint unit integration token clean
+
+help:
+	@echo "make up      run Kafka, PostgreSQL and every service (Ctrl-C stops)"
+	@echo "make test    lint, unit and integration tests against real Kafka and PostgreSQL"
+	@echo "make token ROLE=department_head DEPT=sales [USER_ID=bob]   print a dev JWT"
+	@echo "make clean   remove local data (.state) and the fetched Kafka jars"
+
+install: .venv/.installed $(KAFKA_LIBS)/.fetched
+
+.venv/.installed: pyproject.toml uv.lock libs/common/pyproject.toml $(wildcard services/*/pyproject.toml)
+	@deploy/local/ensure-system.sh
+	@$(eval UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv))
+	$(UV) sync --frozen --all-packages
+	@touch $@
+
+$(KAFKA_LIBS)/.fetched: deploy/local/kafka/pom.xml
+	@deploy/local/ensure-system.sh
+	mvn -q -B -f deploy/local/kafka/pom.xml dependency:copy-dependencies -DincludeScope=runtime
+	@touch $@
+
+up: install
+	$(UV) run --frozen python deploy/local/launcher.py up
+
+test: install lint
+	$(UV) run --frozen pytest
+
+lint: install
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen mypy libs/common/src services/*/src
+
+unit: install
+	$(UV) run --frozen pytest libs services tests/deploy
+
+integration: install
+	$(UV) run --frozen pytest tests/integration
+
+token: install
+	@$(UV) run --frozen bizdev-token --role $(ROLE) --dept $(DEPT) $(if $(USER_ID),--user $(USER_ID))
+
+clean:
+	rm -rf .state $(KAFKA_LIBS)

@@ -1,0 +1,213 @@
+"""Integration fixtures: a real Kafka broker and a real PostgreSQL server, and the services
+as real processes speaking HTTP.
+
+Where the infrastructure comes from, in order: KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL when
+both are set; else testcontainers when a Docker engine answers; else deploy/local/launcher.py
+(native processes), which is what runs on our machines and in CI."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from bizdev_common.auth import issue_token
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "deploy" / "local"))
+import launcher  # noqa: E402
+
+
+@dataclass
+class Infra:
+    database_url: str
+    kafka_bootstrap: str
+    kafka: launcher.Kafka | None = None
+    """Set when the tests started the broker themselves and so may stop and restart it."""
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker
+
+        docker.from_env(timeout=3).ping()
+    except Exception:  # noqa: BLE001 - no engine, no socket, no SDK: all mean "no Docker"
+        return False
+    return True
+
+
+@pytest.fixture(scope="session")
+def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and os.environ.get("DATABASE_URL"):
+        yield Infra(os.environ["DATABASE_URL"], os.environ["KAFKA_BOOTSTRAP_SERVERS"])
+        return
+    if _docker_answers():
+        from testcontainers.kafka import KafkaContainer
+        from testcontainers.postgres import PostgresContainer
+
+        with (
+            PostgresContainer("postgres:15", driver=None) as pg,
+            KafkaContainer("apache/kafka:4.1.0").with_kraft() as kafka,
+        ):
+            yield Infra(pg.get_connection_url(), kafka.get_bootstrap_server())
+        return
+    state = tmp_path_factory.mktemp("infra")
+    pg = launcher.Postgres(state, durable=False)
+    kafka = launcher.Kafka(state)
+    pg.start()
+    try:
+        kafka.start()
+        try:
+            yield Infra(pg.url, kafka.bootstrap, kafka)
+        finally:
+            kafka.stop()
+    finally:
+        pg.stop()
+
+
+class ServiceProcess:
+    """One service as its console script, configured only through its environment."""
+
+    def __init__(self, name: str, infra: Infra, logs: Path, **settings: str) -> None:
+        self.name = name
+        self.port = launcher.free_port()
+        prefix = f"BIZDEV_{name.upper()}_"
+        self.env = {
+            **os.environ,
+            f"{prefix}DATABASE_URL": infra.database_url,
+            f"{prefix}KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap,
+            f"{prefix}HTTP_HOST": "127.0.0.1",
+            f"{prefix}HTTP_PORT": str(self.port),
+            f"{prefix}LOG_LEVEL": "INFO",
+            **{f"{prefix}{k.upper()}": v for k, v in settings.items()},
+        }
+        self.log_path = logs / f"{name}-{self.port}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60.0) -> None:
+        script = Path(sys.executable).parent / f"bizdev-{self.name}"
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen([str(script)], env=self.env, stdout=log, stderr=log)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited: see {self.log_path}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise TimeoutError(f"{self.name} did not start: see {self.log_path}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
+@pytest.fixture(scope="session")
+def logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("logs")
+
+
+@pytest.fixture(scope="session")
+def start_service(infra: Infra, logs: Path) -> Iterator[Callable[..., ServiceProcess]]:
+    started: list[ServiceProcess] = []
+
+    def start(name: str, **settings: str) -> ServiceProcess:
+        svc = ServiceProcess(name, infra, logs, **settings)
+        svc.start()
+        started.append(svc)
+        return svc
+
+    yield start
+    for svc in started:
+        svc.stop()
+
+
+@pytest.fixture(scope="session")
+def projects(start_service: Callable[..., ServiceProcess]) -> ServiceProcess:
+    return start_service("projects")
+
+
+@pytest.fixture
+async def http(projects: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=projects.url, timeout=30) as client:
+        yield client
+
+
+def auth(user: str, department: str, *roles: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_token(user, department, list(roles))}"}
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{time.time_ns()}"
+
+
+async def read_topic(
+    bootstrap: str,
+    topic: str,
+    done: Callable[[list[ConsumerRecord]], bool],
+    timeout: float = 60.0,
+) -> list[ConsumerRecord]:
+    """Reads a topic from the beginning, as an outside consumer would, until `done`."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    records: list[ConsumerRecord] = []
+    try:
+        deadline = time.monotonic() + timeout
+        partitions: set[int] | None = None
+        while partitions is None and time.monotonic() < deadline:
+            partitions = consumer.partitions_for_topic(topic)
+            if partitions is None:
+                await consumer._client.force_metadata_update()  # the topic may be brand new
+                await asyncio.sleep(0.2)
+        assert partitions, f"topic {topic} does not exist"
+        tps = [TopicPartition(topic, p) for p in partitions]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        while time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=500)
+            for recs in batch.values():
+                records.extend(recs)
+            if done(records):
+                return records
+        raise TimeoutError(f"{topic}: condition not met after {timeout}s, {len(records)} read")
+    finally:
+        await consumer.stop()
+
+
+def headers_of(record: ConsumerRecord) -> dict[str, str]:
+    return {k: v.decode() for k, v in record.headers}
+
+
+def by_subject(records: list[ConsumerRecord], *subjects: str) -> list[ConsumerRecord]:
+    wanted = set(subjects)
+    return [r for r in records if headers_of(r).get("ce_subject") in wanted]
+
+
+def problem_of(response: httpx.Response) -> dict[str, Any]:
+    assert response.headers["content-type"].startswith("application/problem+json"), response.text
+    body: dict[str, Any] = response.json()
+    assert body["status"] == response.status_code
+    return body
