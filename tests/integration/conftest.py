@@ -168,14 +168,14 @@ async def read_topic(
     bootstrap: str,
     topic: str,
     done: Callable[[list[ConsumerRecord]], bool],
-    timeout: float = 60.0,
+    within: float = 60.0,
 ) -> list[ConsumerRecord]:
     """Reads a topic from the beginning, as an outside consumer would, until `done`."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     records: list[ConsumerRecord] = []
     try:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         partitions: set[int] | None = None
         while partitions is None and time.monotonic() < deadline:
             partitions = consumer.partitions_for_topic(topic)
@@ -192,7 +192,7 @@ async def read_topic(
                 records.extend(recs)
             if done(records):
                 return records
-        raise TimeoutError(f"{topic}: condition not met after {timeout}s, {len(records)} read")
+        raise TimeoutError(f"{topic}: condition not met after {within}s, {len(records)} read")
     finally:
         await consumer.stop()
 

@@ -48,8 +48,9 @@ async def ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
 
 
 async def draft(http: httpx.AsyncClient, people: People, **overrides: Any) -> dict[str, Any]:
-    r = await http.post("/applications", json=application_body(**overrides),
-                        headers=people.applicant)
+    r = await http.post(
+        "/applications", json=application_body(**overrides), headers=people.applicant
+    )
     return await ok(r, 201)
 
 
@@ -62,6 +63,7 @@ async def to_reviewed(http: httpx.AsyncClient, people: People, **overrides: Any)
 
 async def approved(http: httpx.AsyncClient, people: People, **overrides: Any) -> dict[str, Any]:
     app_id = await to_reviewed(http, people, **overrides)
-    r = await http.post(f"/applications/{app_id}/approve", json={"comments": "Go ahead"},
-                        headers=people.manager)
+    r = await http.post(
+        f"/applications/{app_id}/approve", json={"comments": "Go ahead"}, headers=people.manager
+    )
     return await ok(r)

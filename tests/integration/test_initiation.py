@@ -16,8 +16,12 @@ async def test_initiation_path_from_lead_to_project_in_read_model(http: httpx.As
     lead = await ok(
         await http.post(
             "/leads",
-            json={"customer": "ACME Logistics", "need": "Stock tracking", "source": "trade show",
-                  "estimated_value": {"amount": "800000", "currency": "CNY"}},
+            json={
+                "customer": "ACME Logistics",
+                "need": "Stock tracking",
+                "source": "trade show",
+                "estimated_value": {"amount": "800000", "currency": "CNY"},
+            },
             headers=people.applicant,
         ),
         201,
@@ -26,20 +30,27 @@ async def test_initiation_path_from_lead_to_project_in_read_model(http: httpx.As
     app_id = created["id"]
     assert created["version"] == 1
 
-    submitted = await ok(await http.post(
-        f"/applications/{app_id}/submit", headers={**people.applicant, "If-Match": '"1"'}
-    ))
+    submitted = await ok(
+        await http.post(
+            f"/applications/{app_id}/submit", headers={**people.applicant, "If-Match": '"1"'}
+        )
+    )
     assert submitted["version"] == 2
     await ok(await http.post(f"/applications/{app_id}/review", json=REVIEW, headers=people.head))
-    decision = await ok(await http.post(
-        f"/applications/{app_id}/approve", json={"comments": "Strategic customer"},
-        headers={**people.manager, "If-Match": '"3"'},
-    ))
+    decision = await ok(
+        await http.post(
+            f"/applications/{app_id}/approve",
+            json={"comments": "Strategic customer"},
+            headers={**people.manager, "If-Match": '"3"'},
+        )
+    )
     assert decision["version"] == 4
 
-    view = await ok(await http.get(
-        f"/applications/{app_id}", params={"min_version": 4}, headers=people.applicant
-    ))
+    view = await ok(
+        await http.get(
+            f"/applications/{app_id}", params={"min_version": 4}, headers=people.applicant
+        )
+    )
     assert view["state"] == "approved"
     assert view["lead_id"] == lead["id"]
     assert view["opinion"]["by"] == people.head_id
@@ -47,46 +58,73 @@ async def test_initiation_path_from_lead_to_project_in_read_model(http: httpx.As
     assert view["expected_revenue"] == {"amount": "1250000.00", "currency": "CNY"}
     assert view["project_id"] == decision["project_id"]
 
-    project = await ok(await http.get(
-        f"/projects/{decision['project_id']}", params={"min_version": 1}, headers=people.applicant
-    ))
+    project = await ok(
+        await http.get(
+            f"/projects/{decision['project_id']}",
+            params={"min_version": 1},
+            headers=people.applicant,
+        )
+    )
     assert project["state"] == "open"
     assert project["application_id"] == app_id
     assert project["department"] == people.department
     assert project["name"] == "Smart warehouse for ACME"
 
-    listed = await ok(await http.get(
-        "/projects",
-        params={"department": people.department, "wait_for": decision["project_id"],
-                "min_version": 1},
-        headers=people.applicant,
-    ))
+    listed = await ok(
+        await http.get(
+            "/projects",
+            params={
+                "department": people.department,
+                "wait_for": decision["project_id"],
+                "min_version": 1,
+            },
+            headers=people.applicant,
+        )
+    )
     assert [p["id"] for p in listed["items"]] == [decision["project_id"]]
 
 
 async def test_history_tells_who_when_and_why_and_state_as_of(http: httpx.AsyncClient) -> None:
     people = People()
     app_id = await to_reviewed(http, people)
-    r = await http.post(f"/applications/{app_id}/reject", json={"reasons": "Market too small"},
-                        headers=people.manager)
+    r = await http.post(
+        f"/applications/{app_id}/reject",
+        json={"reasons": "Market too small"},
+        headers=people.manager,
+    )
     await ok(r)
 
-    history = await ok(await http.get(f"/applications/{app_id}/history",
-                                      headers=auth("audit", "audit", "auditor")))
-    assert [h["event"] for h in history] == ["Drafted", "Submitted", "DepartmentReviewed",
-                                            "Rejected"]
-    assert [h["by"] for h in history][:3] == [people.applicant_id, people.applicant_id,
-                                              people.head_id]
+    history = await ok(
+        await http.get(f"/applications/{app_id}/history", headers=auth("audit", "audit", "auditor"))
+    )
+    assert [h["event"] for h in history] == [
+        "Drafted",
+        "Submitted",
+        "DepartmentReviewed",
+        "Rejected",
+    ]
+    assert [h["by"] for h in history][:3] == [
+        people.applicant_id,
+        people.applicant_id,
+        people.head_id,
+    ]
     assert history[3]["data"]["reasons"] == "Market too small"
     assert all(datetime.fromisoformat(h["at"]).tzinfo is not None for h in history)
 
-    as_of_v2 = await ok(await http.get(f"/applications/{app_id}/as-of", params={"version": 2},
-                                       headers=people.applicant))
+    as_of_v2 = await ok(
+        await http.get(
+            f"/applications/{app_id}/as-of", params={"version": 2}, headers=people.applicant
+        )
+    )
     assert as_of_v2["state"] == "submitted"
     assert as_of_v2["version"] == 2
-    as_of_time = await ok(await http.get(
-        f"/applications/{app_id}/as-of", params={"at": history[2]["at"]}, headers=people.applicant
-    ))
+    as_of_time = await ok(
+        await http.get(
+            f"/applications/{app_id}/as-of",
+            params={"at": history[2]["at"]},
+            headers=people.applicant,
+        )
+    )
     assert as_of_time["state"] == "department_reviewed"
     assert as_of_time["opinion"]["reviewer"] == people.head_id
 
@@ -97,31 +135,43 @@ async def test_rejected_application_is_revised_resubmitted_and_approved(
     people = People()
     app_id = await to_reviewed(http, people)
 
-    no_reasons = await http.post(f"/applications/{app_id}/reject", json={"reasons": ""},
-                                 headers=people.manager)
+    no_reasons = await http.post(
+        f"/applications/{app_id}/reject", json={"reasons": ""}, headers=people.manager
+    )
     assert no_reasons.status_code == 422
     assert [e["field"] for e in problem_of(no_reasons)["errors"]] == ["body.reasons"]
 
-    await ok(await http.post(f"/applications/{app_id}/reject",
-                             json={"reasons": "Revenue estimate unsupported"},
-                             headers=people.manager))
+    await ok(
+        await http.post(
+            f"/applications/{app_id}/reject",
+            json={"reasons": "Revenue estimate unsupported"},
+            headers=people.manager,
+        )
+    )
     not_yet = await http.post(f"/applications/{app_id}/submit", headers=people.applicant)
     assert not_yet.status_code == 409
 
-    revised = await ok(await http.patch(
-        f"/applications/{app_id}",
-        json={"expected_revenue": {"amount": "900000.00", "currency": "CNY"}},
-        headers=people.applicant,
-    ))
+    revised = await ok(
+        await http.patch(
+            f"/applications/{app_id}",
+            json={"expected_revenue": {"amount": "900000.00", "currency": "CNY"}},
+            headers=people.applicant,
+        )
+    )
     await ok(await http.post(f"/applications/{app_id}/submit", headers=people.applicant))
     await ok(await http.post(f"/applications/{app_id}/review", json=REVIEW, headers=people.head))
-    final = await ok(await http.post(f"/applications/{app_id}/approve", json={},
-                                     headers=people.manager))
+    final = await ok(
+        await http.post(f"/applications/{app_id}/approve", json={}, headers=people.manager)
+    )
     assert final["version"] == revised["version"] + 3
 
-    view = await ok(await http.get(f"/applications/{app_id}",
-                                   params={"min_version": final["version"]},
-                                   headers=people.applicant))
+    view = await ok(
+        await http.get(
+            f"/applications/{app_id}",
+            params={"min_version": final["version"]},
+            headers=people.applicant,
+        )
+    )
     assert view["state"] == "approved"
     assert view["expected_revenue"]["amount"] == "900000.00"
     assert view["decision_reasons"] is None
@@ -135,50 +185,70 @@ async def test_lists_filter_search_sort_and_page(http: httpx.AsyncClient) -> Non
     last = ids[-1]
     await ok(await http.post(f"/applications/{ids[0]}/submit", headers=people.applicant))
 
-    page = await ok(await http.get(
-        "/applications",
-        params={"department": people.department, "sort": "title", "limit": 2,
-                "wait_for": last, "min_version": 1},
-        headers=people.applicant,
-    ))
+    page = await ok(
+        await http.get(
+            "/applications",
+            params={
+                "department": people.department,
+                "sort": "title",
+                "limit": 2,
+                "wait_for": last,
+                "min_version": 1,
+            },
+            headers=people.applicant,
+        )
+    )
     assert page["total"] == 3
     assert [a["title"] for a in page["items"]] == ["Alpha cold-chain", "Beta retail"]
-    second = await ok(await http.get(
-        "/applications",
-        params={"department": people.department, "sort": "title", "limit": 2, "offset": 2},
-        headers=people.applicant,
-    ))
+    second = await ok(
+        await http.get(
+            "/applications",
+            params={"department": people.department, "sort": "title", "limit": 2, "offset": 2},
+            headers=people.applicant,
+        )
+    )
     assert [a["title"] for a in second["items"]] == ["Gamma cold-chain"]
 
-    found = await ok(await http.get(
-        "/applications",
-        params={"department": people.department, "q": "COLD-chain", "sort": "-title"},
-        headers=people.applicant,
-    ))
+    found = await ok(
+        await http.get(
+            "/applications",
+            params={"department": people.department, "q": "COLD-chain", "sort": "-title"},
+            headers=people.applicant,
+        )
+    )
     assert [a["title"] for a in found["items"]] == ["Gamma cold-chain", "Alpha cold-chain"]
 
-    submitted = await ok(await http.get(
-        "/applications",
-        params={"department": people.department, "state": "submitted", "wait_for": ids[0],
-                "min_version": 2},
-        headers=people.applicant,
-    ))
+    submitted = await ok(
+        await http.get(
+            "/applications",
+            params={
+                "department": people.department,
+                "state": "submitted",
+                "wait_for": ids[0],
+                "min_version": 2,
+            },
+            headers=people.applicant,
+        )
+    )
     assert [a["id"] for a in submitted["items"]] == [ids[0]]
 
-    bad_sort = await http.get("/applications", params={"sort": "password"},
-                              headers=people.applicant)
+    bad_sort = await http.get(
+        "/applications", params={"sort": "password"}, headers=people.applicant
+    )
     assert bad_sort.status_code == 422
     assert problem_of(bad_sort)["errors"][0]["field"] == "body.sort"
 
 
 async def test_market_insights_only_from_the_market_department(http: httpx.AsyncClient) -> None:
     body = {"kind": "competitor", "title": "Rival cut prices", "content": "By 10% in Q3"}
-    sales = await http.post("/market-insights", json=body,
-                            headers=auth(unique("u"), "sales", "employee"))
+    sales = await http.post(
+        "/market-insights", json=body, headers=auth(unique("u"), "sales", "employee")
+    )
     assert sales.status_code == 403
     problem_of(sales)
-    market = await http.post("/market-insights", json=body,
-                             headers=auth(unique("u"), "market", "employee"))
+    market = await http.post(
+        "/market-insights", json=body, headers=auth(unique("u"), "market", "employee")
+    )
     assert market.status_code == 201
 
 
@@ -201,26 +271,33 @@ async def test_roles_that_may_not_act_get_403(http: httpx.AsyncClient) -> None:
     other_head = auth(unique("head"), unique("other-dept"), "employee", "department_head")
 
     refused = [await http.post("/applications", json=application_body(), headers=auditor)]
-    lead = {"customer": "X", "need": "Y", "source": "Z",
-            "estimated_value": {"amount": "1", "currency": "CNY"}}
+    lead = {
+        "customer": "X",
+        "need": "Y",
+        "source": "Z",
+        "estimated_value": {"amount": "1", "currency": "CNY"},
+    }
     refused.append(await http.post("/leads", json=lead, headers=auditor))
 
     app_id = (await draft(http, people))["id"]
     refused.append(await http.post(f"/applications/{app_id}/submit", headers=stranger))
-    refused.append(await http.patch(f"/applications/{app_id}", json={"title": "Mine now"},
-                                    headers=stranger))
+    refused.append(
+        await http.patch(f"/applications/{app_id}", json={"title": "Mine now"}, headers=stranger)
+    )
     await ok(await http.post(f"/applications/{app_id}/submit", headers=people.applicant))
-    refused.append(await http.post(f"/applications/{app_id}/review", json=REVIEW,
-                                   headers=stranger))
-    refused.append(await http.post(f"/applications/{app_id}/review", json=REVIEW,
-                                   headers=other_head))
-    refused.append(await http.post(f"/applications/{app_id}/review", json=REVIEW,
-                                   headers=people.manager))
+    refused.append(await http.post(f"/applications/{app_id}/review", json=REVIEW, headers=stranger))
+    refused.append(
+        await http.post(f"/applications/{app_id}/review", json=REVIEW, headers=other_head)
+    )
+    refused.append(
+        await http.post(f"/applications/{app_id}/review", json=REVIEW, headers=people.manager)
+    )
     await ok(await http.post(f"/applications/{app_id}/review", json=REVIEW, headers=people.head))
     for who in (people.head, stranger, auditor):
         refused.append(await http.post(f"/applications/{app_id}/approve", json={}, headers=who))
-        refused.append(await http.post(f"/applications/{app_id}/reject", json={"reasons": "no"},
-                                       headers=who))
+        refused.append(
+            await http.post(f"/applications/{app_id}/reject", json={"reasons": "no"}, headers=who)
+        )
     for r in refused:
         assert r.status_code == 403, (r.request.url, r.text)
         problem_of(r)
@@ -233,23 +310,32 @@ async def test_roles_that_may_not_act_get_403(http: httpx.AsyncClient) -> None:
 async def test_nobody_reviews_or_approves_their_own_application(http: httpx.AsyncClient) -> None:
     dept = unique("dept")
     head_applicant = auth(unique("head"), dept, "employee", "department_head")
-    app_id = (await ok(await http.post("/applications", json=application_body(),
-                                       headers=head_applicant), 201))["id"]
+    app_id = (
+        await ok(
+            await http.post("/applications", json=application_body(), headers=head_applicant), 201
+        )
+    )["id"]
     await ok(await http.post(f"/applications/{app_id}/submit", headers=head_applicant))
-    self_review = await http.post(f"/applications/{app_id}/review", json=REVIEW,
-                                  headers=head_applicant)
+    self_review = await http.post(
+        f"/applications/{app_id}/review", json=REVIEW, headers=head_applicant
+    )
     assert self_review.status_code == 403
     assert "own" in problem_of(self_review)["detail"]
 
     people = People()
     manager_id = unique("manager")
     manager_applicant = auth(manager_id, people.department, "employee", "management")
-    app2 = (await ok(await http.post("/applications", json=application_body(),
-                                     headers=manager_applicant), 201))["id"]
+    app2 = (
+        await ok(
+            await http.post("/applications", json=application_body(), headers=manager_applicant),
+            201,
+        )
+    )["id"]
     await ok(await http.post(f"/applications/{app2}/submit", headers=manager_applicant))
     await ok(await http.post(f"/applications/{app2}/review", json=REVIEW, headers=people.head))
-    self_approval = await http.post(f"/applications/{app2}/approve", json={},
-                                    headers=manager_applicant)
+    self_approval = await http.post(
+        f"/applications/{app2}/approve", json={}, headers=manager_applicant
+    )
     assert self_approval.status_code == 403
 
 
@@ -258,13 +344,17 @@ async def test_invalid_input_gets_422_naming_the_field(http: httpx.AsyncClient) 
     cases = {
         "body.title": application_body(title=""),
         "body.expected_revenue.currency": application_body(
-            expected_revenue={"amount": "10", "currency": "yuan"}),
+            expected_revenue={"amount": "10", "currency": "yuan"}
+        ),
         "body.expected_revenue.amount": application_body(
-            expected_revenue={"amount": "ten", "currency": "CNY"}),
+            expected_revenue={"amount": "ten", "currency": "CNY"}
+        ),
         "body.expected_revenue": application_body(
-            expected_revenue={"amount": "-5", "currency": "CNY"}),
-        "body.preliminary_plan": {k: v for k, v in application_body().items()
-                                  if k != "preliminary_plan"},
+            expected_revenue={"amount": "-5", "currency": "CNY"}
+        ),
+        "body.preliminary_plan": {
+            k: v for k, v in application_body().items() if k != "preliminary_plan"
+        },
         "body.lead_id": application_body(lead_id="00000000-0000-0000-0000-000000000001"),
         "body.unexpected": {**application_body(), "unexpected": 1},
     }
@@ -299,15 +389,24 @@ async def test_missing_records_get_404(http: httpx.AsyncClient) -> None:
 async def test_stale_version_and_forbidden_transition_get_409(http: httpx.AsyncClient) -> None:
     people = People()
     app_id = (await draft(http, people))["id"]
-    await ok(await http.patch(f"/applications/{app_id}", json={"title": "Renamed"},
-                              headers={**people.applicant, "If-Match": '"1"'}))
-    stale = await http.patch(f"/applications/{app_id}", json={"title": "Lost update"},
-                             headers={**people.applicant, "If-Match": '"1"'})
+    await ok(
+        await http.patch(
+            f"/applications/{app_id}",
+            json={"title": "Renamed"},
+            headers={**people.applicant, "If-Match": '"1"'},
+        )
+    )
+    stale = await http.patch(
+        f"/applications/{app_id}",
+        json={"title": "Lost update"},
+        headers={**people.applicant, "If-Match": '"1"'},
+    )
     assert stale.status_code == 409
     assert problem_of(stale)["type"].endswith("/stale-version")
 
-    early_approval = await http.post(f"/applications/{app_id}/approve", json={},
-                                     headers=people.manager)
+    early_approval = await http.post(
+        f"/applications/{app_id}/approve", json={}, headers=people.manager
+    )
     assert early_approval.status_code == 409
     assert problem_of(early_approval)["type"].endswith("/invalid-transition")
     await ok(await http.post(f"/applications/{app_id}/submit", headers=people.applicant))
@@ -315,10 +414,14 @@ async def test_stale_version_and_forbidden_transition_get_409(http: httpx.AsyncC
     assert twice.status_code == 409
 
     done = await approved(http, People())
-    revise_after = await http.patch(f"/applications/{done['id']}", json={"title": "Late"},
-                                    headers=people.applicant)
+    revise_after = await http.patch(
+        f"/applications/{done['id']}", json={"title": "Late"}, headers=people.applicant
+    )
     assert revise_after.status_code in (403, 409)
 
-    view = await ok(await http.get(f"/applications/{app_id}", params={"min_version": 3},
-                                   headers=people.applicant))
+    view = await ok(
+        await http.get(
+            f"/applications/{app_id}", params={"min_version": 3}, headers=people.applicant
+        )
+    )
     assert view["title"] == "Renamed"

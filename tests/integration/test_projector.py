@@ -31,15 +31,18 @@ async def test_republished_events_change_nothing(http: httpx.AsyncClient, infra:
     app_id = (await draft(http, people))["id"]
     await ok(await http.post(f"/applications/{app_id}/submit", headers=people.applicant))
     await ok(await http.post(f"/applications/{app_id}/review", json=REVIEW, headers=people.head))
-    await ok(await http.get(f"/applications/{app_id}", params={"min_version": 3},
-                            headers=people.applicant))
+    await ok(
+        await http.get(
+            f"/applications/{app_id}", params={"min_version": 3}, headers=people.applicant
+        )
+    )
 
-    records = await read_topic(infra.kafka_bootstrap, TOPIC,
-                               lambda rs: len(by_subject(rs, app_id)) >= 3)
+    records = await read_topic(
+        infra.kafka_bootstrap, TOPIC, lambda rs: len(by_subject(rs, app_id)) >= 3
+    )
     conn = await asyncpg.connect(infra.database_url)
     try:
-        before = await conn.fetchrow('SELECT * FROM "projects".applications WHERE id = $1',
-                                     app_id)
+        before = await conn.fetchrow('SELECT * FROM "projects".applications WHERE id = $1', app_id)
         # What a relay restarted before recording its position does: publish them again.
         producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap)
         await producer.start()
@@ -57,7 +60,8 @@ async def test_republished_events_change_nothing(http: httpx.AsyncClient, infra:
             tracked = await conn.fetchval(
                 'SELECT kafka_offset FROM "projects".projection_tracking '
                 "WHERE projection = 'views' AND topic = $1 AND partition = $2",
-                TOPIC, partition,
+                TOPIC,
+                partition,
             )
             if tracked is not None and tracked >= last_offset:
                 break
@@ -87,8 +91,9 @@ async def test_killed_projector_converges_and_a_rebuild_gives_the_same_view(
 
     # A second copy of the views, in its own schema and consumer group, that we kill -9 while
     # it works through the topic in small batches.
-    replica = start_service("projects", db_schema="projects_replica", relay_enabled="false",
-                            projector_batch_size="10")
+    replica = start_service(
+        "projects", db_schema="projects_replica", relay_enabled="false", projector_batch_size="10"
+    )
     for delay in (0.3, 0.5, 0.4, 0.7):
         await asyncio.sleep(delay)
         replica.stop(signal.SIGKILL)
@@ -107,18 +112,15 @@ async def test_killed_projector_converges_and_a_rebuild_gives_the_same_view(
         replica.stop()
 
 
-async def _converged(conn: asyncpg.Connection, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
+async def _converged(conn: asyncpg.Connection, within: float = 90.0) -> None:
+    deadline = time.monotonic() + within
     while True:
         diff = []
         for table in TABLES:
-            if await _rows(conn, "projects", table) != await _rows(conn, "projects_replica",
-                                                                   table):
+            if await _rows(conn, "projects", table) != await _rows(conn, "projects_replica", table):
                 diff.append(table)
         if not diff:
             return
         if time.monotonic() > deadline:
             raise AssertionError(f"views still differ in {diff}")
         await asyncio.sleep(0.5)
-
-

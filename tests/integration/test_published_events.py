@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 
 import httpx
 from bizdev_projects.contract import CONTRACT, ApplicationApproved, ProjectOpened
@@ -24,29 +25,46 @@ async def test_events_carry_cloudevents_headers_and_contract_body(
     trace_id = uuid.uuid4().hex
     traced = {"X-Correlation-Id": correlation, "traceparent": f"00-{trace_id}-{'1' * 16}-01"}
 
-    lead = await ok(await http.post(
-        "/leads",
-        json={"customer": "Northwind", "need": "Analytics", "source": "referral",
-              "estimated_value": {"amount": "120000.50", "currency": "CNY"}},
-        headers={**people.applicant, **traced},
-    ), 201)
+    lead = await ok(
+        await http.post(
+            "/leads",
+            json={
+                "customer": "Northwind",
+                "need": "Analytics",
+                "source": "referral",
+                "estimated_value": {"amount": "120000.50", "currency": "CNY"},
+            },
+            headers={**people.applicant, **traced},
+        ),
+        201,
+    )
     app_id = (await draft(http, people, lead_id=lead["id"]))["id"]
     await ok(await http.post(f"/applications/{app_id}/submit", headers=people.applicant))
     await ok(await http.post(f"/applications/{app_id}/review", json=REVIEW, headers=people.head))
-    approval = await http.post(f"/applications/{app_id}/approve", json={"comments": "Yes"},
-                               headers={**people.manager, **traced})
+    approval = await http.post(
+        f"/applications/{app_id}/approve",
+        json={"comments": "Yes"},
+        headers={**people.manager, **traced},
+    )
     decision = await ok(approval)
     assert approval.headers["x-correlation-id"] == correlation
     project_id = decision["project_id"]
 
     records = await read_topic(
-        infra.kafka_bootstrap, TOPIC,
+        infra.kafka_bootstrap,
+        TOPIC,
         lambda rs: len(by_subject(rs, app_id, project_id, lead["id"])) >= 6,
     )
     mine = by_subject(records, app_id, project_id, lead["id"])
     types = [headers_of(r)["ce_type"] for r in mine]
-    for expected in ["LeadSubmitted", "ApplicationDrafted", "ApplicationSubmitted",
-                     "ApplicationReviewed", "ApplicationApproved", "ProjectOpened"]:
+    for expected in [
+        "LeadSubmitted",
+        "ApplicationDrafted",
+        "ApplicationSubmitted",
+        "ApplicationReviewed",
+        "ApplicationApproved",
+        "ProjectOpened",
+    ]:
         assert f"bizdev.projects.{expected}.v1" in types, types
 
     for record in mine:
@@ -66,14 +84,17 @@ async def test_events_carry_cloudevents_headers_and_contract_body(
     # One aggregate's events come in version order on one partition.
     app_records = by_subject(mine, app_id)
     assert len({r.partition for r in app_records}) == 1
-    assert [CONTRACT.parse(headers_of(r)["ce_type"], r.value).version  # type: ignore[union-attr]
-            for r in app_records] == [1, 2, 3, 4]
+    assert [
+        CONTRACT.parse(headers_of(r)["ce_type"], r.value).version  # type: ignore[union-attr]
+        for r in app_records
+    ] == [1, 2, 3, 4]
 
     approved = next(r for r in mine if headers_of(r)["ce_type"].endswith("ApplicationApproved.v1"))
     body = ApplicationApproved.model_validate_json(approved.value)
-    assert body.by is not None and body.comments == "Yes"
+    assert body.by is not None
+    assert body.comments == "Yes"
     assert body.lead_id == uuid.UUID(lead["id"])
-    assert body.expected_revenue.amount == body.expected_revenue.amount.__class__("1250000.00")
+    assert body.expected_revenue.amount == Decimal("1250000.00")
     opened_record = next(r for r in mine if headers_of(r)["ce_type"].endswith("ProjectOpened.v1"))
     opened = ProjectOpened.model_validate_json(opened_record.value)
     assert str(opened.aggregate_id) == project_id
@@ -92,8 +113,13 @@ async def test_asyncapi_page_documents_the_published_events(http: httpx.AsyncCli
     spec = (await http.get("/asyncapi.json")).json()
     text = str(spec)
     assert TOPIC in text
-    for name in ["ApplicationSubmitted", "ApplicationApproved", "ApplicationRejected",
-                 "ProjectOpened", "LeadSubmitted"]:
+    for name in [
+        "ApplicationSubmitted",
+        "ApplicationApproved",
+        "ApplicationRejected",
+        "ProjectOpened",
+        "LeadSubmitted",
+    ]:
         assert name in spec["components"]["schemas"], name
     page = await http.get("/asyncapi")
     assert page.status_code == 200

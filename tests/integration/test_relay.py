@@ -24,10 +24,16 @@ async def test_commands_succeed_while_kafka_is_down_and_every_event_arrives_once
     try:
         for i in range(6):
             app_id = (await draft(http, people, title=f"Outage proposal {i}"))["id"]
-            await ok(await http.patch(f"/applications/{app_id}", json={"title": f"Renamed {i}"},
-                                      headers=people.applicant))
-            submitted = await ok(await http.post(f"/applications/{app_id}/submit",
-                                                 headers=people.applicant))
+            await ok(
+                await http.patch(
+                    f"/applications/{app_id}",
+                    json={"title": f"Renamed {i}"},
+                    headers=people.applicant,
+                )
+            )
+            submitted = await ok(
+                await http.post(f"/applications/{app_id}/submit", headers=people.applicant)
+            )
             expected[app_id] = submitted["version"]
         assert (await http.get("/readyz")).status_code == 503
     finally:
@@ -36,7 +42,7 @@ async def test_commands_succeed_while_kafka_is_down_and_every_event_arrives_once
     def all_arrived(records: list) -> bool:  # type: ignore[type-arg]
         return len(by_subject(records, *expected)) >= sum(expected.values())
 
-    records = await read_topic(infra.kafka_bootstrap, TOPIC, all_arrived, timeout=120)
+    records = await read_topic(infra.kafka_bootstrap, TOPIC, all_arrived, within=120)
     mine = by_subject(records, *expected)
     positions = [int(headers_of(r)["ce_sequence"]) for r in mine]
     assert len(positions) == len(set(positions)) == sum(expected.values())
@@ -49,8 +55,11 @@ async def test_commands_succeed_while_kafka_is_down_and_every_event_arrives_once
 
     # The service's own consumers came back too: the read model catches up.
     for app_id, version in expected.items():
-        view = await ok(await http.get(f"/applications/{app_id}", params={"min_version": version},
-                                       headers=people.applicant))
+        view = await ok(
+            await http.get(
+                f"/applications/{app_id}", params={"min_version": version}, headers=people.applicant
+            )
+        )
         assert view["state"] == "submitted"
     ready = await http.get("/readyz")
     assert ready.status_code == 200, ready.text

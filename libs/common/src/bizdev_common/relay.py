@@ -55,7 +55,7 @@ class OutboxRelay:
             try:
                 await self._run_once(stopping)
                 backoff = 0.5
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 - any failure: reconnect and resume from the recorded position
                 log.warning("relay interrupted, retrying in %.1fs: %s", backoff, e)
                 await pause(stopping, backoff)
                 backoff = min(backoff * 2, 10.0)

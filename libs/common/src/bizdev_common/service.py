@@ -207,7 +207,7 @@ def create_app(parts: ServiceParts) -> FastAPI:
         try:
             await asyncio.wait_for(runtime.pool.fetchval("SELECT 1"), 2)
             checks["postgresql"] = "ok"
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - any failure means not ready, or retry later
             checks["postgresql"] = f"unreachable: {type(e).__name__}"
         kafka_ok = runtime.kafka_started.is_set() and await runtime.broker.ping(timeout=2)
         checks["kafka"] = "ok" if kafka_ok else "unreachable"
@@ -245,7 +245,7 @@ async def _start_broker(broker: KafkaBroker, runtime: Runtime, stopping: asyncio
             await broker.start()
             runtime.kafka_started.set()
             return
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - any failure means not ready, or retry later
             log.warning("Kafka not reachable yet (%s); retrying in %.1fs", e, delay)
             with contextlib.suppress(Exception):
                 await broker.stop()
