@@ -16,6 +16,7 @@ from bizdev_common.domain import (
     Role,
     RuleViolation,
 )
+from bizdev_common.eventstore import MoneyAsDict
 from bizdev_projects.contract import CONTRACT
 from bizdev_projects.domain import (
     MARKET_DEPARTMENT,
@@ -29,7 +30,7 @@ from bizdev_projects.domain import (
 )
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.persistence import JSONTranscoder
 
 REVENUE = Money(Decimal("120000.00"), "CNY")
 NEGATIVE = Money(Decimal("-1"), "CNY")
@@ -162,6 +163,7 @@ def test_approval_path_opens_a_project() -> None:
 
     project = Project.open(application)
     assert project.id == Project.project_id_for(application.id)
+    assert application.project_id == project.id
     assert project.state == ProjectState.OPEN
     assert project.application_id == application.id
     assert project.name == "Smart warehouse"
@@ -509,21 +511,10 @@ def test_market_insight_requires_title_and_content(field: str) -> None:
 # --- replay and publication ---------------------------------------------------------------
 
 
-class _MoneyAsDict(Transcoding):
-    type = Money
-    name = "money"
-
-    def encode(self, obj: Money) -> dict[str, str]:
-        return obj.as_dict()
-
-    def decode(self, data: dict[str, str]) -> Money:
-        return Money(Decimal(data["amount"]), data["currency"])
-
-
 class _InMemoryProjects(Application[UUID]):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
-        transcoder.register(_MoneyAsDict())
+        transcoder.register(MoneyAsDict())
 
 
 def _state(aggregate: Aggregate) -> dict[str, Any]:

@@ -45,7 +45,9 @@ class Projection:
     """A read model fed by one or more services' topics.
 
     Subclasses name their tables and DDL, and implement `apply` for the events they use;
-    `apply` runs inside the batch's transaction and must only use the given connection."""
+    `apply` runs inside the batch's transaction and must only use the given connection.
+    Events of different aggregates arrive on different partitions in no fixed order, so an
+    `apply` writes only rows of its event's own aggregate, from that event's content."""
 
     name: ClassVar[str]
     tables: ClassVar[Sequence[str]]

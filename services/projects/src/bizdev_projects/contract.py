@@ -84,6 +84,7 @@ class ApplicationApproved(PublicEvent):
     lead_id: UUID | None = Field(
         description="The lead the project grew from, if any; its finder earns a reward"
     )
+    project_id: UUID = Field(description="The project this approval opens (see ProjectOpened)")
 
 
 class ApplicationRejected(PublicEvent):

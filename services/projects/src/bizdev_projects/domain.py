@@ -172,6 +172,7 @@ class ProjectApplication(Aggregate):
         self.opinion: dict[str, str | bool] | None = None
         self.decision_reasons: str | None = None
         self.approved_by: str | None = None
+        self.project_id: UUID | None = None
 
     @classmethod
     def draft(
@@ -361,6 +362,7 @@ class ProjectApplication(Aggregate):
         applicant: str
         expected_revenue: Money
         lead_id: UUID | None
+        project_id: UUID
 
     def approve(self, actor: Actor, *, comments: str = "") -> None:
         self._require_management_not_applicant(actor, "approve")
@@ -373,6 +375,9 @@ class ProjectApplication(Aggregate):
             applicant=self.applicant,
             expected_revenue=self.expected_revenue,
             lead_id=self.lead_id,
+            # Named in the approval itself, so a reader of this application's events alone
+            # knows its project, whatever order it sees other aggregates' events in.
+            project_id=Project.project_id_for(self.id),
         )
 
     @event(Approved)
@@ -385,9 +390,11 @@ class ProjectApplication(Aggregate):
         applicant: str,
         expected_revenue: Money,
         lead_id: UUID | None,
+        project_id: UUID,
     ) -> None:
         self.state = ApplicationState.APPROVED
         self.approved_by = by
+        self.project_id = project_id
 
     class Rejected(Aggregate.Event):
         by: str

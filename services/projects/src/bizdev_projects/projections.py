@@ -158,6 +158,7 @@ class ProjectsViews(Projection):
                         "state": ApplicationState.APPROVED.value,
                         "decision_by": event.by,
                         "decision_reasons": event.comments or None,
+                        "project_id": event.project_id,
                     },
                 )
             case c.ApplicationRejected():
@@ -187,11 +188,6 @@ class ProjectsViews(Projection):
                         "lead_id": event.lead_id,
                         "opened_by": event.by,
                     },
-                )
-                await conn.execute(
-                    f"UPDATE {self.t['applications']} SET project_id = $1 WHERE id = $2",
-                    event.aggregate_id,
-                    event.application_id,
                 )
             case c.LeadSubmitted():
                 await self._insert(
