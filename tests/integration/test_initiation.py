@@ -3,6 +3,7 @@ PostgreSQL: the whole path to a Project in the read model, and every refusal."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 import httpx
@@ -26,7 +27,8 @@ async def test_initiation_path_from_lead_to_project_in_read_model(http: httpx.As
         ),
         201,
     )
-    created = await draft(http, people, lead_id=lead["id"])
+    customer_id = str(uuid.uuid4())
+    created = await draft(http, people, lead_id=lead["id"], customer_id=customer_id)
     app_id = created["id"]
     assert created["version"] == 1
 
@@ -69,6 +71,16 @@ async def test_initiation_path_from_lead_to_project_in_read_model(http: httpx.As
     assert project["application_id"] == app_id
     assert project["department"] == people.department
     assert project["name"] == "Smart warehouse for ACME"
+    assert project["customer_id"] == customer_id
+    as_opened = await ok(
+        await http.get(
+            f"/projects/{decision['project_id']}/as-of",
+            params={"version": 1},
+            headers=people.applicant,
+        )
+    )
+    assert as_opened["customer_id"] == customer_id
+    assert as_opened["application_id"] == app_id
 
     listed = await ok(
         await http.get(

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -230,6 +231,18 @@ def create_app(parts: ServiceParts) -> FastAPI:
     return app
 
 
+async def _reset_views(parts: ServiceParts) -> None:
+    conn = await asyncpg.connect(parts.settings.database_url)
+    try:
+        for make in parts.projections:
+            projection = make(parts.settings.schema_name)
+            await projection.create(conn)
+            await projection.reset(conn)
+            print(f"{projection.name}: emptied; rebuilt from the topics at the next start")
+    finally:
+        await conn.close()
+
+
 def _union(models: list[Any]) -> Any:
     from typing import Union
 
@@ -253,8 +266,16 @@ async def _start_broker(broker: KafkaBroker, runtime: Runtime, stopping: asyncio
             delay = min(delay * 2, 10.0)
 
 
-def serve(parts: ServiceParts) -> None:
-    """The console entry point of a service: its API and background work in one process."""
+def serve(parts: ServiceParts, argv: Sequence[str] | None = None) -> None:
+    """The console entry point of a service: its API and background work in one process;
+    `rebuild-views` empties the read models so that they are rebuilt from the beginning of
+    their topics at the next start (stop the service's replicas first)."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args == ["rebuild-views"]:
+        asyncio.run(_reset_views(parts))
+        return
+    if args:
+        raise SystemExit(f"usage: bizdev-{parts.settings.service} [rebuild-views]")
     uvicorn.run(
         create_app(parts),
         host=parts.settings.http_host,

@@ -212,6 +212,9 @@ class ApplicationIn(BaseModel):
     expected_revenue: MoneyModel
     preliminary_plan: Text
     lead_id: UUID | None = Field(default=None, description="The lead this proposal grew from")
+    customer_id: UUID | None = Field(
+        default=None, description="The crm customer this proposal is for"
+    )
 
 
 class ApplicationRevision(BaseModel):
@@ -265,6 +268,7 @@ class ApplicationView(BaseModel):
     expected_revenue: MoneyModel
     preliminary_plan: str
     lead_id: UUID | None
+    customer_id: UUID | None
     opinion: Opinion | None
     decision_by: str | None
     decision_reasons: str | None
@@ -287,6 +291,7 @@ class ApplicationAsOf(BaseModel):
     expected_revenue: MoneyModel
     preliminary_plan: str
     lead_id: UUID | None
+    customer_id: UUID | None
     opinion: dict[str, Any] | None
     decision_reasons: str | None
     approved_by: str | None
@@ -295,7 +300,7 @@ class ApplicationAsOf(BaseModel):
 
 APPLICATIONS = ListQuery(
     "applications",
-    filters=["state", "department", "applicant", "lead_id"],
+    filters=["state", "department", "applicant", "lead_id", "customer_id"],
     sorts=["created_at", "updated_at", "title", "state", "expected_revenue_amount"],
     text=["title", "background", "target_customers", "preliminary_plan"],
     default_sort="-updated_at",
@@ -329,6 +334,7 @@ def draft_application(
         expected_revenue=body.expected_revenue.to_money(),
         preliminary_plan=body.preliminary_plan,
         lead_id=body.lead_id,
+        customer_id=body.customer_id,
     )
     return accepted(result, response)
 
@@ -513,6 +519,7 @@ def application_as_of(
         expected_revenue=MoneyModel.model_validate(a.expected_revenue),
         preliminary_plan=a.preliminary_plan,
         lead_id=a.lead_id,
+        customer_id=a.customer_id,
         opinion=a.opinion,
         decision_reasons=a.decision_reasons,
         approved_by=a.approved_by,
@@ -533,6 +540,7 @@ class ProjectView(BaseModel):
     application_id: UUID
     expected_revenue: MoneyModel
     lead_id: UUID | None
+    customer_id: UUID | None
     opened_by: str
     created_at: datetime
     updated_at: datetime
@@ -540,7 +548,7 @@ class ProjectView(BaseModel):
 
 PROJECTS = ListQuery(
     "projects",
-    filters=["state", "department", "applicant"],
+    filters=["state", "department", "applicant", "customer_id"],
     sorts=["created_at", "updated_at", "name", "expected_revenue_amount"],
     text=["name"],
     default_sort="-created_at",
@@ -564,14 +572,15 @@ async def list_projects(
     state: str | None = None,
     department: str | None = None,
     applicant: str | None = None,
+    customer_id: UUID | None = None,
 ) -> Page[ProjectView]:
-    rows, total = await page_of(
-        rt,
-        PROJECTS,
-        page,
-        consistency,
-        {"state": state, "department": department, "applicant": applicant},
-    )
+    where = {
+        "state": state,
+        "department": department,
+        "applicant": applicant,
+        "customer_id": customer_id,
+    }
+    rows, total = await page_of(rt, PROJECTS, page, consistency, where)
     return Page(
         items=[_project(r) for r in rows], total=total, limit=page.limit, offset=page.offset
     )
@@ -598,3 +607,48 @@ async def project_history(
     project_id: UUID, actor: CurrentActor, rt: RuntimeDep
 ) -> list[HistoryEvent]:
     return await history_of(rt, project_id)
+
+
+class ProjectAsOf(BaseModel):
+    """The project as it stood at a version or moment (from its events)."""
+
+    id: UUID
+    version: int
+    state: str
+    name: str
+    department: str
+    applicant: str
+    application_id: UUID
+    expected_revenue: MoneyModel
+    lead_id: UUID | None
+    customer_id: UUID | None
+    modified_on: datetime
+
+
+@router.get(
+    "/projects/{project_id}/as-of",
+    response_model=ProjectAsOf,
+    tags=["projects"],
+    summary="The project as of a version or a time",
+)
+def project_as_of(
+    project_id: UUID,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: Annotated[int | None, Query(ge=1)] = None,
+    at: Annotated[datetime | None, Query(description="ISO 8601 with timezone")] = None,
+) -> ProjectAsOf:
+    p = app_of(rt).as_of(Project, project_id, version=version, at=aware(at))
+    return ProjectAsOf(
+        id=p.id,
+        version=p.version,
+        state=p.state,
+        name=p.name,
+        department=p.department,
+        applicant=p.applicant,
+        application_id=p.application_id,
+        expected_revenue=MoneyModel.model_validate(p.expected_revenue),
+        lead_id=p.lead_id,
+        customer_id=p.customer_id,
+        modified_on=p.modified_on,
+    )

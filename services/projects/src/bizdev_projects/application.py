@@ -33,6 +33,7 @@ class ProjectsApplication(ServiceApplication):
         expected_revenue: Money,
         preliminary_plan: str,
         lead_id: UUID | None,
+        customer_id: UUID | None,
     ) -> CommandResult:
         if lead_id is not None:
             try:
@@ -47,6 +48,7 @@ class ProjectsApplication(ServiceApplication):
             expected_revenue=expected_revenue,
             preliminary_plan=preliminary_plan,
             lead_id=lead_id,
+            customer_id=customer_id,
         )
         return self.commit(application)
 

@@ -41,6 +41,7 @@ class ApplicationDrafted(PublicEvent):
     expected_revenue: MoneyModel = Field(description="Revenue the project is expected to earn")
     preliminary_plan: str = Field(description="Preliminary plan of the project")
     lead_id: UUID | None = Field(description="The lead the application follows up, if any")
+    customer_id: UUID | None = Field(description="The crm customer the proposal is for, if any")
 
 
 class ApplicationRevised(PublicEvent):
@@ -84,6 +85,7 @@ class ApplicationApproved(PublicEvent):
     lead_id: UUID | None = Field(
         description="The lead the project grew from, if any; its finder earns a reward"
     )
+    customer_id: UUID | None = Field(description="The crm customer the project is for, if any")
     project_id: UUID = Field(description="The project this approval opens (see ProjectOpened)")
 
 
@@ -106,6 +108,9 @@ class ProjectOpened(PublicEvent):
     applicant: str = Field(description="User id of the applicant")
     expected_revenue: MoneyModel = Field(description="Revenue the project is expected to earn")
     lead_id: UUID | None = Field(description="The lead the project grew from, if any")
+    customer_id: UUID | None = Field(
+        description="The crm customer the project is for, if any: crm lists it in its dealings"
+    )
 
 
 CONTRACT = EventContract(

@@ -147,6 +147,7 @@ class ProjectApplication(Aggregate):
         expected_revenue: Money
         preliminary_plan: str
         lead_id: UUID | None
+        customer_id: UUID | None
 
     @event(Drafted)
     def __init__(
@@ -159,6 +160,7 @@ class ProjectApplication(Aggregate):
         expected_revenue: Money,
         preliminary_plan: str,
         lead_id: UUID | None,
+        customer_id: UUID | None,
     ) -> None:
         self.applicant = by
         self.department = department
@@ -168,6 +170,7 @@ class ProjectApplication(Aggregate):
         self.expected_revenue = expected_revenue
         self.preliminary_plan = preliminary_plan
         self.lead_id = lead_id
+        self.customer_id = customer_id
         self.state = ApplicationState.DRAFT
         self.opinion: dict[str, str | bool] | None = None
         self.decision_reasons: str | None = None
@@ -184,6 +187,7 @@ class ProjectApplication(Aggregate):
         expected_revenue: Money,
         preliminary_plan: str,
         lead_id: UUID | None = None,
+        customer_id: UUID | None = None,
     ) -> ProjectApplication:
         require_role(actor, Role.EMPLOYEE)
         require_text("title", title)
@@ -200,6 +204,7 @@ class ProjectApplication(Aggregate):
             expected_revenue=expected_revenue,
             preliminary_plan=preliminary_plan,
             lead_id=lead_id,
+            customer_id=customer_id,
         )
 
     def _require_applicant(self, actor: Actor, what: str) -> None:
@@ -362,6 +367,7 @@ class ProjectApplication(Aggregate):
         applicant: str
         expected_revenue: Money
         lead_id: UUID | None
+        customer_id: UUID | None
         project_id: UUID
 
     def approve(self, actor: Actor, *, comments: str = "") -> None:
@@ -375,6 +381,7 @@ class ProjectApplication(Aggregate):
             applicant=self.applicant,
             expected_revenue=self.expected_revenue,
             lead_id=self.lead_id,
+            customer_id=self.customer_id,
             # Named in the approval itself, so a reader of this application's events alone
             # knows its project, whatever order it sees other aggregates' events in.
             project_id=Project.project_id_for(self.id),
@@ -390,6 +397,7 @@ class ProjectApplication(Aggregate):
         applicant: str,
         expected_revenue: Money,
         lead_id: UUID | None,
+        customer_id: UUID | None,
         project_id: UUID,
     ) -> None:
         self.state = ApplicationState.APPROVED
@@ -446,6 +454,7 @@ class Project(Aggregate):
         applicant: str
         expected_revenue: Money
         lead_id: UUID | None
+        customer_id: UUID | None
 
     @event(Opened)
     def __init__(
@@ -457,6 +466,7 @@ class Project(Aggregate):
         applicant: str,
         expected_revenue: Money,
         lead_id: UUID | None,
+        customer_id: UUID | None,
     ) -> None:
         self.approved_by = by
         self.application_id = application_id
@@ -465,6 +475,7 @@ class Project(Aggregate):
         self.applicant = applicant
         self.expected_revenue = expected_revenue
         self.lead_id = lead_id
+        self.customer_id = customer_id
         self.state = ProjectState.OPEN
 
     @classmethod
@@ -483,4 +494,5 @@ class Project(Aggregate):
             applicant=application.applicant,
             expected_revenue=application.expected_revenue,
             lead_id=application.lead_id,
+            customer_id=application.customer_id,
         )

@@ -28,6 +28,7 @@ DDL = [
         expected_revenue_currency text NOT NULL,
         preliminary_plan text NOT NULL,
         lead_id uuid,
+        customer_id uuid,
         opinion jsonb,
         decision_by text,
         decision_reasons text,
@@ -49,6 +50,7 @@ DDL = [
         expected_revenue_amount numeric NOT NULL,
         expected_revenue_currency text NOT NULL,
         lead_id uuid,
+        customer_id uuid,
         opened_by text NOT NULL,
         created_at timestamptz NOT NULL,
         updated_at timestamptz NOT NULL
@@ -112,6 +114,7 @@ class ProjectsViews(Projection):
                         "expected_revenue_currency": event.expected_revenue.currency,
                         "preliminary_plan": event.preliminary_plan,
                         "lead_id": event.lead_id,
+                        "customer_id": event.customer_id,
                     },
                 )
             case c.ApplicationRevised():
@@ -186,6 +189,7 @@ class ProjectsViews(Projection):
                         "expected_revenue_amount": event.expected_revenue.amount,
                         "expected_revenue_currency": event.expected_revenue.currency,
                         "lead_id": event.lead_id,
+                        "customer_id": event.customer_id,
                         "opened_by": event.by,
                     },
                 )

@@ -1,0 +1,108 @@
+"""Bearer tokens: HS256 with the dev secret, RS256 against a JWKS URL, and every refusal."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import jwt
+import pytest
+from bizdev_common.auth import TokenVerifier, Unauthenticated, issue_token
+from bizdev_common.domain import Role
+from bizdev_common.settings import ServiceSettings
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+
+
+def settings(**kw: object) -> ServiceSettings:
+    return ServiceSettings(service="test", **kw)  # type: ignore[arg-type]
+
+
+def test_dev_token_round_trips_to_an_actor() -> None:
+    token = issue_token("bob", "sales", [Role.EMPLOYEE, "department_head"])
+    actor = TokenVerifier(settings()).verify(token)
+    assert actor.user_id == "bob"
+    assert actor.department == "sales"
+    assert actor.roles == {Role.EMPLOYEE, Role.DEPARTMENT_HEAD}
+    assert actor.is_head_of("sales")
+    assert not actor.is_head_of("market")
+
+
+@pytest.mark.parametrize(
+    ("claims", "why"),
+    [
+        ({"sub": "u", "department": "d", "roles": ["employee"], "exp": 1}, "expired"),
+        ({"sub": "u", "roles": ["employee"], "exp": 2**33}, "department"),
+        ({"sub": "u", "department": "d", "roles": ["emperor"], "exp": 2**33}, "role"),
+        ({"department": "d", "roles": [], "exp": 2**33}, "sub"),
+    ],
+)
+def test_bad_claims_are_refused(claims: dict[str, object], why: str) -> None:
+    token = jwt.encode(claims, settings().jwt_secret.get_secret_value(), algorithm="HS256")
+    with pytest.raises(Unauthenticated, match=why):
+        TokenVerifier(settings()).verify(token)
+
+
+def test_token_signed_with_another_secret_is_refused() -> None:
+    token = issue_token("u", "d", ["employee"], secret="another-secret-of-at-least-32-bytes!!")
+    with pytest.raises(Unauthenticated, match="Signature"):
+        TokenVerifier(settings()).verify(token)
+
+
+@pytest.fixture
+def jwks_server() -> Iterator[tuple[str, rsa.RSAPrivateKey]]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
+    jwk.update(kid="k1", use="sig", alg="RS256")
+    body = json.dumps({"keys": [jwk]}).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/jwks.json", key
+    server.shutdown()
+
+
+def test_rs256_tokens_verify_against_the_jwks_url(
+    jwks_server: tuple[str, rsa.RSAPrivateKey],
+) -> None:
+    url, key = jwks_server
+    verifier = TokenVerifier(
+        settings(
+            jwt_algorithm="RS256",
+            jwt_jwks_url=url,
+            jwt_audience="bizdev",
+            jwt_issuer="https://idp.example",
+        )
+    )
+    claims = {
+        "sub": "carol",
+        "department": "board",
+        "roles": ["management"],
+        "aud": "bizdev",
+        "iss": "https://idp.example",
+        "exp": int(time.time()) + 60,
+    }
+    token = jwt.encode(claims, key, algorithm="RS256", headers={"kid": "k1"})
+    assert verifier.verify(token).roles == {Role.MANAGEMENT}
+
+    wrong_audience = jwt.encode(
+        {**claims, "aud": "other"}, key, algorithm="RS256", headers={"kid": "k1"}
+    )
+    with pytest.raises(Unauthenticated, match=r"(?i)audience"):
+        verifier.verify(wrong_audience)
+    # A dev HS256 token means nothing to a production verifier.
+    with pytest.raises(Unauthenticated):
+        verifier.verify(issue_token("carol", "board", ["management"]))
