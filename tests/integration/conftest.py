@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -145,9 +146,52 @@ def start_service(infra: Infra, logs: Path) -> Iterator[Callable[..., ServicePro
         svc.stop()
 
 
+class TestClock:
+    """The time a service's deadline scheduler sees: tests move it instead of sleeping."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def set(self, now: datetime) -> None:
+        assert now.tzinfo is not None
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(now.isoformat())
+        tmp.replace(self.path)  # atomically: the scheduler never reads half a timestamp
+
+    def reset(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
 @pytest.fixture(scope="session")
-def projects(start_service: Callable[..., ServiceProcess]) -> ServiceProcess:
-    return start_service("projects")
+def clocks(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], TestClock]:
+    folder = tmp_path_factory.mktemp("clocks")
+    return lambda service: TestClock(folder / f"{service}.now")
+
+
+def _with_test_clock(
+    start_service: Callable[..., ServiceProcess], clocks: Callable[[str], TestClock], name: str
+) -> ServiceProcess:
+    return start_service(name, clock_file=str(clocks(name).path), scheduler_interval_seconds="0.2")
+
+
+@pytest.fixture(scope="session")
+def projects(
+    start_service: Callable[..., ServiceProcess], clocks: Callable[[str], TestClock]
+) -> ServiceProcess:
+    return _with_test_clock(start_service, clocks, "projects")
+
+
+@pytest.fixture(scope="session")
+def crm(
+    start_service: Callable[..., ServiceProcess], clocks: Callable[[str], TestClock]
+) -> ServiceProcess:
+    return _with_test_clock(start_service, clocks, "crm")
+
+
+@pytest.fixture
+async def crm_http(crm: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=crm.url, timeout=30) as client:
+        yield client
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import psycopg
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
+    ApplicationRecorder,
     IntegrityError,
     JSONTranscoder,
     Transcoder,
@@ -129,9 +130,10 @@ class ServiceApplication(Application[UUID]):
         }
         super().__init__(env=env)
 
-    @property
-    def events_table(self) -> str:
-        return f"{self.name.lower()}_events"
+    def construct_recorder(self) -> ApplicationRecorder:
+        # A process recorder: it can also record, atomically with new events, the position
+        # of the upstream event a reaction handled (see reactions.py).
+        return self.factory.process_recorder()
 
     def construct_transcoder(self) -> Transcoder:
         transcoder = MetaTranscoder()

@@ -37,7 +37,16 @@ from bizdev_common.contract import EventContract
 from bizdev_common.eventstore import ServiceApplication
 from bizdev_common.observability import setup_logging, setup_tracing
 from bizdev_common.projector import Projection, Projector
+from bizdev_common.reactions import Reaction, ReactionRunner
 from bizdev_common.relay import OutboxRelay
+from bizdev_common.scheduler import (
+    DEADLINES_DDL,
+    Clock,
+    DeadlineCheck,
+    Scheduler,
+    SystemClock,
+    clock_for,
+)
 from bizdev_common.settings import ServiceSettings
 from bizdev_common.tasks import pause
 
@@ -57,7 +66,8 @@ class ServiceParts:
     contract: EventContract
     routers: Sequence[APIRouter]
     projections: Sequence[Callable[[str], Projection]] = ()
-    reactions: Sequence[Callable[[KafkaBroker, Runtime], None]] = ()
+    reactions: Sequence[Callable[[], Reaction]] = ()
+    deadline_checks: Sequence[DeadlineCheck] = ()
     version: str = "0.1.0"
 
 
@@ -70,7 +80,10 @@ class Runtime:
     pool: asyncpg.Pool
     broker: KafkaBroker
     relay: OutboxRelay
+    clock: Clock = field(default_factory=SystemClock)
     projectors: list[Projector] = field(default_factory=list)
+    reactions: list[ReactionRunner] = field(default_factory=list)
+    scheduler: Scheduler | None = None
     kafka_started: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -152,20 +165,24 @@ def create_app(parts: ServiceParts) -> FastAPI:
         application = await asyncio.to_thread(parts.application, s)
         pool = await asyncpg.create_pool(s.database_url, min_size=1, max_size=10)
         relay = OutboxRelay(application, parts.contract, s)
-        runtime = Runtime(s, application, pool, broker, relay)
+        runtime = Runtime(s, application, pool, broker, relay, clock_for(s))
         async with pool.acquire() as conn:
+            await conn.execute(DEADLINES_DDL.format(schema=f'"{s.schema_name}"'))
             for make in parts.projections:
                 projection = make(s.schema_name)
                 await projection.create(conn)
                 if s.projector_enabled:
                     runtime.projectors.append(Projector(broker, pool, projection, s))
-        for react in parts.reactions:
-            react(broker, runtime)
+        for make_reaction in parts.reactions:
+            runtime.reactions.append(ReactionRunner(broker, application, make_reaction(), s))
         app.state.runtime = runtime
         stopping = asyncio.Event()
         tasks = [asyncio.create_task(_start_broker(broker, runtime, stopping))]
         if s.relay_enabled:
             tasks.append(asyncio.create_task(relay.run(stopping)))
+        if parts.deadline_checks and s.scheduler_enabled:
+            runtime.scheduler = Scheduler(application, s, parts.deadline_checks, runtime.clock)
+            tasks.append(asyncio.create_task(runtime.scheduler.run(stopping)))
         try:
             yield
         finally:

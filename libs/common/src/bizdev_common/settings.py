@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
 from typing import TypeVar
 from urllib.parse import unquote, urlparse
 
@@ -41,6 +42,14 @@ class ServiceSettings(BaseSettings):
     relay_poll_seconds: float = 0.2
     projector_enabled: bool = True
     projector_batch_size: int = 200
+    scheduler_enabled: bool = True
+    scheduler_interval_seconds: float = Field(
+        default=5.0, description="How often deadlines are checked"
+    )
+    clock_file: Path | None = Field(
+        default=None,
+        description="Tests only: read the current time from this file (ISO 8601) if present",
+    )
     read_wait_max_seconds: float = Field(
         default=5.0, description="Longest a query waits for its view to reach a version"
     )
