@@ -78,6 +78,13 @@ class EventContract:
         self._by_domain = dict(mapping)
         self._by_type = {self.ce_type(m): m for m in mapping.values()}
 
+    @classmethod
+    def reading(cls, service: str, *models: type[PublicEvent]) -> EventContract:
+        """What a consumer reads of another service's topic: its own models of just the
+        events and fields it uses (a tolerant reader), named like the upstream events, so it
+        depends on the published JSON, not on the other service's code."""
+        return cls(service, {m: m for m in models})
+
     @property
     def models(self) -> Iterable[type[PublicEvent]]:
         return self._by_type.values()
