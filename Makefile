@@ -3,7 +3,8 @@
 
 SHELL := /bin/bash
 PYTHON ?= python3
-UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# uv from PATH, else the one ensure-system.sh installs from PyPI into the user site.
+UV = $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 KAFKA_LIBS := deploy/local/kafka/libs
@@ -22,13 +23,12 @@ help:
 install: .venv/.installed $(KAFKA_LIBS)/.fetched
 
 .venv/.installed: pyproject.toml uv.lock libs/common/pyproject.toml $(wildcard services/*/pyproject.toml)
-	@deploy/local/ensure-system.sh
-	@$(eval UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv))
+	@PYTHON=$(PYTHON) deploy/local/ensure-system.sh
 	$(UV) sync --frozen --all-packages
 	@touch $@
 
 $(KAFKA_LIBS)/.fetched: deploy/local/kafka/pom.xml
-	@deploy/local/ensure-system.sh
+	@PYTHON=$(PYTHON) deploy/local/ensure-system.sh
 	mvn -q -B -f deploy/local/kafka/pom.xml dependency:copy-dependencies -DincludeScope=runtime
 	@touch $@
 

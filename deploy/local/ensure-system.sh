@@ -21,7 +21,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-if ! command -v uv >/dev/null 2>&1 && [ ! -x "${HOME}/.local/bin/uv" ]; then
+python="${PYTHON:-python3}"
+if ! command -v uv >/dev/null 2>&1 && ! "$python" -m uv --version >/dev/null 2>&1; then
   echo "installing uv from PyPI"
-  python3 -m pip install --user --quiet uv || python3 -m pip install --quiet uv
+  "$python" -m pip install --user --quiet uv || "$python" -m pip install --quiet uv
 fi
