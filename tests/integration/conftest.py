@@ -12,10 +12,12 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from bizdev_common.auth import issue_token
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "deploy" / "local"))
@@ -76,10 +79,79 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
         pg.stop()
 
 
+@dataclass(frozen=True)
+class Span:
+    service: str
+    name: str
+    kind: int
+    trace_id: str
+    span_id: str
+    parent_span_id: str
+    links: tuple[tuple[str, str], ...] = ()
+
+
+class Collector:
+    """A minimal OTLP/HTTP trace collector: the services export their spans here."""
+
+    def __init__(self) -> None:
+        self.spans: list[Span] = []
+        collector = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                request = ExportTraceServiceRequest()
+                request.ParseFromString(body)
+                for resource_spans in request.resource_spans:
+                    attrs = {
+                        a.key: a.value.string_value for a in resource_spans.resource.attributes
+                    }
+                    for scope in resource_spans.scope_spans:
+                        collector.spans.extend(
+                            Span(
+                                attrs.get("service.name", ""),
+                                s.name,
+                                s.kind,
+                                s.trace_id.hex(),
+                                s.span_id.hex(),
+                                s.parent_span_id.hex(),
+                                tuple((k.trace_id.hex(), k.span_id.hex()) for k in s.links),
+                            )
+                            for s in scope.spans
+                        )
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    def trace(self, trace_id: str) -> list[Span]:
+        return [s for s in self.spans if s.trace_id == trace_id]
+
+    def linked_to(self, span: Span) -> list[Span]:
+        """Spans of batch consumers, which link to the spans of the messages they handled."""
+        return [s for s in self.spans if (span.trace_id, span.span_id) in s.links]
+
+
+@pytest.fixture(scope="session")
+def collector() -> Iterator[Collector]:
+    c = Collector()
+    yield c
+    c.server.shutdown()
+
+
 class ServiceProcess:
     """One service as its console script, configured only through its environment."""
 
-    def __init__(self, name: str, infra: Infra, logs: Path, **settings: str) -> None:
+    def __init__(self, name: str, infra: Infra, logs: Path, otlp: str, **settings: str) -> None:
         self.name = name
         self.port = launcher.free_port()
         prefix = f"BIZDEV_{name.upper()}_"
@@ -90,6 +162,8 @@ class ServiceProcess:
             f"{prefix}HTTP_HOST": "127.0.0.1",
             f"{prefix}HTTP_PORT": str(self.port),
             f"{prefix}LOG_LEVEL": "INFO",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": otlp,
+            "OTEL_BSP_SCHEDULE_DELAY": "200",
             **{f"{prefix}{k.upper()}": v for k, v in settings.items()},
         }
         self.log_path = logs / f"{name}-{self.port}.log"
@@ -132,11 +206,13 @@ def logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def start_service(infra: Infra, logs: Path) -> Iterator[Callable[..., ServiceProcess]]:
+def start_service(
+    infra: Infra, logs: Path, collector: Collector
+) -> Iterator[Callable[..., ServiceProcess]]:
     started: list[ServiceProcess] = []
 
     def start(name: str, **settings: str) -> ServiceProcess:
-        svc = ServiceProcess(name, infra, logs, **settings)
+        svc = ServiceProcess(name, infra, logs, collector.endpoint, **settings)
         svc.start()
         started.append(svc)
         return svc

@@ -7,7 +7,8 @@ Beyond the required attributes every record carries:
   duplicates (the relay publishes at least once);
 - `ce_correlationid` / `ce_causationid`: the conversation and the event or request that caused
   this one, so that a reaction in another service traces back to the command that started it;
-- `traceparent` / `tracestate`: W3C trace context, read by OpenTelemetry on the consumer side.
+- `traceparent` / `tracestate`: W3C trace context, read by OpenTelemetry on the consumer side;
+- `correlation_id`: the correlation id again under FastStream's header name.
 """
 
 from __future__ import annotations
@@ -50,6 +51,9 @@ class Envelope:
         }
         if self.correlation_id:
             h["ce_correlationid"] = self.correlation_id
+            # FastStream's own name for it: its batch consumers link their span to the trace
+            # of each conversation in the batch by this header.
+            h["correlation_id"] = self.correlation_id
         if self.causation_id:
             h["ce_causationid"] = self.causation_id
         for key in ("traceparent", "tracestate"):
