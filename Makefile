@@ -12,12 +12,13 @@ ROLE ?= employee
 DEPT ?= sales
 USER_ID ?=
 
-.PHONY: help install up test lint unit integration token clean
+.PHONY: help install up test lint unit integration bench token clean
 
 help:
 	@echo "make up      run Kafka, PostgreSQL and every service (Ctrl-C stops)"
 	@echo "make test    lint, unit and integration tests against real Kafka and PostgreSQL"
 	@echo "make token ROLE=department_head DEPT=sales [USER_ID=bob]   print a dev JWT"
+	@echo "make bench   print event store save timings (psycopg binary vs pure Python)"
 	@echo "make clean   remove local data (.state) and the fetched Kafka jars"
 
 install: .venv/.installed $(KAFKA_LIBS)/.fetched
@@ -48,6 +49,9 @@ unit: install
 
 integration: install
 	$(UV) run --frozen pytest tests/integration
+
+bench: install
+	$(UV) run --frozen python benchmarks/eventstore_save.py
 
 token: install
 	@$(UV) run --frozen bizdev-token --role $(ROLE) --dept $(DEPT) $(if $(USER_ID),--user $(USER_ID))
