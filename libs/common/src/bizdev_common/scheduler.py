@@ -26,7 +26,7 @@ import asyncpg
 
 from bizdev_common import context
 from bizdev_common.domain import DomainError
-from bizdev_common.eventstore import ServiceApplication
+from bizdev_common.eventstore import ServiceApplication, VersionConflict
 from bizdev_common.settings import ServiceSettings
 from bizdev_common.tasks import pause
 
@@ -126,7 +126,6 @@ class Scheduler:
         self.checks = {c.kind: c for c in checks}
         self.clock = clock
         self.schema = settings.schema_name
-        self.fired = 0
 
     async def run(self, stopping: asyncio.Event) -> None:
         while not stopping.is_set():
@@ -167,6 +166,9 @@ class Scheduler:
                     await asyncio.to_thread(
                         check.fire, self.app, row["aggregate_id"], row["item"], now
                     )
+                except VersionConflict:
+                    # A command changed the record meanwhile: decide again at the next tick.
+                    continue
                 except DomainError as refused:
                     log.info(
                         "deadline %s of %s not acted on: %s",
@@ -182,5 +184,4 @@ class Scheduler:
                 row["item"],
                 now,
             )
-        self.fired += len(due)
         return len(due)
