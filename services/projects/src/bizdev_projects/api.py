@@ -6,7 +6,7 @@ to refuse a stale write (409), and as `min_version` to a query to read your own 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -26,18 +26,43 @@ from bizdev_common.api import (
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.contract import MoneyModel
-from bizdev_common.readmodel import ListQuery, Page
+from bizdev_common.readmodel import ListQuery, Page, wait_for
 from bizdev_common.service import Runtime
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from bizdev_projects import contract as c
 from bizdev_projects.application import ProjectsApplication
-from bizdev_projects.domain import ApplicationState, InsightKind, Project, ProjectApplication
+from bizdev_projects.domain import (
+    ApplicationState,
+    BudgetCategory,
+    BudgetLine,
+    BusinessPlan,
+    DeviationState,
+    HealthStatus,
+    InsightKind,
+    MeetingKind,
+    MeetingState,
+    PartyKind,
+    PlanContent,
+    PlannedActionItem,
+    PlannedMilestone,
+    PlanState,
+    Project,
+    ProjectApplication,
+    ProjectOutcome,
+    ProjectState,
+    Verdict,
+)
+from bizdev_projects.projections import PENDING
 
 router = APIRouter()
 
 Text = Annotated[str, Field(min_length=1, max_length=10_000)]
 Title = Annotated[str, Field(min_length=1, max_length=200)]
+UserId = Annotated[str, Field(min_length=1, max_length=200, description="A user id")]
+Note = Annotated[str, Field(default="", max_length=10_000)]
+MinVersion = Annotated[int | None, Query(ge=1, description="Wait for this version")]
 
 
 # --- plumbing ---------------------------------------------------------------------------------
@@ -49,6 +74,42 @@ def app_of(rt: Runtime) -> ProjectsApplication:
 
 class ApprovalAccepted(Accepted):
     project_id: UUID = Field(description="The project the approval opened")
+
+
+# A general need of bizdev_common.api.page_of (a `wait_table`); here until it moves there.
+async def page_after(
+    rt: Runtime,
+    query: ListQuery,
+    page: PageParams,
+    consistency: ReadConsistency,
+    where: dict[str, Any],
+    *,
+    written: str,
+) -> tuple[list[asyncpg.Record], int]:
+    """page_of for a list whose rows belong to another record (a project's milestones, a
+    meeting's action items): read-your-writes waits for that record, in table `written`."""
+    schema = rt.settings.schema_name
+    await wait_for(
+        rt.pool,
+        schema,
+        written,
+        consistency.wait_for,
+        consistency.min_version,
+        rt.settings.read_wait_max_seconds,
+    )
+    return await query.page(
+        rt.pool,
+        schema,
+        where=where,
+        q=page.q,
+        sort=page.sort,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+def _money(value: str) -> list[MoneyModel]:
+    return [MoneyModel.model_validate(m) for m in json.loads(value)]
 
 
 # --- leads and market insights (REGULATIONS 2.1) ---------------------------------------------
@@ -71,6 +132,10 @@ class LeadView(BaseModel):
     need: str
     source: str
     estimated_value: MoneyModel
+    converted_project_id: UUID | None = Field(
+        description="The first approved project the lead became: its finder is rewarded"
+    )
+    converted_at: datetime | None
     created_at: datetime
 
 
@@ -95,6 +160,8 @@ def _lead(r: asyncpg.Record) -> LeadView:
                 "customer",
                 "need",
                 "source",
+                "converted_project_id",
+                "converted_at",
                 "created_at",
             )
         },
@@ -533,7 +600,7 @@ def application_as_of(
 class ProjectView(BaseModel):
     id: UUID
     version: int
-    state: str
+    state: ProjectState
     name: str
     department: str
     applicant: str
@@ -542,13 +609,20 @@ class ProjectView(BaseModel):
     lead_id: UUID | None
     customer_id: UUID | None
     opened_by: str
+    team_lead: str | None
+    health: HealthStatus
+    health_note: str
+    outcome: ProjectOutcome | None
+    outcome_summary: str | None
+    closed_by: str | None
+    closed_at: datetime | None
     created_at: datetime
     updated_at: datetime
 
 
 PROJECTS = ListQuery(
     "projects",
-    filters=["state", "department", "applicant", "customer_id"],
+    filters=["state", "department", "applicant", "customer_id", "team_lead", "health"],
     sorts=["created_at", "updated_at", "name", "expected_revenue_amount"],
     text=["name"],
     default_sort="-created_at",
@@ -569,16 +643,20 @@ async def list_projects(
     rt: RuntimeDep,
     page: Annotated[PageParams, Query()],
     consistency: Annotated[ReadConsistency, Query()],
-    state: str | None = None,
+    state: ProjectState | None = None,
     department: str | None = None,
     applicant: str | None = None,
     customer_id: UUID | None = None,
+    team_lead: str | None = None,
+    health: HealthStatus | None = None,
 ) -> Page[ProjectView]:
     where = {
-        "state": state,
+        "state": state.value if state else None,
         "department": department,
         "applicant": applicant,
         "customer_id": customer_id,
+        "team_lead": team_lead,
+        "health": health.value if health else None,
     }
     rows, total = await page_of(rt, PROJECTS, page, consistency, where)
     return Page(
@@ -609,12 +687,23 @@ async def project_history(
     return await history_of(rt, project_id)
 
 
+class MilestoneAsOf(BaseModel):
+    id: UUID
+    name: str
+    due_date: date
+    owner: str
+    percent: int
+    completed_on: date | None
+    overdue_since: datetime | None
+
+
 class ProjectAsOf(BaseModel):
-    """The project as it stood at a version or moment (from its events)."""
+    """The project as it stood at a version or moment (from its events): who was on the team
+    and who led it then, how far each milestone was."""
 
     id: UUID
     version: int
-    state: str
+    state: ProjectState
     name: str
     department: str
     applicant: str
@@ -622,6 +711,12 @@ class ProjectAsOf(BaseModel):
     expected_revenue: MoneyModel
     lead_id: UUID | None
     customer_id: UUID | None
+    team_lead: str | None
+    members: dict[str, str] = Field(description="User id → responsibilities")
+    milestones: list[MilestoneAsOf]
+    health: HealthStatus
+    health_note: str
+    outcome: ProjectOutcome | None
     modified_on: datetime
 
 
@@ -650,5 +745,1105 @@ def project_as_of(
         expected_revenue=MoneyModel.model_validate(p.expected_revenue),
         lead_id=p.lead_id,
         customer_id=p.customer_id,
+        team_lead=p.team_lead,
+        members=dict(p.members),
+        milestones=[
+            MilestoneAsOf.model_validate(m, from_attributes=True) for m in p.milestones.values()
+        ],
+        health=p.health,
+        health_note=p.health_note,
+        outcome=p.outcome,
         modified_on=p.modified_on,
+    )
+
+
+# --- the business plan (REGULATIONS 3.1) ------------------------------------------------------
+
+
+class MilestoneIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Title
+    due_date: date = Field(description="Due by the end of this day (UTC)")
+    owner: UserId
+
+
+class BudgetLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    category: BudgetCategory
+    amount: MoneyModel = Field(description="Positive amount")
+    description: str = Field(default="", max_length=1_000)
+
+
+class PlanIn(BaseModel):
+    """The whole plan: a revision replaces all of it."""
+
+    model_config = ConfigDict(extra="forbid")
+    goals: Text
+    marketing_strategy: Text
+    product_plan: Text = Field(description="The product or service plan")
+    milestones: list[MilestoneIn] = Field(max_length=200, description="Implementation schedule")
+    budget_lines: list[BudgetLineIn] = Field(max_length=200)
+    review_departments: list[Title] = Field(
+        max_length=20, description="Departments whose heads review the plan"
+    )
+
+    def content(self) -> PlanContent:
+        return PlanContent(
+            goals=self.goals,
+            marketing_strategy=self.marketing_strategy,
+            product_plan=self.product_plan,
+            milestones=[PlannedMilestone(m.name, m.due_date, m.owner) for m in self.milestones],
+            budget_lines=[
+                BudgetLine(b.category.value, b.amount.to_money(), b.description)
+                for b in self.budget_lines
+            ],
+            review_departments=self.review_departments,
+        )
+
+
+class PlanReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    verdict: Verdict
+    comments: Note = Field(description="Required when asking for changes")
+
+
+class PlanReviewView(BaseModel):
+    """One department's review of one revision; `pending` until its head gives it."""
+
+    id: UUID
+    plan_id: UUID
+    project_id: UUID
+    project_name: str
+    revision: int
+    department: str
+    verdict: str = Field(description="pending, passed or changes_requested")
+    reviewer: str | None
+    comments: str | None
+    reviewed_at: datetime | None
+
+
+class PlanView(BaseModel):
+    id: UUID
+    version: int
+    project_id: UUID
+    project_name: str
+    department: str
+    state: PlanState
+    revision: int
+    author: str
+    goals: str
+    marketing_strategy: str
+    product_plan: str
+    milestones: list[c.Milestone]
+    budget_lines: list[c.BudgetLine]
+    budget_totals: list[MoneyModel] = Field(description="Total of the lines per currency")
+    review_departments: list[str]
+    submitted_by: str | None
+    reviews: list[PlanReviewView] = Field(description="The reviews of the current revision")
+    approved_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+PLANS = ListQuery(
+    "plans",
+    filters=["state", "department", "project_id", "author"],
+    sorts=["created_at", "updated_at", "project_name", "state"],
+    text=["project_name", "goals", "marketing_strategy", "product_plan"],
+    default_sort="-updated_at",
+)
+
+PLAN_REVIEWS = ListQuery(
+    "plan_reviews",
+    filters=["department", "verdict", "plan_id", "project_id", "revision"],
+    sorts=["created_at", "updated_at", "project_name", "revision"],
+    text=["project_name", "comments"],
+    default_sort="-created_at",
+)
+
+
+async def _current_reviews(
+    rt: Runtime, plans: list[asyncpg.Record]
+) -> dict[UUID, list[PlanReviewView]]:
+    """The reviews of each plan's current revision, for any number of plans in one query."""
+    rows = await rt.pool.fetch(
+        f'SELECT r.* FROM "{rt.settings.schema_name}".plan_reviews r '
+        "JOIN unnest($1::uuid[], $2::int[]) AS p(id, revision) "
+        "ON r.plan_id = p.id AND r.revision = p.revision ORDER BY r.department",
+        [p["id"] for p in plans],
+        [p["revision"] for p in plans],
+    )
+    reviews: dict[UUID, list[PlanReviewView]] = {p["id"]: [] for p in plans}
+    for r in rows:
+        reviews[r["plan_id"]].append(PlanReviewView.model_validate(dict(r)))
+    return reviews
+
+
+def _plan(r: asyncpg.Record, reviews: list[PlanReviewView]) -> PlanView:
+    d = dict(r)
+    d["milestones"] = json.loads(d["milestones"])
+    d["budget_lines"] = json.loads(d["budget_lines"])
+    d["budget_totals"] = _money(d["budget_totals"])
+    return PlanView.model_validate({**d, "reviews": reviews})
+
+
+@router.post(
+    "/projects/{project_id}/plan",
+    status_code=201,
+    response_model=Accepted,
+    tags=["plans"],
+    summary="Draft the project's business plan (its team lead or its department's employees)",
+)
+def draft_plan(
+    project_id: UUID, body: PlanIn, actor: CurrentActor, rt: RuntimeDep, response: Response
+) -> Accepted:
+    return accepted(app_of(rt).draft_plan(actor, project_id, body.content()), response)
+
+
+@router.put(
+    "/plans/{plan_id}",
+    response_model=Accepted,
+    tags=["plans"],
+    summary="Revise a draft or sent-back plan: a new revision (its author or the team lead)",
+)
+def revise_plan(
+    plan_id: UUID,
+    body: PlanIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    return accepted(app_of(rt).revise_plan(actor, plan_id, version, body.content()), response)
+
+
+@router.post(
+    "/plans/{plan_id}/submit",
+    response_model=Accepted,
+    tags=["plans"],
+    summary="Submit the revision for review (its author or the team lead)",
+)
+def submit_plan(
+    plan_id: UUID, actor: CurrentActor, rt: RuntimeDep, version: ExpectedVersion, response: Response
+) -> Accepted:
+    return accepted(app_of(rt).submit_plan(actor, plan_id, version), response)
+
+
+@router.post(
+    "/plans/{plan_id}/review",
+    response_model=Accepted,
+    tags=["plans"],
+    summary="Pass the revision or ask for changes (head of a department the plan names)",
+)
+def review_plan(
+    plan_id: UUID,
+    body: PlanReviewIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    result = app_of(rt).review_plan(
+        actor, plan_id, version, verdict=body.verdict.value, comments=body.comments
+    )
+    return accepted(result, response)
+
+
+@router.get("/plans", response_model=Page[PlanView], tags=["plans"])
+async def list_plans(
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    page: Annotated[PageParams, Query()],
+    consistency: Annotated[ReadConsistency, Query()],
+    state: PlanState | None = None,
+    department: str | None = None,
+    project_id: UUID | None = None,
+    author: str | None = None,
+) -> Page[PlanView]:
+    where = {
+        "state": state.value if state else None,
+        "department": department,
+        "project_id": project_id,
+        "author": author,
+    }
+    rows, total = await page_of(rt, PLANS, page, consistency, where)
+    reviews = await _current_reviews(rt, rows)
+    items = [_plan(r, reviews[r["id"]]) for r in rows]
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get("/plans/{plan_id}", response_model=PlanView, tags=["plans"])
+async def get_plan(
+    plan_id: UUID,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    response: Response,
+    min_version: MinVersion = None,
+) -> PlanView:
+    row = await one_of(rt, "plans", plan_id, min_version, response)
+    return _plan(row, (await _current_reviews(rt, [row]))[plan_id])
+
+
+@router.get("/projects/{project_id}/plan", response_model=PlanView, tags=["plans"])
+async def get_project_plan(
+    project_id: UUID,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    response: Response,
+    min_version: MinVersion = None,
+) -> PlanView:
+    """The project's plan; `min_version` is the plan's version."""
+    return await get_plan(BusinessPlan.plan_id_for(project_id), actor, rt, response, min_version)
+
+
+@router.get(
+    "/plans/{plan_id}/history",
+    response_model=list[HistoryEvent],
+    tags=["plans"],
+    summary="Every revision, submission and review: who, when and why",
+)
+async def plan_history(plan_id: UUID, actor: CurrentActor, rt: RuntimeDep) -> list[HistoryEvent]:
+    return await history_of(rt, plan_id)
+
+
+@router.get(
+    "/plan-reviews",
+    response_model=Page[PlanReviewView],
+    tags=["plans"],
+    summary="Reviews by department and revision: `verdict=pending` is a head's inbox",
+)
+async def list_plan_reviews(
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    page: Annotated[PageParams, Query()],
+    consistency: Annotated[ReadConsistency, Query(description="wait_for takes a plan id")],
+    department: str | None = None,
+    verdict: Annotated[str | None, Query(pattern=f"^({PENDING}|passed|changes_requested)$")] = None,
+    plan_id: UUID | None = None,
+    project_id: UUID | None = None,
+) -> Page[PlanReviewView]:
+    where = {
+        "department": department,
+        "verdict": verdict,
+        "plan_id": plan_id,
+        "project_id": project_id,
+    }
+    rows, total = await page_after(rt, PLAN_REVIEWS, page, consistency, where, written="plans")
+    items = [PlanReviewView.model_validate(dict(r)) for r in rows]
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+# --- team (REGULATIONS 3.2) -------------------------------------------------------------------
+
+
+class TeamLeadIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    user_id: UserId
+    responsibilities: Text
+
+
+class MemberIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    user_id: UserId
+    responsibilities: Text
+
+
+class ResponsibilitiesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    responsibilities: Text
+
+
+class MemberView(BaseModel):
+    user_id: str
+    responsibilities: str
+    is_lead: bool
+    joined_at: datetime
+
+
+@router.put(
+    "/projects/{project_id}/team-lead",
+    response_model=Accepted,
+    tags=["team"],
+    summary="Appoint the team lead, replacing the current one (management)",
+)
+def appoint_team_lead(
+    project_id: UUID,
+    body: TeamLeadIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    result = app_of(rt).appoint_team_lead(
+        actor, project_id, version, body.user_id, body.responsibilities
+    )
+    return accepted(result, response)
+
+
+@router.post(
+    "/projects/{project_id}/members",
+    response_model=Accepted,
+    tags=["team"],
+    summary="Add a member with responsibilities (the team lead or management)",
+)
+def add_team_member(
+    project_id: UUID,
+    body: MemberIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    result = app_of(rt).add_team_member(
+        actor, project_id, version, body.user_id, body.responsibilities
+    )
+    return accepted(result, response)
+
+
+@router.put(
+    "/projects/{project_id}/members/{user_id}",
+    response_model=Accepted,
+    tags=["team"],
+    summary="Change a member's responsibilities (the team lead or management)",
+)
+def change_responsibilities(
+    project_id: UUID,
+    user_id: str,
+    body: ResponsibilitiesIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    result = app_of(rt).change_responsibilities(
+        actor, project_id, version, user_id, body.responsibilities
+    )
+    return accepted(result, response)
+
+
+@router.delete(
+    "/projects/{project_id}/members/{user_id}",
+    response_model=Accepted,
+    tags=["team"],
+    summary="Remove a member other than the lead (the team lead or management)",
+)
+def remove_team_member(
+    project_id: UUID,
+    user_id: str,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    return accepted(app_of(rt).remove_team_member(actor, project_id, version, user_id), response)
+
+
+@router.get(
+    "/projects/{project_id}/team",
+    response_model=list[MemberView],
+    tags=["team"],
+    summary="The team now; /projects/{id}/as-of shows it at any earlier time",
+)
+async def get_team(
+    project_id: UUID,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    response: Response,
+    min_version: Annotated[int | None, Query(ge=1, description="The project's version")] = None,
+) -> list[MemberView]:
+    await one_of(rt, "projects", project_id, min_version, response)
+    return await _team(rt.pool, rt.settings.schema_name, project_id)
+
+
+async def _team(
+    conn: asyncpg.Connection | asyncpg.Pool, schema: str, project_id: UUID
+) -> list[MemberView]:
+    rows = await conn.fetch(
+        f'SELECT * FROM "{schema}".team_members WHERE project_id = $1 '
+        "ORDER BY is_lead DESC, joined_at, user_id",
+        project_id,
+    )
+    return [MemberView.model_validate(dict(r)) for r in rows]
+
+
+# --- execution (REGULATIONS 3.3) --------------------------------------------------------------
+
+
+class ProgressIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    percent: int = Field(ge=0, le=100, description="100 completes the milestone")
+    completed_on: date | None = Field(default=None, description="Required at 100, only then")
+    note: Note
+
+
+class HealthIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: HealthStatus
+    note: Text = Field(description="Why the health changed")
+
+
+class CloseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcome: ProjectOutcome
+    summary: Text
+
+
+class MilestoneView(BaseModel):
+    id: UUID
+    project_id: UUID
+    project_name: str
+    department: str
+    name: str
+    due_date: date
+    owner: str
+    percent: int
+    status: str = Field(description="open, overdue (reported by the periodic check) or done")
+    completed_on: date | None
+    late: bool | None
+    overdue_at: datetime | None
+    updated_at: datetime
+
+
+MILESTONES = ListQuery(
+    "milestones",
+    filters=["project_id", "owner", "status", "department"],
+    sorts=["due_date", "updated_at", "name", "percent", "overdue_at"],
+    text=["name", "project_name"],
+    default_sort="due_date",
+)
+
+
+@router.post(
+    "/projects/{project_id}/milestones/{milestone_id}/progress",
+    response_model=Accepted,
+    tags=["execution"],
+    summary="Record progress on a milestone; 100% completes it (the team lead)",
+)
+def record_progress(
+    project_id: UUID,
+    milestone_id: UUID,
+    body: ProgressIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    result = app_of(rt).record_progress(
+        actor,
+        project_id,
+        version,
+        milestone_id,
+        percent=body.percent,
+        completed_on=body.completed_on,
+        note=body.note,
+    )
+    return accepted(result, response)
+
+
+@router.put(
+    "/projects/{project_id}/health",
+    response_model=Accepted,
+    tags=["execution"],
+    summary="Change the project's health, with a note (the team lead or management)",
+)
+def change_health(
+    project_id: UUID,
+    body: HealthIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    result = app_of(rt).change_health(actor, project_id, version, body.status.value, body.note)
+    return accepted(result, response)
+
+
+@router.post(
+    "/projects/{project_id}/close",
+    response_model=Accepted,
+    tags=["execution"],
+    summary="Close the project with its outcome (management); it changes no more",
+)
+def close_project(
+    project_id: UUID,
+    body: CloseIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    result = app_of(rt).close_project(actor, project_id, version, body.outcome.value, body.summary)
+    return accepted(result, response)
+
+
+async def _milestones(
+    rt: Runtime,
+    page: PageParams,
+    consistency: ReadConsistency,
+    where: dict[str, Any],
+) -> Page[MilestoneView]:
+    rows, total = await page_after(rt, MILESTONES, page, consistency, where, written="projects")
+    items = [MilestoneView.model_validate(dict(r)) for r in rows]
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get(
+    "/milestones",
+    response_model=Page[MilestoneView],
+    tags=["execution"],
+    summary="Milestones across projects; wait_for takes a project id",
+)
+async def list_milestones(
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    page: Annotated[PageParams, Query()],
+    consistency: Annotated[ReadConsistency, Query()],
+    project_id: UUID | None = None,
+    owner: str | None = None,
+    status: Annotated[str | None, Query(pattern="^(open|overdue|done)$")] = None,
+    department: str | None = None,
+) -> Page[MilestoneView]:
+    where = {"project_id": project_id, "owner": owner, "status": status, "department": department}
+    return await _milestones(rt, page, consistency, where)
+
+
+@router.get(
+    "/milestones/overdue",
+    response_model=Page[MilestoneView],
+    tags=["execution"],
+    summary="Milestones reported overdue and not completed, across projects",
+)
+async def list_overdue_milestones(
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    page: Annotated[PageParams, Query()],
+    consistency: Annotated[ReadConsistency, Query()],
+    project_id: UUID | None = None,
+    owner: str | None = None,
+    department: str | None = None,
+) -> Page[MilestoneView]:
+    where = {
+        "project_id": project_id,
+        "owner": owner,
+        "status": "overdue",
+        "department": department,
+    }
+    return await _milestones(rt, page, consistency, where)
+
+
+class DeviationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    deviation: Text = Field(description="What deviates from the plan")
+    cause: Text
+    adjusted_strategy: Text
+    milestone_id: UUID | None = Field(default=None, description="The milestone concerned")
+
+
+class AcknowledgeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision: Text = Field(description="Management's decision on the report")
+
+
+class DeviationView(BaseModel):
+    id: UUID
+    version: int
+    project_id: UUID
+    project_name: str
+    department: str
+    milestone_id: UUID | None
+    state: DeviationState
+    reported_by: str
+    deviation: str
+    cause: str
+    adjusted_strategy: str
+    decision: str | None
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+DEVIATIONS = ListQuery(
+    "deviations",
+    filters=["project_id", "state", "department", "reported_by"],
+    sorts=["created_at", "updated_at", "project_name"],
+    text=["deviation", "cause", "adjusted_strategy", "project_name"],
+    default_sort="-created_at",
+)
+
+
+@router.post(
+    "/projects/{project_id}/deviations",
+    status_code=201,
+    response_model=Accepted,
+    tags=["execution"],
+    summary="Report a deviation from the plan, escalated to management (the team lead)",
+)
+def report_deviation(
+    project_id: UUID, body: DeviationIn, actor: CurrentActor, rt: RuntimeDep, response: Response
+) -> Accepted:
+    result = app_of(rt).report_deviation(
+        actor,
+        project_id,
+        deviation=body.deviation,
+        cause=body.cause,
+        adjusted_strategy=body.adjusted_strategy,
+        milestone_id=body.milestone_id,
+    )
+    return accepted(result, response)
+
+
+@router.post(
+    "/deviations/{report_id}/acknowledge",
+    response_model=Accepted,
+    tags=["execution"],
+    summary="Acknowledge a deviation report with a decision (management)",
+)
+def acknowledge_deviation(
+    report_id: UUID,
+    body: AcknowledgeIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    result = app_of(rt).acknowledge_deviation(actor, report_id, version, body.decision)
+    return accepted(result, response)
+
+
+@router.get("/deviations", response_model=Page[DeviationView], tags=["execution"])
+async def list_deviations(
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    page: Annotated[PageParams, Query()],
+    consistency: Annotated[ReadConsistency, Query()],
+    project_id: UUID | None = None,
+    state: DeviationState | None = None,
+    department: str | None = None,
+    reported_by: str | None = None,
+) -> Page[DeviationView]:
+    where = {
+        "project_id": project_id,
+        "state": state.value if state else None,
+        "department": department,
+        "reported_by": reported_by,
+    }
+    rows, total = await page_of(rt, DEVIATIONS, page, consistency, where)
+    items = [DeviationView.model_validate(dict(r)) for r in rows]
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get("/deviations/{report_id}", response_model=DeviationView, tags=["execution"])
+async def get_deviation(
+    report_id: UUID,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    response: Response,
+    min_version: MinVersion = None,
+) -> DeviationView:
+    row = await one_of(rt, "deviations", report_id, min_version, response)
+    return DeviationView.model_validate(dict(row))
+
+
+@router.get(
+    "/deviations/{report_id}/history", response_model=list[HistoryEvent], tags=["execution"]
+)
+async def deviation_history(
+    report_id: UUID, actor: CurrentActor, rt: RuntimeDep
+) -> list[HistoryEvent]:
+    return await history_of(rt, report_id)
+
+
+# --- communication (REGULATIONS §6) -----------------------------------------------------------
+
+
+class MeetingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: MeetingKind
+    title: Title
+    meeting_date: date
+    attendees: list[UserId] = Field(max_length=200, description="User ids invited")
+    agenda: Note
+
+
+class ActionItemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    description: Text
+    owner: UserId
+    due_date: date
+
+
+class MinutesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    minutes: Text
+    attendees: list[UserId] = Field(max_length=200, description="Who actually attended")
+    action_items: list[ActionItemIn] = Field(default_factory=list, max_length=200)
+
+
+class ActionItemView(BaseModel):
+    id: UUID
+    meeting_id: UUID
+    meeting_title: str
+    meeting_date: date
+    project_id: UUID
+    project_name: str
+    description: str
+    owner: str
+    due_date: date
+    done: bool
+    done_by: str | None
+    done_at: datetime | None
+
+
+class MeetingView(BaseModel):
+    id: UUID
+    version: int
+    project_id: UUID
+    project_name: str
+    department: str
+    kind: MeetingKind
+    title: str
+    meeting_date: date
+    organizer: str
+    attendees: list[str]
+    agenda: str
+    state: MeetingState
+    minutes: str | None
+    minutes_by: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class MeetingDetail(MeetingView):
+    action_items: list[ActionItemView]
+
+
+MEETINGS = ListQuery(
+    "meetings",
+    filters=["project_id", "kind", "state", "department", "organizer"],
+    sorts=["meeting_date", "created_at", "title"],
+    text=["title", "agenda", "minutes", "project_name"],
+    default_sort="-meeting_date",
+)
+
+ACTION_ITEMS = ListQuery(
+    "action_item_list",
+    filters=["owner", "done", "project_id", "meeting_id"],
+    sorts=["due_date", "created_at", "meeting_date"],
+    text=["description", "meeting_title", "project_name"],
+    default_sort="due_date",
+)
+
+
+@router.post(
+    "/projects/{project_id}/meetings",
+    status_code=201,
+    response_model=Accepted,
+    tags=["communication"],
+    summary="Call a meeting (the team lead or management)",
+)
+def schedule_meeting(
+    project_id: UUID, body: MeetingIn, actor: CurrentActor, rt: RuntimeDep, response: Response
+) -> Accepted:
+    result = app_of(rt).schedule_meeting(
+        actor,
+        project_id,
+        kind=body.kind.value,
+        title=body.title,
+        meeting_date=body.meeting_date,
+        attendees=body.attendees,
+        agenda=body.agenda,
+    )
+    return accepted(result, response)
+
+
+@router.post(
+    "/meetings/{meeting_id}/minutes",
+    response_model=Accepted,
+    tags=["communication"],
+    summary="Record the minutes, attendance and action items (the team lead or management)",
+)
+def record_minutes(
+    meeting_id: UUID,
+    body: MinutesIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    result = app_of(rt).record_minutes(
+        actor,
+        meeting_id,
+        version,
+        minutes=body.minutes,
+        attendees=body.attendees,
+        action_items=[
+            PlannedActionItem(i.description, i.owner, i.due_date) for i in body.action_items
+        ],
+    )
+    return accepted(result, response)
+
+
+@router.post(
+    "/meetings/{meeting_id}/action-items/{item_id}/done",
+    response_model=Accepted,
+    tags=["communication"],
+    summary="Mark an action item done (its owner, the team lead or management)",
+)
+def complete_action_item(
+    meeting_id: UUID,
+    item_id: UUID,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    result = app_of(rt).complete_action_item(actor, meeting_id, version, item_id)
+    return accepted(result, response)
+
+
+@router.get("/meetings", response_model=Page[MeetingView], tags=["communication"])
+async def list_meetings(
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    page: Annotated[PageParams, Query()],
+    consistency: Annotated[ReadConsistency, Query()],
+    project_id: UUID | None = None,
+    kind: MeetingKind | None = None,
+    state: MeetingState | None = None,
+    department: str | None = None,
+    organizer: str | None = None,
+) -> Page[MeetingView]:
+    where = {
+        "project_id": project_id,
+        "kind": kind.value if kind else None,
+        "state": state.value if state else None,
+        "department": department,
+        "organizer": organizer,
+    }
+    rows, total = await page_of(rt, MEETINGS, page, consistency, where)
+    items = [MeetingView.model_validate(dict(r)) for r in rows]
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get("/meetings/{meeting_id}", response_model=MeetingDetail, tags=["communication"])
+async def get_meeting(
+    meeting_id: UUID,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    response: Response,
+    min_version: MinVersion = None,
+) -> MeetingDetail:
+    row = await one_of(rt, "meetings", meeting_id, min_version, response)
+    items = await rt.pool.fetch(
+        f'SELECT * FROM "{rt.settings.schema_name}".action_item_list '
+        "WHERE meeting_id = $1 ORDER BY due_date, id",
+        meeting_id,
+    )
+    return MeetingDetail.model_validate(
+        {**dict(row), "action_items": [ActionItemView.model_validate(dict(i)) for i in items]}
+    )
+
+
+@router.get(
+    "/meetings/{meeting_id}/history", response_model=list[HistoryEvent], tags=["communication"]
+)
+async def meeting_history(
+    meeting_id: UUID, actor: CurrentActor, rt: RuntimeDep
+) -> list[HistoryEvent]:
+    return await history_of(rt, meeting_id)
+
+
+@router.get(
+    "/action-items",
+    response_model=Page[ActionItemView],
+    tags=["communication"],
+    summary="Action items; `owner=me&done=false` are your open ones",
+)
+async def list_action_items(
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    page: Annotated[PageParams, Query()],
+    consistency: Annotated[ReadConsistency, Query(description="wait_for takes a meeting id")],
+    owner: Annotated[str | None, Query(description="A user id, or `me`")] = None,
+    done: bool | None = None,
+    project_id: UUID | None = None,
+    meeting_id: UUID | None = None,
+) -> Page[ActionItemView]:
+    where = {
+        "owner": actor.user_id if owner == "me" else owner,
+        "done": done,
+        "project_id": project_id,
+        "meeting_id": meeting_id,
+    }
+    rows, total = await page_after(rt, ACTION_ITEMS, page, consistency, where, written="meetings")
+    items = [ActionItemView.model_validate(dict(r)) for r in rows]
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+class ContactIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    party_kind: PartyKind
+    party: Title = Field(description="Who was contacted")
+    contact_date: date
+    summary: Text
+    customer_id: UUID | None = Field(default=None, description="The crm customer, if the party is")
+
+
+class ContactView(BaseModel):
+    id: UUID
+    version: int
+    project_id: UUID
+    project_name: str
+    department: str
+    party_kind: PartyKind
+    party: str
+    contact_date: date
+    summary: str
+    customer_id: UUID | None
+    logged_by: str
+    created_at: datetime
+
+
+CONTACTS = ListQuery(
+    "contacts",
+    filters=["project_id", "party_kind", "customer_id", "department", "logged_by"],
+    sorts=["contact_date", "created_at", "party"],
+    text=["party", "summary", "project_name"],
+    default_sort="-contact_date",
+)
+
+
+@router.post(
+    "/projects/{project_id}/contacts",
+    status_code=201,
+    response_model=Accepted,
+    tags=["communication"],
+    summary="Log a contact with a customer, partner or supplier (team members, management)",
+)
+def log_contact(
+    project_id: UUID, body: ContactIn, actor: CurrentActor, rt: RuntimeDep, response: Response
+) -> Accepted:
+    result = app_of(rt).log_contact(
+        actor,
+        project_id,
+        party_kind=body.party_kind.value,
+        party=body.party,
+        contact_date=body.contact_date,
+        summary=body.summary,
+        customer_id=body.customer_id,
+    )
+    return accepted(result, response)
+
+
+@router.get("/contacts", response_model=Page[ContactView], tags=["communication"])
+async def list_contacts(
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    page: Annotated[PageParams, Query()],
+    consistency: Annotated[ReadConsistency, Query()],
+    project_id: UUID | None = None,
+    party_kind: PartyKind | None = None,
+    customer_id: UUID | None = None,
+    department: str | None = None,
+    logged_by: str | None = None,
+) -> Page[ContactView]:
+    where = {
+        "project_id": project_id,
+        "party_kind": party_kind.value if party_kind else None,
+        "customer_id": customer_id,
+        "department": department,
+        "logged_by": logged_by,
+    }
+    rows, total = await page_of(rt, CONTACTS, page, consistency, where)
+    items = [ContactView.model_validate(dict(r)) for r in rows]
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+# --- the project dashboard --------------------------------------------------------------------
+
+
+class PlanSummary(BaseModel):
+    id: UUID
+    version: int
+    state: PlanState
+    revision: int
+    review_departments: list[str]
+    reviews: list[PlanReviewView] = Field(description="The reviews of the current revision")
+    budget_totals: list[MoneyModel] = Field(description="Budget total per currency")
+    approved_at: datetime | None
+
+
+class Dashboard(BaseModel):
+    project: ProjectView
+    plan: PlanSummary | None = Field(description="Null until a plan is drafted")
+    milestones: list[MilestoneView] = Field(description="By due date, with progress")
+    team: list[MemberView] = Field(description="The lead first")
+    open_deviations: list[DeviationView] = Field(description="Escalated, not yet acknowledged")
+    next_meetings: list[MeetingView] = Field(description="From today on, the next five")
+
+
+@router.get(
+    "/projects/{project_id}/dashboard",
+    response_model=Dashboard,
+    tags=["projects"],
+    summary="The project at a glance: plan and reviews, budget, milestones, health, team, "
+    "open deviations, next meetings",
+)
+async def project_dashboard(
+    project_id: UUID,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    response: Response,
+    min_version: Annotated[int | None, Query(ge=1, description="The project's version")] = None,
+) -> Dashboard:
+    project = _project(await one_of(rt, "projects", project_id, min_version, response))
+    schema = f'"{rt.settings.schema_name}"'
+    async with (
+        rt.pool.acquire() as conn,
+        conn.transaction(isolation="repeatable_read", readonly=True),
+    ):
+        plan = await conn.fetchrow(
+            f"SELECT * FROM {schema}.plans WHERE project_id = $1", project_id
+        )
+        reviews = await conn.fetch(
+            f"SELECT r.* FROM {schema}.plan_reviews r JOIN {schema}.plans p "
+            "ON r.plan_id = p.id AND r.revision = p.revision WHERE p.project_id = $1 "
+            "ORDER BY r.department",
+            project_id,
+        )
+        milestones = await conn.fetch(
+            f"SELECT * FROM {schema}.milestones WHERE project_id = $1 ORDER BY due_date, name",
+            project_id,
+        )
+        team = await _team(conn, rt.settings.schema_name, project_id)
+        deviations = await conn.fetch(
+            f"SELECT * FROM {schema}.deviations WHERE project_id = $1 AND state = $2 "
+            "ORDER BY created_at",
+            project_id,
+            DeviationState.ESCALATED.value,
+        )
+        meetings = await conn.fetch(
+            f"SELECT * FROM {schema}.meetings WHERE project_id = $1 "
+            "AND meeting_date >= CURRENT_DATE ORDER BY meeting_date, id LIMIT 5",
+            project_id,
+        )
+    return Dashboard(
+        project=project,
+        plan=None
+        if plan is None
+        else PlanSummary(
+            id=plan["id"],
+            version=plan["version"],
+            state=plan["state"],
+            revision=plan["revision"],
+            review_departments=plan["review_departments"],
+            reviews=[PlanReviewView.model_validate(dict(r)) for r in reviews],
+            budget_totals=_money(plan["budget_totals"]),
+            approved_at=plan["approved_at"],
+        ),
+        milestones=[MilestoneView.model_validate(dict(m)) for m in milestones],
+        team=team,
+        open_deviations=[DeviationView.model_validate(dict(d)) for d in deviations],
+        next_meetings=[MeetingView.model_validate(dict(m)) for m in meetings],
     )

@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import TypeVar
 from uuid import UUID
 
 from bizdev_common.domain import Actor, Money, NotFound, RuleViolation
 from bizdev_common.eventstore import CommandResult, ServiceApplication
+from bizdev_common.scheduler import DeadlineCheck
+from eventsourcing.domain import Aggregate
 
-from bizdev_projects.domain import Lead, MarketInsight, Project, ProjectApplication
+from bizdev_projects.domain import (
+    MILESTONE_OVERDUE,
+    BusinessPlan,
+    DeviationReport,
+    ExternalContact,
+    Lead,
+    MarketInsight,
+    Meeting,
+    PlanContent,
+    PlannedActionItem,
+    PlanState,
+    Project,
+    ProjectApplication,
+)
+
+A = TypeVar("A", bound=Aggregate)
 
 
 class ProjectsApplication(ServiceApplication):
@@ -106,10 +126,16 @@ class ProjectsApplication(ServiceApplication):
     def approve_application(
         self, actor: Actor, application_id: UUID, expected_version: int | None, comments: str
     ) -> CommandResult:
-        """Approval and the project it opens are saved together, or neither is (REGULATIONS 2.3)."""
+        """Approval, the project it opens and the conversion of the lead it came from are saved
+        together, or none is (REGULATIONS 2.1, 2.3)."""
         application = self.load(ProjectApplication, application_id, expected_version)
         application.approve(actor, comments=comments)
-        return self.commit(application, Project.open(application))
+        project = Project.open(application)
+        if application.lead_id is None:
+            return self.commit(application, project)
+        lead = self.load(Lead, application.lead_id)
+        lead.convert(application)
+        return self.commit(application, project, lead)
 
     def reject_application(
         self, actor: Actor, application_id: UUID, expected_version: int | None, reasons: str
@@ -117,3 +143,254 @@ class ProjectsApplication(ServiceApplication):
         application = self.load(ProjectApplication, application_id, expected_version)
         application.reject(actor, reasons=reasons)
         return self.commit(application)
+
+    # A general need of ServiceApplication (libs/common); here until it moves there.
+    def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        """The aggregate, or None when there is none yet."""
+        try:
+            return self.load(cls, aggregate_id)
+        except NotFound:
+            return None
+
+    # --- the business plan (REGULATIONS 3.1) ----------------------------------------------
+
+    def draft_plan(self, actor: Actor, project_id: UUID, content: PlanContent) -> CommandResult:
+        project = self.load(Project, project_id)
+        existing = self.find(BusinessPlan, BusinessPlan.plan_id_for(project_id))
+        return self.commit(BusinessPlan.draft(actor, project, existing=existing, content=content))
+
+    def revise_plan(
+        self, actor: Actor, plan_id: UUID, expected_version: int | None, content: PlanContent
+    ) -> CommandResult:
+        plan = self.load(BusinessPlan, plan_id, expected_version)
+        plan.revise(actor, self.load(Project, plan.project_id), content)
+        return self.commit(plan)
+
+    def submit_plan(
+        self, actor: Actor, plan_id: UUID, expected_version: int | None
+    ) -> CommandResult:
+        plan = self.load(BusinessPlan, plan_id, expected_version)
+        plan.submit(actor, self.load(Project, plan.project_id))
+        return self.commit(plan)
+
+    def review_plan(
+        self,
+        actor: Actor,
+        plan_id: UUID,
+        expected_version: int | None,
+        *,
+        verdict: str,
+        comments: str,
+    ) -> CommandResult:
+        """The review that approves the plan gives the project its milestones in the same
+        transaction, so that an approved plan never lacks its schedule."""
+        plan = self.load(BusinessPlan, plan_id, expected_version)
+        project = self.load(Project, plan.project_id)
+        plan.review(actor, project, verdict=verdict, comments=comments)
+        if plan.state == PlanState.APPROVED:
+            project.schedule_milestones(plan)
+        return self.commit(plan, project)
+
+    # --- team and execution (REGULATIONS 3.2, 3.3) ----------------------------------------
+
+    def appoint_team_lead(
+        self,
+        actor: Actor,
+        project_id: UUID,
+        expected_version: int | None,
+        user_id: str,
+        responsibilities: str,
+    ) -> CommandResult:
+        project = self.load(Project, project_id, expected_version)
+        project.appoint_team_lead(actor, user_id, responsibilities)
+        return self.commit(project)
+
+    def add_team_member(
+        self,
+        actor: Actor,
+        project_id: UUID,
+        expected_version: int | None,
+        user_id: str,
+        responsibilities: str,
+    ) -> CommandResult:
+        project = self.load(Project, project_id, expected_version)
+        project.add_member(actor, user_id, responsibilities)
+        return self.commit(project)
+
+    def change_responsibilities(
+        self,
+        actor: Actor,
+        project_id: UUID,
+        expected_version: int | None,
+        user_id: str,
+        responsibilities: str,
+    ) -> CommandResult:
+        project = self.load(Project, project_id, expected_version)
+        project.change_responsibilities(actor, user_id, responsibilities)
+        return self.commit(project)
+
+    def remove_team_member(
+        self, actor: Actor, project_id: UUID, expected_version: int | None, user_id: str
+    ) -> CommandResult:
+        project = self.load(Project, project_id, expected_version)
+        project.remove_member(actor, user_id)
+        return self.commit(project)
+
+    def record_progress(
+        self,
+        actor: Actor,
+        project_id: UUID,
+        expected_version: int | None,
+        milestone_id: UUID,
+        *,
+        percent: int,
+        completed_on: date | None,
+        note: str,
+    ) -> CommandResult:
+        project = self.load(Project, project_id, expected_version)
+        project.record_progress(
+            actor, milestone_id, percent=percent, completed_on=completed_on, note=note
+        )
+        return self.commit(project)
+
+    def mark_milestone_overdue(
+        self, project_id: UUID, milestone_id: UUID, now: datetime
+    ) -> CommandResult:
+        project = self.load(Project, project_id)
+        project.mark_milestone_overdue(milestone_id, now)
+        return self.commit(project)
+
+    def change_health(
+        self,
+        actor: Actor,
+        project_id: UUID,
+        expected_version: int | None,
+        status: str,
+        note: str,
+    ) -> CommandResult:
+        project = self.load(Project, project_id, expected_version)
+        project.change_health(actor, status, note)
+        return self.commit(project)
+
+    def close_project(
+        self,
+        actor: Actor,
+        project_id: UUID,
+        expected_version: int | None,
+        outcome: str,
+        summary: str,
+    ) -> CommandResult:
+        project = self.load(Project, project_id, expected_version)
+        project.close(actor, outcome, summary)
+        return self.commit(project)
+
+    def report_deviation(
+        self,
+        actor: Actor,
+        project_id: UUID,
+        *,
+        deviation: str,
+        cause: str,
+        adjusted_strategy: str,
+        milestone_id: UUID | None,
+    ) -> CommandResult:
+        report = DeviationReport.report(
+            actor,
+            self.load(Project, project_id),
+            deviation=deviation,
+            cause=cause,
+            adjusted_strategy=adjusted_strategy,
+            milestone_id=milestone_id,
+        )
+        return self.commit(report)
+
+    def acknowledge_deviation(
+        self, actor: Actor, report_id: UUID, expected_version: int | None, decision: str
+    ) -> CommandResult:
+        report = self.load(DeviationReport, report_id, expected_version)
+        report.acknowledge(actor, self.load(Project, report.project_id), decision)
+        return self.commit(report)
+
+    # --- communication (REGULATIONS §6) ---------------------------------------------------
+
+    def schedule_meeting(
+        self,
+        actor: Actor,
+        project_id: UUID,
+        *,
+        kind: str,
+        title: str,
+        meeting_date: date,
+        attendees: Sequence[str],
+        agenda: str,
+    ) -> CommandResult:
+        meeting = Meeting.schedule(
+            actor,
+            self.load(Project, project_id),
+            kind=kind,
+            title=title,
+            meeting_date=meeting_date,
+            attendees=attendees,
+            agenda=agenda,
+        )
+        return self.commit(meeting)
+
+    def record_minutes(
+        self,
+        actor: Actor,
+        meeting_id: UUID,
+        expected_version: int | None,
+        *,
+        minutes: str,
+        attendees: Sequence[str],
+        action_items: Sequence[PlannedActionItem],
+    ) -> CommandResult:
+        meeting = self.load(Meeting, meeting_id, expected_version)
+        meeting.record_minutes(
+            actor,
+            self.load(Project, meeting.project_id),
+            minutes=minutes,
+            attendees=attendees,
+            action_items=action_items,
+        )
+        return self.commit(meeting)
+
+    def complete_action_item(
+        self, actor: Actor, meeting_id: UUID, expected_version: int | None, item_id: UUID
+    ) -> CommandResult:
+        meeting = self.load(Meeting, meeting_id, expected_version)
+        meeting.complete_action_item(actor, self.load(Project, meeting.project_id), item_id)
+        return self.commit(meeting)
+
+    def log_contact(
+        self,
+        actor: Actor,
+        project_id: UUID,
+        *,
+        party_kind: str,
+        party: str,
+        contact_date: date,
+        summary: str,
+        customer_id: UUID | None,
+    ) -> CommandResult:
+        contact = ExternalContact.log(
+            actor,
+            self.load(Project, project_id),
+            party_kind=party_kind,
+            party=party,
+            contact_date=contact_date,
+            summary=summary,
+            customer_id=customer_id,
+        )
+        return self.commit(contact)
+
+
+class MilestoneOverdueCheck(DeadlineCheck):
+    """A milestone's due date passed: the project reports it overdue, once (REGULATIONS 3.3)."""
+
+    kind = MILESTONE_OVERDUE
+
+    def fire(self, app: ServiceApplication, aggregate_id: UUID, item: str, now: datetime) -> None:
+        if not isinstance(app, ProjectsApplication):
+            raise TypeError(f"{self.kind} deadlines belong to the projects service")
+        app.mark_milestone_overdue(aggregate_id, UUID(item), now)

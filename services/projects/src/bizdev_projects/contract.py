@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from uuid import UUID
 
 from bizdev_common.contract import EventContract, MoneyModel, PublicEvent
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_projects.domain import Lead, MarketInsight, Project, ProjectApplication
+from bizdev_projects.domain import (
+    BusinessPlan,
+    DeviationReport,
+    ExternalContact,
+    Lead,
+    MarketInsight,
+    Meeting,
+    Project,
+    ProjectApplication,
+)
 
 
 class MarketInsightRecorded(PublicEvent):
@@ -113,6 +123,282 @@ class ProjectOpened(PublicEvent):
     )
 
 
+class LeadConverted(PublicEvent):
+    """A lead became an approved project: its finder earns the reward (REGULATIONS 2.1, 8.4).
+    Emitted once per lead, for the first project it becomes; `by` is the approver."""
+
+    finder: str = Field(description="User id of who submitted the lead: the one to reward")
+    department: str = Field(description="The finder's department")
+    customer: str = Field(description="The customer the lead named")
+    application_id: UUID = Field(description="The approved application that followed the lead")
+    project_id: UUID = Field(description="The project the approval opened")
+
+
+# --- planning (REGULATIONS 3.1) ---------------------------------------------------------------
+
+
+class Milestone(BaseModel):
+    """A milestone of a business plan's implementation schedule."""
+
+    model_config = ConfigDict(from_attributes=True, frozen=True)
+
+    id: UUID = Field(description="Milestone id; progress and overdue events name it")
+    name: str = Field(description="What is to be reached")
+    due_date: date = Field(description="Due by the end of this day (UTC)")
+    owner: str = Field(description="User id of who answers for it")
+
+
+class BudgetLine(BaseModel):
+    """A line of a business plan's budget; finance's budget is built from these (§7.1)."""
+
+    model_config = ConfigDict(from_attributes=True, frozen=True)
+
+    category: str = Field(description="One of marketing, personnel, operations, procurement")
+    amount: MoneyModel = Field(description="Amount budgeted, positive")
+    description: str = Field(description="What the line pays for; may be empty")
+
+
+class PlanDrafted(PublicEvent):
+    """A business plan was drafted for a project (revision 1); `by` is its author."""
+
+    project_id: UUID = Field(description="The project the plan is for")
+    project_name: str = Field(description="Name of that project")
+    department: str = Field(description="Department that runs the project")
+    goals: str = Field(description="Goals of the plan")
+    marketing_strategy: str = Field(description="Marketing strategy")
+    product_plan: str = Field(description="Product or service plan")
+    milestones: list[Milestone] = Field(description="Implementation schedule, by due date")
+    budget_lines: list[BudgetLine] = Field(description="Budget lines")
+    review_departments: list[str] = Field(description="Departments whose heads are to review it")
+
+
+class PlanRevised(PublicEvent):
+    """The plan was changed: a new revision, which goes round the reviews again. Carries the
+    whole plan after the change; `by` is who revised it."""
+
+    revision: int = Field(description="Number of the new revision")
+    goals: str = Field(description="Goals of the plan")
+    marketing_strategy: str = Field(description="Marketing strategy")
+    product_plan: str = Field(description="Product or service plan")
+    milestones: list[Milestone] = Field(description="Implementation schedule, by due date")
+    budget_lines: list[BudgetLine] = Field(description="Budget lines")
+    review_departments: list[str] = Field(description="Departments whose heads are to review it")
+
+
+class PlanSubmitted(PublicEvent):
+    """A revision of the plan was submitted for review by the departments it names."""
+
+    project_id: UUID = Field(description="The project the plan is for")
+    project_name: str = Field(description="Name of that project")
+    department: str = Field(description="Department that runs the project")
+    revision: int = Field(description="The revision under review")
+    review_departments: list[str] = Field(description="Departments whose heads review it")
+
+
+class PlanReviewed(PublicEvent):
+    """The head of a named department reviewed the current revision; `by` is the reviewer."""
+
+    project_id: UUID = Field(description="The project the plan is for")
+    revision: int = Field(description="The revision reviewed")
+    reviewing_department: str = Field(description="The department the review speaks for")
+    verdict: str = Field(description="passed or changes_requested")
+    comments: str = Field(description="The reviewer's comments; required with changes_requested")
+
+
+class PlanApproved(PublicEvent):
+    """Every requested review passed the current revision: the plan is the basis of execution
+    and of the project's budget in finance (REGULATIONS 3.1). `by` gave the last review."""
+
+    project_id: UUID = Field(description="The project the plan is for")
+    project_name: str = Field(description="Name of that project")
+    department: str = Field(description="Department that runs the project")
+    revision: int = Field(description="The approved revision")
+    goals: str = Field(description="Goals of the plan")
+    milestones: list[Milestone] = Field(description="The project's milestones, by due date")
+    budget_lines: list[BudgetLine] = Field(description="The budget lines to budget")
+    budget_totals: list[MoneyModel] = Field(description="Total of the lines per currency")
+    review_departments: list[str] = Field(description="Departments that passed it")
+
+
+# --- team and execution (REGULATIONS 3.2, 3.3) ------------------------------------------------
+
+
+class TeamLeadAppointed(PublicEvent):
+    """Management appointed the project's team lead, replacing any previous one, who stays a
+    member. There is exactly one lead at a time."""
+
+    team_lead: str = Field(description="User id of the new team lead")
+    previous_team_lead: str | None = Field(description="User id of the lead replaced, if any")
+    responsibilities: str = Field(description="The lead's responsibilities")
+    project_name: str = Field(description="Name of the project")
+    department: str = Field(description="Department that runs the project")
+
+
+class TeamMemberAdded(PublicEvent):
+    """A member joined the project's team; `by` is the team lead or management."""
+
+    member: str = Field(description="User id of the member")
+    responsibilities: str = Field(description="What the member is responsible for")
+
+
+class TeamMemberResponsibilitiesChanged(PublicEvent):
+    """A member's responsibilities on the team changed."""
+
+    member: str = Field(description="User id of the member")
+    responsibilities: str = Field(description="The responsibilities from now on")
+
+
+class TeamMemberRemoved(PublicEvent):
+    """A member left the project's team."""
+
+    member: str = Field(description="User id of the member")
+
+
+class MilestonesScheduled(PublicEvent):
+    """The approved plan's milestones became the project's; `by` approved the plan."""
+
+    plan_id: UUID = Field(description="The approved plan")
+    revision: int = Field(description="Its approved revision")
+    project_name: str = Field(description="Name of the project")
+    department: str = Field(description="Department that runs the project")
+    milestones: list[Milestone] = Field(description="The milestones, by due date")
+
+
+class MilestoneProgressRecorded(PublicEvent):
+    """The team lead recorded progress on a milestone short of completing it."""
+
+    milestone_id: UUID = Field(description="The milestone")
+    percent: int = Field(ge=0, le=99, description="How far it is, in percent")
+    note: str = Field(description="The team lead's note; may be empty")
+
+
+class MilestoneCompleted(PublicEvent):
+    """A milestone was completed; `by` is the team lead who recorded it."""
+
+    milestone_id: UUID = Field(description="The milestone")
+    milestone_name: str = Field(description="Its name")
+    owner: str = Field(description="User id of who answers for it")
+    due_date: date = Field(description="When it was due")
+    completed_on: date = Field(description="When it was completed")
+    late: bool = Field(description="Whether it was completed after its due date")
+    note: str = Field(description="The team lead's note; may be empty")
+    project_name: str = Field(description="Name of the project")
+    department: str = Field(description="Department that runs the project")
+
+
+class MilestoneOverdue(PublicEvent):
+    """A milestone's due date ended (UTC) before it was completed. Emitted once per milestone,
+    by the service's own periodic check: `by` is null."""
+
+    milestone_id: UUID = Field(description="The milestone")
+    milestone_name: str = Field(description="Its name")
+    owner: str = Field(description="User id of who answers for it")
+    due_date: date = Field(description="When it was due")
+    percent: int = Field(description="Progress recorded when it was found overdue")
+    detected_at: datetime = Field(description="When the check found it overdue")
+    project_name: str = Field(description="Name of the project")
+    department: str = Field(description="Department that runs the project")
+
+
+class ProjectHealthChanged(PublicEvent):
+    """The project's health changed; `by` is the team lead or management."""
+
+    health: str = Field(description="One of on_track, at_risk, off_track, on_hold, done")
+    previous_health: str = Field(description="The health before")
+    note: str = Field(description="Why")
+    project_name: str = Field(description="Name of the project")
+    department: str = Field(description="Department that runs the project")
+
+
+class ProjectClosed(PublicEvent):
+    """Management closed the project and recorded its outcome; it changes no more."""
+
+    outcome: str = Field(description="One of achieved, partially_achieved, not_achieved, cancelled")
+    summary: str = Field(description="What the project achieved, or why it stopped")
+    project_name: str = Field(description="Name of the project")
+    department: str = Field(description="Department that ran the project")
+    milestones_total: int = Field(description="How many milestones it had")
+    milestones_completed: int = Field(description="How many of them were completed")
+
+
+class DeviationReported(PublicEvent):
+    """The team lead reported a deviation from the plan, escalated to management at once
+    (REGULATIONS 3.3); `by` is the team lead."""
+
+    project_id: UUID = Field(description="The project")
+    project_name: str = Field(description="Name of the project")
+    department: str = Field(description="Department that runs the project")
+    milestone_id: UUID | None = Field(description="The milestone concerned, if any")
+    deviation: str = Field(description="What deviates from the plan")
+    cause: str = Field(description="Why")
+    adjusted_strategy: str = Field(description="How the team adjusts its strategy")
+
+
+class DeviationAcknowledged(PublicEvent):
+    """Management acknowledged a deviation report with its decision."""
+
+    project_id: UUID = Field(description="The project")
+    reporter: str = Field(description="User id of the team lead who reported it")
+    decision: str = Field(description="Management's decision")
+
+
+# --- communication (REGULATIONS §6) -----------------------------------------------------------
+
+
+class ActionItem(BaseModel):
+    """Something a meeting decided someone does by a date."""
+
+    model_config = ConfigDict(from_attributes=True, frozen=True)
+
+    id: UUID = Field(description="Action item id")
+    description: str = Field(description="What is to be done")
+    owner: str = Field(description="User id of who does it")
+    due_date: date = Field(description="By when")
+
+
+class MeetingScheduled(PublicEvent):
+    """A project meeting was called; `by` is the team lead or management."""
+
+    project_id: UUID = Field(description="The project")
+    project_name: str = Field(description="Name of the project")
+    department: str = Field(description="Department that runs the project")
+    kind: str = Field(description="One of weekly, monthly, progress, other")
+    title: str = Field(description="Title of the meeting")
+    meeting_date: date = Field(description="Day of the meeting")
+    attendees: list[str] = Field(description="User ids invited")
+    agenda: str = Field(description="Agenda; may be empty")
+
+
+class MeetingMinutesRecorded(PublicEvent):
+    """The minutes of a meeting were recorded, with who attended and the action items."""
+
+    project_id: UUID = Field(description="The project")
+    attendees: list[str] = Field(description="Who attended")
+    minutes: str = Field(description="The minutes")
+    action_items: list[ActionItem] = Field(description="What was decided, by whom, by when")
+
+
+class ActionItemCompleted(PublicEvent):
+    """An action item of a meeting was done; `by` is its owner, the team lead or management."""
+
+    project_id: UUID = Field(description="The project")
+    item_id: UUID = Field(description="The action item")
+    owner: str = Field(description="User id of the item's owner")
+
+
+class ContactLogged(PublicEvent):
+    """A contact with a customer, partner or supplier was logged against the project."""
+
+    project_id: UUID = Field(description="The project")
+    project_name: str = Field(description="Name of the project")
+    department: str = Field(description="Department that runs the project")
+    party_kind: str = Field(description="One of customer, partner, supplier")
+    party: str = Field(description="Who was contacted")
+    contact_date: date = Field(description="Day of the contact")
+    summary: str = Field(description="What was discussed")
+    customer_id: UUID | None = Field(description="The crm customer, when the party is one")
+
+
 CONTRACT = EventContract(
     "projects",
     {
@@ -125,5 +411,27 @@ CONTRACT = EventContract(
         ProjectApplication.Approved: ApplicationApproved,
         ProjectApplication.Rejected: ApplicationRejected,
         Project.Opened: ProjectOpened,
+        Lead.Converted: LeadConverted,
+        BusinessPlan.Drafted: PlanDrafted,
+        BusinessPlan.Revised: PlanRevised,
+        BusinessPlan.Submitted: PlanSubmitted,
+        BusinessPlan.Reviewed: PlanReviewed,
+        BusinessPlan.Approved: PlanApproved,
+        Project.TeamLeadAppointed: TeamLeadAppointed,
+        Project.MemberAdded: TeamMemberAdded,
+        Project.ResponsibilitiesChanged: TeamMemberResponsibilitiesChanged,
+        Project.MemberRemoved: TeamMemberRemoved,
+        Project.MilestonesScheduled: MilestonesScheduled,
+        Project.ProgressRecorded: MilestoneProgressRecorded,
+        Project.MilestoneCompleted: MilestoneCompleted,
+        Project.MilestoneOverdue: MilestoneOverdue,
+        Project.HealthChanged: ProjectHealthChanged,
+        Project.Closed: ProjectClosed,
+        DeviationReport.Reported: DeviationReported,
+        DeviationReport.Acknowledged: DeviationAcknowledged,
+        Meeting.Scheduled: MeetingScheduled,
+        Meeting.MinutesRecorded: MeetingMinutesRecorded,
+        Meeting.ActionItemDone: ActionItemCompleted,
+        ExternalContact.Logged: ContactLogged,
     },
 )

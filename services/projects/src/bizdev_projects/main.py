@@ -7,7 +7,7 @@ from bizdev_common.settings import ServiceSettings, settings_for
 from fastapi import FastAPI
 
 from bizdev_projects.api import router
-from bizdev_projects.application import ProjectsApplication
+from bizdev_projects.application import MilestoneOverdueCheck, ProjectsApplication
 from bizdev_projects.contract import CONTRACT
 from bizdev_projects.projections import ProjectsViews
 
@@ -18,12 +18,15 @@ def parts(settings: ServiceSettings | None = None) -> ServiceParts:
         title="bizdev projects",
         description=(
             "Leads, market insights, project initiation applications and the projects their "
-            "approval opens (REGULATIONS §2)."
+            "approval opens (REGULATIONS §2); business plans and their reviews, teams, "
+            "milestones, health, deviation reports and closing (§3); meetings, action items "
+            "and outside contacts (§6)."
         ),
         application=ProjectsApplication,
         contract=CONTRACT,
         routers=[router],
         projections=[ProjectsViews],
+        deadline_checks=[MilestoneOverdueCheck()],
     )
 
 

@@ -3,15 +3,43 @@ frontends query. Each row keeps the version of its record, for read-your-writes.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Any
+from uuid import UUID, uuid5
 
 import asyncpg
 from bizdev_common.contract import PublicEvent
 from bizdev_common.envelope import Envelope
 from bizdev_common.projector import Projection
+from bizdev_common.scheduler import clear_deadline, set_deadline
+from pydantic import BaseModel
 
 from bizdev_projects import contract as c
-from bizdev_projects.domain import ApplicationState, ProjectState
+from bizdev_projects.domain import (
+    MILESTONE_OVERDUE,
+    ApplicationState,
+    DeviationState,
+    MeetingState,
+    PlanState,
+    ProjectState,
+    Verdict,
+    budget_totals,
+    milestone_due_at,
+)
+
+PENDING = "pending"
+"""The verdict of a requested review not given yet."""
+
+
+def review_id(plan_id: UUID, revision: int, department: str) -> UUID:
+    """One row per department and revision: every round of reviews stays visible."""
+    return uuid5(plan_id, f"{revision}/{department}")
+
+
+def _json(models: Sequence[BaseModel]) -> str:
+    return json.dumps([m.model_dump(mode="json") for m in models])
+
 
 DDL = [
     """
@@ -84,12 +112,196 @@ DDL = [
         updated_at timestamptz NOT NULL
     )
     """,
+    """
+    ALTER TABLE {schema}.leads
+        ADD COLUMN IF NOT EXISTS converted_project_id uuid,
+        ADD COLUMN IF NOT EXISTS converted_application_id uuid,
+        ADD COLUMN IF NOT EXISTS converted_at timestamptz
+    """,
+    """
+    ALTER TABLE {schema}.projects
+        ADD COLUMN IF NOT EXISTS health text NOT NULL DEFAULT 'on_track',
+        ADD COLUMN IF NOT EXISTS health_note text NOT NULL DEFAULT '',
+        ADD COLUMN IF NOT EXISTS team_lead text,
+        ADD COLUMN IF NOT EXISTS outcome text,
+        ADD COLUMN IF NOT EXISTS outcome_summary text,
+        ADD COLUMN IF NOT EXISTS closed_by text,
+        ADD COLUMN IF NOT EXISTS closed_at timestamptz
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS {schema}.plans (
+        id uuid PRIMARY KEY,
+        version int NOT NULL,
+        project_id uuid NOT NULL UNIQUE,
+        project_name text NOT NULL,
+        department text NOT NULL,
+        state text NOT NULL,
+        revision int NOT NULL,
+        author text NOT NULL,
+        goals text NOT NULL,
+        marketing_strategy text NOT NULL,
+        product_plan text NOT NULL,
+        milestones jsonb NOT NULL,
+        budget_lines jsonb NOT NULL,
+        budget_totals jsonb NOT NULL,
+        review_departments text[] NOT NULL,
+        submitted_by text,
+        approved_at timestamptz,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS plans_state ON {schema}.plans (state, department)",
+    """
+    CREATE TABLE IF NOT EXISTS {schema}.plan_reviews (
+        id uuid PRIMARY KEY,
+        plan_id uuid NOT NULL,
+        project_id uuid NOT NULL,
+        project_name text NOT NULL,
+        revision int NOT NULL,
+        department text NOT NULL,
+        verdict text NOT NULL,
+        reviewer text,
+        comments text,
+        reviewed_at timestamptz,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS plan_reviews_inbox ON {schema}.plan_reviews (department, verdict)",
+    "CREATE INDEX IF NOT EXISTS plan_reviews_plan ON {schema}.plan_reviews (plan_id, revision)",
+    """
+    CREATE TABLE IF NOT EXISTS {schema}.team_members (
+        project_id uuid NOT NULL,
+        user_id text NOT NULL,
+        responsibilities text NOT NULL,
+        is_lead boolean NOT NULL,
+        joined_at timestamptz NOT NULL,
+        PRIMARY KEY (project_id, user_id)
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS {schema}.milestones (
+        id uuid PRIMARY KEY,
+        project_id uuid NOT NULL,
+        project_name text NOT NULL,
+        department text NOT NULL,
+        name text NOT NULL,
+        due_date date NOT NULL,
+        owner text NOT NULL,
+        percent int NOT NULL,
+        status text NOT NULL,
+        completed_on date,
+        late boolean,
+        overdue_at timestamptz,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS milestones_project ON {schema}.milestones (project_id, due_date)",
+    "CREATE INDEX IF NOT EXISTS milestones_status ON {schema}.milestones (status, due_date)",
+    """
+    CREATE TABLE IF NOT EXISTS {schema}.deviations (
+        id uuid PRIMARY KEY,
+        version int NOT NULL,
+        project_id uuid NOT NULL,
+        project_name text NOT NULL,
+        department text NOT NULL,
+        milestone_id uuid,
+        state text NOT NULL,
+        reported_by text NOT NULL,
+        deviation text NOT NULL,
+        cause text NOT NULL,
+        adjusted_strategy text NOT NULL,
+        decision text,
+        acknowledged_by text,
+        acknowledged_at timestamptz,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS deviations_project ON {schema}.deviations (project_id, state)",
+    """
+    CREATE TABLE IF NOT EXISTS {schema}.meetings (
+        id uuid PRIMARY KEY,
+        version int NOT NULL,
+        project_id uuid NOT NULL,
+        project_name text NOT NULL,
+        department text NOT NULL,
+        kind text NOT NULL,
+        title text NOT NULL,
+        meeting_date date NOT NULL,
+        organizer text NOT NULL,
+        attendees text[] NOT NULL,
+        agenda text NOT NULL,
+        state text NOT NULL,
+        minutes text,
+        minutes_by text,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS meetings_project ON {schema}.meetings (project_id, meeting_date)",
+    """
+    CREATE TABLE IF NOT EXISTS {schema}.action_items (
+        id uuid PRIMARY KEY,
+        meeting_id uuid NOT NULL,
+        project_id uuid NOT NULL,
+        description text NOT NULL,
+        owner text NOT NULL,
+        due_date date NOT NULL,
+        done boolean NOT NULL,
+        done_by text,
+        done_at timestamptz,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS action_items_owner ON {schema}.action_items (owner, done)",
+    # What a list of action items shows: each with its meeting and project, in one query.
+    """
+    CREATE OR REPLACE VIEW {schema}.action_item_list AS
+    SELECT a.*, m.title AS meeting_title, m.meeting_date, m.project_name, m.department
+    FROM {schema}.action_items a JOIN {schema}.meetings m ON m.id = a.meeting_id
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS {schema}.contacts (
+        id uuid PRIMARY KEY,
+        version int NOT NULL,
+        project_id uuid NOT NULL,
+        project_name text NOT NULL,
+        department text NOT NULL,
+        party_kind text NOT NULL,
+        party text NOT NULL,
+        contact_date date NOT NULL,
+        summary text NOT NULL,
+        customer_id uuid,
+        logged_by text NOT NULL,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS contacts_project ON {schema}.contacts (project_id, contact_date)",
 ]
 
 
 class ProjectsViews(Projection):
     name = "views"
-    tables = ("applications", "projects", "leads", "market_insights")
+    tables = (
+        "applications",
+        "projects",
+        "leads",
+        "market_insights",
+        "plans",
+        "plan_reviews",
+        "team_members",
+        "milestones",
+        "deviations",
+        "meetings",
+        "action_items",
+        "contacts",
+        "deadlines",
+    )
     ddl = DDL
 
     def __init__(self, schema: str) -> None:
@@ -219,6 +431,399 @@ class ProjectsViews(Projection):
                         "kind": event.kind,
                         "title": event.title,
                         "content": event.content,
+                    },
+                )
+
+            case c.LeadConverted():
+                await self._update(
+                    conn,
+                    "leads",
+                    event,
+                    {
+                        "converted_project_id": event.project_id,
+                        "converted_application_id": event.application_id,
+                        "converted_at": event.occurred_at,
+                    },
+                )
+            case (
+                c.PlanDrafted()
+                | c.PlanRevised()
+                | c.PlanSubmitted()
+                | c.PlanReviewed()
+                | c.PlanApproved()
+            ):
+                await self._plan(conn, event)
+            case (
+                c.TeamLeadAppointed()
+                | c.TeamMemberAdded()
+                | c.TeamMemberResponsibilitiesChanged()
+                | c.TeamMemberRemoved()
+            ):
+                await self._team(conn, event)
+            case (
+                c.MilestonesScheduled()
+                | c.MilestoneProgressRecorded()
+                | c.MilestoneCompleted()
+                | c.MilestoneOverdue()
+                | c.ProjectHealthChanged()
+                | c.ProjectClosed()
+            ):
+                await self._execution(conn, event)
+            case c.DeviationReported() | c.DeviationAcknowledged():
+                await self._deviation(conn, event)
+            case (
+                c.MeetingScheduled()
+                | c.MeetingMinutesRecorded()
+                | c.ActionItemCompleted()
+                | c.ContactLogged()
+            ):
+                await self._communication(conn, event)
+
+    async def _plan(self, conn: asyncpg.Connection, event: PublicEvent) -> None:
+        match event:
+            case c.PlanDrafted():
+                await self._insert(
+                    conn,
+                    "plans",
+                    event,
+                    {
+                        "project_id": event.project_id,
+                        "project_name": event.project_name,
+                        "department": event.department,
+                        "state": PlanState.DRAFT.value,
+                        "revision": 1,
+                        "author": event.by,
+                        **self._plan_content(event),
+                    },
+                )
+            case c.PlanRevised():
+                await self._update(
+                    conn,
+                    "plans",
+                    event,
+                    {
+                        "state": PlanState.DRAFT.value,
+                        "revision": event.revision,
+                        "submitted_by": None,
+                        **self._plan_content(event),
+                    },
+                )
+            case c.PlanSubmitted():
+                await self._update(
+                    conn,
+                    "plans",
+                    event,
+                    {"state": PlanState.IN_REVIEW.value, "submitted_by": event.by},
+                )
+                await conn.executemany(
+                    f"INSERT INTO {self.t['plan_reviews']} (id, plan_id, project_id, "
+                    "project_name, revision, department, verdict, created_at, updated_at) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+                    [
+                        (
+                            review_id(event.aggregate_id, event.revision, d),
+                            event.aggregate_id,
+                            event.project_id,
+                            event.project_name,
+                            event.revision,
+                            d,
+                            PENDING,
+                            event.occurred_at,
+                        )
+                        for d in event.review_departments
+                    ],
+                )
+            case c.PlanReviewed():
+                sent_back = event.verdict == Verdict.CHANGES_REQUESTED
+                await self._update(
+                    conn,
+                    "plans",
+                    event,
+                    {"state": PlanState.CHANGES_REQUESTED.value} if sent_back else {},
+                )
+                await conn.execute(
+                    f"UPDATE {self.t['plan_reviews']} SET verdict = $2, reviewer = $3, "
+                    "comments = $4, reviewed_at = $5, updated_at = $5 WHERE id = $1",
+                    review_id(event.aggregate_id, event.revision, event.reviewing_department),
+                    event.verdict,
+                    event.by,
+                    event.comments,
+                    event.occurred_at,
+                )
+            case c.PlanApproved():
+                await self._update(
+                    conn,
+                    "plans",
+                    event,
+                    {"state": PlanState.APPROVED.value, "approved_at": event.occurred_at},
+                )
+
+    @staticmethod
+    def _plan_content(event: c.PlanDrafted | c.PlanRevised) -> dict[str, Any]:
+        totals = budget_totals(b.amount.to_money() for b in event.budget_lines)
+        return {
+            "goals": event.goals,
+            "marketing_strategy": event.marketing_strategy,
+            "product_plan": event.product_plan,
+            "milestones": _json(event.milestones),
+            "budget_lines": _json(event.budget_lines),
+            "budget_totals": json.dumps([m.as_dict() for m in totals]),
+            "review_departments": event.review_departments,
+        }
+
+    async def _team(self, conn: asyncpg.Connection, event: PublicEvent) -> None:
+        members = self.t["team_members"]
+        match event:
+            case c.TeamLeadAppointed():
+                await self._update(conn, "projects", event, {"team_lead": event.team_lead})
+                await conn.execute(
+                    f"UPDATE {members} SET is_lead = false WHERE project_id = $1 AND is_lead",
+                    event.aggregate_id,
+                )
+                await conn.execute(
+                    f"INSERT INTO {members} (project_id, user_id, responsibilities, is_lead, "
+                    "joined_at) VALUES ($1, $2, $3, true, $4) "
+                    "ON CONFLICT (project_id, user_id) DO UPDATE SET is_lead = true, "
+                    "responsibilities = EXCLUDED.responsibilities",
+                    event.aggregate_id,
+                    event.team_lead,
+                    event.responsibilities,
+                    event.occurred_at,
+                )
+            case c.TeamMemberAdded():
+                await self._update(conn, "projects", event, {})
+                await conn.execute(
+                    f"INSERT INTO {members} (project_id, user_id, responsibilities, is_lead, "
+                    "joined_at) VALUES ($1, $2, $3, false, $4)",
+                    event.aggregate_id,
+                    event.member,
+                    event.responsibilities,
+                    event.occurred_at,
+                )
+            case c.TeamMemberResponsibilitiesChanged():
+                await self._update(conn, "projects", event, {})
+                await conn.execute(
+                    f"UPDATE {members} SET responsibilities = $3 "
+                    "WHERE project_id = $1 AND user_id = $2",
+                    event.aggregate_id,
+                    event.member,
+                    event.responsibilities,
+                )
+            case c.TeamMemberRemoved():
+                await self._update(conn, "projects", event, {})
+                await conn.execute(
+                    f"DELETE FROM {members} WHERE project_id = $1 AND user_id = $2",
+                    event.aggregate_id,
+                    event.member,
+                )
+
+    async def _execution(self, conn: asyncpg.Connection, event: PublicEvent) -> None:
+        milestones = self.t["milestones"]
+        match event:
+            case c.MilestonesScheduled():
+                await self._update(conn, "projects", event, {})
+                await conn.executemany(
+                    f"INSERT INTO {milestones} (id, project_id, project_name, department, name, "
+                    "due_date, owner, percent, status, created_at, updated_at) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 'open', $8, $8)",
+                    [
+                        (
+                            m.id,
+                            event.aggregate_id,
+                            event.project_name,
+                            event.department,
+                            m.name,
+                            m.due_date,
+                            m.owner,
+                            event.occurred_at,
+                        )
+                        for m in event.milestones
+                    ],
+                )
+                for m in event.milestones:
+                    await set_deadline(
+                        conn,
+                        self.schema,
+                        MILESTONE_OVERDUE,
+                        event.aggregate_id,
+                        milestone_due_at(m.due_date),
+                        item=str(m.id),
+                    )
+            case c.MilestoneProgressRecorded():
+                await self._update(conn, "projects", event, {})
+                await conn.execute(
+                    f"UPDATE {milestones} SET percent = $2, updated_at = $3 WHERE id = $1",
+                    event.milestone_id,
+                    event.percent,
+                    event.occurred_at,
+                )
+            case c.MilestoneCompleted():
+                await self._update(conn, "projects", event, {})
+                await conn.execute(
+                    f"UPDATE {milestones} SET percent = 100, status = 'done', completed_on = $2, "
+                    "late = $3, updated_at = $4 WHERE id = $1",
+                    event.milestone_id,
+                    event.completed_on,
+                    event.late,
+                    event.occurred_at,
+                )
+                await clear_deadline(
+                    conn,
+                    self.schema,
+                    MILESTONE_OVERDUE,
+                    event.aggregate_id,
+                    str(event.milestone_id),
+                )
+            case c.MilestoneOverdue():
+                await self._update(conn, "projects", event, {})
+                await conn.execute(
+                    f"UPDATE {milestones} SET status = 'overdue', overdue_at = $2, updated_at = $3 "
+                    "WHERE id = $1",
+                    event.milestone_id,
+                    event.detected_at,
+                    event.occurred_at,
+                )
+                # Reported: nothing is left for the deadline to do, even when a rebuild of
+                # this view re-arms it from the milestone's scheduling.
+                await clear_deadline(
+                    conn,
+                    self.schema,
+                    MILESTONE_OVERDUE,
+                    event.aggregate_id,
+                    str(event.milestone_id),
+                )
+            case c.ProjectHealthChanged():
+                await self._update(
+                    conn, "projects", event, {"health": event.health, "health_note": event.note}
+                )
+            case c.ProjectClosed():
+                await self._update(
+                    conn,
+                    "projects",
+                    event,
+                    {
+                        "state": ProjectState.CLOSED.value,
+                        "outcome": event.outcome,
+                        "outcome_summary": event.summary,
+                        "closed_by": event.by,
+                        "closed_at": event.occurred_at,
+                    },
+                )
+                # A closed project has no deadlines left.
+                for row in await conn.fetch(
+                    f"SELECT id FROM {milestones} WHERE project_id = $1 AND status = 'open'",
+                    event.aggregate_id,
+                ):
+                    await clear_deadline(
+                        conn, self.schema, MILESTONE_OVERDUE, event.aggregate_id, str(row["id"])
+                    )
+
+    async def _deviation(self, conn: asyncpg.Connection, event: PublicEvent) -> None:
+        match event:
+            case c.DeviationReported():
+                await self._insert(
+                    conn,
+                    "deviations",
+                    event,
+                    {
+                        "project_id": event.project_id,
+                        "project_name": event.project_name,
+                        "department": event.department,
+                        "milestone_id": event.milestone_id,
+                        "state": DeviationState.ESCALATED.value,
+                        "reported_by": event.by,
+                        "deviation": event.deviation,
+                        "cause": event.cause,
+                        "adjusted_strategy": event.adjusted_strategy,
+                    },
+                )
+            case c.DeviationAcknowledged():
+                await self._update(
+                    conn,
+                    "deviations",
+                    event,
+                    {
+                        "state": DeviationState.ACKNOWLEDGED.value,
+                        "decision": event.decision,
+                        "acknowledged_by": event.by,
+                        "acknowledged_at": event.occurred_at,
+                    },
+                )
+
+    async def _communication(self, conn: asyncpg.Connection, event: PublicEvent) -> None:
+        items = self.t["action_items"]
+        match event:
+            case c.MeetingScheduled():
+                await self._insert(
+                    conn,
+                    "meetings",
+                    event,
+                    {
+                        "project_id": event.project_id,
+                        "project_name": event.project_name,
+                        "department": event.department,
+                        "kind": event.kind,
+                        "title": event.title,
+                        "meeting_date": event.meeting_date,
+                        "organizer": event.by,
+                        "attendees": event.attendees,
+                        "agenda": event.agenda,
+                        "state": MeetingState.SCHEDULED.value,
+                    },
+                )
+            case c.MeetingMinutesRecorded():
+                await self._update(
+                    conn,
+                    "meetings",
+                    event,
+                    {
+                        "state": MeetingState.MINUTED.value,
+                        "attendees": event.attendees,
+                        "minutes": event.minutes,
+                        "minutes_by": event.by,
+                    },
+                )
+                await conn.executemany(
+                    f"INSERT INTO {items} (id, meeting_id, project_id, description, owner, "
+                    "due_date, done, created_at, updated_at) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, false, $7, $7)",
+                    [
+                        (
+                            i.id,
+                            event.aggregate_id,
+                            event.project_id,
+                            i.description,
+                            i.owner,
+                            i.due_date,
+                            event.occurred_at,
+                        )
+                        for i in event.action_items
+                    ],
+                )
+            case c.ActionItemCompleted():
+                await self._update(conn, "meetings", event, {})
+                await conn.execute(
+                    f"UPDATE {items} SET done = true, done_by = $2, done_at = $3, updated_at = $3 "
+                    "WHERE id = $1",
+                    event.item_id,
+                    event.by,
+                    event.occurred_at,
+                )
+            case c.ContactLogged():
+                await self._insert(
+                    conn,
+                    "contacts",
+                    event,
+                    {
+                        "project_id": event.project_id,
+                        "project_name": event.project_name,
+                        "department": event.department,
+                        "party_kind": event.party_kind,
+                        "party": event.party,
+                        "contact_date": event.contact_date,
+                        "summary": event.summary,
+                        "customer_id": event.customer_id,
+                        "logged_by": event.by,
                     },
                 )
 
