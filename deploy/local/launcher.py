@@ -28,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 KAFKA_HOME = ROOT / "deploy" / "local" / "kafka"
-SERVICES = {"projects": 8001}
+SERVICES = {"projects": 8001, "crm": 8002}
 """Services `up` starts, with their local HTTP ports; one line per service as they land."""
 
 

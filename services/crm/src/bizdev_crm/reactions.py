@@ -1,0 +1,82 @@
+"""What crm does on its own: it reacts to other services' events, and to deadlines passing.
+
+crm reads the projects service's topic as a tolerant reader: its own model of just the event
+and fields it uses, named like the upstream event, so it depends on the published JSON and
+not on the projects service's code."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import cast
+from uuid import UUID
+
+from bizdev_common.contract import EventContract, PublicEvent
+from bizdev_common.domain import NotFound
+from bizdev_common.envelope import Envelope
+from bizdev_common.eventstore import ServiceApplication
+from bizdev_common.reactions import Reaction
+from bizdev_common.scheduler import DeadlineCheck
+from eventsourcing.domain import Aggregate
+from pydantic import Field
+
+from bizdev_crm.application import CrmApplication
+from bizdev_crm.domain import Customer
+
+log = logging.getLogger(__name__)
+
+COMPLAINT_RESPONSE = "complaint_response"
+"""Deadline kind: a complaint's first answer is due (armed by the views, see projections.py)."""
+
+
+class ProjectOpened(PublicEvent):
+    """bizdev.projects.ProjectOpened.v1, as far as crm uses it."""
+
+    application_id: UUID = Field(description="The approved application")
+    name: str = Field(description="Name of the project")
+    department: str = Field(description="Department that runs the project")
+    customer_id: UUID | None = Field(default=None, description="The crm customer, if any")
+
+
+PROJECTS = EventContract.reading("projects", ProjectOpened)
+
+
+class DealingsReaction(Reaction):
+    """A project opened for a customer joins that customer's dealings."""
+
+    name = "dealings"
+    upstream = (PROJECTS,)
+
+    def react(
+        self, app: ServiceApplication, event: PublicEvent, envelope: Envelope
+    ) -> Sequence[Aggregate]:
+        if not isinstance(event, ProjectOpened) or event.customer_id is None:
+            return ()
+        try:
+            customer = app.load(Customer, event.customer_id)
+        except NotFound:
+            # A customer id crm never issued (a typo upstream): nothing of crm's to change.
+            log.warning(
+                "project %s names unknown customer %s", event.aggregate_id, event.customer_id
+            )
+            return ()
+        if event.aggregate_id in customer.dealings:
+            return ()
+        customer.record_dealing(
+            by=event.by or envelope.source,
+            project_id=event.aggregate_id,
+            project_name=event.name,
+            department=event.department,
+            application_id=event.application_id,
+        )
+        return (customer,)
+
+
+class ComplaintResponseDeadline(DeadlineCheck):
+    """A complaint unanswered when its response deadline passes is escalated, once."""
+
+    kind = COMPLAINT_RESPONSE
+
+    def fire(self, app: ServiceApplication, aggregate_id: UUID, item: str, now: datetime) -> None:
+        cast(CrmApplication, app).escalate_complaint(aggregate_id, now)

@@ -1,0 +1,42 @@
+"""crm's own configuration: complaint response deadlines per severity, from the environment."""
+
+from __future__ import annotations
+
+import pytest
+from bizdev_common.settings import settings_for
+from bizdev_crm.settings import CrmSettings
+from pydantic import ValidationError
+
+VARIABLE = "BIZDEV_CRM_COMPLAINT_RESPONSE_HOURS"
+
+
+def test_defaults_cover_every_severity() -> None:
+    assert CrmSettings(service="crm").complaint_response_hours == {
+        "low": 72,
+        "medium": 24,
+        "high": 8,
+        "critical": 2,
+    }
+
+
+def test_deadlines_are_read_as_json_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(VARIABLE, '{"low": 96, "medium": 48, "high": 12, "critical": 4}')
+    settings = settings_for(CrmSettings, "crm")
+    assert settings.complaint_response_hours["critical"] == 4
+    assert settings.schema_name == "crm"
+
+
+@pytest.mark.parametrize(
+    "hours",
+    [
+        '{"low": 72, "medium": 24, "high": 8}',
+        '{"low": 72, "medium": 24, "high": 8, "critical": 0}',
+        '{"low": 72, "medium": 24, "high": 8, "critical": 2, "urgent": 1}',
+    ],
+)
+def test_incomplete_or_nonsensical_deadlines_are_refused_at_start(
+    monkeypatch: pytest.MonkeyPatch, hours: str
+) -> None:
+    monkeypatch.setenv(VARIABLE, hours)
+    with pytest.raises(ValidationError):
+        settings_for(CrmSettings, "crm")
