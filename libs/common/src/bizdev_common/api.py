@@ -3,6 +3,7 @@ If-Match, command results, paging parameters, read-your-writes and history entri
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -12,10 +13,19 @@ from fastapi import Depends, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from bizdev_common.contract import MoneyModel
 from bizdev_common.domain import RuleViolation
 from bizdev_common.eventstore import CommandResult
 from bizdev_common.readmodel import ListQuery, fetch_one, wait_for
 from bizdev_common.service import Runtime
+
+Text = Annotated[str, Field(min_length=1, max_length=10_000)]
+Title = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def money_of(row: Mapping[str, Any], prefix: str) -> MoneyModel:
+    """Money kept in two view columns, `<prefix>_amount` and `<prefix>_currency`."""
+    return MoneyModel(amount=row[f"{prefix}_amount"], currency=row[f"{prefix}_currency"])
 
 
 def runtime(request: Request) -> Runtime:
@@ -83,12 +93,16 @@ async def page_of(
     page: PageParams,
     consistency: ReadConsistency,
     where: dict[str, Any],
+    *,
+    written: str | None = None,
 ) -> tuple[list[asyncpg.Record], int]:
+    """A page of a list; read-your-writes waits on the list's own table, or on `written`
+    when the rows belong to another record (a project's milestones: wait for the project)."""
     schema = rt.settings.schema_name
     await wait_for(
         rt.pool,
         schema,
-        query.table,
+        written or query.table,
         consistency.wait_for,
         consistency.min_version,
         rt.settings.read_wait_max_seconds,

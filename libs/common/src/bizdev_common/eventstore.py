@@ -157,6 +157,13 @@ class ServiceApplication(Application[UUID]):
             )
         return aggregate
 
+    def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        """The aggregate, or None when there is none (yet)."""
+        try:
+            return self.load(cls, aggregate_id)
+        except NotFound:
+            return None
+
     def commit(self, main: Aggregate, *others: Aggregate) -> CommandResult:
         """Saves all pending events atomically; a concurrent writer makes it a 409."""
         try:

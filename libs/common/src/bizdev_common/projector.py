@@ -14,7 +14,7 @@ a view and its position never disagree:
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import asyncpg
@@ -39,6 +39,49 @@ CREATE TABLE IF NOT EXISTS {schema}.projection_tracking (
     PRIMARY KEY (projection, topic, partition)
 )
 """
+
+
+async def insert_row(conn: asyncpg.Connection, table: str, row: Mapping[str, Any]) -> None:
+    cols = ", ".join(row)
+    params = ", ".join(f"${i}" for i in range(1, len(row) + 1))
+    await conn.execute(f"INSERT INTO {table} ({cols}) VALUES ({params})", *row.values())
+
+
+async def update_row(
+    conn: asyncpg.Connection, table: str, key: Mapping[str, Any], values: Mapping[str, Any]
+) -> None:
+    sets = ", ".join(f"{k} = ${i}" for i, k in enumerate(values, start=1))
+    where = " AND ".join(f"{k} = ${i}" for i, k in enumerate(key, start=len(values) + 1))
+    await conn.execute(f"UPDATE {table} SET {sets} WHERE {where}", *values.values(), *key.values())
+
+
+async def insert_record(
+    conn: asyncpg.Connection, table: str, event: PublicEvent, values: Mapping[str, Any]
+) -> None:
+    """The row of the record an event creates: its id, version and times from the event."""
+    await insert_row(
+        conn,
+        table,
+        {
+            "id": event.aggregate_id,
+            "version": event.version,
+            **values,
+            "created_at": event.occurred_at,
+            "updated_at": event.occurred_at,
+        },
+    )
+
+
+async def update_record(
+    conn: asyncpg.Connection, table: str, event: PublicEvent, values: Mapping[str, Any]
+) -> None:
+    """The row of the record an event changes, moved to the event's version."""
+    await update_row(
+        conn,
+        table,
+        {"id": event.aggregate_id},
+        {**values, "version": event.version, "updated_at": event.occurred_at},
+    )
 
 
 class Projection:

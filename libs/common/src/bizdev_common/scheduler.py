@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar, Protocol
@@ -100,6 +100,33 @@ async def clear_deadline(
         kind,
         aggregate_id,
         item,
+    )
+
+
+async def set_deadlines(
+    conn: asyncpg.Connection,
+    schema: str,
+    kind: str,
+    aggregate_id: UUID,
+    due: Mapping[str, datetime],
+) -> None:
+    """(Re)arms one deadline per item of an aggregate, in one round trip."""
+    await conn.executemany(
+        f'INSERT INTO "{schema}".deadlines (kind, aggregate_id, item, due_at) '
+        "VALUES ($1, $2, $3, $4) ON CONFLICT (kind, aggregate_id, item) "
+        "DO UPDATE SET due_at = EXCLUDED.due_at, fired_at = NULL",
+        [(kind, aggregate_id, item, due_at) for item, due_at in due.items()],
+    )
+
+
+async def clear_deadlines(
+    conn: asyncpg.Connection, schema: str, kind: str, aggregate_id: UUID
+) -> None:
+    """Every deadline of this kind of an aggregate no longer applies (it was closed)."""
+    await conn.execute(
+        f'DELETE FROM "{schema}".deadlines WHERE kind = $1 AND aggregate_id = $2',
+        kind,
+        aggregate_id,
     )
 
 

@@ -21,9 +21,12 @@ from bizdev_common.api import (
     PageParams,
     ReadConsistency,
     RuntimeDep,
+    Text,
+    Title,
     accepted,
     aware,
     history_of,
+    money_of,
     one_of,
     page_of,
 )
@@ -51,7 +54,6 @@ from bizdev_crm.domain import (
     Sealed,
     Severity,
 )
-from bizdev_crm.pending_common import Text, Title, money_of
 from bizdev_crm.personal_data import open_contacts
 
 router = APIRouter()

@@ -13,12 +13,17 @@ from __future__ import annotations
 import asyncpg
 from bizdev_common.contract import PublicEvent
 from bizdev_common.envelope import Envelope
-from bizdev_common.projector import Projection
+from bizdev_common.projector import (
+    Projection,
+    insert_record,
+    insert_row,
+    update_record,
+    update_row,
+)
 from bizdev_common.scheduler import clear_deadline, set_deadline
 
 from bizdev_crm import contract as c
 from bizdev_crm.domain import ComplaintState, CustomerEventState, FollowUpState
-from bizdev_crm.pending_common import insert_record, insert_row, update_record, update_row
 from bizdev_crm.reactions import COMPLAINT_RESPONSE
 
 DDL = [

@@ -18,15 +18,18 @@ from bizdev_common.api import (
     PageParams,
     ReadConsistency,
     RuntimeDep,
+    Text,
+    Title,
     accepted,
     aware,
     history_of,
+    money_of,
     one_of,
     page_of,
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.contract import MoneyModel
-from bizdev_common.readmodel import ListQuery, Page, wait_for
+from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.service import Runtime
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -58,8 +61,6 @@ from bizdev_projects.projections import PENDING
 
 router = APIRouter()
 
-Text = Annotated[str, Field(min_length=1, max_length=10_000)]
-Title = Annotated[str, Field(min_length=1, max_length=200)]
 UserId = Annotated[str, Field(min_length=1, max_length=200, description="A user id")]
 Note = Annotated[str, Field(default="", max_length=10_000)]
 MinVersion = Annotated[int | None, Query(ge=1, description="Wait for this version")]
@@ -74,38 +75,6 @@ def app_of(rt: Runtime) -> ProjectsApplication:
 
 class ApprovalAccepted(Accepted):
     project_id: UUID = Field(description="The project the approval opened")
-
-
-# A general need of bizdev_common.api.page_of (a `wait_table`); here until it moves there.
-async def page_after(
-    rt: Runtime,
-    query: ListQuery,
-    page: PageParams,
-    consistency: ReadConsistency,
-    where: dict[str, Any],
-    *,
-    written: str,
-) -> tuple[list[asyncpg.Record], int]:
-    """page_of for a list whose rows belong to another record (a project's milestones, a
-    meeting's action items): read-your-writes waits for that record, in table `written`."""
-    schema = rt.settings.schema_name
-    await wait_for(
-        rt.pool,
-        schema,
-        written,
-        consistency.wait_for,
-        consistency.min_version,
-        rt.settings.read_wait_max_seconds,
-    )
-    return await query.page(
-        rt.pool,
-        schema,
-        where=where,
-        q=page.q,
-        sort=page.sort,
-        limit=page.limit,
-        offset=page.offset,
-    )
 
 
 def _money(value: str) -> list[MoneyModel]:
@@ -165,9 +134,7 @@ def _lead(r: asyncpg.Record) -> LeadView:
                 "created_at",
             )
         },
-        estimated_value=MoneyModel(
-            amount=r["estimated_value_amount"], currency=r["estimated_value_currency"]
-        ),
+        estimated_value=money_of(r, "estimated_value"),
     )
 
 
@@ -376,9 +343,7 @@ APPLICATIONS = ListQuery(
 
 def _application(r: asyncpg.Record) -> ApplicationView:
     d = dict(r)
-    d["expected_revenue"] = MoneyModel(
-        amount=d.pop("expected_revenue_amount"), currency=d.pop("expected_revenue_currency")
-    )
+    d["expected_revenue"] = money_of(d, "expected_revenue")
     d["opinion"] = json.loads(d["opinion"]) if d["opinion"] else None
     return ApplicationView.model_validate(d)
 
@@ -631,9 +596,7 @@ PROJECTS = ListQuery(
 
 def _project(r: asyncpg.Record) -> ProjectView:
     d = dict(r)
-    d["expected_revenue"] = MoneyModel(
-        amount=d.pop("expected_revenue_amount"), currency=d.pop("expected_revenue_currency")
-    )
+    d["expected_revenue"] = money_of(d, "expected_revenue")
     return ProjectView.model_validate(d)
 
 
@@ -1028,7 +991,7 @@ async def list_plan_reviews(
         "plan_id": plan_id,
         "project_id": project_id,
     }
-    rows, total = await page_after(rt, PLAN_REVIEWS, page, consistency, where, written="plans")
+    rows, total = await page_of(rt, PLAN_REVIEWS, page, consistency, where, written="plans")
     items = [PlanReviewView.model_validate(dict(r)) for r in rows]
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
@@ -1282,7 +1245,7 @@ async def _milestones(
     consistency: ReadConsistency,
     where: dict[str, Any],
 ) -> Page[MilestoneView]:
-    rows, total = await page_after(rt, MILESTONES, page, consistency, where, written="projects")
+    rows, total = await page_of(rt, MILESTONES, page, consistency, where, written="projects")
     items = [MilestoneView.model_validate(dict(r)) for r in rows]
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
@@ -1676,7 +1639,7 @@ async def list_action_items(
         "project_id": project_id,
         "meeting_id": meeting_id,
     }
-    rows, total = await page_after(rt, ACTION_ITEMS, page, consistency, where, written="meetings")
+    rows, total = await page_of(rt, ACTION_ITEMS, page, consistency, where, written="meetings")
     items = [ActionItemView.model_validate(dict(r)) for r in rows]
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 

@@ -144,14 +144,6 @@ class ProjectsApplication(ServiceApplication):
         application.reject(actor, reasons=reasons)
         return self.commit(application)
 
-    # A general need of ServiceApplication (libs/common); here until it moves there.
-    def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
-        """The aggregate, or None when there is none yet."""
-        try:
-            return self.load(cls, aggregate_id)
-        except NotFound:
-            return None
-
     # --- the business plan (REGULATIONS 3.1) ----------------------------------------------
 
     def draft_plan(self, actor: Actor, project_id: UUID, content: PlanContent) -> CommandResult:

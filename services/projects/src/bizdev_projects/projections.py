@@ -11,8 +11,8 @@ from uuid import UUID, uuid5
 import asyncpg
 from bizdev_common.contract import PublicEvent
 from bizdev_common.envelope import Envelope
-from bizdev_common.projector import Projection
-from bizdev_common.scheduler import clear_deadline, set_deadline
+from bizdev_common.projector import Projection, insert_record, update_record
+from bizdev_common.scheduler import clear_deadline, clear_deadlines, set_deadlines
 from pydantic import BaseModel
 
 from bizdev_projects import contract as c
@@ -311,9 +311,9 @@ class ProjectsViews(Projection):
     async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
             case c.ApplicationDrafted():
-                await self._insert(
+                await insert_record(
                     conn,
-                    "applications",
+                    self.t["applications"],
                     event,
                     {
                         "state": ApplicationState.DRAFT.value,
@@ -330,9 +330,9 @@ class ProjectsViews(Projection):
                     },
                 )
             case c.ApplicationRevised():
-                await self._update(
+                await update_record(
                     conn,
-                    "applications",
+                    self.t["applications"],
                     event,
                     {
                         "state": ApplicationState.DRAFT.value,
@@ -348,16 +348,16 @@ class ProjectsViews(Projection):
                     },
                 )
             case c.ApplicationSubmitted():
-                await self._update(
-                    conn, "applications", event, {"state": ApplicationState.SUBMITTED.value}
+                await update_record(
+                    conn, self.t["applications"], event, {"state": ApplicationState.SUBMITTED.value}
                 )
             case c.ApplicationReviewed():
                 opinion = event.model_dump_json(
                     include={"by", "recommend", "feasibility", "market_outlook", "resource_needs"}
                 )
-                await self._update(
+                await update_record(
                     conn,
-                    "applications",
+                    self.t["applications"],
                     event,
                     {
                         "state": ApplicationState.DEPARTMENT_REVIEWED.value,
@@ -365,9 +365,9 @@ class ProjectsViews(Projection):
                     },
                 )
             case c.ApplicationApproved():
-                await self._update(
+                await update_record(
                     conn,
-                    "applications",
+                    self.t["applications"],
                     event,
                     {
                         "state": ApplicationState.APPROVED.value,
@@ -377,9 +377,9 @@ class ProjectsViews(Projection):
                     },
                 )
             case c.ApplicationRejected():
-                await self._update(
+                await update_record(
                     conn,
-                    "applications",
+                    self.t["applications"],
                     event,
                     {
                         "state": ApplicationState.REJECTED.value,
@@ -388,9 +388,9 @@ class ProjectsViews(Projection):
                     },
                 )
             case c.ProjectOpened():
-                await self._insert(
+                await insert_record(
                     conn,
-                    "projects",
+                    self.t["projects"],
                     event,
                     {
                         "state": ProjectState.OPEN.value,
@@ -406,9 +406,9 @@ class ProjectsViews(Projection):
                     },
                 )
             case c.LeadSubmitted():
-                await self._insert(
+                await insert_record(
                     conn,
-                    "leads",
+                    self.t["leads"],
                     event,
                     {
                         "finder": event.by,
@@ -421,9 +421,9 @@ class ProjectsViews(Projection):
                     },
                 )
             case c.MarketInsightRecorded():
-                await self._insert(
+                await insert_record(
                     conn,
-                    "market_insights",
+                    self.t["market_insights"],
                     event,
                     {
                         "recorded_by": event.by,
@@ -435,9 +435,9 @@ class ProjectsViews(Projection):
                 )
 
             case c.LeadConverted():
-                await self._update(
+                await update_record(
                     conn,
-                    "leads",
+                    self.t["leads"],
                     event,
                     {
                         "converted_project_id": event.project_id,
@@ -482,9 +482,9 @@ class ProjectsViews(Projection):
     async def _plan(self, conn: asyncpg.Connection, event: PublicEvent) -> None:
         match event:
             case c.PlanDrafted():
-                await self._insert(
+                await insert_record(
                     conn,
-                    "plans",
+                    self.t["plans"],
                     event,
                     {
                         "project_id": event.project_id,
@@ -497,9 +497,9 @@ class ProjectsViews(Projection):
                     },
                 )
             case c.PlanRevised():
-                await self._update(
+                await update_record(
                     conn,
-                    "plans",
+                    self.t["plans"],
                     event,
                     {
                         "state": PlanState.DRAFT.value,
@@ -509,9 +509,9 @@ class ProjectsViews(Projection):
                     },
                 )
             case c.PlanSubmitted():
-                await self._update(
+                await update_record(
                     conn,
-                    "plans",
+                    self.t["plans"],
                     event,
                     {"state": PlanState.IN_REVIEW.value, "submitted_by": event.by},
                 )
@@ -535,9 +535,9 @@ class ProjectsViews(Projection):
                 )
             case c.PlanReviewed():
                 sent_back = event.verdict == Verdict.CHANGES_REQUESTED
-                await self._update(
+                await update_record(
                     conn,
-                    "plans",
+                    self.t["plans"],
                     event,
                     {"state": PlanState.CHANGES_REQUESTED.value} if sent_back else {},
                 )
@@ -551,9 +551,9 @@ class ProjectsViews(Projection):
                     event.occurred_at,
                 )
             case c.PlanApproved():
-                await self._update(
+                await update_record(
                     conn,
-                    "plans",
+                    self.t["plans"],
                     event,
                     {"state": PlanState.APPROVED.value, "approved_at": event.occurred_at},
                 )
@@ -575,7 +575,7 @@ class ProjectsViews(Projection):
         members = self.t["team_members"]
         match event:
             case c.TeamLeadAppointed():
-                await self._update(conn, "projects", event, {"team_lead": event.team_lead})
+                await update_record(conn, self.t["projects"], event, {"team_lead": event.team_lead})
                 await conn.execute(
                     f"UPDATE {members} SET is_lead = false WHERE project_id = $1 AND is_lead",
                     event.aggregate_id,
@@ -591,7 +591,7 @@ class ProjectsViews(Projection):
                     event.occurred_at,
                 )
             case c.TeamMemberAdded():
-                await self._update(conn, "projects", event, {})
+                await update_record(conn, self.t["projects"], event, {})
                 await conn.execute(
                     f"INSERT INTO {members} (project_id, user_id, responsibilities, is_lead, "
                     "joined_at) VALUES ($1, $2, $3, false, $4)",
@@ -601,7 +601,7 @@ class ProjectsViews(Projection):
                     event.occurred_at,
                 )
             case c.TeamMemberResponsibilitiesChanged():
-                await self._update(conn, "projects", event, {})
+                await update_record(conn, self.t["projects"], event, {})
                 await conn.execute(
                     f"UPDATE {members} SET responsibilities = $3 "
                     "WHERE project_id = $1 AND user_id = $2",
@@ -610,7 +610,7 @@ class ProjectsViews(Projection):
                     event.responsibilities,
                 )
             case c.TeamMemberRemoved():
-                await self._update(conn, "projects", event, {})
+                await update_record(conn, self.t["projects"], event, {})
                 await conn.execute(
                     f"DELETE FROM {members} WHERE project_id = $1 AND user_id = $2",
                     event.aggregate_id,
@@ -621,7 +621,7 @@ class ProjectsViews(Projection):
         milestones = self.t["milestones"]
         match event:
             case c.MilestonesScheduled():
-                await self._update(conn, "projects", event, {})
+                await update_record(conn, self.t["projects"], event, {})
                 await conn.executemany(
                     f"INSERT INTO {milestones} (id, project_id, project_name, department, name, "
                     "due_date, owner, percent, status, created_at, updated_at) "
@@ -640,17 +640,15 @@ class ProjectsViews(Projection):
                         for m in event.milestones
                     ],
                 )
-                for m in event.milestones:
-                    await set_deadline(
-                        conn,
-                        self.schema,
-                        MILESTONE_OVERDUE,
-                        event.aggregate_id,
-                        milestone_due_at(m.due_date),
-                        item=str(m.id),
-                    )
+                await set_deadlines(
+                    conn,
+                    self.schema,
+                    MILESTONE_OVERDUE,
+                    event.aggregate_id,
+                    {str(m.id): milestone_due_at(m.due_date) for m in event.milestones},
+                )
             case c.MilestoneProgressRecorded():
-                await self._update(conn, "projects", event, {})
+                await update_record(conn, self.t["projects"], event, {})
                 await conn.execute(
                     f"UPDATE {milestones} SET percent = $2, updated_at = $3 WHERE id = $1",
                     event.milestone_id,
@@ -658,7 +656,7 @@ class ProjectsViews(Projection):
                     event.occurred_at,
                 )
             case c.MilestoneCompleted():
-                await self._update(conn, "projects", event, {})
+                await update_record(conn, self.t["projects"], event, {})
                 await conn.execute(
                     f"UPDATE {milestones} SET percent = 100, status = 'done', completed_on = $2, "
                     "late = $3, updated_at = $4 WHERE id = $1",
@@ -675,7 +673,7 @@ class ProjectsViews(Projection):
                     str(event.milestone_id),
                 )
             case c.MilestoneOverdue():
-                await self._update(conn, "projects", event, {})
+                await update_record(conn, self.t["projects"], event, {})
                 await conn.execute(
                     f"UPDATE {milestones} SET status = 'overdue', overdue_at = $2, updated_at = $3 "
                     "WHERE id = $1",
@@ -693,13 +691,16 @@ class ProjectsViews(Projection):
                     str(event.milestone_id),
                 )
             case c.ProjectHealthChanged():
-                await self._update(
-                    conn, "projects", event, {"health": event.health, "health_note": event.note}
+                await update_record(
+                    conn,
+                    self.t["projects"],
+                    event,
+                    {"health": event.health, "health_note": event.note},
                 )
             case c.ProjectClosed():
-                await self._update(
+                await update_record(
                     conn,
-                    "projects",
+                    self.t["projects"],
                     event,
                     {
                         "state": ProjectState.CLOSED.value,
@@ -710,20 +711,14 @@ class ProjectsViews(Projection):
                     },
                 )
                 # A closed project has no deadlines left.
-                for row in await conn.fetch(
-                    f"SELECT id FROM {milestones} WHERE project_id = $1 AND status = 'open'",
-                    event.aggregate_id,
-                ):
-                    await clear_deadline(
-                        conn, self.schema, MILESTONE_OVERDUE, event.aggregate_id, str(row["id"])
-                    )
+                await clear_deadlines(conn, self.schema, MILESTONE_OVERDUE, event.aggregate_id)
 
     async def _deviation(self, conn: asyncpg.Connection, event: PublicEvent) -> None:
         match event:
             case c.DeviationReported():
-                await self._insert(
+                await insert_record(
                     conn,
-                    "deviations",
+                    self.t["deviations"],
                     event,
                     {
                         "project_id": event.project_id,
@@ -738,9 +733,9 @@ class ProjectsViews(Projection):
                     },
                 )
             case c.DeviationAcknowledged():
-                await self._update(
+                await update_record(
                     conn,
-                    "deviations",
+                    self.t["deviations"],
                     event,
                     {
                         "state": DeviationState.ACKNOWLEDGED.value,
@@ -754,9 +749,9 @@ class ProjectsViews(Projection):
         items = self.t["action_items"]
         match event:
             case c.MeetingScheduled():
-                await self._insert(
+                await insert_record(
                     conn,
-                    "meetings",
+                    self.t["meetings"],
                     event,
                     {
                         "project_id": event.project_id,
@@ -772,9 +767,9 @@ class ProjectsViews(Projection):
                     },
                 )
             case c.MeetingMinutesRecorded():
-                await self._update(
+                await update_record(
                     conn,
-                    "meetings",
+                    self.t["meetings"],
                     event,
                     {
                         "state": MeetingState.MINUTED.value,
@@ -801,7 +796,7 @@ class ProjectsViews(Projection):
                     ],
                 )
             case c.ActionItemCompleted():
-                await self._update(conn, "meetings", event, {})
+                await update_record(conn, self.t["meetings"], event, {})
                 await conn.execute(
                     f"UPDATE {items} SET done = true, done_by = $2, done_at = $3, updated_at = $3 "
                     "WHERE id = $1",
@@ -810,9 +805,9 @@ class ProjectsViews(Projection):
                     event.occurred_at,
                 )
             case c.ContactLogged():
-                await self._insert(
+                await insert_record(
                     conn,
-                    "contacts",
+                    self.t["contacts"],
                     event,
                     {
                         "project_id": event.project_id,
@@ -826,26 +821,3 @@ class ProjectsViews(Projection):
                         "logged_by": event.by,
                     },
                 )
-
-    async def _insert(
-        self, conn: asyncpg.Connection, table: str, event: PublicEvent, values: dict[str, Any]
-    ) -> None:
-        row = {
-            "id": event.aggregate_id,
-            "version": event.version,
-            **values,
-            "created_at": event.occurred_at,
-            "updated_at": event.occurred_at,
-        }
-        cols = ", ".join(row)
-        params = ", ".join(f"${i}" for i in range(1, len(row) + 1))
-        await conn.execute(f"INSERT INTO {self.t[table]} ({cols}) VALUES ({params})", *row.values())
-
-    async def _update(
-        self, conn: asyncpg.Connection, table: str, event: PublicEvent, values: dict[str, Any]
-    ) -> None:
-        row = {**values, "version": event.version, "updated_at": event.occurred_at}
-        sets = ", ".join(f"{k} = ${i}" for i, k in enumerate(row, start=2))
-        await conn.execute(
-            f"UPDATE {self.t[table]} SET {sets} WHERE id = $1", event.aggregate_id, *row.values()
-        )
