@@ -11,7 +11,8 @@ from collections.abc import Callable
 import httpx
 
 from .conftest import Collector, Span
-from .flows import People, draft, ok
+from .crm_flows import CrmPeople, register
+from .flows import People, draft, ok, to_reviewed
 
 SERVER, PRODUCER, CONSUMER = 2, 4, 5  # OTLP SpanKind values
 
@@ -52,3 +53,37 @@ async def test_request_trace_reaches_the_kafka_publish_and_the_projector(
     consumers = await _eventually(lambda: collector.linked_to(publish))
     assert consumers, "no consumer span links to the publish"
     assert all(c.kind == CONSUMER and c.service == "projects" for c in consumers)
+
+
+async def test_a_reaction_in_another_service_continues_the_request_trace(
+    http: httpx.AsyncClient, crm_http: httpx.AsyncClient, collector: Collector
+) -> None:
+    customer_id = (await register(crm_http, CrmPeople()))["id"]
+    people = People()
+    app_id = await to_reviewed(http, people, customer_id=customer_id)
+    trace_id = uuid.uuid4().hex
+    await ok(
+        await http.post(
+            f"/applications/{app_id}/approve",
+            json={},
+            headers={**people.manager, "traceparent": f"00-{trace_id}-{'3' * 16}-01"},
+        )
+    )
+
+    # crm's reaction consumes one record at a time, so its span is a child in the same
+    # trace, and so are the database writes of the dealing it records.
+    crm_spans = await _eventually(
+        lambda: [s for s in collector.trace(trace_id) if s.service == "crm"]
+    )
+    assert any(s.kind == CONSUMER for s in crm_spans), crm_spans
+    spans = collector.trace(trace_id)
+    assert {s.service for s in spans} == {"projects", "crm"}
+    publish = next(s for s in spans if s.kind == PRODUCER and s.service == "projects")
+    ids = {s.span_id: s for s in spans}
+    consumer = next(s for s in crm_spans if s.kind == CONSUMER)
+    chain = []
+    span: Span | None = consumer
+    while span is not None:
+        chain.append(span.span_id)
+        span = ids.get(span.parent_span_id)
+    assert publish.span_id in chain, "crm's consumer span does not descend from the publish"
