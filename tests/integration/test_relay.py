@@ -3,11 +3,15 @@ committed event reaches the topic exactly once per position, in order per aggreg
 
 from __future__ import annotations
 
+import asyncio
+import signal
+
+import asyncpg
 import httpx
 import pytest
 from bizdev_projects.contract import CONTRACT
 
-from .conftest import Infra, by_subject, headers_of, read_topic
+from .conftest import Infra, ServiceProcess, by_subject, headers_of, read_topic
 from .flows import People, draft, ok
 
 TOPIC = "bizdev.projects.events.v1"
@@ -63,3 +67,52 @@ async def test_commands_succeed_while_kafka_is_down_and_every_event_arrives_once
         assert view["state"] == "submitted"
     ready = await http.get("/readyz")
     assert ready.status_code == 200, ready.text
+
+
+async def test_every_committed_event_reaches_the_topic_when_the_service_is_killed(
+    http: httpx.AsyncClient, infra: Infra, projects: ServiceProcess
+) -> None:
+    people = People()
+    created: list[str] = []
+
+    async def busy(i: int) -> None:
+        try:
+            app_id = (await draft(http, people, title=f"Crash proposal {i}"))["id"]
+            created.append(app_id)
+            await http.post(f"/applications/{app_id}/submit", headers=people.applicant)
+        except httpx.HTTPError:
+            pass  # the process died under this request: it committed or it did not
+
+    work = [asyncio.create_task(busy(i)) for i in range(40)]
+    await asyncio.sleep(0.3)
+    projects.stop(signal.SIGKILL)
+    await asyncio.gather(*work)
+    projects.start()
+
+    conn = await asyncpg.connect(infra.database_url)
+    try:
+        committed = await conn.fetch(
+            "SELECT originator_id, originator_version, notification_id "
+            'FROM "projects".projects_events WHERE originator_id = ANY($1::uuid[])',
+            created,
+        )
+    finally:
+        await conn.close()
+    assert committed, "nothing was committed before the kill"
+    wanted = {(str(r["originator_id"]), r["originator_version"]) for r in committed}
+
+    def published(records: list) -> set[tuple[str, int]]:  # type: ignore[type-arg]
+        return {
+            (h["ce_subject"], int(h["ce_id"].rsplit("/", 1)[1]))
+            for h in map(headers_of, records)
+            if h["ce_subject"] in created
+        }
+
+    records = await read_topic(
+        infra.kafka_bootstrap, TOPIC, lambda rs: published(rs) >= wanted, within=120
+    )
+    assert published(records) == wanted
+    by_position = {int(r["notification_id"]) for r in committed}
+    assert {int(headers_of(r)["ce_sequence"]) for r in by_subject(records, *created)} == (
+        by_position
+    )
