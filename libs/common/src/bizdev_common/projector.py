@@ -13,7 +13,9 @@ a view and its position never disagree:
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -107,11 +109,48 @@ class Projection:
     async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
         raise NotImplementedError
 
-    async def create(self, conn: asyncpg.Connection) -> None:
-        await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
-        await conn.execute(TRACKING_DDL.format(schema=f'"{self.schema}"'))
-        for statement in self.ddl:
-            await conn.execute(statement.format(schema=f'"{self.schema}"'))
+    @property
+    def fingerprint(self) -> str:
+        return hashlib.sha256("\n".join(self.ddl).encode()).hexdigest()[:16]
+
+    async def create(self, conn: asyncpg.Connection) -> bool:
+        """Creates the projection's tables; when their definition changed since they were
+        built, drops them and its tracking, so the new shape is rebuilt from the topics.
+        Returns True when it did so."""
+        schema = f'"{self.schema}"'
+        async with conn.transaction():
+            # Replicas starting together must not drop and create over each other.
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock($1)",
+                zlib.crc32(f"bizdev-projection:{self.schema}.{self.name}".encode()),
+            )
+            await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            await conn.execute(TRACKING_DDL.format(schema=schema))
+            await conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {schema}.projection_versions "
+                "(projection text PRIMARY KEY, fingerprint text NOT NULL)"
+            )
+            built = await conn.fetchval(
+                f"SELECT fingerprint FROM {schema}.projection_versions WHERE projection = $1",
+                self.name,
+            )
+            changed = built is not None and built != self.fingerprint
+            if changed:
+                log.warning("projection %s changed shape: rebuilding it from its topics", self.name)
+                for table in self.tables:
+                    await conn.execute(f"DROP TABLE IF EXISTS {schema}.{table} CASCADE")
+                await conn.execute(
+                    f"DELETE FROM {schema}.projection_tracking WHERE projection = $1", self.name
+                )
+            for statement in self.ddl:
+                await conn.execute(statement.format(schema=schema))
+            await conn.execute(
+                f"INSERT INTO {schema}.projection_versions VALUES ($1, $2) "
+                "ON CONFLICT (projection) DO UPDATE SET fingerprint = EXCLUDED.fingerprint",
+                self.name,
+                self.fingerprint,
+            )
+        return changed
 
     async def reset(self, conn: asyncpg.Connection) -> None:
         """Forgets everything this projection built, so that it is rebuilt from the topics."""

@@ -167,12 +167,13 @@ def create_app(parts: ServiceParts) -> FastAPI:
         relay = OutboxRelay(application, parts.contract, s)
         runtime = Runtime(s, application, pool, broker, relay, clock_for(s))
         async with pool.acquire() as conn:
-            await conn.execute(DEADLINES_DDL.format(schema=f'"{s.schema_name}"'))
             for make in parts.projections:
                 projection = make(s.schema_name)
                 await projection.create(conn)
                 if s.projector_enabled:
                     runtime.projectors.append(Projector(broker, pool, projection, s))
+            # After the projections: one that keeps deadlines may have just dropped the table.
+            await conn.execute(DEADLINES_DDL.format(schema=f'"{s.schema_name}"'))
         for make_reaction in parts.reactions:
             runtime.reactions.append(ReactionRunner(broker, application, make_reaction(), s))
         app.state.runtime = runtime
@@ -254,6 +255,7 @@ async def _reset_views(parts: ServiceParts) -> None:
         for make in parts.projections:
             projection = make(parts.settings.schema_name)
             await projection.create(conn)
+            await conn.execute(DEADLINES_DDL.format(schema=f'"{parts.settings.schema_name}"'))
             await projection.reset(conn)
             print(f"{projection.name}: emptied; rebuilt from the topics at the next start")
     finally:
