@@ -30,6 +30,7 @@ install: .venv/.installed $(KAFKA_LIBS)/.fetched
 
 $(KAFKA_LIBS)/.fetched: deploy/local/kafka/pom.xml
 	@PYTHON=$(PYTHON) deploy/local/ensure-system.sh
+	rm -rf $(KAFKA_LIBS)  # a changed pom must not leave the old versions' jars beside the new
 	mvn -q -B -f deploy/local/kafka/pom.xml dependency:copy-dependencies -DincludeScope=runtime
 	@touch $@
 
