@@ -38,11 +38,13 @@ async def test_request_trace_reaches_the_kafka_publish_and_the_projector(
     )
     await ok(r)
 
-    publishes = await _eventually(
-        lambda: [s for s in collector.trace(trace_id) if s.kind == PRODUCER]
-    )
-    assert publishes, collector.trace(trace_id)
-    spans = collector.trace(trace_id)
+    def request_and_publish() -> list[Span]:
+        spans = collector.trace(trace_id)
+        return spans if {SERVER, PRODUCER} <= {s.kind for s in spans} else []
+
+    spans = await _eventually(request_and_publish)
+    assert spans, collector.trace(trace_id)
+    publishes = [s for s in spans if s.kind == PRODUCER]
     assert any(s.kind == SERVER and "submit" in s.name for s in spans), spans
     assert any(s.name.split()[0] in {"INSERT", "SELECT", "LOCK"} for s in spans), spans
     publish = publishes[0]
@@ -72,11 +74,15 @@ async def test_a_reaction_in_another_service_continues_the_request_trace(
 
     # crm's reaction consumes one record at a time, so its span is a child in the same
     # trace, and so are the database writes of the dealing it records.
-    crm_spans = await _eventually(
-        lambda: [s for s in collector.trace(trace_id) if s.service == "crm"]
-    )
-    assert any(s.kind == CONSUMER for s in crm_spans), crm_spans
-    spans = collector.trace(trace_id)
+    # Each process exports on its own schedule: wait for both ends of the hop.
+    def both_ends() -> list[Span]:
+        spans = collector.trace(trace_id)
+        ends = {(s.service, s.kind) for s in spans}
+        return spans if {("projects", PRODUCER), ("crm", CONSUMER)} <= ends else []
+
+    spans = await _eventually(both_ends)
+    assert spans, collector.trace(trace_id)
+    crm_spans = [s for s in spans if s.service == "crm"]
     assert {s.service for s in spans} == {"projects", "crm"}
     publish = next(s for s in spans if s.kind == PRODUCER and s.service == "projects")
     ids = {s.span_id: s for s in spans}
