@@ -388,7 +388,11 @@ async def test_invalid_input_gets_422_naming_the_field(http: httpx.AsyncClient) 
 async def test_missing_records_get_404(http: httpx.AsyncClient) -> None:
     people = People()
     missing = "00000000-0000-0000-0000-0000000000ff"
+    application = (await draft(http, people))["id"]
     for r in [
+        # A record of another kind is not one of these, whichever route is asked.
+        await http.get(f"/projects/{application}/history", headers=people.applicant),
+        await http.get(f"/projects/{application}/as-of", headers=people.applicant),
         await http.post(f"/applications/{missing}/submit", headers=people.applicant),
         await http.get(f"/applications/{missing}", headers=people.applicant),
         await http.get(f"/projects/{missing}/history", headers=people.applicant),

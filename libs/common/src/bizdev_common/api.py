@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
+from eventsourcing.domain import Aggregate
 from fastapi import Depends, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
@@ -133,8 +134,9 @@ async def one_of(
     return row
 
 
-async def history_of(rt: Runtime, record_id: UUID) -> list[HistoryEvent]:
-    entries = await run_in_threadpool(rt.application.history, record_id)
+async def history_of(rt: Runtime, cls: type[Aggregate], record_id: UUID) -> list[HistoryEvent]:
+    """The record's events, if it is a `cls` (404 otherwise)."""
+    entries = await run_in_threadpool(rt.application.history, cls, record_id)
     return [HistoryEvent.model_validate(e, from_attributes=True) for e in entries]
 
 

@@ -23,6 +23,7 @@ from eventsourcing.persistence import (
     Transcoder,
     Transcoding,
 )
+from eventsourcing.utils import resolve_topic
 from psycopg import sql
 
 from bizdev_common import context
@@ -175,12 +176,13 @@ class ServiceApplication(Application[UUID]):
         positions = [r.notification.id for r in recordings if r.notification.id is not None]
         return CommandResult(main.id, main.version, max(positions) if positions else None)
 
-    def history(self, aggregate_id: UUID) -> list[HistoryEntry]:
+    def history(self, cls: type[Aggregate], aggregate_id: UUID) -> list[HistoryEntry]:
         """Every event of one record with who, when and why: the audit trail (REGULATIONS §1)."""
-        entries = [_history_entry(e) for e in self.events.get(aggregate_id)]
-        if not entries:
-            raise NotFound(f"no record with id {aggregate_id}")
-        return entries
+        events = list(self.events.get(aggregate_id))
+        created_as = getattr(events[0], "originator_topic", None) if events else None
+        if created_as is None or not issubclass(resolve_topic(created_as), cls):
+            raise NotFound(f"no {cls.__name__} with id {aggregate_id}")
+        return [_history_entry(e) for e in events]
 
     def as_of(
         self,

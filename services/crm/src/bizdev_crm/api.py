@@ -34,6 +34,7 @@ from bizdev_common.auth import CurrentActor
 from bizdev_common.contract import MoneyModel
 from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.service import Runtime
+from eventsourcing.domain import Aggregate
 from fastapi import APIRouter, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
@@ -47,8 +48,10 @@ from bizdev_crm.domain import (
     ComplaintState,
     ContactDetails,
     Customer,
+    CustomerEvent,
     CustomerEventKind,
     CustomerEventState,
+    FollowUp,
     FollowUpState,
     ProposalOutcome,
     Sealed,
@@ -89,14 +92,14 @@ class ReasonIn(BaseModel):
 SEALED = "(sealed personal data)"
 
 
-async def _history(rt: Runtime, record_id: UUID) -> list[HistoryEvent]:
+async def _history(rt: Runtime, cls: type[Aggregate], record_id: UUID) -> list[HistoryEvent]:
     """Every event of a record; sealed values are ciphertext, harmless but meaningless, so
     the history says what they are instead."""
     return [
         h.model_copy(
             update={"data": {k: SEALED if isinstance(v, Sealed) else v for k, v in h.data.items()}}
         )
-        for h in await history_of(rt, record_id)
+        for h in await history_of(rt, cls, record_id)
     ]
 
 
@@ -577,7 +580,7 @@ async def get_customer(
 async def customer_history(
     customer_id: UUID, actor: CurrentActor, rt: RuntimeDep
 ) -> list[HistoryEvent]:
-    return await _history(rt, customer_id)
+    return await _history(rt, Customer, customer_id)
 
 
 # --- follow-up visits (REGULATIONS 4.2) ------------------------------------------------------
@@ -752,7 +755,7 @@ async def get_follow_up(
 async def follow_up_history(
     follow_up_id: UUID, actor: CurrentActor, rt: RuntimeDep
 ) -> list[HistoryEvent]:
-    return await _history(rt, follow_up_id)
+    return await _history(rt, FollowUp, follow_up_id)
 
 
 # --- customer events (REGULATIONS 4.2) -------------------------------------------------------
@@ -947,7 +950,7 @@ async def get_customer_event(
 async def customer_event_history(
     event_id: UUID, actor: CurrentActor, rt: RuntimeDep
 ) -> list[HistoryEvent]:
-    return await _history(rt, event_id)
+    return await _history(rt, CustomerEvent, event_id)
 
 
 # --- complaints (REGULATIONS 4.3) ------------------------------------------------------------
@@ -1307,7 +1310,7 @@ async def get_complaint(
 async def complaint_history(
     complaint_id: UUID, actor: CurrentActor, rt: RuntimeDep
 ) -> list[HistoryEvent]:
-    return await _history(rt, complaint_id)
+    return await _history(rt, Complaint, complaint_id)
 
 
 @router.get(

@@ -41,9 +41,11 @@ from bizdev_projects.domain import (
     BudgetCategory,
     BudgetLine,
     BusinessPlan,
+    DeviationReport,
     DeviationState,
     HealthStatus,
     InsightKind,
+    Meeting,
     MeetingKind,
     MeetingState,
     PartyKind,
@@ -522,7 +524,7 @@ async def get_application(
 async def application_history(
     application_id: UUID, actor: CurrentActor, rt: RuntimeDep
 ) -> list[HistoryEvent]:
-    return await history_of(rt, application_id)
+    return await history_of(rt, ProjectApplication, application_id)
 
 
 @router.get(
@@ -647,7 +649,7 @@ async def get_project(
 async def project_history(
     project_id: UUID, actor: CurrentActor, rt: RuntimeDep
 ) -> list[HistoryEvent]:
-    return await history_of(rt, project_id)
+    return await history_of(rt, Project, project_id)
 
 
 class MilestoneAsOf(BaseModel):
@@ -966,7 +968,7 @@ async def get_project_plan(
     summary="Every revision, submission and review: who, when and why",
 )
 async def plan_history(plan_id: UUID, actor: CurrentActor, rt: RuntimeDep) -> list[HistoryEvent]:
-    return await history_of(rt, plan_id)
+    return await history_of(rt, BusinessPlan, plan_id)
 
 
 @router.get(
@@ -1414,7 +1416,7 @@ async def get_deviation(
 async def deviation_history(
     report_id: UUID, actor: CurrentActor, rt: RuntimeDep
 ) -> list[HistoryEvent]:
-    return await history_of(rt, report_id)
+    return await history_of(rt, DeviationReport, report_id)
 
 
 # --- communication (REGULATIONS §6) -----------------------------------------------------------
@@ -1614,7 +1616,7 @@ async def get_meeting(
 async def meeting_history(
     meeting_id: UUID, actor: CurrentActor, rt: RuntimeDep
 ) -> list[HistoryEvent]:
-    return await history_of(rt, meeting_id)
+    return await history_of(rt, Meeting, meeting_id)
 
 
 @router.get(
