@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import jwt
 import pytest
-from bizdev_common.auth import TokenVerifier, Unauthenticated, issue_token
+from bizdev_common.auth import TokenVerifier, Unauthenticated, issue_token, token_cli
 from bizdev_common.domain import Role
 from bizdev_common.settings import ServiceSettings
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -106,3 +106,13 @@ def test_rs256_tokens_verify_against_the_jwks_url(
     # A dev HS256 token means nothing to a production verifier.
     with pytest.raises(Unauthenticated):
         verifier.verify(issue_token("carol", "board", ["management"]))
+
+
+def test_token_cli_takes_several_roles(capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        token_cli(["--role", "employee,department_head", "--dept", "sales", "--user", "bob"]) == 0
+    )
+    actor = TokenVerifier(settings()).verify(capsys.readouterr().out.strip())
+    assert actor.roles == {Role.EMPLOYEE, Role.DEPARTMENT_HEAD}
+    with pytest.raises(SystemExit):
+        token_cli(["--role", "emperor", "--dept", "sales"])

@@ -101,12 +101,20 @@ def issue_token(
 
 def token_cli(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Print a dev bearer token")
-    parser.add_argument("--role", action="append", required=True, choices=[r.value for r in Role])
+    parser.add_argument(
+        "--role",
+        action="append",
+        required=True,
+        help=f"one or more, comma-separated or repeated: {', '.join(r.value for r in Role)}",
+    )
     parser.add_argument("--dept", required=True, help="the user's department, e.g. sales")
     parser.add_argument("--user", default=None, help="user id (default: <role>-<dept>)")
     parser.add_argument("--ttl", type=int, default=8 * 3600)
     args = parser.parse_args(argv)
-    roles = [r for part in args.role for r in part.split(",")]
+    roles = [r.strip() for part in args.role for r in part.split(",") if r.strip()]
+    unknown = [r for r in roles if r not in {x.value for x in Role}]
+    if unknown:
+        parser.error(f"unknown role {', '.join(unknown)}")
     user = args.user or f"{roles[0]}-{args.dept}"
     secret = os.environ.get("BIZDEV_JWT_SECRET", DEV_SECRET)
     print(issue_token(user, args.dept, roles, secret=secret, ttl_seconds=args.ttl))
