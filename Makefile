@@ -18,7 +18,7 @@ help:
 	@echo "make up      run Kafka, PostgreSQL and every service (Ctrl-C stops)"
 	@echo "make test    lint, unit and integration tests against real Kafka and PostgreSQL"
 	@echo "make token ROLE=department_head DEPT=sales [USER_ID=bob]   print a dev JWT"
-	@echo "make bench   print event store save timings (psycopg binary vs pure Python)"
+	@echo "make bench   print event store save timings and write-path throughput"
 	@echo "make clean   remove local data (.state) and the fetched Kafka jars"
 
 install: .venv/.installed $(KAFKA_LIBS)/.fetched
@@ -53,6 +53,7 @@ integration: install
 
 bench: install
 	$(UV) run --frozen python benchmarks/eventstore_save.py
+	$(UV) run --frozen python benchmarks/pipeline.py
 
 token: install
 	@$(UV) run --frozen bizdev-token --role $(ROLE) --dept $(DEPT) $(if $(USER_ID),--user $(USER_ID))

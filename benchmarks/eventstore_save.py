@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from decimal import Decimal
 from pathlib import Path
 from uuid import uuid4
 
@@ -41,7 +42,7 @@ def measure(database_url: str) -> None:
             title=f"Proposal {i}",
             background="b",
             target_customers="t",
-            expected_revenue=Money(1000, "CNY"),
+            expected_revenue=Money(Decimal(1000), "CNY"),
             preliminary_plan="p",
         )
         start = time.perf_counter()
