@@ -32,7 +32,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bizdev_common import context, errors
-from bizdev_common.auth import TokenVerifier
+from bizdev_common.auth import DEV_SECRET, TokenVerifier
 from bizdev_common.contract import EventContract
 from bizdev_common.eventstore import ServiceApplication
 from bizdev_common.observability import setup_logging, setup_tracing
@@ -204,6 +204,12 @@ def create_app(parts: ServiceParts) -> FastAPI:
         },
     )
     app.state.verifier = TokenVerifier(s)
+    if s.jwt_jwks_url is None and s.jwt_secret.get_secret_value() == DEV_SECRET:
+        log.warning(
+            "tokens are checked against the published dev secret: anyone can sign one. "
+            "Set BIZDEV_%s_JWT_JWKS_URL (RS256) or _JWT_SECRET outside development.",
+            s.service.upper(),
+        )
     errors.install(app)
     _http_metrics(app, registry)
     app.add_middleware(CorrelationMiddleware)
