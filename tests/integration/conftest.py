@@ -8,18 +8,19 @@ both are set; else testcontainers when a Docker engine answers; else deploy/loca
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -30,6 +31,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "deploy" / "local"))
 import launcher  # noqa: E402
+
+V = TypeVar("V")
 
 
 @dataclass
@@ -274,6 +277,25 @@ async def crm_http(crm: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
 async def http(projects: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=projects.url, timeout=30) as client:
         yield client
+
+
+async def eventually(
+    fetch: Callable[[], Awaitable[V] | V],
+    done: Callable[[V], object] = bool,
+    within: float = 30.0,
+) -> V:
+    """Polls `fetch` until `done` holds of its value, for what follows a background step (a
+    projector, a deadline check, a reaction, a span export); fails after `within` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        value = fetch()
+        if inspect.isawaitable(value):
+            value = await value
+        if done(value):
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"condition not met within {within}s; last: {value!r}")
+        await asyncio.sleep(0.1)
 
 
 def auth(user: str, department: str, *roles: str) -> dict[str, str]:

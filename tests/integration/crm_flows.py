@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import httpx
@@ -135,21 +133,6 @@ async def closed(
             )
         )
     return result
-
-
-async def eventually(
-    fetch: Callable[[], Awaitable[T]], done: Callable[[T], bool], within: float = 30.0
-) -> T:
-    """Polls until `done` holds (bounded): for what follows a background step, such as a
-    deadline check or a reaction to another service's event."""
-    deadline = time.monotonic() + within
-    while True:
-        value = await fetch()
-        if done(value):
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"condition not met within {within}s; last: {value!r}")
-        await asyncio.sleep(0.1)
 
 
 async def read_every_topic(bootstrap: str) -> list[ConsumerRecord]:

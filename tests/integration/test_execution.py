@@ -3,8 +3,6 @@ overdue check across a restart, closing; against the real service, Kafka and Pos
 
 from __future__ import annotations
 
-import asyncio
-import time as timer
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
@@ -16,7 +14,7 @@ from bizdev_common.scheduler import set_deadline
 from bizdev_projects.domain import MILESTONE_OVERDUE, milestone_due_at
 
 from . import conftest
-from .conftest import Infra, ServiceProcess, auth, unique
+from .conftest import Infra, ServiceProcess, auth, eventually, unique
 from .flows import ok
 from .planning_flows import (
     Crew,
@@ -224,13 +222,6 @@ async def test_deviation_report_escalated_and_acknowledged(
     ]
 
 
-async def _until(condition: Callable[[], Any], within: float = 30.0) -> None:
-    deadline = timer.monotonic() + within
-    while not await condition():
-        assert timer.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.2)
-
-
 async def test_milestone_overdue_emitted_exactly_once_even_when_the_checker_restarts(
     http: httpx.AsyncClient,
     infra: Infra,
@@ -277,7 +268,7 @@ async def test_milestone_overdue_emitted_exactly_once_even_when_the_checker_rest
             )
             return fired is not None
 
-        await _until(asked_again)
+        await eventually(asked_again)
         # The planted deadline served its purpose; left fired, it would be the one row a
         # rebuild of the views does not reproduce.
         await db.execute(

@@ -15,7 +15,7 @@ import httpx
 from aiokafka import AIOKafkaProducer
 from bizdev_projects.projections import ProjectsViews
 
-from .conftest import Infra, ServiceProcess, by_subject, read_topic
+from .conftest import Infra, ServiceProcess, by_subject, eventually, read_topic
 from .flows import REVIEW, People, draft, ok
 
 TOPIC = "bizdev.projects.events.v1"
@@ -58,19 +58,16 @@ async def test_republished_events_change_nothing(http: httpx.AsyncClient, infra:
             await producer.stop()
         partition, last_offset = sent[-1].partition, sent[-1].offset
 
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            tracked = await conn.fetchval(
+        # Wait until the projector got past the re-published records.
+        await eventually(
+            lambda: conn.fetchval(
                 'SELECT kafka_offset FROM "projects".projection_tracking '
                 "WHERE projection = 'views' AND topic = $1 AND partition = $2",
                 TOPIC,
                 partition,
-            )
-            if tracked is not None and tracked >= last_offset:
-                break
-            await asyncio.sleep(0.1)
-        else:
-            raise AssertionError("the projector did not get past the re-published records")
+            ),
+            lambda tracked: tracked is not None and tracked >= last_offset,
+        )
         after = await conn.fetchrow('SELECT * FROM "projects".applications WHERE id = $1', app_id)
         assert dict(after) == dict(before)
         assert after["state"] == "department_reviewed"

@@ -3,27 +3,15 @@ into the consumers that read the event, as exported over OTLP by the real proces
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
-from collections.abc import Callable
 
 import httpx
 
-from .conftest import Collector, Span
+from .conftest import Collector, Span, eventually
 from .crm_flows import CrmPeople, register
 from .flows import People, draft, ok, to_reviewed
 
 SERVER, PRODUCER, CONSUMER = 2, 4, 5  # OTLP SpanKind values
-
-
-async def _eventually(find: Callable[[], list[Span]], within: float = 30) -> list[Span]:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if found := find():
-            return found
-        await asyncio.sleep(0.2)
-    return []
 
 
 async def test_request_trace_reaches_the_kafka_publish_and_the_projector(
@@ -42,7 +30,7 @@ async def test_request_trace_reaches_the_kafka_publish_and_the_projector(
         spans = collector.trace(trace_id)
         return spans if {SERVER, PRODUCER} <= {s.kind for s in spans} else []
 
-    spans = await _eventually(request_and_publish)
+    spans = await eventually(request_and_publish)
     assert spans, collector.trace(trace_id)
     publishes = [s for s in spans if s.kind == PRODUCER]
     assert any(s.kind == SERVER and "submit" in s.name for s in spans), spans
@@ -52,7 +40,7 @@ async def test_request_trace_reaches_the_kafka_publish_and_the_projector(
 
     # The projector consumes in batches, so by OpenTelemetry's convention its span starts a
     # trace of its own that links to the publish of every message in the batch.
-    consumers = await _eventually(lambda: collector.linked_to(publish))
+    consumers = await eventually(lambda: collector.linked_to(publish))
     assert consumers, "no consumer span links to the publish"
     assert all(c.kind == CONSUMER and c.service == "projects" for c in consumers)
 
@@ -80,7 +68,7 @@ async def test_a_reaction_in_another_service_continues_the_request_trace(
         ends = {(s.service, s.kind) for s in spans}
         return spans if {("projects", PRODUCER), ("crm", CONSUMER)} <= ends else []
 
-    spans = await _eventually(both_ends)
+    spans = await eventually(both_ends)
     assert spans, collector.trace(trace_id)
     crm_spans = [s for s in spans if s.service == "crm"]
     assert {s.service for s in spans} == {"projects", "crm"}
