@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
@@ -120,7 +119,3 @@ class Money:
 
     def as_dict(self) -> dict[str, str]:
         return {"amount": str(self.amount), "currency": self.currency}
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

@@ -6,7 +6,6 @@ pool is sized to that threadpool. Its notification log doubles as the outbox (se
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -224,7 +223,3 @@ def _history_entry(e: Any) -> HistoryEntry:
         by=getattr(e, "by", None),
         data=data,
     )
-
-
-def aggregate_state(aggregate: Aggregate, fields: Sequence[str]) -> dict[str, Any]:
-    return {f: getattr(aggregate, f) for f in fields}
