@@ -10,7 +10,13 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import jwt
 import pytest
-from bizdev_common.auth import TokenVerifier, Unauthenticated, issue_token, token_cli
+from bizdev_common.auth import (
+    MAX_TOKEN_BYTES,
+    TokenVerifier,
+    Unauthenticated,
+    issue_token,
+    token_cli,
+)
 from bizdev_common.domain import Role
 from bizdev_common.settings import ServiceSettings
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -44,6 +50,56 @@ def test_bad_claims_are_refused(claims: dict[str, object], why: str) -> None:
     token = jwt.encode(claims, settings().jwt_secret.get_secret_value(), algorithm="HS256")
     with pytest.raises(Unauthenticated, match=why):
         TokenVerifier(settings()).verify(token)
+
+
+def _signed(**claims: object) -> str:
+    base: dict[str, object] = {"sub": "u", "department": "d", "exp": 2**33}
+    base.update(claims)
+    return jwt.encode(
+        {k: v for k, v in base.items() if v is not ...},
+        settings().jwt_secret.get_secret_value(),
+        algorithm="HS256",
+    )
+
+
+@pytest.mark.parametrize(
+    "roles",
+    [None, 7, True, False, "management", {"management": True}, [], [None], [["management"]], ...],
+    ids=[
+        "null",
+        "number",
+        "true",
+        "false",
+        "string",
+        "object",
+        "empty",
+        "[null]",
+        "nested",
+        "missing",
+    ],
+)
+def test_roles_must_be_a_non_empty_list_of_known_roles(roles: object) -> None:
+    """Each of these once read as no role (and so could read everything) or as a 500."""
+    with pytest.raises(Unauthenticated, match="role"):
+        TokenVerifier(settings()).verify(_signed(roles=roles))
+
+
+@pytest.mark.parametrize(
+    ("claim", "value"),
+    [("sub", ""), ("sub", "  "), ("department", ""), ("department", 5), ("department", None)],
+)
+def test_sub_and_department_must_be_non_empty_text(claim: str, value: object) -> None:
+    with pytest.raises(Unauthenticated, match=claim):
+        TokenVerifier(settings()).verify(_signed(roles=["employee"], **{claim: value}))
+
+
+def test_an_oversized_token_is_refused_before_it_is_decoded() -> None:
+    big = _signed(roles=["employee"], padding="x" * 100_000)
+    with pytest.raises(Unauthenticated, match="longer than"):
+        TokenVerifier(settings()).verify(big)
+    # One just under the cap still verifies: the cap is about size, not content.
+    fits = _signed(roles=["employee"], padding="x" * (MAX_TOKEN_BYTES // 2))
+    assert TokenVerifier(settings()).verify(fits).user_id == "u"
 
 
 def test_token_signed_with_another_secret_is_refused() -> None:

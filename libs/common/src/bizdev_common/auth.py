@@ -1,6 +1,11 @@
 """Bearer tokens (PyJWT): HS256 with a dev secret locally, RS256 against a JWKS URL in
 production. Claims: `sub` (user id), `department`, `roles` (REGULATIONS' role table).
 
+A token is refused (401) unless `sub` and `department` are non-empty strings and `roles` a
+non-empty list of known role names: a token with no usable role must not fall back to
+anything, least of all to reading everything. A token longer than MAX_TOKEN_BYTES is refused
+before it is decoded, so nobody makes the service parse and verify megabytes per request.
+
 Routes only identify the actor; what the actor may do is decided by the domain model."""
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ import sys
 import time
 from collections.abc import Sequence
 from functools import cached_property
-from typing import Annotated
+from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, Request
@@ -21,6 +26,9 @@ from bizdev_common.domain import Actor, Role
 from bizdev_common.settings import ServiceSettings
 
 DEV_SECRET = ServiceSettings.model_fields["jwt_secret"].default.get_secret_value()
+
+# Real tokens are well under 2 KiB; 8 KiB leaves room for long role lists and RS256 headers.
+MAX_TOKEN_BYTES = 8 * 1024
 
 
 class Unauthenticated(Exception):
@@ -37,6 +45,8 @@ class TokenVerifier:
         return jwt.PyJWKClient(url, cache_keys=True) if url else None
 
     def verify(self, token: str) -> Actor:
+        if len(token) > MAX_TOKEN_BYTES:
+            raise Unauthenticated(f"invalid token: longer than {MAX_TOKEN_BYTES} bytes")
         s = self.settings
         try:
             if self._jwks is not None:
@@ -53,14 +63,30 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as e:
             raise Unauthenticated(f"invalid token: {e}") from e
-        try:
-            roles = frozenset(Role(r) for r in claims.get("roles", []))
-        except ValueError as e:
-            raise Unauthenticated(f"invalid token: unknown role ({e})") from e
-        department = claims.get("department")
-        if not isinstance(department, str) or not department:
-            raise Unauthenticated("invalid token: the department claim is required")
-        return Actor(user_id=str(claims["sub"]), department=department, roles=roles)
+        return Actor(
+            user_id=_non_empty_text(claims, "sub"),
+            department=_non_empty_text(claims, "department"),
+            roles=_roles(claims.get("roles")),
+        )
+
+
+def _non_empty_text(claims: dict[str, Any], name: str) -> str:
+    value = claims.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise Unauthenticated(f"invalid token: the {name} claim must be a non-empty string")
+    return value
+
+
+def _roles(value: object) -> frozenset[Role]:
+    if not isinstance(value, list) or not value:
+        raise Unauthenticated("invalid token: the roles claim must be a non-empty list of roles")
+    known = {r.value for r in Role}
+    unknown = [r for r in value if not isinstance(r, str) or r not in known]
+    if unknown:
+        # Echo no more than a name's worth: the claim is the caller's text.
+        shown = ", ".join(repr(r)[:40] for r in unknown[:3])
+        raise Unauthenticated(f"invalid token: unknown role {shown}")
+    return frozenset(Role(r) for r in value)
 
 
 _bearer = HTTPBearer(auto_error=False, description="JWT from `make token`")
