@@ -557,3 +557,36 @@ def test_every_domain_event_has_a_public_form() -> None:
                 if isinstance(value, MoneyModel):
                     value = value.to_money()
                 assert value == getattr(domain_event, name), name
+
+
+# --- an acting role, whatever the relation to the record ------------------------------------
+
+
+def as_auditor(actor: Actor) -> Actor:
+    """The same person (user id, department) holding only the auditor's role."""
+    return Actor(actor.user_id, actor.department, frozenset({Role.AUDITOR}))
+
+
+def test_the_applicant_as_auditor_neither_revises_nor_submits() -> None:
+    application = draft()
+    with pytest.raises(Forbidden, match="acting role"):
+        application.revise(as_auditor(APPLICANT), title="Changed")
+    with pytest.raises(Forbidden, match="acting role"):
+        application.submit(as_auditor(APPLICANT))
+    rejected_one = rejected()
+    with pytest.raises(Forbidden, match="acting role"):
+        rejected_one.revise(as_auditor(APPLICANT), title="Changed")
+    assert application.state == ApplicationState.DRAFT
+    assert rejected_one.state == ApplicationState.REJECTED
+
+
+def test_an_auditor_with_the_reviewer_or_approver_id_neither_reviews_nor_decides() -> None:
+    application = submitted()
+    with pytest.raises(Forbidden):
+        review(application, as_auditor(head(department=application.department)))
+    application = reviewed()
+    with pytest.raises(Forbidden):
+        application.approve(as_auditor(manager()), comments="Go")
+    with pytest.raises(Forbidden):
+        application.reject(as_auditor(manager()), reasons="No")
+    assert application.state == ApplicationState.DEPARTMENT_REVIEWED

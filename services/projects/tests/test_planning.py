@@ -247,12 +247,13 @@ def test_plan_is_not_approved_while_a_requested_review_is_missing() -> None:
         project.schedule_milestones(plan)
 
 
-def test_plan_is_not_approved_while_a_review_asked_for_changes() -> None:
+def test_a_plan_sent_back_takes_no_review_until_it_is_revised() -> None:
     project = led()
     plan = in_review(project)
     plan.review(FINANCE_HEAD, project, verdict="changes_requested", comments="Too vague")
-    # Sales may still give its view of the same revision; that does not approve it.
-    passed(plan, project, SALES_HEAD)
+    for verdict, comments in (("passed", ""), ("changes_requested", "And more")):
+        with pytest.raises(InvalidTransition, match="changes_requested"):
+            plan.review(SALES_HEAD, project, verdict=verdict, comments=comments)
     assert plan.state == PlanState.CHANGES_REQUESTED
     assert "Approved" not in names(plan)
     with pytest.raises(InvalidTransition):
@@ -1115,3 +1116,63 @@ def test_every_domain_event_has_a_public_form_with_its_content() -> None:
             for name in type(public).model_fields.keys() - own_fields:
                 expected = as_json.dump_python(getattr(domain_event, name), mode="json")
                 assert published[name] == expected, (type(public).__name__, name)
+
+
+# --- an acting role, whatever the relation to the record ------------------------------------
+
+
+def as_auditor(actor: Actor) -> Actor:
+    """The same person (user id, department) holding only the auditor's role."""
+    return person(actor.user_id, actor.department, Role.AUDITOR)
+
+
+def test_the_plans_author_as_auditor_neither_drafts_revises_nor_submits() -> None:
+    project = led()
+    with pytest.raises(Forbidden, match="acting role"):
+        drafted(project, as_auditor(AUTHOR))
+    plan = drafted(project)
+    with pytest.raises(Forbidden, match="acting role"):
+        plan.revise(as_auditor(AUTHOR), project, content(goals="Other goals"))
+    with pytest.raises(Forbidden, match="acting role"):
+        plan.submit(as_auditor(AUTHOR), project)
+    sent_back = in_review(led())
+    sent_back.review(FINANCE_HEAD, project, verdict="changes_requested", comments="Too vague")
+    with pytest.raises(Forbidden, match="acting role"):
+        sent_back.revise(as_auditor(AUTHOR), project, content(goals="Other goals"))
+    assert (plan.state, plan.revision) == (PlanState.DRAFT, 1)
+
+
+def test_the_owner_of_an_action_item_as_auditor_does_not_complete_it() -> None:
+    project = executing()
+    m = meeting(project)
+    m.record_minutes(LEAD, project, minutes="x", attendees=["tina"], action_items=ITEMS)
+    item_id, item = next(iter(m.action_items.items()))
+    owner = person(item.owner, "engineering", Role.AUDITOR)
+    with pytest.raises(Forbidden, match="acting role"):
+        m.complete_action_item(owner, project, item_id)
+    assert item.done_by is None
+    m.complete_action_item(employee(item.owner, "engineering"), project, item_id)
+    assert m.action_items[item_id].done_by == item.owner
+
+
+def test_an_auditor_holding_the_lead_or_a_members_id_changes_nothing() -> None:
+    project = executing()
+    project.add_member(LEAD, "bo", "Sensors")
+    lead = as_auditor(LEAD)
+    member = person("bo", "engineering", Role.AUDITOR)
+    refused: list[Callable[[], object]] = [
+        lambda: project.record_progress(
+            lead, first_milestone(project), percent=50, completed_on=None
+        ),
+        lambda: project.change_health(lead, "at_risk", "Supplier late"),
+        lambda: project.add_member(lead, "cy", "Sales"),
+        lambda: DeviationReport.report(
+            lead, project, deviation="Slips", cause="Late", adjusted_strategy="Other supplier"
+        ),
+        lambda: meeting(project, lead),
+        lambda: contact(project, member),
+        lambda: Lead.submit(as_auditor(AUTHOR), "ACME", "Storage", "fair", Money(Decimal(1), CNY)),
+    ]
+    for command in refused:
+        with pytest.raises(Forbidden, match="acting role"):
+            command()

@@ -70,6 +70,19 @@ def require_role(actor: Actor, *roles: Role) -> None:
         raise Forbidden(f"this action needs the role {wanted}")
 
 
+ACTING_ROLES = frozenset(Role) - {Role.AUDITOR}
+"""Roles that change records (REGULATIONS, Roles): every one but the auditor, who reads
+everything and changes nothing."""
+
+
+def require_acting(actor: Actor) -> None:
+    """Every command needs an acting role, whatever else allows it: a command allowed by the
+    actor's relation to a record (its owner, applicant, author) must not be open to someone
+    who holds that relation but only the auditor's role."""
+    if not actor.roles & ACTING_ROLES:
+        raise Forbidden("this action needs an acting role: an auditor reads and changes nothing")
+
+
 def require_not_self(actor: Actor, author: str, what: str) -> None:
     """A person never reviews or approves their own submission (REGULATIONS, Roles)."""
     if actor.user_id == author:

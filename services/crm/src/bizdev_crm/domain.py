@@ -30,6 +30,7 @@ from bizdev_common.domain import (
     NotFound,
     Role,
     RuleViolation,
+    require_acting,
     require_role,
     require_text,
 )
@@ -55,12 +56,6 @@ def _require_score(field_name: str, score: int | None) -> int:
 def _require_aware(field_name: str, value: datetime) -> None:
     if value.tzinfo is None:
         raise RuleViolation(field_name, f"{field_name} must carry a timezone")
-
-
-def _require_acting(actor: Actor) -> None:
-    """Who acts on a record by their relation to it (its owner, visitor, organiser) must
-    also hold a role that acts at all: an auditor reads everything and changes nothing."""
-    require_role(actor, Role.EMPLOYEE, Role.DEPARTMENT_HEAD, Role.MANAGEMENT)
 
 
 def _required_text(field_name: str, value: str | None) -> str:
@@ -255,7 +250,7 @@ class Customer(Aggregate):
 
     def _require_keeper(self, actor: Actor, what: str) -> None:
         """The owner keeps the file; the head of its department stands in for them."""
-        _require_acting(actor)
+        require_acting(actor)
         if actor.user_id != self.owner and not actor.is_head_of(self.department):
             raise Forbidden(
                 f"only the customer's owner or the head of department {self.department} may {what}"
@@ -432,7 +427,7 @@ class Customer(Aggregate):
         proposal = self.proposals.get(proposal_id)
         if proposal is None:
             raise NotFound(f"no proposal {proposal_id} for customer {self.id}")
-        _require_acting(actor)
+        require_acting(actor)
         if actor.user_id not in (proposal.offered_by, self.owner):
             raise Forbidden("only who offered the proposal or the customer's owner may record")
         if proposal.outcome is not None:
@@ -583,7 +578,7 @@ class FollowUp(Aggregate):
     def record_outcome(
         self, actor: Actor, *, visited_on: date, satisfaction: int | None, notes: str
     ) -> None:
-        _require_acting(actor)
+        require_acting(actor)
         if actor.user_id != self.visitor:
             raise Forbidden("only the visitor records the outcome of a follow-up")
         self._require_scheduled("record the outcome of")
@@ -611,7 +606,7 @@ class FollowUp(Aggregate):
         reason: str
 
     def cancel(self, actor: Actor, *, reason: str) -> None:
-        _require_acting(actor)
+        require_acting(actor)
         if actor.user_id not in (self.visitor, self.scheduled_by):
             raise Forbidden("only the visitor or who scheduled it may cancel a follow-up")
         self._require_scheduled("cancel")
@@ -680,7 +675,7 @@ class CustomerEvent(Aggregate):
         )
 
     def _require_organiser(self, actor: Actor, what: str) -> None:
-        _require_acting(actor)
+        require_acting(actor)
         if actor.user_id != self.organiser and not actor.is_head_of(self.department):
             raise Forbidden(f"only the organiser or the head of {self.department} may {what}")
 
@@ -875,7 +870,7 @@ class Complaint(Aggregate):
             raise InvalidTransition(f"cannot {what} a complaint that is {self.state}")
 
     def _require_owner(self, actor: Actor, what: str) -> None:
-        _require_acting(actor)
+        require_acting(actor)
         # Without an owner nobody may act yet: that is the complaint's state, not the actor's.
         if self.owner is None:
             raise InvalidTransition(f"cannot {what} a complaint without an owner: assign one")
@@ -1025,7 +1020,7 @@ class Complaint(Aggregate):
     ) -> None:
         """Closing needs the root-cause analysis (cause category, what the cause was, the
         corrective action) and the customer's satisfaction with the handling (1 to 5)."""
-        _require_acting(actor)
+        require_acting(actor)
         if actor.user_id != self.owner and not (
             actor.is_head_of(self.department) or actor.has(Role.MANAGEMENT)
         ):

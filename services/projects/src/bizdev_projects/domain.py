@@ -7,7 +7,9 @@ Every rule is checked in a public command method before its event is triggered; 
 methods decorated with `@event` only apply an event, because they run again whenever an
 aggregate is rebuilt from its history, and a rule changed later must not rewrite the past.
 Checks run in the order the API reports them: who may act (403), then whether the record's
-state allows it (409), then what the command says (422).
+state allows it (409), then what the command says (422). Every command first requires an
+acting role (`require_acting`), so that a relation to a record (applicant, author, owner)
+never lets an auditor write.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from bizdev_common.domain import (
     NotFound,
     Role,
     RuleViolation,
+    require_acting,
     require_not_self,
     require_role,
     require_text,
@@ -87,6 +90,7 @@ class MarketInsight(Aggregate):
 
     @classmethod
     def record(cls, actor: Actor, kind: str, title: str, content: str) -> MarketInsight:
+        require_acting(actor)
         require_role(actor, Role.EMPLOYEE, Role.DEPARTMENT_HEAD)
         if actor.department != MARKET_DEPARTMENT:
             raise Forbidden(f"only the {MARKET_DEPARTMENT} department records market insights")
@@ -140,6 +144,7 @@ class Lead(Aggregate):
     def submit(
         cls, actor: Actor, customer: str, need: str, source: str, estimated_value: Money
     ) -> Lead:
+        require_acting(actor)
         require_role(actor, Role.EMPLOYEE)
         require_text("customer", customer)
         require_text("need", need)
@@ -260,6 +265,7 @@ class ProjectApplication(Aggregate):
         lead_id: UUID | None = None,
         customer_id: UUID | None = None,
     ) -> ProjectApplication:
+        require_acting(actor)
         require_role(actor, Role.EMPLOYEE)
         require_text("title", title)
         require_text("background", background)
@@ -308,6 +314,7 @@ class ProjectApplication(Aggregate):
         expected_revenue: Money | None = None,
         preliminary_plan: str | None = None,
     ) -> None:
+        require_acting(actor)
         self._require_applicant(actor, "revise")
         self._require_state("revise", ApplicationState.DRAFT, ApplicationState.REJECTED)
         texts = {
@@ -367,6 +374,7 @@ class ProjectApplication(Aggregate):
         applicant: str
 
     def submit(self, actor: Actor) -> None:
+        require_acting(actor)
         self._require_applicant(actor, "submit")
         # A rejected application goes through revise() first, so that what is resubmitted
         # is on record as changed.
@@ -395,6 +403,7 @@ class ProjectApplication(Aggregate):
         market_outlook: str,
         resource_needs: str,
     ) -> None:
+        require_acting(actor)
         if not actor.is_head_of(self.department):
             raise Forbidden(
                 f"only the head of department {self.department} may review this application"
@@ -442,6 +451,7 @@ class ProjectApplication(Aggregate):
         project_id: UUID
 
     def approve(self, actor: Actor, *, comments: str = "") -> None:
+        require_acting(actor)
         self._require_management_not_applicant(actor, "approve")
         self._require_state("approve", ApplicationState.DEPARTMENT_REVIEWED)
         self._approve(
@@ -483,6 +493,7 @@ class ProjectApplication(Aggregate):
         applicant: str
 
     def reject(self, actor: Actor, *, reasons: str) -> None:
+        require_acting(actor)
         self._require_management_not_applicant(actor, "reject")
         self._require_state("reject", ApplicationState.DEPARTMENT_REVIEWED)
         require_text("reasons", reasons)
@@ -673,6 +684,7 @@ class Project(Aggregate):
     def appoint_team_lead(self, actor: Actor, user_id: str, responsibilities: str) -> None:
         """The appointee replaces the current lead, who stays on the team as a member: there is
         exactly one lead at any time, and who led when stays in the history."""
+        require_acting(actor)
         require_role(actor, Role.MANAGEMENT)
         self.require_open("appoint a team lead")
         if user_id == self.team_lead:
@@ -707,6 +719,7 @@ class Project(Aggregate):
         responsibilities: str
 
     def add_member(self, actor: Actor, user_id: str, responsibilities: str) -> None:
+        require_acting(actor)
         self.require_team_lead_or_management(actor, "change the team")
         self.require_open("change the team")
         if user_id in self.members:
@@ -725,6 +738,7 @@ class Project(Aggregate):
         responsibilities: str
 
     def change_responsibilities(self, actor: Actor, user_id: str, responsibilities: str) -> None:
+        require_acting(actor)
         self.require_team_lead_or_management(actor, "change the team")
         self.require_open("change the team")
         if user_id not in self.members:
@@ -743,6 +757,7 @@ class Project(Aggregate):
         member: str
 
     def remove_member(self, actor: Actor, user_id: str) -> None:
+        require_acting(actor)
         self.require_team_lead_or_management(actor, "change the team")
         self.require_open("change the team")
         if user_id not in self.members:
@@ -824,6 +839,7 @@ class Project(Aggregate):
         note: str = "",
     ) -> None:
         """Progress in percent; 100 completes the milestone and needs its completion date."""
+        require_acting(actor)
         self.require_team_lead(actor, "record progress")
         self.require_open("record progress")
         milestone = self.milestone(milestone_id)
@@ -935,6 +951,7 @@ class Project(Aggregate):
         department: str
 
     def change_health(self, actor: Actor, status: str, note: str) -> None:
+        require_acting(actor)
         self.require_team_lead_or_management(actor, "change the project's health")
         self.require_open("change the health")
         health = HealthStatus(_choice(HealthStatus, "status", status))
@@ -978,6 +995,7 @@ class Project(Aggregate):
 
     def close(self, actor: Actor, outcome: str, summary: str) -> None:
         """Management closes the project with its outcome; nothing changes it afterwards."""
+        require_acting(actor)
         require_role(actor, Role.MANAGEMENT)
         self.require_open("close it again")
         chosen = _choice(ProjectOutcome, "outcome", outcome)
@@ -1181,6 +1199,7 @@ class BusinessPlan(Aggregate):
         existing: BusinessPlan | None,
         content: PlanContent,
     ) -> BusinessPlan:
+        require_acting(actor)
         project.require_planner(actor)
         project.require_open("draft a plan")
         if existing is not None:
@@ -1213,6 +1232,7 @@ class BusinessPlan(Aggregate):
 
     def revise(self, actor: Actor, project: Project, content: PlanContent) -> None:
         """A changed plan is a new revision: the reviews of the last one judged another text."""
+        require_acting(actor)
         self._require_writer(actor, project, "revise")
         project.require_open("revise its plan")
         self._require_state("revise", PlanState.DRAFT, PlanState.CHANGES_REQUESTED)
@@ -1244,6 +1264,7 @@ class BusinessPlan(Aggregate):
         review_departments: list[str]
 
     def submit(self, actor: Actor, project: Project) -> None:
+        require_acting(actor)
         self._require_writer(actor, project, "submit")
         project.require_open("submit its plan")
         # A plan sent back goes through revise() first, so that what goes round again is on
@@ -1294,6 +1315,7 @@ class BusinessPlan(Aggregate):
     def review(self, actor: Actor, project: Project, *, verdict: str, comments: str) -> None:
         """The head of a named department passes the current revision or asks for changes
         (with comments). The pass that completes every requested review approves the plan."""
+        require_acting(actor)
         department = next((d for d in self.review_departments if actor.is_head_of(d)), None)
         if department is None:
             heads = ", ".join(self.review_departments)
@@ -1302,9 +1324,9 @@ class BusinessPlan(Aggregate):
         if self.submitted_by is not None:
             require_not_self(actor, self.submitted_by, "review")
         project.require_open("review its plan")
-        # Once one department asked for changes the others may still give their view of the
-        # same revision, so that the author revises once for all of them.
-        self._require_state("review", PlanState.IN_REVIEW, PlanState.CHANGES_REQUESTED)
+        # A plan sent back waits for its next revision: a review now would judge a text the
+        # author is already changing, and could not count towards approving the next one.
+        self._require_state("review", PlanState.IN_REVIEW)
         if department in self.reviews:
             raise InvalidTransition(f"{department} already reviewed revision {self.revision}")
         chosen = _choice(Verdict, "verdict", verdict)
@@ -1427,6 +1449,7 @@ class DeviationReport(Aggregate):
         adjusted_strategy: str,
         milestone_id: UUID | None = None,
     ) -> DeviationReport:
+        require_acting(actor)
         project.require_team_lead(actor, "report a deviation")
         project.require_open("report a deviation")
         require_text("deviation", deviation)
@@ -1452,6 +1475,7 @@ class DeviationReport(Aggregate):
         decision: str
 
     def acknowledge(self, actor: Actor, project: Project, decision: str) -> None:
+        require_acting(actor)
         require_role(actor, Role.MANAGEMENT)
         require_not_self(actor, self.reporter, "acknowledge")
         project.require_open("acknowledge a deviation")
@@ -1553,6 +1577,7 @@ class Meeting(Aggregate):
         attendees: Sequence[str],
         agenda: str = "",
     ) -> Meeting:
+        require_acting(actor)
         project.require_team_lead_or_management(actor, "call a meeting")
         project.require_open("call a meeting")
         chosen = _choice(MeetingKind, "kind", kind)
@@ -1586,6 +1611,7 @@ class Meeting(Aggregate):
         action_items: Sequence[PlannedActionItem],
     ) -> None:
         """Who actually attended, what was said, and who does what by when."""
+        require_acting(actor)
         project.require_team_lead_or_management(actor, "record minutes")
         project.require_open("record minutes")
         if self.state != MeetingState.SCHEDULED:
@@ -1635,6 +1661,7 @@ class Meeting(Aggregate):
         owner: str
 
     def complete_action_item(self, actor: Actor, project: Project, item_id: UUID) -> None:
+        require_acting(actor)
         try:
             item = self.action_items[item_id]
         except KeyError:
@@ -1708,6 +1735,7 @@ class ExternalContact(Aggregate):
         summary: str,
         customer_id: UUID | None = None,
     ) -> ExternalContact:
+        require_acting(actor)
         project.require_member_or_management(actor, "log a contact")
         project.require_open("log a contact")
         chosen = _choice(PartyKind, "party_kind", party_kind)
