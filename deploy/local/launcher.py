@@ -14,6 +14,7 @@ import contextlib
 import glob
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import socket
@@ -378,6 +379,17 @@ def _read_ports(state: Path) -> dict[str, int]:
     return {k: int(v) for k, v in (line.split("=") for line in f.read_text().split())}
 
 
+def dev_kek(state: Path) -> Path:
+    """crm's key-encryption key for this state folder: random, made once, readable by the
+    user only, so that the dev database beside it is as useless without it as production's."""
+    path = state / "crm-personal-data-kek"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(32) + "\n")
+    return path
+
+
 def up(state: Path, services: Sequence[str]) -> int:
     """`make up`: infrastructure, then each service; Ctrl-C stops everything in reverse."""
     state.mkdir(parents=True, exist_ok=True)
@@ -410,6 +422,8 @@ def up(state: Path, services: Sequence[str]) -> int:
                 f"{prefix}KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap,
                 f"{prefix}HTTP_PORT": str(port),
             }
+            if name == "crm":
+                env.setdefault(f"{prefix}PERSONAL_DATA_KEK_FILE", str(dev_kek(state)))
             procs.append(subprocess.Popen([f"bizdev-{name}"], env=env))
         print("\nbizdev is up:", flush=True)
         for name in services:

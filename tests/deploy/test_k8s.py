@@ -271,3 +271,25 @@ def test_secret_template_is_marked_as_dev_values() -> None:
     for secret in of_kind("base", "Secret"):
         values = " ".join(str(v) for v in secret.get("stringData", {}).values())
         assert "CHANGE-ME" in values, f"Secret {secret['metadata']['name']}: mark dev values"
+
+
+@params
+def test_crm_reads_its_personal_data_kek_from_a_mounted_secret(kustomization: str) -> None:
+    """Without a KEK crm refuses to start; with it in the database a dump would open
+    everything, so it comes from a Secret, as a file only the service reads."""
+    [crm] = [d for d in deployments(kustomization) if d["metadata"]["name"] == "crm"]
+    pod = crm["spec"]["template"]["spec"]
+    [c] = containers(crm)
+    path = env_var(c, "BIZDEV_CRM_PERSONAL_DATA_KEK_FILE")
+    assert path, "crm: BIZDEV_CRM_PERSONAL_DATA_KEK_FILE missing"
+    assert "value" in path, "crm: BIZDEV_CRM_PERSONAL_DATA_KEK_FILE must be a path"
+    assert env_var(c, "BIZDEV_CRM_PERSONAL_DATA_KEK") is None, "crm: the KEK must not be inline"
+    mount = next(m for m in c["volumeMounts"] if path["value"].startswith(m["mountPath"] + "/"))
+    assert mount.get("readOnly") is True
+    volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
+    source = volume["secret"]
+    assert source.get("defaultMode") & 0o007 == 0, "crm: the KEK file must not be world-readable"
+    [item] = [i for i in source["items"] if mount["mountPath"] + "/" + i["path"] == path["value"]]
+    secret = named(kustomization, "Secret", source["secretName"])
+    if secret is not None:  # an overlay may take it from a secret manager instead
+        assert item["key"] in {**secret.get("data", {}), **secret.get("stringData", {})}

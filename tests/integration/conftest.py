@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -151,6 +152,16 @@ def collector() -> Iterator[Collector]:
     c.server.shutdown()
 
 
+# crm's key-encryption key for this test session, made here rather than kept in the repository.
+# Every crm also accepts the next one, as replicas do in the first step of a rotation, so that
+# test_need_to_know may rotate to it while the session's crm keeps running.
+CRM_KEK, NEXT_CRM_KEK = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+CRM_KEKS = {
+    "BIZDEV_CRM_PERSONAL_DATA_KEK": CRM_KEK,
+    "BIZDEV_CRM_PERSONAL_DATA_KEK_PREVIOUS": NEXT_CRM_KEK,
+}
+
+
 class ServiceProcess:
     """One service as its console script, configured only through its environment."""
 
@@ -167,6 +178,7 @@ class ServiceProcess:
             f"{prefix}LOG_LEVEL": "INFO",
             "OTEL_EXPORTER_OTLP_ENDPOINT": otlp,
             "OTEL_BSP_SCHEDULE_DELAY": "200",
+            **(CRM_KEKS if name == "crm" else {}),
             **{f"{prefix}{k.upper()}": v for k, v in settings.items()},
         }
         self.log_path = logs / f"{name}-{self.port}.log"

@@ -4,8 +4,9 @@ Commands answer with the record's id and new version; send that version back in 
 to refuse a stale write (409), and as `min_version` to a query to read your own write.
 
 Contact persons' names, phones and e-mails are shown only by the customer's 360° view, opened
-from the event store with the customer's key at read time; once the customer's personal data
-is erased they read as null with `erased: true`. Histories show sealed values as sealed."""
+from the event store with the customer's key at read time, in the clear to who needs to know
+and masked to everyone else (`personal_data_masked`); once the customer's personal data is
+erased they read as null with `erased: true`. Histories show sealed values as sealed."""
 
 from __future__ import annotations
 
@@ -57,7 +58,6 @@ from bizdev_crm.domain import (
     Sealed,
     Severity,
 )
-from bizdev_crm.personal_data import open_contacts
 
 router = APIRouter()
 
@@ -280,6 +280,13 @@ class Customer360(BaseModel):
 
     customer: CustomerView
     contacts: list[ContactView]
+    personal_data_masked: bool = Field(
+        description=(
+            "Contact persons' names, phones and e-mails are masked (e.g. `Z***`, "
+            "`+86 *** 0000`, `z***@acme.example`): only the customer's owner, the head of its "
+            "department and management see them in the clear"
+        )
+    )
     proposals: list[ProposalView]
     dealings: list[DealingView]
     follow_ups: list[FollowUpView]
@@ -486,15 +493,6 @@ async def list_customers(
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
-def _opened_contacts(app: CrmApplication, customer_id: UUID) -> list[ContactView]:
-    customer = app.load(Customer, customer_id)
-    key = None if customer.personal_data_erased else app.keys.key_of(customer_id)
-    return [
-        ContactView.model_validate(c, from_attributes=True)
-        for c in open_contacts(key, customer.contacts)
-    ]
-
-
 def _complaint(r: asyncpg.Record) -> ComplaintView:
     return ComplaintView.model_validate(dict(r))
 
@@ -514,7 +512,7 @@ async def get_customer(
 ) -> Customer360:
     row = await one_of(rt, "customers", customer_id, min_version, response)
     s = schema_of(rt)
-    contacts = await run_in_threadpool(_opened_contacts, app_of(rt), customer_id)
+    contacts, masked = await run_in_threadpool(app_of(rt).contacts_seen_by, actor, customer_id)
     async with rt.pool.acquire() as conn:
         proposals = await conn.fetch(
             f"SELECT * FROM {s}.proposals WHERE customer_id = $1 ORDER BY offered_at", customer_id
@@ -555,7 +553,8 @@ async def get_customer(
     )
     return Customer360(
         customer=CustomerView.model_validate(dict(row)),
-        contacts=contacts,
+        contacts=[ContactView.model_validate(c, from_attributes=True) for c in contacts],
+        personal_data_masked=masked,
         proposals=[
             ProposalView.model_validate({**dict(p), "value": money_of(p, "value")})
             for p in proposals

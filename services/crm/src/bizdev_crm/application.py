@@ -22,7 +22,13 @@ from bizdev_crm.domain import (
     Seal,
     Sealed,
 )
-from bizdev_crm.personal_data import CustomerKey, KeyStore, SealedAsText
+from bizdev_crm.personal_data import (
+    CustomerKey,
+    KeyStore,
+    OpenedContact,
+    SealedAsText,
+    open_contacts,
+)
 from bizdev_crm.settings import CrmSettings
 
 
@@ -33,7 +39,7 @@ class CrmApplication(ServiceApplication):
         super().__init__(settings)
         self.response_hours = dict(settings.complaint_response_hours)
         self.clock = clock_for(settings)
-        self.keys = KeyStore(settings.database_url, settings.schema_name)
+        self.keys = KeyStore(settings.database_url, settings.schema_name, settings.kek_ring())
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -63,6 +69,14 @@ class CrmApplication(ServiceApplication):
         return erased
 
     # --- customers ----------------------------------------------------------------------------
+
+    def contacts_seen_by(self, actor: Actor, customer_id: UUID) -> tuple[list[OpenedContact], bool]:
+        """The customer's contact persons as `actor` may see them, and whether they are
+        masked (the customer decides who needs to know)."""
+        customer = self.load(Customer, customer_id)
+        key = None if customer.personal_data_erased else self.keys.key_of(customer_id)
+        in_clear = customer.shows_personal_data_to(actor)
+        return open_contacts(key, customer.contacts, in_clear=in_clear), not in_clear
 
     def register_customer(
         self,

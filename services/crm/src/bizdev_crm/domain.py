@@ -7,7 +7,8 @@ aggregate is rebuilt from its history, and a rule changed later must not rewrite
 Checks run in the order the API reports them: who may act (403), then whether the record's
 state allows it (409), then what the command says (422).
 
-Contact persons' names, phones and e-mails are personal data. The domain checks them like any
+Contact persons' names, phones and e-mails are personal data. The domain decides who may see
+them in the clear (`Customer.shows_personal_data_to`), checks them like any
 other input and then keeps them only `Sealed`, through a `Seal` function the application
 layer gives it (AES-GCM with the customer's own key, see personal_data.py): no event ever
 holds them in the clear, and destroying the key erases them from every event ever stored.
@@ -23,6 +24,7 @@ from enum import StrEnum
 from uuid import UUID, uuid4
 
 from bizdev_common.domain import (
+    ACTING_ROLES,
     Actor,
     Forbidden,
     InvalidTransition,
@@ -247,6 +249,16 @@ class Customer(Aggregate):
                 email=contact.email,
             )
         return customer
+
+    def shows_personal_data_to(self, actor: Actor) -> bool:
+        """Need to know: contact persons' details are for who works the customer, its owner
+        (in an acting role), the head of its department and management. Everyone else, the
+        auditor included, sees them masked."""
+        return (
+            (actor.user_id == self.owner and bool(actor.roles & ACTING_ROLES))
+            or actor.is_head_of(self.department)
+            or actor.has(Role.MANAGEMENT)
+        )
 
     def _require_keeper(self, actor: Actor, what: str) -> None:
         """The owner keeps the file; the head of its department stands in for them."""

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import sys
+from collections.abc import Sequence
+
 from bizdev_common.service import ServiceParts, create_app, serve
 from bizdev_common.settings import ServiceSettings, settings_for
 from fastapi import FastAPI
@@ -9,6 +13,7 @@ from fastapi import FastAPI
 from bizdev_crm.api import router
 from bizdev_crm.application import CrmApplication
 from bizdev_crm.contract import CONTRACT
+from bizdev_crm.personal_data import KeyStore
 from bizdev_crm.projections import CrmViews
 from bizdev_crm.reactions import ComplaintResponseDeadline, DealingsReaction
 from bizdev_crm.settings import CrmSettings
@@ -43,5 +48,30 @@ def app() -> FastAPI:
     return create_app(parts())
 
 
-def run() -> None:
-    serve(parts())
+def rotate_kek(settings: CrmSettings) -> int:
+    """Re-wraps every customer key with the current KEK (BIZDEV_CRM_PERSONAL_DATA_KEK), the
+    earlier ones given in _KEK_PREVIOUS; the events are not touched. Safe to run while the
+    service runs and to run again. Afterwards the earlier KEKs can be dropped."""
+    store = KeyStore(settings.database_url, settings.schema_name, settings.kek_ring())
+    try:
+        rotated = store.rotate()
+    finally:
+        store.close()
+    print(f"re-wrapped {rotated} customer keys with KEK {store.ring.current.id}")
+    return 0
+
+
+def run(argv: Sequence[str] | None = None) -> None:
+    """`bizdev-crm` serves; `bizdev-crm rotate-kek` re-wraps the customer keys and exits.
+    Without a KEK neither starts: personal data must never be kept under a key that is not
+    a secret."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    settings = settings_for(CrmSettings, "crm")
+    try:
+        settings.kek_ring()
+    except (ValueError, OSError) as e:
+        raise SystemExit(f"bizdev-crm: {e}") from None
+    if args == ["rotate-kek"]:
+        logging.basicConfig(level=logging.INFO)
+        raise SystemExit(rotate_kek(settings))
+    serve(parts(settings), args)

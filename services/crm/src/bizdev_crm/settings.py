@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bizdev_common.settings import ServiceSettings
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 
 from bizdev_crm.domain import Severity
+from bizdev_crm.personal_data import KeyRing, secrets_of
 
 
 class CrmSettings(ServiceSettings):
@@ -17,6 +20,40 @@ class CrmSettings(ServiceSettings):
             '"high": 8, "critical": 2}. Past it, an unanswered complaint is escalated.'
         ),
     )
+
+    personal_data_kek: SecretStr | None = Field(
+        default=None,
+        description=(
+            "The key-encryption key that wraps every customer's personal-data key: any secret "
+            "text of at least 32 characters. Required (or _KEK_FILE); never in the database."
+        ),
+    )
+    personal_data_kek_file: Path | None = Field(
+        default=None, description="A file holding the KEK instead, e.g. a mounted Secret"
+    )
+    personal_data_kek_previous: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Earlier KEKs, comma- or newline-separated, still accepted to unwrap keys until "
+            "`bizdev-crm rotate-kek` has re-wrapped them with the current one"
+        ),
+    )
+    personal_data_kek_previous_file: Path | None = Field(
+        default=None, description="A file holding the earlier KEKs instead, one per line"
+    )
+
+    def kek_ring(self) -> KeyRing:
+        """The KEKs from the secret they were given in; there is deliberately no default, so
+        that no deployment runs with a key anyone could read in this repository."""
+        current = _secrets(self.personal_data_kek, self.personal_data_kek_file)
+        if len(current) != 1:
+            raise ValueError(
+                "crm needs one key-encryption key for personal data: set "
+                "BIZDEV_CRM_PERSONAL_DATA_KEK or BIZDEV_CRM_PERSONAL_DATA_KEK_FILE "
+                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+            )
+        previous = _secrets(self.personal_data_kek_previous, self.personal_data_kek_previous_file)
+        return KeyRing(current[0], previous)
 
     @field_validator("complaint_response_hours")
     @classmethod
@@ -30,3 +67,10 @@ class CrmSettings(ServiceSettings):
         if any(h <= 0 for h in hours.values()):
             raise ValueError("response hours must be positive")
         return hours
+
+
+def _secrets(value: SecretStr | None, file: Path | None) -> list[str]:
+    found = [] if value is None else secrets_of(value.get_secret_value())
+    if file is not None:
+        found += secrets_of(file.read_text())
+    return found
