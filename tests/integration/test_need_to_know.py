@@ -6,6 +6,7 @@ touching an event; erasure still destroys the key."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -13,13 +14,13 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import asyncpg
 import httpx
 import pytest
 from bizdev_crm.domain import Sealed
-from bizdev_crm.personal_data import CustomerKey, KeyEncryptionKey
+from bizdev_crm.personal_data import CustomerKey, KeyEncryptionKey, KeyRing, KeyStore
 from cryptography.exceptions import InvalidTag
 
 from .conftest import (
@@ -246,3 +247,37 @@ async def test_crm_refuses_to_start_without_a_kek(
     assert keyless.proc is not None
     assert keyless.proc.wait(timeout=10) != 0
     assert "BIZDEV_CRM_PERSONAL_DATA_KEK" in keyless.log_path.read_text()
+
+
+async def test_keys_stored_in_the_clear_by_an_earlier_version_are_wrapped_at_start(
+    infra: Infra,
+) -> None:
+    schema = unique("crm_legacy").replace("-", "_")
+    customer_id, key = uuid4(), CustomerKey.new()
+    conn = await asyncpg.connect(infra.database_url)
+    try:
+        await conn.execute(f'CREATE SCHEMA "{schema}"')
+        await conn.execute(
+            f'CREATE TABLE "{schema}".customer_keys (customer_id uuid PRIMARY KEY, '
+            "key bytea NOT NULL, created_at timestamptz NOT NULL DEFAULT now())"
+        )
+        await conn.execute(
+            f'INSERT INTO "{schema}".customer_keys (customer_id, key) VALUES ($1, $2)',
+            customer_id,
+            key.key,
+        )
+        ring = KeyRing(CRM_KEK)
+        store = await asyncio.to_thread(KeyStore, infra.database_url, schema, ring)
+        try:
+            opened = await asyncio.to_thread(store.key_of, customer_id)
+        finally:
+            await asyncio.to_thread(store.close)
+        assert opened is not None
+        assert opened.key == key.key
+        row = await conn.fetchrow(f'SELECT * FROM "{schema}".customer_keys')
+        assert set(row.keys()) == {"customer_id", "kek_id", "wrapped_key", "created_at"}
+        assert row["kek_id"] == ring.current.id
+        assert key.key not in bytes(row["wrapped_key"])
+    finally:
+        await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        await conn.close()
