@@ -179,20 +179,20 @@ def test_a_dev_kek_is_flagged(caplog: pytest.LogCaptureFixture) -> None:
 
 def test_without_a_kek_crm_has_no_key_ring() -> None:
     with pytest.raises(ValueError, match="BIZDEV_CRM_PERSONAL_DATA_KEK"):
-        CrmSettings(service="crm").kek_ring()
+        _ = CrmSettings(service="crm").kek_ring
 
 
 def test_the_kek_comes_from_the_environment_or_a_mounted_file(tmp_path: Path) -> None:
     from_env = CrmSettings(
         service="crm", personal_data_kek=KEK, personal_data_kek_previous=f"{OTHER_KEK}, "
-    ).kek_ring()
+    ).kek_ring
     (tmp_path / "kek").write_text(f"{KEK}\n")
     (tmp_path / "previous").write_text(f"\n{OTHER_KEK}\n")
     from_files = CrmSettings(
         service="crm",
         personal_data_kek_file=tmp_path / "kek",
         personal_data_kek_previous_file=tmp_path / "previous",
-    ).kek_ring()
+    ).kek_ring
     for ring in (from_env, from_files):
         assert ring.current.id == KeyEncryptionKey(KEK).id
         assert set(ring.by_id) == {KeyEncryptionKey(KEK).id, KeyEncryptionKey(OTHER_KEK).id}
@@ -201,6 +201,6 @@ def test_the_kek_comes_from_the_environment_or_a_mounted_file(tmp_path: Path) ->
 def test_two_current_keks_are_ambiguous(tmp_path: Path) -> None:
     (tmp_path / "kek").write_text(OTHER_KEK)
     with pytest.raises(ValueError, match="one key-encryption key"):
-        CrmSettings(
+        _ = CrmSettings(
             service="crm", personal_data_kek=KEK, personal_data_kek_file=tmp_path / "kek"
-        ).kek_ring()
+        ).kek_ring

@@ -181,9 +181,9 @@ class CustomerView(BaseModel):
 class ContactView(BaseModel):
     contact_id: UUID
     position: str
-    name: str | None = Field(description="Null once erased")
-    phone: str | None = Field(description="Null when not given or once erased")
-    email: str | None = Field(description="Null when not given or once erased")
+    name: str | None = Field(description="Masked unless you need to know; null once erased")
+    phone: str | None = Field(description="Masked likewise; null when not given or once erased")
+    email: str | None = Field(description="Masked likewise; null when not given or once erased")
     erased: bool = Field(description="The customer's personal data was erased")
 
 

@@ -52,7 +52,7 @@ def rotate_kek(settings: CrmSettings) -> int:
     """Re-wraps every customer key with the current KEK (BIZDEV_CRM_PERSONAL_DATA_KEK), the
     earlier ones given in _KEK_PREVIOUS; the events are not touched. Safe to run while the
     service runs and to run again. Afterwards the earlier KEKs can be dropped."""
-    store = KeyStore(settings.database_url, settings.schema_name, settings.kek_ring())
+    store = KeyStore(settings.database_url, settings.schema_name, settings.kek_ring)
     try:
         rotated = store.rotate()
     finally:
@@ -68,7 +68,7 @@ def run(argv: Sequence[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else list(argv)
     settings = settings_for(CrmSettings, "crm")
     try:
-        settings.kek_ring()
+        _ = settings.kek_ring  # read now, so that a missing KEK stops here with its reason
     except (ValueError, OSError) as e:
         raise SystemExit(f"bizdev-crm: {e}") from None
     if args == ["rotate-kek"]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 
 from bizdev_common.settings import ServiceSettings
@@ -42,6 +43,7 @@ class CrmSettings(ServiceSettings):
         default=None, description="A file holding the earlier KEKs instead, one per line"
     )
 
+    @cached_property
     def kek_ring(self) -> KeyRing:
         """The KEKs from the secret they were given in; there is deliberately no default, so
         that no deployment runs with a key anyone could read in this repository."""
