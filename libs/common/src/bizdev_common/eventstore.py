@@ -6,6 +6,8 @@ pool is sized to that threadpool. Its notification log doubles as the outbox (se
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -22,7 +24,7 @@ from eventsourcing.persistence import (
     Transcoder,
     Transcoding,
 )
-from eventsourcing.utils import resolve_topic
+from eventsourcing.utils import Environment, EnvType, resolve_topic, strtobool
 from psycopg import sql
 
 from bizdev_common import context
@@ -97,6 +99,57 @@ class HistoryEntry:
     data: dict[str, Any]
 
 
+# What in the eventsourcing library's configuration would change how events are stored or
+# encoded: the relay reads the notification log as JSON in order, and the projectors and
+# reactions rely on that. With database functions on, inserts skip the table lock and a
+# notification id can commit after a higher one, which the relay would skip for good.
+_UNSAFE_LIBRARY_SETTINGS = (
+    "PERSISTENCE_MODULE",
+    "INFRASTRUCTURE_FACTORY",
+    "FACTORY_TOPIC",
+    "APPLICATION_RECORDER_TOPIC",
+    "PROCESS_RECORDER_TOPIC",
+    "TRACKING_RECORDER_TOPIC",
+    "MAPPER_TOPIC",
+    "TRANSCODER_TOPIC",
+    "CIPHER_TOPIC",
+    "CIPHER_KEY",
+    "COMPRESSOR_TOPIC",
+    "POSTGRES_ENABLE_DB_FUNCTIONS",
+)
+
+
+class UnsafeEnvironment(RuntimeError):
+    """An environment variable asks the eventsourcing library for what the service forbids."""
+
+
+def check_library_environment(app_name: str, environ: Mapping[str, str]) -> None:
+    """Refuses variables the library would read, under its own name or prefixed with the
+    application's (`PROJECTS_CIPHER_KEY` as well as `CIPHER_KEY`), that would store events
+    the relay cannot read or skip. The service ignores them (it configures the library
+    itself), so it refuses to start rather than let someone believe they took effect."""
+    found = []
+    for setting in _UNSAFE_LIBRARY_SETTINGS:
+        for variable in Environment(app_name).create_keys(setting):
+            value = environ.get(variable)
+            if not value:
+                continue  # unset or empty: the library reads that as off
+            if setting == "POSTGRES_ENABLE_DB_FUNCTIONS":
+                try:
+                    if not strtobool(value):
+                        continue
+                except ValueError:
+                    pass
+            found.append(variable)
+    if found:
+        raise UnsafeEnvironment(
+            f"refusing to start: {', '.join(found)} set. These eventsourcing settings would "
+            "turn on database functions or change how events are stored (cipher, compressor, "
+            "transcoder, recorder or persistence module), which the outbox relay cannot read "
+            "or would skip events with; unset them."
+        )
+
+
 def ensure_schema(settings: ServiceSettings) -> None:
     with psycopg.connect(settings.database_url, autocommit=True) as conn:
         conn.execute(
@@ -108,6 +161,7 @@ class ServiceApplication(Application[UUID]):
     """Base of each service's application (its command handlers)."""
 
     def __init__(self, settings: ServiceSettings) -> None:
+        check_library_environment(type(self).name, os.environ)
         self.settings = settings
         db = settings.db
         ensure_schema(settings)
@@ -129,6 +183,12 @@ class ServiceApplication(Application[UUID]):
             "CREATE_TABLE": "yes",
         }
         super().__init__(env=env)
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        # Only what __init__ passes: the library would let the process environment override
+        # it, even with application-prefixed names (PROJECTS_POSTGRES_SCHEMA), and point the
+        # event store somewhere the relay and the projections do not look.
+        return Environment(name, dict(env or {}))
 
     def construct_recorder(self) -> ApplicationRecorder:
         # A process recorder: it can also record, atomically with new events, the position

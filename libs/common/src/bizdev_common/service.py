@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import sys
 import time
 import uuid
@@ -34,7 +35,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bizdev_common import context, errors
 from bizdev_common.auth import DEV_SECRET, TokenVerifier
 from bizdev_common.contract import EventContract
-from bizdev_common.eventstore import ServiceApplication
+from bizdev_common.eventstore import (
+    ServiceApplication,
+    UnsafeEnvironment,
+    check_library_environment,
+)
 from bizdev_common.observability import setup_logging, setup_tracing
 from bizdev_common.projector import Projection, Projector
 from bizdev_common.reactions import Reaction, ReactionRunner
@@ -301,6 +306,11 @@ def serve(parts: ServiceParts, argv: Sequence[str] | None = None) -> None:
         return
     if args:
         raise SystemExit(f"usage: bizdev-{parts.settings.service} [rebuild-views]")
+    try:
+        name = getattr(parts.application, "name", parts.settings.service)
+        check_library_environment(name, os.environ)
+    except UnsafeEnvironment as e:
+        raise SystemExit(str(e)) from e
     uvicorn.run(
         create_app(parts),
         host=parts.settings.http_host,
