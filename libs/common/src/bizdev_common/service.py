@@ -32,7 +32,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bizdev_common import context, errors
+from bizdev_common import context, errors, idempotency
 from bizdev_common.auth import DEV_SECRET, TokenVerifier
 from bizdev_common.contract import EventContract
 from bizdev_common.eventstore import (
@@ -186,6 +186,11 @@ def create_app(parts: ServiceParts) -> FastAPI:
         tasks = [asyncio.create_task(_start_broker(broker, runtime, stopping))]
         if s.relay_enabled:
             tasks.append(asyncio.create_task(relay.run(stopping)))
+        tasks.append(
+            asyncio.create_task(
+                idempotency.forget_old_keys(pool, s.schema_name, s.idempotency_key_hours, stopping)
+            )
+        )
         if parts.deadline_checks and s.scheduler_enabled:
             runtime.scheduler = Scheduler(application, s, parts.deadline_checks, runtime.clock)
             tasks.append(asyncio.create_task(runtime.scheduler.run(stopping)))
@@ -216,6 +221,7 @@ def create_app(parts: ServiceParts) -> FastAPI:
             s.service.upper(),
         )
     errors.install(app)
+    idempotency.install(app)
     _http_metrics(app, registry)
     app.add_middleware(CorrelationMiddleware)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
