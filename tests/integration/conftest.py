@@ -365,3 +365,16 @@ def problem_of(response: httpx.Response) -> dict[str, Any]:
     body: dict[str, Any] = response.json()
     assert body["status"] == response.status_code
     return body
+
+
+@pytest.fixture(scope="module")
+def own_kafka(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
+    """A broker of the module's own, on the shared PostgreSQL: for tests that stop the broker
+    or run extra instances of a service (on a schema of their own), whose events on the
+    service's topic must not mix with the session instance's, nor stop its consumers."""
+    kafka = launcher.Kafka(tmp_path_factory.mktemp("own-kafka"))
+    kafka.start()
+    try:
+        yield Infra(infra.database_url, kafka.bootstrap, kafka)
+    finally:
+        kafka.stop()

@@ -51,3 +51,33 @@ def event_meta() -> dict[str, str]:
         meta["causation_id"] = c.causation_id
     propagate.inject(meta)
     return meta
+
+
+@dataclass
+class IdempotentCommand:
+    """A request sent with an Idempotency-Key. The first save it makes records the key in
+    the same transaction as its events (eventstore.py); `recorded` says that happened."""
+
+    user_id: str
+    key: str
+    fingerprint: str
+    request: str
+    status: int
+    recorded: bool = False
+
+
+_idempotent: ContextVar[IdempotentCommand | None] = ContextVar("bizdev_idempotent", default=None)
+
+
+@contextmanager
+def idempotent(command: IdempotentCommand) -> Iterator[IdempotentCommand]:
+    token = _idempotent.set(command)
+    try:
+        yield command
+    finally:
+        _idempotent.reset(token)
+
+
+def idempotent_command() -> IdempotentCommand | None:
+    """The current request's key, if it was sent with one."""
+    return _idempotent.get()

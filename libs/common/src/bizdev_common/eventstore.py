@@ -6,6 +6,8 @@ pool is sized to that threadpool. Its notification log doubles as the outbox (se
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -19,11 +21,14 @@ from eventsourcing.persistence import (
     ApplicationRecorder,
     IntegrityError,
     JSONTranscoder,
+    StoredEvent,
     Transcoder,
     Transcoding,
 )
-from eventsourcing.utils import resolve_topic
+from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
+from eventsourcing.utils import Environment, EnvType, resolve_topic, strtobool
 from psycopg import sql
+from psycopg.rows import DictRow
 
 from bizdev_common import context
 from bizdev_common.domain import DomainError, Money, NotFound
@@ -34,6 +39,94 @@ A = TypeVar("A", bound=Aggregate)
 
 class VersionConflict(DomainError):
     """The record changed since the caller read it (409): reload and try again."""
+
+
+class IdempotencyKeyTaken(Exception):
+    """A request with the same Idempotency-Key, running at the same time, saved first; this
+    one's save was rolled back. The HTTP layer answers with the first one's result."""
+
+
+IDEMPOTENCY_DDL = """
+CREATE TABLE IF NOT EXISTS {schema}.idempotency_keys (
+    user_id text NOT NULL,
+    key text NOT NULL,
+    fingerprint text NOT NULL,
+    request text NOT NULL,
+    aggregate_id uuid NOT NULL,
+    version int NOT NULL,
+    status smallint NOT NULL,
+    response jsonb,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT idempotency_keys_pkey PRIMARY KEY (user_id, key)
+)
+"""
+IDEMPOTENCY_INDEX = (
+    "CREATE INDEX IF NOT EXISTS idempotency_keys_created_at "
+    "ON {schema}.idempotency_keys (created_at)"
+)
+_IDEMPOTENCY_KWARG = "idempotency"
+
+
+@dataclass(frozen=True)
+class _IdempotencyRecord:
+    command: context.IdempotentCommand
+    aggregate_id: UUID
+    version: int
+
+    def params(self) -> tuple[Any, ...]:
+        c = self.command
+        return (
+            c.user_id,
+            c.key,
+            c.fingerprint,
+            c.request,
+            self.aggregate_id,
+            self.version,
+            c.status,
+        )
+
+
+class ServiceRecorder(PostgresProcessRecorder):
+    """The library's process recorder, which also records a command's Idempotency-Key in
+    the transaction of its events: the key exists if and only if the command happened."""
+
+    def __init__(
+        self,
+        datastore: PostgresDatastore,
+        *,
+        events_table_name: str = "stored_events",
+        tracking_table_name: str = "notification_tracking",
+    ) -> None:
+        super().__init__(
+            datastore,
+            events_table_name=events_table_name,
+            tracking_table_name=tracking_table_name,
+        )
+        schema = sql.Identifier(datastore.schema)
+        self.sql_create_statements.append(sql.SQL(IDEMPOTENCY_DDL).format(schema=schema))
+        self.sql_create_statements.append(sql.SQL(IDEMPOTENCY_INDEX).format(schema=schema))
+        self.insert_idempotency_key = sql.SQL(
+            "INSERT INTO {schema}.idempotency_keys (user_id, key, fingerprint, request, "
+            "aggregate_id, version, status) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+        ).format(schema=schema)
+
+    def _insert_events(
+        self, curs: psycopg.Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        # First in the transaction: a concurrent twin waits here on the key, before taking
+        # the events table's lock, and fails once the first one commits.
+        record: _IdempotencyRecord | None = kwargs.get(_IDEMPOTENCY_KWARG)
+        if record is not None:
+            curs.execute(self.insert_idempotency_key, record.params(), prepare=True)
+        super()._insert_events(curs, stored_events, **kwargs)
+
+
+def _is_idempotency_key_conflict(e: IntegrityError) -> bool:
+    cause = e.__cause__
+    return (
+        isinstance(cause, psycopg.errors.UniqueViolation)
+        and cause.diag.constraint_name == "idempotency_keys_pkey"
+    )
 
 
 class MoneyAsDict(Transcoding):
@@ -97,6 +190,57 @@ class HistoryEntry:
     data: dict[str, Any]
 
 
+# What in the eventsourcing library's configuration would change how events are stored or
+# encoded: the relay reads the notification log as JSON in order, and the projectors and
+# reactions rely on that. With database functions on, inserts skip the table lock and a
+# notification id can commit after a higher one, which the relay would skip for good.
+_UNSAFE_LIBRARY_SETTINGS = (
+    "PERSISTENCE_MODULE",
+    "INFRASTRUCTURE_FACTORY",
+    "FACTORY_TOPIC",
+    "APPLICATION_RECORDER_TOPIC",
+    "PROCESS_RECORDER_TOPIC",
+    "TRACKING_RECORDER_TOPIC",
+    "MAPPER_TOPIC",
+    "TRANSCODER_TOPIC",
+    "CIPHER_TOPIC",
+    "CIPHER_KEY",
+    "COMPRESSOR_TOPIC",
+    "POSTGRES_ENABLE_DB_FUNCTIONS",
+)
+
+
+class UnsafeEnvironment(RuntimeError):
+    """An environment variable asks the eventsourcing library for what the service forbids."""
+
+
+def check_library_environment(app_name: str, environ: Mapping[str, str]) -> None:
+    """Refuses variables the library would read, under its own name or prefixed with the
+    application's (`PROJECTS_CIPHER_KEY` as well as `CIPHER_KEY`), that would store events
+    the relay cannot read or skip. The service ignores them (it configures the library
+    itself), so it refuses to start rather than let someone believe they took effect."""
+    found = []
+    for setting in _UNSAFE_LIBRARY_SETTINGS:
+        for variable in Environment(app_name).create_keys(setting):
+            value = environ.get(variable)
+            if not value:
+                continue  # unset or empty: the library reads that as off
+            if setting == "POSTGRES_ENABLE_DB_FUNCTIONS":
+                try:
+                    if not strtobool(value):
+                        continue
+                except ValueError:
+                    pass
+            found.append(variable)
+    if found:
+        raise UnsafeEnvironment(
+            f"refusing to start: {', '.join(found)} set. These eventsourcing settings would "
+            "turn on database functions or change how events are stored (cipher, compressor, "
+            "transcoder, recorder or persistence module), which the outbox relay cannot read "
+            "or would skip events with; unset them."
+        )
+
+
 def ensure_schema(settings: ServiceSettings) -> None:
     with psycopg.connect(settings.database_url, autocommit=True) as conn:
         conn.execute(
@@ -108,6 +252,7 @@ class ServiceApplication(Application[UUID]):
     """Base of each service's application (its command handlers)."""
 
     def __init__(self, settings: ServiceSettings) -> None:
+        check_library_environment(type(self).name, os.environ)
         self.settings = settings
         db = settings.db
         ensure_schema(settings)
@@ -127,12 +272,20 @@ class ServiceApplication(Application[UUID]):
             # relay, reading by notification id, could skip an event committed out of order.
             "POSTGRES_ENABLE_DB_FUNCTIONS": "no",
             "CREATE_TABLE": "yes",
+            "PROCESS_RECORDER_TOPIC": "bizdev_common.eventstore:ServiceRecorder",
         }
         super().__init__(env=env)
 
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        # Only what __init__ passes: the library would let the process environment override
+        # it, even with application-prefixed names (PROJECTS_POSTGRES_SCHEMA), and point the
+        # event store somewhere the relay and the projections do not look.
+        return Environment(name, dict(env or {}))
+
     def construct_recorder(self) -> ApplicationRecorder:
         # A process recorder: it can also record, atomically with new events, the position
-        # of the upstream event a reaction handled (see reactions.py).
+        # of the upstream event a reaction handled (see reactions.py), and a command's
+        # Idempotency-Key (ServiceRecorder).
         return self.factory.process_recorder()
 
     def construct_transcoder(self) -> Transcoder:
@@ -165,13 +318,24 @@ class ServiceApplication(Application[UUID]):
             return None
 
     def commit(self, main: Aggregate, *others: Aggregate) -> CommandResult:
-        """Saves all pending events atomically; a concurrent writer makes it a 409."""
+        """Saves all pending events atomically; a concurrent writer makes it a 409. The first
+        save of a request sent with an Idempotency-Key records the key with the events."""
+        command = context.idempotent_command()
+        if command is not None and command.recorded:
+            command = None  # a request's later saves: its first one recorded the key
+        kwargs: dict[str, Any] = {}
+        if command is not None:
+            kwargs[_IDEMPOTENCY_KWARG] = _IdempotencyRecord(command, main.id, main.version)
         try:
-            recordings = self.save(main, *others)
+            recordings = self.save(main, *others, **kwargs)
         except IntegrityError as e:
+            if command is not None and _is_idempotency_key_conflict(e):
+                raise IdempotencyKeyTaken(command.key) from e
             raise VersionConflict(
                 f"{type(main).__name__} {main.id} was changed by someone else meanwhile"
             ) from e
+        if command is not None:
+            command.recorded = True
         positions = [r.notification.id for r in recordings if r.notification.id is not None]
         return CommandResult(main.id, main.version, max(positions) if positions else None)
 

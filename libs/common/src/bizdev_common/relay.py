@@ -4,8 +4,8 @@ Commands only write PostgreSQL, so they succeed while Kafka is down. The relay r
 notifications in order, publishes each one's public form to the service's topic keyed by
 aggregate id with an idempotent producer (acks=all), and records its position only after the
 broker acknowledged the whole batch: a crash re-publishes at most one batch (at least once),
-never skips. One relay per service is active, chosen by a PostgreSQL advisory lock, so that
-replicas never interleave their publications.
+never skips. One relay per service is active (leader.py), so that replicas never interleave
+their publications, and a standby takes over within a lease when the active one dies.
 """
 
 from __future__ import annotations
@@ -13,11 +13,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import zlib
 from collections.abc import Sequence
 from typing import Any
 
-import asyncpg
 from aiokafka import AIOKafkaProducer
 from eventsourcing.persistence import Notification
 from opentelemetry import propagate, trace
@@ -26,15 +24,12 @@ from opentelemetry.trace import SpanKind
 from bizdev_common.contract import EventContract
 from bizdev_common.envelope import Envelope, ce_id, source_for
 from bizdev_common.eventstore import META_KEY, ServiceApplication
+from bizdev_common.leader import Leader, lead
 from bizdev_common.settings import ServiceSettings
 from bizdev_common.tasks import pause
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
-
-
-def lock_key(service: str) -> int:
-    return zlib.crc32(f"bizdev-relay:{service}".encode())
 
 
 class OutboxRelay:
@@ -61,13 +56,13 @@ class OutboxRelay:
                 backoff = min(backoff * 2, 10.0)
 
     async def _run_once(self, stopping: asyncio.Event) -> None:
-        conn = await asyncpg.connect(self.settings.database_url)
-        try:
-            key = lock_key(self.settings.service)
-            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", key):
-                # Another replica is the active relay; stand by.
-                if await pause(stopping, 2.0):
-                    return
+        # One outbox per schema, so one leader per schema.
+        name = f"bizdev-relay:{self.settings.schema_name}"
+        async with lead(
+            self.settings.database_url, name, self.settings.leader_lease_seconds, stopping
+        ) as conn:
+            if conn is None:
+                return
             await conn.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.table} "
                 "(id int PRIMARY KEY DEFAULT 1 CHECK (id = 1), position bigint NOT NULL)"
@@ -84,14 +79,14 @@ class OutboxRelay:
             )
             await producer.start()
             try:
-                await self._publish_loop(conn, producer, stopping)
+                # The position is written only through the leader's connection (fenced), and
+                # the loop ends when the lease is lost or the service stops.
+                await self._publish_loop(conn, producer, conn.resigned)
             finally:
                 await producer.stop()
-        finally:
-            await conn.close()
 
     async def _publish_loop(
-        self, conn: asyncpg.Connection, producer: AIOKafkaProducer, stopping: asyncio.Event
+        self, conn: Leader, producer: AIOKafkaProducer, stopping: asyncio.Event
     ) -> None:
         position: int = await conn.fetchval(f"SELECT position FROM {self.table}")
         while not stopping.is_set():

@@ -3,10 +3,13 @@ milestone overdue), on one restart-safe mechanism for every service.
 
 - A service's projection records each deadline in the `deadlines` table, in the same
   transaction as its view, from the events that set, move or meet it.
-- The scheduler, one active per service (advisory lock), looks for deadlines past `now` and
+- The scheduler, one active per service (leader.py), looks for deadlines past `now` and
   not yet fired, asks the owning aggregate to act (the aggregate decides whether it is still
   due, and acts at most once), then marks the deadline fired. A crash between acting and
   marking makes the next run ask again, and the aggregate refuses to act twice.
+- It marks a deadline fired only if it is still due when it was selected: a projection that
+  re-armed it meanwhile (a new due date) wins. A deadline whose aggregate fails is left for
+  the next tick and does not hold back the others.
 - `now` comes from a Clock: the system clock, or, when the service is configured with a
   clock file, the time written in that file, so that tests move time instead of sleeping.
 """
@@ -15,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import zlib
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +29,7 @@ import asyncpg
 from bizdev_common import context
 from bizdev_common.domain import DomainError
 from bizdev_common.eventstore import ServiceApplication, VersionConflict
+from bizdev_common.leader import Leader, lead
 from bizdev_common.settings import ServiceSettings
 from bizdev_common.tasks import pause
 
@@ -163,29 +166,28 @@ class Scheduler:
                 await pause(stopping, self.settings.scheduler_interval_seconds)
 
     async def _run_locked(self, stopping: asyncio.Event) -> None:
-        conn = await asyncpg.connect(self.settings.database_url)
-        try:
-            key = zlib.crc32(f"bizdev-scheduler:{self.schema}".encode())
-            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", key):
-                if await pause(stopping, self.settings.scheduler_interval_seconds):
-                    return
+        name = f"bizdev-scheduler:{self.schema}"
+        async with lead(
+            self.settings.database_url, name, self.settings.leader_lease_seconds, stopping
+        ) as conn:
+            if conn is None:
+                return
             await conn.execute(DEADLINES_DDL.format(schema=f'"{self.schema}"'))
-            while not stopping.is_set():
+            while not conn.resigned.is_set():
                 await self.tick(conn)
-                await pause(stopping, self.settings.scheduler_interval_seconds)
-        finally:
-            await conn.close()
+                await pause(conn.resigned, self.settings.scheduler_interval_seconds)
 
-    async def tick(self, conn: asyncpg.Connection) -> int:
-        """Fires every deadline past now; returns how many."""
+    async def tick(self, conn: Leader) -> int:
+        """Fires every deadline past now; returns how many were marked fired."""
         now = self.clock.now()
         due = await conn.fetch(
-            f'SELECT kind, aggregate_id, item FROM "{self.schema}".deadlines '
+            f'SELECT kind, aggregate_id, item, due_at FROM "{self.schema}".deadlines '
             "WHERE due_at <= $1 AND fired_at IS NULL AND kind = ANY($2::text[]) "
             "ORDER BY due_at LIMIT 500",
             now,
             list(self.checks),
         )
+        fired = 0
         for row in due:
             check = self.checks[row["kind"]]
             with context.caused_by(None, f"deadline:{row['kind']}:{row['aggregate_id']}"):
@@ -203,12 +205,23 @@ class Scheduler:
                         row["aggregate_id"],
                         refused.detail,
                     )
-            await conn.execute(
+                except Exception as e:  # noqa: BLE001 - one bad deadline must not stop the rest
+                    log.warning(
+                        "deadline %s of %s failed, retried at the next tick: %r",
+                        row["kind"],
+                        row["aggregate_id"],
+                        e,
+                    )
+                    continue
+            marked = await conn.execute(
                 f'UPDATE "{self.schema}".deadlines SET fired_at = $4 '
-                "WHERE kind = $1 AND aggregate_id = $2 AND item = $3",
+                "WHERE kind = $1 AND aggregate_id = $2 AND item = $3 AND due_at = $5 "
+                "AND fired_at IS NULL",
                 row["kind"],
                 row["aggregate_id"],
                 row["item"],
                 now,
+                row["due_at"],
             )
-        return len(due)
+            fired += marked == "UPDATE 1"
+        return fired

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import sys
 import time
 import uuid
@@ -31,10 +32,14 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bizdev_common import context, errors
+from bizdev_common import context, errors, idempotency
 from bizdev_common.auth import DEV_SECRET, TokenVerifier
 from bizdev_common.contract import EventContract
-from bizdev_common.eventstore import ServiceApplication
+from bizdev_common.eventstore import (
+    ServiceApplication,
+    UnsafeEnvironment,
+    check_library_environment,
+)
 from bizdev_common.observability import setup_logging, setup_tracing
 from bizdev_common.projector import Projection, Projector
 from bizdev_common.reactions import Reaction, ReactionRunner
@@ -181,6 +186,11 @@ def create_app(parts: ServiceParts) -> FastAPI:
         tasks = [asyncio.create_task(_start_broker(broker, runtime, stopping))]
         if s.relay_enabled:
             tasks.append(asyncio.create_task(relay.run(stopping)))
+        tasks.append(
+            asyncio.create_task(
+                idempotency.forget_old_keys(pool, s.schema_name, s.idempotency_key_hours, stopping)
+            )
+        )
         if parts.deadline_checks and s.scheduler_enabled:
             runtime.scheduler = Scheduler(application, s, parts.deadline_checks, runtime.clock)
             tasks.append(asyncio.create_task(runtime.scheduler.run(stopping)))
@@ -211,6 +221,7 @@ def create_app(parts: ServiceParts) -> FastAPI:
             s.service.upper(),
         )
     errors.install(app)
+    idempotency.install(app)
     _http_metrics(app, registry)
     app.add_middleware(CorrelationMiddleware)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
@@ -301,6 +312,11 @@ def serve(parts: ServiceParts, argv: Sequence[str] | None = None) -> None:
         return
     if args:
         raise SystemExit(f"usage: bizdev-{parts.settings.service} [rebuild-views]")
+    try:
+        name = getattr(parts.application, "name", parts.settings.service)
+        check_library_environment(name, os.environ)
+    except UnsafeEnvironment as e:
+        raise SystemExit(str(e)) from e
     uvicorn.run(
         create_app(parts),
         host=parts.settings.http_host,

@@ -50,6 +50,18 @@ class ServiceSettings(BaseSettings):
         default=None,
         description="Tests only: read the current time from this file (ISO 8601) if present",
     )
+    leader_lease_seconds: float = Field(
+        default=15.0,
+        ge=1.0,
+        le=20.0,
+        description=(
+            "The relay's and the scheduler's lease: a standby takes over at most this long, "
+            "plus a third of it, after the active instance died or froze (so within 30 s)"
+        ),
+    )
+    idempotency_key_hours: float = Field(
+        default=24.0, ge=24.0, description="How long an Idempotency-Key is remembered"
+    )
     read_wait_max_seconds: float = Field(
         default=5.0, description="Longest a query waits for its view to reach a version"
     )
