@@ -19,6 +19,7 @@ applies once. `/readyz` reports the service degraded while anything is parked, a
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer, ConsumerRecord
+from faststream.message import StreamMessage
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from bizdev_common.contract import EventContract, PublicEvent
@@ -77,6 +79,36 @@ COLUMNS = (
 )
 
 ERROR_MAX = 2000
+
+
+def _readable(record: ConsumerRecord) -> ConsumerRecord:
+    """The record with headers FastStream can read: it decodes every one as UTF-8."""
+    try:
+        for _, v in record.headers:
+            v.decode()
+    except (AttributeError, UnicodeDecodeError):
+        readable = [(k, (v or b"").decode("utf-8", "replace").encode()) for k, v in record.headers]
+        return dataclasses.replace(record, headers=readable)
+    return record
+
+
+async def tolerant_parser(
+    msg: ConsumerRecord | tuple[ConsumerRecord, ...],
+    original: Callable[[Any], Awaitable[StreamMessage[Any]]],
+) -> StreamMessage[Any]:
+    """FastStream's parser, given records whose headers it can read, that hands the handlers
+    the records as they came: a header that is not UTF-8 reaches the handler, to be parked,
+    instead of failing in the framework before it, for ever."""
+    readable = tuple(map(_readable, msg)) if isinstance(msg, tuple) else _readable(msg)
+    parsed = await original(readable)
+    parsed.raw_message = msg
+    return parsed
+
+
+async def undecoded(msg: StreamMessage[Any]) -> None:
+    """Handlers read each record's value themselves: FastStream must not parse it as JSON
+    first, or a malformed value fails before the handler can park it."""
+    return None
 
 
 def dlq_topic(service: str) -> str:

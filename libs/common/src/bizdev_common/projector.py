@@ -36,6 +36,8 @@ from bizdev_common.deadletters import (
     read_envelope,
     read_event,
     retrying,
+    tolerant_parser,
+    undecoded,
 )
 from bizdev_common.envelope import Envelope
 from bizdev_common.settings import ServiceSettings
@@ -353,6 +355,8 @@ class Projector:
             group_id=group,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
+            parser=tolerant_parser,
+            decoder=undecoded,
             listener=_ResumeFromTracking(self),
             title=group,
             description=f"Read model {projection.name} of {settings.service}",

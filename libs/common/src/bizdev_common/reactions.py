@@ -35,6 +35,8 @@ from bizdev_common.deadletters import (
     read_envelope,
     read_event,
     retrying,
+    tolerant_parser,
+    undecoded,
 )
 from bizdev_common.envelope import Envelope
 from bizdev_common.eventstore import ServiceApplication
@@ -87,6 +89,8 @@ class ReactionRunner:
             group_id=group,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
+            parser=tolerant_parser,
+            decoder=undecoded,
             title=group,
             description=f"{settings.service} reacts: {type(reaction).__doc__ or reaction.name}",
         )
@@ -119,6 +123,7 @@ class ReactionRunner:
         """Applies one upstream record; False when it had been applied before."""
         envelope = read_envelope(record)
         tracking_name = self._tracking_name(record)
+        conflict: IntegrityError | None = None
         for _attempt in range(3):
             done = self.app.recorder.max_tracking_id(tracking_name) or 0  # type: ignore[attr-defined]
             if envelope.sequence <= done:
@@ -133,11 +138,14 @@ class ReactionRunner:
                     Tracking(tracking_name, envelope.sequence),
                 )
                 return True
-            except IntegrityError:
+            except IntegrityError as e:
                 # Another consumer of this partition (a rebalance) or a concurrent command
                 # got there first: look again from the top.
                 log.info("reaction %s retrying %s", self.reaction.name, envelope.id)
-        raise RuntimeError(f"reaction {self.reaction.name} kept conflicting on {envelope.id}")
+                conflict = e
+        raise RuntimeError(
+            f"reaction {self.reaction.name} kept conflicting on {envelope.id}: {conflict}"
+        )
 
     async def park(self, record: ConsumerRecord, error: BaseException, attempts: int) -> None:
         letter = Letter(self.handler, record, describe(error), attempts)
