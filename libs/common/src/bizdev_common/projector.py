@@ -8,7 +8,11 @@ a view and its position never disagree:
 - on partition assignment the consumer seeks to the tracked offset, so the tracking table,
   not Kafka's committed offsets, says where to resume; a projector killed mid-batch rolls
   back and resumes at the last committed batch;
-- rebuilding a projection is: empty its tables and tracking rows, and restart it.
+- rebuilding a projection is: empty its tables and tracking rows, and restart it;
+- a record that keeps failing is parked (deadletters.py) in the transaction that moves the
+  position past it, and the rest of its batch is applied: one bad record never stops a view;
+- behind the tracking position, the write helpers below are guarded by version and keyed, so
+  an event applied twice, or after a newer one, leaves the view as it was.
 """
 
 from __future__ import annotations
