@@ -262,7 +262,14 @@ def clocks(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], TestCloc
 def _with_test_clock(
     start_service: Callable[..., ServiceProcess], clocks: Callable[[str], TestClock], name: str
 ) -> ServiceProcess:
-    return start_service(name, clock_file=str(clocks(name).path), scheduler_interval_seconds="0.2")
+    return start_service(
+        name,
+        clock_file=str(clocks(name).path),
+        scheduler_interval_seconds="0.2",
+        # A poison message is parked after three quick attempts, not a minute of them.
+        consumer_retry_attempts="3",
+        consumer_retry_backoff_seconds="0.05",
+    )
 
 
 @pytest.fixture(scope="session")

@@ -72,8 +72,13 @@ class PublicEvent(BaseModel):
 class EventContract:
     """Maps a service's domain events to its public models, and names them on the wire."""
 
-    def __init__(self, service: str, mapping: dict[type, type[PublicEvent]]) -> None:
+    def __init__(
+        self, service: str, mapping: dict[type, type[PublicEvent]], *, tolerant: bool = False
+    ) -> None:
         self.service = service
+        self.tolerant = tolerant
+        """True for a reader of another service's topic, which models only what it uses; on a
+        service's own topic an event type its contract does not know is a defect."""
         self.topic = topic_for(service)
         self._by_domain = dict(mapping)
         self._by_type = {self.ce_type(m): m for m in mapping.values()}
@@ -83,7 +88,7 @@ class EventContract:
         """What a consumer reads of another service's topic: its own models of just the
         events and fields it uses (a tolerant reader), named like the upstream events, so it
         depends on the published JSON, not on the other service's code."""
-        return cls(service, {m: m for m in models})
+        return cls(service, {m: m for m in models}, tolerant=True)
 
     @property
     def models(self) -> Iterable[type[PublicEvent]]:

@@ -8,7 +8,11 @@ a view and its position never disagree:
 - on partition assignment the consumer seeks to the tracked offset, so the tracking table,
   not Kafka's committed offsets, says where to resume; a projector killed mid-batch rolls
   back and resumes at the last committed batch;
-- rebuilding a projection is: empty its tables and tracking rows, and restart it.
+- rebuilding a projection is: empty its tables and tracking rows, and restart it;
+- a record that keeps failing is parked (deadletters.py) in the transaction that moves the
+  position past it, and the rest of its batch is applied: one bad record never stops a view;
+- behind the tracking position, the write helpers below are guarded by version and keyed, so
+  an event applied twice, or after a newer one, leaves the view as it was.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import hashlib
 import logging
 import zlib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import asyncpg
@@ -26,6 +31,18 @@ from faststream.kafka import KafkaBroker, Topic
 from faststream.kafka.annotations import KafkaMessage
 
 from bizdev_common.contract import EventContract, PublicEvent
+from bizdev_common.deadletters import (
+    DeadLetters,
+    Handler,
+    Letter,
+    Undecodable,
+    describe,
+    read_envelope,
+    read_event,
+    retrying,
+    tolerant_parser,
+    undecoded,
+)
 from bizdev_common.envelope import Envelope
 from bizdev_common.settings import ServiceSettings
 
@@ -44,9 +61,13 @@ CREATE TABLE IF NOT EXISTS {schema}.projection_tracking (
 
 
 async def insert_row(conn: asyncpg.Connection, table: str, row: Mapping[str, Any]) -> None:
+    """A child row of a record (a history line, a milestone, an action item), keyed so that
+    inserting it again changes nothing."""
     cols = ", ".join(row)
     params = ", ".join(f"${i}" for i in range(1, len(row) + 1))
-    await conn.execute(f"INSERT INTO {table} ({cols}) VALUES ({params})", *row.values())
+    await conn.execute(
+        f"INSERT INTO {table} ({cols}) VALUES ({params}) ON CONFLICT DO NOTHING", *row.values()
+    )
 
 
 async def update_row(
@@ -59,31 +80,49 @@ async def update_row(
 
 async def insert_record(
     conn: asyncpg.Connection, table: str, event: PublicEvent, values: Mapping[str, Any]
-) -> None:
-    """The row of the record an event creates: its id, version and times from the event."""
-    await insert_row(
-        conn,
-        table,
-        {
-            "id": event.aggregate_id,
-            "version": event.version,
-            **values,
-            "created_at": event.occurred_at,
-            "updated_at": event.occurred_at,
-        },
+) -> bool:
+    """The row of the record an event creates: its id, version and times from the event.
+
+    An upsert guarded by version: the event applies only over an older row, so a redelivered
+    creation changes nothing. Returns whether it applied; the event's other writes (child
+    rows, deadlines) follow that verdict."""
+    row = {
+        "id": event.aggregate_id,
+        "version": event.version,
+        **values,
+        "created_at": event.occurred_at,
+        "updated_at": event.occurred_at,
+    }
+    cols = ", ".join(row)
+    params = ", ".join(f"${i}" for i in range(1, len(row) + 1))
+    sets = ", ".join(f"{k} = EXCLUDED.{k}" for k in row if k not in ("id", "created_at"))
+    applied = await conn.fetchval(
+        f"INSERT INTO {table} AS v ({cols}) VALUES ({params}) "
+        f"ON CONFLICT (id) DO UPDATE SET {sets} WHERE v.version < EXCLUDED.version "
+        "RETURNING true",
+        *row.values(),
     )
+    return bool(applied)
 
 
 async def update_record(
     conn: asyncpg.Connection, table: str, event: PublicEvent, values: Mapping[str, Any]
-) -> None:
-    """The row of the record an event changes, moved to the event's version."""
-    await update_row(
-        conn,
-        table,
-        {"id": event.aggregate_id},
-        {**values, "version": event.version, "updated_at": event.occurred_at},
+) -> bool:
+    """The row of the record an event changes, moved to the event's version.
+
+    Guarded by version: a row already at or past the event (a redelivery, an older event
+    applied again) is left as it is. Returns whether it applied; the event's other writes
+    (child rows, deadlines) follow that verdict."""
+    row = {**values, "version": event.version, "updated_at": event.occurred_at}
+    sets = ", ".join(f"{k} = ${i}" for i, k in enumerate(row, start=1))
+    n = len(row)
+    status = await conn.execute(
+        f"UPDATE {table} SET {sets} WHERE id = ${n + 1} AND version < ${n + 2}",
+        *row.values(),
+        event.aggregate_id,
+        event.version,
     )
+    return bool(status != "UPDATE 0")
 
 
 class Projection:
@@ -162,8 +201,17 @@ class Projection:
                 self.name,
             )
 
-    async def apply_batch(self, conn: asyncpg.Connection, records: Sequence[ConsumerRecord]) -> int:
-        """Applies new records of one batch atomically; returns how many were applied."""
+    async def apply_batch(
+        self,
+        conn: asyncpg.Connection,
+        records: Sequence[ConsumerRecord],
+        parking: Parking | None = None,
+    ) -> int:
+        """Applies new records of one batch atomically; returns how many were applied.
+
+        With `parking`, a record that cannot be decoded is parked at once, and on the final
+        attempt each record is applied in a savepoint and one that fails is parked, in the
+        same transaction that moves the tracking position past it."""
         applied = 0
         async with conn.transaction():
             rows = await conn.fetch(
@@ -175,13 +223,22 @@ class Projection:
             moved: dict[tuple[str, int], tuple[int, int]] = {}
             for rec in records:
                 tp = (rec.topic, rec.partition)
-                envelope = Envelope.from_headers(rec.headers)
                 last = moved.get(tp, (seen.get(tp, 0), -1))[0]
-                if envelope.sequence > last:
-                    contract = self.contracts[rec.topic]
-                    event = contract.parse(envelope.type, rec.value)
-                    if event is not None:
-                        await self.apply(conn, event, envelope)
+                try:
+                    envelope = read_envelope(rec)
+                    fresh = envelope.sequence > last
+                    event = read_event(self.contracts[rec.topic], rec, envelope) if fresh else None
+                except Undecodable as e:
+                    if parking is None:
+                        raise
+                    # Retrying the same bytes with the same code cannot help: park it now.
+                    await parking.park(conn, rec, e, attempts=1)
+                    moved[tp] = (last, rec.offset)
+                    continue
+                if fresh:
+                    if event is not None and await self._apply_one(
+                        conn, rec, event, envelope, parking
+                    ):
                         applied += 1
                     last = envelope.sequence
                 moved[tp] = (last, rec.offset)
@@ -195,6 +252,27 @@ class Projection:
                     [(self.name, t, p, s, o) for (t, p), (s, o) in moved.items()],
                 )
         return applied
+
+    async def _apply_one(
+        self,
+        conn: asyncpg.Connection,
+        rec: ConsumerRecord,
+        event: PublicEvent,
+        envelope: Envelope,
+        parking: Parking | None,
+    ) -> bool:
+        if parking is None or not parking.final:
+            await self.apply(conn, event, envelope)
+            return True
+        try:
+            async with conn.transaction():  # a savepoint: only this record is undone
+                await self.apply(conn, event, envelope)
+        except (asyncpg.InterfaceError, asyncpg.PostgresConnectionError, OSError):
+            raise  # the connection, not the record: retry the batch
+        except Exception as e:  # noqa: BLE001 - whatever the record did, park it
+            await parking.park(conn, rec, e)
+            return False
+        return True
 
     async def positions(self, conn: asyncpg.Connection) -> dict[tuple[str, int], int]:
         rows = await conn.fetch(
@@ -225,6 +303,28 @@ class _ResumeFromTracking(ConsumerRebalanceListener):
                 consumer.seek(TopicPartition(tp.topic, tp.partition), offset + 1)
 
 
+@dataclass(frozen=True)
+class Parking:
+    """Where a projector's batch parks the records it gives up on, and on which attempt."""
+
+    dead_letters: DeadLetters
+    handler: Handler
+    attempt: int
+    final: bool
+    letters: list[Letter] = field(default_factory=list)
+
+    async def park(
+        self,
+        conn: asyncpg.Connection,
+        rec: ConsumerRecord,
+        error: BaseException,
+        attempts: int | None = None,
+    ) -> None:
+        letter = Letter(self.handler, rec, describe(error), attempts or self.attempt)
+        await self.dead_letters.park(conn, letter)
+        self.letters.append(letter)
+
+
 class Projector:
     """Binds a projection to a FastStream batch subscriber."""
 
@@ -234,12 +334,16 @@ class Projector:
         pool: asyncpg.Pool,
         projection: Projection,
         settings: ServiceSettings,
+        dead_letters: DeadLetters,
     ) -> None:
         self.pool = pool
         self.projection = projection
+        self.settings = settings
+        self.dead_letters = dead_letters
         # One consumer group per schema: a second copy of a service's views (a rebuild side by
         # side, a test) must read every partition itself, not share them with the first.
         group = f"{settings.schema_name}.{projection.name}"
+        self.handler = Handler("projection", projection.name, group)
         topics = [
             Topic(
                 t,
@@ -255,6 +359,8 @@ class Projector:
             group_id=group,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
+            parser=tolerant_parser,
+            decoder=undecoded,
             listener=_ResumeFromTracking(self),
             title=group,
             description=f"Read model {projection.name} of {settings.service}",
@@ -263,5 +369,18 @@ class Projector:
 
     async def _handle(self, body: Any, msg: KafkaMessage) -> None:
         records: Sequence[ConsumerRecord] = msg.raw_message
-        async with self.pool.acquire() as conn:
-            await self.projection.apply_batch(conn, records)
+
+        async def attempt(n: int, last: bool) -> None:
+            parking = Parking(self.dead_letters, self.handler, n, last)
+            async with self.pool.acquire() as conn:
+                await self.projection.apply_batch(conn, records, parking)
+            for letter in parking.letters:  # committed: count and log them once
+                self.dead_letters.parked(letter)
+
+        first = records[0]
+        await retrying(
+            self.settings,
+            f"projection {self.projection.name}: batch of {len(records)} from "
+            f"{first.topic}/{first.partition}@{first.offset}",
+            attempt,
+        )

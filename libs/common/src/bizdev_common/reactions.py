@@ -4,8 +4,10 @@ Each reaction consumes upstream topics with FastStream and, for each record, dec
 service's own domain what to do. The new events and the upstream position (per topic and
 partition, the record's `ce_sequence`) are recorded in one transaction through the
 eventsourcing library's tracking table, so a redelivered or re-published record is skipped
-and a crash in between leaves neither. The new events carry the upstream correlation id and
-name the upstream event as their cause, so the conversation can be followed across services.
+and a crash in between leaves neither. A record that keeps failing is parked with its
+position (deadletters.py), so one bad record never holds back its partition. The new events
+carry the upstream correlation id and name the upstream event as their cause, so the
+conversation can be followed across services.
 """
 
 from __future__ import annotations
@@ -24,6 +26,18 @@ from faststream.kafka.annotations import KafkaMessage
 
 from bizdev_common import context
 from bizdev_common.contract import EventContract, PublicEvent
+from bizdev_common.deadletters import (
+    DeadLetters,
+    Handler,
+    Letter,
+    Undecodable,
+    describe,
+    read_envelope,
+    read_event,
+    retrying,
+    tolerant_parser,
+    undecoded,
+)
 from bizdev_common.envelope import Envelope
 from bizdev_common.eventstore import ServiceApplication
 from bizdev_common.settings import ServiceSettings
@@ -53,11 +67,15 @@ class ReactionRunner:
         app: ServiceApplication,
         reaction: Reaction,
         settings: ServiceSettings,
+        dead_letters: DeadLetters,
     ) -> None:
         self.app = app
         self.reaction = reaction
+        self.settings = settings
+        self.dead_letters = dead_letters
         self.contracts = {c.topic: c for c in reaction.upstream}
         group = f"{settings.schema_name}.{reaction.name}"
+        self.handler = Handler("reaction", reaction.name, group)
         topics = [
             Topic(
                 t,
@@ -71,6 +89,8 @@ class ReactionRunner:
             group_id=group,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
+            parser=tolerant_parser,
+            decoder=undecoded,
             title=group,
             description=f"{settings.service} reacts: {type(reaction).__doc__ or reaction.name}",
         )
@@ -78,27 +98,106 @@ class ReactionRunner:
 
     async def _handle(self, body: Any, msg: KafkaMessage) -> None:
         record: ConsumerRecord = msg.raw_message
-        await asyncio.to_thread(self.process, record)
+
+        async def attempt(n: int, last: bool) -> None:
+            try:
+                await asyncio.to_thread(self.process, record)
+            except Undecodable as e:
+                # Retrying the same bytes with the same code cannot help: park it now.
+                await self.park(record, e, 1)
+            except Exception as e:
+                if not last:
+                    raise
+                await self.park(record, e, n)
+
+        await retrying(
+            self.settings,
+            f"reaction {self.reaction.name}: {record.topic}/{record.partition}@{record.offset}",
+            attempt,
+        )
+
+    def _tracking_name(self, record: ConsumerRecord) -> str:
+        return f"{self.reaction.name}:{record.topic}#{record.partition}"
 
     def process(self, record: ConsumerRecord) -> bool:
         """Applies one upstream record; False when it had been applied before."""
-        envelope = Envelope.from_headers(record.headers)
-        tracking_name = f"{self.reaction.name}:{record.topic}#{record.partition}"
+        envelope = read_envelope(record)
+        tracking_name = self._tracking_name(record)
+        conflict: IntegrityError | None = None
         for _attempt in range(3):
             done = self.app.recorder.max_tracking_id(tracking_name) or 0  # type: ignore[attr-defined]
             if envelope.sequence <= done:
                 return False
-            event = self.contracts[record.topic].parse(envelope.type, record.value)
-            with context.caused_by(envelope.correlation_id, envelope.id):
-                aggregates = () if event is None else self.reaction.react(self.app, event, envelope)
-                pending = [e for a in aggregates for e in a.collect_events()]
-                try:
-                    self.app.events.put(
-                        pending, tracking=Tracking(tracking_name, envelope.sequence)
-                    )
-                    return True
-                except IntegrityError:
-                    # Another consumer of this partition (a rebalance) or a concurrent command
-                    # got there first: look again from the top.
-                    log.info("reaction %s retrying %s", self.reaction.name, envelope.id)
-        raise RuntimeError(f"reaction {self.reaction.name} kept conflicting on {envelope.id}")
+            event = read_event(self.contracts[record.topic], record, envelope)
+            try:
+                react_and_save(
+                    self.app,
+                    self.reaction,
+                    event,
+                    envelope,
+                    Tracking(tracking_name, envelope.sequence),
+                )
+                return True
+            except IntegrityError as e:
+                # Another consumer of this partition (a rebalance) or a concurrent command
+                # got there first: look again from the top.
+                log.info("reaction %s retrying %s", self.reaction.name, envelope.id)
+                conflict = e
+        raise RuntimeError(
+            f"reaction {self.reaction.name} kept conflicting on {envelope.id}: {conflict}"
+        )
+
+    async def park(self, record: ConsumerRecord, error: BaseException, attempts: int) -> None:
+        letter = Letter(self.handler, record, describe(error), attempts)
+        await self.dead_letters.publish(letter)
+        await asyncio.to_thread(self._record_parked, letter)
+        self.dead_letters.parked(letter)
+
+    def _record_parked(self, letter: Letter) -> None:
+        """The dead letter and the upstream position past it, in one transaction of the event
+        store, where the reaction keeps its position."""
+        recorder: Any = self.app.recorder
+        try:
+            envelope: Envelope | None = read_envelope(letter.record)
+        except Undecodable:
+            envelope = None  # no position to record: Kafka's committed offset moves past it
+        try:
+            with recorder.datastore.transaction(commit=True) as curs:
+                if envelope is not None:
+                    tracking = Tracking(self._tracking_name(letter.record), envelope.sequence)
+                    recorder._insert_tracking(curs, tracking)
+                curs.execute(self.dead_letters.insert_statement(), letter.row())
+        except IntegrityError:
+            log.info("reaction %s: %s was handled meanwhile", self.reaction.name, letter.record)
+
+
+def react_and_save(
+    app: ServiceApplication,
+    reaction: Reaction,
+    event: PublicEvent | None,
+    envelope: Envelope,
+    tracking: Tracking,
+) -> None:
+    """The reaction's decision and its new events, saved with `tracking` in one transaction."""
+    with context.caused_by(envelope.correlation_id, envelope.id):
+        aggregates = () if event is None else reaction.react(app, event, envelope)
+        pending = [e for a in aggregates for e in a.collect_events()]
+        app.events.put(pending, tracking=tracking)
+
+
+def replay(
+    app: ServiceApplication, reaction: Reaction, letter_id: int, record: ConsumerRecord
+) -> bool:
+    """Puts a parked record through the reaction again, once: its new events are saved with
+    the tracking row `dead-letter:<id>`, so a second replay finds it and does nothing. False
+    when it had been replayed before."""
+    marker = f"dead-letter:{letter_id}"
+    if app.recorder.max_tracking_id(marker):  # type: ignore[attr-defined]
+        return False
+    envelope = read_envelope(record)
+    event = read_event({c.topic: c for c in reaction.upstream}[record.topic], record, envelope)
+    try:
+        react_and_save(app, reaction, event, envelope, Tracking(marker, 1))
+    except IntegrityError:
+        return False
+    return True

@@ -4,8 +4,11 @@ Commands only write PostgreSQL, so they succeed while Kafka is down. The relay r
 notifications in order, publishes each one's public form to the service's topic keyed by
 aggregate id with an idempotent producer (acks=all), and records its position only after the
 broker acknowledged the whole batch: a crash re-publishes at most one batch (at least once),
-never skips. One relay per service is active (leader.py), so that replicas never interleave
-their publications, and a standby takes over within a lease when the active one dies.
+never skips. An event it cannot publish (its public form fails, the broker refuses the
+record) stops it at that event, reported on /readyz and in /metrics and retried until a
+version that can publish it runs. One relay per service is active (leader.py), so that
+replicas never interleave their publications, and a standby takes over within a lease when
+the active one dies.
 """
 
 from __future__ import annotations
@@ -13,10 +16,19 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import (
+    CorruptRecordException,
+    KafkaError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+)
 from eventsourcing.persistence import Notification
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
@@ -32,6 +44,58 @@ log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
 
 
+REFUSED = (
+    MessageSizeTooLargeError,
+    RecordTooLargeError,
+    RecordListTooLargeError,
+    CorruptRecordException,
+)
+STUCK_LOG_INTERVAL = 60.0
+
+
+def _refused(error: BaseException) -> bool:
+    """The event itself cannot be published (it cannot be mapped to its public form, or the
+    broker rejects the record), as opposed to a broker that cannot be reached."""
+    return isinstance(error, REFUSED) or not isinstance(error, KafkaError)
+
+
+@dataclass
+class Stuck:
+    """The event the relay cannot publish and stays at: on /readyz and in /metrics."""
+
+    position: int
+    aggregate_id: str
+    version: int
+    error: str
+    since: float = field(default_factory=time.time)
+    retries: int = 0
+    logged_at: float | None = None
+
+    def report(self) -> None:
+        """Logs at most once a minute, however often the relay retries."""
+        now = time.monotonic()
+        if self.logged_at is None or now - self.logged_at >= STUCK_LOG_INTERVAL:
+            self.logged_at = now
+            log.error(
+                "relay stuck at notification %d (%s version %d) since %s, retrying, never "
+                "skipping it: %s",
+                self.position,
+                self.aggregate_id,
+                self.version,
+                time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.since)),
+                self.error,
+            )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "stuck_at": self.position,
+            "aggregate_id": self.aggregate_id,
+            "version": self.version,
+            "error": self.error,
+            "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.since)),
+        }
+
+
 class OutboxRelay:
     def __init__(
         self, app: ServiceApplication, contract: EventContract, settings: ServiceSettings
@@ -42,6 +106,7 @@ class OutboxRelay:
         self.source = source_for(settings.service)
         self.table = f'"{settings.schema_name}".outbox_position'
         self.published = 0
+        self.stuck: Stuck | None = None
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Runs until `stopping` is set; every failure is retried from the recorded position."""
@@ -94,11 +159,51 @@ class OutboxRelay:
             if not batch:
                 await pause(stopping, self.settings.relay_poll_seconds)
                 continue
-            acks = [await self._send(producer, n) for n in batch]
-            await asyncio.gather(*(a for a in acks if a is not None))
-            position = batch[-1].id
-            await conn.execute(f"UPDATE {self.table} SET position = $1", position)
-            self.published += len(batch)
+            done, failure = await self._publish(producer, batch)
+            if done:
+                position = done[-1].id
+                await conn.execute(f"UPDATE {self.table} SET position = $1", position)
+                self.published += len(done)
+            if failure is None:
+                self.stuck = None
+                continue
+            # Never skip: stay at the event until a version that can publish it runs.
+            n, error = failure
+            if self.stuck is None or self.stuck.position != n.id:
+                self.stuck = Stuck(n.id, str(n.originator_id), n.originator_version, error)
+            self.stuck.report()
+            self.stuck.retries += 1
+            await pause(stopping, min(0.5 * 2**self.stuck.retries, 30.0))
+
+    async def _publish(
+        self, producer: AIOKafkaProducer, batch: Sequence[Notification]
+    ) -> tuple[list[Notification], tuple[Notification, str] | None]:
+        """Publishes a batch in order; returns the notifications acknowledged up to the first
+        one that cannot be published, and that one with its error. A broker that cannot be
+        reached is not the event's fault: that raises, and the relay reconnects."""
+        sent: list[tuple[Notification, Any]] = []
+        failure: tuple[Notification, str] | None = None
+        for n in batch:
+            try:
+                sent.append((n, await self._send(producer, n)))
+            except Exception as e:
+                if not _refused(e):
+                    raise
+                failure = (n, f"{type(e).__name__}: {e}")
+                break
+        results = await asyncio.gather(
+            *(ack for _, ack in sent if ack is not None), return_exceptions=True
+        )
+        outcomes = iter(results)
+        done: list[Notification] = []
+        for n, ack in sent:
+            outcome = None if ack is None else next(outcomes)
+            if isinstance(outcome, BaseException):
+                if not _refused(outcome):
+                    raise outcome
+                return done, (n, f"{type(outcome).__name__}: {outcome}")
+            done.append(n)
+        return done, failure
 
     def _select(self, after: int) -> Sequence[Notification]:
         return self.app.recorder.select_notifications(

@@ -28,13 +28,14 @@ from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.specification import AsyncAPI, get_asyncapi_html
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bizdev_common import context, errors, idempotency
+from bizdev_common import context, dlq, errors, idempotency
 from bizdev_common.auth import DEV_SECRET, TokenVerifier
 from bizdev_common.contract import EventContract
+from bizdev_common.deadletters import DeadLetters
 from bizdev_common.eventstore import (
     ServiceApplication,
     UnsafeEnvironment,
@@ -85,6 +86,7 @@ class Runtime:
     pool: asyncpg.Pool
     broker: KafkaBroker
     relay: OutboxRelay
+    dead_letters: DeadLetters
     clock: Clock = field(default_factory=SystemClock)
     projectors: list[Projector] = field(default_factory=list)
     reactions: list[ReactionRunner] = field(default_factory=list)
@@ -147,6 +149,7 @@ def create_app(parts: ServiceParts) -> FastAPI:
     setup_tracing(s.service)
     PsycopgInstrumentor().instrument()
     registry = CollectorRegistry()
+    dead_letters = DeadLetters(s, registry)
     broker = KafkaBroker(
         s.kafka_bootstrap_servers,
         client_id=s.service,
@@ -170,17 +173,20 @@ def create_app(parts: ServiceParts) -> FastAPI:
         application = await asyncio.to_thread(parts.application, s)
         pool = await asyncpg.create_pool(s.database_url, min_size=1, max_size=10)
         relay = OutboxRelay(application, parts.contract, s)
-        runtime = Runtime(s, application, pool, broker, relay, clock_for(s))
+        runtime = Runtime(s, application, pool, broker, relay, dead_letters, clock_for(s))
         async with pool.acquire() as conn:
+            await dead_letters.create(conn)
             for make in parts.projections:
                 projection = make(s.schema_name)
                 await projection.create(conn)
                 if s.projector_enabled:
-                    runtime.projectors.append(Projector(broker, pool, projection, s))
+                    runtime.projectors.append(Projector(broker, pool, projection, s, dead_letters))
             # After the projections: one that keeps deadlines may have just dropped the table.
             await conn.execute(DEADLINES_DDL.format(schema=f'"{s.schema_name}"'))
         for make_reaction in parts.reactions:
-            runtime.reactions.append(ReactionRunner(broker, application, make_reaction(), s))
+            runtime.reactions.append(
+                ReactionRunner(broker, application, make_reaction(), s, dead_letters)
+            )
         app.state.runtime = runtime
         stopping = asyncio.Event()
         tasks = [asyncio.create_task(_start_broker(broker, runtime, stopping))]
@@ -200,6 +206,7 @@ def create_app(parts: ServiceParts) -> FastAPI:
             stopping.set()
             await asyncio.gather(*tasks, return_exceptions=True)
             await broker.stop()
+            await dead_letters.close()
             await pool.close()
             await asyncio.to_thread(application.close)
 
@@ -236,22 +243,43 @@ def create_app(parts: ServiceParts) -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["operations"], summary="PostgreSQL and Kafka reachable")
+    Gauge(
+        "bizdev_relay_stuck_position",
+        "Notification id of the event the relay cannot publish and stays at; 0 when none",
+        registry=registry,
+    ).set_function(lambda: _stuck_position(app))
+
+    @app.get("/readyz", tags=["operations"], summary="PostgreSQL reachable; what is degraded")
     async def readyz(request: Request) -> JSONResponse:
+        """503 only without PostgreSQL, which every request needs. Kafka down, messages
+        parked, or a relay stuck at an event degrade the service (`status: degraded`, 200):
+        commands still succeed then, and taking the pod out of its Service would not help."""
         runtime: Runtime = request.app.state.runtime
         checks: dict[str, str] = {}
+        body: dict[str, Any] = {"checks": checks}
         try:
             await asyncio.wait_for(runtime.pool.fetchval("SELECT 1"), 2)
             checks["postgresql"] = "ok"
+            body["dead_letters"] = await asyncio.wait_for(
+                runtime.dead_letters.waiting(runtime.pool), 2
+            )
         except Exception as e:  # noqa: BLE001 - any failure means not ready, or retry later
             checks["postgresql"] = f"unreachable: {type(e).__name__}"
         kafka_ok = runtime.kafka_started.is_set() and await runtime.broker.ping(timeout=2)
         checks["kafka"] = "ok" if kafka_ok else "unreachable"
-        ready = all(v == "ok" for v in checks.values())
-        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+        if runtime.relay.stuck is not None:
+            body["relay"] = runtime.relay.stuck.as_dict()
+        ready = checks["postgresql"] == "ok"
+        degraded = not kafka_ok or body.get("dead_letters") or "relay" in body
+        body["status"] = "unavailable" if not ready else "degraded" if degraded else "ok"
+        body["ready"] = ready
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        runtime: Runtime = request.app.state.runtime
+        with contextlib.suppress(Exception):  # PostgreSQL down: the last count stays
+            await asyncio.wait_for(runtime.dead_letters.waiting(runtime.pool), 2)
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/asyncapi", include_in_schema=False)
@@ -277,6 +305,12 @@ async def _reset_views(parts: ServiceParts) -> None:
             print(f"{projection.name}: emptied; rebuilt from the topics at the next start")
     finally:
         await conn.close()
+
+
+def _stuck_position(app: FastAPI) -> int:
+    runtime: Runtime | None = getattr(app.state, "runtime", None)
+    stuck = runtime.relay.stuck if runtime is not None else None
+    return 0 if stuck is None else stuck.position
 
 
 def _union(models: list[Any]) -> Any:
@@ -305,13 +339,18 @@ async def _start_broker(broker: KafkaBroker, runtime: Runtime, stopping: asyncio
 def serve(parts: ServiceParts, argv: Sequence[str] | None = None) -> None:
     """The console entry point of a service: its API and background work in one process;
     `rebuild-views` empties the read models so that they are rebuilt from the beginning of
-    their topics at the next start (stop the service's replicas first)."""
+    their topics at the next start (stop the service's replicas first); `dlq list` shows the
+    parked messages and `dlq replay [ID]` puts one, or all, back through its handler."""
     args = sys.argv[1:] if argv is None else list(argv)
     if args == ["rebuild-views"]:
         asyncio.run(_reset_views(parts))
         return
+    if args[:1] == ["dlq"]:
+        raise SystemExit(dlq.main(parts, args[1:]))
     if args:
-        raise SystemExit(f"usage: bizdev-{parts.settings.service} [rebuild-views]")
+        raise SystemExit(
+            f"usage: bizdev-{parts.settings.service} [rebuild-views | dlq list | dlq replay [ID]]"
+        )
     try:
         name = getattr(parts.application, "name", parts.settings.service)
         check_library_environment(name, os.environ)

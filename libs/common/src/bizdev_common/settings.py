@@ -42,6 +42,15 @@ class ServiceSettings(BaseSettings):
     relay_poll_seconds: float = 0.2
     projector_enabled: bool = True
     projector_batch_size: int = 200
+    consumer_retry_attempts: int = Field(
+        default=5, ge=1, description="Attempts at a failing message before it is parked"
+    )
+    consumer_retry_backoff_seconds: float = Field(
+        default=0.5, gt=0, description="Wait after the first failed attempt; doubles each time"
+    )
+    consumer_retry_backoff_max_seconds: float = Field(
+        default=30.0, gt=0, description="Longest wait between two attempts"
+    )
     scheduler_enabled: bool = True
     scheduler_interval_seconds: float = Field(
         default=5.0, description="How often deadlines are checked"

@@ -1,6 +1,8 @@
 """Read models of the crm service, fed by its own topic: the lists, the customer 360° view,
 the complaint queue and counts. Each record's row keeps its version, for read-your-writes;
-rows of a record's parts (proposals, dealings, invitations) move their record's version too.
+rows of a record's parts (proposals, dealings, invitations) move their record's version too,
+and are written only when the event is newer than that record's row: a redelivered or older
+event changes nothing (bizdev_common.projector).
 
 No personal data is here: contact persons appear by id only, since the topic carries no
 more; queries that show them open the sealed values from the event store (api.py).
@@ -243,7 +245,7 @@ class CrmViews(Projection):
             case c.ContactPersonAdded():
                 await conn.execute(
                     f"UPDATE {customers} SET contact_ids = array_append(contact_ids, $2), "
-                    "version = $3, updated_at = $4 WHERE id = $1",
+                    "version = $3, updated_at = $4 WHERE id = $1 AND version < $3",
                     event.aggregate_id,
                     event.contact_id,
                     event.version,
@@ -252,22 +254,22 @@ class CrmViews(Projection):
             case c.ContactPersonChanged():
                 await update_record(conn, customers, event, {})
             case c.ProposalOffered():
-                await insert_row(
-                    conn,
-                    self.t["proposals"],
-                    {
-                        "id": event.proposal_id,
-                        "customer_id": event.aggregate_id,
-                        "title": event.title,
-                        "description": event.description,
-                        "value_amount": event.value.amount,
-                        "value_currency": event.value.currency,
-                        "offered_by": event.by,
-                        "offered_at": event.occurred_at,
-                    },
-                )
-                await update_record(conn, customers, event, {})
-            case c.ProposalOutcomeRecorded():
+                if await update_record(conn, customers, event, {}):
+                    await insert_row(
+                        conn,
+                        self.t["proposals"],
+                        {
+                            "id": event.proposal_id,
+                            "customer_id": event.aggregate_id,
+                            "title": event.title,
+                            "description": event.description,
+                            "value_amount": event.value.amount,
+                            "value_currency": event.value.currency,
+                            "offered_by": event.by,
+                            "offered_at": event.occurred_at,
+                        },
+                    )
+            case c.ProposalOutcomeRecorded() if await update_record(conn, customers, event, {}):
                 await update_row(
                     conn,
                     self.t["proposals"],
@@ -279,8 +281,7 @@ class CrmViews(Projection):
                         "decided_at": event.occurred_at,
                     },
                 )
-                await update_record(conn, customers, event, {})
-            case c.DealingRecorded():
+            case c.DealingRecorded() if await update_record(conn, customers, event, {}):
                 await insert_row(
                     conn,
                     self.t["dealings"],
@@ -293,7 +294,6 @@ class CrmViews(Projection):
                         "recorded_at": event.occurred_at,
                     },
                 )
-                await update_record(conn, customers, event, {})
             case c.CustomerDataErased():
                 await update_record(
                     conn,
@@ -359,7 +359,7 @@ class CrmViews(Projection):
                         "state": CustomerEventState.PLANNED.value,
                     },
                 )
-            case c.CustomerInvited():
+            case c.CustomerInvited() if await update_record(conn, events, event, {}):
                 await insert_row(
                     conn,
                     self.t["event_invitations"],
@@ -369,15 +369,13 @@ class CrmViews(Projection):
                         "invited_at": event.occurred_at,
                     },
                 )
-                await update_record(conn, events, event, {})
-            case c.AttendanceRecorded():
+            case c.AttendanceRecorded() if await update_record(conn, events, event, {}):
                 await update_row(
                     conn,
                     self.t["event_invitations"],
                     {"event_id": event.aggregate_id, "customer_id": event.customer_id},
                     {"attended": event.attended},
                 )
-                await update_record(conn, events, event, {})
             case c.CustomerEventCancelled():
                 await update_record(
                     conn,
@@ -390,7 +388,7 @@ class CrmViews(Projection):
         complaints = self.t["complaints"]
         match event:
             case c.ComplaintReceived():
-                await insert_record(
+                created = await insert_record(
                     conn,
                     complaints,
                     event,
@@ -412,9 +410,14 @@ class CrmViews(Projection):
                         "received_by": event.by,
                     },
                 )
-                await set_deadline(
-                    conn, self.schema, COMPLAINT_RESPONSE, event.aggregate_id, event.response_due_at
-                )
+                if created:
+                    await set_deadline(
+                        conn,
+                        self.schema,
+                        COMPLAINT_RESPONSE,
+                        event.aggregate_id,
+                        event.response_due_at,
+                    )
             case c.ComplaintAssigned():
                 await update_record(
                     conn,
@@ -425,25 +428,26 @@ class CrmViews(Projection):
             case c.ComplaintResponded():
                 # The first answer is the one the deadline asked for; later rounds follow a
                 # customer not satisfied.
-                await conn.execute(
+                status = await conn.execute(
                     f"UPDATE {complaints} SET state = $2, proposal = $3, rounds = rounds + 1, "
                     "responded_at = COALESCE(responded_at, $5), version = $4, updated_at = $5 "
-                    "WHERE id = $1",
+                    "WHERE id = $1 AND version < $4",
                     event.aggregate_id,
                     ComplaintState.RESPONDED.value,
                     event.proposal,
                     event.version,
                     event.occurred_at,
                 )
-                await clear_deadline(conn, self.schema, COMPLAINT_RESPONSE, event.aggregate_id)
+                if status != "UPDATE 0":
+                    await clear_deadline(conn, self.schema, COMPLAINT_RESPONSE, event.aggregate_id)
             case c.ComplaintEscalated():
-                await update_record(
+                if await update_record(
                     conn,
                     complaints,
                     event,
                     {"escalated": True, "escalated_at": event.escalated_at},
-                )
-                await clear_deadline(conn, self.schema, COMPLAINT_RESPONSE, event.aggregate_id)
+                ):
+                    await clear_deadline(conn, self.schema, COMPLAINT_RESPONSE, event.aggregate_id)
             case c.ComplaintResolved():
                 await update_record(
                     conn,

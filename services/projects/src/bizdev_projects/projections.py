@@ -1,5 +1,7 @@
 """Read models of the projects service, fed by its own topic: the lists and detail pages
-frontends query. Each row keeps the version of its record, for read-your-writes."""
+frontends query. Each row keeps the version of its record, for read-your-writes, and an
+event writes a record's rows (its own, its children's, its deadlines) only when it is newer
+than that row: a redelivered or older event changes nothing (bizdev_common.projector)."""
 
 from __future__ import annotations
 
@@ -509,16 +511,17 @@ class ProjectsViews(Projection):
                     },
                 )
             case c.PlanSubmitted():
-                await update_record(
+                if not await update_record(
                     conn,
                     self.t["plans"],
                     event,
                     {"state": PlanState.IN_REVIEW.value, "submitted_by": event.by},
-                )
+                ):
+                    return
                 await conn.executemany(
                     f"INSERT INTO {self.t['plan_reviews']} (id, plan_id, project_id, "
                     "project_name, revision, department, verdict, created_at, updated_at) "
-                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (id) DO NOTHING",
                     [
                         (
                             review_id(event.aggregate_id, event.revision, d),
@@ -535,12 +538,13 @@ class ProjectsViews(Projection):
                 )
             case c.PlanReviewed():
                 sent_back = event.verdict == Verdict.CHANGES_REQUESTED
-                await update_record(
+                if not await update_record(
                     conn,
                     self.t["plans"],
                     event,
                     {"state": PlanState.CHANGES_REQUESTED.value} if sent_back else {},
-                )
+                ):
+                    return
                 await conn.execute(
                     f"UPDATE {self.t['plan_reviews']} SET verdict = $2, reviewer = $3, "
                     "comments = $4, reviewed_at = $5, updated_at = $5 WHERE id = $1",
@@ -573,9 +577,12 @@ class ProjectsViews(Projection):
 
     async def _team(self, conn: asyncpg.Connection, event: PublicEvent) -> None:
         members = self.t["team_members"]
+        # The project's row says whether the event is news; its members follow that verdict.
+        team_lead = {"team_lead": event.team_lead} if isinstance(event, c.TeamLeadAppointed) else {}
+        if not await update_record(conn, self.t["projects"], event, team_lead):
+            return
         match event:
             case c.TeamLeadAppointed():
-                await update_record(conn, self.t["projects"], event, {"team_lead": event.team_lead})
                 await conn.execute(
                     f"UPDATE {members} SET is_lead = false WHERE project_id = $1 AND is_lead",
                     event.aggregate_id,
@@ -591,17 +598,16 @@ class ProjectsViews(Projection):
                     event.occurred_at,
                 )
             case c.TeamMemberAdded():
-                await update_record(conn, self.t["projects"], event, {})
                 await conn.execute(
                     f"INSERT INTO {members} (project_id, user_id, responsibilities, is_lead, "
-                    "joined_at) VALUES ($1, $2, $3, false, $4)",
+                    "joined_at) VALUES ($1, $2, $3, false, $4) "
+                    "ON CONFLICT (project_id, user_id) DO NOTHING",
                     event.aggregate_id,
                     event.member,
                     event.responsibilities,
                     event.occurred_at,
                 )
             case c.TeamMemberResponsibilitiesChanged():
-                await update_record(conn, self.t["projects"], event, {})
                 await conn.execute(
                     f"UPDATE {members} SET responsibilities = $3 "
                     "WHERE project_id = $1 AND user_id = $2",
@@ -610,7 +616,6 @@ class ProjectsViews(Projection):
                     event.responsibilities,
                 )
             case c.TeamMemberRemoved():
-                await update_record(conn, self.t["projects"], event, {})
                 await conn.execute(
                     f"DELETE FROM {members} WHERE project_id = $1 AND user_id = $2",
                     event.aggregate_id,
@@ -620,12 +625,41 @@ class ProjectsViews(Projection):
     async def _execution(self, conn: asyncpg.Connection, event: PublicEvent) -> None:
         milestones = self.t["milestones"]
         match event:
+            case c.ProjectHealthChanged():
+                await update_record(
+                    conn,
+                    self.t["projects"],
+                    event,
+                    {"health": event.health, "health_note": event.note},
+                )
+                return
+            case c.ProjectClosed():
+                closed = await update_record(
+                    conn,
+                    self.t["projects"],
+                    event,
+                    {
+                        "state": ProjectState.CLOSED.value,
+                        "outcome": event.outcome,
+                        "outcome_summary": event.summary,
+                        "closed_by": event.by,
+                        "closed_at": event.occurred_at,
+                    },
+                )
+                if closed:
+                    # A closed project has no deadlines left.
+                    await clear_deadlines(conn, self.schema, MILESTONE_OVERDUE, event.aggregate_id)
+                return
+        # The project's row says whether the event is news; its milestones follow that verdict.
+        if not await update_record(conn, self.t["projects"], event, {}):
+            return
+        match event:
             case c.MilestonesScheduled():
-                await update_record(conn, self.t["projects"], event, {})
                 await conn.executemany(
                     f"INSERT INTO {milestones} (id, project_id, project_name, department, name, "
                     "due_date, owner, percent, status, created_at, updated_at) "
-                    "VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 'open', $8, $8)",
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 'open', $8, $8) "
+                    "ON CONFLICT (id) DO NOTHING",
                     [
                         (
                             m.id,
@@ -648,7 +682,6 @@ class ProjectsViews(Projection):
                     {str(m.id): milestone_due_at(m.due_date) for m in event.milestones},
                 )
             case c.MilestoneProgressRecorded():
-                await update_record(conn, self.t["projects"], event, {})
                 await conn.execute(
                     f"UPDATE {milestones} SET percent = $2, updated_at = $3 WHERE id = $1",
                     event.milestone_id,
@@ -656,7 +689,6 @@ class ProjectsViews(Projection):
                     event.occurred_at,
                 )
             case c.MilestoneCompleted():
-                await update_record(conn, self.t["projects"], event, {})
                 await conn.execute(
                     f"UPDATE {milestones} SET percent = 100, status = 'done', completed_on = $2, "
                     "late = $3, updated_at = $4 WHERE id = $1",
@@ -673,7 +705,6 @@ class ProjectsViews(Projection):
                     str(event.milestone_id),
                 )
             case c.MilestoneOverdue():
-                await update_record(conn, self.t["projects"], event, {})
                 await conn.execute(
                     f"UPDATE {milestones} SET status = 'overdue', overdue_at = $2, updated_at = $3 "
                     "WHERE id = $1",
@@ -690,28 +721,6 @@ class ProjectsViews(Projection):
                     event.aggregate_id,
                     str(event.milestone_id),
                 )
-            case c.ProjectHealthChanged():
-                await update_record(
-                    conn,
-                    self.t["projects"],
-                    event,
-                    {"health": event.health, "health_note": event.note},
-                )
-            case c.ProjectClosed():
-                await update_record(
-                    conn,
-                    self.t["projects"],
-                    event,
-                    {
-                        "state": ProjectState.CLOSED.value,
-                        "outcome": event.outcome,
-                        "outcome_summary": event.summary,
-                        "closed_by": event.by,
-                        "closed_at": event.occurred_at,
-                    },
-                )
-                # A closed project has no deadlines left.
-                await clear_deadlines(conn, self.schema, MILESTONE_OVERDUE, event.aggregate_id)
 
     async def _deviation(self, conn: asyncpg.Connection, event: PublicEvent) -> None:
         match event:
@@ -767,7 +776,7 @@ class ProjectsViews(Projection):
                     },
                 )
             case c.MeetingMinutesRecorded():
-                await update_record(
+                if not await update_record(
                     conn,
                     self.t["meetings"],
                     event,
@@ -777,11 +786,12 @@ class ProjectsViews(Projection):
                         "minutes": event.minutes,
                         "minutes_by": event.by,
                     },
-                )
+                ):
+                    return
                 await conn.executemany(
                     f"INSERT INTO {items} (id, meeting_id, project_id, description, owner, "
                     "due_date, done, created_at, updated_at) "
-                    "VALUES ($1, $2, $3, $4, $5, $6, false, $7, $7)",
+                    "VALUES ($1, $2, $3, $4, $5, $6, false, $7, $7) ON CONFLICT (id) DO NOTHING",
                     [
                         (
                             i.id,
@@ -796,7 +806,8 @@ class ProjectsViews(Projection):
                     ],
                 )
             case c.ActionItemCompleted():
-                await update_record(conn, self.t["meetings"], event, {})
+                if not await update_record(conn, self.t["meetings"], event, {}):
+                    return
                 await conn.execute(
                     f"UPDATE {items} SET done = true, done_by = $2, done_at = $3, updated_at = $3 "
                     "WHERE id = $1",
