@@ -3,10 +3,12 @@ and the refusals a domain model may raise. Free of I/O so aggregates stay pure."
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from functools import cache
+
+from iso4217 import Currency
 
 
 class Role(StrEnum):
@@ -81,12 +83,39 @@ def require_text(field_name: str, value: str) -> None:
         raise RuleViolation(field_name, f"{field_name} is required")
 
 
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
+MONEY_LIMIT = Decimal(10) ** 18
+"""No business amount comes near it; it is above what the API accepts (10^15) so that sums of
+accepted amounts (a plan's budget lines) stay representable, and far below what would make a
+stored amount a danger to the views that write it (`1E+999999999` is a gigabyte of digits)."""
+
+
+@cache
+def minor_units(currency: str) -> int | None:
+    """The decimal places of an active ISO 4217 currency, None when `currency` is not one or
+    has no minor unit (gold, SDR, the test code): those are not money a company books."""
+    try:
+        return Currency(currency).exponent
+    except ValueError:
+        return None
+
+
+def decimal_places(amount: Decimal) -> int:
+    """Places after the point that carry a digit: "100.50" has 1, "100.505" has 3, exactly
+    (no rounding, however many digits)."""
+    _, digits, exponent = amount.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    places = -exponent
+    for d in reversed(digits):
+        if places <= 0 or d != 0:
+            break
+        places -= 1
+    return max(places, 0)
 
 
 @dataclass(frozen=True)
 class Money:
-    """An exact amount in one ISO 4217 currency; amounts in different currencies never mix."""
+    """An exact amount in one active ISO 4217 currency, with no more decimals than that
+    currency has; amounts in different currencies never mix."""
 
     amount: Decimal
     currency: str
@@ -99,8 +128,15 @@ class Money:
                 raise RuleViolation("amount", "amount must be a decimal number") from e
         if not self.amount.is_finite():
             raise RuleViolation("amount", "amount must be a finite decimal number")
-        if not _CURRENCY.match(self.currency):
-            raise RuleViolation("currency", "currency must be an ISO 4217 code such as CNY")
+        units = minor_units(self.currency)
+        if units is None:
+            raise RuleViolation(
+                "currency", f"{self.currency!r} is not an active ISO 4217 currency such as CNY"
+            )
+        if abs(self.amount) >= MONEY_LIMIT:
+            raise RuleViolation("amount", "amount is out of range")
+        if decimal_places(self.amount) > units:
+            raise RuleViolation("amount", f"{self.currency} has {units} decimal places at most")
 
     def __add__(self, other: Money) -> Money:
         self._same_currency(other)
