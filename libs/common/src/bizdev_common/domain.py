@@ -104,12 +104,10 @@ def decimal_places(amount: Decimal) -> int:
     (no rounding, however many digits)."""
     _, digits, exponent = amount.as_tuple()
     assert isinstance(exponent, int)  # finite
-    places = -exponent
-    for d in reversed(digits):
-        if places <= 0 or d != 0:
-            break
-        places -= 1
-    return max(places, 0)
+    if not any(digits):
+        return 0
+    zeros = len(digits) - len(bytes(digits).rstrip(b"\0"))
+    return max(-(exponent + zeros), 0)
 
 
 @dataclass(frozen=True)
@@ -133,7 +131,7 @@ class Money:
             raise RuleViolation(
                 "currency", f"{self.currency!r} is not an active ISO 4217 currency such as CNY"
             )
-        if abs(self.amount) >= MONEY_LIMIT:
+        if self.amount.copy_abs() >= MONEY_LIMIT:  # abs() would round to the context
             raise RuleViolation("amount", "amount is out of range")
         if decimal_places(self.amount) > units:
             raise RuleViolation("amount", f"{self.currency} has {units} decimal places at most")
