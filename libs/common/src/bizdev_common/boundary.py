@@ -123,7 +123,7 @@ AMOUNT_LIMIT = Decimal(10) ** 15
 AMOUNT = r"^-?[0-9]{1,15}(\.[0-9]{1,4})?$"
 """Plain decimal notation: no exponent, no sign but minus, at most 4 decimals (the most any
 ISO 4217 currency has); the currency may allow fewer."""
-CURRENCIES = sorted(c.code for c in Currency if c.exponent is not None)
+CURRENCIES = sorted(c.code for c in Currency if minor_units(c.code) is not None)
 """Active ISO 4217 codes with a minor unit, from the `iso4217` package (the ISO list, with
 each currency's minor units; pycountry has the codes but not the minor units)."""
 _AMOUNT = re.compile(AMOUNT)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from functools import cache
 
 from iso4217 import Currency
 
@@ -89,14 +88,13 @@ accepted amounts (a plan's budget lines) stay representable, and far below what 
 stored amount a danger to the views that write it (`1E+999999999` is a gigabyte of digits)."""
 
 
-@cache
+_MINOR_UNITS = {c.code: c.exponent for c in Currency if c.exponent is not None}
+
+
 def minor_units(currency: str) -> int | None:
     """The decimal places of an active ISO 4217 currency, None when `currency` is not one or
     has no minor unit (gold, SDR, the test code): those are not money a company books."""
-    try:
-        return Currency(currency).exponent
-    except ValueError:
-        return None
+    return _MINOR_UNITS.get(currency)
 
 
 def decimal_places(amount: Decimal) -> int:
