@@ -12,6 +12,7 @@ import argparse
 import base64
 import contextlib
 import glob
+import json
 import os
 import pwd
 import secrets
@@ -31,6 +32,11 @@ ROOT = Path(__file__).resolve().parents[2]
 KAFKA_HOME = ROOT / "deploy" / "local" / "kafka"
 SERVICES = {"projects": 8001, "crm": 8002}
 """Services `up` starts, with their local HTTP ports; one line per service as they land."""
+LOCAL_FRONTENDS = [
+    f"http://{host}:{port}" for host in ("localhost", "127.0.0.1") for port in (3000, 5173, 8080)
+]
+"""Where a frontend under development runs (Vite, CRA/Next, a static server): the browser
+origins `make up` lets call the services."""
 
 
 def free_port() -> int:
@@ -421,6 +427,7 @@ def up(state: Path, services: Sequence[str]) -> int:
                 f"{prefix}DATABASE_URL": pg.url,
                 f"{prefix}KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap,
                 f"{prefix}HTTP_PORT": str(port),
+                f"{prefix}CORS_ORIGINS": json.dumps(LOCAL_FRONTENDS),
             }
             if name == "crm":
                 env.setdefault(f"{prefix}PERSONAL_DATA_KEK_FILE", str(dev_kek(state)))

@@ -453,7 +453,7 @@ async def test_team_and_execution_commands_refuse_with_403_409_422(
     refused(
         await http.delete(change, headers={**crew.lead, "If-Match": "yesterday"}),
         422,
-        "body.If-Match",
+        "header.if-match",
     )
 
     progress = f"{p}/milestones/{first}/progress"

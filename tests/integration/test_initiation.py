@@ -248,7 +248,7 @@ async def test_lists_filter_search_sort_and_page(http: httpx.AsyncClient) -> Non
         "/applications", params={"sort": "password"}, headers=people.applicant
     )
     assert bad_sort.status_code == 422
-    assert problem_of(bad_sort)["errors"][0]["field"] == "body.sort"
+    assert problem_of(bad_sort)["errors"][0]["field"] == "query.sort"
 
 
 async def test_market_insights_only_from_the_market_department(http: httpx.AsyncClient) -> None:

@@ -1,5 +1,6 @@
 """HTTP pieces every service's API uses: the runtime dependency, optimistic concurrency with
-If-Match, command results, paging parameters, read-your-writes and history entries."""
+If-Match, command results, pages of lists, read-your-writes and history entries. What a
+client may send is typed in `boundary`."""
 
 from __future__ import annotations
 
@@ -10,18 +11,15 @@ from uuid import UUID
 
 import asyncpg
 from eventsourcing.domain import Aggregate
-from fastapi import Depends, Header, Request, Response
+from fastapi import Depends, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from bizdev_common.boundary import IF_MATCH, PageParams, Version
 from bizdev_common.contract import MoneyModel
-from bizdev_common.domain import RuleViolation
 from bizdev_common.eventstore import CommandResult
 from bizdev_common.readmodel import ListQuery, fetch_one, wait_for
 from bizdev_common.service import Runtime
-
-Text = Annotated[str, Field(min_length=1, max_length=10_000)]
-Title = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 def money_of(row: Mapping[str, Any], prefix: str) -> MoneyModel:
@@ -40,15 +38,13 @@ RuntimeDep = Annotated[Runtime, Depends(runtime)]
 def expected_version(
     if_match: Annotated[
         str | None,
-        Header(description='The version you read, e.g. "3": a stale one is refused with 409'),
+        Header(
+            pattern=IF_MATCH,
+            description='The version you read, e.g. "3": a stale one is refused with 409',
+        ),
     ] = None,
 ) -> int | None:
-    if if_match is None:
-        return None
-    try:
-        return int(if_match.strip().removeprefix("W/").strip('"'))
-    except ValueError as e:
-        raise RuleViolation("If-Match", 'If-Match must be a version such as "3"') from e
+    return None if if_match is None else int(if_match.removeprefix("W/").strip('"'))
 
 
 ExpectedVersion = Annotated[int | None, Depends(expected_version)]
@@ -70,14 +66,11 @@ class ReadConsistency(BaseModel):
     """Read-your-writes for lists: wait until this record shows at this version."""
 
     wait_for: UUID | None = Field(default=None, description="Id returned by your command")
-    min_version: int | None = Field(default=None, ge=1, description="Version it returned")
+    min_version: Version | None = Field(default=None, description="Version it returned")
 
 
-class PageParams(BaseModel):
-    q: str | None = Field(default=None, max_length=200, description="Text to search for")
-    sort: str | None = Field(default=None, description="Column, `-column` for descending")
-    limit: int = Field(default=20, ge=1, le=200)
-    offset: int = Field(default=0, ge=0)
+MinVersion = Annotated[Version | None, Query(description="Wait for this version")]
+"""Read-your-writes for one record: wait until its view has reached this version."""
 
 
 class HistoryEvent(BaseModel):
@@ -138,9 +131,3 @@ async def history_of(rt: Runtime, cls: type[Aggregate], record_id: UUID) -> list
     """The record's events, if it is a `cls` (404 otherwise)."""
     entries = await run_in_threadpool(rt.application.history, cls, record_id)
     return [HistoryEvent.model_validate(e, from_attributes=True) for e in entries]
-
-
-def aware(at: datetime | None) -> datetime | None:
-    if at is not None and at.tzinfo is None:
-        raise RuleViolation("at", "at must carry a timezone, e.g. 2026-11-27T10:00:00Z")
-    return at

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema, field_validator
 
 from bizdev_common.domain import Money
 
@@ -26,12 +26,26 @@ def topic_for(service: str) -> str:
     return TOPIC_SCHEME.format(service=service)
 
 
+AMOUNT_OUT = r"^-?[0-9]+(\.[0-9]+)?$"
+"""An amount as published and served: plain decimal notation, never a float or an exponent."""
+
+
+def _plain(v: Decimal) -> str:
+    # Fixed-point always ("50000", never "5E+4"), whatever exponent the value carries.
+    return format(v, "f")
+
+
 class MoneyModel(BaseModel):
-    """Money on the wire: the amount as a decimal string, never a float."""
+    """Money on the wire, in events and in views: the amount as a decimal string, never a
+    float. What a client sends is `boundary.MoneyIn`, which also bounds it."""
 
     model_config = ConfigDict(from_attributes=True, frozen=True)
 
-    amount: Decimal = Field(description="Exact decimal amount, serialised as a string")
+    amount: Annotated[
+        Decimal,
+        PlainSerializer(_plain, return_type=str),
+        WithJsonSchema({"type": "string", "pattern": AMOUNT_OUT}),
+    ] = Field(description='Exact decimal amount as a string, e.g. "1250000.00"')
     currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 currency code")
 
     @field_validator("amount")
@@ -40,11 +54,6 @@ class MoneyModel(BaseModel):
         if not v.is_finite():
             raise ValueError("amount must be finite")
         return v
-
-    @field_serializer("amount")
-    def _plain(self, v: Decimal) -> str:
-        # Fixed-point always ("50000", never "5E+4"), whatever exponent the value carries.
-        return format(v, "f")
 
     def to_money(self) -> Money:
         return Money(self.amount, self.currency)

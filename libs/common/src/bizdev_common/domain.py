@@ -3,10 +3,11 @@ and the refusals a domain model may raise. Free of I/O so aggregates stay pure."
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+
+from iso4217 import Currency
 
 
 class Role(StrEnum):
@@ -94,12 +95,36 @@ def require_text(field_name: str, value: str) -> None:
         raise RuleViolation(field_name, f"{field_name} is required")
 
 
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
+MONEY_LIMIT = Decimal(10) ** 18
+"""No business amount comes near it; it is above what the API accepts (10^15) so that sums of
+accepted amounts (a plan's budget lines) stay representable, and far below what would make a
+stored amount a danger to the views that write it (`1E+999999999` is a gigabyte of digits)."""
+
+
+_MINOR_UNITS = {c.code: c.exponent for c in Currency if c.exponent is not None}
+
+
+def minor_units(currency: str) -> int | None:
+    """The decimal places of an active ISO 4217 currency, None when `currency` is not one or
+    has no minor unit (gold, SDR, the test code): those are not money a company books."""
+    return _MINOR_UNITS.get(currency)
+
+
+def decimal_places(amount: Decimal) -> int:
+    """Places after the point that carry a digit: "100.50" has 1, "100.505" has 3, exactly
+    (no rounding, however many digits)."""
+    _, digits, exponent = amount.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    if not any(digits):
+        return 0
+    zeros = len(digits) - len(bytes(digits).rstrip(b"\0"))
+    return max(-(exponent + zeros), 0)
 
 
 @dataclass(frozen=True)
 class Money:
-    """An exact amount in one ISO 4217 currency; amounts in different currencies never mix."""
+    """An exact amount in one active ISO 4217 currency, with no more decimals than that
+    currency has; amounts in different currencies never mix."""
 
     amount: Decimal
     currency: str
@@ -112,8 +137,15 @@ class Money:
                 raise RuleViolation("amount", "amount must be a decimal number") from e
         if not self.amount.is_finite():
             raise RuleViolation("amount", "amount must be a finite decimal number")
-        if not _CURRENCY.match(self.currency):
-            raise RuleViolation("currency", "currency must be an ISO 4217 code such as CNY")
+        units = minor_units(self.currency)
+        if units is None:
+            raise RuleViolation(
+                "currency", f"{self.currency!r} is not an active ISO 4217 currency such as CNY"
+            )
+        if self.amount.copy_abs() >= MONEY_LIMIT:  # abs() would round to the context
+            raise RuleViolation("amount", "amount is out of range")
+        if decimal_places(self.amount) > units:
+            raise RuleViolation("amount", f"{self.currency} has {units} decimal places at most")
 
     def __add__(self, other: Money) -> Money:
         self._same_currency(other)

@@ -5,6 +5,7 @@ same way: `type`, `title`, `status`, `detail`, `instance`, and `errors` (field, 
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -61,6 +62,16 @@ _DOMAIN: dict[type[DomainError], tuple[int, str, str]] = {
 }
 
 
+class ProblemResponse(JSONResponse):
+    """JSON in ASCII: a refused input may be echoed in a message (an unknown field's name),
+    and a lone surrogate in it must be escaped rather than fail to encode as UTF-8."""
+
+    media_type = PROBLEM_JSON
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
 def problem(
     request: Request,
     status: int,
@@ -79,12 +90,7 @@ def problem(
         correlation_id=context.correlation_id(),
         errors=errors,
     )
-    return JSONResponse(
-        body.model_dump(exclude_none=True),
-        status_code=status,
-        media_type=PROBLEM_JSON,
-        headers=headers,
-    )
+    return ProblemResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
@@ -132,7 +138,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+        slug = {
+            400: "bad-request",
+            404: "not-found",
+            405: "method-not-allowed",
+            413: "content-too-large",
+        }.get(exc.status_code, "http-error")
         return problem(
             request, exc.status_code, slug, str(exc.detail), None, None, dict(exc.headers or {})
         )

@@ -13,6 +13,7 @@ from uuid import UUID
 import asyncpg
 from pydantic import BaseModel, Field
 
+from bizdev_common.boundary import page_params
 from bizdev_common.domain import NotFound, RuleViolation
 from bizdev_common.errors import ViewNotCaughtUp
 
@@ -43,6 +44,8 @@ class ListQuery:
         self.sorts = set(sorts)
         self.text = list(text)
         self.default_sort = default_sort
+        self.page_params = page_params(table, sorts)
+        """The dependency that reads a page of this list: `Depends(LIST.page_params)`."""
 
     def _order(self, sort: str | None) -> str:
         sort = sort or self.default_sort

@@ -11,9 +11,7 @@ import json
 import logging
 import os
 import sys
-import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,18 +19,17 @@ import anyio.to_thread
 import asyncpg
 import uvicorn
 from fastapi import APIRouter, FastAPI, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.specification import AsyncAPI, get_asyncapi_html
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bizdev_common import context, dlq, errors, idempotency
+from bizdev_common import dlq, errors, idempotency, middleware, openapi
 from bizdev_common.auth import DEV_SECRET, TokenVerifier
 from bizdev_common.contract import EventContract
 from bizdev_common.deadletters import DeadLetters
@@ -57,8 +54,6 @@ from bizdev_common.settings import ServiceSettings
 from bizdev_common.tasks import pause
 
 log = logging.getLogger(__name__)
-
-CORRELATION_HEADER = "X-Correlation-Id"
 
 
 @dataclass
@@ -92,55 +87,6 @@ class Runtime:
     reactions: list[ReactionRunner] = field(default_factory=list)
     scheduler: Scheduler | None = None
     kafka_started: asyncio.Event = field(default_factory=asyncio.Event)
-
-
-class CorrelationMiddleware:
-    """Every request belongs to a conversation: the caller's X-Correlation-Id, else a new one;
-    it is echoed back, logged, and saved with the events the request causes."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
-        incoming = headers.get(CORRELATION_HEADER.lower())
-        with context.caused_by(incoming or str(uuid.uuid4()), f"request:{uuid.uuid4()}") as c:
-
-            async def send_with_id(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    message.setdefault("headers", [])
-                    message["headers"].append(
-                        (CORRELATION_HEADER.lower().encode(), c.correlation_id.encode())
-                    )
-                await send(message)
-
-            await self.app(scope, receive, send_with_id)
-
-
-def _http_metrics(app: FastAPI, registry: CollectorRegistry) -> None:
-    requests = Counter(
-        "http_requests", "HTTP requests", ["method", "route", "status"], registry=registry
-    )
-    latency = Histogram(
-        "http_request_duration_seconds",
-        "HTTP request latency",
-        ["method", "route"],
-        registry=registry,
-    )
-
-    @app.middleware("http")
-    async def _measure(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        start = time.perf_counter()
-        response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        latency.labels(request.method, route).observe(time.perf_counter() - start)
-        requests.labels(request.method, route, str(response.status_code)).inc()
-        return response
 
 
 def create_app(parts: ServiceParts) -> FastAPI:
@@ -215,10 +161,6 @@ def create_app(parts: ServiceParts) -> FastAPI:
         description=parts.description,
         version=parts.version,
         lifespan=lifespan,
-        responses={
-            401: {"model": errors.Problem, "description": "No or invalid bearer token"},
-            422: {"model": errors.Problem, "description": "Invalid input; `errors` names fields"},
-        },
     )
     app.state.verifier = TokenVerifier(s)
     if s.jwt_jwks_url is None and s.jwt_secret.get_secret_value() == DEV_SECRET:
@@ -228,12 +170,14 @@ def create_app(parts: ServiceParts) -> FastAPI:
             s.service.upper(),
         )
     errors.install(app)
+    # Inside the edge middleware (added after it, so wrapped by it): bodies are size-checked
+    # before the key is hashed.
     idempotency.install(app)
-    _http_metrics(app, registry)
-    app.add_middleware(CorrelationMiddleware)
+    middleware.install(app, s, registry)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
     for router in parts.routers:
         app.include_router(router)
+    openapi.install(app)
 
     spec = AsyncAPI(
         broker, title=f"{parts.title} events", version=parts.version, description=parts.description
@@ -249,7 +193,12 @@ def create_app(parts: ServiceParts) -> FastAPI:
         registry=registry,
     ).set_function(lambda: _stuck_position(app))
 
-    @app.get("/readyz", tags=["operations"], summary="PostgreSQL reachable; what is degraded")
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        summary="PostgreSQL reachable; what is degraded",
+        responses={503: {"description": "Not ready: `checks` says what is not"}},
+    )
     async def readyz(request: Request) -> JSONResponse:
         """503 only without PostgreSQL, which every request needs. Kafka down, messages
         parked, or a relay stuck at an event degrade the service (`status: degraded`, 200):
@@ -275,7 +224,13 @@ def create_app(parts: ServiceParts) -> FastAPI:
         body["ready"] = ready
         return JSONResponse(body, status_code=200 if ready else 503)
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics",
+        response_class=PlainTextResponse,
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    )
     async def metrics(request: Request) -> Response:
         runtime: Runtime = request.app.state.runtime
         with contextlib.suppress(Exception):  # PostgreSQL down: the last count stays

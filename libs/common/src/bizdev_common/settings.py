@@ -74,6 +74,15 @@ class ServiceSettings(BaseSettings):
     read_wait_max_seconds: float = Field(
         default=5.0, description="Longest a query waits for its view to reach a version"
     )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins whose browser frontends may call the API, a JSON list such as "
+        '["https://bizdev.example"]; none by default',
+    )
+    max_body_bytes: int = Field(default=1_048_576, description="Larger bodies get 413")
+    max_header_bytes: int = Field(
+        default=16_384, description="Requests whose headers add up to more get 431"
+    )
 
     @cached_property
     def db(self) -> dict[str, str]:

@@ -19,24 +19,37 @@ from bizdev_common.api import (
     Accepted,
     ExpectedVersion,
     HistoryEvent,
-    PageParams,
+    MinVersion,
     ReadConsistency,
     RuntimeDep,
-    Text,
-    Title,
     accepted,
-    aware,
     history_of,
     money_of,
     one_of,
     page_of,
 )
 from bizdev_common.auth import CurrentActor
+from bizdev_common.boundary import (
+    LIMIT_MAX,
+    OFFSET_MAX,
+    Day,
+    Email,
+    Line,
+    Moment,
+    MoneyIn,
+    Name,
+    Note,
+    PageParams,
+    Phone,
+    Text,
+    Title,
+    Version,
+)
 from bizdev_common.contract import MoneyModel
 from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.service import Runtime
 from eventsourcing.domain import Aggregate
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -61,7 +74,6 @@ from bizdev_crm.domain import (
 
 router = APIRouter()
 
-Name = Annotated[str, Field(min_length=1, max_length=200)]
 Score = Annotated[int, Field(ge=1, le=5, description="1 (very dissatisfied) to 5 (very satisfied)")]
 
 
@@ -113,8 +125,8 @@ class ContactIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     position: Title = Field(description="Position at the customer, e.g. Purchasing manager")
     name: Name = Field(repr=False)
-    phone: str | None = Field(default=None, max_length=40, repr=False)
-    email: str | None = Field(default=None, max_length=254, repr=False)
+    phone: Phone | None = Field(default=None, repr=False)
+    email: Email | None = Field(default=None, repr=False)
 
     def details(self) -> ContactDetails:
         return ContactDetails(
@@ -131,8 +143,8 @@ class CustomerIn(BaseModel):
     owner: Name | None = Field(
         default=None, description="User id of who develops the customer (default: you)"
     )
-    address: str = Field(default="", max_length=1000)
-    preferences: str = Field(default="", max_length=10_000)
+    address: Line = ""
+    preferences: Note = ""
     contacts: list[ContactIn] = Field(default_factory=list, max_length=50)
 
 
@@ -142,22 +154,22 @@ class CustomerFileIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Title | None = None
     industry: Title | None = None
-    address: str | None = Field(default=None, max_length=1000)
+    address: Line | None = None
     needs: Text | None = None
-    preferences: str | None = Field(default=None, max_length=10_000)
+    preferences: Note | None = None
 
 
 class ProposalIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: Title
     description: Text
-    value: MoneyModel
+    value: MoneyIn
 
 
 class ProposalOutcomeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     outcome: ProposalOutcome
-    notes: str = Field(default="", max_length=10_000)
+    notes: Note = ""
 
 
 class CustomerView(BaseModel):
@@ -475,12 +487,12 @@ def erase_personal_data(
 async def list_customers(
     actor: CurrentActor,
     rt: RuntimeDep,
-    page: Annotated[PageParams, Query()],
+    page: Annotated[PageParams, Depends(CUSTOMERS.page_params)],
     consistency: Annotated[ReadConsistency, Query()],
     channel: Channel | None = None,
-    owner: str | None = None,
-    department: str | None = None,
-    industry: str | None = None,
+    owner: Name | None = None,
+    department: Name | None = None,
+    industry: Name | None = None,
 ) -> Page[CustomerView]:
     where = {
         "channel": channel.value if channel else None,
@@ -508,7 +520,7 @@ async def get_customer(
     actor: CurrentActor,
     rt: RuntimeDep,
     response: Response,
-    min_version: Annotated[int | None, Query(ge=1, description="Wait for this version")] = None,
+    min_version: MinVersion = None,
 ) -> Customer360:
     row = await one_of(rt, "customers", customer_id, min_version, response)
     s = schema_of(rt)
@@ -588,14 +600,14 @@ async def customer_history(
 class FollowUpIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     customer_id: UUID
-    due_on: date = Field(description="Date the visit is due by")
+    due_on: Day = Field(description="Date the visit is due by")
     purpose: Text
     visitor: Name | None = Field(default=None, description="User id of the visitor (default: you)")
 
 
 class FollowUpOutcomeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    visited_on: date
+    visited_on: Day
     satisfaction: Score
     notes: Text
 
@@ -680,12 +692,12 @@ def cancel_follow_up(
 async def list_follow_ups(
     actor: CurrentActor,
     rt: RuntimeDep,
-    page: Annotated[PageParams, Query()],
+    page: Annotated[PageParams, Depends(FOLLOW_UPS.page_params)],
     consistency: Annotated[ReadConsistency, Query()],
     customer_id: UUID | None = None,
-    visitor: str | None = None,
+    visitor: Name | None = None,
     state: FollowUpState | None = None,
-    department: str | None = None,
+    department: Name | None = None,
 ) -> Page[FollowUpView]:
     where = {
         "customer_id": customer_id,
@@ -707,10 +719,10 @@ async def list_follow_ups(
 async def overdue_follow_ups(
     actor: CurrentActor,
     rt: RuntimeDep,
-    visitor: str | None = None,
-    department: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    visitor: Name | None = None,
+    department: Name | None = None,
+    limit: Annotated[int, Query(ge=1, le=LIMIT_MAX)] = 20,
+    offset: Annotated[int, Query(ge=0, le=OFFSET_MAX)] = 0,
 ) -> Page[OverdueFollowUp]:
     today = rt.clock.now().date()
     args: list[Any] = [FollowUpState.SCHEDULED.value, today]
@@ -739,7 +751,7 @@ async def get_follow_up(
     actor: CurrentActor,
     rt: RuntimeDep,
     response: Response,
-    min_version: Annotated[int | None, Query(ge=1)] = None,
+    min_version: MinVersion = None,
 ) -> FollowUpView:
     row = await one_of(rt, "follow_ups", follow_up_id, min_version, response)
     return FollowUpView.model_validate(dict(row))
@@ -764,7 +776,7 @@ class CustomerEventIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: CustomerEventKind
     title: Title
-    held_on: date
+    held_on: Day
     venue: Title
 
 
@@ -891,12 +903,12 @@ def cancel_customer_event(
 async def list_customer_events(
     actor: CurrentActor,
     rt: RuntimeDep,
-    page: Annotated[PageParams, Query()],
+    page: Annotated[PageParams, Depends(CUSTOMER_EVENTS.page_params)],
     consistency: Annotated[ReadConsistency, Query()],
     kind: CustomerEventKind | None = None,
     state: CustomerEventState | None = None,
-    department: str | None = None,
-    organiser: str | None = None,
+    department: Name | None = None,
+    organiser: Name | None = None,
 ) -> Page[CustomerEventView]:
     where = {
         "kind": kind.value if kind else None,
@@ -920,7 +932,7 @@ async def get_customer_event(
     actor: CurrentActor,
     rt: RuntimeDep,
     response: Response,
-    min_version: Annotated[int | None, Query(ge=1)] = None,
+    min_version: MinVersion = None,
 ) -> CustomerEventDetail:
     row = await one_of(rt, "customer_events", event_id, min_version, response)
     s = schema_of(rt)
@@ -988,8 +1000,8 @@ class CloseIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     cause: CauseCategory | None = None
-    root_cause: str | None = Field(default=None, max_length=10_000)
-    corrective_action: str | None = Field(default=None, max_length=10_000)
+    root_cause: Note | None = None
+    corrective_action: Note | None = None
     satisfaction: Score | None = None
 
 
@@ -1175,13 +1187,13 @@ def close_complaint(
 async def list_complaints(
     actor: CurrentActor,
     rt: RuntimeDep,
-    page: Annotated[PageParams, Query()],
+    page: Annotated[PageParams, Depends(COMPLAINTS.page_params)],
     consistency: Annotated[ReadConsistency, Query()],
     state: ComplaintState | None = None,
     customer_id: UUID | None = None,
-    owner: str | None = None,
+    owner: Name | None = None,
     severity: Severity | None = None,
-    department: str | None = None,
+    department: Name | None = None,
     channel: ComplaintChannel | None = None,
     escalated: bool | None = None,
     cause: CauseCategory | None = None,
@@ -1211,7 +1223,7 @@ async def list_complaints(
 async def complaint_queue(
     actor: CurrentActor,
     rt: RuntimeDep,
-    owner: Annotated[str | None, Query(description="User id (default: you)")] = None,
+    owner: Annotated[Name | None, Query(description="User id (default: you)")] = None,
 ) -> list[QueuedComplaint]:
     rows = await rt.pool.fetch(
         f"SELECT * FROM {schema_of(rt)}.complaints WHERE owner = $1 AND state <> $2 "
@@ -1251,16 +1263,12 @@ async def complaint_counts(
     actor: CurrentActor,
     rt: RuntimeDep,
     by: Literal["cause", "customer"] = "cause",
-    received_from: Annotated[
-        datetime | None, Query(alias="from", description="ISO 8601 with timezone, inclusive")
-    ] = None,
-    received_to: Annotated[
-        datetime | None, Query(alias="to", description="ISO 8601 with timezone, exclusive")
-    ] = None,
-    department: str | None = None,
+    received_from: Annotated[Moment | None, Query(alias="from", description="Inclusive")] = None,
+    received_to: Annotated[Moment | None, Query(alias="to", description="Exclusive")] = None,
+    department: Name | None = None,
 ) -> ComplaintCounts:
-    end = aware(received_to) or rt.clock.now()
-    start = aware(received_from) or end - timedelta(days=30)
+    end = received_to or rt.clock.now()
+    start = received_from or end - timedelta(days=30)
     s = schema_of(rt)
     args: list[Any] = [start, end]
     cond = "c.received_at >= $1 AND c.received_at < $2"
@@ -1295,7 +1303,7 @@ async def get_complaint(
     actor: CurrentActor,
     rt: RuntimeDep,
     response: Response,
-    min_version: Annotated[int | None, Query(ge=1, description="Wait for this version")] = None,
+    min_version: MinVersion = None,
 ) -> ComplaintView:
     return _complaint(await one_of(rt, "complaints", complaint_id, min_version, response))
 
@@ -1322,10 +1330,10 @@ def complaint_as_of(
     complaint_id: UUID,
     actor: CurrentActor,
     rt: RuntimeDep,
-    version: Annotated[int | None, Query(ge=1)] = None,
-    at: Annotated[datetime | None, Query(description="ISO 8601 with timezone")] = None,
+    version: Annotated[Version | None, Query()] = None,
+    at: Annotated[Moment | None, Query()] = None,
 ) -> ComplaintAsOf:
-    c = app_of(rt).as_of(Complaint, complaint_id, version=version, at=aware(at))
+    c = app_of(rt).as_of(Complaint, complaint_id, version=version, at=at)
     return ComplaintAsOf(
         id=c.id,
         version=c.version,

@@ -15,23 +15,32 @@ from bizdev_common.api import (
     Accepted,
     ExpectedVersion,
     HistoryEvent,
-    PageParams,
+    MinVersion,
     ReadConsistency,
     RuntimeDep,
-    Text,
-    Title,
     accepted,
-    aware,
     history_of,
     money_of,
     one_of,
     page_of,
 )
 from bizdev_common.auth import CurrentActor
+from bizdev_common.boundary import (
+    Day,
+    Line,
+    Moment,
+    MoneyIn,
+    Name,
+    Note,
+    PageParams,
+    Text,
+    Title,
+    Version,
+)
 from bizdev_common.contract import MoneyModel
 from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.service import Runtime
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_projects import contract as c
@@ -63,9 +72,7 @@ from bizdev_projects.projections import PENDING
 
 router = APIRouter()
 
-UserId = Annotated[str, Field(min_length=1, max_length=200, description="A user id")]
-Note = Annotated[str, Field(default="", max_length=10_000)]
-MinVersion = Annotated[int | None, Query(ge=1, description="Wait for this version")]
+UserId = Annotated[Name, Field(description="A user id")]
 
 
 # --- plumbing ---------------------------------------------------------------------------------
@@ -91,7 +98,7 @@ class LeadIn(BaseModel):
     customer: Title
     need: Text
     source: Title
-    estimated_value: MoneyModel
+    estimated_value: MoneyIn
 
 
 class LeadView(BaseModel):
@@ -158,10 +165,10 @@ def submit_lead(body: LeadIn, actor: CurrentActor, rt: RuntimeDep, response: Res
 async def list_leads(
     actor: CurrentActor,
     rt: RuntimeDep,
-    page: Annotated[PageParams, Query()],
+    page: Annotated[PageParams, Depends(LEADS.page_params)],
     consistency: Annotated[ReadConsistency, Query()],
-    department: str | None = None,
-    finder: str | None = None,
+    department: Name | None = None,
+    finder: Name | None = None,
 ) -> Page[LeadView]:
     rows, total = await page_of(
         rt, LEADS, page, consistency, {"department": department, "finder": finder}
@@ -175,7 +182,7 @@ async def get_lead(
     actor: CurrentActor,
     rt: RuntimeDep,
     response: Response,
-    min_version: Annotated[int | None, Query(ge=1)] = None,
+    min_version: MinVersion = None,
 ) -> LeadView:
     row = await one_of(rt, "leads", lead_id, min_version, response)
     return _lead(row)
@@ -226,7 +233,7 @@ def record_insight(
 async def list_insights(
     actor: CurrentActor,
     rt: RuntimeDep,
-    page: Annotated[PageParams, Query()],
+    page: Annotated[PageParams, Depends(INSIGHTS.page_params)],
     consistency: Annotated[ReadConsistency, Query()],
     kind: InsightKind | None = None,
 ) -> Page[InsightView]:
@@ -245,7 +252,7 @@ class ApplicationIn(BaseModel):
     title: Title
     background: Text
     target_customers: Text
-    expected_revenue: MoneyModel
+    expected_revenue: MoneyIn
     preliminary_plan: Text
     lead_id: UUID | None = Field(default=None, description="The lead this proposal grew from")
     customer_id: UUID | None = Field(
@@ -260,7 +267,7 @@ class ApplicationRevision(BaseModel):
     title: Title | None = None
     background: Text | None = None
     target_customers: Text | None = None
-    expected_revenue: MoneyModel | None = None
+    expected_revenue: MoneyIn | None = None
     preliminary_plan: Text | None = None
 
 
@@ -276,7 +283,7 @@ class ReviewIn(BaseModel):
 
 class ApproveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    comments: str = Field(default="", max_length=10_000)
+    comments: Note = ""
 
 
 class RejectIn(BaseModel):
@@ -485,11 +492,11 @@ def reject_application(
 async def list_applications(
     actor: CurrentActor,
     rt: RuntimeDep,
-    page: Annotated[PageParams, Query()],
+    page: Annotated[PageParams, Depends(APPLICATIONS.page_params)],
     consistency: Annotated[ReadConsistency, Query()],
     state: ApplicationState | None = None,
-    department: str | None = None,
-    applicant: str | None = None,
+    department: Name | None = None,
+    applicant: Name | None = None,
     lead_id: UUID | None = None,
 ) -> Page[ApplicationView]:
     where = {
@@ -510,7 +517,7 @@ async def get_application(
     actor: CurrentActor,
     rt: RuntimeDep,
     response: Response,
-    min_version: Annotated[int | None, Query(ge=1, description="Wait for this version")] = None,
+    min_version: MinVersion = None,
 ) -> ApplicationView:
     return _application(await one_of(rt, "applications", application_id, min_version, response))
 
@@ -537,10 +544,10 @@ def application_as_of(
     application_id: UUID,
     actor: CurrentActor,
     rt: RuntimeDep,
-    version: Annotated[int | None, Query(ge=1)] = None,
-    at: Annotated[datetime | None, Query(description="ISO 8601 with timezone")] = None,
+    version: Annotated[Version | None, Query()] = None,
+    at: Annotated[Moment | None, Query()] = None,
 ) -> ApplicationAsOf:
-    a = app_of(rt).as_of(ProjectApplication, application_id, version=version, at=aware(at))
+    a = app_of(rt).as_of(ProjectApplication, application_id, version=version, at=at)
     return ApplicationAsOf(
         id=a.id,
         version=a.version,
@@ -606,13 +613,13 @@ def _project(r: asyncpg.Record) -> ProjectView:
 async def list_projects(
     actor: CurrentActor,
     rt: RuntimeDep,
-    page: Annotated[PageParams, Query()],
+    page: Annotated[PageParams, Depends(PROJECTS.page_params)],
     consistency: Annotated[ReadConsistency, Query()],
     state: ProjectState | None = None,
-    department: str | None = None,
-    applicant: str | None = None,
+    department: Name | None = None,
+    applicant: Name | None = None,
     customer_id: UUID | None = None,
-    team_lead: str | None = None,
+    team_lead: Name | None = None,
     health: HealthStatus | None = None,
 ) -> Page[ProjectView]:
     where = {
@@ -635,7 +642,7 @@ async def get_project(
     actor: CurrentActor,
     rt: RuntimeDep,
     response: Response,
-    min_version: Annotated[int | None, Query(ge=1)] = None,
+    min_version: MinVersion = None,
 ) -> ProjectView:
     return _project(await one_of(rt, "projects", project_id, min_version, response))
 
@@ -695,10 +702,10 @@ def project_as_of(
     project_id: UUID,
     actor: CurrentActor,
     rt: RuntimeDep,
-    version: Annotated[int | None, Query(ge=1)] = None,
-    at: Annotated[datetime | None, Query(description="ISO 8601 with timezone")] = None,
+    version: Annotated[Version | None, Query()] = None,
+    at: Annotated[Moment | None, Query()] = None,
 ) -> ProjectAsOf:
-    p = app_of(rt).as_of(Project, project_id, version=version, at=aware(at))
+    p = app_of(rt).as_of(Project, project_id, version=version, at=at)
     return ProjectAsOf(
         id=p.id,
         version=p.version,
@@ -728,15 +735,15 @@ def project_as_of(
 class MilestoneIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Title
-    due_date: date = Field(description="Due by the end of this day (UTC)")
+    due_date: Day = Field(description="Due by the end of this day (UTC)")
     owner: UserId
 
 
 class BudgetLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     category: BudgetCategory
-    amount: MoneyModel = Field(description="Positive amount")
-    description: str = Field(default="", max_length=1_000)
+    amount: MoneyIn = Field(description="Positive amount")
+    description: Line = ""
 
 
 class PlanIn(BaseModel):
@@ -769,7 +776,7 @@ class PlanIn(BaseModel):
 class PlanReviewIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     verdict: Verdict
-    comments: Note = Field(description="Required when asking for changes")
+    comments: Note = Field(default="", description="Required when asking for changes")
 
 
 class PlanReviewView(BaseModel):
@@ -918,12 +925,12 @@ def review_plan(
 async def list_plans(
     actor: CurrentActor,
     rt: RuntimeDep,
-    page: Annotated[PageParams, Query()],
+    page: Annotated[PageParams, Depends(PLANS.page_params)],
     consistency: Annotated[ReadConsistency, Query()],
     state: PlanState | None = None,
-    department: str | None = None,
+    department: Name | None = None,
     project_id: UUID | None = None,
-    author: str | None = None,
+    author: Name | None = None,
 ) -> Page[PlanView]:
     where = {
         "state": state.value if state else None,
@@ -980,9 +987,9 @@ async def plan_history(plan_id: UUID, actor: CurrentActor, rt: RuntimeDep) -> li
 async def list_plan_reviews(
     actor: CurrentActor,
     rt: RuntimeDep,
-    page: Annotated[PageParams, Query()],
+    page: Annotated[PageParams, Depends(PLAN_REVIEWS.page_params)],
     consistency: Annotated[ReadConsistency, Query(description="wait_for takes a plan id")],
-    department: str | None = None,
+    department: Name | None = None,
     verdict: Annotated[str | None, Query(pattern=f"^({PENDING}|passed|changes_requested)$")] = None,
     plan_id: UUID | None = None,
     project_id: UUID | None = None,
@@ -1073,7 +1080,7 @@ def add_team_member(
 )
 def change_responsibilities(
     project_id: UUID,
-    user_id: str,
+    user_id: UserId,
     body: ResponsibilitiesIn,
     actor: CurrentActor,
     rt: RuntimeDep,
@@ -1094,7 +1101,7 @@ def change_responsibilities(
 )
 def remove_team_member(
     project_id: UUID,
-    user_id: str,
+    user_id: UserId,
     actor: CurrentActor,
     rt: RuntimeDep,
     version: ExpectedVersion,
@@ -1114,7 +1121,7 @@ async def get_team(
     actor: CurrentActor,
     rt: RuntimeDep,
     response: Response,
-    min_version: Annotated[int | None, Query(ge=1, description="The project's version")] = None,
+    min_version: Annotated[Version | None, Query(description="The project's version")] = None,
 ) -> list[MemberView]:
     await one_of(rt, "projects", project_id, min_version, response)
     return await _team(rt.pool, rt.settings.schema_name, project_id)
@@ -1137,8 +1144,8 @@ async def _team(
 class ProgressIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     percent: int = Field(ge=0, le=100, description="100 completes the milestone")
-    completed_on: date | None = Field(default=None, description="Required at 100, only then")
-    note: Note
+    completed_on: Day | None = Field(default=None, description="Required at 100, only then")
+    note: Note = ""
 
 
 class HealthIn(BaseModel):
@@ -1261,12 +1268,12 @@ async def _milestones(
 async def list_milestones(
     actor: CurrentActor,
     rt: RuntimeDep,
-    page: Annotated[PageParams, Query()],
+    page: Annotated[PageParams, Depends(MILESTONES.page_params)],
     consistency: Annotated[ReadConsistency, Query()],
     project_id: UUID | None = None,
-    owner: str | None = None,
+    owner: Name | None = None,
     status: Annotated[str | None, Query(pattern="^(open|overdue|done)$")] = None,
-    department: str | None = None,
+    department: Name | None = None,
 ) -> Page[MilestoneView]:
     where = {"project_id": project_id, "owner": owner, "status": status, "department": department}
     return await _milestones(rt, page, consistency, where)
@@ -1281,11 +1288,11 @@ async def list_milestones(
 async def list_overdue_milestones(
     actor: CurrentActor,
     rt: RuntimeDep,
-    page: Annotated[PageParams, Query()],
+    page: Annotated[PageParams, Depends(MILESTONES.page_params)],
     consistency: Annotated[ReadConsistency, Query()],
     project_id: UUID | None = None,
-    owner: str | None = None,
-    department: str | None = None,
+    owner: Name | None = None,
+    department: Name | None = None,
 ) -> Page[MilestoneView]:
     where = {
         "project_id": project_id,
@@ -1380,12 +1387,12 @@ def acknowledge_deviation(
 async def list_deviations(
     actor: CurrentActor,
     rt: RuntimeDep,
-    page: Annotated[PageParams, Query()],
+    page: Annotated[PageParams, Depends(DEVIATIONS.page_params)],
     consistency: Annotated[ReadConsistency, Query()],
     project_id: UUID | None = None,
     state: DeviationState | None = None,
-    department: str | None = None,
-    reported_by: str | None = None,
+    department: Name | None = None,
+    reported_by: Name | None = None,
 ) -> Page[DeviationView]:
     where = {
         "project_id": project_id,
@@ -1426,16 +1433,16 @@ class MeetingIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: MeetingKind
     title: Title
-    meeting_date: date
+    meeting_date: Day
     attendees: list[UserId] = Field(max_length=200, description="User ids invited")
-    agenda: Note
+    agenda: Note = ""
 
 
 class ActionItemIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     description: Text
     owner: UserId
-    due_date: date
+    due_date: Day
 
 
 class MinutesIn(BaseModel):
@@ -1571,13 +1578,13 @@ def complete_action_item(
 async def list_meetings(
     actor: CurrentActor,
     rt: RuntimeDep,
-    page: Annotated[PageParams, Query()],
+    page: Annotated[PageParams, Depends(MEETINGS.page_params)],
     consistency: Annotated[ReadConsistency, Query()],
     project_id: UUID | None = None,
     kind: MeetingKind | None = None,
     state: MeetingState | None = None,
-    department: str | None = None,
-    organizer: str | None = None,
+    department: Name | None = None,
+    organizer: Name | None = None,
 ) -> Page[MeetingView]:
     where = {
         "project_id": project_id,
@@ -1628,9 +1635,9 @@ async def meeting_history(
 async def list_action_items(
     actor: CurrentActor,
     rt: RuntimeDep,
-    page: Annotated[PageParams, Query()],
+    page: Annotated[PageParams, Depends(ACTION_ITEMS.page_params)],
     consistency: Annotated[ReadConsistency, Query(description="wait_for takes a meeting id")],
-    owner: Annotated[str | None, Query(description="A user id, or `me`")] = None,
+    owner: Annotated[Name | None, Query(description="A user id, or `me`")] = None,
     done: bool | None = None,
     project_id: UUID | None = None,
     meeting_id: UUID | None = None,
@@ -1650,7 +1657,7 @@ class ContactIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     party_kind: PartyKind
     party: Title = Field(description="Who was contacted")
-    contact_date: date
+    contact_date: Day
     summary: Text
     customer_id: UUID | None = Field(default=None, description="The crm customer, if the party is")
 
@@ -1705,13 +1712,13 @@ def log_contact(
 async def list_contacts(
     actor: CurrentActor,
     rt: RuntimeDep,
-    page: Annotated[PageParams, Query()],
+    page: Annotated[PageParams, Depends(CONTACTS.page_params)],
     consistency: Annotated[ReadConsistency, Query()],
     project_id: UUID | None = None,
     party_kind: PartyKind | None = None,
     customer_id: UUID | None = None,
-    department: str | None = None,
-    logged_by: str | None = None,
+    department: Name | None = None,
+    logged_by: Name | None = None,
 ) -> Page[ContactView]:
     where = {
         "project_id": project_id,
@@ -1760,7 +1767,7 @@ async def project_dashboard(
     actor: CurrentActor,
     rt: RuntimeDep,
     response: Response,
-    min_version: Annotated[int | None, Query(ge=1, description="The project's version")] = None,
+    min_version: Annotated[Version | None, Query(description="The project's version")] = None,
 ) -> Dashboard:
     project = _project(await one_of(rt, "projects", project_id, min_version, response))
     schema = f'"{rt.settings.schema_name}"'

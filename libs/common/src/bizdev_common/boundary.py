@@ -1,0 +1,299 @@
+"""The boundary every input crosses: the one set of types for what a client may send, so that
+nothing stored today can break a consumer tomorrow. A view written from an event must never
+meet a NUL (PostgreSQL text refuses it), a lone surrogate (not encodable as UTF-8), a year
+PostgreSQL or Python cannot hold, or a decimal with a billion-digit exponent: such an event is
+durable and would be redelivered for ever. So each kind of input is refused here (422 naming
+the field) and documented in the OpenAPI document as what it accepts.
+
+- text: `Name`, `Title` (≤ 200), `Line` (≤ 1,000), `Text` (≤ 10,000) and `Note` (≤ 10,000,
+  may be empty), `Phone` and `Email`; no C0 control character but tab, CR and LF; the
+  required kinds not blank.
+  Lone surrogates never get this far: pydantic's `str` refuses them.
+- money: `MoneyIn`, the amount a JSON string in plain decimal notation, |amount| < 10^15,
+  with no more decimals than its currency, an active ISO 4217 code.
+- time: `Day` and `Moment` between 1900 and 2200, a moment with its timezone.
+- lists: `PageParams` with `q`, `limit` ≤ 200, `offset` ≤ 2^31 - 1, and `sort` an enum of the
+  list's own columns (`page_params`); `Version` for versions; `If-Match` by `IF_MATCH`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, cast
+
+from fastapi import Query
+from iso4217 import Currency
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
+
+from bizdev_common.domain import Money, decimal_places, minor_units
+
+# --- text ----------------------------------------------------------------------------------
+
+_CONTROLS = r"\x00-\x08\x0B\x0C\x0E-\x1F"
+SAFE_TEXT = rf"^[^{_CONTROLS}]*$"
+"""No C0 control character but tab, LF and CR."""
+FILLED_TEXT = rf"^[^{_CONTROLS}]*[^\s{_CONTROLS}][^{_CONTROLS}]*$"
+"""The same, with at least one character that is not white space."""
+_CONTROL = re.compile(rf"[{_CONTROLS}]")
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    """Documents the pattern a validator enforces, without pydantic enforcing it a second time
+    with a message nobody can read."""
+
+    pattern: str
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema["pattern"] = self.pattern
+        return json_schema
+
+
+def _safe(value: str) -> str:
+    bad = _CONTROL.search(value)
+    if bad is not None:
+        raise PydanticCustomError(
+            "control_character",
+            "must not contain the control character U+{code}",
+            {"code": f"{ord(bad.group()):04X}"},
+        )
+    return value
+
+
+def _filled(value: str) -> str:
+    if not _safe(value).strip():
+        raise PydanticCustomError("blank", "must not be blank")
+    return value
+
+
+Name = Annotated[
+    str, StringConstraints(min_length=1, max_length=200), AfterValidator(_filled),
+    _Pattern(FILLED_TEXT),
+]  # fmt: skip
+"""A user id, a department, a person's name."""
+Title = Annotated[
+    str, StringConstraints(min_length=1, max_length=200), AfterValidator(_filled),
+    _Pattern(FILLED_TEXT),
+]  # fmt: skip
+Line = Annotated[
+    str, StringConstraints(max_length=1_000), AfterValidator(_safe), _Pattern(SAFE_TEXT)
+]
+"""A short optional text: an address, a budget line's description."""
+Text = Annotated[
+    str, StringConstraints(min_length=1, max_length=10_000), AfterValidator(_filled),
+    _Pattern(FILLED_TEXT),
+]  # fmt: skip
+"""Required prose: a need, a background, a reason."""
+Note = Annotated[
+    str, StringConstraints(max_length=10_000), AfterValidator(_safe), _Pattern(SAFE_TEXT)
+]
+"""Optional prose, empty allowed."""
+Phone = Annotated[str, StringConstraints(max_length=40), AfterValidator(_safe), _Pattern(SAFE_TEXT)]
+Email = Annotated[
+    str, StringConstraints(max_length=254), AfterValidator(_safe), _Pattern(SAFE_TEXT)
+]
+SearchText = Annotated[
+    str, StringConstraints(max_length=200), AfterValidator(_safe), _Pattern(SAFE_TEXT)
+]
+
+# --- money ---------------------------------------------------------------------------------
+
+AMOUNT_LIMIT = Decimal(10) ** 15
+AMOUNT = r"^-?[0-9]{1,15}(\.[0-9]{1,4})?$"
+"""Plain decimal notation: no exponent, no sign but minus, at most 4 decimals (the most any
+ISO 4217 currency has); the currency may allow fewer."""
+CURRENCIES = sorted(c.code for c in Currency if minor_units(c.code) is not None)
+"""Active ISO 4217 codes with a minor unit, from the `iso4217` package (the ISO list, with
+each currency's minor units; pycountry has the codes but not the minor units)."""
+_AMOUNT = re.compile(AMOUNT)
+
+
+def _amount_is_a_string(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise PydanticCustomError(
+            "money_amount",
+            'amount must be a JSON string in plain decimal notation, e.g. "1250000.00"',
+        )
+    return value
+
+
+class _Currencies:
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {**handler(schema), "enum": CURRENCIES}
+
+
+class MoneyIn(BaseModel):
+    """Money a client sends: `{"amount": "1250000.00", "currency": "CNY"}`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Before the amount: the amount's decimals are checked against it.
+    currency: Annotated[str, _Currencies] = Field(
+        description="An active ISO 4217 currency code", examples=["CNY"]
+    )
+    amount: Annotated[str, BeforeValidator(_amount_is_a_string), _Pattern(AMOUNT)] = Field(
+        description="A decimal string, |amount| < 10^15, with no more decimals than the "
+        "currency has (CNY 2, JPY 0, KWD 3)",
+        examples=["1250000.00"],
+    )
+
+    @field_validator("currency")
+    @classmethod
+    def _active(cls, v: str) -> str:
+        if minor_units(v) is None:
+            raise PydanticCustomError(
+                "currency", "{code} is not an active ISO 4217 currency code", {"code": v[:10]}
+            )
+        return v
+
+    @field_validator("amount")
+    @classmethod
+    def _plain(cls, v: str, info: ValidationInfo) -> str:
+        if _AMOUNT.match(v) is None:
+            raise PydanticCustomError(
+                "money_amount",
+                "amount must be plain decimal notation (no exponent), |amount| < 10^15, "
+                'at most 4 decimals, e.g. "1250000.00"',
+            )
+        currency = info.data.get("currency")
+        units = minor_units(currency) if currency else None
+        if units is not None and decimal_places(Decimal(v)) > units:
+            raise PydanticCustomError(
+                "money_minor_units",
+                "{currency} has {units} decimal places at most",
+                {"currency": currency, "units": units},
+            )
+        return v
+
+    def to_money(self) -> Money:
+        return Money(Decimal(self.amount), self.currency)
+
+
+# --- time ----------------------------------------------------------------------------------
+
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2200, 12, 31)
+_FIRST_MOMENT = datetime(FIRST_DAY.year, 1, 1, tzinfo=UTC)
+_LAST_MOMENT = datetime(LAST_DAY.year + 1, 1, 1, tzinfo=UTC)
+
+
+def _day_in_range(value: date) -> date:
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise PydanticCustomError(
+            "date_range", "must be between {first} and {last}",
+            {"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()},
+        )  # fmt: skip
+    return value
+
+
+def _moment_in_range(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise PydanticCustomError("timezone", "must carry a timezone, e.g. 2026-11-27T10:00:00Z")
+    # Compared, not converted: converting 9999-12-31T23:00-05:00 to UTC overflows.
+    if not _FIRST_MOMENT <= value < _LAST_MOMENT:
+        raise PydanticCustomError(
+            "datetime_range", "must be in the years {first} to {last}",
+            {"first": FIRST_DAY.year, "last": LAST_DAY.year},
+        )  # fmt: skip
+    return value.astimezone(UTC)
+
+
+Day = Annotated[
+    date,
+    AfterValidator(_day_in_range),
+    Field(description=f"A date from {FIRST_DAY} to {LAST_DAY}"),
+]
+Moment = Annotated[
+    datetime,
+    AfterValidator(_moment_in_range),
+    Field(description=f"ISO 8601 with a timezone, in the years {FIRST_DAY.year}-{LAST_DAY.year}"),
+]
+
+# --- versions and lists --------------------------------------------------------------------
+
+VERSION_MAX = 2**63 - 1
+Version = Annotated[int, Field(ge=1, le=VERSION_MAX)]
+IF_MATCH = r'^(W/)?"?[0-9]{1,18}"?$'
+"""`"3"`, `W/"3"` or `3`: the version the client read."""
+
+LIMIT_MAX = 200
+OFFSET_MAX = 2**31 - 1
+
+
+class PageParams(BaseModel):
+    """A page of a list, as the list's query reads it."""
+
+    q: str | None = None
+    sort: str | None = None
+    limit: int = 20
+    offset: int = 0
+
+
+def page_params(list_name: str, sorts: Sequence[str]) -> Callable[..., PageParams]:
+    """The dependency that reads one list's page parameters, `sort` an enum of its columns
+    (`col` and `-col`) so that the OpenAPI document says which."""
+    members = {f"{c}": c for c in sorts} | {f"{c}_desc": f"-{c}" for c in sorts}
+    enum_name = "".join(p.capitalize() for p in re.split(r"[_\W]+", list_name)) + "Sort"
+    sort_enum = cast(Any, StrEnum)(enum_name, members)
+
+    def params(**kwargs: Any) -> PageParams:
+        sort = kwargs["sort"]
+        return PageParams(
+            q=kwargs["q"] or None,
+            sort=sort.value if sort is not None else None,
+            limit=kwargs["limit"],
+            offset=kwargs["offset"],
+        )
+
+    def param(name: str, annotation: Any, default: Any) -> inspect.Parameter:
+        return inspect.Parameter(
+            name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
+        )
+
+    annotated = cast(Any, Annotated)
+    params.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            param(
+                "q",
+                annotated[SearchText | None, Query(description="Text to search for")],
+                None,
+            ),
+            param(
+                "sort",
+                annotated[sort_enum | None, Query(description="Column; `-column` descending")],
+                None,
+            ),
+            param("limit", annotated[int, Query(ge=1, le=LIMIT_MAX, description="Page size")], 20),
+            param(
+                "offset",
+                annotated[int, Query(ge=0, le=OFFSET_MAX, description="Rows to skip")],
+                0,
+            ),
+        ],
+        return_annotation=PageParams,
+    )
+    return params

@@ -1,0 +1,227 @@
+"""What every HTTP request passes through before and after its route, as pure ASGI middleware
+(outermost first): its correlation id; its count and latency in /metrics; CORS for browser
+frontends; the header and body size limits; and the boundary that turns any unexpected
+exception into a 500 problem that carries the correlation id and is counted like any other
+answer."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from fastapi import FastAPI, Request
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bizdev_common import context, errors
+from bizdev_common.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+CORRELATION_HEADER = "X-Correlation-Id"
+SAFE_CORRELATION_ID = r"^[A-Za-z0-9._:-]{1,128}$"
+"""What a caller's correlation id may be: it goes into logs, event metadata and Kafka headers,
+so anything else (non-UTF-8 bytes, spaces, a megabyte) is replaced by a fresh one."""
+_SAFE_ID = re.compile(SAFE_CORRELATION_ID.encode())
+_CORRELATION_KEY = CORRELATION_HEADER.lower().encode()
+
+
+class CorrelationMiddleware:
+    """Every request belongs to a conversation: the caller's X-Correlation-Id when it is a
+    safe token, else a new one; it is echoed back, logged, and saved with the events the
+    request causes."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = next((v for k, v in scope["headers"] if k.lower() == _CORRELATION_KEY), b"")
+        correlation_id = incoming.decode() if _SAFE_ID.match(incoming) else str(uuid.uuid4())
+        with context.caused_by(correlation_id, f"request:{uuid.uuid4()}"):
+
+            async def send_with_id(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message.setdefault("headers", [])
+                    message["headers"].append((_CORRELATION_KEY, correlation_id.encode()))
+                await send(message)
+
+            await self.app(scope, receive, send_with_id)
+
+
+class HttpMetrics:
+    """Counts every answer by method, route and status, the 500s too (the error boundary sits
+    inside this), and the latency by method and route."""
+
+    def __init__(self, app: ASGIApp, registry: CollectorRegistry) -> None:
+        self.app = app
+        self.requests = Counter(
+            "http_requests", "HTTP requests", ["method", "route", "status"], registry=registry
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds",
+            "HTTP request latency",
+            ["method", "route"],
+            registry=registry,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500  # what the server answers if the app fails before it answers
+
+        async def send_seen(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_seen)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            method = scope["method"]
+            self.latency.labels(method, route).observe(time.perf_counter() - start)
+            self.requests.labels(method, route, str(status)).inc()
+
+
+class BodyTooLarge(HTTPException):
+    """The body read so far is over the limit (413); raised while the route reads it."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request body is over {limit} bytes")
+
+
+class RequestLimits:
+    """Refuses a request whose headers add up to more than `max_header_bytes` (431) or whose
+    body is over `max_body_bytes` (413): declared by Content-Length, refused before any of it
+    is read; streamed without one, refused as soon as the bytes read pass the limit."""
+
+    def __init__(self, app: ASGIApp, max_header_bytes: int, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_header_bytes = max_header_bytes
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = scope["headers"]
+        too_large = None
+        if sum(len(k) + len(v) for k, v in headers) > self.max_header_bytes:
+            too_large = (
+                431,
+                "request-header-fields-too-large",
+                "Request headers too large",
+                f"the request's headers are over {self.max_header_bytes} bytes",
+            )
+        declared = next((v for k, v in headers if k.lower() == b"content-length"), None)
+        # Digits only (the server refuses other values); a length too long to be a number we
+        # would read is too large.
+        if (
+            declared is not None
+            and declared.isdigit()
+            and (len(declared) > 15 or int(declared) > self.max_body_bytes)
+        ):
+            too_large = (
+                413,
+                "content-too-large",
+                "Request body too large",
+                f"the request body is over {self.max_body_bytes} bytes",
+            )
+        if too_large is not None:
+            status, slug, title, detail = too_large
+            response = errors.problem(Request(scope), status, slug, title, detail)
+            await response(scope, receive, send)
+            return
+        read = 0
+
+        async def receive_bounded() -> Message:
+            nonlocal read
+            message = await receive()
+            if message["type"] == "http.request":
+                read += len(message.get("body", b""))
+                if read > self.max_body_bytes:
+                    raise BodyTooLarge(self.max_body_bytes)
+            return message
+
+        await self.app(scope, receive_bounded, send)
+
+
+class ErrorBoundary:
+    """Any exception a route lets escape becomes a logged 500 problem here, inside the
+    correlation id's context and the metrics, rather than in Starlette's outermost handler,
+    which runs outside both."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_seen(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_seen)
+        except Exception:
+            if started:  # half an answer is out: nothing to do but drop the connection
+                raise
+            log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            response = errors.problem(
+                Request(scope),
+                500,
+                "internal",
+                "Internal error",
+                "the error was logged with this correlation id",
+            )
+            await response(scope, receive, send)
+
+
+def install(app: FastAPI, settings: ServiceSettings, registry: CollectorRegistry) -> None:
+    """Adds them, innermost first (each `add_middleware` wraps what is there)."""
+    app.add_middleware(ErrorBoundary)
+    app.add_middleware(
+        RequestLimits,
+        max_header_bytes=settings.max_header_bytes,
+        max_body_bytes=settings.max_body_bytes,
+    )
+    if settings.cors_origins:
+        # Outside the limits and the error boundary, so that a browser may read every
+        # refusal too; preflights are answered here and never reach a route.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "If-Match",
+                "Idempotency-Key",
+                CORRELATION_HEADER,
+            ],
+            expose_headers=[
+                "ETag",
+                "Retry-After",
+                "Location",
+                "Idempotent-Replayed",
+                CORRELATION_HEADER,
+            ],
+            max_age=600,
+        )
+    app.add_middleware(HttpMetrics, registry=registry)
+    app.add_middleware(CorrelationMiddleware)

@@ -1,0 +1,114 @@
+"""Schema-driven fuzzing: schemathesis reads each running service's own OpenAPI document and
+sends every operation examples made from it, valid and invalid, with a token of a broad role
+(employee, department head and management: most commands are allowed). Whatever it sends, the
+answer is never a server error, its status is one the document declares for the operation, and
+its body and headers match what the document says of that status.
+
+Commands sent to records that do not exist (random ids) answer 404, and most writes on
+records that do answer 403 or 409: both are declared, so they pass; the point is that no input
+breaks the service or its contract. Examples are bounded, without shrinking, so that both
+services run in a few minutes on a small machine."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
+from schemathesis.generation import GenerationMode
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from .conftest import ServiceProcess, auth
+
+
+def no_server_error(ctx: Any, response: Any, case: Any) -> bool | None:
+    """A 503 is a server error, but for one documented exception: a read that waits for a
+    version its view has not reached (random ids and versions never arrive) says so, bounded
+    by the wait, and a client retries it."""
+    if response.status_code == 503 and response.json().get("type", "").endswith(
+        "/view-not-caught-up"
+    ):
+        return None
+    return not_a_server_error(ctx, response, case)
+
+
+CHECKS = [
+    no_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
+BROAD = auth("fuzzer", "sales", "employee", "department_head", "management")
+FUZZ = settings(
+    max_examples=20,
+    deadline=None,
+    phases=[Phase.explicit, Phase.generate],  # no shrinking: a failure is reported as found
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,  # the same examples every run: a failure reproduces
+    database=None,
+)
+
+
+def fuzz(service: ServiceProcess) -> None:
+    """Every operation of the service's document, valid and invalid examples; all failures
+    are collected, then reported together. (schemathesis' own pytest plugin is not used: its
+    lazy loader, needed for a service started by a fixture, does not run on pytest 9.)"""
+    schema = schemathesis.openapi.from_url(f"{service.url}/openapi.json")
+    failures: list[str] = []
+    operations = 0
+    statuses: Counter[int] = Counter()
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        operations += 1
+        examples = st.one_of(
+            operation.as_strategy(GenerationMode.POSITIVE),
+            operation.as_strategy(GenerationMode.NEGATIVE),
+        )
+
+        @given(case=examples)
+        @FUZZ
+        def check(case: Any) -> None:
+            response = case.call(headers=BROAD, timeout=30)
+            statuses[response.status_code] += 1
+            case.validate_response(response, checks=CHECKS)
+
+        try:
+            check()
+        except (Exception, FailureGroup) as e:  # noqa: BLE001 - all are reported below
+            failures.append(f"{operation.label}: {e}")
+    print(f"{service.name}: {operations} operations, {statuses.total()} requests, {statuses}")
+    assert operations > 10
+    assert not failures, f"{len(failures)} of {operations} operations:\n" + "\n\n".join(failures)
+
+
+def fuzzed(start_service: Callable[..., ServiceProcess], name: str) -> ServiceProcess:
+    # Its own process and schema: reads waiting for versions that never come give up quickly,
+    # and what the fuzzer writes stays out of the other tests' records. Its relay is off: a
+    # second event store publishing to the service's topic would break the order of
+    # ce_sequence within a partition that the other tests' consumers rely on.
+    return start_service(
+        name, read_wait_max_seconds="0.2", db_schema=f"{name}_fuzz", relay_enabled="false"
+    )
+
+
+def test_projects_answers_every_operation_as_documented(
+    start_service: Callable[..., ServiceProcess],
+) -> None:
+    fuzz(fuzzed(start_service, "projects"))
+
+
+def test_crm_answers_every_operation_as_documented(
+    start_service: Callable[..., ServiceProcess],
+) -> None:
+    fuzz(fuzzed(start_service, "crm"))
