@@ -1,0 +1,322 @@
+"""Initiation applications (REGULATIONS 2.2)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from bizdev_common.domain import (
+    Actor,
+    Forbidden,
+    InvalidTransition,
+    Money,
+    Role,
+    RuleViolation,
+    require_acting,
+    require_not_self,
+    require_role,
+    require_text,
+)
+from eventsourcing.domain import Aggregate, event
+
+from bizdev_projects.domain.project import Project
+from bizdev_projects.domain.values import ApplicationState, require_not_negative
+
+
+class ProjectApplication(Aggregate):
+    """The initiation application form (《業務立項申請表》, REGULATIONS 2.2)."""
+
+    class Drafted(Aggregate.Created):
+        by: str
+        department: str
+        title: str
+        background: str
+        target_customers: str
+        expected_revenue: Money
+        preliminary_plan: str
+        lead_id: UUID | None
+        customer_id: UUID | None
+
+    @event(Drafted)
+    def __init__(
+        self,
+        by: str,
+        department: str,
+        title: str,
+        background: str,
+        target_customers: str,
+        expected_revenue: Money,
+        preliminary_plan: str,
+        lead_id: UUID | None,
+        customer_id: UUID | None,
+    ) -> None:
+        self.applicant = by
+        self.department = department
+        self.title = title
+        self.background = background
+        self.target_customers = target_customers
+        self.expected_revenue = expected_revenue
+        self.preliminary_plan = preliminary_plan
+        self.lead_id = lead_id
+        self.customer_id = customer_id
+        self.state = ApplicationState.DRAFT
+        self.opinion: dict[str, str | bool] | None = None
+        self.decision_reasons: str | None = None
+        self.approved_by: str | None = None
+        self.project_id: UUID | None = None
+
+    @classmethod
+    def draft(
+        cls,
+        actor: Actor,
+        title: str,
+        background: str,
+        target_customers: str,
+        expected_revenue: Money,
+        preliminary_plan: str,
+        lead_id: UUID | None = None,
+        customer_id: UUID | None = None,
+    ) -> ProjectApplication:
+        require_acting(actor)
+        require_role(actor, Role.EMPLOYEE)
+        require_text("title", title)
+        require_text("background", background)
+        require_text("target_customers", target_customers)
+        require_text("preliminary_plan", preliminary_plan)
+        require_not_negative("expected_revenue", expected_revenue)
+        return cls(
+            by=actor.user_id,
+            department=actor.department,
+            title=title,
+            background=background,
+            target_customers=target_customers,
+            expected_revenue=expected_revenue,
+            preliminary_plan=preliminary_plan,
+            lead_id=lead_id,
+            customer_id=customer_id,
+        )
+
+    def _require_applicant(self, actor: Actor, what: str) -> None:
+        if actor.user_id != self.applicant:
+            raise Forbidden(f"only the applicant may {what} this application")
+
+    def _require_state(self, what: str, *allowed: ApplicationState) -> None:
+        if self.state not in allowed:
+            raise InvalidTransition(f"cannot {what} an application that is {self.state}")
+
+    def _require_management_not_applicant(self, actor: Actor, what: str) -> None:
+        require_role(actor, Role.MANAGEMENT)
+        require_not_self(actor, self.applicant, what)
+
+    class Revised(Aggregate.Event):
+        by: str
+        title: str
+        background: str
+        target_customers: str
+        expected_revenue: Money
+        preliminary_plan: str
+
+    def revise(
+        self,
+        actor: Actor,
+        *,
+        title: str | None = None,
+        background: str | None = None,
+        target_customers: str | None = None,
+        expected_revenue: Money | None = None,
+        preliminary_plan: str | None = None,
+    ) -> None:
+        require_acting(actor)
+        self._require_applicant(actor, "revise")
+        self._require_state("revise", ApplicationState.DRAFT, ApplicationState.REJECTED)
+        texts = {
+            "title": title,
+            "background": background,
+            "target_customers": target_customers,
+            "preliminary_plan": preliminary_plan,
+        }
+        if expected_revenue is None and all(v is None for v in texts.values()):
+            raise RuleViolation("body", "a revision must change at least one field")
+        for name, value in texts.items():
+            if value is not None:
+                require_text(name, value)
+        if expected_revenue is not None:
+            require_not_negative("expected_revenue", expected_revenue)
+        # The event carries the whole revised form, so that a reader of the history sees
+        # what was resubmitted without folding earlier revisions.
+        self._revise(
+            by=actor.user_id,
+            title=self.title if title is None else title,
+            background=self.background if background is None else background,
+            target_customers=(
+                self.target_customers if target_customers is None else target_customers
+            ),
+            expected_revenue=(
+                self.expected_revenue if expected_revenue is None else expected_revenue
+            ),
+            preliminary_plan=(
+                self.preliminary_plan if preliminary_plan is None else preliminary_plan
+            ),
+        )
+
+    @event(Revised)
+    def _revise(
+        self,
+        by: str,
+        title: str,
+        background: str,
+        target_customers: str,
+        expected_revenue: Money,
+        preliminary_plan: str,
+    ) -> None:
+        self.title = title
+        self.background = background
+        self.target_customers = target_customers
+        self.expected_revenue = expected_revenue
+        self.preliminary_plan = preliminary_plan
+        # A revised rejection starts over: the old opinion and reasons judged another text.
+        self.state = ApplicationState.DRAFT
+        self.opinion = None
+        self.decision_reasons = None
+
+    class Submitted(Aggregate.Event):
+        by: str
+        department: str
+        title: str
+        applicant: str
+
+    def submit(self, actor: Actor) -> None:
+        require_acting(actor)
+        self._require_applicant(actor, "submit")
+        # A rejected application goes through revise() first, so that what is resubmitted
+        # is on record as changed.
+        self._require_state("submit", ApplicationState.DRAFT)
+        self._submit(
+            by=actor.user_id, department=self.department, title=self.title, applicant=self.applicant
+        )
+
+    @event(Submitted)
+    def _submit(self, by: str, department: str, title: str, applicant: str) -> None:
+        self.state = ApplicationState.SUBMITTED
+
+    class DepartmentReviewed(Aggregate.Event):
+        by: str
+        recommend: bool
+        feasibility: str
+        market_outlook: str
+        resource_needs: str
+
+    def review(
+        self,
+        actor: Actor,
+        *,
+        recommend: bool,
+        feasibility: str,
+        market_outlook: str,
+        resource_needs: str,
+    ) -> None:
+        require_acting(actor)
+        if not actor.is_head_of(self.department):
+            raise Forbidden(
+                f"only the head of department {self.department} may review this application"
+            )
+        require_not_self(actor, self.applicant, "review")
+        self._require_state("review", ApplicationState.SUBMITTED)
+        require_text("feasibility", feasibility)
+        require_text("market_outlook", market_outlook)
+        require_text("resource_needs", resource_needs)
+        self._review(
+            by=actor.user_id,
+            recommend=recommend,
+            feasibility=feasibility,
+            market_outlook=market_outlook,
+            resource_needs=resource_needs,
+        )
+
+    @event(DepartmentReviewed)
+    def _review(
+        self,
+        by: str,
+        recommend: bool,
+        feasibility: str,
+        market_outlook: str,
+        resource_needs: str,
+    ) -> None:
+        self.state = ApplicationState.DEPARTMENT_REVIEWED
+        self.opinion = {
+            "reviewer": by,
+            "recommend": recommend,
+            "feasibility": feasibility,
+            "market_outlook": market_outlook,
+            "resource_needs": resource_needs,
+        }
+
+    class Approved(Aggregate.Event):
+        by: str
+        comments: str
+        department: str
+        title: str
+        applicant: str
+        expected_revenue: Money
+        lead_id: UUID | None
+        customer_id: UUID | None
+        project_id: UUID
+
+    def approve(self, actor: Actor, *, comments: str = "") -> None:
+        require_acting(actor)
+        self._require_management_not_applicant(actor, "approve")
+        self._require_state("approve", ApplicationState.DEPARTMENT_REVIEWED)
+        self._approve(
+            by=actor.user_id,
+            comments=comments,
+            department=self.department,
+            title=self.title,
+            applicant=self.applicant,
+            expected_revenue=self.expected_revenue,
+            lead_id=self.lead_id,
+            customer_id=self.customer_id,
+            # Named in the approval itself, so a reader of this application's events alone
+            # knows its project, whatever order it sees other aggregates' events in.
+            project_id=Project.project_id_for(self.id),
+        )
+
+    @event(Approved)
+    def _approve(
+        self,
+        by: str,
+        comments: str,
+        department: str,
+        title: str,
+        applicant: str,
+        expected_revenue: Money,
+        lead_id: UUID | None,
+        customer_id: UUID | None,
+        project_id: UUID,
+    ) -> None:
+        self.state = ApplicationState.APPROVED
+        self.approved_by = by
+        self.project_id = project_id
+
+    class Rejected(Aggregate.Event):
+        by: str
+        reasons: str
+        department: str
+        title: str
+        applicant: str
+
+    def reject(self, actor: Actor, *, reasons: str) -> None:
+        require_acting(actor)
+        self._require_management_not_applicant(actor, "reject")
+        self._require_state("reject", ApplicationState.DEPARTMENT_REVIEWED)
+        require_text("reasons", reasons)
+        self._reject(
+            by=actor.user_id,
+            reasons=reasons,
+            department=self.department,
+            title=self.title,
+            applicant=self.applicant,
+        )
+
+    @event(Rejected)
+    def _reject(self, by: str, reasons: str, department: str, title: str, applicant: str) -> None:
+        self.state = ApplicationState.REJECTED
+        self.decision_reasons = reasons
