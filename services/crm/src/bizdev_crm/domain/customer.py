@@ -1,0 +1,460 @@
+"""Customers and their file (REGULATIONS 4.1, 4.2), with their contact persons' personal
+data kept sealed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from uuid import UUID, uuid4
+
+from bizdev_common.domain import (
+    ACTING_ROLES,
+    Actor,
+    Forbidden,
+    InvalidTransition,
+    Money,
+    NotFound,
+    Role,
+    RuleViolation,
+    require_acting,
+    require_role,
+    require_text,
+)
+from eventsourcing.domain import Aggregate, event
+
+from bizdev_crm.domain.values import (
+    Channel,
+    ProposalOutcome,
+    one_of,
+)
+
+# --- personal data ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """A piece of personal data encrypted with its customer's own key: base64 text of the
+    nonce and the AES-GCM ciphertext. Meaningless without the key; once the key is destroyed
+    it is meaningless for good."""
+
+    token: str
+
+    def __repr__(self) -> str:
+        return "Sealed(...)"
+
+
+Seal = Callable[[str], Sealed]
+"""Encrypts one piece of personal data for the customer at hand; pure computation (the
+application fetched the key), so the domain stays free of I/O."""
+
+
+@dataclass(frozen=True)
+class ContactPerson:
+    """A contact person of a customer as the aggregate keeps it: `position` is the only field
+    in the clear. After erasure the sealed fields remain, unreadable without the key."""
+
+    position: str
+    name: Sealed
+    phone: Sealed | None
+    email: Sealed | None
+
+
+@dataclass(frozen=True)
+class ContactDetails:
+    """A contact person as given in a command, in the clear; never stored so, and kept out of
+    its repr so that no traceback or log line shows it."""
+
+    position: str
+    name: str = field(repr=False)
+    phone: str | None = field(default=None, repr=False)
+    email: str | None = field(default=None, repr=False)
+
+
+_PHONE = re.compile(r"^\+?[0-9][0-9 ()\-]{4,30}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _sealed_contact(details: ContactDetails, seal: Seal, prefix: str = "") -> ContactPerson:
+    """Checks a contact person's details, then seals the personal ones. Refusals name the
+    field but never echo its value, which is personal data."""
+    require_text(f"{prefix}position", details.position)
+    require_text(f"{prefix}name", details.name)
+    if details.phone is not None and not _PHONE.match(details.phone):
+        raise RuleViolation(f"{prefix}phone", "phone must be digits, spaces, ( ) - and a leading +")
+    if details.email is not None and not _EMAIL.match(details.email):
+        raise RuleViolation(f"{prefix}email", "email must be an address such as name@example.com")
+    return ContactPerson(
+        position=details.position,
+        name=seal(details.name),
+        phone=None if details.phone is None else seal(details.phone),
+        email=None if details.email is None else seal(details.email),
+    )
+
+
+@dataclass(frozen=True)
+class Proposal:
+    title: str
+    description: str
+    value: Money
+    offered_by: str
+    outcome: str | None = None
+    outcome_notes: str | None = None
+
+
+class Customer(Aggregate):
+    """A customer and its file (客戶檔案): who develops it (`owner`, in `department`), where it
+    came from, its needs and preferences, contact persons, proposals offered and the projects
+    done for it (dealings). The customer is a company: its name is business information;
+    its contact persons are people, whose identifying details are sealed."""
+
+    class Registered(Aggregate.Created):
+        by: str
+        name: str
+        industry: str
+        channel: str
+        owner: str
+        department: str
+        address: str
+        needs: str
+        preferences: str
+
+    @event(Registered)
+    def __init__(
+        self,
+        by: str,
+        name: str,
+        industry: str,
+        channel: str,
+        owner: str,
+        department: str,
+        address: str,
+        needs: str,
+        preferences: str,
+    ) -> None:
+        self.registered_by = by
+        self.name = name
+        self.industry = industry
+        self.channel = channel
+        self.owner = owner
+        self.department = department
+        self.address = address
+        self.needs = needs
+        self.preferences = preferences
+        self.contacts: dict[UUID, ContactPerson] = {}
+        self.proposals: dict[UUID, Proposal] = {}
+        self.dealings: dict[UUID, str] = {}
+        self.personal_data_erased = False
+
+    @classmethod
+    def register(
+        cls,
+        actor: Actor,
+        *,
+        name: str,
+        industry: str,
+        channel: str,
+        needs: str,
+        seal: Seal,
+        owner: str | None = None,
+        address: str = "",
+        preferences: str = "",
+        contacts: Sequence[ContactDetails] = (),
+    ) -> Customer:
+        """Any employee develops a customer, with the contact persons met so far; the owner
+        defaults to them, and the customer belongs to the registering employee's department.
+        `seal` seals personal data with the key made for this customer."""
+        require_role(actor, Role.EMPLOYEE)
+        require_text("name", name)
+        require_text("industry", industry)
+        found_through = one_of("channel", channel, Channel)
+        require_text("needs", needs)
+        if owner is not None:
+            require_text("owner", owner)
+        sealed = [_sealed_contact(c, seal, f"contacts.{i}.") for i, c in enumerate(contacts)]
+        customer = cls(
+            by=actor.user_id,
+            name=name,
+            industry=industry,
+            channel=found_through,
+            owner=owner or actor.user_id,
+            department=actor.department,
+            address=address,
+            needs=needs,
+            preferences=preferences,
+        )
+        for contact in sealed:
+            customer._add_contact(
+                by=actor.user_id,
+                contact_id=uuid4(),
+                position=contact.position,
+                name=contact.name,
+                phone=contact.phone,
+                email=contact.email,
+            )
+        return customer
+
+    def shows_personal_data_to(self, actor: Actor) -> bool:
+        """Need to know: contact persons' details are for who works the customer, its owner
+        (in an acting role), the head of its department and management. Everyone else, the
+        auditor included, sees them masked."""
+        return (
+            (actor.user_id == self.owner and bool(actor.roles & ACTING_ROLES))
+            or actor.is_head_of(self.department)
+            or actor.has(Role.MANAGEMENT)
+        )
+
+    def _require_keeper(self, actor: Actor, what: str) -> None:
+        """The owner keeps the file; the head of its department stands in for them."""
+        require_acting(actor)
+        if actor.user_id != self.owner and not actor.is_head_of(self.department):
+            raise Forbidden(
+                f"only the customer's owner or the head of department {self.department} may {what}"
+            )
+
+    class FileUpdated(Aggregate.Event):
+        by: str
+        name: str
+        industry: str
+        address: str
+        needs: str
+        preferences: str
+
+    def update_file(
+        self,
+        actor: Actor,
+        *,
+        name: str | None = None,
+        industry: str | None = None,
+        address: str | None = None,
+        needs: str | None = None,
+        preferences: str | None = None,
+    ) -> None:
+        self._require_keeper(actor, "update the customer file")
+        changes = {
+            "name": name,
+            "industry": industry,
+            "address": address,
+            "needs": needs,
+            "preferences": preferences,
+        }
+        if all(v is None for v in changes.values()):
+            raise RuleViolation("body", "an update must change at least one field")
+        for required in ("name", "industry", "needs"):
+            value = changes[required]
+            if value is not None:
+                require_text(required, value)
+        # The event carries the whole file, so a reader of the history sees the file as it
+        # was after each change without folding earlier ones.
+        merged = {k: getattr(self, k) if v is None else v for k, v in changes.items()}
+        self._update_file(by=actor.user_id, **merged)
+
+    @event(FileUpdated)
+    def _update_file(
+        self, by: str, name: str, industry: str, address: str, needs: str, preferences: str
+    ) -> None:
+        self.name = name
+        self.industry = industry
+        self.address = address
+        self.needs = needs
+        self.preferences = preferences
+
+    class ContactPersonAdded(Aggregate.Event):
+        by: str
+        contact_id: UUID
+        position: str
+        name: Sealed
+        phone: Sealed | None
+        email: Sealed | None
+
+    def add_contact(self, actor: Actor, details: ContactDetails, seal: Seal) -> UUID:
+        """Returns the new contact person's id."""
+        self._require_keeper(actor, "add a contact person")
+        self._require_personal_data_kept()
+        contact = _sealed_contact(details, seal)
+        contact_id = uuid4()
+        self._add_contact(
+            by=actor.user_id,
+            contact_id=contact_id,
+            position=contact.position,
+            name=contact.name,
+            phone=contact.phone,
+            email=contact.email,
+        )
+        return contact_id
+
+    @event(ContactPersonAdded)
+    def _add_contact(
+        self,
+        by: str,
+        contact_id: UUID,
+        position: str,
+        name: Sealed,
+        phone: Sealed | None,
+        email: Sealed | None,
+    ) -> None:
+        self.contacts[contact_id] = ContactPerson(position, name, phone, email)
+
+    class ContactPersonChanged(Aggregate.Event):
+        by: str
+        contact_id: UUID
+        position: str
+        name: Sealed
+        phone: Sealed | None
+        email: Sealed | None
+
+    def change_contact(
+        self, actor: Actor, contact_id: UUID, details: ContactDetails, seal: Seal
+    ) -> None:
+        """Replaces a contact person's details as a whole (a new phone, a new position)."""
+        if contact_id not in self.contacts:
+            raise NotFound(f"no contact person {contact_id} for customer {self.id}")
+        self._require_keeper(actor, "change a contact person")
+        self._require_personal_data_kept()
+        contact = _sealed_contact(details, seal)
+        self._change_contact(
+            by=actor.user_id,
+            contact_id=contact_id,
+            position=contact.position,
+            name=contact.name,
+            phone=contact.phone,
+            email=contact.email,
+        )
+
+    @event(ContactPersonChanged)
+    def _change_contact(
+        self,
+        by: str,
+        contact_id: UUID,
+        position: str,
+        name: Sealed,
+        phone: Sealed | None,
+        email: Sealed | None,
+    ) -> None:
+        self.contacts[contact_id] = ContactPerson(position, name, phone, email)
+
+    def _require_personal_data_kept(self) -> None:
+        if self.personal_data_erased:
+            raise InvalidTransition(
+                f"the personal data of customer {self.id} was erased: no contact person can be "
+                "recorded for it any more"
+            )
+
+    class ProposalOffered(Aggregate.Event):
+        by: str
+        proposal_id: UUID
+        title: str
+        description: str
+        value: Money
+
+    def offer_proposal(self, actor: Actor, *, title: str, description: str, value: Money) -> UUID:
+        """Any employee may offer the customer a proposal; returns its id."""
+        require_role(actor, Role.EMPLOYEE)
+        require_text("title", title)
+        require_text("description", description)
+        if value.is_negative():
+            raise RuleViolation("value", "value must not be negative")
+        proposal_id = uuid4()
+        self._offer_proposal(
+            by=actor.user_id,
+            proposal_id=proposal_id,
+            title=title,
+            description=description,
+            value=value,
+        )
+        return proposal_id
+
+    @event(ProposalOffered)
+    def _offer_proposal(
+        self, by: str, proposal_id: UUID, title: str, description: str, value: Money
+    ) -> None:
+        self.proposals[proposal_id] = Proposal(title, description, value, offered_by=by)
+
+    class ProposalOutcomeRecorded(Aggregate.Event):
+        by: str
+        proposal_id: UUID
+        outcome: str
+        notes: str
+
+    def record_proposal_outcome(
+        self, actor: Actor, *, proposal_id: UUID, outcome: str, notes: str = ""
+    ) -> None:
+        """The customer's answer to a proposal, recorded by who offered it or the owner."""
+        proposal = self.proposals.get(proposal_id)
+        if proposal is None:
+            raise NotFound(f"no proposal {proposal_id} for customer {self.id}")
+        require_acting(actor)
+        if actor.user_id not in (proposal.offered_by, self.owner):
+            raise Forbidden("only who offered the proposal or the customer's owner may record")
+        if proposal.outcome is not None:
+            raise InvalidTransition(f"proposal {proposal_id} was already {proposal.outcome}")
+        answer = one_of("outcome", outcome, ProposalOutcome)
+        self._record_proposal_outcome(
+            by=actor.user_id, proposal_id=proposal_id, outcome=answer, notes=notes
+        )
+
+    @event(ProposalOutcomeRecorded)
+    def _record_proposal_outcome(
+        self, by: str, proposal_id: UUID, outcome: str, notes: str
+    ) -> None:
+        self.proposals[proposal_id] = replace(
+            self.proposals[proposal_id], outcome=outcome, outcome_notes=notes
+        )
+
+    class DealingRecorded(Aggregate.Event):
+        by: str
+        project_id: UUID
+        project_name: str
+        department: str
+        application_id: UUID
+
+    def record_dealing(
+        self,
+        *,
+        by: str,
+        project_id: UUID,
+        project_name: str,
+        department: str,
+        application_id: UUID,
+    ) -> None:
+        """A project opened for this customer (told by the projects service); `by` is who
+        caused it there, the approver."""
+        if project_id in self.dealings:
+            raise InvalidTransition(f"project {project_id} is already among the dealings")
+        self._record_dealing(
+            by=by,
+            project_id=project_id,
+            project_name=project_name,
+            department=department,
+            application_id=application_id,
+        )
+
+    @event(DealingRecorded)
+    def _record_dealing(
+        self,
+        by: str,
+        project_id: UUID,
+        project_name: str,
+        department: str,
+        application_id: UUID,
+    ) -> None:
+        self.dealings[project_id] = project_name
+
+    class PersonalDataErased(Aggregate.Event):
+        by: str
+        reason: str
+        contact_ids: list[UUID]
+
+    def erase_personal_data(self, actor: Actor, *, reason: str) -> None:
+        """On request, management erases the customer's personal data: the application
+        destroys the customer's key, so every sealed value ever stored becomes unreadable;
+        the history itself stays, as the audit trail must (REGULATIONS §1)."""
+        require_role(actor, Role.MANAGEMENT)
+        if self.personal_data_erased:
+            raise InvalidTransition(f"the personal data of customer {self.id} is already erased")
+        require_text("reason", reason)
+        self._erase_personal_data(by=actor.user_id, reason=reason, contact_ids=list(self.contacts))
+
+    @event(PersonalDataErased)
+    def _erase_personal_data(self, by: str, reason: str, contact_ids: list[UUID]) -> None:
+        self.personal_data_erased = True
