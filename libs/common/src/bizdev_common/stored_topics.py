@@ -7,9 +7,15 @@ moved, with every class nested in it: the aggregate's events."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
 
-from eventsourcing.utils import register_topic
+from eventsourcing.domain import Aggregate, CanMutateAggregate, DomainEventProtocol
+from eventsourcing.persistence import Mapper, StoredEvent
+from eventsourcing.utils import register_topic, resolve_topic
 
 
 def keep_old_topics(old_module: str, *classes: type) -> dict[str, type]:
@@ -31,3 +37,40 @@ def _with_nested(cls: type) -> Iterator[type]:
         # Defined in `cls`, not merely referred to by one of its attributes.
         if isinstance(value, type) and value.__qualname__ == f"{cls.__qualname__}.{value.__name__}":
             yield from _with_nested(value)
+
+
+# --- for the tests that show it: every aggregate of a package, its events as stored before ---
+
+
+def aggregates_in(package: ModuleType) -> set[type[Aggregate]]:
+    """The aggregate classes defined in the modules of `package`."""
+    found: set[type[Aggregate]] = set()
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        found |= {
+            v
+            for v in vars(module).values()
+            if isinstance(v, type) and issubclass(v, Aggregate) and v.__module__ == module.__name__
+        }
+    return found
+
+
+def event_classes_of(cls: type[Aggregate]) -> set[type]:
+    """The event classes an aggregate defines, nested in it, its base `Event` and `Created` too."""
+    return {c for c in _with_nested(cls) if issubclass(c, CanMutateAggregate)}
+
+
+def stored_in(old_module: str, mapper: Mapper[Any], event: DomainEventProtocol[Any]) -> StoredEvent:
+    """The event as it was stored when its classes lived in `old_module`: its topic, and the
+    aggregate's class a record's first event names (`originator_topic`), in that module."""
+    stored = mapper.to_stored_event(event)
+    state = mapper.transcoder.decode(stored.state)
+    if "originator_topic" in state:
+        aggregate = resolve_topic(state["originator_topic"])
+        state["originator_topic"] = f"{old_module}:{aggregate.__qualname__}"
+    return StoredEvent(
+        originator_id=stored.originator_id,
+        originator_version=stored.originator_version,
+        topic=f"{old_module}:{type(event).__qualname__}",
+        state=mapper.transcoder.encode(state),
+    )

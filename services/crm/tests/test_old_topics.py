@@ -1,0 +1,138 @@
+"""Events stored before the domain became a package (issue 8) name their classes in the module
+`bizdev_crm.domain` (`bizdev_crm.domain:Customer.Registered`), and a record's first event names
+its aggregate's class there too (`originator_topic`). Such events are written here the way the
+old code stored them, through the service application's own mapper and transcoder (sealed
+personal data included), and every record is read back with today's code."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import uuid4
+
+import bizdev_crm.domain
+from bizdev_common.domain import Actor, Money, Role
+from bizdev_common.stored_topics import aggregates_in, event_classes_of, stored_in
+from bizdev_crm.application import CrmApplication
+from bizdev_crm.domain import Complaint, ContactDetails, Customer, CustomerEvent, FollowUp
+from bizdev_crm.personal_data import CustomerKey
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.utils import get_topic, resolve_topic
+
+OLD_MODULE = "bizdev_crm.domain"
+KEY = CustomerKey.new()
+RECEIVED_AT = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+
+
+def person(user_id: str, department: str, *roles: Role) -> Actor:
+    return Actor(user_id, department, frozenset(roles))
+
+
+ALICE = person("alice", "sales", Role.EMPLOYEE)
+OWNER = person("olga", "sales", Role.EMPLOYEE)
+HEAD = person("bob", "sales", Role.EMPLOYEE, Role.DEPARTMENT_HEAD)
+MANAGER = person("carol", "board", Role.EMPLOYEE, Role.MANAGEMENT)
+
+
+class InMemoryCrm(CrmApplication):
+    """The service's application (its mapper, transcoder and transcodings) on the library's
+    in-memory recorder instead of PostgreSQL."""
+
+    def __init__(self) -> None:
+        Application.__init__(self, env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+
+
+def every_record() -> list[Aggregate]:
+    """Every kind of record, through every event it has."""
+    zhang = ContactDetails("Purchasing manager", "Zhang Wei", "+86 138 0000 1111", "zw@acme.cn")
+    customer = Customer.register(
+        ALICE,
+        name="ACME Logistics",
+        industry="Logistics",
+        channel="trade_show",
+        needs="Stock tracking",
+        contacts=[zhang],
+        seal=KEY.seal,
+    )
+    contact_id = customer.add_contact(ALICE, ContactDetails("CFO", "Li Na"), KEY.seal)
+    customer.change_contact(ALICE, contact_id, ContactDetails("CEO", "Li Na"), KEY.seal)
+    customer.update_file(ALICE, preferences="Mornings")
+    proposal_id = customer.offer_proposal(
+        ALICE, title="Pilot", description="One site", value=Money(Decimal("250000.00"), "CNY")
+    )
+    customer.record_proposal_outcome(
+        ALICE, proposal_id=proposal_id, outcome="declined", notes="Later"
+    )
+    customer.record_dealing(
+        by="carol",
+        project_id=uuid4(),
+        project_name="Smart warehouse",
+        department="sales",
+        application_id=uuid4(),
+    )
+    customer.erase_personal_data(MANAGER, reason="Asked by the customer")
+    visit = FollowUp.schedule(ALICE, customer, due_on=date(2026, 12, 1), purpose="Quarterly")
+    visit.record_outcome(ALICE, visited_on=date(2026, 12, 1), satisfaction=5, notes="Happy")
+    cancelled_visit = FollowUp.schedule(ALICE, customer, due_on=date(2026, 12, 2), purpose="Q")
+    cancelled_visit.cancel(ALICE, reason="Moved")
+    seminar = CustomerEvent.plan(
+        ALICE, kind="industry_seminar", title="Logistics 2027", held_on=date(2027, 3, 1), venue="HQ"
+    )
+    seminar.invite(ALICE, customer)
+    seminar.record_attendance(ALICE, customer_id=customer.id, attended=True)
+    seminar.cancel(ALICE, reason="Moved online")
+    complaint = Complaint.receive(
+        ALICE,
+        customer,
+        channel="phone",
+        severity="high",
+        subject="Late delivery",
+        description="Three pallets arrived a week late",
+        received_at=RECEIVED_AT,
+        response_hours={"low": 72, "medium": 24, "high": 8, "critical": 2},
+    )
+    complaint.escalate(RECEIVED_AT + timedelta(days=1))
+    complaint.assign(HEAD, owner=OWNER.user_id)
+    complaint.respond(OWNER, proposal="Discount")
+    complaint.reopen(OWNER, reason="Wants a refund")
+    complaint.respond(OWNER, proposal="Refund")
+    complaint.resolve(OWNER, resolution="Refunded")
+    complaint.close(
+        OWNER,
+        cause="delivery",
+        root_cause="Carrier overbooked",
+        corrective_action="Second carrier",
+        satisfaction=4,
+    )
+    return [customer, visit, cancelled_visit, seminar, complaint]
+
+
+def state_of(aggregate: Aggregate) -> dict[str, Any]:
+    return {k: v for k, v in vars(aggregate).items() if k != "_pending_events"}
+
+
+def test_every_record_stored_under_the_old_module_loads() -> None:
+    records = every_record()
+    aggregates = aggregates_in(bizdev_crm.domain)
+    assert {type(r) for r in records} == aggregates
+    app = InMemoryCrm()
+    stored_types = set()
+    for record in records:
+        events = record.collect_events()
+        stored_types |= {type(e) for e in events}
+        stored = [stored_in(OLD_MODULE, app.mapper, e) for e in events]
+        assert all(s.topic != get_topic(type(e)) for s, e in zip(stored, events, strict=True))
+        app.recorder.insert_events(stored)
+        loaded: Aggregate = app.repository.get(record.id)
+        assert type(loaded) is type(record)
+        assert state_of(loaded) == state_of(record)
+    every_kind = set().union(*(event_classes_of(a) for a in aggregates))
+    assert stored_types == every_kind - {c for a in aggregates for c in (a.Event, a.Created)}
+
+
+def test_every_aggregate_and_event_class_answers_to_its_old_topic() -> None:
+    for cls in aggregates_in(bizdev_crm.domain):
+        for moved in {cls} | event_classes_of(cls):
+            assert resolve_topic(f"{OLD_MODULE}:{moved.__qualname__}") is moved
