@@ -23,11 +23,7 @@ from bizdev_common.domain import (
 )
 from eventsourcing.domain import Aggregate, event
 
-from bizdev_crm.domain.values import (
-    Channel,
-    ProposalOutcome,
-    one_of,
-)
+from bizdev_crm.domain.values import Channel, ProposalOutcome, one_of
 
 # --- personal data ---------------------------------------------------------------------------
 

@@ -18,11 +18,7 @@ from bizdev_common.domain import (
 )
 from eventsourcing.domain import Aggregate, event
 
-from bizdev_crm.domain.values import (
-    CustomerEventKind,
-    CustomerEventState,
-    one_of,
-)
+from bizdev_crm.domain.values import CustomerEventKind, CustomerEventState, one_of
 
 if TYPE_CHECKING:
     from bizdev_crm.domain.customer import Customer

@@ -17,10 +17,7 @@ from bizdev_common.domain import (
 )
 from eventsourcing.domain import Aggregate, event
 
-from bizdev_crm.domain.values import (
-    FollowUpState,
-    require_score,
-)
+from bizdev_crm.domain.values import FollowUpState, require_score
 
 if TYPE_CHECKING:
     from bizdev_crm.domain.customer import Customer

@@ -6,10 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from bizdev_common.domain import (
-    RuleViolation,
-    require_text,
-)
+from bizdev_common.domain import RuleViolation, require_text
 
 
 def one_of(field_name: str, value: str, kind: type[StrEnum]) -> str:

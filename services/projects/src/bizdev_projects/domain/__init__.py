@@ -30,12 +30,7 @@ from bizdev_projects.domain.external_contact import ExternalContact
 from bizdev_projects.domain.lead import Lead
 from bizdev_projects.domain.market_insight import MARKET_DEPARTMENT, MarketInsight
 from bizdev_projects.domain.meeting import ActionItem, Meeting, PlannedActionItem
-from bizdev_projects.domain.project import (
-    MILESTONE_OVERDUE,
-    Milestone,
-    Project,
-    milestone_due_at,
-)
+from bizdev_projects.domain.project import MILESTONE_OVERDUE, Milestone, Project, milestone_due_at
 from bizdev_projects.domain.project_application import ProjectApplication
 from bizdev_projects.domain.values import (
     ApplicationState,

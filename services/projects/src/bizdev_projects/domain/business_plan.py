@@ -21,13 +21,7 @@ from bizdev_common.domain import (
 )
 from eventsourcing.domain import Aggregate, event
 
-from bizdev_projects.domain.values import (
-    BudgetCategory,
-    PlanState,
-    Verdict,
-    choice,
-    require_names,
-)
+from bizdev_projects.domain.values import BudgetCategory, PlanState, Verdict, choice, require_names
 
 if TYPE_CHECKING:
     from bizdev_projects.domain.project import Project

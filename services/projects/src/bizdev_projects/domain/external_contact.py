@@ -6,11 +6,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from bizdev_common.domain import (
-    Actor,
-    require_acting,
-    require_text,
-)
+from bizdev_common.domain import Actor, require_acting, require_text
 from eventsourcing.domain import Aggregate, event
 
 from bizdev_projects.domain.values import PartyKind, choice

@@ -8,13 +8,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
-from bizdev_common.domain import (
-    Actor,
-    InvalidTransition,
-    NotFound,
-    require_acting,
-    require_text,
-)
+from bizdev_common.domain import Actor, InvalidTransition, NotFound, require_acting, require_text
 from eventsourcing.domain import Aggregate, event
 
 from bizdev_projects.domain.values import MeetingKind, MeetingState, choice, require_names

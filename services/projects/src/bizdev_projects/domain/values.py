@@ -6,11 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import StrEnum
 
-from bizdev_common.domain import (
-    Money,
-    RuleViolation,
-    require_text,
-)
+from bizdev_common.domain import Money, RuleViolation, require_text
 
 
 def require_not_negative(field_name: str, value: Money) -> None:

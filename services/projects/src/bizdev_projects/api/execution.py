@@ -1,0 +1,320 @@
+"""Execution (REGULATIONS 3.3): progress against milestones, health, closing, deviation
+reports."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from bizdev_common.api import (
+    Accepted,
+    ExpectedVersion,
+    HistoryEvent,
+    MinVersion,
+    ReadConsistency,
+    RuntimeDep,
+    accepted,
+    history_of,
+    one_of,
+    page_of,
+)
+from bizdev_common.auth import CurrentActor
+from bizdev_common.boundary import Day, Name, Note, PageParams, Text
+from bizdev_common.readmodel import ListQuery, Page
+from bizdev_common.service import Runtime
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from bizdev_projects.api.common import app_of
+from bizdev_projects.domain import DeviationReport, DeviationState, HealthStatus, ProjectOutcome
+
+router = APIRouter()
+
+
+# --- execution (REGULATIONS 3.3) --------------------------------------------------------------
+
+
+class ProgressIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    percent: int = Field(ge=0, le=100, description="100 completes the milestone")
+    completed_on: Day | None = Field(default=None, description="Required at 100, only then")
+    note: Note = ""
+
+
+class HealthIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: HealthStatus
+    note: Text = Field(description="Why the health changed")
+
+
+class CloseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcome: ProjectOutcome
+    summary: Text
+
+
+class MilestoneView(BaseModel):
+    id: UUID
+    project_id: UUID
+    project_name: str
+    department: str
+    name: str
+    due_date: date
+    owner: str
+    percent: int
+    status: str = Field(description="open, overdue (reported by the periodic check) or done")
+    completed_on: date | None
+    late: bool | None
+    overdue_at: datetime | None
+    updated_at: datetime
+
+
+MILESTONES = ListQuery(
+    "milestones",
+    filters=["project_id", "owner", "status", "department"],
+    sorts=["due_date", "updated_at", "name", "percent", "overdue_at"],
+    text=["name", "project_name"],
+    default_sort="due_date",
+)
+
+
+@router.post(
+    "/projects/{project_id}/milestones/{milestone_id}/progress",
+    response_model=Accepted,
+    tags=["execution"],
+    summary="Record progress on a milestone; 100% completes it (the team lead)",
+)
+def record_progress(
+    project_id: UUID,
+    milestone_id: UUID,
+    body: ProgressIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    result = app_of(rt).record_progress(
+        actor,
+        project_id,
+        version,
+        milestone_id,
+        percent=body.percent,
+        completed_on=body.completed_on,
+        note=body.note,
+    )
+    return accepted(result, response)
+
+
+@router.put(
+    "/projects/{project_id}/health",
+    response_model=Accepted,
+    tags=["execution"],
+    summary="Change the project's health, with a note (the team lead or management)",
+)
+def change_health(
+    project_id: UUID,
+    body: HealthIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    result = app_of(rt).change_health(actor, project_id, version, body.status.value, body.note)
+    return accepted(result, response)
+
+
+@router.post(
+    "/projects/{project_id}/close",
+    response_model=Accepted,
+    tags=["execution"],
+    summary="Close the project with its outcome (management); it changes no more",
+)
+def close_project(
+    project_id: UUID,
+    body: CloseIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    result = app_of(rt).close_project(actor, project_id, version, body.outcome.value, body.summary)
+    return accepted(result, response)
+
+
+async def _milestones(
+    rt: Runtime,
+    page: PageParams,
+    consistency: ReadConsistency,
+    where: dict[str, Any],
+) -> Page[MilestoneView]:
+    rows, total = await page_of(rt, MILESTONES, page, consistency, where, written="projects")
+    items = [MilestoneView.model_validate(dict(r)) for r in rows]
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get(
+    "/milestones",
+    response_model=Page[MilestoneView],
+    tags=["execution"],
+    summary="Milestones across projects; wait_for takes a project id",
+)
+async def list_milestones(
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    page: Annotated[PageParams, Depends(MILESTONES.page_params)],
+    consistency: Annotated[ReadConsistency, Query()],
+    project_id: UUID | None = None,
+    owner: Name | None = None,
+    status: Annotated[str | None, Query(pattern="^(open|overdue|done)$")] = None,
+    department: Name | None = None,
+) -> Page[MilestoneView]:
+    where = {"project_id": project_id, "owner": owner, "status": status, "department": department}
+    return await _milestones(rt, page, consistency, where)
+
+
+@router.get(
+    "/milestones/overdue",
+    response_model=Page[MilestoneView],
+    tags=["execution"],
+    summary="Milestones reported overdue and not completed, across projects",
+)
+async def list_overdue_milestones(
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    page: Annotated[PageParams, Depends(MILESTONES.page_params)],
+    consistency: Annotated[ReadConsistency, Query()],
+    project_id: UUID | None = None,
+    owner: Name | None = None,
+    department: Name | None = None,
+) -> Page[MilestoneView]:
+    where = {
+        "project_id": project_id,
+        "owner": owner,
+        "status": "overdue",
+        "department": department,
+    }
+    return await _milestones(rt, page, consistency, where)
+
+
+class DeviationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    deviation: Text = Field(description="What deviates from the plan")
+    cause: Text
+    adjusted_strategy: Text
+    milestone_id: UUID | None = Field(default=None, description="The milestone concerned")
+
+
+class AcknowledgeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision: Text = Field(description="Management's decision on the report")
+
+
+class DeviationView(BaseModel):
+    id: UUID
+    version: int
+    project_id: UUID
+    project_name: str
+    department: str
+    milestone_id: UUID | None
+    state: DeviationState
+    reported_by: str
+    deviation: str
+    cause: str
+    adjusted_strategy: str
+    decision: str | None
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+DEVIATIONS = ListQuery(
+    "deviations",
+    filters=["project_id", "state", "department", "reported_by"],
+    sorts=["created_at", "updated_at", "project_name"],
+    text=["deviation", "cause", "adjusted_strategy", "project_name"],
+    default_sort="-created_at",
+)
+
+
+@router.post(
+    "/projects/{project_id}/deviations",
+    status_code=201,
+    response_model=Accepted,
+    tags=["execution"],
+    summary="Report a deviation from the plan, escalated to management (the team lead)",
+)
+def report_deviation(
+    project_id: UUID, body: DeviationIn, actor: CurrentActor, rt: RuntimeDep, response: Response
+) -> Accepted:
+    result = app_of(rt).report_deviation(
+        actor,
+        project_id,
+        deviation=body.deviation,
+        cause=body.cause,
+        adjusted_strategy=body.adjusted_strategy,
+        milestone_id=body.milestone_id,
+    )
+    return accepted(result, response)
+
+
+@router.post(
+    "/deviations/{report_id}/acknowledge",
+    response_model=Accepted,
+    tags=["execution"],
+    summary="Acknowledge a deviation report with a decision (management)",
+)
+def acknowledge_deviation(
+    report_id: UUID,
+    body: AcknowledgeIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    result = app_of(rt).acknowledge_deviation(actor, report_id, version, body.decision)
+    return accepted(result, response)
+
+
+@router.get("/deviations", response_model=Page[DeviationView], tags=["execution"])
+async def list_deviations(
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    page: Annotated[PageParams, Depends(DEVIATIONS.page_params)],
+    consistency: Annotated[ReadConsistency, Query()],
+    project_id: UUID | None = None,
+    state: DeviationState | None = None,
+    department: Name | None = None,
+    reported_by: Name | None = None,
+) -> Page[DeviationView]:
+    where = {
+        "project_id": project_id,
+        "state": state.value if state else None,
+        "department": department,
+        "reported_by": reported_by,
+    }
+    rows, total = await page_of(rt, DEVIATIONS, page, consistency, where)
+    items = [DeviationView.model_validate(dict(r)) for r in rows]
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get("/deviations/{report_id}", response_model=DeviationView, tags=["execution"])
+async def get_deviation(
+    report_id: UUID,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    response: Response,
+    min_version: MinVersion = None,
+) -> DeviationView:
+    row = await one_of(rt, "deviations", report_id, min_version, response)
+    return DeviationView.model_validate(dict(row))
+
+
+@router.get(
+    "/deviations/{report_id}/history", response_model=list[HistoryEvent], tags=["execution"]
+)
+async def deviation_history(
+    report_id: UUID, actor: CurrentActor, rt: RuntimeDep
+) -> list[HistoryEvent]:
+    return await history_of(rt, DeviationReport, report_id)

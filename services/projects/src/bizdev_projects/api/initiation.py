@@ -1,0 +1,686 @@
+"""Initiation (REGULATIONS §2): leads and market insights (2.1), initiation applications
+(2.2) and the projects their approval opens (2.3)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import asyncpg
+from bizdev_common.api import (
+    Accepted,
+    ExpectedVersion,
+    HistoryEvent,
+    MinVersion,
+    ReadConsistency,
+    RuntimeDep,
+    accepted,
+    history_of,
+    money_of,
+    one_of,
+    page_of,
+)
+from bizdev_common.auth import CurrentActor
+from bizdev_common.boundary import Moment, MoneyIn, Name, Note, PageParams, Text, Title, Version
+from bizdev_common.contract import MoneyModel
+from bizdev_common.readmodel import ListQuery, Page
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from bizdev_projects.api.common import app_of
+from bizdev_projects.domain import (
+    ApplicationState,
+    HealthStatus,
+    InsightKind,
+    Project,
+    ProjectApplication,
+    ProjectOutcome,
+    ProjectState,
+)
+
+router = APIRouter()
+
+
+class ApprovalAccepted(Accepted):
+    project_id: UUID = Field(description="The project the approval opened")
+
+
+# --- leads and market insights (REGULATIONS 2.1) ---------------------------------------------
+
+
+class LeadIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    customer: Title
+    need: Text
+    source: Title
+    estimated_value: MoneyIn
+
+
+class LeadView(BaseModel):
+    id: UUID
+    version: int
+    finder: str
+    department: str
+    customer: str
+    need: str
+    source: str
+    estimated_value: MoneyModel
+    converted_project_id: UUID | None = Field(
+        description="The first approved project the lead became: its finder is rewarded"
+    )
+    converted_at: datetime | None
+    created_at: datetime
+
+
+LEADS = ListQuery(
+    "leads",
+    filters=["department", "finder"],
+    sorts=["created_at", "customer"],
+    text=["customer", "need", "source"],
+    default_sort="-created_at",
+)
+
+
+def _lead(r: asyncpg.Record) -> LeadView:
+    return LeadView(
+        **{
+            k: r[k]
+            for k in (
+                "id",
+                "version",
+                "finder",
+                "department",
+                "customer",
+                "need",
+                "source",
+                "converted_project_id",
+                "converted_at",
+                "created_at",
+            )
+        },
+        estimated_value=money_of(r, "estimated_value"),
+    )
+
+
+@router.post(
+    "/leads",
+    status_code=201,
+    response_model=Accepted,
+    tags=["leads"],
+    summary="Submit a lead (any employee)",
+)
+def submit_lead(body: LeadIn, actor: CurrentActor, rt: RuntimeDep, response: Response) -> Accepted:
+    result = app_of(rt).submit_lead(
+        actor, body.customer, body.need, body.source, body.estimated_value.to_money()
+    )
+    return accepted(result, response)
+
+
+@router.get("/leads", response_model=Page[LeadView], tags=["leads"])
+async def list_leads(
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    page: Annotated[PageParams, Depends(LEADS.page_params)],
+    consistency: Annotated[ReadConsistency, Query()],
+    department: Name | None = None,
+    finder: Name | None = None,
+) -> Page[LeadView]:
+    rows, total = await page_of(
+        rt, LEADS, page, consistency, {"department": department, "finder": finder}
+    )
+    return Page(items=[_lead(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get("/leads/{lead_id}", response_model=LeadView, tags=["leads"])
+async def get_lead(
+    lead_id: UUID,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    response: Response,
+    min_version: MinVersion = None,
+) -> LeadView:
+    row = await one_of(rt, "leads", lead_id, min_version, response)
+    return _lead(row)
+
+
+class InsightIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: InsightKind
+    title: Title
+    content: Text
+
+
+class InsightView(BaseModel):
+    id: UUID
+    version: int
+    recorded_by: str
+    department: str
+    kind: InsightKind
+    title: str
+    content: str
+    created_at: datetime
+
+
+INSIGHTS = ListQuery(
+    "market_insights",
+    filters=["kind"],
+    sorts=["created_at", "title"],
+    text=["title", "content"],
+    default_sort="-created_at",
+)
+
+
+@router.post(
+    "/market-insights",
+    status_code=201,
+    response_model=Accepted,
+    tags=["market insights"],
+    summary="Record market information (market department)",
+)
+def record_insight(
+    body: InsightIn, actor: CurrentActor, rt: RuntimeDep, response: Response
+) -> Accepted:
+    result = app_of(rt).record_market_insight(actor, body.kind.value, body.title, body.content)
+    return accepted(result, response)
+
+
+@router.get("/market-insights", response_model=Page[InsightView], tags=["market insights"])
+async def list_insights(
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    page: Annotated[PageParams, Depends(INSIGHTS.page_params)],
+    consistency: Annotated[ReadConsistency, Query()],
+    kind: InsightKind | None = None,
+) -> Page[InsightView]:
+    rows, total = await page_of(
+        rt, INSIGHTS, page, consistency, {"kind": kind.value if kind else None}
+    )
+    items = [InsightView.model_validate(dict(r)) for r in rows]
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+# --- initiation applications (REGULATIONS 2.2) -----------------------------------------------
+
+
+class ApplicationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: Title
+    background: Text
+    target_customers: Text
+    expected_revenue: MoneyIn
+    preliminary_plan: Text
+    lead_id: UUID | None = Field(default=None, description="The lead this proposal grew from")
+    customer_id: UUID | None = Field(
+        default=None, description="The crm customer this proposal is for"
+    )
+
+
+class ApplicationRevision(BaseModel):
+    """Only the fields given change; a rejected application revised goes back to draft."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: Title | None = None
+    background: Text | None = None
+    target_customers: Text | None = None
+    expected_revenue: MoneyIn | None = None
+    preliminary_plan: Text | None = None
+
+
+class ReviewIn(BaseModel):
+    """The department head's signed opinion."""
+
+    model_config = ConfigDict(extra="forbid")
+    recommend: bool
+    feasibility: Text
+    market_outlook: Text
+    resource_needs: Text
+
+
+class ApproveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    comments: Note = ""
+
+
+class RejectIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reasons: Text = Field(description="Required: why the application is rejected")
+
+
+class Opinion(BaseModel):
+    by: str = Field(description="The reviewing department head")
+    recommend: bool
+    feasibility: str
+    market_outlook: str
+    resource_needs: str
+
+
+class ApplicationView(BaseModel):
+    id: UUID
+    version: int
+    state: ApplicationState
+    title: str
+    department: str
+    applicant: str
+    background: str
+    target_customers: str
+    expected_revenue: MoneyModel
+    preliminary_plan: str
+    lead_id: UUID | None
+    customer_id: UUID | None
+    opinion: Opinion | None
+    decision_by: str | None
+    decision_reasons: str | None
+    project_id: UUID | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ApplicationAsOf(BaseModel):
+    """The application as it stood at a version or moment (from its events)."""
+
+    id: UUID
+    version: int
+    state: ApplicationState
+    title: str
+    department: str
+    applicant: str
+    background: str
+    target_customers: str
+    expected_revenue: MoneyModel
+    preliminary_plan: str
+    lead_id: UUID | None
+    customer_id: UUID | None
+    opinion: dict[str, Any] | None
+    decision_reasons: str | None
+    approved_by: str | None
+    modified_on: datetime
+
+
+APPLICATIONS = ListQuery(
+    "applications",
+    filters=["state", "department", "applicant", "lead_id", "customer_id"],
+    sorts=["created_at", "updated_at", "title", "state", "expected_revenue_amount"],
+    text=["title", "background", "target_customers", "preliminary_plan"],
+    default_sort="-updated_at",
+)
+
+
+def _application(r: asyncpg.Record) -> ApplicationView:
+    d = dict(r)
+    d["expected_revenue"] = money_of(d, "expected_revenue")
+    d["opinion"] = json.loads(d["opinion"]) if d["opinion"] else None
+    return ApplicationView.model_validate(d)
+
+
+@router.post(
+    "/applications",
+    status_code=201,
+    response_model=Accepted,
+    tags=["applications"],
+    summary="Draft an initiation application (any employee)",
+)
+def draft_application(
+    body: ApplicationIn, actor: CurrentActor, rt: RuntimeDep, response: Response
+) -> Accepted:
+    result = app_of(rt).draft_application(
+        actor,
+        title=body.title,
+        background=body.background,
+        target_customers=body.target_customers,
+        expected_revenue=body.expected_revenue.to_money(),
+        preliminary_plan=body.preliminary_plan,
+        lead_id=body.lead_id,
+        customer_id=body.customer_id,
+    )
+    return accepted(result, response)
+
+
+@router.patch(
+    "/applications/{application_id}",
+    response_model=Accepted,
+    tags=["applications"],
+    summary="Revise a draft or rejected application (the applicant)",
+)
+def revise_application(
+    application_id: UUID,
+    body: ApplicationRevision,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    result = app_of(rt).revise_application(
+        actor,
+        application_id,
+        version,
+        title=body.title,
+        background=body.background,
+        target_customers=body.target_customers,
+        expected_revenue=body.expected_revenue.to_money() if body.expected_revenue else None,
+        preliminary_plan=body.preliminary_plan,
+    )
+    return accepted(result, response)
+
+
+@router.post(
+    "/applications/{application_id}/submit",
+    response_model=Accepted,
+    tags=["applications"],
+    summary="Submit for department review (the applicant)",
+)
+def submit_application(
+    application_id: UUID,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    return accepted(app_of(rt).submit_application(actor, application_id, version), response)
+
+
+@router.post(
+    "/applications/{application_id}/review",
+    response_model=Accepted,
+    tags=["applications"],
+    summary="Sign the department opinion (head of the applicant's department)",
+)
+def review_application(
+    application_id: UUID,
+    body: ReviewIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    result = app_of(rt).review_application(
+        actor,
+        application_id,
+        version,
+        recommend=body.recommend,
+        feasibility=body.feasibility,
+        market_outlook=body.market_outlook,
+        resource_needs=body.resource_needs,
+    )
+    return accepted(result, response)
+
+
+@router.post(
+    "/applications/{application_id}/approve",
+    response_model=ApprovalAccepted,
+    tags=["applications"],
+    summary="Approve and open the project (management)",
+)
+def approve_application(
+    application_id: UUID,
+    body: ApproveIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> ApprovalAccepted:
+    result = app_of(rt).approve_application(actor, application_id, version, body.comments)
+    response.headers["ETag"] = f'"{result.version}"'
+    return ApprovalAccepted(
+        id=result.id, version=result.version, project_id=Project.project_id_for(result.id)
+    )
+
+
+@router.post(
+    "/applications/{application_id}/reject",
+    response_model=Accepted,
+    tags=["applications"],
+    summary="Reject with reasons (management)",
+)
+def reject_application(
+    application_id: UUID,
+    body: RejectIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    result = app_of(rt).reject_application(actor, application_id, version, body.reasons)
+    return accepted(result, response)
+
+
+@router.get("/applications", response_model=Page[ApplicationView], tags=["applications"])
+async def list_applications(
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    page: Annotated[PageParams, Depends(APPLICATIONS.page_params)],
+    consistency: Annotated[ReadConsistency, Query()],
+    state: ApplicationState | None = None,
+    department: Name | None = None,
+    applicant: Name | None = None,
+    lead_id: UUID | None = None,
+) -> Page[ApplicationView]:
+    where = {
+        "state": state.value if state else None,
+        "department": department,
+        "applicant": applicant,
+        "lead_id": lead_id,
+    }
+    rows, total = await page_of(rt, APPLICATIONS, page, consistency, where)
+    return Page(
+        items=[_application(r) for r in rows], total=total, limit=page.limit, offset=page.offset
+    )
+
+
+@router.get("/applications/{application_id}", response_model=ApplicationView, tags=["applications"])
+async def get_application(
+    application_id: UUID,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    response: Response,
+    min_version: MinVersion = None,
+) -> ApplicationView:
+    return _application(await one_of(rt, "applications", application_id, min_version, response))
+
+
+@router.get(
+    "/applications/{application_id}/history",
+    response_model=list[HistoryEvent],
+    tags=["applications"],
+    summary="Every event: who, when and why",
+)
+async def application_history(
+    application_id: UUID, actor: CurrentActor, rt: RuntimeDep
+) -> list[HistoryEvent]:
+    return await history_of(rt, ProjectApplication, application_id)
+
+
+@router.get(
+    "/applications/{application_id}/as-of",
+    response_model=ApplicationAsOf,
+    tags=["applications"],
+    summary="The application as of a version or a time",
+)
+def application_as_of(
+    application_id: UUID,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: Annotated[Version | None, Query()] = None,
+    at: Annotated[Moment | None, Query()] = None,
+) -> ApplicationAsOf:
+    a = app_of(rt).as_of(ProjectApplication, application_id, version=version, at=at)
+    return ApplicationAsOf(
+        id=a.id,
+        version=a.version,
+        state=a.state,
+        title=a.title,
+        department=a.department,
+        applicant=a.applicant,
+        background=a.background,
+        target_customers=a.target_customers,
+        expected_revenue=MoneyModel.model_validate(a.expected_revenue),
+        preliminary_plan=a.preliminary_plan,
+        lead_id=a.lead_id,
+        customer_id=a.customer_id,
+        opinion=a.opinion,
+        decision_reasons=a.decision_reasons,
+        approved_by=a.approved_by,
+        modified_on=a.modified_on,
+    )
+
+
+# --- projects (REGULATIONS 2.3) ---------------------------------------------------------------
+
+
+class ProjectView(BaseModel):
+    id: UUID
+    version: int
+    state: ProjectState
+    name: str
+    department: str
+    applicant: str
+    application_id: UUID
+    expected_revenue: MoneyModel
+    lead_id: UUID | None
+    customer_id: UUID | None
+    opened_by: str
+    team_lead: str | None
+    health: HealthStatus
+    health_note: str
+    outcome: ProjectOutcome | None
+    outcome_summary: str | None
+    closed_by: str | None
+    closed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+PROJECTS = ListQuery(
+    "projects",
+    filters=["state", "department", "applicant", "customer_id", "team_lead", "health"],
+    sorts=["created_at", "updated_at", "name", "expected_revenue_amount"],
+    text=["name"],
+    default_sort="-created_at",
+)
+
+
+def project_view(r: asyncpg.Record) -> ProjectView:
+    d = dict(r)
+    d["expected_revenue"] = money_of(d, "expected_revenue")
+    return ProjectView.model_validate(d)
+
+
+@router.get("/projects", response_model=Page[ProjectView], tags=["projects"])
+async def list_projects(
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    page: Annotated[PageParams, Depends(PROJECTS.page_params)],
+    consistency: Annotated[ReadConsistency, Query()],
+    state: ProjectState | None = None,
+    department: Name | None = None,
+    applicant: Name | None = None,
+    customer_id: UUID | None = None,
+    team_lead: Name | None = None,
+    health: HealthStatus | None = None,
+) -> Page[ProjectView]:
+    where = {
+        "state": state.value if state else None,
+        "department": department,
+        "applicant": applicant,
+        "customer_id": customer_id,
+        "team_lead": team_lead,
+        "health": health.value if health else None,
+    }
+    rows, total = await page_of(rt, PROJECTS, page, consistency, where)
+    return Page(
+        items=[project_view(r) for r in rows], total=total, limit=page.limit, offset=page.offset
+    )
+
+
+@router.get("/projects/{project_id}", response_model=ProjectView, tags=["projects"])
+async def get_project(
+    project_id: UUID,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    response: Response,
+    min_version: MinVersion = None,
+) -> ProjectView:
+    return project_view(await one_of(rt, "projects", project_id, min_version, response))
+
+
+@router.get(
+    "/projects/{project_id}/history",
+    response_model=list[HistoryEvent],
+    tags=["projects"],
+    summary="Every event: who, when and why",
+)
+async def project_history(
+    project_id: UUID, actor: CurrentActor, rt: RuntimeDep
+) -> list[HistoryEvent]:
+    return await history_of(rt, Project, project_id)
+
+
+class MilestoneAsOf(BaseModel):
+    id: UUID
+    name: str
+    due_date: date
+    owner: str
+    percent: int
+    completed_on: date | None
+    overdue_since: datetime | None
+
+
+class ProjectAsOf(BaseModel):
+    """The project as it stood at a version or moment (from its events): who was on the team
+    and who led it then, how far each milestone was."""
+
+    id: UUID
+    version: int
+    state: ProjectState
+    name: str
+    department: str
+    applicant: str
+    application_id: UUID
+    expected_revenue: MoneyModel
+    lead_id: UUID | None
+    customer_id: UUID | None
+    team_lead: str | None
+    members: dict[str, str] = Field(description="User id → responsibilities")
+    milestones: list[MilestoneAsOf]
+    health: HealthStatus
+    health_note: str
+    outcome: ProjectOutcome | None
+    modified_on: datetime
+
+
+@router.get(
+    "/projects/{project_id}/as-of",
+    response_model=ProjectAsOf,
+    tags=["projects"],
+    summary="The project as of a version or a time",
+)
+def project_as_of(
+    project_id: UUID,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: Annotated[Version | None, Query()] = None,
+    at: Annotated[Moment | None, Query()] = None,
+) -> ProjectAsOf:
+    p = app_of(rt).as_of(Project, project_id, version=version, at=at)
+    return ProjectAsOf(
+        id=p.id,
+        version=p.version,
+        state=p.state,
+        name=p.name,
+        department=p.department,
+        applicant=p.applicant,
+        application_id=p.application_id,
+        expected_revenue=MoneyModel.model_validate(p.expected_revenue),
+        lead_id=p.lead_id,
+        customer_id=p.customer_id,
+        team_lead=p.team_lead,
+        members=dict(p.members),
+        milestones=[
+            MilestoneAsOf.model_validate(m, from_attributes=True) for m in p.milestones.values()
+        ],
+        health=p.health,
+        health_note=p.health_note,
+        outcome=p.outcome,
+        modified_on=p.modified_on,
+    )
