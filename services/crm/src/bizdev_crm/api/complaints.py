@@ -1,0 +1,455 @@
+"""Complaints (REGULATIONS 4.3)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+import asyncpg
+from bizdev_common.api import (
+    Accepted,
+    ExpectedVersion,
+    HistoryEvent,
+    MinVersion,
+    ReadConsistency,
+    RuntimeDep,
+    accepted,
+    one_of,
+    page_of,
+)
+from bizdev_common.auth import CurrentActor
+from bizdev_common.boundary import Moment, Name, Note, PageParams, Text, Title, Version
+from bizdev_common.readmodel import ListQuery, Page
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from bizdev_crm.api.common import ReasonIn, Score, app_of, schema_of, sealed_history
+from bizdev_crm.domain import CauseCategory, Complaint, ComplaintChannel, ComplaintState, Severity
+
+router = APIRouter()
+
+
+class ComplaintView(BaseModel):
+    id: UUID
+    version: int
+    customer_id: UUID
+    department: str
+    contact_id: UUID | None
+    channel: ComplaintChannel
+    severity: Severity
+    subject: str
+    description: str
+    state: ComplaintState
+    received_by: str
+    received_at: datetime
+    response_due_at: datetime
+    owner: str | None
+    responded_at: datetime | None = Field(description="When it was first answered")
+    escalated: bool
+    escalated_at: datetime | None
+    proposal: str | None = Field(description="The latest proposal to the customer")
+    rounds: int = Field(description="How many proposals were made")
+    resolution: str | None
+    cause: CauseCategory | None
+    root_cause: str | None
+    corrective_action: str | None
+    satisfaction: int | None
+    closed_by: str | None
+    closed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+def complaint_view(r: asyncpg.Record) -> ComplaintView:
+    return ComplaintView.model_validate(dict(r))
+
+
+# --- complaints (REGULATIONS 4.3) ------------------------------------------------------------
+
+
+class ComplaintIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    customer_id: UUID
+    channel: ComplaintChannel
+    severity: Severity = Field(description="Sets the response deadline (see configuration)")
+    subject: Title
+    description: Text = Field(
+        description="The complaint as made; name people by contact_id, not by their details"
+    )
+    contact_id: UUID | None = Field(default=None, description="The contact person complaining")
+
+
+class AssignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    owner: Name = Field(description="User id of who handles the complaint")
+
+
+class RespondIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    proposal: Text = Field(description="What is proposed to the customer")
+
+
+class ResolveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    resolution: Text = Field(description="What the customer accepted")
+
+
+class CloseIn(BaseModel):
+    """The root-cause analysis and the customer's satisfaction. Each is required to close;
+    a missing one is refused (422) by the complaint itself, after who and when are checked."""
+
+    model_config = ConfigDict(extra="forbid")
+    cause: CauseCategory | None = None
+    root_cause: Note | None = None
+    corrective_action: Note | None = None
+    satisfaction: Score | None = None
+
+
+class QueuedComplaint(ComplaintView):
+    time_left_seconds: float | None = Field(
+        description="Until the response deadline (negative: past it); null once answered"
+    )
+
+
+class CauseCount(BaseModel):
+    key: str = Field(description="The cause, or the customer id")
+    label: str | None = Field(description="The customer's name when counting by customer")
+    count: int
+
+
+class ComplaintCounts(BaseModel):
+    by: Literal["cause", "customer"]
+    received_from: datetime
+    received_to: datetime
+    total: int
+    counts: list[CauseCount] = Field(description="Largest first")
+
+
+class ComplaintAsOf(BaseModel):
+    """The complaint as it stood at a version or moment (from its events)."""
+
+    id: UUID
+    version: int
+    state: ComplaintState
+    customer_id: UUID
+    department: str
+    severity: Severity
+    subject: str
+    owner: str | None
+    response_due_at: datetime
+    escalated_at: datetime | None
+    proposal: str | None
+    rounds: int
+    resolution: str | None
+    cause: CauseCategory | None
+    satisfaction: int | None
+    modified_on: datetime
+
+
+COMPLAINTS = ListQuery(
+    "complaints",
+    filters=[
+        "state",
+        "customer_id",
+        "owner",
+        "severity",
+        "department",
+        "channel",
+        "escalated",
+        "cause",
+    ],
+    sorts=["received_at", "response_due_at", "updated_at", "severity"],
+    text=["subject", "description"],
+    default_sort="-received_at",
+)
+
+
+@router.post(
+    "/complaints",
+    status_code=201,
+    response_model=Accepted,
+    tags=["complaints"],
+    summary="Record a complaint as it comes in (any employee)",
+)
+def receive_complaint(
+    body: ComplaintIn, actor: CurrentActor, rt: RuntimeDep, response: Response
+) -> Accepted:
+    result = app_of(rt).receive_complaint(
+        actor,
+        customer_id=body.customer_id,
+        channel=body.channel.value,
+        severity=body.severity.value,
+        subject=body.subject,
+        description=body.description,
+        contact_id=body.contact_id,
+    )
+    return accepted(result, response)
+
+
+@router.post(
+    "/complaints/{complaint_id}/assign",
+    response_model=Accepted,
+    tags=["complaints"],
+    summary="Name the owner (head of the customer's department, or management)",
+)
+def assign_complaint(
+    complaint_id: UUID,
+    body: AssignIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    return accepted(app_of(rt).assign_complaint(actor, complaint_id, version, body.owner), response)
+
+
+@router.post(
+    "/complaints/{complaint_id}/respond",
+    response_model=Accepted,
+    tags=["complaints"],
+    summary="Answer the customer with a proposal (the owner)",
+)
+def respond_to_complaint(
+    complaint_id: UUID,
+    body: RespondIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    result = app_of(rt).respond_to_complaint(actor, complaint_id, version, body.proposal)
+    return accepted(result, response)
+
+
+@router.post(
+    "/complaints/{complaint_id}/resolve",
+    response_model=Accepted,
+    tags=["complaints"],
+    summary="The customer accepted the proposal (the owner records it)",
+)
+def resolve_complaint(
+    complaint_id: UUID,
+    body: ResolveIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    result = app_of(rt).resolve_complaint(actor, complaint_id, version, body.resolution)
+    return accepted(result, response)
+
+
+@router.post(
+    "/complaints/{complaint_id}/reopen",
+    response_model=Accepted,
+    tags=["complaints"],
+    summary="The customer is not satisfied: back to assigned (the owner records it)",
+)
+def reopen_complaint(
+    complaint_id: UUID,
+    body: ReasonIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    result = app_of(rt).reopen_complaint(actor, complaint_id, version, body.reason)
+    return accepted(result, response)
+
+
+@router.post(
+    "/complaints/{complaint_id}/close",
+    response_model=Accepted,
+    tags=["complaints"],
+    summary="Close with root-cause analysis and satisfaction (the owner or department head)",
+)
+def close_complaint(
+    complaint_id: UUID,
+    body: CloseIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    result = app_of(rt).close_complaint(
+        actor,
+        complaint_id,
+        version,
+        cause=body.cause.value if body.cause else None,
+        root_cause=body.root_cause,
+        corrective_action=body.corrective_action,
+        satisfaction=body.satisfaction,
+    )
+    return accepted(result, response)
+
+
+@router.get("/complaints", response_model=Page[ComplaintView], tags=["complaints"])
+async def list_complaints(
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    page: Annotated[PageParams, Depends(COMPLAINTS.page_params)],
+    consistency: Annotated[ReadConsistency, Query()],
+    state: ComplaintState | None = None,
+    customer_id: UUID | None = None,
+    owner: Name | None = None,
+    severity: Severity | None = None,
+    department: Name | None = None,
+    channel: ComplaintChannel | None = None,
+    escalated: bool | None = None,
+    cause: CauseCategory | None = None,
+) -> Page[ComplaintView]:
+    where = {
+        "state": state.value if state else None,
+        "customer_id": customer_id,
+        "owner": owner,
+        "severity": severity.value if severity else None,
+        "department": department,
+        "channel": channel.value if channel else None,
+        "escalated": escalated,
+        "cause": cause.value if cause else None,
+    }
+    rows, total = await page_of(rt, COMPLAINTS, page, consistency, where)
+    return Page(
+        items=[complaint_view(r) for r in rows], total=total, limit=page.limit, offset=page.offset
+    )
+
+
+@router.get(
+    "/complaints/queue",
+    response_model=list[QueuedComplaint],
+    tags=["complaints"],
+    summary="An owner's open complaints, the most urgent first, with the time left",
+)
+async def complaint_queue(
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    owner: Annotated[Name | None, Query(description="User id (default: you)")] = None,
+) -> list[QueuedComplaint]:
+    rows = await rt.pool.fetch(
+        f"SELECT * FROM {schema_of(rt)}.complaints WHERE owner = $1 AND state <> $2 "
+        # Unanswered first, by deadline; then those waiting on the customer.
+        "ORDER BY responded_at IS NOT NULL, response_due_at, id",
+        owner or actor.user_id,
+        ComplaintState.CLOSED.value,
+    )
+    now = rt.clock.now()
+    return [
+        QueuedComplaint.model_validate(
+            {
+                **dict(r),
+                "time_left_seconds": (
+                    None
+                    if r["responded_at"] is not None
+                    else (r["response_due_at"] - now).total_seconds()
+                ),
+            }
+        )
+        for r in rows
+    ]
+
+
+@router.get(
+    "/complaints/counts",
+    response_model=ComplaintCounts,
+    tags=["complaints"],
+    summary="Complaints received in a period, counted by root cause or by customer",
+    description=(
+        "By cause, complaints not yet closed count as `unanalysed`: their cause is known "
+        "only once the root-cause analysis closes them. The period defaults to the 30 days "
+        "up to now."
+    ),
+)
+async def complaint_counts(
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    by: Literal["cause", "customer"] = "cause",
+    received_from: Annotated[Moment | None, Query(alias="from", description="Inclusive")] = None,
+    received_to: Annotated[Moment | None, Query(alias="to", description="Exclusive")] = None,
+    department: Name | None = None,
+) -> ComplaintCounts:
+    end = received_to or rt.clock.now()
+    start = received_from or end - timedelta(days=30)
+    s = schema_of(rt)
+    args: list[Any] = [start, end]
+    cond = "c.received_at >= $1 AND c.received_at < $2"
+    if department is not None:
+        args.append(department)
+        cond += " AND c.department = $3"
+    if by == "cause":
+        query = (
+            f"SELECT COALESCE(c.cause, 'unanalysed') AS key, NULL AS label, count(*) AS count "
+            f"FROM {s}.complaints c WHERE {cond} GROUP BY 1 ORDER BY count DESC, key"
+        )
+    else:
+        query = (
+            f"SELECT c.customer_id::text AS key, cu.name AS label, count(*) AS count "
+            f"FROM {s}.complaints c LEFT JOIN {s}.customers cu ON cu.id = c.customer_id "
+            f"WHERE {cond} GROUP BY 1, 2 ORDER BY count DESC, key"
+        )
+    rows = await rt.pool.fetch(query, *args)
+    counts = [CauseCount.model_validate(dict(r)) for r in rows]
+    return ComplaintCounts(
+        by=by,
+        received_from=start,
+        received_to=end,
+        total=sum(c.count for c in counts),
+        counts=counts,
+    )
+
+
+@router.get("/complaints/{complaint_id}", response_model=ComplaintView, tags=["complaints"])
+async def get_complaint(
+    complaint_id: UUID,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    response: Response,
+    min_version: MinVersion = None,
+) -> ComplaintView:
+    return complaint_view(await one_of(rt, "complaints", complaint_id, min_version, response))
+
+
+@router.get(
+    "/complaints/{complaint_id}/history",
+    response_model=list[HistoryEvent],
+    tags=["complaints"],
+    summary="Every event: who, when and why",
+)
+async def complaint_history(
+    complaint_id: UUID, actor: CurrentActor, rt: RuntimeDep
+) -> list[HistoryEvent]:
+    return await sealed_history(rt, Complaint, complaint_id)
+
+
+@router.get(
+    "/complaints/{complaint_id}/as-of",
+    response_model=ComplaintAsOf,
+    tags=["complaints"],
+    summary="The complaint as of a version or a time",
+)
+def complaint_as_of(
+    complaint_id: UUID,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: Annotated[Version | None, Query()] = None,
+    at: Annotated[Moment | None, Query()] = None,
+) -> ComplaintAsOf:
+    c = app_of(rt).as_of(Complaint, complaint_id, version=version, at=at)
+    return ComplaintAsOf(
+        id=c.id,
+        version=c.version,
+        state=c.state,
+        customer_id=c.customer_id,
+        department=c.department,
+        severity=Severity(c.severity),
+        subject=c.subject,
+        owner=c.owner,
+        response_due_at=c.response_due_at,
+        escalated_at=c.escalated_at,
+        proposal=c.proposal,
+        rounds=c.rounds,
+        resolution=c.resolution,
+        cause=CauseCategory(c.cause) if c.cause else None,
+        satisfaction=c.satisfaction,
+        modified_on=c.modified_on,
+    )

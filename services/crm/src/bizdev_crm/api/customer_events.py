@@ -1,0 +1,224 @@
+"""Customer events: appreciation events, industry seminars (REGULATIONS 4.2)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+from uuid import UUID
+
+from bizdev_common.api import (
+    Accepted,
+    ExpectedVersion,
+    HistoryEvent,
+    MinVersion,
+    ReadConsistency,
+    RuntimeDep,
+    accepted,
+    one_of,
+    page_of,
+)
+from bizdev_common.auth import CurrentActor
+from bizdev_common.boundary import Day, Name, PageParams, Title
+from bizdev_common.readmodel import ListQuery, Page
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from bizdev_crm.api.common import ReasonIn, app_of, schema_of, sealed_history
+from bizdev_crm.domain import CustomerEvent, CustomerEventKind, CustomerEventState
+
+router = APIRouter()
+
+
+# --- customer events (REGULATIONS 4.2) -------------------------------------------------------
+
+
+class CustomerEventIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: CustomerEventKind
+    title: Title
+    held_on: Day
+    venue: Title
+
+
+class InvitationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    customer_id: UUID
+
+
+class AttendanceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    customer_id: UUID
+    attended: bool
+
+
+class Invitee(BaseModel):
+    customer_id: UUID
+    customer_name: str | None
+    attended: bool | None = Field(description="Null until attendance is recorded")
+    invited_at: datetime
+
+
+class CustomerEventView(BaseModel):
+    id: UUID
+    version: int
+    kind: CustomerEventKind
+    title: str
+    held_on: date
+    venue: str
+    organiser: str
+    department: str
+    state: CustomerEventState
+    cancel_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CustomerEventDetail(CustomerEventView):
+    invitations: list[Invitee]
+    attended: int = Field(description="How many invited customers came")
+
+
+CUSTOMER_EVENTS = ListQuery(
+    "customer_events",
+    filters=["kind", "state", "department", "organiser"],
+    sorts=["held_on", "created_at", "title"],
+    text=["title", "venue"],
+    default_sort="-held_on",
+)
+
+
+@router.post(
+    "/customer-events",
+    status_code=201,
+    response_model=Accepted,
+    tags=["customer events"],
+    summary="Plan an appreciation event or industry seminar (any employee)",
+)
+def plan_customer_event(
+    body: CustomerEventIn, actor: CurrentActor, rt: RuntimeDep, response: Response
+) -> Accepted:
+    result = app_of(rt).plan_customer_event(
+        actor, kind=body.kind.value, title=body.title, held_on=body.held_on, venue=body.venue
+    )
+    return accepted(result, response)
+
+
+@router.post(
+    "/customer-events/{event_id}/invitations",
+    response_model=Accepted,
+    tags=["customer events"],
+    summary="Invite a customer (the organiser or their department head)",
+)
+def invite_customer(
+    event_id: UUID,
+    body: InvitationIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    result = app_of(rt).invite_customer(actor, event_id, version, body.customer_id)
+    return accepted(result, response)
+
+
+@router.post(
+    "/customer-events/{event_id}/attendance",
+    response_model=Accepted,
+    tags=["customer events"],
+    summary="Record whether an invited customer attended (the organiser or their head)",
+)
+def record_attendance(
+    event_id: UUID,
+    body: AttendanceIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    result = app_of(rt).record_attendance(
+        actor, event_id, version, customer_id=body.customer_id, attended=body.attended
+    )
+    return accepted(result, response)
+
+
+@router.post(
+    "/customer-events/{event_id}/cancel",
+    response_model=Accepted,
+    tags=["customer events"],
+    summary="Cancel a planned event (the organiser or their department head)",
+)
+def cancel_customer_event(
+    event_id: UUID,
+    body: ReasonIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    result = app_of(rt).cancel_customer_event(actor, event_id, version, body.reason)
+    return accepted(result, response)
+
+
+@router.get("/customer-events", response_model=Page[CustomerEventView], tags=["customer events"])
+async def list_customer_events(
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    page: Annotated[PageParams, Depends(CUSTOMER_EVENTS.page_params)],
+    consistency: Annotated[ReadConsistency, Query()],
+    kind: CustomerEventKind | None = None,
+    state: CustomerEventState | None = None,
+    department: Name | None = None,
+    organiser: Name | None = None,
+) -> Page[CustomerEventView]:
+    where = {
+        "kind": kind.value if kind else None,
+        "state": state.value if state else None,
+        "department": department,
+        "organiser": organiser,
+    }
+    rows, total = await page_of(rt, CUSTOMER_EVENTS, page, consistency, where)
+    items = [CustomerEventView.model_validate(dict(r)) for r in rows]
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get(
+    "/customer-events/{event_id}",
+    response_model=CustomerEventDetail,
+    tags=["customer events"],
+    summary="The event with its invitations and attendance",
+)
+async def get_customer_event(
+    event_id: UUID,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    response: Response,
+    min_version: MinVersion = None,
+) -> CustomerEventDetail:
+    row = await one_of(rt, "customer_events", event_id, min_version, response)
+    s = schema_of(rt)
+    invitations = await rt.pool.fetch(
+        f"SELECT i.customer_id, c.name AS customer_name, i.attended, i.invited_at "
+        f"FROM {s}.event_invitations i LEFT JOIN {s}.customers c ON c.id = i.customer_id "
+        "WHERE i.event_id = $1 ORDER BY i.invited_at, i.customer_id",
+        event_id,
+    )
+    invitees = [Invitee.model_validate(dict(i)) for i in invitations]
+    return CustomerEventDetail.model_validate(
+        {
+            **dict(row),
+            "invitations": invitees,
+            "attended": sum(1 for i in invitees if i.attended),
+        }
+    )
+
+
+@router.get(
+    "/customer-events/{event_id}/history",
+    response_model=list[HistoryEvent],
+    tags=["customer events"],
+    summary="Every event: who, when and why",
+)
+async def customer_event_history(
+    event_id: UUID, actor: CurrentActor, rt: RuntimeDep
+) -> list[HistoryEvent]:
+    return await sealed_history(rt, CustomerEvent, event_id)

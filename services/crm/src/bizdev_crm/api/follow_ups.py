@@ -1,0 +1,223 @@
+"""Follow-up visits (REGULATIONS 4.2)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from bizdev_common.api import (
+    Accepted,
+    ExpectedVersion,
+    HistoryEvent,
+    MinVersion,
+    ReadConsistency,
+    RuntimeDep,
+    accepted,
+    one_of,
+    page_of,
+)
+from bizdev_common.auth import CurrentActor
+from bizdev_common.boundary import LIMIT_MAX, OFFSET_MAX, Day, Name, PageParams, Text
+from bizdev_common.readmodel import ListQuery, Page
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from bizdev_crm.api.common import ReasonIn, Score, app_of, schema_of, sealed_history
+from bizdev_crm.domain import FollowUp, FollowUpState
+
+router = APIRouter()
+
+
+class FollowUpView(BaseModel):
+    id: UUID
+    version: int
+    customer_id: UUID
+    department: str
+    visitor: str
+    scheduled_by: str
+    due_on: date
+    purpose: str
+    state: FollowUpState
+    visited_on: date | None
+    satisfaction: int | None
+    notes: str | None
+    cancel_reason: str | None
+    recorded_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+# --- follow-up visits (REGULATIONS 4.2) ------------------------------------------------------
+
+
+class FollowUpIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    customer_id: UUID
+    due_on: Day = Field(description="Date the visit is due by")
+    purpose: Text
+    visitor: Name | None = Field(default=None, description="User id of the visitor (default: you)")
+
+
+class FollowUpOutcomeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    visited_on: Day
+    satisfaction: Score
+    notes: Text
+
+
+class OverdueFollowUp(FollowUpView):
+    days_overdue: int
+
+
+FOLLOW_UPS = ListQuery(
+    "follow_ups",
+    filters=["customer_id", "visitor", "state", "department"],
+    sorts=["due_on", "created_at", "updated_at"],
+    text=["purpose", "notes"],
+    default_sort="due_on",
+)
+
+
+@router.post(
+    "/follow-ups",
+    status_code=201,
+    response_model=Accepted,
+    tags=["follow-ups"],
+    summary="Schedule a follow-up visit (any employee)",
+)
+def schedule_follow_up(
+    body: FollowUpIn, actor: CurrentActor, rt: RuntimeDep, response: Response
+) -> Accepted:
+    result = app_of(rt).schedule_follow_up(
+        actor,
+        customer_id=body.customer_id,
+        due_on=body.due_on,
+        purpose=body.purpose,
+        visitor=body.visitor,
+    )
+    return accepted(result, response)
+
+
+@router.post(
+    "/follow-ups/{follow_up_id}/outcome",
+    response_model=Accepted,
+    tags=["follow-ups"],
+    summary="Record the visit's outcome and the customer's satisfaction (the visitor)",
+)
+def record_follow_up(
+    follow_up_id: UUID,
+    body: FollowUpOutcomeIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    result = app_of(rt).record_follow_up(
+        actor,
+        follow_up_id,
+        version,
+        visited_on=body.visited_on,
+        satisfaction=body.satisfaction,
+        notes=body.notes,
+    )
+    return accepted(result, response)
+
+
+@router.post(
+    "/follow-ups/{follow_up_id}/cancel",
+    response_model=Accepted,
+    tags=["follow-ups"],
+    summary="Cancel a scheduled visit (the visitor or who scheduled it)",
+)
+def cancel_follow_up(
+    follow_up_id: UUID,
+    body: ReasonIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    result = app_of(rt).cancel_follow_up(actor, follow_up_id, version, body.reason)
+    return accepted(result, response)
+
+
+@router.get("/follow-ups", response_model=Page[FollowUpView], tags=["follow-ups"])
+async def list_follow_ups(
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    page: Annotated[PageParams, Depends(FOLLOW_UPS.page_params)],
+    consistency: Annotated[ReadConsistency, Query()],
+    customer_id: UUID | None = None,
+    visitor: Name | None = None,
+    state: FollowUpState | None = None,
+    department: Name | None = None,
+) -> Page[FollowUpView]:
+    where = {
+        "customer_id": customer_id,
+        "visitor": visitor,
+        "state": state.value if state else None,
+        "department": department,
+    }
+    rows, total = await page_of(rt, FOLLOW_UPS, page, consistency, where)
+    items = [FollowUpView.model_validate(dict(r)) for r in rows]
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get(
+    "/follow-ups/overdue",
+    response_model=Page[OverdueFollowUp],
+    tags=["follow-ups"],
+    summary="Scheduled visits past their due date, most overdue first",
+)
+async def overdue_follow_ups(
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    visitor: Name | None = None,
+    department: Name | None = None,
+    limit: Annotated[int, Query(ge=1, le=LIMIT_MAX)] = 20,
+    offset: Annotated[int, Query(ge=0, le=OFFSET_MAX)] = 0,
+) -> Page[OverdueFollowUp]:
+    today = rt.clock.now().date()
+    args: list[Any] = [FollowUpState.SCHEDULED.value, today]
+    cond = "state = $1 AND due_on < $2"
+    for column, value in (("visitor", visitor), ("department", department)):
+        if value is not None:
+            args.append(value)
+            cond += f" AND {column} = ${len(args)}"
+    table = f"{schema_of(rt)}.follow_ups"
+    async with rt.pool.acquire() as conn:
+        total = await conn.fetchval(f"SELECT count(*) FROM {table} WHERE {cond}", *args)
+        rows = await conn.fetch(
+            f"SELECT * FROM {table} WHERE {cond} ORDER BY due_on, id LIMIT {limit} OFFSET {offset}",
+            *args,
+        )
+    items = [
+        OverdueFollowUp.model_validate({**dict(r), "days_overdue": (today - r["due_on"]).days})
+        for r in rows
+    ]
+    return Page(items=items, total=int(total), limit=limit, offset=offset)
+
+
+@router.get("/follow-ups/{follow_up_id}", response_model=FollowUpView, tags=["follow-ups"])
+async def get_follow_up(
+    follow_up_id: UUID,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    response: Response,
+    min_version: MinVersion = None,
+) -> FollowUpView:
+    row = await one_of(rt, "follow_ups", follow_up_id, min_version, response)
+    return FollowUpView.model_validate(dict(row))
+
+
+@router.get(
+    "/follow-ups/{follow_up_id}/history",
+    response_model=list[HistoryEvent],
+    tags=["follow-ups"],
+    summary="Every event: who, when and why",
+)
+async def follow_up_history(
+    follow_up_id: UUID, actor: CurrentActor, rt: RuntimeDep
+) -> list[HistoryEvent]:
+    return await sealed_history(rt, FollowUp, follow_up_id)
