@@ -36,6 +36,9 @@ Read = Callable[[Runtime, Actor, asyncpg.Record], Awaitable[M]]
 for whoever reads it (what they may see of it)."""
 HistoryReader = Callable[[Runtime, type[Aggregate], UUID], Awaitable[list[HistoryEvent]]]
 
+EVERY_EVENT = "Every event: who, when and why"
+"""The usual summary of a history."""
+
 _PATH_ID = re.compile(r"^/.*\{(\w+)\}$")
 
 

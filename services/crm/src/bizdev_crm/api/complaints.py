@@ -10,17 +10,15 @@ import asyncpg
 from bizdev_common.api import (
     Accepted,
     ExpectedVersion,
-    HistoryEvent,
-    MinVersion,
     ReadConsistency,
     RuntimeDep,
     accepted,
-    one_of,
     page_of,
 )
 from bizdev_common.auth import CurrentActor
-from bizdev_common.boundary import Moment, Name, Note, PageParams, Text, Title, Version
+from bizdev_common.boundary import Moment, Name, Note, PageParams, Text, Title
 from bizdev_common.readmodel import ListQuery, Page
+from bizdev_common.routes import EVERY_EVENT, RecordRoutes
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -398,43 +396,7 @@ async def complaint_counts(
     )
 
 
-@router.get("/complaints/{complaint_id}", response_model=ComplaintView, tags=["complaints"])
-async def get_complaint(
-    complaint_id: UUID,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    response: Response,
-    min_version: MinVersion = None,
-) -> ComplaintView:
-    return complaint_view(await one_of(rt, "complaints", complaint_id, min_version, response))
-
-
-@router.get(
-    "/complaints/{complaint_id}/history",
-    response_model=list[HistoryEvent],
-    tags=["complaints"],
-    summary="Every event: who, when and why",
-)
-async def complaint_history(
-    complaint_id: UUID, actor: CurrentActor, rt: RuntimeDep
-) -> list[HistoryEvent]:
-    return await sealed_history(rt, Complaint, complaint_id)
-
-
-@router.get(
-    "/complaints/{complaint_id}/as-of",
-    response_model=ComplaintAsOf,
-    tags=["complaints"],
-    summary="The complaint as of a version or a time",
-)
-def complaint_as_of(
-    complaint_id: UUID,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: Annotated[Version | None, Query()] = None,
-    at: Annotated[Moment | None, Query()] = None,
-) -> ComplaintAsOf:
-    c = app_of(rt).as_of(Complaint, complaint_id, version=version, at=at)
+def _complaint_as_of(c: Complaint) -> ComplaintAsOf:
     return ComplaintAsOf(
         id=c.id,
         version=c.version,
@@ -453,3 +415,11 @@ def complaint_as_of(
         satisfaction=c.satisfaction,
         modified_on=c.modified_on,
     )
+
+
+COMPLAINT = RecordRoutes(router, "/complaints/{complaint_id}", "complaint", ["complaints"])
+COMPLAINT.detail("complaints", ComplaintView, complaint_view)
+COMPLAINT.history(Complaint, summary=EVERY_EVENT, events=sealed_history)
+COMPLAINT.as_of(
+    Complaint, ComplaintAsOf, _complaint_as_of, summary="The complaint as of a version or a time"
+)

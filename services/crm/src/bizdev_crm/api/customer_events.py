@@ -6,20 +6,21 @@ from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
+import asyncpg
 from bizdev_common.api import (
     Accepted,
     ExpectedVersion,
-    HistoryEvent,
-    MinVersion,
     ReadConsistency,
     RuntimeDep,
     accepted,
-    one_of,
     page_of,
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, Name, PageParams, Title
+from bizdev_common.domain import Actor
 from bizdev_common.readmodel import ListQuery, Page
+from bizdev_common.routes import EVERY_EVENT, RecordRoutes
+from bizdev_common.service import Runtime
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -181,26 +182,15 @@ async def list_customer_events(
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
-@router.get(
-    "/customer-events/{event_id}",
-    response_model=CustomerEventDetail,
-    tags=["customer events"],
-    summary="The event with its invitations and attendance",
-)
-async def get_customer_event(
-    event_id: UUID,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    response: Response,
-    min_version: MinVersion = None,
+async def _customer_event_read(
+    rt: Runtime, actor: Actor, row: asyncpg.Record
 ) -> CustomerEventDetail:
-    row = await one_of(rt, "customer_events", event_id, min_version, response)
     s = schema_of(rt)
     invitations = await rt.pool.fetch(
         f"SELECT i.customer_id, c.name AS customer_name, i.attended, i.invited_at "
         f"FROM {s}.event_invitations i LEFT JOIN {s}.customers c ON c.id = i.customer_id "
         "WHERE i.event_id = $1 ORDER BY i.invited_at, i.customer_id",
-        event_id,
+        row["id"],
     )
     invitees = [Invitee.model_validate(dict(i)) for i in invitations]
     return CustomerEventDetail.model_validate(
@@ -212,13 +202,13 @@ async def get_customer_event(
     )
 
 
-@router.get(
-    "/customer-events/{event_id}/history",
-    response_model=list[HistoryEvent],
-    tags=["customer events"],
-    summary="Every event: who, when and why",
+CUSTOMER_EVENT = RecordRoutes(
+    router, "/customer-events/{event_id}", "customer_event", ["customer events"]
 )
-async def customer_event_history(
-    event_id: UUID, actor: CurrentActor, rt: RuntimeDep
-) -> list[HistoryEvent]:
-    return await sealed_history(rt, CustomerEvent, event_id)
+CUSTOMER_EVENT.detail(
+    "customer_events",
+    CustomerEventDetail,
+    read=_customer_event_read,
+    summary="The event with its invitations and attendance",
+)
+CUSTOMER_EVENT.history(CustomerEvent, summary=EVERY_EVENT, events=sealed_history)

@@ -7,22 +7,23 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
+import asyncpg
 from bizdev_common.api import (
     Accepted,
     ExpectedVersion,
-    HistoryEvent,
-    MinVersion,
     ReadConsistency,
     RuntimeDep,
     accepted,
     money_of,
-    one_of,
     page_of,
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Email, Line, MoneyIn, Name, Note, PageParams, Phone, Text, Title
 from bizdev_common.contract import MoneyModel
+from bizdev_common.domain import Actor
 from bizdev_common.readmodel import ListQuery, Page
+from bizdev_common.routes import RecordRoutes
+from bizdev_common.service import Runtime
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
@@ -390,20 +391,8 @@ async def list_customers(
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
-@router.get(
-    "/customers/{customer_id}",
-    response_model=Customer360,
-    tags=["customers"],
-    summary="The customer's 360° view",
-)
-async def get_customer(
-    customer_id: UUID,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    response: Response,
-    min_version: MinVersion = None,
-) -> Customer360:
-    row = await one_of(rt, "customers", customer_id, min_version, response)
+async def _customer_360(rt: Runtime, actor: Actor, row: asyncpg.Record) -> Customer360:
+    customer_id = row["id"]
     s = schema_of(rt)
     contacts, masked = await run_in_threadpool(app_of(rt).contacts_seen_by, actor, customer_id)
     async with rt.pool.acquire() as conn:
@@ -463,13 +452,10 @@ async def get_customer(
     )
 
 
-@router.get(
-    "/customers/{customer_id}/history",
-    response_model=list[HistoryEvent],
-    tags=["customers"],
+CUSTOMER = RecordRoutes(router, "/customers/{customer_id}", "customer", ["customers"])
+CUSTOMER.detail("customers", Customer360, read=_customer_360, summary="The customer's 360° view")
+CUSTOMER.history(
+    Customer,
     summary="Every event: who, when and why (personal data shown sealed)",
+    events=sealed_history,
 )
-async def customer_history(
-    customer_id: UUID, actor: CurrentActor, rt: RuntimeDep
-) -> list[HistoryEvent]:
-    return await sealed_history(rt, Customer, customer_id)

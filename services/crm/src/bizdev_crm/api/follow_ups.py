@@ -9,17 +9,15 @@ from uuid import UUID
 from bizdev_common.api import (
     Accepted,
     ExpectedVersion,
-    HistoryEvent,
-    MinVersion,
     ReadConsistency,
     RuntimeDep,
     accepted,
-    one_of,
     page_of,
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import LIMIT_MAX, OFFSET_MAX, Day, Name, PageParams, Text
 from bizdev_common.readmodel import ListQuery, Page
+from bizdev_common.routes import EVERY_EVENT, RecordRoutes
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -199,25 +197,6 @@ async def overdue_follow_ups(
     return Page(items=items, total=int(total), limit=limit, offset=offset)
 
 
-@router.get("/follow-ups/{follow_up_id}", response_model=FollowUpView, tags=["follow-ups"])
-async def get_follow_up(
-    follow_up_id: UUID,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    response: Response,
-    min_version: MinVersion = None,
-) -> FollowUpView:
-    row = await one_of(rt, "follow_ups", follow_up_id, min_version, response)
-    return FollowUpView.model_validate(dict(row))
-
-
-@router.get(
-    "/follow-ups/{follow_up_id}/history",
-    response_model=list[HistoryEvent],
-    tags=["follow-ups"],
-    summary="Every event: who, when and why",
-)
-async def follow_up_history(
-    follow_up_id: UUID, actor: CurrentActor, rt: RuntimeDep
-) -> list[HistoryEvent]:
-    return await sealed_history(rt, FollowUp, follow_up_id)
+FOLLOW_UP = RecordRoutes(router, "/follow-ups/{follow_up_id}", "follow_up", ["follow-ups"])
+FOLLOW_UP.detail("follow_ups", FollowUpView, lambda row: FollowUpView.model_validate(dict(row)))
+FOLLOW_UP.history(FollowUp, summary=EVERY_EVENT, events=sealed_history)

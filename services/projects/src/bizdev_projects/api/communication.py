@@ -7,21 +7,21 @@ from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
+import asyncpg
 from bizdev_common.api import (
     Accepted,
     ExpectedVersion,
-    HistoryEvent,
-    MinVersion,
     ReadConsistency,
     RuntimeDep,
     accepted,
-    history_of,
-    one_of,
     page_of,
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, Name, Note, PageParams, Text, Title
+from bizdev_common.domain import Actor
 from bizdev_common.readmodel import ListQuery, Page
+from bizdev_common.routes import RecordRoutes
+from bizdev_common.service import Runtime
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -203,32 +203,20 @@ async def list_meetings(
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
-@router.get("/meetings/{meeting_id}", response_model=MeetingDetail, tags=["communication"])
-async def get_meeting(
-    meeting_id: UUID,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    response: Response,
-    min_version: MinVersion = None,
-) -> MeetingDetail:
-    row = await one_of(rt, "meetings", meeting_id, min_version, response)
+async def _meeting_read(rt: Runtime, actor: Actor, row: asyncpg.Record) -> MeetingDetail:
     items = await rt.pool.fetch(
         f'SELECT * FROM "{rt.settings.schema_name}".action_item_list '
         "WHERE meeting_id = $1 ORDER BY due_date, id",
-        meeting_id,
+        row["id"],
     )
     return MeetingDetail.model_validate(
         {**dict(row), "action_items": [ActionItemView.model_validate(dict(i)) for i in items]}
     )
 
 
-@router.get(
-    "/meetings/{meeting_id}/history", response_model=list[HistoryEvent], tags=["communication"]
-)
-async def meeting_history(
-    meeting_id: UUID, actor: CurrentActor, rt: RuntimeDep
-) -> list[HistoryEvent]:
-    return await history_of(rt, Meeting, meeting_id)
+MEETING = RecordRoutes(router, "/meetings/{meeting_id}", "meeting", ["communication"])
+MEETING.detail("meetings", MeetingDetail, read=_meeting_read)
+MEETING.history(Meeting)
 
 
 @router.get(

@@ -10,18 +10,15 @@ from uuid import UUID
 from bizdev_common.api import (
     Accepted,
     ExpectedVersion,
-    HistoryEvent,
-    MinVersion,
     ReadConsistency,
     RuntimeDep,
     accepted,
-    history_of,
-    one_of,
     page_of,
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, Name, Note, PageParams, Text
 from bizdev_common.readmodel import ListQuery, Page
+from bizdev_common.routes import RecordRoutes
 from bizdev_common.service import Runtime
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -299,22 +296,6 @@ async def list_deviations(
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
-@router.get("/deviations/{report_id}", response_model=DeviationView, tags=["execution"])
-async def get_deviation(
-    report_id: UUID,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    response: Response,
-    min_version: MinVersion = None,
-) -> DeviationView:
-    row = await one_of(rt, "deviations", report_id, min_version, response)
-    return DeviationView.model_validate(dict(row))
-
-
-@router.get(
-    "/deviations/{report_id}/history", response_model=list[HistoryEvent], tags=["execution"]
-)
-async def deviation_history(
-    report_id: UUID, actor: CurrentActor, rt: RuntimeDep
-) -> list[HistoryEvent]:
-    return await history_of(rt, DeviationReport, report_id)
+DEVIATION = RecordRoutes(router, "/deviations/{report_id}", "deviation", ["execution"])
+DEVIATION.detail("deviations", DeviationView, lambda row: DeviationView.model_validate(dict(row)))
+DEVIATION.history(DeviationReport)

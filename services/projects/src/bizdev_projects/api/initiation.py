@@ -12,20 +12,17 @@ import asyncpg
 from bizdev_common.api import (
     Accepted,
     ExpectedVersion,
-    HistoryEvent,
-    MinVersion,
     ReadConsistency,
     RuntimeDep,
     accepted,
-    history_of,
     money_of,
-    one_of,
     page_of,
 )
 from bizdev_common.auth import CurrentActor
-from bizdev_common.boundary import Moment, MoneyIn, Name, Note, PageParams, Text, Title, Version
+from bizdev_common.boundary import MoneyIn, Name, Note, PageParams, Text, Title
 from bizdev_common.contract import MoneyModel
 from bizdev_common.readmodel import ListQuery, Page
+from bizdev_common.routes import EVERY_EVENT, RecordRoutes
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -133,16 +130,7 @@ async def list_leads(
     return Page(items=[_lead(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
 
 
-@router.get("/leads/{lead_id}", response_model=LeadView, tags=["leads"])
-async def get_lead(
-    lead_id: UUID,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    response: Response,
-    min_version: MinVersion = None,
-) -> LeadView:
-    row = await one_of(rt, "leads", lead_id, min_version, response)
-    return _lead(row)
+RecordRoutes(router, "/leads/{lead_id}", "lead", ["leads"]).detail("leads", LeadView, _lead)
 
 
 class InsightIn(BaseModel):
@@ -468,43 +456,7 @@ async def list_applications(
     )
 
 
-@router.get("/applications/{application_id}", response_model=ApplicationView, tags=["applications"])
-async def get_application(
-    application_id: UUID,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    response: Response,
-    min_version: MinVersion = None,
-) -> ApplicationView:
-    return _application(await one_of(rt, "applications", application_id, min_version, response))
-
-
-@router.get(
-    "/applications/{application_id}/history",
-    response_model=list[HistoryEvent],
-    tags=["applications"],
-    summary="Every event: who, when and why",
-)
-async def application_history(
-    application_id: UUID, actor: CurrentActor, rt: RuntimeDep
-) -> list[HistoryEvent]:
-    return await history_of(rt, ProjectApplication, application_id)
-
-
-@router.get(
-    "/applications/{application_id}/as-of",
-    response_model=ApplicationAsOf,
-    tags=["applications"],
-    summary="The application as of a version or a time",
-)
-def application_as_of(
-    application_id: UUID,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: Annotated[Version | None, Query()] = None,
-    at: Annotated[Moment | None, Query()] = None,
-) -> ApplicationAsOf:
-    a = app_of(rt).as_of(ProjectApplication, application_id, version=version, at=at)
+def _application_as_of(a: ProjectApplication) -> ApplicationAsOf:
     return ApplicationAsOf(
         id=a.id,
         version=a.version,
@@ -523,6 +475,19 @@ def application_as_of(
         approved_by=a.approved_by,
         modified_on=a.modified_on,
     )
+
+
+APPLICATION = RecordRoutes(
+    router, "/applications/{application_id}", "application", ["applications"]
+)
+APPLICATION.detail("applications", ApplicationView, _application)
+APPLICATION.history(ProjectApplication, summary=EVERY_EVENT)
+APPLICATION.as_of(
+    ProjectApplication,
+    ApplicationAsOf,
+    _application_as_of,
+    summary="The application as of a version or a time",
+)
 
 
 # --- projects (REGULATIONS 2.3) ---------------------------------------------------------------
@@ -593,29 +558,6 @@ async def list_projects(
     )
 
 
-@router.get("/projects/{project_id}", response_model=ProjectView, tags=["projects"])
-async def get_project(
-    project_id: UUID,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    response: Response,
-    min_version: MinVersion = None,
-) -> ProjectView:
-    return project_view(await one_of(rt, "projects", project_id, min_version, response))
-
-
-@router.get(
-    "/projects/{project_id}/history",
-    response_model=list[HistoryEvent],
-    tags=["projects"],
-    summary="Every event: who, when and why",
-)
-async def project_history(
-    project_id: UUID, actor: CurrentActor, rt: RuntimeDep
-) -> list[HistoryEvent]:
-    return await history_of(rt, Project, project_id)
-
-
 class MilestoneAsOf(BaseModel):
     id: UUID
     name: str
@@ -649,20 +591,7 @@ class ProjectAsOf(BaseModel):
     modified_on: datetime
 
 
-@router.get(
-    "/projects/{project_id}/as-of",
-    response_model=ProjectAsOf,
-    tags=["projects"],
-    summary="The project as of a version or a time",
-)
-def project_as_of(
-    project_id: UUID,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: Annotated[Version | None, Query()] = None,
-    at: Annotated[Moment | None, Query()] = None,
-) -> ProjectAsOf:
-    p = app_of(rt).as_of(Project, project_id, version=version, at=at)
+def _project_as_of(p: Project) -> ProjectAsOf:
     return ProjectAsOf(
         id=p.id,
         version=p.version,
@@ -684,3 +613,9 @@ def project_as_of(
         outcome=p.outcome,
         modified_on=p.modified_on,
     )
+
+
+PROJECT = RecordRoutes(router, "/projects/{project_id}", "project", ["projects"])
+PROJECT.detail("projects", ProjectView, project_view)
+PROJECT.history(Project, summary=EVERY_EVENT)
+PROJECT.as_of(Project, ProjectAsOf, _project_as_of, summary="The project as of a version or a time")

@@ -11,19 +11,19 @@ import asyncpg
 from bizdev_common.api import (
     Accepted,
     ExpectedVersion,
-    HistoryEvent,
     MinVersion,
     ReadConsistency,
     RuntimeDep,
     accepted,
-    history_of,
     one_of,
     page_of,
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, Line, MoneyIn, Name, Note, PageParams, Text, Title
 from bizdev_common.contract import MoneyModel
+from bizdev_common.domain import Actor
 from bizdev_common.readmodel import ListQuery, Page
+from bizdev_common.routes import RecordRoutes
 from bizdev_common.service import Runtime
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -259,16 +259,12 @@ async def list_plans(
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
-@router.get("/plans/{plan_id}", response_model=PlanView, tags=["plans"])
-async def get_plan(
-    plan_id: UUID,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    response: Response,
-    min_version: MinVersion = None,
-) -> PlanView:
-    row = await one_of(rt, "plans", plan_id, min_version, response)
-    return _plan(row, (await _current_reviews(rt, [row]))[plan_id])
+async def _plan_read(rt: Runtime, actor: Actor, row: asyncpg.Record) -> PlanView:
+    return _plan(row, (await _current_reviews(rt, [row]))[row["id"]])
+
+
+PLAN = RecordRoutes(router, "/plans/{plan_id}", "plan", ["plans"])
+PLAN.detail("plans", PlanView, read=_plan_read)
 
 
 @router.get("/projects/{project_id}/plan", response_model=PlanView, tags=["plans"])
@@ -280,17 +276,11 @@ async def get_project_plan(
     min_version: MinVersion = None,
 ) -> PlanView:
     """The project's plan; `min_version` is the plan's version."""
-    return await get_plan(BusinessPlan.plan_id_for(project_id), actor, rt, response, min_version)
+    plan_id = BusinessPlan.plan_id_for(project_id)
+    return await _plan_read(rt, actor, await one_of(rt, "plans", plan_id, min_version, response))
 
 
-@router.get(
-    "/plans/{plan_id}/history",
-    response_model=list[HistoryEvent],
-    tags=["plans"],
-    summary="Every revision, submission and review: who, when and why",
-)
-async def plan_history(plan_id: UUID, actor: CurrentActor, rt: RuntimeDep) -> list[HistoryEvent]:
-    return await history_of(rt, BusinessPlan, plan_id)
+PLAN.history(BusinessPlan, summary="Every revision, submission and review: who, when and why")
 
 
 @router.get(
