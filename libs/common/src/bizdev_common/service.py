@@ -30,7 +30,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bizdev_common import context, dlq, docs, errors, idempotency
+from bizdev_common import context, dlq, docs, errors, idempotency, topics
 from bizdev_common.auth import DEV_SECRET, TokenVerifier
 from bizdev_common.contract import EventContract
 from bizdev_common.deadletters import DeadLetters
@@ -296,6 +296,7 @@ async def _start_broker(broker: KafkaBroker, runtime: Runtime, stopping: asyncio
     delay = 0.5
     while not stopping.is_set():
         try:
+            await topics.ensure(runtime.settings, topics.used_by(runtime))
             await broker.start()
             runtime.kafka_started.set()
             return
