@@ -12,12 +12,13 @@ ROLE ?= employee
 DEPT ?= sales
 USER_ID ?=
 
-.PHONY: help install up test lint unit integration bench token clean
+.PHONY: help install up test lint contracts contracts-check unit integration bench token clean
 
 help:
 	@echo "make up      run Kafka, PostgreSQL and every service (Ctrl-C stops)"
 	@echo "make test    lint, unit and integration tests against real Kafka and PostgreSQL"
 	@echo "make token ROLE=department_head DEPT=sales [USER_ID=bob]   print a dev JWT"
+	@echo "make contracts   regenerate contracts/: event schemas, AsyncAPI documents, CATALOG.md"
 	@echo "make bench   print event store save timings and write-path throughput"
 	@echo "make clean   remove local data (.state) and the fetched Kafka jars"
 
@@ -37,13 +38,23 @@ $(KAFKA_LIBS)/.fetched: deploy/local/kafka/pom.xml
 up: install
 	$(UV) run --frozen python deploy/local/launcher.py up
 
-test: install lint
+test: install lint contracts-check
 	$(UV) run --frozen pytest
 
 lint: install
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy libs/common/src services/*/src
+
+# The published event contracts, generated from the code (bizdev_common/catalog.py).
+contracts: install
+	$(UV) run --frozen bizdev-contracts generate
+
+# Fails when contracts/ is stale, or an event changed incompatibly without a new version,
+# compared with CONTRACTS_BASE (default: where this branch left main).
+CONTRACTS_BASE ?=
+contracts-check: install
+	$(UV) run --frozen bizdev-contracts check $(if $(CONTRACTS_BASE),--base $(CONTRACTS_BASE))
 
 unit: install
 	$(UV) run --frozen pytest libs services tests/deploy

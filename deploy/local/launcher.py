@@ -178,7 +178,10 @@ class Kafka:
                     "share.coordinator.state.topic.min.isr=1",
                     "share.coordinator.state.topic.num.partitions=1",
                     "group.initial.rebalance.delay.ms=0",
+                    # Event topics are kept for good; the services also set it on each topic
+                    # they create (bizdev_common/topics.py).
                     "log.retention.hours=-1",
+                    "log.retention.bytes=-1",
                     "",
                 ]
             )

@@ -246,6 +246,9 @@ def test_kafka_is_a_single_kraft_node_of_kafka_4() -> None:
     ):
         assert env.get(key) == "1", f"{key} must be 1 on a single node"
     assert env.get("KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS") == "0"
+    # Event topics are kept for good (the services also set it on the topics they create).
+    assert env.get("KAFKA_LOG_RETENTION_MS") == "-1"
+    assert env.get("KAFKA_LOG_RETENTION_BYTES") == "-1"
 
     test_cmd = kafka["healthcheck"]["test"]
     test_cmd = " ".join(test_cmd) if isinstance(test_cmd, list) else test_cmd
@@ -264,3 +267,11 @@ def test_postgres_is_15_with_healthcheck_and_named_volume() -> None:
     named = [v.split(":", 1)[0] for v in volumes if v.endswith(":/var/lib/postgresql/data")]
     assert named, "postgres data must live in a volume"
     assert named[0] in (compose().get("volumes") or {}), f"volume {named[0]!r} not declared"
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_app_service_creates_its_topics_with_one_replica_on_the_single_broker(name: str) -> None:
+    env = environment(service(name))
+    prefix = f"BIZDEV_{name.upper()}_"
+    assert int(env[f"{prefix}TOPIC_PARTITIONS"]) >= 1
+    assert env[f"{prefix}TOPIC_REPLICATION_FACTOR"] == "1"

@@ -293,3 +293,28 @@ def test_crm_reads_its_personal_data_kek_from_a_mounted_secret(kustomization: st
     secret = named(kustomization, "Secret", source["secretName"])
     if secret is not None:  # an overlay may take it from a secret manager instead
         assert item["key"] in {**secret.get("data", {}), **secret.get("stringData", {})}
+
+
+@params
+def test_topics_are_sized_by_settings_and_kept_for_good(kustomization: str) -> None:
+    """The services create their topics (kept for good, see bizdev_common/topics.py) with
+    the partitions and replicas of bizdev-config; a cluster keeps three replicas, a local
+    single broker one."""
+    config = next(
+        cm
+        for cm in of_kind(kustomization, "ConfigMap")
+        if cm["metadata"]["name"].startswith("bizdev-config")
+    )["data"]
+    assert int(config["topic-partitions"]) >= 3
+    expected = 1 if kustomization == "overlays/local" else 3
+    assert int(config["topic-replication-factor"]) == expected
+    for dep in deployments(kustomization):
+        prefix = f"BIZDEV_{dep['metadata']['name'].upper()}_"
+        for c in containers(dep):
+            for var, key in (
+                ("TOPIC_PARTITIONS", "topic-partitions"),
+                ("TOPIC_REPLICATION_FACTOR", "topic-replication-factor"),
+            ):
+                ref = (env_var(c, prefix + var) or {}).get("valueFrom", {}).get("configMapKeyRef")
+                assert ref, f"{kustomization}: {prefix}{var} not from bizdev-config"
+                assert ref["key"] == key, f"{kustomization}: {prefix}{var} not from {key}"

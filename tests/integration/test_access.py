@@ -44,7 +44,8 @@ TOKENS = {
     "an unknown role": signed(roles=["employee", "emperor"]),
     "sub empty": signed(sub=""),
     "department empty": signed(department=""),
-    "100 KB, validly signed": signed(padding="x" * 100_000),
+    # Over the token cap (8 KiB), under the header limit (16 KiB): the token check refuses it.
+    "10 KB, validly signed": signed(padding="x" * 7_000),
 }
 
 
@@ -59,6 +60,16 @@ async def test_a_token_that_does_not_say_who_acts_is_refused(
     # A write is refused the same way, before anything is recorded as owned by "" or nobody.
     r = await http.post("/applications", json=application_body(), headers=TOKENS[case])
     assert r.status_code == 401, r.text[:300]
+
+
+async def test_a_100_kb_token_is_refused_by_the_header_limit_before_it_is_read(
+    http: httpx.AsyncClient, crm_http: httpx.AsyncClient
+) -> None:
+    huge = signed(padding="x" * 100_000)
+    for client, path in ((http, "/applications"), (crm_http, "/customers")):
+        r = await client.get(path, headers=huge)
+        assert r.status_code == 431, r.text[:300]
+        assert r.headers["content-type"] == "application/problem+json"
 
 
 async def test_the_same_claims_with_a_known_role_are_accepted(http: httpx.AsyncClient) -> None:

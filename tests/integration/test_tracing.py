@@ -72,7 +72,9 @@ async def test_a_reaction_in_another_service_continues_the_request_trace(
     assert spans, collector.trace(trace_id)
     crm_spans = [s for s in spans if s.service == "crm"]
     assert {s.service for s in spans} == {"projects", "crm"}
-    publish = next(s for s in spans if s.kind == PRODUCER and s.service == "projects")
+    # Delivery is at least once: a relay that resumed after an interruption may publish the
+    # event again, each time in a publish span of its own. The consumer descends from one.
+    publishes = {s.span_id for s in spans if s.kind == PRODUCER and s.service == "projects"}
     ids = {s.span_id: s for s in spans}
     consumer = next(s for s in crm_spans if s.kind == CONSUMER)
     chain = []
@@ -80,4 +82,4 @@ async def test_a_reaction_in_another_service_continues_the_request_trace(
     while span is not None:
         chain.append(span.span_id)
         span = ids.get(span.parent_span_id)
-    assert publish.span_id in chain, "crm's consumer span does not descend from the publish"
+    assert publishes & set(chain), ("crm's consumer span does not descend from a publish", spans)

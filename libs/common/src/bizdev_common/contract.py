@@ -72,17 +72,26 @@ class PublicEvent(BaseModel):
     )
 
     event_name: ClassVar[str] = ""
+    event_version: ClassVar[int] = 1
+    """Raised when the event changes in a way its readers cannot follow (a field removed,
+    renamed or retyped, a new required one): a new model with the same `event_name` and the
+    next version, the old one kept readable as retired (see README, evolving an event)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls.event_name = cls.__name__
+        cls.event_name = cls.__dict__.get("event_name") or cls.__name__
 
 
 class EventContract:
     """Maps a service's domain events to its public models, and names them on the wire."""
 
     def __init__(
-        self, service: str, mapping: dict[type, type[PublicEvent]], *, tolerant: bool = False
+        self,
+        service: str,
+        mapping: dict[type, type[PublicEvent]],
+        *,
+        tolerant: bool = False,
+        retired: Iterable[type[PublicEvent]] = (),
     ) -> None:
         self.service = service
         self.tolerant = tolerant
@@ -90,7 +99,10 @@ class EventContract:
         service's own topic an event type its contract does not know is a defect."""
         self.topic = topic_for(service)
         self._by_domain = dict(mapping)
-        self._by_type = {self.ce_type(m): m for m in mapping.values()}
+        self.retired = tuple(retired)
+        """Earlier versions of events, no longer published but kept on the topic for good:
+        still readable, so that a view rebuilt from the beginning reads them."""
+        self._by_type = {self.ce_type(m): m for m in (*mapping.values(), *self.retired)}
 
     @classmethod
     def reading(cls, service: str, *models: type[PublicEvent]) -> EventContract:
@@ -104,7 +116,7 @@ class EventContract:
         return self._by_type.values()
 
     def ce_type(self, model: type[PublicEvent]) -> str:
-        return f"bizdev.{self.service}.{model.event_name}.v1"
+        return f"bizdev.{self.service}.{model.event_name}.v{model.event_version}"
 
     def to_public(self, domain_event: Any) -> PublicEvent | None:
         """The public form of a domain event, or None when the event stays inside."""

@@ -21,6 +21,23 @@ from uuid import UUID
 SPECVERSION = "1.0"
 CONTENT_TYPE = "application/json"
 
+CE_HEADERS = {
+    "ce_specversion": "`1.0`",
+    "ce_id": "`<aggregate id>/<version>`: the same on a re-publication",
+    "ce_source": "`/bizdev/<service>`",
+    "ce_type": "`bizdev.<service>.<EventName>.v<N>`: names the model of the value",
+    "ce_time": "when it happened (ISO 8601, UTC)",
+    "ce_subject": "the aggregate id (also the record key)",
+    "ce_sequence": "position in the service's event log; grows within a partition",
+    "ce_correlationid": "the conversation (optional)",
+    "ce_causationid": "the request or event that caused this one (optional)",
+    "traceparent": "W3C trace context (optional, with `tracestate`)",
+    "correlation_id": "the correlation id under FastStream's header name (optional)",
+    "content-type": f"`{CONTENT_TYPE}`",
+}
+"""The headers of every published record, with their meaning: the catalog and the AsyncAPI
+page document them from here."""
+
 
 def ce_id(aggregate_id: UUID, version: int) -> str:
     """Stable across re-publication: the same event always has the same id."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import sys
@@ -19,17 +18,16 @@ import anyio.to_thread
 import asyncpg
 import uvicorn
 from fastapi import APIRouter, FastAPI, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
-from faststream.specification import AsyncAPI, get_asyncapi_html
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from bizdev_common import dlq, errors, idempotency, middleware, openapi
+from bizdev_common import dlq, docs, errors, idempotency, middleware, openapi, topics
 from bizdev_common.auth import DEV_SECRET, TokenVerifier
 from bizdev_common.contract import EventContract
 from bizdev_common.deadletters import DeadLetters
@@ -102,16 +100,7 @@ def create_app(parts: ServiceParts) -> FastAPI:
         middlewares=[KafkaTelemetryMiddleware(), KafkaPrometheusMiddleware(registry=registry)],
         logger=logging.getLogger(f"{s.service}.kafka"),
     )
-    # Documents the service's own topic on the AsyncAPI page with every public event model.
-    broker.publisher(
-        parts.contract.topic,
-        title=parts.contract.topic,
-        description=(
-            f"Every public event of {s.service}, CloudEvents 1.0 in Kafka binary mode (ce_* "
-            "headers; ce_type names the model), keyed by aggregate id."
-        ),
-        schema=_union(list(parts.contract.models)),
-    )
+    spec = docs.describe_events(broker, parts)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -179,10 +168,6 @@ def create_app(parts: ServiceParts) -> FastAPI:
         app.include_router(router)
     openapi.install(app)
 
-    spec = AsyncAPI(
-        broker, title=f"{parts.title} events", version=parts.version, description=parts.description
-    )
-
     @app.get("/healthz", tags=["operations"], summary="Alive")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
@@ -237,15 +222,7 @@ def create_app(parts: ServiceParts) -> FastAPI:
             await asyncio.wait_for(runtime.dead_letters.waiting(runtime.pool), 2)
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
-    @app.get("/asyncapi", include_in_schema=False)
-    async def asyncapi_page() -> HTMLResponse:
-        return HTMLResponse(get_asyncapi_html(spec.to_specification()))
-
-    @app.get("/asyncapi.json", include_in_schema=False)
-    async def asyncapi_json() -> Response:
-        body = json.dumps(spec.to_specification().to_jsonable(), indent=2)
-        return Response(body, media_type="application/json")
-
+    docs.install(app, spec)
     return app
 
 
@@ -268,18 +245,13 @@ def _stuck_position(app: FastAPI) -> int:
     return 0 if stuck is None else stuck.position
 
 
-def _union(models: list[Any]) -> Any:
-    from typing import Union
-
-    return Union[tuple(models)]  # noqa: UP007 - built at run time from the contract
-
-
 async def _start_broker(broker: KafkaBroker, runtime: Runtime, stopping: asyncio.Event) -> None:
     """Kafka may be down when the service starts: commands must still work, so the consumers
     start in the background and keep trying."""
     delay = 0.5
     while not stopping.is_set():
         try:
+            await topics.ensure(runtime.settings, topics.used_by(runtime))
             await broker.start()
             runtime.kafka_started.set()
             return
