@@ -63,9 +63,6 @@ def complaint_view(r: asyncpg.Record) -> ComplaintView:
     return ComplaintView.model_validate(dict(r))
 
 
-# --- complaints (REGULATIONS 4.3) ------------------------------------------------------------
-
-
 class ComplaintIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     customer_id: UUID

@@ -30,9 +30,6 @@ from bizdev_crm.domain import CustomerEvent, CustomerEventKind, CustomerEventSta
 router = APIRouter()
 
 
-# --- customer events (REGULATIONS 4.2) -------------------------------------------------------
-
-
 class CustomerEventIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: CustomerEventKind

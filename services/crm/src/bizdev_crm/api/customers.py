@@ -51,9 +51,6 @@ class ProposalAccepted(Accepted):
     proposal_id: UUID = Field(description="The proposal offered")
 
 
-# --- customers (REGULATIONS 4.1, 4.2) --------------------------------------------------------
-
-
 class ContactIn(BaseModel):
     """A contact person. Name, phone and e-mail are personal data: stored sealed with the
     customer's own key, never published, erasable."""

@@ -46,9 +46,6 @@ class FollowUpView(BaseModel):
     updated_at: datetime
 
 
-# --- follow-up visits (REGULATIONS 4.2) ------------------------------------------------------
-
-
 class FollowUpIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     customer_id: UUID

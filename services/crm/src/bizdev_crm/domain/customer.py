@@ -88,6 +88,9 @@ def _sealed_contact(details: ContactDetails, seal: Seal, prefix: str = "") -> Co
     )
 
 
+# --- customers (REGULATIONS 4.1, 4.2) --------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Proposal:
     title: str

@@ -31,9 +31,6 @@ from bizdev_projects.domain import Meeting, MeetingKind, MeetingState, PartyKind
 router = APIRouter()
 
 
-# --- communication (REGULATIONS §6) -----------------------------------------------------------
-
-
 class MeetingIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: MeetingKind

@@ -24,9 +24,6 @@ from bizdev_projects.domain import DeviationState, PlanState
 router = APIRouter()
 
 
-# --- the project dashboard --------------------------------------------------------------------
-
-
 class PlanSummary(BaseModel):
     id: UUID
     version: int

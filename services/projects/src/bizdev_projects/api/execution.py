@@ -29,9 +29,6 @@ from bizdev_projects.domain import DeviationReport, DeviationState, HealthStatus
 router = APIRouter()
 
 
-# --- execution (REGULATIONS 3.3) --------------------------------------------------------------
-
-
 class ProgressIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     percent: int = Field(ge=0, le=100, description="100 completes the milestone")

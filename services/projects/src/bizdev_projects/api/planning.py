@@ -44,9 +44,6 @@ from bizdev_projects.projections import PENDING
 router = APIRouter()
 
 
-# --- the business plan (REGULATIONS 3.1) ------------------------------------------------------
-
-
 class MilestoneIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Title

@@ -18,9 +18,6 @@ from bizdev_projects.api.common import UserId, app_of
 router = APIRouter()
 
 
-# --- team (REGULATIONS 3.2) -------------------------------------------------------------------
-
-
 class TeamLeadIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     user_id: UserId
