@@ -11,7 +11,7 @@ erased they read as null with `erased: true`. Histories show sealed values as se
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import asyncpg
@@ -80,8 +80,8 @@ Score = Annotated[int, Field(ge=1, le=5, description="1 (very dissatisfied) to 5
 # --- plumbing ---------------------------------------------------------------------------------
 
 
-def app_of(rt: Runtime) -> CrmApplication:
-    return cast(CrmApplication, rt.application)
+def app_of(rt: Runtime[CrmApplication, Any]) -> CrmApplication:
+    return rt.application
 
 
 def schema_of(rt: Runtime) -> str:

@@ -78,8 +78,8 @@ UserId = Annotated[Name, Field(description="A user id")]
 # --- plumbing ---------------------------------------------------------------------------------
 
 
-def app_of(rt: Runtime) -> ProjectsApplication:
-    return rt.application  # type: ignore[return-value]
+def app_of(rt: Runtime[ProjectsApplication, Any]) -> ProjectsApplication:
+    return rt.application
 
 
 class ApprovalAccepted(Accepted):
