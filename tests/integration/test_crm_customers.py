@@ -607,4 +607,4 @@ async def test_crm_documents_its_events_and_routes(crm_http: httpx.AsyncClient) 
     for path in ["/customers/{customer_id}", "/complaints/queue", "/follow-ups/overdue"]:
         assert path in openapi["paths"]
     ready = await crm_http.get("/readyz")
-    assert ready.json()["checks"] == {"postgresql": "ok", "kafka": "ok"}
+    assert ready.json()["checks"] == {"postgresql": "ok", "views": "ok", "kafka": "ok"}

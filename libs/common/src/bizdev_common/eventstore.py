@@ -126,7 +126,11 @@ class ServiceRecorder(PostgresProcessRecorder):
         # the events table's lock, and fails once the first one commits.
         record: _IdempotencyRecord | None = kwargs.get(_IDEMPOTENCY_KWARG)
         if record is not None:
-            curs.execute(self.insert_idempotency_key, record.params(), prepare=True)
+            # A nested pipeline syncs when it ends, so a twin's unique violation is raised
+            # here, as itself. Read later in the batch, it could surface as "pipeline
+            # aborted" at the commit instead, which the library retries and then answers 500.
+            with curs.connection.pipeline():
+                curs.execute(self.insert_idempotency_key, record.params(), prepare=True)
         super()._insert_events(curs, stored_events, **kwargs)
 
 
