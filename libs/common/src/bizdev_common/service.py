@@ -89,7 +89,9 @@ class Runtime(Generic[AppT, SettingsT]):
 
 
 def setup_process(s: ServiceSettings) -> None:
-    """Logs, traces and database spans, the same in every role."""
+    """Logs, traces and database spans, the same in every role; the role's name on its
+    connections (libpq's variable, for the psycopg pools; asyncpg's are given it)."""
+    os.environ.setdefault("PGAPPNAME", s.application_name)
     setup_logging(s.service, s.log_level)
     setup_tracing(s.service)
     PsycopgInstrumentor().instrument()
@@ -170,7 +172,12 @@ def create_app(parts: ServiceParts[Any, Any]) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = s.threadpool_size
         application = await asyncio.to_thread(parts.application, s)
-        pool = await asyncpg.create_pool(s.database_url, min_size=1, max_size=s.query_connections)
+        pool = await asyncpg.create_pool(
+            s.database_url,
+            min_size=1,
+            max_size=s.query_connections,
+            server_settings={"application_name": s.application_name},
+        )
         # Never started: they put what the workers consume on the AsyncAPI page.
         add_consumers(broker, parts, application, pool, dead_letters)
         app.state.runtime = Runtime(s, application, pool, dead_letters, clock_for(s))

@@ -131,6 +131,11 @@ class ServiceSettings(BaseSettings):
         return self._role
 
     @property
+    def application_name(self) -> str:
+        """How this process's connections show in pg_stat_activity."""
+        return f"bizdev-{self.service}-{self._role}"
+
+    @property
     def event_store_connections(self) -> int:
         return {
             "api": self.api_event_store_connections,

@@ -57,7 +57,12 @@ def create_worker_app(parts: ServiceParts[Any, Any]) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         application = await asyncio.to_thread(parts.application, s)
-        pool = await asyncpg.create_pool(s.database_url, min_size=1, max_size=s.query_connections)
+        pool = await asyncpg.create_pool(
+            s.database_url,
+            min_size=1,
+            max_size=s.query_connections,
+            server_settings={"application_name": s.application_name},
+        )
         state.pool = pool
         async with pool.acquire() as conn, conn.transaction():
             # Replicas starting together create each table once.
