@@ -4,7 +4,7 @@ base; README, "Connection budget").
 
 Each process holds at most `settings.connections(role)`: its pools, which open one connection
 each at start and grow on demand, plus, in a worker, the relay's and the scheduler's leader
-sessions. A service holds `api_processes` × its API processes' share (per replica, in
+sessions. A service holds `api_processes` times its API processes' share (per replica, in
 Kubernetes: times the API Deployment's most replicas) plus its workers' shares."""
 
 from __future__ import annotations
