@@ -217,6 +217,7 @@ class ServiceProcess:
         roles: tuple[str, ...] = ("api", "worker"),
         **settings: str,
     ) -> None:
+        assert name in launcher.services(), f"no services/{name}"
         self.name = name
         self.port = launcher.free_port()
         self.worker_port = launcher.free_port()

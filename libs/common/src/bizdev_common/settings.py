@@ -132,8 +132,9 @@ class ServiceSettings(BaseSettings):
 
     @property
     def application_name(self) -> str:
-        """How this process's connections show in pg_stat_activity."""
-        return f"bizdev-{self.service}-{self._role}"
+        """How this process's connections show in pg_stat_activity: by schema, which tells
+        copies of a service apart, and role."""
+        return f"bizdev-{self.schema_name}-{self._role}"
 
     @property
     def event_store_connections(self) -> int:
