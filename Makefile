@@ -12,7 +12,7 @@ ROLE ?= employee
 DEPT ?= sales
 USER_ID ?=
 
-.PHONY: help install up test lint contracts contracts-check unit integration bench token clean
+.PHONY: help install up test lint contracts contracts-check unit integration bench token manifests clean
 
 help:
 	@echo "make up      run Kafka, PostgreSQL and every service (Ctrl-C stops)"
@@ -20,6 +20,7 @@ help:
 	@echo "make token ROLE=department_head DEPT=sales [USER_ID=bob]   print a dev JWT"
 	@echo "make contracts   regenerate contracts/: event schemas, AsyncAPI documents, CATALOG.md"
 	@echo "make bench   print event store save timings and write-path throughput"
+	@echo "make manifests   regenerate compose's and Kubernetes' service parts from services/*"
 	@echo "make clean   remove local data (.state) and the fetched Kafka jars"
 
 install: .venv/.installed $(KAFKA_LIBS)/.fetched
@@ -65,6 +66,9 @@ integration: install
 bench: install
 	$(UV) run --frozen python benchmarks/eventstore_save.py
 	$(UV) run --frozen python benchmarks/pipeline.py
+
+manifests: install
+	$(UV) run --frozen python deploy/generate.py
 
 token: install
 	@$(UV) run --frozen bizdev-token --role $(ROLE) --dept $(DEPT) $(if $(USER_ID),--user $(USER_ID))

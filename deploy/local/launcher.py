@@ -24,14 +24,61 @@ import struct
 import subprocess
 import sys
 import time
+import tomllib
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 KAFKA_HOME = ROOT / "deploy" / "local" / "kafka"
-SERVICES = {"projects": 8001, "crm": 8002}
-"""Services `up` starts, with their local HTTP ports; one line per service as they land."""
+WORKER_PORT_OFFSET = 100
+"""A service's worker answers /healthz, /readyz and /metrics on its API port plus this."""
+
+
+@dataclass(frozen=True)
+class Service:
+    """A service as its folder declares it: services/<name>/pyproject.toml, [tool.bizdev]."""
+
+    name: str
+    port: int
+    secret_files: dict[str, str] = field(default_factory=dict)
+    optional_secrets: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def prefix(self) -> str:
+        return f"BIZDEV_{self.name.upper()}_"
+
+    @property
+    def worker_port(self) -> int:
+        return self.port + WORKER_PORT_OFFSET
+
+
+def services() -> dict[str, Service]:
+    """Every service of the system: the one list that `make up`, the tests, compose and the
+    Kubernetes manifests (deploy/generate.py) are made from. A service is its folder."""
+    found = {}
+    for manifest in sorted((ROOT / "services").glob("*/pyproject.toml")):
+        name = manifest.parent.name
+        project = tomllib.loads(manifest.read_text())
+        entry = project.get("tool", {}).get("bizdev")
+        if entry is None:
+            raise ValueError(f"{manifest}: no [tool.bizdev] table (docs/adding-a-service.md)")
+        script = project.get("project", {}).get("scripts", {}).get(f"bizdev-{name}")
+        if script != f"bizdev_{name}.main:run":
+            raise ValueError(f"{manifest}: bizdev-{name} must run bizdev_{name}.main:run")
+        found[name] = Service(
+            name,
+            int(entry["port"]),
+            dict(entry.get("secret-files", {})),
+            dict(entry.get("optional-secrets", {})),
+        )
+    ports = [p for s in found.values() for p in (s.port, s.worker_port)]
+    if len(ports) != len(set(ports)):
+        raise ValueError(f"services share a port: {sorted(ports)}")
+    return found
+
+
 LOCAL_FRONTENDS = [
     f"http://{host}:{port}" for host in ("localhost", "127.0.0.1") for port in (3000, 5173, 8080)
 ]
@@ -269,11 +316,20 @@ class Postgres:
     user = "bizdev"
     database = "bizdev"
 
-    def __init__(self, state: Path, port: int | None = None, durable: bool = True):
+    def __init__(
+        self,
+        state: Path,
+        port: int | None = None,
+        durable: bool = True,
+        max_connections: int = 300,
+    ):
         self.dir = state / "postgres"
         self.data = self.dir / "data"
         self.port = port or free_port()
         self.durable = durable
+        self.max_connections = max_connections
+        """`up` sets it from the services' connection budget; test clusters, which run many
+        copies of the services at once, keep the default."""
         self.bin = pg_bindir()
 
     @property
@@ -318,7 +374,7 @@ class Postgres:
             f"-p {self.port}",
             "-c listen_addresses=127.0.0.1",
             f"-k {self.dir}",
-            "-c max_connections=300",
+            f"-c max_connections={self.max_connections}",
             "-c shared_buffers=128MB",
         ]
         if not self.durable:
@@ -388,10 +444,11 @@ def _read_ports(state: Path) -> dict[str, int]:
     return {k: int(v) for k, v in (line.split("=") for line in f.read_text().split())}
 
 
-def dev_kek(state: Path) -> Path:
-    """crm's key-encryption key for this state folder: random, made once, readable by the
-    user only, so that the dev database beside it is as useless without it as production's."""
-    path = state / "crm-personal-data-kek"
+def dev_secret(state: Path, key: str) -> Path:
+    """A secret a service reads from a file (crm's key-encryption key) for this state folder:
+    random, made once, readable by the user only, so that the dev database beside it is as
+    useless without it as production's."""
+    path = state / key
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
@@ -399,12 +456,38 @@ def dev_kek(state: Path) -> Path:
     return path
 
 
-def up(state: Path, services: Sequence[str]) -> int:
-    """`make up`: infrastructure, then each service; Ctrl-C stops everything in reverse."""
+def connection_budget(names: Sequence[str]) -> tuple[int, list[str]]:
+    """PostgreSQL's max_connections for these services, one worker each, as their settings
+    in this environment size them (BIZDEV_<SERVICE>_API_PROCESSES and the pools), and how
+    it adds up."""
+    from importlib import import_module
+
+    from bizdev_common.budget import service_connections, with_headroom
+
+    lines, total = [], 0
+    for name in names:
+        s = import_module(f"bizdev_{name}.main").parts().settings
+        n = service_connections(s, workers=1)
+        total += n
+        lines.append(
+            f"{name}: {s.api_processes} API process(es) x {s.connections('api')} "
+            f"+ 1 worker x {s.connections('worker')} = {n}"
+        )
+    return with_headroom(total), lines
+
+
+def up(state: Path, names: Sequence[str]) -> int:
+    """`make up`: infrastructure, then each service's worker and API; Ctrl-C stops
+    everything in reverse."""
+    registry = services()
+    unknown = set(names) - set(registry)
+    if unknown:
+        raise SystemExit(f"no such service: {', '.join(sorted(unknown))}")
     state.mkdir(parents=True, exist_ok=True)
     ports = _read_ports(state)  # same ports again, so a second `make up` reuses the data as-is
     kafka = Kafka(state, ports.get("kafka"), ports.get("controller"))
-    pg = Postgres(state, ports.get("postgres"))
+    max_connections, budget = connection_budget(names)
+    pg = Postgres(state, ports.get("postgres"), max_connections=max_connections)
     (state / "ports").write_text(
         f"kafka={kafka.port}\ncontroller={kafka.controller_port}\npostgres={pg.port}\n"
     )
@@ -418,27 +501,33 @@ def up(state: Path, services: Sequence[str]) -> int:
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     try:
-        print(f"starting PostgreSQL on {pg.url}", flush=True)
+        print(f"starting PostgreSQL on {pg.url}, max_connections={max_connections}:", flush=True)
+        for line in budget:
+            print(f"  {line}", flush=True)
         pg.start()
         print(f"starting Kafka on {kafka.bootstrap}", flush=True)
         kafka.start()
-        for name in services:
-            port = SERVICES[name]
-            prefix = f"BIZDEV_{name.upper()}_"
+        for name in names:
+            svc = registry[name]
+            prefix = svc.prefix
             env = {
                 **os.environ,
                 f"{prefix}DATABASE_URL": pg.url,
                 f"{prefix}KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap,
-                f"{prefix}HTTP_PORT": str(port),
+                f"{prefix}HTTP_PORT": str(svc.port),
+                f"{prefix}WORKER_HTTP_PORT": str(svc.worker_port),
                 f"{prefix}CORS_ORIGINS": json.dumps(LOCAL_FRONTENDS),
             }
-            if name == "crm":
-                env.setdefault(f"{prefix}PERSONAL_DATA_KEK_FILE", str(dev_kek(state)))
-            procs.append(subprocess.Popen([f"bizdev-{name}"], env=env))
+            for setting, key in svc.secret_files.items():
+                env.setdefault(prefix + setting, str(dev_secret(state, key)))
+            for role in ("worker", "api"):
+                procs.append(subprocess.Popen([f"bizdev-{name}", role], env=env))
         print("\nbizdev is up:", flush=True)
-        for name in services:
-            base = f"http://127.0.0.1:{SERVICES[name]}"
+        for name in names:
+            svc = registry[name]
+            base = f"http://127.0.0.1:{svc.port}"
             print(f"  {name:<12} API {base}  OpenAPI {base}/docs  AsyncAPI {base}/asyncapi")
+            print(f"  {'':<12} worker http://127.0.0.1:{svc.worker_port}/readyz")
         print(f"  Kafka {kafka.bootstrap}   PostgreSQL {pg.url}")
         print(
             "  a token: make token ROLE=employee DEPT=sales      Ctrl-C stops everything\n",
@@ -447,7 +536,10 @@ def up(state: Path, services: Sequence[str]) -> int:
         while not stopping:
             for p in procs:
                 if p.poll() is not None:
-                    print(f"a service exited with code {p.returncode}; stopping", flush=True)
+                    print(
+                        f"{' '.join(map(str, p.args))} exited with code {p.returncode}; stopping",
+                        flush=True,
+                    )
                     stopping = True
             time.sleep(0.5)
         return 0
@@ -470,7 +562,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
     p_up = sub.add_parser("up", help="run Kafka, PostgreSQL and the services until Ctrl-C")
     p_up.add_argument("--state", type=Path, default=ROOT / ".state" / "dev")
-    p_up.add_argument("--services", nargs="*", default=list(SERVICES))
+    p_up.add_argument("--services", nargs="*", default=list(services()))
     p_infra = sub.add_parser("infra", help="start Kafka and PostgreSQL, print their env, return")
     p_infra.add_argument("--state", type=Path, required=True)
     p_down = sub.add_parser("down", help="stop what `infra` started in that state folder")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,13 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 SCHEMA_FILE = Path(__file__).with_name("compose-spec.json")
 SCHEMA_SHA256 = "0dc04bd346dcfee1b1419628fff79937bbf076925f298f272a2b490e2b112bac"
 
-# Services of the system that exist as code: a directory under services/ with a Dockerfile.
-APP_SERVICES = sorted(p.parent.name for p in (ROOT / "services").glob("*/Dockerfile"))
+sys.path.insert(0, str(ROOT / "deploy" / "local"))
+import launcher  # noqa: E402
+
+# Services of the system: every folder under services/, as the launcher finds them.
+APP_SERVICES = sorted(launcher.services())
+ROLES = ("api", "worker")
+CONTAINERS = [f"{name}-{role}" for name in APP_SERVICES for role in ROLES]
 INFRA_SERVICES = ("kafka", "postgres")
 
 
@@ -157,27 +163,33 @@ def test_format_checks_are_live() -> None:
 
 
 def test_only_known_services() -> None:
-    assert APP_SERVICES, "no services/*/Dockerfile found"
-    unknown = set(compose()["services"]) - set(APP_SERVICES) - set(INFRA_SERVICES)
-    assert not unknown, f"compose runs services that have no services/<name>/Dockerfile: {unknown}"
+    assert APP_SERVICES, "no services/*/pyproject.toml found"
+    unknown = set(compose()["services"]) - set(CONTAINERS) - set(INFRA_SERVICES)
+    assert not unknown, f"compose runs what is no role of a service under services/: {unknown}"
 
 
-@pytest.mark.parametrize("name", APP_SERVICES)
-def test_every_dockerized_service_is_in_compose(name: str) -> None:
+@pytest.mark.parametrize("name", CONTAINERS)
+def test_every_role_of_every_service_is_built_from_the_one_dockerfile(name: str) -> None:
+    service_name, role = name.rsplit("-", 1)
     svc = service(name)
     build = svc.get("build")
-    assert isinstance(build, dict), f"{name}: `build` must name the context and the Dockerfile"
+    assert isinstance(build, dict), f"{name}: `build` must name the context and the service"
     assert build.get("context") in (".", "./"), f"{name}: build context must be the repo root"
-    assert build.get("dockerfile") == f"services/{name}/Dockerfile"
-    assert (ROOT / build["dockerfile"]).is_file()
+    assert build.get("dockerfile", "Dockerfile") == "Dockerfile"
+    assert build.get("args", {}).get("SERVICE") == service_name
+    assert (ROOT / "Dockerfile").is_file()
+    assert svc.get("image") == f"bizdev/{service_name}:dev"
+    assert svc.get("command") == [role]
 
 
-@pytest.mark.parametrize("name", APP_SERVICES)
+@pytest.mark.parametrize("name", CONTAINERS)
 def test_app_service_environment_uses_its_own_prefix(name: str) -> None:
-    prefix = f"BIZDEV_{name.upper()}_"
+    service_name, role = name.rsplit("-", 1)
+    prefix = f"BIZDEV_{service_name.upper()}_"
     env = environment(service(name))
+    port = "HTTP_PORT" if role == "api" else "WORKER_HTTP_PORT"
 
-    for key in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "HTTP_PORT", "LOG_LEVEL"):
+    for key in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", port, "LOG_LEVEL"):
         assert prefix + key in env, f"{name}: {prefix}{key} missing from environment"
     assert prefix + "JWT_SECRET" in env or prefix + "JWT_JWKS_URL" in env, (
         f"{name}: needs {prefix}JWT_SECRET (HS256) or {prefix}JWT_JWKS_URL (RS256)"
@@ -185,15 +197,15 @@ def test_app_service_environment_uses_its_own_prefix(name: str) -> None:
     assert env[prefix + "DATABASE_URL"].startswith("postgresql://")
     assert "@postgres:5432/" in env[prefix + "DATABASE_URL"], "must point at the postgres service"
     assert env[prefix + "KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
-    assert env[prefix + "HTTP_PORT"] == "8000"
-    assert env.get("OTEL_SERVICE_NAME") == f"bizdev-{name}"
+    assert env[prefix + port] == "8000"
+    assert env.get("OTEL_SERVICE_NAME") == f"bizdev-{service_name}"
     assert "OTEL_EXPORTER_OTLP_ENDPOINT" in env
 
     foreign = [k for k in env if k.startswith("BIZDEV_") and not k.startswith(prefix)]
     assert not foreign, f"{name}: variables with another service's prefix: {foreign}"
 
 
-@pytest.mark.parametrize("name", APP_SERVICES)
+@pytest.mark.parametrize("name", CONTAINERS)
 def test_app_service_waits_for_healthy_infrastructure(name: str) -> None:
     svc = service(name)
     depends = svc.get("depends_on")
@@ -205,21 +217,41 @@ def test_app_service_waits_for_healthy_infrastructure(name: str) -> None:
         assert "healthcheck" in service(infra), f"{infra} needs a healthcheck for service_healthy"
 
 
-def test_app_service_ports_are_distinct_and_reach_8000() -> None:
+def test_app_service_ports_are_the_registered_ones_and_reach_8000() -> None:
     host_ports = []
-    for name in APP_SERVICES:
+    registry = launcher.services()
+    for name in CONTAINERS:
+        service_name, role = name.rsplit("-", 1)
         ports = [str(p) for p in service(name).get("ports", [])]
-        assert any(p.endswith(":8000") for p in ports), f"{name}: no host port mapped to 8000"
+        registered = registry[service_name]
+        expected = registered.port if role == "api" else registered.worker_port
+        assert ports == [f"{expected}:8000"], f"{name}: publish {expected} for its {role}"
         host_ports += [p.rsplit(":", 1)[0] for p in ports]
     assert len(host_ports) == len(set(host_ports)), f"host ports collide: {host_ports}"
-    assert "8001:8000" in [str(p) for p in service("projects").get("ports", [])]
+
+
+def test_postgresql_allows_what_the_services_may_hold() -> None:
+    """The connection budget: each service's API (its processes) and worker at their pool
+    sizes, plus headroom, fit in PostgreSQL's max_connections."""
+    from importlib import import_module
+
+    from bizdev_common.budget import service_connections, with_headroom
+
+    command = service("postgres").get("command")
+    assert isinstance(command, list), "postgres must be started with its max_connections"
+    [limit] = [int(c.split("=", 1)[1]) for c in command if c.startswith("max_connections=")]
+    total = sum(
+        service_connections(import_module(f"bizdev_{name}.main").parts().settings, workers=1)
+        for name in APP_SERVICES
+    )
+    assert with_headroom(total) <= limit
 
 
 def test_shared_env_anchor_is_declared() -> None:
     """`x-service-env` is the pattern each new service merges; keep it."""
     shared = compose().get("x-service-env")
     assert isinstance(shared, dict), "top-level x-service-env mapping missing"
-    for name in APP_SERVICES:
+    for name in CONTAINERS:
         env = environment(service(name))
         missing = {k for k in shared if k not in env}
         assert not missing, f"{name}: does not merge x-service-env (missing {missing})"
@@ -271,7 +303,8 @@ def test_postgres_is_15_with_healthcheck_and_named_volume() -> None:
 
 @pytest.mark.parametrize("name", APP_SERVICES)
 def test_app_service_creates_its_topics_with_one_replica_on_the_single_broker(name: str) -> None:
-    env = environment(service(name))
     prefix = f"BIZDEV_{name.upper()}_"
-    assert int(env[f"{prefix}TOPIC_PARTITIONS"]) >= 1
-    assert env[f"{prefix}TOPIC_REPLICATION_FACTOR"] == "1"
+    for role in ("api", "worker"):
+        env = environment(service(f"{name}-{role}"))
+        assert int(env[f"{prefix}TOPIC_PARTITIONS"]) >= 1
+        assert env[f"{prefix}TOPIC_REPLICATION_FACTOR"] == "1"

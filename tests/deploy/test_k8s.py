@@ -6,8 +6,10 @@ deploy/k8s/overlays/<name>/ are checked the same way.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,11 @@ KUSTOMIZATIONS = sorted(
     for p in [K8S / "base" / "kustomization.yaml", *K8S.glob("overlays/*/kustomization.yaml")]
     if p.is_file()
 )
-APP_SERVICES = sorted(p.parent.name for p in (ROOT / "services").glob("*/Dockerfile"))
+sys.path.insert(0, str(ROOT / "deploy" / "local"))
+import launcher  # noqa: E402
+
+APP_SERVICES = sorted(launcher.services())
+ROLES = ("api", "worker")
 
 pytestmark = pytest.mark.skipif(
     KUBECTL is None, reason="kubectl is not installed: cannot render the kustomizations"
@@ -118,20 +124,99 @@ def test_renders_into_the_bizdev_namespace(kustomization: str) -> None:
     )
 
 
+def service_of(dep: Doc) -> str:
+    return str(dep["metadata"]["labels"]["app.kubernetes.io/name"])
+
+
+def role_of(dep: Doc) -> str:
+    return str(dep["metadata"]["labels"]["app.kubernetes.io/component"])
+
+
 @params
-def test_every_dockerized_service_is_deployed(kustomization: str) -> None:
+def test_every_service_runs_an_api_and_a_worker(kustomization: str) -> None:
     for name in APP_SERVICES:
-        dep = named(kustomization, "Deployment", name)
-        assert dep, f"{kustomization}: no Deployment for services/{name}"
+        api = named(kustomization, "Deployment", f"{name}-api")
+        worker = named(kustomization, "Deployment", f"{name}-worker")
+        assert api, f"{kustomization}: no API Deployment for services/{name}"
+        assert worker, f"{kustomization}: no worker Deployment for services/{name}"
+        for dep, role in ((api, "api"), (worker, "worker")):
+            assert [c["args"] for c in containers(dep)] == [[role]], f"{name}: not `{role}`"
+            assert role_of(dep) == role
+            pdbs = [
+                p
+                for p in of_kind(kustomization, "PodDisruptionBudget")
+                if selects(p["spec"]["selector"].get("matchLabels", {}), pod_labels(dep))
+            ]
+            assert pdbs, f"{kustomization}: no PodDisruptionBudget covers {name}-{role}"
         svc = named(kustomization, "Service", name)
         assert svc, f"{kustomization}: no Service for services/{name}"
-        assert selects(svc["spec"]["selector"], pod_labels(dep))
-        pdbs = [
-            p
-            for p in of_kind(kustomization, "PodDisruptionBudget")
-            if selects(p["spec"]["selector"].get("matchLabels", {}), pod_labels(dep))
+        assert selects(svc["spec"]["selector"], pod_labels(api))
+        assert not selects(svc["spec"]["selector"], pod_labels(worker)), "HTTP reaches workers"
+        # Rolled one surge pod at a time; the worker is recreated, so that two versions
+        # never consume or publish at once.
+        assert api["spec"]["strategy"]["type"] == "RollingUpdate"
+        assert api["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+        assert worker["spec"]["strategy"] == {"type": "Recreate"}
+        [hpa] = [
+            h
+            for h in of_kind(kustomization, "HorizontalPodAutoscaler")
+            if h["spec"]["scaleTargetRef"]["name"] == f"{name}-api"
         ]
-        assert pdbs, f"{kustomization}: no PodDisruptionBudget covers {name}"
+        assert hpa["spec"]["scaleTargetRef"]["kind"] == "Deployment"
+        assert hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"]
+    assert not [
+        h
+        for h in of_kind(kustomization, "HorizontalPodAutoscaler")
+        if h["spec"]["scaleTargetRef"]["name"].endswith("-worker")
+    ], "workers do not scale on CPU: partitions bound their parallelism"
+
+
+@params
+def test_postgresql_allows_what_the_services_may_hold(kustomization: str) -> None:
+    """The connection budget: every API Deployment at its autoscaler's ceiling plus its
+    surge, every worker replica, each process at its pool sizes, plus headroom, fit in the
+    max_connections the manifests ask of the PostgreSQL the operator brings."""
+    from bizdev_common.budget import service_connections, with_headroom
+
+    [limit] = [
+        c for c in of_kind(kustomization, "ConfigMap") if c["metadata"]["name"] == "bizdev-postgres"
+    ]
+    total = 0
+    for name in APP_SERVICES:
+        api = named(kustomization, "Deployment", f"{name}-api")
+        worker = named(kustomization, "Deployment", f"{name}-worker")
+        assert api
+        assert worker
+        [hpa] = [
+            h
+            for h in of_kind(kustomization, "HorizontalPodAutoscaler")
+            if h["spec"]["scaleTargetRef"]["name"] == f"{name}-api"
+        ]
+        surge = api["spec"]["strategy"]["rollingUpdate"]["maxSurge"]
+        settings = settings_in(name, api)
+        assert settings_in(name, worker).connections("worker") == settings.connections("worker")
+        total += service_connections(
+            settings,
+            workers=worker["spec"]["replicas"],
+            api_replicas=hpa["spec"]["maxReplicas"] + surge,
+        )
+    assert with_headroom(total) <= int(limit["data"]["max-connections"]), (
+        f"{kustomization}: the services may hold {total} connections, plus headroom"
+    )
+
+
+def settings_in(name: str, dep: Doc) -> Any:
+    """The service's settings as a Deployment's literal variables configure them."""
+    from importlib import import_module
+
+    literal = {e["name"]: e["value"] for c in containers(dep) for e in c["env"] if "value" in e}
+    saved = dict(os.environ)
+    os.environ.update(literal)
+    try:
+        return import_module(f"bizdev_{name}.main").parts().settings
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 @params
@@ -184,8 +269,9 @@ def test_security_context(kustomization: str) -> None:
 @params
 def test_environment(kustomization: str) -> None:
     for dep in deployments(kustomization):
-        name = dep["metadata"]["name"]
+        name = service_of(dep)
         prefix = f"BIZDEV_{name.upper()}_"
+        port_variable = "HTTP_PORT" if role_of(dep) == "api" else "WORKER_HTTP_PORT"
         for c in containers(dep):
             where = f"{kustomization}: {name}/{c['name']}"
             db = env_var(c, prefix + "DATABASE_URL")
@@ -199,16 +285,16 @@ def test_environment(kustomization: str) -> None:
                 keys = {**secret.get("data", {}), **secret.get("stringData", {})}
                 assert ref["key"] in keys, f"{where}: Secret {ref['name']} lacks {ref['key']}"
 
-            for var in ("KAFKA_BOOTSTRAP_SERVERS", "HTTP_PORT", "LOG_LEVEL"):
+            for var in ("KAFKA_BOOTSTRAP_SERVERS", port_variable, "LOG_LEVEL"):
                 assert env_var(c, prefix + var), f"{where}: {prefix}{var} missing"
             otel = env_var(c, "OTEL_SERVICE_NAME")
             assert otel, f"{where}: OTEL_SERVICE_NAME missing"
             assert otel.get("value") == f"bizdev-{name}", f"{where}: OTEL_SERVICE_NAME"
             assert env_var(c, "OTEL_EXPORTER_OTLP_ENDPOINT"), f"{where}: no OTLP endpoint"
-            port = env_var(c, prefix + "HTTP_PORT")
-            assert port, f"{where}: {prefix}HTTP_PORT missing"
+            port = env_var(c, prefix + port_variable)
+            assert port, f"{where}: {prefix}{port_variable} missing"
             assert container_port(c, int(port["value"])), (
-                f"{where}: {prefix}HTTP_PORT is not the container port"
+                f"{where}: {prefix}{port_variable} is not the container port"
             )
 
             foreign = [
@@ -262,7 +348,8 @@ def test_prometheus_scrape_annotations(kustomization: str) -> None:
 
 
 def test_base_runs_two_replicas_per_service() -> None:
-    """Two replicas: HTTP stays up during a restart; the relay's advisory lock keeps one writer."""
+    """Two replicas of each role: HTTP stays up during a restart, and a standby worker takes
+    the relay and the scheduler over within a lease when the leading one goes."""
     for dep in deployments("base"):
         assert dep["spec"].get("replicas", 1) >= 2, f"{dep['metadata']['name']}: < 2 replicas"
 
@@ -277,7 +364,13 @@ def test_secret_template_is_marked_as_dev_values() -> None:
 def test_crm_reads_its_personal_data_kek_from_a_mounted_secret(kustomization: str) -> None:
     """Without a KEK crm refuses to start; with it in the database a dump would open
     everything, so it comes from a Secret, as a file only the service reads."""
-    [crm] = [d for d in deployments(kustomization) if d["metadata"]["name"] == "crm"]
+    crm_deployments = [d for d in deployments(kustomization) if service_of(d) == "crm"]
+    assert len(crm_deployments) == len(ROLES), "both roles open personal data"
+    for crm in crm_deployments:
+        check_kek_file(kustomization, crm)
+
+
+def check_kek_file(kustomization: str, crm: Doc) -> None:
     pod = crm["spec"]["template"]["spec"]
     [c] = containers(crm)
     path = env_var(c, "BIZDEV_CRM_PERSONAL_DATA_KEK_FILE")
@@ -309,7 +402,9 @@ def test_topics_are_sized_by_settings_and_kept_for_good(kustomization: str) -> N
     expected = 1 if kustomization == "overlays/local" else 3
     assert int(config["topic-replication-factor"]) == expected
     for dep in deployments(kustomization):
-        prefix = f"BIZDEV_{dep['metadata']['name'].upper()}_"
+        # <service>-api and <service>-worker both read their service's prefix.
+        service_name = dep["metadata"]["name"].rsplit("-", 1)[0]
+        prefix = f"BIZDEV_{service_name.upper()}_"
         for c in containers(dep):
             for var, key in (
                 ("TOPIC_PARTITIONS", "topic-partitions"),

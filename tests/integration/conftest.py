@@ -162,47 +162,35 @@ CRM_KEKS = {
 }
 
 
-class ServiceProcess:
-    """One service as its console script, configured only through its environment."""
+class RoleProcess:
+    """One process of a service, `bizdev-<service> api` or `bizdev-<service> worker`."""
 
-    def __init__(self, name: str, infra: Infra, logs: Path, otlp: str, **settings: str) -> None:
-        self.name = name
-        self.port = launcher.free_port()
-        prefix = f"BIZDEV_{name.upper()}_"
-        self.env = {
-            **os.environ,
-            f"{prefix}DATABASE_URL": infra.database_url,
-            f"{prefix}KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap,
-            f"{prefix}HTTP_HOST": "127.0.0.1",
-            f"{prefix}HTTP_PORT": str(self.port),
-            f"{prefix}LOG_LEVEL": "INFO",
-            "OTEL_EXPORTER_OTLP_ENDPOINT": otlp,
-            "OTEL_BSP_SCHEDULE_DELAY": "200",
-            **(CRM_KEKS if name == "crm" else {}),
-            **{f"{prefix}{k.upper()}": v for k, v in settings.items()},
-        }
-        self.log_path = logs / f"{name}-{self.port}.log"
+    def __init__(self, service: str, role: str, port: int, env: dict[str, str], logs: Path):
+        self.service = service
+        self.role = role
+        self.port = port
+        self.env = env
+        self.log_path = logs / f"{service}-{role}-{port}.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 60.0) -> None:
-        script = Path(sys.executable).parent / f"bizdev-{self.name}"
+    def launch(self) -> None:
+        script = Path(sys.executable).parent / f"bizdev-{self.service}"
         log = self.log_path.open("ab")
-        self.proc = subprocess.Popen([str(script)], env=self.env, stdout=log, stderr=log)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited: see {self.log_path}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise TimeoutError(f"{self.name} did not start: see {self.log_path}")
+        self.proc = subprocess.Popen([str(script), self.role], env=self.env, stdout=log, stderr=log)
+
+    def answers(self) -> bool:
+        """Healthy; raises when the process has exited."""
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"{self.service} {self.role} exited: see {self.log_path}")
+        try:
+            return httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -213,6 +201,80 @@ class ServiceProcess:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+
+
+class ServiceProcess:
+    """One service as its console script in both roles, its API and its worker, configured
+    only through the environment. `roles` may leave one out: a test of the HTTP edge needs no
+    worker, a test of a projector copy no API."""
+
+    def __init__(
+        self,
+        name: str,
+        infra: Infra,
+        logs: Path,
+        otlp: str,
+        roles: tuple[str, ...] = ("api", "worker"),
+        **settings: str,
+    ) -> None:
+        assert name in launcher.services(), f"no services/{name}"
+        self.name = name
+        self.port = launcher.free_port()
+        self.worker_port = launcher.free_port()
+        prefix = f"BIZDEV_{name.upper()}_"
+        self.env = {
+            **os.environ,
+            f"{prefix}DATABASE_URL": infra.database_url,
+            f"{prefix}KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap,
+            f"{prefix}HTTP_HOST": "127.0.0.1",
+            f"{prefix}HTTP_PORT": str(self.port),
+            f"{prefix}WORKER_HTTP_PORT": str(self.worker_port),
+            # The API learns of Kafka and the relay from the workers' reports: often, in tests.
+            f"{prefix}WORKER_STATUS_SECONDS": "0.5",
+            f"{prefix}LOG_LEVEL": "INFO",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": otlp,
+            "OTEL_BSP_SCHEDULE_DELAY": "200",
+            **(CRM_KEKS if name == "crm" else {}),
+            **{f"{prefix}{k.upper()}": v for k, v in settings.items()},
+        }
+        ports = {"api": self.port, "worker": self.worker_port}
+        self.roles = {r: RoleProcess(name, r, ports[r], self.env, logs) for r in roles}
+
+    @property
+    def api(self) -> RoleProcess:
+        return self.roles["api"]
+
+    @property
+    def worker(self) -> RoleProcess:
+        return self.roles["worker"]
+
+    @property
+    def url(self) -> str:
+        return self.api.url
+
+    @property
+    def running(self) -> bool:
+        return any(r.proc is not None for r in self.roles.values())
+
+    def start(self, timeout: float = 60.0) -> None:
+        """Starts every role at once and waits until each answers /healthz: the worker has
+        then created the service's tables."""
+        for role in self.roles.values():
+            role.launch()
+        deadline = time.monotonic() + timeout
+        waiting = list(self.roles.values())
+        while waiting and time.monotonic() < deadline:
+            waiting = [r for r in waiting if not r.answers()]
+            if waiting:
+                time.sleep(0.2)
+        if waiting:
+            logs = ", ".join(str(r.log_path) for r in waiting)
+            raise TimeoutError(f"{self.name} did not start: see {logs}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        """Stops (or kills, with SIGKILL) every role: the whole service."""
+        for role in self.roles.values():
+            role.stop(sig)
 
 
 @pytest.fixture(scope="session")
@@ -226,8 +288,10 @@ def start_service(
 ) -> Iterator[Callable[..., ServiceProcess]]:
     started: list[ServiceProcess] = []
 
-    def start(name: str, **settings: str) -> ServiceProcess:
-        svc = ServiceProcess(name, infra, logs, collector.endpoint, **settings)
+    def start(
+        name: str, roles: tuple[str, ...] = ("api", "worker"), **settings: str
+    ) -> ServiceProcess:
+        svc = ServiceProcess(name, infra, logs, collector.endpoint, roles, **settings)
         svc.start()
         started.append(svc)
         return svc

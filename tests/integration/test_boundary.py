@@ -346,12 +346,7 @@ def cors_projects(start_service: Callable[..., ServiceProcess]) -> ServiceProces
     """projects allowing one frontend origin (the default allows none); its own schema, and
     no background work: only its HTTP edge is under test."""
     return start_service(
-        "projects",
-        cors_origins=f'["{FRONTEND}"]',
-        db_schema="projects_cors",
-        relay_enabled="false",
-        projector_enabled="false",
-        scheduler_enabled="false",
+        "projects", roles=("api",), cors_origins=f'["{FRONTEND}"]', db_schema="projects_cors"
     )
 
 

@@ -243,7 +243,7 @@ async def test_a_deadline_armed_before_a_restart_fires_after_it(
         assert [h["event"] for h in history].count("Escalated") == 1
     finally:
         clock.reset()
-        if crm.proc is None:
+        if not crm.running:
             crm.start()
 
 

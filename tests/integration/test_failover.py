@@ -1,7 +1,7 @@
-"""Failover: two instances of projects on one schema; the one whose relay leads is frozen
-with SIGSTOP (its kernel still answers TCP for it); the other takes over within 30 s with
-the default lease. When the frozen one wakes, it cannot move the relay's position, and the
-views hold every record once."""
+"""Failover: two instances of projects (each an API and a worker) on one schema; the worker
+whose relay leads is frozen with SIGSTOP (its kernel still answers TCP for it); the other
+worker takes over within 30 s with the default lease. When the frozen one wakes, it cannot
+move the relay's position, and the views hold every record once."""
 
 from __future__ import annotations
 
@@ -52,9 +52,9 @@ def pair(
         yield first, second
     finally:
         for svc in (first, second):
-            if svc.proc is not None:
+            if svc.worker.proc is not None:
                 with contextlib.suppress(ProcessLookupError):
-                    os.kill(svc.proc.pid, signal.SIGCONT)
+                    os.kill(svc.worker.proc.pid, signal.SIGCONT)
             svc.stop()
 
 
@@ -101,14 +101,15 @@ async def test_a_frozen_relay_leader_is_replaced_within_30_s_and_corrupts_nothin
     pair: tuple[ServiceProcess, ServiceProcess], own_kafka: Infra
 ) -> None:
     first, second = pair
-    assert first.proc is not None
+    frozen = first.worker.proc  # the process that leads the relay
+    assert frozen is not None
     url = own_kafka.database_url
     async with watching_position(url) as positions:
         before = await create_leads(first, unique("before"), 5)
         await published(own_kafka, before, within=60)
         frozen_leader = await relay_leader(url)
 
-        os.kill(first.proc.pid, signal.SIGSTOP)
+        os.kill(frozen.pid, signal.SIGSTOP)
         frozen_at = time.monotonic()
         during = await create_leads(second, unique("during"), 10)
         await published(own_kafka, during, within=40)
@@ -119,8 +120,8 @@ async def test_a_frozen_relay_leader_is_replaced_within_30_s_and_corrupts_nothin
         assert new_leader is not None
         assert new_leader != frozen_leader
 
-        os.kill(first.proc.pid, signal.SIGCONT)
-        # Awake, it finds its session ended: it stands by, and its commands still count.
+        os.kill(frozen.pid, signal.SIGCONT)
+        # Awake, it finds its session ended and stands by; its API's commands still count.
         after = await create_leads(first, unique("after"), 5)
         every = before | during | after
         topic = await published(own_kafka, every, within=60)

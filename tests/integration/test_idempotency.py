@@ -43,14 +43,9 @@ async def leads_named(infra: Infra, customer: str) -> int:
 
 @pytest.fixture(scope="module")
 def svc(start_service: Callable[..., ServiceProcess]) -> Iterator[ServiceProcess]:
-    # Its own schema and no background work: nothing it does reaches the shared topic.
-    service = start_service(
-        "projects",
-        db_schema=SCHEMA,
-        relay_enabled="false",
-        projector_enabled="false",
-        scheduler_enabled="false",
-    )
+    # Its own schema and only an API, no worker: nothing it does reaches the shared topic,
+    # and killing "the service" mid-command is killing the process that answers HTTP.
+    service = start_service("projects", roles=("api",), db_schema=SCHEMA)
     yield service
     service.stop()
 

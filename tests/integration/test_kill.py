@@ -3,7 +3,8 @@ its event in the store, once on the topic (after de-duplication by ce_id) and on
 views; those whose answer was lost converge the same way.
 
 A projects instance of its own (own schema, own broker), so that killing it and stopping its
-broker disturbs nothing else."""
+broker disturbs nothing else. Killing "the service" is killing both its processes, the API in
+the middle of commands and the worker in the middle of publishing and projecting."""
 
 from __future__ import annotations
 
@@ -129,7 +130,7 @@ async def test_kill_9_under_load_loses_and_duplicates_nothing(
 
     async def kill_midway() -> None:
         await load.midway.wait()
-        svc.stop(signal.SIGKILL)
+        svc.stop(signal.SIGKILL)  # the API and the worker
         await asyncio.to_thread(svc.start)
 
     await asyncio.gather(steady(svc, load, total), kill_midway())

@@ -201,9 +201,7 @@ async def test_the_database_alone_opens_nothing_and_the_kek_rotates_without_touc
         collector.endpoint,
         personal_data_kek=NEXT_CRM_KEK,
         personal_data_kek_previous="",
-        relay_enabled="false",
-        projector_enabled="false",
-        scheduler_enabled="false",
+        roles=("api",),
     )
     only_new.start()
     try:
@@ -244,9 +242,10 @@ async def test_crm_refuses_to_start_without_a_kek(
         keyless.env.pop(f"BIZDEV_CRM_PERSONAL_DATA_{name}", None)
     with pytest.raises(RuntimeError, match="exited"):
         keyless.start(timeout=30)
-    assert keyless.proc is not None
-    assert keyless.proc.wait(timeout=10) != 0
-    assert "BIZDEV_CRM_PERSONAL_DATA_KEK" in keyless.log_path.read_text()
+    for role in keyless.roles.values():  # neither the API nor the worker
+        assert role.proc is not None
+        assert role.proc.wait(timeout=10) != 0
+        assert "BIZDEV_CRM_PERSONAL_DATA_KEK" in role.log_path.read_text()
 
 
 async def test_keys_stored_in_the_clear_by_an_earlier_version_are_wrapped_at_start(
@@ -267,7 +266,7 @@ async def test_keys_stored_in_the_clear_by_an_earlier_version_are_wrapped_at_sta
             key.key,
         )
         ring = KeyRing(CRM_KEK)
-        store = await asyncio.to_thread(KeyStore, infra.database_url, schema, ring)
+        store = await asyncio.to_thread(KeyStore, infra.database_url, schema, ring, 1)
         try:
             opened = await asyncio.to_thread(store.key_of, customer_id)
         finally:

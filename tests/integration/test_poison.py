@@ -201,10 +201,12 @@ async def test_projector_parks_poison_and_applies_what_follows(
         assert "unknown event type" in on_topic[f"{unknown_id}/1"]["dlq_error"]
 
         body = await degraded(crm_http, 3)
-        assert body["checks"] == {"postgresql": "ok", "kafka": "ok"}
-        metrics = (await crm_http.get("/metrics")).text
-        assert 'bizdev_dead_letters_parked_total{consumer_group="crm.views"}' in metrics
-        assert "bizdev_dead_letters_waiting " in metrics
+        assert body["checks"] == {"postgresql": "ok", "views": "ok", "kafka": "ok"}
+        # Parked by the worker, counted in its metrics; waiting, in every process's.
+        worker_metrics = (await crm_http.get(f"{crm.worker.url}/metrics")).text
+        assert 'bizdev_dead_letters_parked_total{consumer_group="crm.views"}' in worker_metrics
+        assert "bizdev_dead_letters_waiting " in worker_metrics
+        assert "bizdev_dead_letters_waiting " in (await crm_http.get("/metrics")).text
 
         listing = cli(crm, "dlq", "list")
         assert listing.returncode == 0, listing.stderr

@@ -131,7 +131,7 @@ async def test_asyncapi_page_documents_the_published_events(http: httpx.AsyncCli
 async def test_operations_endpoints(http: httpx.AsyncClient) -> None:
     ready = await http.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"postgresql": "ok", "kafka": "ok"}
+    assert ready.json()["checks"] == {"postgresql": "ok", "views": "ok", "kafka": "ok"}
     await http.get("/applications")
     metrics = (await http.get("/metrics")).text
     assert 'http_requests_total{method="GET",route="/applications",status="401"}' in metrics

@@ -74,13 +74,18 @@ def test_the_process_environment_never_overrides_the_store_configuration(
     assert env.get("POSTGRES_SCHEMA") == "p"
 
 
-def test_the_console_script_exits_non_zero_with_the_reason() -> None:
+@pytest.mark.parametrize("role", ["api", "worker"])
+def test_the_console_script_exits_non_zero_with_the_reason(role: str) -> None:
     script = (
         "import os; os.environ['CIPHER_TOPIC'] = 'eventsourcing.cipher:AESCipher'\n"
         "from bizdev_projects.main import run; run()"
     )
     done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-c", script, role],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert done.returncode != 0
     assert "refusing to start: CIPHER_TOPIC" in done.stderr

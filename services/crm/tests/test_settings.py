@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from bizdev_common.settings import settings_for
+from bizdev_common.settings import ServiceSettings, settings_for
 from bizdev_crm.settings import CrmSettings
 from pydantic import ValidationError
 
@@ -40,3 +40,9 @@ def test_incomplete_or_nonsensical_deadlines_are_refused_at_start(
     monkeypatch.setenv(VARIABLE, hours)
     with pytest.raises(ValidationError):
         settings_for(CrmSettings, "crm")
+
+
+def test_every_crm_process_also_holds_the_customer_keys_pool() -> None:
+    crm = CrmSettings(service="crm", key_store_connections=3)
+    for role in ("api", "worker"):
+        assert crm.connections(role) == ServiceSettings.connections(crm, role) + 3

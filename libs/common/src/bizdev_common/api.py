@@ -27,12 +27,14 @@ def money_of(row: Mapping[str, Any], prefix: str) -> MoneyModel:
     return MoneyModel(amount=row[f"{prefix}_amount"], currency=row[f"{prefix}_currency"])
 
 
-def runtime(request: Request) -> Runtime:
-    rt: Runtime = request.app.state.runtime
+def runtime(request: Request) -> Runtime[Any, Any]:
+    rt: Runtime[Any, Any] = request.app.state.runtime
     return rt
 
 
-RuntimeDep = Annotated[Runtime, Depends(runtime)]
+RuntimeDep = Annotated[Runtime[Any, Any], Depends(runtime)]
+"""The API process's handles; a service types its own application and settings on them
+with `Runtime[XApplication, XSettings]` where it uses them."""
 
 
 def expected_version(

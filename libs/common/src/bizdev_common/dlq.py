@@ -21,6 +21,7 @@ from aiokafka import ConsumerRecord
 from bizdev_common import reactions
 from bizdev_common.deadletters import DeadLetters, describe, read_envelope, read_event
 from bizdev_common.eventstore import ServiceApplication
+from bizdev_common.settings import ServiceSettings
 
 if TYPE_CHECKING:
     from bizdev_common.service import ServiceParts
@@ -103,7 +104,9 @@ def _record(row: asyncpg.Record) -> ConsumerRecord:
     )
 
 
-async def _replay(parts: ServiceParts, letter_id: int | None) -> int:
+async def _replay(
+    parts: ServiceParts[ServiceApplication, ServiceSettings], letter_id: int | None
+) -> int:
     """Replays one letter, or every one still parked; 1 when any still fails."""
     s = parts.settings
     conn, dead_letters = await _connect(parts)

@@ -1,12 +1,14 @@
 """Event store: the eventsourcing library's PostgreSQL persistence, one schema per service.
 
-The library is synchronous; services call it from FastAPI's threadpool, so the connection
-pool is sized to that threadpool. Its notification log doubles as the outbox (see relay.py).
+The library is synchronous; services call it from a threadpool, whose threads share a
+connection pool that opens one connection and grows on demand to the process role's size
+(settings.event_store_connections). Its notification log doubles as the outbox (relay.py).
 """
 
 from __future__ import annotations
 
 import os
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -105,10 +107,17 @@ class ServiceRecorder(PostgresProcessRecorder):
         schema = sql.Identifier(datastore.schema)
         self.sql_create_statements.append(sql.SQL(IDEMPOTENCY_DDL).format(schema=schema))
         self.sql_create_statements.append(sql.SQL(IDEMPOTENCY_INDEX).format(schema=schema))
+        self.schema_lock = schema_lock(datastore.schema)
         self.insert_idempotency_key = sql.SQL(
             "INSERT INTO {schema}.idempotency_keys (user_id, key, fingerprint, request, "
             "aggregate_id, version, status) VALUES (%s, %s, %s, %s, %s, %s, %s)"
         ).format(schema=schema)
+
+    def _create_table(self, curs: psycopg.Cursor[DictRow]) -> None:
+        # API processes and workers start together, and concurrent CREATE TABLE IF NOT EXISTS
+        # of one table can fail: one at a time, in the statements' transaction.
+        curs.execute("SELECT pg_advisory_xact_lock(%s)", (self.schema_lock,))
+        super()._create_table(curs)
 
     def _insert_events(
         self, curs: psycopg.Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -117,7 +126,11 @@ class ServiceRecorder(PostgresProcessRecorder):
         # the events table's lock, and fails once the first one commits.
         record: _IdempotencyRecord | None = kwargs.get(_IDEMPOTENCY_KWARG)
         if record is not None:
-            curs.execute(self.insert_idempotency_key, record.params(), prepare=True)
+            # A nested pipeline syncs when it ends, so a twin's unique violation is raised
+            # here, as itself. Read later in the batch, it could surface as "pipeline
+            # aborted" at the commit instead, which the library retries and then answers 500.
+            with curs.connection.pipeline():
+                curs.execute(self.insert_idempotency_key, record.params(), prepare=True)
         super()._insert_events(curs, stored_events, **kwargs)
 
 
@@ -241,8 +254,14 @@ def check_library_environment(app_name: str, environ: Mapping[str, str]) -> None
         )
 
 
+def schema_lock(schema: str) -> int:
+    """The advisory lock under which a service's processes create its tables, one at a time."""
+    return zlib.crc32(f"bizdev-schema:{schema}".encode())
+
+
 def ensure_schema(settings: ServiceSettings) -> None:
-    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+    with psycopg.connect(settings.database_url) as conn, conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (schema_lock(settings.schema_name),))
         conn.execute(
             sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(settings.schema_name))
         )
@@ -264,8 +283,9 @@ class ServiceApplication(Application[UUID]):
             "POSTGRES_USER": db["user"],
             "POSTGRES_PASSWORD": db["password"],
             "POSTGRES_SCHEMA": settings.schema_name,
-            "POSTGRES_POOL_SIZE": str(settings.threadpool_size),
-            "POSTGRES_MAX_OVERFLOW": "0",
+            # One connection at start, more only while the threads need them.
+            "POSTGRES_POOL_SIZE": "1",
+            "POSTGRES_MAX_OVERFLOW": str(settings.event_store_connections - 1),
             "POSTGRES_LOCK_TIMEOUT": "5",
             "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "10",
             # Must stay off: with the insert function the table lock is not taken, and the

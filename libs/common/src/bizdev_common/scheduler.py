@@ -21,7 +21,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import ClassVar, Protocol
+from typing import ClassVar, Generic, Protocol, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -133,22 +133,26 @@ async def clear_deadlines(
     )
 
 
-class DeadlineCheck:
-    """One kind of deadline and what its aggregate does when it passes."""
+AppT = TypeVar("AppT", bound=ServiceApplication)
+
+
+class DeadlineCheck(Generic[AppT]):
+    """One kind of deadline and what its aggregate, in the service's application, does when
+    it passes."""
 
     kind: ClassVar[str]
 
-    def fire(self, app: ServiceApplication, aggregate_id: UUID, item: str, now: datetime) -> None:
+    def fire(self, app: AppT, aggregate_id: UUID, item: str, now: datetime) -> None:
         """Runs in a worker thread; the aggregate refuses (DomainError) if nothing is due."""
         raise NotImplementedError
 
 
-class Scheduler:
+class Scheduler(Generic[AppT]):
     def __init__(
         self,
-        app: ServiceApplication,
+        app: AppT,
         settings: ServiceSettings,
-        checks: Sequence[DeadlineCheck],
+        checks: Sequence[DeadlineCheck[AppT]],
         clock: Clock,
     ) -> None:
         self.app = app

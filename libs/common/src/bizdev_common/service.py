@@ -1,18 +1,25 @@
-"""Builds one service's process from its parts: the FastAPI app with auth, problem+json,
-correlation ids, telemetry, health and metrics; the event-sourced application in the
-threadpool; the outbox relay; the FastStream broker with the service's projectors and
-reactions; and its AsyncAPI page. Every service's `main.py` only lists its parts."""
+"""Builds one service's processes from its parts. Two roles from one image:
+
+- `api` (this module): the FastAPI app with auth, problem+json, correlation ids, telemetry,
+  health and metrics, the event-sourced application in the threadpool for commands, the read
+  models for queries, and the service's OpenAPI and AsyncAPI pages. It never talks to Kafka.
+- `worker` (worker.py): the outbox relay, the FastStream broker with the service's
+  projectors and reactions, the deadline scheduler and the dead letters, with a small HTTP
+  server of its own for /healthz, /readyz and /metrics.
+
+Every service's `main.py` only lists its parts and calls `serve`."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import anyio.to_thread
 import asyncpg
@@ -22,12 +29,13 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from faststream.specification import AsyncAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
-from prometheus_client import CollectorRegistry, Gauge, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from bizdev_common import dlq, docs, errors, idempotency, middleware, openapi, topics
+from bizdev_common import dlq, docs, errors, idempotency, middleware, openapi, status
 from bizdev_common.auth import DEV_SECRET, TokenVerifier
 from bizdev_common.contract import EventContract
 from bizdev_common.deadletters import DeadLetters
@@ -39,109 +47,136 @@ from bizdev_common.eventstore import (
 from bizdev_common.observability import setup_logging, setup_tracing
 from bizdev_common.projector import Projection, Projector
 from bizdev_common.reactions import Reaction, ReactionRunner
-from bizdev_common.relay import OutboxRelay
-from bizdev_common.scheduler import (
-    DEADLINES_DDL,
-    Clock,
-    DeadlineCheck,
-    Scheduler,
-    SystemClock,
-    clock_for,
-)
-from bizdev_common.settings import ServiceSettings
-from bizdev_common.tasks import pause
+from bizdev_common.scheduler import DEADLINES_DDL, Clock, DeadlineCheck, SystemClock, clock_for
+from bizdev_common.settings import Role, ServiceSettings
 
 log = logging.getLogger(__name__)
 
+AppT = TypeVar("AppT", bound=ServiceApplication)
+SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
+
 
 @dataclass
-class ServiceParts:
+class ServiceParts(Generic[AppT, SettingsT]):
     """What makes one service; `main.py` fills it in."""
 
-    settings: ServiceSettings
+    settings: SettingsT
     title: str
     description: str
-    application: Callable[[ServiceSettings], ServiceApplication]
+    application: Callable[[SettingsT], AppT]
     contract: EventContract
     routers: Sequence[APIRouter]
     projections: Sequence[Callable[[str], Projection]] = ()
     reactions: Sequence[Callable[[], Reaction]] = ()
-    deadline_checks: Sequence[DeadlineCheck] = ()
+    deadline_checks: Sequence[DeadlineCheck[AppT]] = ()
     version: str = "0.1.0"
+
+    def in_role(self, role: Role) -> ServiceParts[AppT, SettingsT]:
+        """The parts with settings for a process of `role`, which sizes its pools."""
+        return dataclasses.replace(self, settings=self.settings.in_role(role))
 
 
 @dataclass
-class Runtime:
-    """Live handles, on `app.state.runtime` for routes and on reactions for their work."""
+class Runtime(Generic[AppT, SettingsT]):
+    """Live handles of an API process, on `app.state.runtime` for routes."""
 
-    settings: ServiceSettings
-    application: ServiceApplication
+    settings: SettingsT
+    application: AppT
     pool: asyncpg.Pool
-    broker: KafkaBroker
-    relay: OutboxRelay
     dead_letters: DeadLetters
     clock: Clock = field(default_factory=SystemClock)
-    projectors: list[Projector] = field(default_factory=list)
-    reactions: list[ReactionRunner] = field(default_factory=list)
-    scheduler: Scheduler | None = None
-    kafka_started: asyncio.Event = field(default_factory=asyncio.Event)
 
 
-def create_app(parts: ServiceParts) -> FastAPI:
-    s = parts.settings
+def setup_process(s: ServiceSettings) -> None:
+    """Logs, traces and database spans, the same in every role; the role's name on its
+    connections (libpq's variable, for the psycopg pools; asyncpg's are given it)."""
+    os.environ.setdefault("PGAPPNAME", s.application_name)
     setup_logging(s.service, s.log_level)
     setup_tracing(s.service)
     PsycopgInstrumentor().instrument()
-    registry = CollectorRegistry()
-    dead_letters = DeadLetters(s, registry)
+
+
+def describe_topics(
+    parts: ServiceParts[Any, Any], registry: CollectorRegistry
+) -> tuple[KafkaBroker, AsyncAPI]:
+    """The service's broker, with its own topic documented with every public event model, and
+    the AsyncAPI document of it. The worker starts it and adds its consumers; the API only
+    shows it."""
+    s = parts.settings
     broker = KafkaBroker(
         s.kafka_bootstrap_servers,
         client_id=s.service,
         middlewares=[KafkaTelemetryMiddleware(), KafkaPrometheusMiddleware(registry=registry)],
         logger=logging.getLogger(f"{s.service}.kafka"),
     )
-    spec = docs.describe_events(broker, parts)
+    return broker, docs.describe_events(broker, parts)
+
+
+def add_consumers(
+    broker: KafkaBroker,
+    parts: ServiceParts[AppT, Any],
+    application: AppT,
+    pool: asyncpg.Pool,
+    dead_letters: DeadLetters,
+) -> tuple[list[Projector], list[ReactionRunner]]:
+    """Subscribes the service's projectors and reactions to the broker."""
+    s = parts.settings
+    projectors = [
+        Projector(broker, pool, make(s.schema_name), s, dead_letters)
+        for make in parts.projections
+        if s.projector_enabled
+    ]
+    reactions = [
+        ReactionRunner(broker, application, make(), s, dead_letters) for make in parts.reactions
+    ]
+    return projectors, reactions
+
+
+async def views_built(
+    conn: asyncpg.Connection | asyncpg.Pool, parts: ServiceParts[Any, Any]
+) -> bool:
+    """Whether the worker has created the service's read models (the API only reads them)."""
+    s = parts.settings
+    names = [make(s.schema_name).name for make in parts.projections]
+    if not names:
+        return True
+    try:
+        built: int = await conn.fetchval(
+            f'SELECT count(*) FROM "{s.schema_name}".projection_versions '
+            "WHERE projection = ANY($1::text[])",
+            names,
+        )
+    except asyncpg.UndefinedTableError:
+        return False
+    return built == len(names)
+
+
+def create_app(parts: ServiceParts[Any, Any]) -> FastAPI:
+    """The `api` role: HTTP only. Commands write the event store, queries read the views the
+    workers build; /readyz reports what the workers last said about Kafka and the relay."""
+    parts = parts.in_role("api")
+    s = parts.settings
+    setup_process(s)
+    registry = CollectorRegistry()
+    dead_letters = DeadLetters(s, registry)
+    broker, spec = describe_topics(parts, registry)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = s.threadpool_size
         application = await asyncio.to_thread(parts.application, s)
-        pool = await asyncpg.create_pool(s.database_url, min_size=1, max_size=10)
-        relay = OutboxRelay(application, parts.contract, s)
-        runtime = Runtime(s, application, pool, broker, relay, dead_letters, clock_for(s))
-        async with pool.acquire() as conn:
-            await dead_letters.create(conn)
-            for make in parts.projections:
-                projection = make(s.schema_name)
-                await projection.create(conn)
-                if s.projector_enabled:
-                    runtime.projectors.append(Projector(broker, pool, projection, s, dead_letters))
-            # After the projections: one that keeps deadlines may have just dropped the table.
-            await conn.execute(DEADLINES_DDL.format(schema=f'"{s.schema_name}"'))
-        for make_reaction in parts.reactions:
-            runtime.reactions.append(
-                ReactionRunner(broker, application, make_reaction(), s, dead_letters)
-            )
-        app.state.runtime = runtime
-        stopping = asyncio.Event()
-        tasks = [asyncio.create_task(_start_broker(broker, runtime, stopping))]
-        if s.relay_enabled:
-            tasks.append(asyncio.create_task(relay.run(stopping)))
-        tasks.append(
-            asyncio.create_task(
-                idempotency.forget_old_keys(pool, s.schema_name, s.idempotency_key_hours, stopping)
-            )
+        pool = await asyncpg.create_pool(
+            s.database_url,
+            min_size=1,
+            max_size=s.query_connections,
+            server_settings={"application_name": s.application_name},
         )
-        if parts.deadline_checks and s.scheduler_enabled:
-            runtime.scheduler = Scheduler(application, s, parts.deadline_checks, runtime.clock)
-            tasks.append(asyncio.create_task(runtime.scheduler.run(stopping)))
+        # Never started: they put what the workers consume on the AsyncAPI page.
+        add_consumers(broker, parts, application, pool, dead_letters)
+        app.state.runtime = Runtime(s, application, pool, dead_letters, clock_for(s))
         try:
             yield
         finally:
-            stopping.set()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await broker.stop()
-            await dead_letters.close()
             await pool.close()
             await asyncio.to_thread(application.close)
 
@@ -172,39 +207,43 @@ def create_app(parts: ServiceParts) -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    Gauge(
-        "bizdev_relay_stuck_position",
-        "Notification id of the event the relay cannot publish and stays at; 0 when none",
-        registry=registry,
-    ).set_function(lambda: _stuck_position(app))
-
     @app.get(
         "/readyz",
         tags=["operations"],
-        summary="PostgreSQL reachable; what is degraded",
+        summary="PostgreSQL reachable and the views built; what is degraded",
         responses={503: {"description": "Not ready: `checks` says what is not"}},
     )
     async def readyz(request: Request) -> JSONResponse:
-        """503 only without PostgreSQL, which every request needs. Kafka down, messages
-        parked, or a relay stuck at an event degrade the service (`status: degraded`, 200):
-        commands still succeed then, and taking the pod out of its Service would not help."""
-        runtime: Runtime = request.app.state.runtime
+        """503 without PostgreSQL, which every request needs, or before a worker has created
+        the views the queries read. Kafka down (as the workers last reported it), no worker
+        reporting, messages parked, or a relay stuck at an event degrade the service
+        (`status: degraded`, 200): commands still succeed then, and taking the pod out of its
+        Service would not help."""
+        runtime: Runtime[Any, Any] = request.app.state.runtime
         checks: dict[str, str] = {}
         body: dict[str, Any] = {"checks": checks}
+        workers = None
         try:
             await asyncio.wait_for(runtime.pool.fetchval("SELECT 1"), 2)
             checks["postgresql"] = "ok"
+            built = await asyncio.wait_for(views_built(runtime.pool, parts), 2)
+            checks["views"] = "ok" if built else "not built yet: a worker creates them"
             body["dead_letters"] = await asyncio.wait_for(
                 runtime.dead_letters.waiting(runtime.pool), 2
             )
+            workers = await asyncio.wait_for(
+                status.seen(runtime.pool, s.schema_name, s.worker_status_seconds), 2
+            )
         except Exception as e:  # noqa: BLE001 - any failure means not ready, or retry later
             checks["postgresql"] = f"unreachable: {type(e).__name__}"
-        kafka_ok = runtime.kafka_started.is_set() and await runtime.broker.ping(timeout=2)
-        checks["kafka"] = "ok" if kafka_ok else "unreachable"
-        if runtime.relay.stuck is not None:
-            body["relay"] = runtime.relay.stuck.as_dict()
-        ready = checks["postgresql"] == "ok"
-        degraded = not kafka_ok or body.get("dead_letters") or "relay" in body
+        if workers is None or workers.workers == 0:
+            checks["kafka"] = "unknown: no worker reporting"
+        else:
+            checks["kafka"] = "ok" if workers.kafka else "unreachable"
+            if workers.relay is not None:
+                body["relay"] = workers.relay
+        ready = checks["postgresql"] == "ok" and checks.get("views") == "ok"
+        degraded = checks["kafka"] != "ok" or body.get("dead_letters") or "relay" in body
         body["status"] = "unavailable" if not ready else "degraded" if degraded else "ok"
         body["ready"] = ready
         return JSONResponse(body, status_code=200 if ready else 503)
@@ -217,7 +256,7 @@ def create_app(parts: ServiceParts) -> FastAPI:
         responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
     )
     async def metrics(request: Request) -> Response:
-        runtime: Runtime = request.app.state.runtime
+        runtime: Runtime[Any, Any] = request.app.state.runtime
         with contextlib.suppress(Exception):  # PostgreSQL down: the last count stays
             await asyncio.wait_for(runtime.dead_letters.waiting(runtime.pool), 2)
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
@@ -226,7 +265,7 @@ def create_app(parts: ServiceParts) -> FastAPI:
     return app
 
 
-async def _reset_views(parts: ServiceParts) -> None:
+async def _reset_views(parts: ServiceParts[Any, Any]) -> None:
     conn = await asyncpg.connect(parts.settings.database_url)
     try:
         for make in parts.projections:
@@ -239,54 +278,67 @@ async def _reset_views(parts: ServiceParts) -> None:
         await conn.close()
 
 
-def _stuck_position(app: FastAPI) -> int:
-    runtime: Runtime | None = getattr(app.state, "runtime", None)
-    stuck = runtime.relay.stuck if runtime is not None else None
-    return 0 if stuck is None else stuck.position
+USAGE = """usage: bizdev-{service} COMMAND
+
+  api             serve HTTP: commands, queries, docs, /healthz, /readyz, /metrics
+                  (BIZDEV_{prefix}_HTTP_PORT; _API_PROCESSES processes share it)
+  worker          run the relay, projectors, reactions, deadline scheduler and dead letters,
+                  with /healthz, /readyz and /metrics on BIZDEV_{prefix}_WORKER_HTTP_PORT
+  rebuild-views   empty the read models, rebuilt from their topics at the workers' next start
+  dlq list        show the parked messages
+  dlq replay [ID] put one parked message, or all, back through its handler
+"""
 
 
-async def _start_broker(broker: KafkaBroker, runtime: Runtime, stopping: asyncio.Event) -> None:
-    """Kafka may be down when the service starts: commands must still work, so the consumers
-    start in the background and keep trying."""
-    delay = 0.5
-    while not stopping.is_set():
-        try:
-            await topics.ensure(runtime.settings, topics.used_by(runtime))
-            await broker.start()
-            runtime.kafka_started.set()
-            return
-        except Exception as e:  # noqa: BLE001 - any failure means not ready, or retry later
-            log.warning("Kafka not reachable yet (%s); retrying in %.1fs", e, delay)
-            with contextlib.suppress(Exception):
-                await broker.stop()
-            await pause(stopping, delay)
-            delay = min(delay * 2, 10.0)
+def serve(
+    parts: ServiceParts[Any, Any], argv: Sequence[str] | None = None, more_usage: str = ""
+) -> None:
+    """The console entry point of a service, `bizdev-<service> COMMAND` (see USAGE). Without
+    a command it prints the usage: a process runs one role, chosen where it is deployed.
 
-
-def serve(parts: ServiceParts, argv: Sequence[str] | None = None) -> None:
-    """The console entry point of a service: its API and background work in one process;
-    `rebuild-views` empties the read models so that they are rebuilt from the beginning of
-    their topics at the next start (stop the service's replicas first); `dlq list` shows the
-    parked messages and `dlq replay [ID]` puts one, or all, back through its handler."""
+    `rebuild-views` is for when the workers are stopped (stop them first); `dlq replay`
+    applies a letter once however often it is run."""
     args = sys.argv[1:] if argv is None else list(argv)
     if args == ["rebuild-views"]:
         asyncio.run(_reset_views(parts))
         return
     if args[:1] == ["dlq"]:
         raise SystemExit(dlq.main(parts, args[1:]))
-    if args:
-        raise SystemExit(
-            f"usage: bizdev-{parts.settings.service} [rebuild-views | dlq list | dlq replay [ID]]"
+    s = parts.settings
+    if args not in (["api"], ["worker"]):
+        print(
+            USAGE.format(service=s.service, prefix=s.service.upper()) + more_usage, file=sys.stderr
         )
+        raise SystemExit(2)
     try:
-        name = getattr(parts.application, "name", parts.settings.service)
+        name = getattr(parts.application, "name", s.service)
         check_library_environment(name, os.environ)
     except UnsafeEnvironment as e:
         raise SystemExit(str(e)) from e
+    if args == ["worker"]:
+        from bizdev_common.worker import create_worker_app
+
+        uvicorn.run(
+            create_worker_app(parts), host=s.http_host, port=s.worker_http_port, log_config=None
+        )
+        return
+    if s.api_processes == 1:
+        uvicorn.run(
+            create_app(parts),
+            host=s.http_host,
+            port=s.http_port,
+            log_config=None,
+            proxy_headers=True,
+        )
+        return
+    # Several processes on one port need the app by name, each building its own from the
+    # environment: `app()` in the service's main module (see docs/adding-a-service.md).
     uvicorn.run(
-        create_app(parts),
-        host=parts.settings.http_host,
-        port=parts.settings.http_port,
+        f"bizdev_{s.service}.main:app",
+        factory=True,
+        workers=s.api_processes,
+        host=s.http_host,
+        port=s.http_port,
         log_config=None,
         proxy_headers=True,
     )

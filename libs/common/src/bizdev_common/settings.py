@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, Self, TypeVar
 from urllib.parse import unquote, urlparse
 
-from pydantic import Field, SecretStr
+from pydantic import Field, PrivateAttr, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Role = Literal["api", "worker", "tool"]
+"""What a process does: serve HTTP, run the background work, or a one-off command."""
+
+LEADER_CONNECTIONS = 2
+"""A worker's relay and deadline scheduler each hold a session, leading or standing by."""
+TOOL_CONNECTIONS = 2
+"""Each pool of a one-off command (`dlq replay`, `rotate-kek`)."""
 
 
 class ServiceSettings(BaseSettings):
@@ -23,7 +31,13 @@ class ServiceSettings(BaseSettings):
     )
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     http_host: str = "0.0.0.0"  # noqa: S104 - containers listen on all interfaces
-    http_port: int = 8000
+    http_port: int = Field(default=8000, description="The API's port")
+    worker_http_port: int = Field(
+        default=8081, description="The worker's port: /healthz, /readyz and /metrics only"
+    )
+    api_processes: int = Field(
+        default=1, ge=1, description="Processes one `api` command runs, sharing its port"
+    )
     log_level: str = "INFO"
 
     jwt_algorithm: str = "HS256"
@@ -33,7 +47,27 @@ class ServiceSettings(BaseSettings):
     jwt_issuer: str | None = None
 
     threadpool_size: int = Field(
-        default=40, description="Worker threads for the synchronous event store; pool follows"
+        default=40,
+        description="Threads running the synchronous event store's calls; they share its pool",
+    )
+    # The connection budget. Every pool opens one connection and grows on demand up to its
+    # size, so an idle process holds a few; these are the most each process may hold.
+    api_event_store_connections: int = Field(
+        default=10, ge=1, description="An API process's event store pool: commands, history"
+    )
+    api_query_connections: int = Field(
+        default=10, ge=1, description="An API process's asyncpg pool: queries, Idempotency-Keys"
+    )
+    worker_event_store_connections: int = Field(
+        default=3, ge=1, description="A worker's event store pool: relay, reactions, deadlines"
+    )
+    worker_query_connections: int = Field(
+        default=4, ge=1, description="A worker's asyncpg pool: projectors, dead letters, status"
+    )
+    worker_status_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often a worker reports Kafka and the relay for the API's /readyz",
     )
     topic_partitions: int = Field(default=3, description="Partitions of topics we create")
     topic_replication_factor: int = 1
@@ -83,6 +117,45 @@ class ServiceSettings(BaseSettings):
     max_header_bytes: int = Field(
         default=16_384, description="Requests whose headers add up to more get 431"
     )
+
+    _role: Role = PrivateAttr(default="tool")
+
+    def in_role(self, role: Role) -> Self:
+        """These settings for a process of `role`, which sizes its pools."""
+        copy = self.model_copy()
+        copy._role = role
+        return copy
+
+    @property
+    def role(self) -> Role:
+        return self._role
+
+    @property
+    def application_name(self) -> str:
+        """How this process's connections show in pg_stat_activity: by schema, which tells
+        copies of a service apart, and role."""
+        return f"bizdev-{self.schema_name}-{self._role}"
+
+    @property
+    def event_store_connections(self) -> int:
+        return {
+            "api": self.api_event_store_connections,
+            "worker": self.worker_event_store_connections,
+        }.get(self._role, TOOL_CONNECTIONS)
+
+    @property
+    def query_connections(self) -> int:
+        return {
+            "api": self.api_query_connections,
+            "worker": self.worker_query_connections,
+        }.get(self._role, TOOL_CONNECTIONS)
+
+    def connections(self, role: Role) -> int:
+        """The most PostgreSQL connections one process of `role` holds: the connection budget
+        (README, "Connection budget"). A service with pools of its own adds them."""
+        s = self.in_role(role)
+        leaders = LEADER_CONNECTIONS if role == "worker" else 0
+        return s.event_store_connections + s.query_connections + leaders
 
     @cached_property
     def db(self) -> dict[str, str]:

@@ -23,18 +23,24 @@ from aiokafka.errors import TopicAlreadyExistsError, for_code
 from bizdev_common.settings import ServiceSettings
 
 if TYPE_CHECKING:
-    from bizdev_common.service import Runtime
+    from bizdev_common.projector import Projector
+    from bizdev_common.reactions import ReactionRunner
 
 log = logging.getLogger(__name__)
 
 KEEP_FOR_GOOD = {"retention.ms": "-1", "retention.bytes": "-1"}
 
 
-def used_by(runtime: Runtime) -> list[str]:
+def used_by(
+    own: str,
+    dead_letters: str,
+    projectors: Iterable[Projector],
+    reactions: Iterable[ReactionRunner],
+) -> list[str]:
     """The service's own topic, its dead-letter topic and every topic it consumes."""
-    names = [runtime.relay.contract.topic, runtime.dead_letters.topic]
-    names += [t for p in runtime.projectors for t in p.projection.topics]
-    names += [t for r in runtime.reactions for t in r.contracts]
+    names = [own, dead_letters]
+    names += [t for p in projectors for t in p.projection.topics]
+    names += [t for r in reactions for t in r.contracts]
     return sorted(set(names))
 
 

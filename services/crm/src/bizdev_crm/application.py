@@ -39,7 +39,12 @@ class CrmApplication(ServiceApplication):
         super().__init__(settings)
         self.response_hours = dict(settings.complaint_response_hours)
         self.clock = clock_for(settings)
-        self.keys = KeyStore(settings.database_url, settings.schema_name, settings.kek_ring)
+        self.keys = KeyStore(
+            settings.database_url,
+            settings.schema_name,
+            settings.kek_ring,
+            settings.key_store_connections,
+        )
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from bizdev_common.service import ServiceParts, create_app, serve
-from bizdev_common.settings import ServiceSettings, settings_for
+from bizdev_common.settings import settings_for
 from fastapi import FastAPI
 
 from bizdev_crm.api import router
@@ -19,23 +19,16 @@ from bizdev_crm.reactions import ComplaintResponseDeadline, DealingsReaction
 from bizdev_crm.settings import CrmSettings
 
 
-def parts(settings: CrmSettings | None = None) -> ServiceParts:
-    crm_settings = settings or settings_for(CrmSettings, "crm")
-
-    # ServiceParts hands the application the settings it was given, typed as the common
-    # base; crm's application needs its own settings, which are those same settings.
-    def application(_: ServiceSettings) -> CrmApplication:
-        return CrmApplication(crm_settings)
-
+def parts(settings: CrmSettings | None = None) -> ServiceParts[CrmApplication, CrmSettings]:
     return ServiceParts(
-        settings=crm_settings,
+        settings=settings or settings_for(CrmSettings, "crm"),
         title="bizdev crm",
         description=(
             "Customers and their file, follow-up visits, customer events and complaints "
             "(REGULATIONS §4). Contact persons' personal data is sealed per customer and "
             "erasable."
         ),
-        application=application,
+        application=CrmApplication,
         contract=CONTRACT,
         routers=[router],
         projections=[CrmViews],
@@ -45,6 +38,7 @@ def parts(settings: CrmSettings | None = None) -> ServiceParts:
 
 
 def app() -> FastAPI:
+    """The API app, for `uvicorn --factory` (several API processes on one port)."""
     return create_app(parts())
 
 
@@ -52,7 +46,7 @@ def rotate_kek(settings: CrmSettings) -> int:
     """Re-wraps every customer key with the current KEK (BIZDEV_CRM_PERSONAL_DATA_KEK), the
     earlier ones given in _KEK_PREVIOUS; the events are not touched. Safe to run while the
     service runs and to run again. Afterwards the earlier KEKs can be dropped."""
-    store = KeyStore(settings.database_url, settings.schema_name, settings.kek_ring)
+    store = KeyStore(settings.database_url, settings.schema_name, settings.kek_ring, 1)
     try:
         rotated = store.rotate()
     finally:
@@ -62,9 +56,9 @@ def rotate_kek(settings: CrmSettings) -> int:
 
 
 def run(argv: Sequence[str] | None = None) -> None:
-    """`bizdev-crm` serves; `bizdev-crm rotate-kek` re-wraps the customer keys and exits.
-    Without a KEK neither starts: personal data must never be kept under a key that is not
-    a secret."""
+    """`bizdev-crm api | worker | rebuild-views | dlq ...` as every service, and `bizdev-crm
+    rotate-kek`, which re-wraps the customer keys and exits. Without a KEK none starts:
+    personal data must never be kept under a key that is not a secret."""
     args = sys.argv[1:] if argv is None else list(argv)
     settings = settings_for(CrmSettings, "crm")
     try:
@@ -74,4 +68,7 @@ def run(argv: Sequence[str] | None = None) -> None:
     if args == ["rotate-kek"]:
         logging.basicConfig(level=logging.INFO)
         raise SystemExit(rotate_kek(settings))
-    serve(parts(settings), args)
+    serve(parts(settings), args, more_usage=ROTATE_KEK_USAGE)
+
+
+ROTATE_KEK_USAGE = "  rotate-kek      re-wrap the customer keys with the current KEK\n"

@@ -166,12 +166,12 @@ class KeyStore:
     """The customers' keys in crm's own schema, wrapped by the KEK (synchronous, like the
     event store, for the command handlers in the threadpool)."""
 
-    def __init__(self, database_url: str, schema: str, ring: KeyRing) -> None:
+    def __init__(self, database_url: str, schema: str, ring: KeyRing, connections: int) -> None:
         self.table = f'"{schema}".customer_keys'
         self.schema = schema
         self.ring = ring
         self.pool = ConnectionPool(
-            database_url, min_size=1, max_size=8, kwargs={"autocommit": True}, open=True
+            database_url, min_size=1, max_size=connections, kwargs={"autocommit": True}, open=True
         )
         with self.pool.connection() as conn:
             conn.execute(KEYS_DDL.format(table=self.table))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-from typing import cast
 from uuid import UUID
 
 from bizdev_common.contract import EventContract, PublicEvent
@@ -73,10 +72,10 @@ class DealingsReaction(Reaction):
         return (customer,)
 
 
-class ComplaintResponseDeadline(DeadlineCheck):
+class ComplaintResponseDeadline(DeadlineCheck[CrmApplication]):
     """A complaint unanswered when its response deadline passes is escalated, once."""
 
     kind = COMPLAINT_RESPONSE
 
-    def fire(self, app: ServiceApplication, aggregate_id: UUID, item: str, now: datetime) -> None:
-        cast(CrmApplication, app).escalate_complaint(aggregate_id, now)
+    def fire(self, app: CrmApplication, aggregate_id: UUID, item: str, now: datetime) -> None:
+        app.escalate_complaint(aggregate_id, now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from bizdev_common.settings import ServiceSettings
+from bizdev_common.settings import Role, ServiceSettings
 from pydantic import Field, SecretStr, field_validator
 
 from bizdev_crm.domain import Severity
@@ -20,6 +20,12 @@ class CrmSettings(ServiceSettings):
             'BIZDEV_CRM_COMPLAINT_RESPONSE_HOURS as JSON, e.g. {"low": 72, "medium": 24, '
             '"high": 8, "critical": 2}. Past it, an unanswered complaint is escalated.'
         ),
+    )
+
+    key_store_connections: int = Field(
+        default=4,
+        ge=1,
+        description="The customer keys' pool, in every process that opens personal data",
     )
 
     personal_data_kek: SecretStr | None = Field(
@@ -42,6 +48,11 @@ class CrmSettings(ServiceSettings):
     personal_data_kek_previous_file: Path | None = Field(
         default=None, description="A file holding the earlier KEKs instead, one per line"
     )
+
+    def connections(self, role: Role) -> int:
+        # Commands and reactions open personal data: every process with the application
+        # holds the customer keys' pool too.
+        return super().connections(role) + self.key_store_connections
 
     @cached_property
     def kek_ring(self) -> KeyRing:

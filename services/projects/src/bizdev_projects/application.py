@@ -377,12 +377,10 @@ class ProjectsApplication(ServiceApplication):
         return self.commit(contact)
 
 
-class MilestoneOverdueCheck(DeadlineCheck):
+class MilestoneOverdueCheck(DeadlineCheck[ProjectsApplication]):
     """A milestone's due date passed: the project reports it overdue, once (REGULATIONS 3.3)."""
 
     kind = MILESTONE_OVERDUE
 
-    def fire(self, app: ServiceApplication, aggregate_id: UUID, item: str, now: datetime) -> None:
-        if not isinstance(app, ProjectsApplication):
-            raise TypeError(f"{self.kind} deadlines belong to the projects service")
+    def fire(self, app: ProjectsApplication, aggregate_id: UUID, item: str, now: datetime) -> None:
         app.mark_milestone_overdue(aggregate_id, UUID(item), now)

@@ -12,7 +12,9 @@ from bizdev_projects.contract import CONTRACT
 from bizdev_projects.projections import ProjectsViews
 
 
-def parts(settings: ServiceSettings | None = None) -> ServiceParts:
+def parts(
+    settings: ServiceSettings | None = None,
+) -> ServiceParts[ProjectsApplication, ServiceSettings]:
     return ServiceParts(
         settings=settings or settings_for(ServiceSettings, "projects"),
         title="bizdev projects",
@@ -31,8 +33,10 @@ def parts(settings: ServiceSettings | None = None) -> ServiceParts:
 
 
 def app() -> FastAPI:
+    """The API app, for `uvicorn --factory` (several API processes on one port)."""
     return create_app(parts())
 
 
 def run() -> None:
+    """`bizdev-projects api | worker | rebuild-views | dlq ...`"""
     serve(parts())

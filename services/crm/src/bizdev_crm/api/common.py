@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, cast
+from typing import Annotated, Any
 from uuid import UUID
 
 from bizdev_common.api import HistoryEvent, history_of
@@ -17,8 +17,8 @@ from bizdev_crm.domain import Sealed
 Score = Annotated[int, Field(ge=1, le=5, description="1 (very dissatisfied) to 5 (very satisfied)")]
 
 
-def app_of(rt: Runtime) -> CrmApplication:
-    return cast(CrmApplication, rt.application)
+def app_of(rt: Runtime[CrmApplication, Any]) -> CrmApplication:
+    return rt.application
 
 
 def schema_of(rt: Runtime) -> str:

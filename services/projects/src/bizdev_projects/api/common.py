@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 from bizdev_common.boundary import Name
 from bizdev_common.contract import MoneyModel
@@ -15,8 +15,8 @@ from bizdev_projects.application import ProjectsApplication
 UserId = Annotated[Name, Field(description="A user id")]
 
 
-def app_of(rt: Runtime) -> ProjectsApplication:
-    return rt.application  # type: ignore[return-value]
+def app_of(rt: Runtime[ProjectsApplication, Any]) -> ProjectsApplication:
+    return rt.application
 
 
 def money_list(value: str) -> list[MoneyModel]:

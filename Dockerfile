@@ -1,8 +1,14 @@
 # syntax=docker/dockerfile:1
 #
-# bizdev crm service image. Build from the repository root (the uv workspace is the context):
+# The image of any bizdev service: one Dockerfile, the service named at build time. Build from
+# the repository root (the uv workspace is the context):
 #
-#   docker build -f services/crm/Dockerfile -t bizdev/crm:dev .
+#   docker build --build-arg SERVICE=projects -t bizdev/projects:dev .
+#
+# The image runs either role of the service, named as the command's argument:
+#
+#   docker run bizdev/projects:dev api       # HTTP (the default)
+#   docker run bizdev/projects:dev worker    # relay, projectors, reactions, scheduler
 #
 # Stages:
 #   manifests  only the workspace's pyproject.toml files, so third-party dependencies get a layer
@@ -26,6 +32,7 @@ RUN find libs services -type f ! -name pyproject.toml -delete \
 # ---------------------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS builder
 
+ARG SERVICE
 ARG UV_VERSION=0.13.9
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
@@ -35,6 +42,7 @@ ENV PIP_NO_CACHE_DIR=1 \
     UV_PYTHON=/usr/local/bin/python3.11 \
     UV_PROJECT_ENVIRONMENT=/app/.venv
 
+RUN test -n "${SERVICE}" || (echo "build with --build-arg SERVICE=<a folder of services/>" && false)
 RUN pip install "uv==${UV_VERSION}"
 
 WORKDIR /src
@@ -43,20 +51,22 @@ WORKDIR /src
 COPY pyproject.toml uv.lock ./
 COPY --from=manifests /src/ ./
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev --no-editable --no-install-workspace --package bizdev-crm
+    uv sync --frozen --no-dev --no-editable --no-install-workspace --package "bizdev-${SERVICE}"
 
-# 2. The workspace packages themselves (bizdev-common, bizdev-crm), built as wheels so the
+# 2. The workspace packages themselves (bizdev-common and the service), built as wheels so the
 #    venv does not point back into /src.
 COPY libs/ libs/
 COPY services/ services/
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev --no-editable --package bizdev-crm
+    uv sync --frozen --no-dev --no-editable --package "bizdev-${SERVICE}" \
+    && ln -s "/app/.venv/bin/bizdev-${SERVICE}" /app/.venv/bin/bizdev-service
 
 # ---------------------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
 
-LABEL org.opencontainers.image.title="bizdev-crm" \
-      org.opencontainers.image.description="bizdev crm service: HTTP API + outbox relay + projector + reactions + deadline scheduler"
+ARG SERVICE
+LABEL org.opencontainers.image.title="bizdev-${SERVICE}" \
+      org.opencontainers.image.description="bizdev ${SERVICE} service: the api and worker roles"
 
 # A fixed numeric UID/GID so Kubernetes can verify runAsNonRoot without a passwd lookup.
 RUN groupadd --system --gid 10001 bizdev \
@@ -69,16 +79,18 @@ ENV PATH="/app/.venv/bin:${PATH}" \
     VIRTUAL_ENV=/app/.venv \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    BIZDEV_CRM_HTTP_PORT=8000 \
-    OTEL_SERVICE_NAME=bizdev-crm
+    BIZDEV_SERVICE=${SERVICE} \
+    OTEL_SERVICE_NAME=bizdev-${SERVICE}
 
 WORKDIR /app
 USER 10001:10001
 
-EXPOSE 8000
+EXPOSE 8000 8081
 
-# slim has no curl: probe /healthz (liveness only, no dependencies) with the venv's python.
+# slim has no curl: probe /healthz (liveness only, no dependencies) with the venv's python, on
+# the port of whichever role this container runs.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
-    CMD ["python", "-c", "import os, sys, urllib.request; port = os.environ.get('BIZDEV_CRM_HTTP_PORT', '8000'); sys.exit(0 if urllib.request.urlopen(f'http://127.0.0.1:{port}/healthz', timeout=4).status == 200 else 1)"]
+    CMD ["python", "-c", "import os, sys, urllib.request as u\np = 'BIZDEV_' + os.environ['BIZDEV_SERVICE'].upper() + '_'\ndef ok(port):\n    try:\n        return u.urlopen(f'http://127.0.0.1:{port}/healthz', timeout=4).status == 200\n    except OSError:\n        return False\nports = (os.environ.get(p + 'HTTP_PORT', '8000'), os.environ.get(p + 'WORKER_HTTP_PORT', '8081'))\nsys.exit(0 if any(map(ok, ports)) else 1)"]
 
-CMD ["bizdev-crm"]
+ENTRYPOINT ["bizdev-service"]
+CMD ["api"]
