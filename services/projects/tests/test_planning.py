@@ -23,6 +23,7 @@ from bizdev_common.domain import (
 from bizdev_common.eventstore import DateAsISO, MoneyAsDict
 from bizdev_projects.contract import CONTRACT
 from bizdev_projects.domain import (
+    Assessment,
     BudgetLine,
     BusinessPlan,
     DeviationReport,
@@ -51,6 +52,8 @@ CNY = "CNY"
 FIRST_DUE = date(2027, 3, 31)
 SECOND_DUE = date(2027, 6, 30)
 
+ASSESSMENT = Assessment("Core business", "Growing demand", "20% margin")
+
 
 def person(user_id: str, department: str, *roles: Role) -> Actor:
     return Actor(user_id, department, frozenset(roles))
@@ -78,7 +81,7 @@ SALES_HEAD = head("hank", "sales")
 FINANCE_HEAD = head("fiona", "finance")
 
 
-def approved_application(lead_id: UUID | None = None) -> ProjectApplication:
+def approved_application(lead: Lead | None = None) -> ProjectApplication:
     application = ProjectApplication.draft(
         employee("ann"),
         title="Smart warehouse",
@@ -86,7 +89,7 @@ def approved_application(lead_id: UUID | None = None) -> ProjectApplication:
         target_customers="Mid-size logistics firms",
         expected_revenue=Money(Decimal("500000"), CNY),
         preliminary_plan="Pilot with two clients",
-        lead_id=lead_id,
+        lead=lead,
     )
     application.submit(employee("ann"))
     application.review(
@@ -95,8 +98,9 @@ def approved_application(lead_id: UUID | None = None) -> ProjectApplication:
         feasibility="Feasible",
         market_outlook="Growing",
         resource_needs="Two engineers",
+        lead=lead,
     )
-    application.approve(manager(), comments="Go ahead")
+    application.approve(manager(), ASSESSMENT, comments="Go ahead", lead=lead)
     return application
 
 
@@ -475,7 +479,7 @@ def test_approved_application_from_a_lead_converts_it_once() -> None:
         employee("finn", "market"), "ACME", "Storage", "fair", Money(Decimal(1), CNY)
     )
     lead.collect_events()
-    application = approved_application(lead.id)
+    application = approved_application(lead)
     lead.convert(application)
     [converted] = lead.collect_events()
     assert isinstance(converted, Lead.Converted)
@@ -484,7 +488,7 @@ def test_approved_application_from_a_lead_converts_it_once() -> None:
     assert converted.project_id == Project.project_id_for(application.id)
     assert lead.converted_to == converted.project_id
 
-    lead.convert(approved_application(lead.id))
+    lead.convert(approved_application(lead))
     assert lead.collect_events() == []
     assert lead.converted_to == converted.project_id
 
@@ -502,7 +506,7 @@ def test_only_an_approved_application_from_the_lead_converts_it() -> None:
         target_customers="c",
         expected_revenue=Money(Decimal(1), CNY),
         preliminary_plan="p",
-        lead_id=lead.id,
+        lead=lead,
     )
     with pytest.raises(InvalidTransition):
         lead.convert(pending)
@@ -1065,7 +1069,7 @@ def _every_new_kind_of_aggregate() -> list[Aggregate]:
     lead = Lead.submit(
         employee("finn", "market"), "ACME", "Storage", "fair", Money(Decimal(1), CNY)
     )
-    application = approved_application(lead.id)
+    application = approved_application(lead)
     lead.convert(application)
     project = Project.open(application)
     project.appoint_team_lead(manager(), LEAD.user_id, "Runs the team")

@@ -14,9 +14,11 @@ from eventsourcing.domain import Aggregate
 
 from bizdev_projects.domain import (
     MILESTONE_OVERDUE,
+    Assessment,
     BusinessPlan,
     DeviationReport,
     ExternalContact,
+    KnownCustomer,
     Lead,
     MarketInsight,
     Meeting,
@@ -39,9 +41,47 @@ class ProjectsApplication(ServiceApplication):
         return self.commit(MarketInsight.record(actor, kind, title, content))
 
     def submit_lead(
-        self, actor: Actor, customer: str, need: str, source: str, estimated_value: Money
+        self,
+        actor: Actor,
+        customer: str,
+        need: str,
+        source: str,
+        estimated_value: Money,
+        customer_id: UUID | None = None,
     ) -> CommandResult:
-        return self.commit(Lead.submit(actor, customer, need, source, estimated_value))
+        lead = Lead.submit(actor, customer, need, source, estimated_value, customer_id)
+        self._require_known_customer(customer_id)
+        return self.commit(lead)
+
+    def qualify_lead(
+        self,
+        actor: Actor,
+        lead_id: UUID,
+        expected_version: int | None,
+        *,
+        note: str,
+        customer_id: UUID | None,
+    ) -> CommandResult:
+        lead = self.load(Lead, lead_id, expected_version)
+        lead.qualify(actor, note=note, customer_id=customer_id)
+        self._require_known_customer(customer_id)
+        return self.commit(lead)
+
+    def discard_lead(
+        self, actor: Actor, lead_id: UUID, expected_version: int | None, reasons: str
+    ) -> CommandResult:
+        lead = self.load(Lead, lead_id, expected_version)
+        lead.discard(actor, reasons=reasons)
+        return self.commit(lead)
+
+    def _require_known_customer(self, customer_id: UUID | None) -> None:
+        """Checked against the customers crm announced on its topic (reactions.py), never
+        crm's tables: a customer registered a moment ago may not have arrived yet."""
+        if customer_id is not None and self.find(KnownCustomer, customer_id) is None:
+            raise RuleViolation("customer_id", f"crm has announced no customer {customer_id}")
+
+    def _lead_of(self, application: ProjectApplication) -> Lead | None:
+        return None if application.lead_id is None else self.load(Lead, application.lead_id)
 
     def draft_application(
         self,
@@ -55,9 +95,10 @@ class ProjectsApplication(ServiceApplication):
         lead_id: UUID | None,
         customer_id: UUID | None,
     ) -> CommandResult:
+        lead = None
         if lead_id is not None:
             try:
-                self.load(Lead, lead_id)
+                lead = self.load(Lead, lead_id)
             except NotFound as e:
                 raise RuleViolation("lead_id", f"no lead with id {lead_id}") from e
         application = ProjectApplication.draft(
@@ -67,7 +108,7 @@ class ProjectsApplication(ServiceApplication):
             target_customers=target_customers,
             expected_revenue=expected_revenue,
             preliminary_plan=preliminary_plan,
-            lead_id=lead_id,
+            lead=lead,
             customer_id=customer_id,
         )
         return self.commit(application)
@@ -120,20 +161,26 @@ class ProjectsApplication(ServiceApplication):
             feasibility=feasibility,
             market_outlook=market_outlook,
             resource_needs=resource_needs,
+            lead=self._lead_of(application),
         )
         return self.commit(application)
 
     def approve_application(
-        self, actor: Actor, application_id: UUID, expected_version: int | None, comments: str
+        self,
+        actor: Actor,
+        application_id: UUID,
+        expected_version: int | None,
+        assessment: Assessment,
+        comments: str,
     ) -> CommandResult:
         """Approval, the project it opens and the conversion of the lead it came from are saved
         together, or none is (REGULATIONS 2.1, 2.3)."""
         application = self.load(ProjectApplication, application_id, expected_version)
-        application.approve(actor, comments=comments)
+        lead = self._lead_of(application)
+        application.approve(actor, assessment, comments=comments, lead=lead)
         project = Project.open(application)
-        if application.lead_id is None:
+        if lead is None:
             return self.commit(application, project)
-        lead = self.load(Lead, application.lead_id)
         lead.convert(application)
         return self.commit(application, project, lead)
 
@@ -141,7 +188,7 @@ class ProjectsApplication(ServiceApplication):
         self, actor: Actor, application_id: UUID, expected_version: int | None, reasons: str
     ) -> CommandResult:
         application = self.load(ProjectApplication, application_id, expected_version)
-        application.reject(actor, reasons=reasons)
+        application.reject(actor, reasons=reasons, lead=self._lead_of(application))
         return self.commit(application)
 
     # --- the business plan (REGULATIONS 3.1) ----------------------------------------------

@@ -38,6 +38,30 @@ class LeadSubmitted(PublicEvent):
     need: str = Field(description="What the customer needs")
     source: str = Field(description="Where the lead came from")
     estimated_value: MoneyModel = Field(description="Estimated value of the business")
+    customer_id: UUID | None = Field(
+        default=None, description="The crm customer the lead is for, when one is known"
+    )
+
+
+class LeadQualified(PublicEvent):
+    """The head of the finder's department or management qualified the lead: worth an
+    initiation application (REGULATIONS 2.1). `by` judged it; never the finder."""
+
+    finder: str = Field(description="User id of who submitted the lead")
+    department: str = Field(description="The finder's department")
+    customer: str = Field(description="The prospective customer, as the lead names it")
+    customer_id: UUID | None = Field(description="The crm customer, when one is known")
+    note: str = Field(description="Why it is worth pursuing; may be empty")
+
+
+class LeadDiscarded(PublicEvent):
+    """The head of the finder's department or management discarded the lead, with reasons.
+    `by` judged it; never the finder."""
+
+    finder: str = Field(description="User id of who submitted the lead")
+    department: str = Field(description="The finder's department")
+    customer: str = Field(description="The prospective customer, as the lead names it")
+    reasons: str = Field(description="Why it is not pursued")
 
 
 class ApplicationDrafted(PublicEvent):
@@ -71,16 +95,25 @@ class ApplicationSubmitted(PublicEvent):
     department: str = Field(description="Department whose head is to review it")
     title: str = Field(description="Title of the proposed project")
     applicant: str = Field(description="User id of the applicant")
+    applicant_is_head: bool = Field(
+        default=False,
+        description="The applicant heads the department: management reviews it instead",
+    )
 
 
 class ApplicationReviewed(PublicEvent):
-    """The head of the applicant's department signed an opinion on the application;
-    `by` is the reviewer. Management decides next."""
+    """The head of the applicant's department signed an opinion on the application, or
+    management did when the applicant is that head; `by` is the reviewer, who may not decide
+    it. Management decides next."""
 
-    recommend: bool = Field(description="Whether the head recommends approval")
+    recommend: bool = Field(description="Whether the reviewer recommends approval")
     feasibility: str = Field(description="Opinion on feasibility")
     market_outlook: str = Field(description="Opinion on the market outlook")
     resource_needs: str = Field(description="Opinion on the resources the project needs")
+    reviewed_as: str = Field(
+        default="department_head",
+        description="department_head, or management because the applicant heads the department",
+    )
 
 
 class ApplicationApproved(PublicEvent):
@@ -97,6 +130,17 @@ class ApplicationApproved(PublicEvent):
     )
     customer_id: UUID | None = Field(description="The crm customer the project is for, if any")
     project_id: UUID = Field(description="The project this approval opens (see ProjectOpened)")
+    strategic_fit: str = Field(
+        default="",
+        description="Management's assessment of the strategic fit (REGULATIONS 2.3); empty "
+        "only on approvals from before it was required",
+    )
+    market_outlook: str = Field(
+        default="", description="Management's assessment of the market outlook"
+    )
+    economic_benefit: str = Field(
+        default="", description="Management's assessment of the economic benefit"
+    )
 
 
 class ApplicationRejected(PublicEvent):
@@ -404,6 +448,8 @@ CONTRACT = EventContract(
     {
         MarketInsight.Recorded: MarketInsightRecorded,
         Lead.Submitted: LeadSubmitted,
+        Lead.Qualified: LeadQualified,
+        Lead.Discarded: LeadDiscarded,
         ProjectApplication.Drafted: ApplicationDrafted,
         ProjectApplication.Revised: ApplicationRevised,
         ProjectApplication.Submitted: ApplicationSubmitted,

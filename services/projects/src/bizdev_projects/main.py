@@ -10,6 +10,7 @@ from bizdev_projects.api import router
 from bizdev_projects.application import MilestoneOverdueCheck, ProjectsApplication
 from bizdev_projects.contract import CONTRACT
 from bizdev_projects.projections import ProjectsViews
+from bizdev_projects.reactions import CrmCustomersReaction
 
 
 def parts(settings: ServiceSettings | None = None) -> ServiceParts:
@@ -20,12 +21,13 @@ def parts(settings: ServiceSettings | None = None) -> ServiceParts:
             "Leads, market insights, project initiation applications and the projects their "
             "approval opens (REGULATIONS §2); business plans and their reviews, teams, "
             "milestones, health, deviation reports and closing (§3); meetings, action items "
-            "and outside contacts (§6)."
+            "and outside contacts (§6). Knows crm's customers from crm's events."
         ),
         application=ProjectsApplication,
         contract=CONTRACT,
         routers=[router],
         projections=[ProjectsViews],
+        reactions=[CrmCustomersReaction],
         deadline_checks=[MilestoneOverdueCheck()],
     )
 

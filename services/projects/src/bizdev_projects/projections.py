@@ -22,6 +22,7 @@ from bizdev_projects.domain import (
     MILESTONE_OVERDUE,
     ApplicationState,
     DeviationState,
+    LeadState,
     MeetingState,
     PlanState,
     ProjectState,
@@ -129,6 +130,23 @@ DDL = [
         ADD COLUMN IF NOT EXISTS outcome_summary text,
         ADD COLUMN IF NOT EXISTS closed_by text,
         ADD COLUMN IF NOT EXISTS closed_at timestamptz
+    """,
+    """
+    ALTER TABLE {schema}.applications
+        ADD COLUMN IF NOT EXISTS applicant_is_head boolean NOT NULL DEFAULT false,
+        ADD COLUMN IF NOT EXISTS assessment jsonb
+    """,
+    """
+    ALTER TABLE {schema}.leads
+        ADD COLUMN IF NOT EXISTS state text NOT NULL DEFAULT 'submitted',
+        ADD COLUMN IF NOT EXISTS customer_id uuid,
+        ADD COLUMN IF NOT EXISTS judged_by text,
+        ADD COLUMN IF NOT EXISTS judgement text
+    """,
+    # Leads converted before they had a state.
+    """
+    UPDATE {schema}.leads SET state = 'converted'
+    WHERE converted_project_id IS NOT NULL AND state <> 'converted'
     """,
     """
     CREATE TABLE IF NOT EXISTS {schema}.plans (
@@ -351,11 +369,24 @@ class ProjectsViews(Projection):
                 )
             case c.ApplicationSubmitted():
                 await update_record(
-                    conn, self.t["applications"], event, {"state": ApplicationState.SUBMITTED.value}
+                    conn,
+                    self.t["applications"],
+                    event,
+                    {
+                        "state": ApplicationState.SUBMITTED.value,
+                        "applicant_is_head": event.applicant_is_head,
+                    },
                 )
             case c.ApplicationReviewed():
                 opinion = event.model_dump_json(
-                    include={"by", "recommend", "feasibility", "market_outlook", "resource_needs"}
+                    include={
+                        "by",
+                        "recommend",
+                        "feasibility",
+                        "market_outlook",
+                        "resource_needs",
+                        "reviewed_as",
+                    }
                 )
                 await update_record(
                     conn,
@@ -376,6 +407,9 @@ class ProjectsViews(Projection):
                         "decision_by": event.by,
                         "decision_reasons": event.comments or None,
                         "project_id": event.project_id,
+                        "assessment": event.model_dump_json(
+                            include={"strategic_fit", "market_outlook", "economic_benefit"}
+                        ),
                     },
                 )
             case c.ApplicationRejected():
@@ -420,6 +454,30 @@ class ProjectsViews(Projection):
                         "source": event.source,
                         "estimated_value_amount": event.estimated_value.amount,
                         "estimated_value_currency": event.estimated_value.currency,
+                        "customer_id": event.customer_id,
+                    },
+                )
+            case c.LeadQualified():
+                await update_record(
+                    conn,
+                    self.t["leads"],
+                    event,
+                    {
+                        "state": LeadState.QUALIFIED.value,
+                        "customer_id": event.customer_id,
+                        "judged_by": event.by,
+                        "judgement": event.note,
+                    },
+                )
+            case c.LeadDiscarded():
+                await update_record(
+                    conn,
+                    self.t["leads"],
+                    event,
+                    {
+                        "state": LeadState.DISCARDED.value,
+                        "judged_by": event.by,
+                        "judgement": event.reasons,
                     },
                 )
             case c.MarketInsightRecorded():
@@ -442,6 +500,7 @@ class ProjectsViews(Projection):
                     self.t["leads"],
                     event,
                     {
+                        "state": LeadState.CONVERTED.value,
                         "converted_project_id": event.project_id,
                         "converted_application_id": event.application_id,
                         "converted_at": event.occurred_at,

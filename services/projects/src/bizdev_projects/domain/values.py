@@ -39,6 +39,21 @@ class InsightKind(StrEnum):
     CUSTOMER_NEED = "customer_need"
 
 
+class LeadState(StrEnum):
+    SUBMITTED = "submitted"
+    QUALIFIED = "qualified"
+    DISCARDED = "discarded"
+    CONVERTED = "converted"
+
+
+class ReviewedAs(StrEnum):
+    """Who signed an application's opinion: the head of the applicant's department, or
+    management when the applicant is that head."""
+
+    DEPARTMENT_HEAD = "department_head"
+    MANAGEMENT = "management"
+
+
 class ApplicationState(StrEnum):
     DRAFT = "draft"
     SUBMITTED = "submitted"
@@ -68,10 +83,14 @@ class ProjectOutcome(StrEnum):
 
 
 class PlanState(StrEnum):
+    """The state of the plan's latest revision. `replanning`: management required a new
+    revision; the approved one stays in force until the new one passes every review."""
+
     DRAFT = "draft"
     IN_REVIEW = "in_review"
     CHANGES_REQUESTED = "changes_requested"
     APPROVED = "approved"
+    REPLANNING = "replanning"
 
 
 class Verdict(StrEnum):
