@@ -128,7 +128,13 @@ def every_record() -> list[Aggregate]:
         adjusted_strategy="Second supplier",
         milestone_id=milestone,
     )
-    report.acknowledge(MANAGER, project, "Go on")
+    report.acknowledge(MANAGER, project, "Re-plan the rollout", replan=True, plan=plan)
+    plan.require_replanning(MANAGER, project, report)
+    plan.revise(TEAM_LEAD, project, content)
+    plan.submit(TEAM_LEAD, project)
+    plan.review(HEAD, project, verdict="passed", comments="")
+    plan.review(FINANCE_HEAD, project, verdict="passed", comments="")
+    project.schedule_milestones(plan)
     meeting = Meeting.schedule(
         TEAM_LEAD,
         project,
@@ -144,6 +150,9 @@ def every_record() -> list[Aggregate]:
         minutes="On track",
         attendees=["tina"],
         action_items=[PlannedActionItem("Call the supplier", "bo", date(2027, 3, 25))],
+    )
+    meeting.mark_action_item_overdue(
+        project, next(iter(meeting.action_items)), milestone_due_at(date(2027, 3, 25))
     )
     meeting.complete_action_item(
         person("bo", "engineering", Role.EMPLOYEE), project, next(iter(meeting.action_items))

@@ -13,6 +13,7 @@ from bizdev_common.scheduler import DeadlineCheck
 from eventsourcing.domain import Aggregate
 
 from bizdev_projects.domain import (
+    ACTION_ITEM_OVERDUE,
     MILESTONE_OVERDUE,
     Assessment,
     BusinessPlan,
@@ -344,11 +345,23 @@ class ProjectsApplication(ServiceApplication):
         return self.commit(report)
 
     def acknowledge_deviation(
-        self, actor: Actor, report_id: UUID, expected_version: int | None, decision: str
+        self,
+        actor: Actor,
+        report_id: UUID,
+        expected_version: int | None,
+        decision: str,
+        replan: bool = False,
     ) -> CommandResult:
+        """An acknowledgement requiring re-planning and the plan's re-planning are saved
+        together, or neither is (REGULATIONS 3.3)."""
         report = self.load(DeviationReport, report_id, expected_version)
-        report.acknowledge(actor, self.load(Project, report.project_id), decision)
-        return self.commit(report)
+        project = self.load(Project, report.project_id)
+        plan = self.find(BusinessPlan, BusinessPlan.plan_id_for(project.id)) if replan else None
+        report.acknowledge(actor, project, decision, replan=replan, plan=plan)
+        if plan is None:
+            return self.commit(report)
+        plan.require_replanning(actor, project, report)
+        return self.commit(report, plan)
 
     # --- communication (REGULATIONS §6) ---------------------------------------------------
 
@@ -401,6 +414,13 @@ class ProjectsApplication(ServiceApplication):
         meeting.complete_action_item(actor, self.load(Project, meeting.project_id), item_id)
         return self.commit(meeting)
 
+    def mark_action_item_overdue(
+        self, meeting_id: UUID, item_id: UUID, now: datetime
+    ) -> CommandResult:
+        meeting = self.load(Meeting, meeting_id)
+        meeting.mark_action_item_overdue(self.load(Project, meeting.project_id), item_id, now)
+        return self.commit(meeting)
+
     def log_contact(
         self,
         actor: Actor,
@@ -433,3 +453,15 @@ class MilestoneOverdueCheck(DeadlineCheck):
         if not isinstance(app, ProjectsApplication):
             raise TypeError(f"{self.kind} deadlines belong to the projects service")
         app.mark_milestone_overdue(aggregate_id, UUID(item), now)
+
+
+class ActionItemOverdueCheck(DeadlineCheck):
+    """An action item's due date passed before it was done: the meeting reports it overdue,
+    once (REGULATIONS §6)."""
+
+    kind = ACTION_ITEM_OVERDUE
+
+    def fire(self, app: ServiceApplication, aggregate_id: UUID, item: str, now: datetime) -> None:
+        if not isinstance(app, ProjectsApplication):
+            raise TypeError(f"{self.kind} deadlines belong to the projects service")
+        app.mark_action_item_overdue(aggregate_id, UUID(item), now)

@@ -197,6 +197,12 @@ class BudgetLine(BaseModel):
 
     model_config = ConfigDict(from_attributes=True, frozen=True)
 
+    line_id: UUID | None = Field(
+        default=None,
+        description="Stable id of the line: a later revision that keeps the line keeps its "
+        "id, so spending is booked against it across re-planning. Always set by today's "
+        "service",
+    )
     category: str = Field(description="One of marketing, personnel, operations, procurement")
     amount: MoneyModel = Field(description="Amount budgeted, positive")
     description: str = Field(description="What the line pays for; may be empty")
@@ -262,6 +268,22 @@ class PlanApproved(PublicEvent):
     budget_lines: list[BudgetLine] = Field(description="The budget lines to budget")
     budget_totals: list[MoneyModel] = Field(description="Total of the lines per currency")
     review_departments: list[str] = Field(description="Departments that passed it")
+    replaces_revision: int | None = Field(
+        default=None,
+        description="The approved revision this one replaces (re-planning, REGULATIONS 3.3): "
+        "its schedule and budget give way to these; null for the first approval",
+    )
+
+
+class PlanReplanningRequired(PublicEvent):
+    """Management acknowledged a deviation requiring re-planning (REGULATIONS 3.3): the
+    approved revision stays in force until a new one passes every review. `by` is management."""
+
+    project_id: UUID = Field(description="The project the plan is for")
+    project_name: str = Field(description="Name of that project")
+    department: str = Field(description="Department that runs the project")
+    deviation_id: UUID = Field(description="The deviation report that required it")
+    approved_revision: int = Field(description="The revision in force meanwhile")
 
 
 # --- team and execution (REGULATIONS 3.2, 3.3) ------------------------------------------------
@@ -384,6 +406,11 @@ class DeviationAcknowledged(PublicEvent):
     project_id: UUID = Field(description="The project")
     reporter: str = Field(description="User id of the team lead who reported it")
     decision: str = Field(description="Management's decision")
+    replan_required: bool = Field(
+        default=False,
+        description="Whether management required re-planning: a new revision of the plan "
+        "(see PlanReplanningRequired)",
+    )
 
 
 # --- communication (REGULATIONS §6) -----------------------------------------------------------
@@ -430,6 +457,21 @@ class ActionItemCompleted(PublicEvent):
     owner: str = Field(description="User id of the item's owner")
 
 
+class ActionItemOverdue(PublicEvent):
+    """An action item's due date ended (UTC) before it was done. Emitted once per item, by the
+    service's own periodic check: `by` is null. The aggregate is the meeting."""
+
+    project_id: UUID = Field(description="The project")
+    project_name: str = Field(description="Name of the project")
+    department: str = Field(description="Department that runs the project")
+    meeting_title: str = Field(description="The meeting that gave the item")
+    item_id: UUID = Field(description="The action item")
+    description: str = Field(description="What was to be done")
+    owner: str = Field(description="User id of who was to do it")
+    due_date: date = Field(description="When it was due")
+    detected_at: datetime = Field(description="When the check found it overdue")
+
+
 class ContactLogged(PublicEvent):
     """A contact with a customer, partner or supplier was logged against the project."""
 
@@ -463,6 +505,7 @@ CONTRACT = EventContract(
         BusinessPlan.Submitted: PlanSubmitted,
         BusinessPlan.Reviewed: PlanReviewed,
         BusinessPlan.Approved: PlanApproved,
+        BusinessPlan.ReplanningRequired: PlanReplanningRequired,
         Project.TeamLeadAppointed: TeamLeadAppointed,
         Project.MemberAdded: TeamMemberAdded,
         Project.ResponsibilitiesChanged: TeamMemberResponsibilitiesChanged,
@@ -478,6 +521,7 @@ CONTRACT = EventContract(
         Meeting.Scheduled: MeetingScheduled,
         Meeting.MinutesRecorded: MeetingMinutesRecorded,
         Meeting.ActionItemDone: ActionItemCompleted,
+        Meeting.ActionItemOverdue: ActionItemOverdue,
         ExternalContact.Logged: ContactLogged,
     },
 )

@@ -7,7 +7,11 @@ from bizdev_common.settings import ServiceSettings, settings_for
 from fastapi import FastAPI
 
 from bizdev_projects.api import router
-from bizdev_projects.application import MilestoneOverdueCheck, ProjectsApplication
+from bizdev_projects.application import (
+    ActionItemOverdueCheck,
+    MilestoneOverdueCheck,
+    ProjectsApplication,
+)
 from bizdev_projects.contract import CONTRACT
 from bizdev_projects.projections import ProjectsViews
 from bizdev_projects.reactions import CrmCustomersReaction
@@ -28,7 +32,7 @@ def parts(settings: ServiceSettings | None = None) -> ServiceParts:
         routers=[router],
         projections=[ProjectsViews],
         reactions=[CrmCustomersReaction],
-        deadline_checks=[MilestoneOverdueCheck()],
+        deadline_checks=[MilestoneOverdueCheck(), ActionItemOverdueCheck()],
     )
 
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from bizdev_projects import contract as c
 from bizdev_projects.domain import (
+    ACTION_ITEM_OVERDUE,
     MILESTONE_OVERDUE,
     ApplicationState,
     DeviationState,
@@ -28,6 +29,7 @@ from bizdev_projects.domain import (
     ProjectState,
     Verdict,
     budget_totals,
+    due_by_end_of,
     milestone_due_at,
 )
 
@@ -172,6 +174,23 @@ DDL = [
     )
     """,
     "CREATE INDEX IF NOT EXISTS plans_state ON {schema}.plans (state, department)",
+    # The revision in force (execution and the budget follow it) beside the latest one, which
+    # differs from it while re-planning.
+    """
+    ALTER TABLE {schema}.plans
+        ADD COLUMN IF NOT EXISTS approved_revision int,
+        ADD COLUMN IF NOT EXISTS approved_milestones jsonb,
+        ADD COLUMN IF NOT EXISTS approved_budget_lines jsonb,
+        ADD COLUMN IF NOT EXISTS approved_budget_totals jsonb,
+        ADD COLUMN IF NOT EXISTS replanning_deviation_id uuid
+    """,
+    # Plans approved before re-planning existed: the latest revision is the one in force.
+    """
+    UPDATE {schema}.plans SET approved_revision = revision,
+        approved_milestones = milestones, approved_budget_lines = budget_lines,
+        approved_budget_totals = budget_totals
+    WHERE state = 'approved' AND approved_revision IS NULL
+    """,
     """
     CREATE TABLE IF NOT EXISTS {schema}.plan_reviews (
         id uuid PRIMARY KEY,
@@ -241,6 +260,10 @@ DDL = [
     )
     """,
     "CREATE INDEX IF NOT EXISTS deviations_project ON {schema}.deviations (project_id, state)",
+    """
+    ALTER TABLE {schema}.deviations
+        ADD COLUMN IF NOT EXISTS replan_required boolean NOT NULL DEFAULT false
+    """,
     """
     CREATE TABLE IF NOT EXISTS {schema}.meetings (
         id uuid PRIMARY KEY,
@@ -512,6 +535,7 @@ class ProjectsViews(Projection):
                 | c.PlanSubmitted()
                 | c.PlanReviewed()
                 | c.PlanApproved()
+                | c.PlanReplanningRequired()
             ):
                 await self._plan(conn, event)
             case (
@@ -536,6 +560,7 @@ class ProjectsViews(Projection):
                 c.MeetingScheduled()
                 | c.MeetingMinutesRecorded()
                 | c.ActionItemCompleted()
+                | c.ActionItemOverdue()
                 | c.ContactLogged()
             ):
                 await self._communication(conn, event)
@@ -618,7 +643,25 @@ class ProjectsViews(Projection):
                     conn,
                     self.t["plans"],
                     event,
-                    {"state": PlanState.APPROVED.value, "approved_at": event.occurred_at},
+                    {
+                        "state": PlanState.APPROVED.value,
+                        "approved_at": event.occurred_at,
+                        "approved_revision": event.revision,
+                        "approved_milestones": _json(event.milestones),
+                        "approved_budget_lines": _json(event.budget_lines),
+                        "approved_budget_totals": _json(event.budget_totals),
+                        "replanning_deviation_id": None,
+                    },
+                )
+            case c.PlanReplanningRequired():
+                await update_record(
+                    conn,
+                    self.t["plans"],
+                    event,
+                    {
+                        "state": PlanState.REPLANNING.value,
+                        "replanning_deviation_id": event.deviation_id,
+                    },
                 )
 
     @staticmethod
@@ -706,40 +749,22 @@ class ProjectsViews(Projection):
                     },
                 )
                 if closed:
-                    # A closed project has no deadlines left.
+                    # A closed project has no deadlines left, its meetings' action items none.
                     await clear_deadlines(conn, self.schema, MILESTONE_OVERDUE, event.aggregate_id)
+                    await conn.execute(
+                        f'DELETE FROM "{self.schema}".deadlines WHERE kind = $1 AND '
+                        f"aggregate_id IN (SELECT id FROM {self.t['meetings']} "
+                        "WHERE project_id = $2)",
+                        ACTION_ITEM_OVERDUE,
+                        event.aggregate_id,
+                    )
                 return
         # The project's row says whether the event is news; its milestones follow that verdict.
         if not await update_record(conn, self.t["projects"], event, {}):
             return
         match event:
             case c.MilestonesScheduled():
-                await conn.executemany(
-                    f"INSERT INTO {milestones} (id, project_id, project_name, department, name, "
-                    "due_date, owner, percent, status, created_at, updated_at) "
-                    "VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 'open', $8, $8) "
-                    "ON CONFLICT (id) DO NOTHING",
-                    [
-                        (
-                            m.id,
-                            event.aggregate_id,
-                            event.project_name,
-                            event.department,
-                            m.name,
-                            m.due_date,
-                            m.owner,
-                            event.occurred_at,
-                        )
-                        for m in event.milestones
-                    ],
-                )
-                await set_deadlines(
-                    conn,
-                    self.schema,
-                    MILESTONE_OVERDUE,
-                    event.aggregate_id,
-                    {str(m.id): milestone_due_at(m.due_date) for m in event.milestones},
-                )
+                await self._schedule(conn, event)
             case c.MilestoneProgressRecorded():
                 await conn.execute(
                     f"UPDATE {milestones} SET percent = $2, updated_at = $3 WHERE id = $1",
@@ -781,6 +806,60 @@ class ProjectsViews(Projection):
                     str(event.milestone_id),
                 )
 
+    async def _schedule(self, conn: asyncpg.Connection, event: c.MilestonesScheduled) -> None:
+        """The approved revision's milestones replace the project's (re-planning): a kept one
+        keeps its progress and is open again when its date moved, a dropped one goes, and
+        the deadline of each open milestone whose date is new is (re-)armed."""
+        milestones = self.t["milestones"]
+        before = {
+            r["id"]: r
+            for r in await conn.fetch(
+                f"SELECT id, due_date, status FROM {milestones} WHERE project_id = $1",
+                event.aggregate_id,
+            )
+        }
+        scheduled = {m.id for m in event.milestones}
+        dropped = [i for i in before if i not in scheduled]
+        await conn.execute(f"DELETE FROM {milestones} WHERE id = ANY($1::uuid[])", dropped)
+        for i in dropped:
+            await clear_deadline(conn, self.schema, MILESTONE_OVERDUE, event.aggregate_id, str(i))
+        await conn.executemany(
+            f"INSERT INTO {milestones} AS m (id, project_id, project_name, department, name, "
+            "due_date, owner, percent, status, created_at, updated_at) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 'open', $8, $8) "
+            "ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, owner = EXCLUDED.owner, "
+            "due_date = EXCLUDED.due_date, updated_at = EXCLUDED.updated_at, "
+            "status = CASE WHEN m.status = 'overdue' AND m.due_date <> EXCLUDED.due_date "
+            "THEN 'open' ELSE m.status END, "
+            "overdue_at = CASE WHEN m.due_date <> EXCLUDED.due_date THEN NULL "
+            "ELSE m.overdue_at END",
+            [
+                (
+                    m.id,
+                    event.aggregate_id,
+                    event.project_name,
+                    event.department,
+                    m.name,
+                    m.due_date,
+                    m.owner,
+                    event.occurred_at,
+                )
+                for m in event.milestones
+            ],
+        )
+        await set_deadlines(
+            conn,
+            self.schema,
+            MILESTONE_OVERDUE,
+            event.aggregate_id,
+            {
+                str(m.id): milestone_due_at(m.due_date)
+                for m in event.milestones
+                if m.id not in before
+                or (before[m.id]["status"] != "done" and before[m.id]["due_date"] != m.due_date)
+            },
+        )
+
     async def _deviation(self, conn: asyncpg.Connection, event: PublicEvent) -> None:
         match event:
             case c.DeviationReported():
@@ -807,6 +886,7 @@ class ProjectsViews(Projection):
                     event,
                     {
                         "state": DeviationState.ACKNOWLEDGED.value,
+                        "replan_required": event.replan_required,
                         "decision": event.decision,
                         "acknowledged_by": event.by,
                         "acknowledged_at": event.occurred_at,
@@ -864,6 +944,13 @@ class ProjectsViews(Projection):
                         for i in event.action_items
                     ],
                 )
+                await set_deadlines(
+                    conn,
+                    self.schema,
+                    ACTION_ITEM_OVERDUE,
+                    event.aggregate_id,
+                    {str(i.id): due_by_end_of(i.due_date) for i in event.action_items},
+                )
             case c.ActionItemCompleted():
                 if not await update_record(conn, self.t["meetings"], event, {}):
                     return
@@ -873,6 +960,16 @@ class ProjectsViews(Projection):
                     event.item_id,
                     event.by,
                     event.occurred_at,
+                )
+                await clear_deadline(
+                    conn, self.schema, ACTION_ITEM_OVERDUE, event.aggregate_id, str(event.item_id)
+                )
+            case c.ActionItemOverdue():
+                if not await update_record(conn, self.t["meetings"], event, {}):
+                    return
+                # Reported: nothing is left for the deadline to do.
+                await clear_deadline(
+                    conn, self.schema, ACTION_ITEM_OVERDUE, event.aggregate_id, str(event.item_id)
                 )
             case c.ContactLogged():
                 await insert_record(

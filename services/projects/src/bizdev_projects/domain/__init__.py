@@ -30,7 +30,12 @@ from bizdev_projects.domain.external_contact import ExternalContact
 from bizdev_projects.domain.known_customer import KnownCustomer
 from bizdev_projects.domain.lead import Lead
 from bizdev_projects.domain.market_insight import MARKET_DEPARTMENT, MarketInsight
-from bizdev_projects.domain.meeting import ActionItem, Meeting, PlannedActionItem
+from bizdev_projects.domain.meeting import (
+    ACTION_ITEM_OVERDUE,
+    ActionItem,
+    Meeting,
+    PlannedActionItem,
+)
 from bizdev_projects.domain.project import MILESTONE_OVERDUE, Milestone, Project, milestone_due_at
 from bizdev_projects.domain.project_application import Assessment, ProjectApplication
 from bizdev_projects.domain.values import (
@@ -48,6 +53,7 @@ from bizdev_projects.domain.values import (
     ProjectState,
     ReviewedAs,
     Verdict,
+    due_by_end_of,
 )
 
 STORED_BEFORE_THE_SPLIT = keep_old_topics(
@@ -65,6 +71,7 @@ STORED_BEFORE_THE_SPLIT = keep_old_topics(
 then name their classes there."""
 
 __all__ = [
+    "ACTION_ITEM_OVERDUE",
     "MARKET_DEPARTMENT",
     "MILESTONE_OVERDUE",
     "ActionItem",
@@ -98,5 +105,6 @@ __all__ = [
     "ReviewedAs",
     "Verdict",
     "budget_totals",
+    "due_by_end_of",
     "milestone_due_at",
 ]
