@@ -8,7 +8,8 @@ from datetime import datetime
 
 import httpx
 
-from .conftest import auth, problem_of, unique
+from .conftest import auth, eventually, problem_of, unique
+from .crm_flows import CrmPeople, register
 from .flows import (
     APPROVAL,
     REVIEW,
@@ -513,3 +514,75 @@ async def test_stale_version_and_forbidden_transition_get_409(http: httpx.AsyncC
         )
     )
     assert view["title"] == "Renamed"
+
+
+async def test_leads_are_qualified_or_discarded_and_name_a_customer_crm_announced(
+    http: httpx.AsyncClient, crm_http: httpx.AsyncClient
+) -> None:
+    people = People()
+    lead = {
+        "customer": "ACME Logistics",
+        "need": "Cold storage",
+        "source": "trade show",
+        "estimated_value": {"amount": "50000.00", "currency": "CNY"},
+    }
+    unknown = await http.post(
+        "/leads", json={**lead, "customer_id": str(uuid.uuid4())}, headers=people.applicant
+    )
+    assert unknown.status_code == 422
+    assert [e["field"] for e in problem_of(unknown)["errors"]] == ["body.customer_id"]
+
+    found = await ok(await http.post("/leads", json=lead, headers=people.applicant), 201)
+    lead_id = found["id"]
+    own = await http.post(f"/leads/{lead_id}/qualify", json={}, headers=people.applicant)
+    assert own.status_code == 403
+    no_reasons = await http.post(f"/leads/{lead_id}/discard", json={}, headers=people.head)
+    assert no_reasons.status_code == 422
+    discarded = await ok(
+        await http.post(
+            f"/leads/{lead_id}/discard",
+            json={"reasons": "No budget this year"},
+            headers=people.head,
+        )
+    )
+    view = await ok(
+        await http.get(
+            f"/leads/{lead_id}",
+            params={"min_version": discarded["version"]},
+            headers=people.applicant,
+        )
+    )
+    assert (view["state"], view["judged_by"], view["judgement"]) == (
+        "discarded",
+        people.head_id,
+        "No budget this year",
+    )
+    following = await http.post(
+        "/applications", json=application_body(lead_id=lead_id), headers=people.applicant
+    )
+    assert following.status_code == 422
+
+    # The customer crm registers reaches projects through crm's topic, a moment later.
+    customer_id = (await register(crm_http, CrmPeople()))["id"]
+
+    async def qualify() -> httpx.Response:
+        return await http.post(
+            f"/leads/{lead_id}/qualify",
+            json={"note": "Budget found", "customer_id": customer_id},
+            headers=people.manager,
+        )
+
+    qualified = await eventually(qualify, lambda r: r.status_code != 422, within=60)
+    body = await ok(qualified)
+    view = await ok(
+        await http.get(
+            f"/leads/{lead_id}", params={"min_version": body["version"]}, headers=people.head
+        )
+    )
+    assert (view["state"], view["customer_id"]) == ("qualified", customer_id)
+    listed = await ok(
+        await http.get(
+            "/leads", params={"customer_id": customer_id, "state": "qualified"}, headers=people.head
+        )
+    )
+    assert [i["id"] for i in listed["items"]] == [lead_id]

@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID, uuid5
 
 import asyncpg
+from bizdev_common import inbox
 from bizdev_common.contract import PublicEvent
 from bizdev_common.envelope import Envelope
 from bizdev_common.projector import Projection, insert_record, update_record
@@ -22,6 +23,7 @@ from bizdev_projects.domain import (
     ACTION_ITEM_OVERDUE,
     MILESTONE_OVERDUE,
     ApplicationState,
+    BusinessPlan,
     DeviationState,
     LeadState,
     MeetingState,
@@ -35,6 +37,24 @@ from bizdev_projects.domain import (
 
 PENDING = "pending"
 """The verdict of a requested review not given yet."""
+
+APPLICATION_REVIEW = "application_review"
+APPLICATION_DECISION = "application_decision"
+PLAN_REVIEW = "plan_review"
+DEVIATION_ACKNOWLEDGEMENT = "deviation_acknowledgement"
+ACTION_ITEM = "action_item"
+INBOX_KINDS = [
+    APPLICATION_REVIEW,
+    APPLICATION_DECISION,
+    PLAN_REVIEW,
+    DEVIATION_ACKNOWLEDGEMENT,
+    ACTION_ITEM,
+]
+"""What waits on someone in the projects service (GET /inbox): an application to review (its
+department's head, or management when the applicant is that head) or to decide (management),
+a plan revision to review (the head of each department it names), a deviation to acknowledge
+(management, to whom it is escalated as reported), an action item to do (its owner, by the
+end of its due date)."""
 
 
 def review_id(plan_id: UUID, revision: int, department: str) -> UUID:
@@ -344,8 +364,9 @@ class ProjectsViews(Projection):
         "action_items",
         "contacts",
         "deadlines",
+        inbox.TABLE,
     )
-    ddl = DDL
+    ddl = [*DDL, *inbox.DDL]
 
     def __init__(self, schema: str) -> None:
         super().__init__(schema, [c.CONTRACT])
@@ -400,6 +421,19 @@ class ProjectsViews(Projection):
                         "applicant_is_head": event.applicant_is_head,
                     },
                 )
+                await inbox.put(
+                    conn,
+                    self.schema,
+                    event,
+                    kind=APPLICATION_REVIEW,
+                    title=f"Review the initiation application {event.title!r} of {event.applicant}",
+                    waiting_on=(
+                        inbox.MANAGEMENT
+                        if event.applicant_is_head
+                        else inbox.head_of(event.department)
+                    ),
+                    link=f"/applications/{event.aggregate_id}/review",
+                )
             case c.ApplicationReviewed():
                 opinion = event.model_dump_json(
                     include={
@@ -420,6 +454,20 @@ class ProjectsViews(Projection):
                         "opinion": opinion,
                     },
                 )
+                await inbox.close(conn, self.schema, event, kind=APPLICATION_REVIEW)
+                title = await conn.fetchval(
+                    f"SELECT title FROM {self.t['applications']} WHERE id = $1",
+                    event.aggregate_id,
+                )
+                await inbox.put(
+                    conn,
+                    self.schema,
+                    event,
+                    kind=APPLICATION_DECISION,
+                    title=f"Approve or reject the initiation application {title!r}",
+                    waiting_on=inbox.MANAGEMENT,
+                    link=f"/applications/{event.aggregate_id}/approve",
+                )
             case c.ApplicationApproved():
                 await update_record(
                     conn,
@@ -435,6 +483,7 @@ class ProjectsViews(Projection):
                         ),
                     },
                 )
+                await inbox.close(conn, self.schema, event, kind=APPLICATION_DECISION)
             case c.ApplicationRejected():
                 await update_record(
                     conn,
@@ -446,6 +495,7 @@ class ProjectsViews(Projection):
                         "decision_reasons": event.reasons,
                     },
                 )
+                await inbox.close(conn, self.schema, event, kind=APPLICATION_DECISION)
             case c.ProjectOpened():
                 await insert_record(
                     conn,
@@ -595,6 +645,18 @@ class ProjectsViews(Projection):
                     },
                 )
             case c.PlanSubmitted():
+                for d in event.review_departments:
+                    await inbox.put(
+                        conn,
+                        self.schema,
+                        event,
+                        kind=PLAN_REVIEW,
+                        item=d,
+                        title=f"Review revision {event.revision} of the business plan of "
+                        f"{event.project_name} for {d}",
+                        waiting_on=inbox.head_of(d),
+                        link=f"/plans/{event.aggregate_id}/review",
+                    )
                 if not await update_record(
                     conn,
                     self.t["plans"],
@@ -622,6 +684,13 @@ class ProjectsViews(Projection):
                 )
             case c.PlanReviewed():
                 sent_back = event.verdict == Verdict.CHANGES_REQUESTED
+                if sent_back:
+                    # Sent back: no department reviews this revision any more.
+                    await inbox.close_record(conn, self.schema, event)
+                else:
+                    await inbox.close(
+                        conn, self.schema, event, kind=PLAN_REVIEW, item=event.reviewing_department
+                    )
                 if not await update_record(
                     conn,
                     self.t["plans"],
@@ -758,6 +827,18 @@ class ProjectsViews(Projection):
                         ACTION_ITEM_OVERDUE,
                         event.aggregate_id,
                     )
+                    # Nothing of a closed project waits on anyone. The items keep their
+                    # meeting's version, so a redelivered minutes event opens none again.
+                    await conn.execute(
+                        f'UPDATE "{self.schema}".inbox SET state = $1, updated_at = $2 '
+                        f"WHERE state <> $1 AND record_id IN (SELECT id FROM {self.t['meetings']} "
+                        "WHERE project_id = $3 UNION SELECT id FROM "
+                        f"{self.t['deviations']} WHERE project_id = $3 UNION SELECT $4::uuid)",
+                        inbox.DONE,
+                        event.occurred_at,
+                        event.aggregate_id,
+                        BusinessPlan.plan_id_for(event.aggregate_id),
+                    )
                 return
         # The project's row says whether the event is news; its milestones follow that verdict.
         if not await update_record(conn, self.t["projects"], event, {}):
@@ -879,6 +960,15 @@ class ProjectsViews(Projection):
                         "adjusted_strategy": event.adjusted_strategy,
                     },
                 )
+                await inbox.put(
+                    conn,
+                    self.schema,
+                    event,
+                    kind=DEVIATION_ACKNOWLEDGEMENT,
+                    title=f"Acknowledge the deviation of {event.project_name}: {event.deviation}",
+                    waiting_on=inbox.MANAGEMENT,
+                    link=f"/deviations/{event.aggregate_id}/acknowledge",
+                )
             case c.DeviationAcknowledged():
                 await update_record(
                     conn,
@@ -892,6 +982,7 @@ class ProjectsViews(Projection):
                         "acknowledged_at": event.occurred_at,
                     },
                 )
+                await inbox.close(conn, self.schema, event, kind=DEVIATION_ACKNOWLEDGEMENT)
 
     async def _communication(self, conn: asyncpg.Connection, event: PublicEvent) -> None:
         items = self.t["action_items"]
@@ -951,6 +1042,18 @@ class ProjectsViews(Projection):
                     event.aggregate_id,
                     {str(i.id): due_by_end_of(i.due_date) for i in event.action_items},
                 )
+                for i in event.action_items:
+                    await inbox.put(
+                        conn,
+                        self.schema,
+                        event,
+                        kind=ACTION_ITEM,
+                        item=str(i.id),
+                        title=i.description,
+                        waiting_on=inbox.person(i.owner),
+                        due_at=due_by_end_of(i.due_date),
+                        link=f"/meetings/{event.aggregate_id}/action-items/{i.id}/done",
+                    )
             case c.ActionItemCompleted():
                 if not await update_record(conn, self.t["meetings"], event, {}):
                     return
@@ -963,6 +1066,9 @@ class ProjectsViews(Projection):
                 )
                 await clear_deadline(
                     conn, self.schema, ACTION_ITEM_OVERDUE, event.aggregate_id, str(event.item_id)
+                )
+                await inbox.close(
+                    conn, self.schema, event, kind=ACTION_ITEM, item=str(event.item_id)
                 )
             case c.ActionItemOverdue():
                 if not await update_record(conn, self.t["meetings"], event, {}):
