@@ -41,6 +41,14 @@ REVIEW = {
 }
 
 
+APPROVAL = {
+    "strategic_fit": "Opens the logistics market",
+    "market_outlook": "Warehouse automation grows 12% a year",
+    "economic_benefit": "1.25 million CNY at a 20% margin",
+}
+"""Management's assessment, which an approval requires (REGULATIONS 2.3)."""
+
+
 async def ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
     assert response.status_code == status, response.text
     body: dict[str, Any] = response.json()
@@ -64,6 +72,8 @@ async def to_reviewed(http: httpx.AsyncClient, people: People, **overrides: Any)
 async def approved(http: httpx.AsyncClient, people: People, **overrides: Any) -> dict[str, Any]:
     app_id = await to_reviewed(http, people, **overrides)
     r = await http.post(
-        f"/applications/{app_id}/approve", json={"comments": "Go ahead"}, headers=people.manager
+        f"/applications/{app_id}/approve",
+        json={**APPROVAL, "comments": "Go ahead"},
+        headers=people.manager,
     )
     return await ok(r)

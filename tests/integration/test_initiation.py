@@ -8,8 +8,18 @@ from datetime import datetime
 
 import httpx
 
-from .conftest import auth, problem_of, unique
-from .flows import REVIEW, People, application_body, approved, draft, ok, to_reviewed
+from .conftest import auth, eventually, problem_of, unique
+from .crm_flows import CrmPeople, register
+from .flows import (
+    APPROVAL,
+    REVIEW,
+    People,
+    application_body,
+    approved,
+    draft,
+    ok,
+    to_reviewed,
+)
 
 
 async def test_initiation_path_from_lead_to_project_in_read_model(http: httpx.AsyncClient) -> None:
@@ -42,7 +52,7 @@ async def test_initiation_path_from_lead_to_project_in_read_model(http: httpx.As
     decision = await ok(
         await http.post(
             f"/applications/{app_id}/approve",
-            json={"comments": "Strategic customer"},
+            json={**APPROVAL, "comments": "Strategic customer"},
             headers={**people.manager, "If-Match": '"3"'},
         )
     )
@@ -173,7 +183,7 @@ async def test_rejected_application_is_revised_resubmitted_and_approved(
     await ok(await http.post(f"/applications/{app_id}/submit", headers=people.applicant))
     await ok(await http.post(f"/applications/{app_id}/review", json=REVIEW, headers=people.head))
     final = await ok(
-        await http.post(f"/applications/{app_id}/approve", json={}, headers=people.manager)
+        await http.post(f"/applications/{app_id}/approve", json=APPROVAL, headers=people.manager)
     )
     assert final["version"] == revised["version"] + 3
 
@@ -306,7 +316,9 @@ async def test_roles_that_may_not_act_get_403(http: httpx.AsyncClient) -> None:
     )
     await ok(await http.post(f"/applications/{app_id}/review", json=REVIEW, headers=people.head))
     for who in (people.head, stranger, auditor):
-        refused.append(await http.post(f"/applications/{app_id}/approve", json={}, headers=who))
+        refused.append(
+            await http.post(f"/applications/{app_id}/approve", json=APPROVAL, headers=who)
+        )
         refused.append(
             await http.post(f"/applications/{app_id}/reject", json={"reasons": "no"}, headers=who)
         )
@@ -332,7 +344,43 @@ async def test_nobody_reviews_or_approves_their_own_application(http: httpx.Asyn
         f"/applications/{app_id}/review", json=REVIEW, headers=head_applicant
     )
     assert self_review.status_code == 403
-    assert "own" in problem_of(self_review)["detail"]
+    assert "management reviews this application instead" in problem_of(self_review)["detail"]
+
+    # Management reviews an application of the department's head, and the review says so;
+    # whoever reviewed it does not decide it, holding the management role or not.
+    reviewer_id = unique("manager")
+    reviewer = auth(reviewer_id, "management", "employee", "management")
+    reviewed = await ok(
+        await http.post(f"/applications/{app_id}/review", json=REVIEW, headers=reviewer)
+    )
+    view = await ok(
+        await http.get(
+            f"/applications/{app_id}",
+            params={"min_version": reviewed["version"]},
+            headers=reviewer,
+        )
+    )
+    assert view["applicant_is_head"] is True
+    assert view["opinion"]["by"] == reviewer_id
+    assert view["opinion"]["reviewed_as"] == "management"
+    assert view["opinion"]["by_management_because_applicant_is_head"] is True
+    own_decision = await http.post(
+        f"/applications/{app_id}/approve", json=APPROVAL, headers=reviewer
+    )
+    assert own_decision.status_code == 403
+    assert "whoever reviewed" in problem_of(own_decision)["detail"]
+
+    # The assessment is required: 422 naming the field, from another member of management.
+    decider = auth(unique("manager"), "management", "employee", "management")
+    without = {k: v for k, v in APPROVAL.items() if k != "economic_benefit"}
+    missing = await http.post(f"/applications/{app_id}/approve", json=without, headers=decider)
+    assert missing.status_code == 422
+    assert [e["field"] for e in problem_of(missing)["errors"]] == ["body.economic_benefit"]
+    await ok(await http.post(f"/applications/{app_id}/approve", json=APPROVAL, headers=decider))
+    approved_view = await ok(
+        await http.get(f"/applications/{app_id}", params={"min_version": 4}, headers=head_applicant)
+    )
+    assert approved_view["assessment"] == APPROVAL
 
     people = People()
     manager_id = unique("manager")
@@ -346,9 +394,34 @@ async def test_nobody_reviews_or_approves_their_own_application(http: httpx.Asyn
     await ok(await http.post(f"/applications/{app2}/submit", headers=manager_applicant))
     await ok(await http.post(f"/applications/{app2}/review", json=REVIEW, headers=people.head))
     self_approval = await http.post(
-        f"/applications/{app2}/approve", json={}, headers=manager_applicant
+        f"/applications/{app2}/approve", json=APPROVAL, headers=manager_applicant
     )
     assert self_approval.status_code == 403
+
+
+async def test_the_finder_of_the_lead_neither_reviews_nor_decides(http: httpx.AsyncClient) -> None:
+    people = People()
+    finder = auth(unique("finder"), people.department, "employee", "management")
+    lead = await ok(
+        await http.post(
+            "/leads",
+            json={
+                "customer": "ACME",
+                "need": "Cold storage",
+                "source": "trade fair",
+                "estimated_value": {"amount": "10000.00", "currency": "CNY"},
+            },
+            headers=finder,
+        ),
+        201,
+    )
+    app_id = await to_reviewed(http, people, lead_id=lead["id"])
+    refused = await http.post(f"/applications/{app_id}/approve", json=APPROVAL, headers=finder)
+    assert refused.status_code == 403
+    assert "finder of the lead" in problem_of(refused)["detail"]
+    await ok(
+        await http.post(f"/applications/{app_id}/approve", json=APPROVAL, headers=people.manager)
+    )
 
 
 async def test_invalid_input_gets_422_naming_the_field(http: httpx.AsyncClient) -> None:
@@ -421,7 +494,7 @@ async def test_stale_version_and_forbidden_transition_get_409(http: httpx.AsyncC
     assert problem_of(stale)["type"].endswith("/stale-version")
 
     early_approval = await http.post(
-        f"/applications/{app_id}/approve", json={}, headers=people.manager
+        f"/applications/{app_id}/approve", json=APPROVAL, headers=people.manager
     )
     assert early_approval.status_code == 409
     assert problem_of(early_approval)["type"].endswith("/invalid-transition")
@@ -441,3 +514,75 @@ async def test_stale_version_and_forbidden_transition_get_409(http: httpx.AsyncC
         )
     )
     assert view["title"] == "Renamed"
+
+
+async def test_leads_are_qualified_or_discarded_and_name_a_customer_crm_announced(
+    http: httpx.AsyncClient, crm_http: httpx.AsyncClient
+) -> None:
+    people = People()
+    lead = {
+        "customer": "ACME Logistics",
+        "need": "Cold storage",
+        "source": "trade show",
+        "estimated_value": {"amount": "50000.00", "currency": "CNY"},
+    }
+    unknown = await http.post(
+        "/leads", json={**lead, "customer_id": str(uuid.uuid4())}, headers=people.applicant
+    )
+    assert unknown.status_code == 422
+    assert [e["field"] for e in problem_of(unknown)["errors"]] == ["body.customer_id"]
+
+    found = await ok(await http.post("/leads", json=lead, headers=people.applicant), 201)
+    lead_id = found["id"]
+    own = await http.post(f"/leads/{lead_id}/qualify", json={}, headers=people.applicant)
+    assert own.status_code == 403
+    no_reasons = await http.post(f"/leads/{lead_id}/discard", json={}, headers=people.head)
+    assert no_reasons.status_code == 422
+    discarded = await ok(
+        await http.post(
+            f"/leads/{lead_id}/discard",
+            json={"reasons": "No budget this year"},
+            headers=people.head,
+        )
+    )
+    view = await ok(
+        await http.get(
+            f"/leads/{lead_id}",
+            params={"min_version": discarded["version"]},
+            headers=people.applicant,
+        )
+    )
+    assert (view["state"], view["judged_by"], view["judgement"]) == (
+        "discarded",
+        people.head_id,
+        "No budget this year",
+    )
+    following = await http.post(
+        "/applications", json=application_body(lead_id=lead_id), headers=people.applicant
+    )
+    assert following.status_code == 422
+
+    # The customer crm registers reaches projects through crm's topic, a moment later.
+    customer_id = (await register(crm_http, CrmPeople()))["id"]
+
+    async def qualify() -> httpx.Response:
+        return await http.post(
+            f"/leads/{lead_id}/qualify",
+            json={"note": "Budget found", "customer_id": customer_id},
+            headers=people.manager,
+        )
+
+    qualified = await eventually(qualify, lambda r: r.status_code != 422, within=60)
+    body = await ok(qualified)
+    view = await ok(
+        await http.get(
+            f"/leads/{lead_id}", params={"min_version": body["version"]}, headers=people.head
+        )
+    )
+    assert (view["state"], view["customer_id"]) == ("qualified", customer_id)
+    listed = await ok(
+        await http.get(
+            "/leads", params={"customer_id": customer_id, "state": "qualified"}, headers=people.head
+        )
+    )
+    assert [i["id"] for i in listed["items"]] == [lead_id]

@@ -10,7 +10,7 @@ import httpx
 from bizdev_projects.contract import LeadConverted, PlanApproved
 
 from .conftest import Infra, auth, unique
-from .flows import draft, ok
+from .flows import APPROVAL, draft, ok
 from .planning_flows import (
     Crew,
     approved_plan,
@@ -340,7 +340,7 @@ async def test_lead_converted_after_approving_an_application_from_a_lead(
         )
     )
     decision = await ok(
-        await http.post(f"/applications/{app_id}/approve", json={}, headers=crew.manager)
+        await http.post(f"/applications/{app_id}/approve", json=APPROVAL, headers=crew.manager)
     )
 
     events = await published(infra, [lead["id"]], lambda es: named(es, "LeadConverted"))

@@ -446,3 +446,56 @@ async def test_a_reaction_replays_a_parked_event_once_after_the_fix(
     finally:
         await conn.execute(f'ALTER TABLE "crm".crm_events DROP CONSTRAINT IF EXISTS {constraint}')
         await conn.close()
+
+
+async def test_projects_parks_poison_from_crm_and_knows_the_customers_that_follow(
+    crm_http: httpx.AsyncClient, http: httpx.AsyncClient, infra: Infra
+) -> None:
+    """projects' reaction to crm's customers (the ones a lead may name) parks a record it
+    cannot read and goes on with the next."""
+    registered = f"bizdev.crm.{CustomerRegistered.__name__}.v1"
+    people = People()
+    lead = {
+        "customer": "ACME Logistics",
+        "need": "Cold storage",
+        "source": "trade show",
+        "estimated_value": {"amount": "50000.00", "currency": "CNY"},
+    }
+    conn = await asyncpg.connect(infra.database_url)
+    try:
+        broken_id, shapeless_id = uuid.uuid4(), uuid.uuid4()
+        await put(
+            infra,
+            CRM_TOPIC,
+            broken_id,
+            b'{"aggregate_id": "' + str(broken_id).encode() + b'"',
+            headers("crm", registered, broken_id, await reserve_sequence(conn, "crm")),
+        )
+        await put(
+            infra,
+            CRM_TOPIC,
+            shapeless_id,
+            b'{"aggregate_id": "' + str(shapeless_id).encode() + b'", "version": 1}',
+            headers("crm", registered, shapeless_id, await reserve_sequence(conn, "crm")),
+        )
+        customer_id = (await register(crm_http, CrmPeople()))["id"]
+
+        async def submit() -> httpx.Response:
+            return await http.post(
+                "/leads", json={**lead, "customer_id": customer_id}, headers=people.applicant
+            )
+
+        accepted = await eventually(submit, lambda r: r.status_code == 201, within=60)
+        assert (await ok(accepted, 201))["version"] == 1
+
+        for poison in (broken_id, shapeless_id):
+            letter = await parked(conn, "projects", ce_id=f"{poison}/1", handler="crm_customers")
+            assert letter["kind"] == "reaction"
+            assert letter["consumer_group"] == "projects.crm_customers"
+        refused = await http.post(
+            "/leads", json={**lead, "customer_id": str(broken_id)}, headers=people.applicant
+        )
+        assert refused.status_code == 422
+        await degraded(http, 2)
+    finally:
+        await conn.close()

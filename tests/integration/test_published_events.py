@@ -12,7 +12,7 @@ import httpx
 from bizdev_projects.contract import CONTRACT, ApplicationApproved, ProjectOpened
 
 from .conftest import Infra, by_subject, headers_of, read_topic
-from .flows import REVIEW, People, draft, ok
+from .flows import APPROVAL, REVIEW, People, draft, ok
 
 TOPIC = "bizdev.projects.events.v1"
 
@@ -43,7 +43,7 @@ async def test_events_carry_cloudevents_headers_and_contract_body(
     await ok(await http.post(f"/applications/{app_id}/review", json=REVIEW, headers=people.head))
     approval = await http.post(
         f"/applications/{app_id}/approve",
-        json={"comments": "Yes"},
+        json={**APPROVAL, "comments": "Yes"},
         headers={**people.manager, **traced},
     )
     decision = await ok(approval)

@@ -9,7 +9,7 @@ import httpx
 
 from .conftest import Collector, Span, eventually
 from .crm_flows import CrmPeople, register
-from .flows import People, draft, ok, to_reviewed
+from .flows import APPROVAL, People, draft, ok, to_reviewed
 
 SERVER, PRODUCER, CONSUMER = 2, 4, 5  # OTLP SpanKind values
 
@@ -55,7 +55,7 @@ async def test_a_reaction_in_another_service_continues_the_request_trace(
     await ok(
         await http.post(
             f"/applications/{app_id}/approve",
-            json={},
+            json=APPROVAL,
             headers={**people.manager, "traceparent": f"00-{trace_id}-{'3' * 16}-01"},
         )
     )

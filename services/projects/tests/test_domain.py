@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import pytest
 from bizdev_common.contract import MoneyModel, PublicEvent
@@ -21,6 +21,7 @@ from bizdev_projects.contract import CONTRACT
 from bizdev_projects.domain import (
     MARKET_DEPARTMENT,
     ApplicationState,
+    Assessment,
     InsightKind,
     Lead,
     MarketInsight,
@@ -35,6 +36,8 @@ from eventsourcing.persistence import JSONTranscoder
 REVENUE = Money(Decimal("120000.00"), "CNY")
 NEGATIVE = Money(Decimal("-1"), "CNY")
 FORM_TEXT_FIELDS = ["title", "background", "target_customers", "preliminary_plan"]
+
+ASSESSMENT = Assessment("Core business", "Growing demand", "20% margin")
 
 
 def employee(user_id: str = "alice", department: str = "sales") -> Actor:
@@ -95,7 +98,7 @@ def reviewed(actor: Actor = APPLICANT) -> ProjectApplication:
 
 def approved() -> ProjectApplication:
     application = reviewed()
-    application.approve(manager(), comments="Go ahead")
+    application.approve(manager(), ASSESSMENT, comments="Go ahead")
     return application
 
 
@@ -118,15 +121,15 @@ def event_names(aggregate: Aggregate) -> list[str]:
 
 
 def test_draft_records_the_form_and_its_applicant() -> None:
-    lead_id = uuid4()
-    application = draft(lead_id=lead_id)
+    lead = Lead.submit(employee("dave"), "ACME", "Cold storage", "trade fair", REVENUE)
+    application = draft(lead=lead)
 
     assert application.state == ApplicationState.DRAFT
     assert application.applicant == "alice"
     assert application.department == "sales"
     assert application.title == "Smart warehouse"
     assert application.expected_revenue == REVENUE
-    assert application.lead_id == lead_id
+    assert application.lead_id == lead.id
     assert application.opinion is None
     assert application.decision_reasons is None
     assert application.approved_by is None
@@ -148,10 +151,11 @@ def test_approval_path_opens_a_project() -> None:
         "feasibility": "Feasible with current staff",
         "market_outlook": "Growing demand",
         "resource_needs": "Two engineers for six months",
+        "reviewed_as": "department_head",
     }
 
     # Management decides; the head's opinion advises but does not bind.
-    application.approve(manager(), comments="Go ahead")
+    application.approve(manager(), ASSESSMENT, comments="Go ahead")
     assert application.state == ApplicationState.APPROVED
     assert application.approved_by == "carol"
     assert event_names(application) == [
@@ -197,7 +201,7 @@ def test_rejected_application_is_revised_resubmitted_and_approved() -> None:
 
     application.submit(APPLICANT)
     review(application)
-    application.approve(manager())
+    application.approve(manager(), ASSESSMENT)
     assert application.state == ApplicationState.APPROVED
     assert event_names(application) == [
         "Drafted",
@@ -285,14 +289,14 @@ def test_review_by_non_head_of_the_department_is_forbidden() -> None:
 def test_head_may_not_review_own_application() -> None:
     own = head()
     application = submitted(own)
-    with pytest.raises(Forbidden, match="own submission"):
+    with pytest.raises(Forbidden, match="management reviews this application instead"):
         review(application, own)
 
 
 def test_approve_by_non_management_is_forbidden() -> None:
     application = reviewed()
     with pytest.raises(Forbidden):
-        application.approve(head())
+        application.approve(head(), ASSESSMENT)
 
 
 def test_reject_by_non_management_is_forbidden() -> None:
@@ -305,7 +309,7 @@ def test_management_may_not_approve_own_application() -> None:
     own = manager()
     application = reviewed(own)
     with pytest.raises(Forbidden, match="own submission"):
-        application.approve(own)
+        application.approve(own, ASSESSMENT)
 
 
 def test_management_may_not_reject_own_application() -> None:
@@ -388,7 +392,7 @@ def test_second_review_is_an_invalid_transition() -> None:
 def test_approve_without_review_is_an_invalid_transition() -> None:
     application = submitted()
     with pytest.raises(InvalidTransition):
-        application.approve(manager())
+        application.approve(manager(), ASSESSMENT)
 
 
 def test_reject_without_review_is_an_invalid_transition() -> None:
@@ -400,7 +404,7 @@ def test_reject_without_review_is_an_invalid_transition() -> None:
 def test_approve_after_rejection_is_an_invalid_transition() -> None:
     application = rejected()
     with pytest.raises(InvalidTransition):
-        application.approve(manager())
+        application.approve(manager(), ASSESSMENT)
 
 
 def test_revise_after_approval_is_an_invalid_transition() -> None:
@@ -526,7 +530,7 @@ def _every_kind_of_aggregate() -> list[Aggregate]:
     application.revise(APPLICANT, title="Smarter warehouse")
     application.submit(APPLICANT)
     review(application)
-    application.approve(manager(), comments="Go ahead")
+    application.approve(manager(), ASSESSMENT, comments="Go ahead")
     return [
         application,
         Project.open(application),
@@ -586,7 +590,7 @@ def test_an_auditor_with_the_reviewer_or_approver_id_neither_reviews_nor_decides
         review(application, as_auditor(head(department=application.department)))
     application = reviewed()
     with pytest.raises(Forbidden):
-        application.approve(as_auditor(manager()), comments="Go")
+        application.approve(as_auditor(manager()), ASSESSMENT, comments="Go")
     with pytest.raises(Forbidden):
         application.reject(as_auditor(manager()), reasons="No")
     assert application.state == ApplicationState.DEPARTMENT_REVIEWED

@@ -13,10 +13,13 @@ from bizdev_common.scheduler import DeadlineCheck
 from eventsourcing.domain import Aggregate
 
 from bizdev_projects.domain import (
+    ACTION_ITEM_OVERDUE,
     MILESTONE_OVERDUE,
+    Assessment,
     BusinessPlan,
     DeviationReport,
     ExternalContact,
+    KnownCustomer,
     Lead,
     MarketInsight,
     Meeting,
@@ -39,9 +42,47 @@ class ProjectsApplication(ServiceApplication):
         return self.commit(MarketInsight.record(actor, kind, title, content))
 
     def submit_lead(
-        self, actor: Actor, customer: str, need: str, source: str, estimated_value: Money
+        self,
+        actor: Actor,
+        customer: str,
+        need: str,
+        source: str,
+        estimated_value: Money,
+        customer_id: UUID | None = None,
     ) -> CommandResult:
-        return self.commit(Lead.submit(actor, customer, need, source, estimated_value))
+        lead = Lead.submit(actor, customer, need, source, estimated_value, customer_id)
+        self._require_known_customer(customer_id)
+        return self.commit(lead)
+
+    def qualify_lead(
+        self,
+        actor: Actor,
+        lead_id: UUID,
+        expected_version: int | None,
+        *,
+        note: str,
+        customer_id: UUID | None,
+    ) -> CommandResult:
+        lead = self.load(Lead, lead_id, expected_version)
+        lead.qualify(actor, note=note, customer_id=customer_id)
+        self._require_known_customer(customer_id)
+        return self.commit(lead)
+
+    def discard_lead(
+        self, actor: Actor, lead_id: UUID, expected_version: int | None, reasons: str
+    ) -> CommandResult:
+        lead = self.load(Lead, lead_id, expected_version)
+        lead.discard(actor, reasons=reasons)
+        return self.commit(lead)
+
+    def _require_known_customer(self, customer_id: UUID | None) -> None:
+        """Checked against the customers crm announced on its topic (reactions.py), never
+        crm's tables: a customer registered a moment ago may not have arrived yet."""
+        if customer_id is not None and self.find(KnownCustomer, customer_id) is None:
+            raise RuleViolation("customer_id", f"crm has announced no customer {customer_id}")
+
+    def _lead_of(self, application: ProjectApplication) -> Lead | None:
+        return None if application.lead_id is None else self.load(Lead, application.lead_id)
 
     def draft_application(
         self,
@@ -55,9 +96,10 @@ class ProjectsApplication(ServiceApplication):
         lead_id: UUID | None,
         customer_id: UUID | None,
     ) -> CommandResult:
+        lead = None
         if lead_id is not None:
             try:
-                self.load(Lead, lead_id)
+                lead = self.load(Lead, lead_id)
             except NotFound as e:
                 raise RuleViolation("lead_id", f"no lead with id {lead_id}") from e
         application = ProjectApplication.draft(
@@ -67,7 +109,7 @@ class ProjectsApplication(ServiceApplication):
             target_customers=target_customers,
             expected_revenue=expected_revenue,
             preliminary_plan=preliminary_plan,
-            lead_id=lead_id,
+            lead=lead,
             customer_id=customer_id,
         )
         return self.commit(application)
@@ -120,20 +162,26 @@ class ProjectsApplication(ServiceApplication):
             feasibility=feasibility,
             market_outlook=market_outlook,
             resource_needs=resource_needs,
+            lead=self._lead_of(application),
         )
         return self.commit(application)
 
     def approve_application(
-        self, actor: Actor, application_id: UUID, expected_version: int | None, comments: str
+        self,
+        actor: Actor,
+        application_id: UUID,
+        expected_version: int | None,
+        assessment: Assessment,
+        comments: str,
     ) -> CommandResult:
         """Approval, the project it opens and the conversion of the lead it came from are saved
         together, or none is (REGULATIONS 2.1, 2.3)."""
         application = self.load(ProjectApplication, application_id, expected_version)
-        application.approve(actor, comments=comments)
+        lead = self._lead_of(application)
+        application.approve(actor, assessment, comments=comments, lead=lead)
         project = Project.open(application)
-        if application.lead_id is None:
+        if lead is None:
             return self.commit(application, project)
-        lead = self.load(Lead, application.lead_id)
         lead.convert(application)
         return self.commit(application, project, lead)
 
@@ -141,7 +189,7 @@ class ProjectsApplication(ServiceApplication):
         self, actor: Actor, application_id: UUID, expected_version: int | None, reasons: str
     ) -> CommandResult:
         application = self.load(ProjectApplication, application_id, expected_version)
-        application.reject(actor, reasons=reasons)
+        application.reject(actor, reasons=reasons, lead=self._lead_of(application))
         return self.commit(application)
 
     # --- the business plan (REGULATIONS 3.1) ----------------------------------------------
@@ -297,11 +345,23 @@ class ProjectsApplication(ServiceApplication):
         return self.commit(report)
 
     def acknowledge_deviation(
-        self, actor: Actor, report_id: UUID, expected_version: int | None, decision: str
+        self,
+        actor: Actor,
+        report_id: UUID,
+        expected_version: int | None,
+        decision: str,
+        replan: bool = False,
     ) -> CommandResult:
+        """An acknowledgement requiring re-planning and the plan's re-planning are saved
+        together, or neither is (REGULATIONS 3.3)."""
         report = self.load(DeviationReport, report_id, expected_version)
-        report.acknowledge(actor, self.load(Project, report.project_id), decision)
-        return self.commit(report)
+        project = self.load(Project, report.project_id)
+        plan = self.find(BusinessPlan, BusinessPlan.plan_id_for(project.id)) if replan else None
+        report.acknowledge(actor, project, decision, replan=replan, plan=plan)
+        if plan is None:
+            return self.commit(report)
+        plan.require_replanning(actor, project, report)
+        return self.commit(report, plan)
 
     # --- communication (REGULATIONS §6) ---------------------------------------------------
 
@@ -354,6 +414,13 @@ class ProjectsApplication(ServiceApplication):
         meeting.complete_action_item(actor, self.load(Project, meeting.project_id), item_id)
         return self.commit(meeting)
 
+    def mark_action_item_overdue(
+        self, meeting_id: UUID, item_id: UUID, now: datetime
+    ) -> CommandResult:
+        meeting = self.load(Meeting, meeting_id)
+        meeting.mark_action_item_overdue(self.load(Project, meeting.project_id), item_id, now)
+        return self.commit(meeting)
+
     def log_contact(
         self,
         actor: Actor,
@@ -384,3 +451,15 @@ class MilestoneOverdueCheck(DeadlineCheck[ProjectsApplication]):
 
     def fire(self, app: ProjectsApplication, aggregate_id: UUID, item: str, now: datetime) -> None:
         app.mark_milestone_overdue(aggregate_id, UUID(item), now)
+
+
+class ActionItemOverdueCheck(DeadlineCheck):
+    """An action item's due date passed before it was done: the meeting reports it overdue,
+    once (REGULATIONS §6)."""
+
+    kind = ACTION_ITEM_OVERDUE
+
+    def fire(self, app: ServiceApplication, aggregate_id: UUID, item: str, now: datetime) -> None:
+        if not isinstance(app, ProjectsApplication):
+            raise TypeError(f"{self.kind} deadlines belong to the projects service")
+        app.mark_action_item_overdue(aggregate_id, UUID(item), now)

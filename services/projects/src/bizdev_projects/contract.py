@@ -38,6 +38,30 @@ class LeadSubmitted(PublicEvent):
     need: str = Field(description="What the customer needs")
     source: str = Field(description="Where the lead came from")
     estimated_value: MoneyModel = Field(description="Estimated value of the business")
+    customer_id: UUID | None = Field(
+        default=None, description="The crm customer the lead is for, when one is known"
+    )
+
+
+class LeadQualified(PublicEvent):
+    """The head of the finder's department or management qualified the lead: worth an
+    initiation application (REGULATIONS 2.1). `by` judged it; never the finder."""
+
+    finder: str = Field(description="User id of who submitted the lead")
+    department: str = Field(description="The finder's department")
+    customer: str = Field(description="The prospective customer, as the lead names it")
+    customer_id: UUID | None = Field(description="The crm customer, when one is known")
+    note: str = Field(description="Why it is worth pursuing; may be empty")
+
+
+class LeadDiscarded(PublicEvent):
+    """The head of the finder's department or management discarded the lead, with reasons.
+    `by` judged it; never the finder."""
+
+    finder: str = Field(description="User id of who submitted the lead")
+    department: str = Field(description="The finder's department")
+    customer: str = Field(description="The prospective customer, as the lead names it")
+    reasons: str = Field(description="Why it is not pursued")
 
 
 class ApplicationDrafted(PublicEvent):
@@ -71,16 +95,25 @@ class ApplicationSubmitted(PublicEvent):
     department: str = Field(description="Department whose head is to review it")
     title: str = Field(description="Title of the proposed project")
     applicant: str = Field(description="User id of the applicant")
+    applicant_is_head: bool = Field(
+        default=False,
+        description="The applicant heads the department: management reviews it instead",
+    )
 
 
 class ApplicationReviewed(PublicEvent):
-    """The head of the applicant's department signed an opinion on the application;
-    `by` is the reviewer. Management decides next."""
+    """The head of the applicant's department signed an opinion on the application, or
+    management did when the applicant is that head; `by` is the reviewer, who may not decide
+    it. Management decides next."""
 
-    recommend: bool = Field(description="Whether the head recommends approval")
+    recommend: bool = Field(description="Whether the reviewer recommends approval")
     feasibility: str = Field(description="Opinion on feasibility")
     market_outlook: str = Field(description="Opinion on the market outlook")
     resource_needs: str = Field(description="Opinion on the resources the project needs")
+    reviewed_as: str = Field(
+        default="department_head",
+        description="department_head, or management because the applicant heads the department",
+    )
 
 
 class ApplicationApproved(PublicEvent):
@@ -97,6 +130,17 @@ class ApplicationApproved(PublicEvent):
     )
     customer_id: UUID | None = Field(description="The crm customer the project is for, if any")
     project_id: UUID = Field(description="The project this approval opens (see ProjectOpened)")
+    strategic_fit: str = Field(
+        default="",
+        description="Management's assessment of the strategic fit (REGULATIONS 2.3); empty "
+        "only on approvals from before it was required",
+    )
+    market_outlook: str = Field(
+        default="", description="Management's assessment of the market outlook"
+    )
+    economic_benefit: str = Field(
+        default="", description="Management's assessment of the economic benefit"
+    )
 
 
 class ApplicationRejected(PublicEvent):
@@ -153,6 +197,12 @@ class BudgetLine(BaseModel):
 
     model_config = ConfigDict(from_attributes=True, frozen=True)
 
+    line_id: UUID | None = Field(
+        default=None,
+        description="Stable id of the line: a later revision that keeps the line keeps its "
+        "id, so spending is booked against it across re-planning. Always set by today's "
+        "service",
+    )
     category: str = Field(description="One of marketing, personnel, operations, procurement")
     amount: MoneyModel = Field(description="Amount budgeted, positive")
     description: str = Field(description="What the line pays for; may be empty")
@@ -218,6 +268,22 @@ class PlanApproved(PublicEvent):
     budget_lines: list[BudgetLine] = Field(description="The budget lines to budget")
     budget_totals: list[MoneyModel] = Field(description="Total of the lines per currency")
     review_departments: list[str] = Field(description="Departments that passed it")
+    replaces_revision: int | None = Field(
+        default=None,
+        description="The approved revision this one replaces (re-planning, REGULATIONS 3.3): "
+        "its schedule and budget give way to these; null for the first approval",
+    )
+
+
+class PlanReplanningRequired(PublicEvent):
+    """Management acknowledged a deviation requiring re-planning (REGULATIONS 3.3): the
+    approved revision stays in force until a new one passes every review. `by` is management."""
+
+    project_id: UUID = Field(description="The project the plan is for")
+    project_name: str = Field(description="Name of that project")
+    department: str = Field(description="Department that runs the project")
+    deviation_id: UUID = Field(description="The deviation report that required it")
+    approved_revision: int = Field(description="The revision in force meanwhile")
 
 
 # --- team and execution (REGULATIONS 3.2, 3.3) ------------------------------------------------
@@ -340,6 +406,11 @@ class DeviationAcknowledged(PublicEvent):
     project_id: UUID = Field(description="The project")
     reporter: str = Field(description="User id of the team lead who reported it")
     decision: str = Field(description="Management's decision")
+    replan_required: bool = Field(
+        default=False,
+        description="Whether management required re-planning: a new revision of the plan "
+        "(see PlanReplanningRequired)",
+    )
 
 
 # --- communication (REGULATIONS §6) -----------------------------------------------------------
@@ -386,6 +457,21 @@ class ActionItemCompleted(PublicEvent):
     owner: str = Field(description="User id of the item's owner")
 
 
+class ActionItemOverdue(PublicEvent):
+    """An action item's due date ended (UTC) before it was done. Emitted once per item, by the
+    service's own periodic check: `by` is null. The aggregate is the meeting."""
+
+    project_id: UUID = Field(description="The project")
+    project_name: str = Field(description="Name of the project")
+    department: str = Field(description="Department that runs the project")
+    meeting_title: str = Field(description="The meeting that gave the item")
+    item_id: UUID = Field(description="The action item")
+    description: str = Field(description="What was to be done")
+    owner: str = Field(description="User id of who was to do it")
+    due_date: date = Field(description="When it was due")
+    detected_at: datetime = Field(description="When the check found it overdue")
+
+
 class ContactLogged(PublicEvent):
     """A contact with a customer, partner or supplier was logged against the project."""
 
@@ -404,6 +490,8 @@ CONTRACT = EventContract(
     {
         MarketInsight.Recorded: MarketInsightRecorded,
         Lead.Submitted: LeadSubmitted,
+        Lead.Qualified: LeadQualified,
+        Lead.Discarded: LeadDiscarded,
         ProjectApplication.Drafted: ApplicationDrafted,
         ProjectApplication.Revised: ApplicationRevised,
         ProjectApplication.Submitted: ApplicationSubmitted,
@@ -417,6 +505,7 @@ CONTRACT = EventContract(
         BusinessPlan.Submitted: PlanSubmitted,
         BusinessPlan.Reviewed: PlanReviewed,
         BusinessPlan.Approved: PlanApproved,
+        BusinessPlan.ReplanningRequired: PlanReplanningRequired,
         Project.TeamLeadAppointed: TeamLeadAppointed,
         Project.MemberAdded: TeamMemberAdded,
         Project.ResponsibilitiesChanged: TeamMemberResponsibilitiesChanged,
@@ -432,6 +521,7 @@ CONTRACT = EventContract(
         Meeting.Scheduled: MeetingScheduled,
         Meeting.MinutesRecorded: MeetingMinutesRecorded,
         Meeting.ActionItemDone: ActionItemCompleted,
+        Meeting.ActionItemOverdue: ActionItemOverdue,
         ExternalContact.Logged: ContactLogged,
     },
 )

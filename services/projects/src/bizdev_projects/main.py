@@ -7,9 +7,14 @@ from bizdev_common.settings import ServiceSettings, settings_for
 from fastapi import FastAPI
 
 from bizdev_projects.api import router
-from bizdev_projects.application import MilestoneOverdueCheck, ProjectsApplication
+from bizdev_projects.application import (
+    ActionItemOverdueCheck,
+    MilestoneOverdueCheck,
+    ProjectsApplication,
+)
 from bizdev_projects.contract import CONTRACT
 from bizdev_projects.projections import ProjectsViews
+from bizdev_projects.reactions import CrmCustomersReaction
 
 
 def parts(
@@ -22,13 +27,14 @@ def parts(
             "Leads, market insights, project initiation applications and the projects their "
             "approval opens (REGULATIONS §2); business plans and their reviews, teams, "
             "milestones, health, deviation reports and closing (§3); meetings, action items "
-            "and outside contacts (§6)."
+            "and outside contacts (§6). Knows crm's customers from crm's events."
         ),
         application=ProjectsApplication,
         contract=CONTRACT,
         routers=[router],
         projections=[ProjectsViews],
-        deadline_checks=[MilestoneOverdueCheck()],
+        reactions=[CrmCustomersReaction],
+        deadline_checks=[MilestoneOverdueCheck(), ActionItemOverdueCheck()],
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID, uuid5
 
 import asyncpg
+from bizdev_common import inbox
 from bizdev_common.contract import PublicEvent
 from bizdev_common.envelope import Envelope
 from bizdev_common.projector import Projection, insert_record, update_record
@@ -19,19 +20,41 @@ from pydantic import BaseModel
 
 from bizdev_projects import contract as c
 from bizdev_projects.domain import (
+    ACTION_ITEM_OVERDUE,
     MILESTONE_OVERDUE,
     ApplicationState,
+    BusinessPlan,
     DeviationState,
+    LeadState,
     MeetingState,
     PlanState,
     ProjectState,
     Verdict,
     budget_totals,
+    due_by_end_of,
     milestone_due_at,
 )
 
 PENDING = "pending"
 """The verdict of a requested review not given yet."""
+
+APPLICATION_REVIEW = "application_review"
+APPLICATION_DECISION = "application_decision"
+PLAN_REVIEW = "plan_review"
+DEVIATION_ACKNOWLEDGEMENT = "deviation_acknowledgement"
+ACTION_ITEM = "action_item"
+INBOX_KINDS = [
+    APPLICATION_REVIEW,
+    APPLICATION_DECISION,
+    PLAN_REVIEW,
+    DEVIATION_ACKNOWLEDGEMENT,
+    ACTION_ITEM,
+]
+"""What waits on someone in the projects service (GET /inbox): an application to review (its
+department's head, or management when the applicant is that head) or to decide (management),
+a plan revision to review (the head of each department it names), a deviation to acknowledge
+(management, to whom it is escalated as reported), an action item to do (its owner, by the
+end of its due date)."""
 
 
 def review_id(plan_id: UUID, revision: int, department: str) -> UUID:
@@ -131,6 +154,23 @@ DDL = [
         ADD COLUMN IF NOT EXISTS closed_at timestamptz
     """,
     """
+    ALTER TABLE {schema}.applications
+        ADD COLUMN IF NOT EXISTS applicant_is_head boolean NOT NULL DEFAULT false,
+        ADD COLUMN IF NOT EXISTS assessment jsonb
+    """,
+    """
+    ALTER TABLE {schema}.leads
+        ADD COLUMN IF NOT EXISTS state text NOT NULL DEFAULT 'submitted',
+        ADD COLUMN IF NOT EXISTS customer_id uuid,
+        ADD COLUMN IF NOT EXISTS judged_by text,
+        ADD COLUMN IF NOT EXISTS judgement text
+    """,
+    # Leads converted before they had a state.
+    """
+    UPDATE {schema}.leads SET state = 'converted'
+    WHERE converted_project_id IS NOT NULL AND state <> 'converted'
+    """,
+    """
     CREATE TABLE IF NOT EXISTS {schema}.plans (
         id uuid PRIMARY KEY,
         version int NOT NULL,
@@ -154,6 +194,23 @@ DDL = [
     )
     """,
     "CREATE INDEX IF NOT EXISTS plans_state ON {schema}.plans (state, department)",
+    # The revision in force (execution and the budget follow it) beside the latest one, which
+    # differs from it while re-planning.
+    """
+    ALTER TABLE {schema}.plans
+        ADD COLUMN IF NOT EXISTS approved_revision int,
+        ADD COLUMN IF NOT EXISTS approved_milestones jsonb,
+        ADD COLUMN IF NOT EXISTS approved_budget_lines jsonb,
+        ADD COLUMN IF NOT EXISTS approved_budget_totals jsonb,
+        ADD COLUMN IF NOT EXISTS replanning_deviation_id uuid
+    """,
+    # Plans approved before re-planning existed: the latest revision is the one in force.
+    """
+    UPDATE {schema}.plans SET approved_revision = revision,
+        approved_milestones = milestones, approved_budget_lines = budget_lines,
+        approved_budget_totals = budget_totals
+    WHERE state = 'approved' AND approved_revision IS NULL
+    """,
     """
     CREATE TABLE IF NOT EXISTS {schema}.plan_reviews (
         id uuid PRIMARY KEY,
@@ -223,6 +280,10 @@ DDL = [
     )
     """,
     "CREATE INDEX IF NOT EXISTS deviations_project ON {schema}.deviations (project_id, state)",
+    """
+    ALTER TABLE {schema}.deviations
+        ADD COLUMN IF NOT EXISTS replan_required boolean NOT NULL DEFAULT false
+    """,
     """
     CREATE TABLE IF NOT EXISTS {schema}.meetings (
         id uuid PRIMARY KEY,
@@ -303,8 +364,9 @@ class ProjectsViews(Projection):
         "action_items",
         "contacts",
         "deadlines",
+        inbox.TABLE,
     )
-    ddl = DDL
+    ddl = [*DDL, *inbox.DDL]
 
     def __init__(self, schema: str) -> None:
         super().__init__(schema, [c.CONTRACT])
@@ -351,11 +413,37 @@ class ProjectsViews(Projection):
                 )
             case c.ApplicationSubmitted():
                 await update_record(
-                    conn, self.t["applications"], event, {"state": ApplicationState.SUBMITTED.value}
+                    conn,
+                    self.t["applications"],
+                    event,
+                    {
+                        "state": ApplicationState.SUBMITTED.value,
+                        "applicant_is_head": event.applicant_is_head,
+                    },
+                )
+                await inbox.put(
+                    conn,
+                    self.schema,
+                    event,
+                    kind=APPLICATION_REVIEW,
+                    title=f"Review the initiation application {event.title!r} of {event.applicant}",
+                    waiting_on=(
+                        inbox.MANAGEMENT
+                        if event.applicant_is_head
+                        else inbox.head_of(event.department)
+                    ),
+                    link=f"/applications/{event.aggregate_id}/review",
                 )
             case c.ApplicationReviewed():
                 opinion = event.model_dump_json(
-                    include={"by", "recommend", "feasibility", "market_outlook", "resource_needs"}
+                    include={
+                        "by",
+                        "recommend",
+                        "feasibility",
+                        "market_outlook",
+                        "resource_needs",
+                        "reviewed_as",
+                    }
                 )
                 await update_record(
                     conn,
@@ -365,6 +453,20 @@ class ProjectsViews(Projection):
                         "state": ApplicationState.DEPARTMENT_REVIEWED.value,
                         "opinion": opinion,
                     },
+                )
+                await inbox.close(conn, self.schema, event, kind=APPLICATION_REVIEW)
+                title = await conn.fetchval(
+                    f"SELECT title FROM {self.t['applications']} WHERE id = $1",
+                    event.aggregate_id,
+                )
+                await inbox.put(
+                    conn,
+                    self.schema,
+                    event,
+                    kind=APPLICATION_DECISION,
+                    title=f"Approve or reject the initiation application {title!r}",
+                    waiting_on=inbox.MANAGEMENT,
+                    link=f"/applications/{event.aggregate_id}/approve",
                 )
             case c.ApplicationApproved():
                 await update_record(
@@ -376,8 +478,12 @@ class ProjectsViews(Projection):
                         "decision_by": event.by,
                         "decision_reasons": event.comments or None,
                         "project_id": event.project_id,
+                        "assessment": event.model_dump_json(
+                            include={"strategic_fit", "market_outlook", "economic_benefit"}
+                        ),
                     },
                 )
+                await inbox.close(conn, self.schema, event, kind=APPLICATION_DECISION)
             case c.ApplicationRejected():
                 await update_record(
                     conn,
@@ -389,6 +495,7 @@ class ProjectsViews(Projection):
                         "decision_reasons": event.reasons,
                     },
                 )
+                await inbox.close(conn, self.schema, event, kind=APPLICATION_DECISION)
             case c.ProjectOpened():
                 await insert_record(
                     conn,
@@ -420,6 +527,30 @@ class ProjectsViews(Projection):
                         "source": event.source,
                         "estimated_value_amount": event.estimated_value.amount,
                         "estimated_value_currency": event.estimated_value.currency,
+                        "customer_id": event.customer_id,
+                    },
+                )
+            case c.LeadQualified():
+                await update_record(
+                    conn,
+                    self.t["leads"],
+                    event,
+                    {
+                        "state": LeadState.QUALIFIED.value,
+                        "customer_id": event.customer_id,
+                        "judged_by": event.by,
+                        "judgement": event.note,
+                    },
+                )
+            case c.LeadDiscarded():
+                await update_record(
+                    conn,
+                    self.t["leads"],
+                    event,
+                    {
+                        "state": LeadState.DISCARDED.value,
+                        "judged_by": event.by,
+                        "judgement": event.reasons,
                     },
                 )
             case c.MarketInsightRecorded():
@@ -442,6 +573,7 @@ class ProjectsViews(Projection):
                     self.t["leads"],
                     event,
                     {
+                        "state": LeadState.CONVERTED.value,
                         "converted_project_id": event.project_id,
                         "converted_application_id": event.application_id,
                         "converted_at": event.occurred_at,
@@ -453,6 +585,7 @@ class ProjectsViews(Projection):
                 | c.PlanSubmitted()
                 | c.PlanReviewed()
                 | c.PlanApproved()
+                | c.PlanReplanningRequired()
             ):
                 await self._plan(conn, event)
             case (
@@ -477,6 +610,7 @@ class ProjectsViews(Projection):
                 c.MeetingScheduled()
                 | c.MeetingMinutesRecorded()
                 | c.ActionItemCompleted()
+                | c.ActionItemOverdue()
                 | c.ContactLogged()
             ):
                 await self._communication(conn, event)
@@ -511,6 +645,18 @@ class ProjectsViews(Projection):
                     },
                 )
             case c.PlanSubmitted():
+                for d in event.review_departments:
+                    await inbox.put(
+                        conn,
+                        self.schema,
+                        event,
+                        kind=PLAN_REVIEW,
+                        item=d,
+                        title=f"Review revision {event.revision} of the business plan of "
+                        f"{event.project_name} for {d}",
+                        waiting_on=inbox.head_of(d),
+                        link=f"/plans/{event.aggregate_id}/review",
+                    )
                 if not await update_record(
                     conn,
                     self.t["plans"],
@@ -538,6 +684,13 @@ class ProjectsViews(Projection):
                 )
             case c.PlanReviewed():
                 sent_back = event.verdict == Verdict.CHANGES_REQUESTED
+                if sent_back:
+                    # Sent back: no department reviews this revision any more.
+                    await inbox.close_record(conn, self.schema, event)
+                else:
+                    await inbox.close(
+                        conn, self.schema, event, kind=PLAN_REVIEW, item=event.reviewing_department
+                    )
                 if not await update_record(
                     conn,
                     self.t["plans"],
@@ -559,7 +712,25 @@ class ProjectsViews(Projection):
                     conn,
                     self.t["plans"],
                     event,
-                    {"state": PlanState.APPROVED.value, "approved_at": event.occurred_at},
+                    {
+                        "state": PlanState.APPROVED.value,
+                        "approved_at": event.occurred_at,
+                        "approved_revision": event.revision,
+                        "approved_milestones": _json(event.milestones),
+                        "approved_budget_lines": _json(event.budget_lines),
+                        "approved_budget_totals": _json(event.budget_totals),
+                        "replanning_deviation_id": None,
+                    },
+                )
+            case c.PlanReplanningRequired():
+                await update_record(
+                    conn,
+                    self.t["plans"],
+                    event,
+                    {
+                        "state": PlanState.REPLANNING.value,
+                        "replanning_deviation_id": event.deviation_id,
+                    },
                 )
 
     @staticmethod
@@ -647,40 +818,34 @@ class ProjectsViews(Projection):
                     },
                 )
                 if closed:
-                    # A closed project has no deadlines left.
+                    # A closed project has no deadlines left, its meetings' action items none.
                     await clear_deadlines(conn, self.schema, MILESTONE_OVERDUE, event.aggregate_id)
+                    await conn.execute(
+                        f'DELETE FROM "{self.schema}".deadlines WHERE kind = $1 AND '
+                        f"aggregate_id IN (SELECT id FROM {self.t['meetings']} "
+                        "WHERE project_id = $2)",
+                        ACTION_ITEM_OVERDUE,
+                        event.aggregate_id,
+                    )
+                    # Nothing of a closed project waits on anyone. The items keep their
+                    # meeting's version, so a redelivered minutes event opens none again.
+                    await conn.execute(
+                        f'UPDATE "{self.schema}".inbox SET state = $1, updated_at = $2 '
+                        f"WHERE state <> $1 AND record_id IN (SELECT id FROM {self.t['meetings']} "
+                        "WHERE project_id = $3 UNION SELECT id FROM "
+                        f"{self.t['deviations']} WHERE project_id = $3 UNION SELECT $4::uuid)",
+                        inbox.DONE,
+                        event.occurred_at,
+                        event.aggregate_id,
+                        BusinessPlan.plan_id_for(event.aggregate_id),
+                    )
                 return
         # The project's row says whether the event is news; its milestones follow that verdict.
         if not await update_record(conn, self.t["projects"], event, {}):
             return
         match event:
             case c.MilestonesScheduled():
-                await conn.executemany(
-                    f"INSERT INTO {milestones} (id, project_id, project_name, department, name, "
-                    "due_date, owner, percent, status, created_at, updated_at) "
-                    "VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 'open', $8, $8) "
-                    "ON CONFLICT (id) DO NOTHING",
-                    [
-                        (
-                            m.id,
-                            event.aggregate_id,
-                            event.project_name,
-                            event.department,
-                            m.name,
-                            m.due_date,
-                            m.owner,
-                            event.occurred_at,
-                        )
-                        for m in event.milestones
-                    ],
-                )
-                await set_deadlines(
-                    conn,
-                    self.schema,
-                    MILESTONE_OVERDUE,
-                    event.aggregate_id,
-                    {str(m.id): milestone_due_at(m.due_date) for m in event.milestones},
-                )
+                await self._schedule(conn, event)
             case c.MilestoneProgressRecorded():
                 await conn.execute(
                     f"UPDATE {milestones} SET percent = $2, updated_at = $3 WHERE id = $1",
@@ -722,6 +887,60 @@ class ProjectsViews(Projection):
                     str(event.milestone_id),
                 )
 
+    async def _schedule(self, conn: asyncpg.Connection, event: c.MilestonesScheduled) -> None:
+        """The approved revision's milestones replace the project's (re-planning): a kept one
+        keeps its progress and is open again when its date moved, a dropped one goes, and
+        the deadline of each open milestone whose date is new is (re-)armed."""
+        milestones = self.t["milestones"]
+        before = {
+            r["id"]: r
+            for r in await conn.fetch(
+                f"SELECT id, due_date, status FROM {milestones} WHERE project_id = $1",
+                event.aggregate_id,
+            )
+        }
+        scheduled = {m.id for m in event.milestones}
+        dropped = [i for i in before if i not in scheduled]
+        await conn.execute(f"DELETE FROM {milestones} WHERE id = ANY($1::uuid[])", dropped)
+        for i in dropped:
+            await clear_deadline(conn, self.schema, MILESTONE_OVERDUE, event.aggregate_id, str(i))
+        await conn.executemany(
+            f"INSERT INTO {milestones} AS m (id, project_id, project_name, department, name, "
+            "due_date, owner, percent, status, created_at, updated_at) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 'open', $8, $8) "
+            "ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, owner = EXCLUDED.owner, "
+            "due_date = EXCLUDED.due_date, updated_at = EXCLUDED.updated_at, "
+            "status = CASE WHEN m.status = 'overdue' AND m.due_date <> EXCLUDED.due_date "
+            "THEN 'open' ELSE m.status END, "
+            "overdue_at = CASE WHEN m.due_date <> EXCLUDED.due_date THEN NULL "
+            "ELSE m.overdue_at END",
+            [
+                (
+                    m.id,
+                    event.aggregate_id,
+                    event.project_name,
+                    event.department,
+                    m.name,
+                    m.due_date,
+                    m.owner,
+                    event.occurred_at,
+                )
+                for m in event.milestones
+            ],
+        )
+        await set_deadlines(
+            conn,
+            self.schema,
+            MILESTONE_OVERDUE,
+            event.aggregate_id,
+            {
+                str(m.id): milestone_due_at(m.due_date)
+                for m in event.milestones
+                if m.id not in before
+                or (before[m.id]["status"] != "done" and before[m.id]["due_date"] != m.due_date)
+            },
+        )
+
     async def _deviation(self, conn: asyncpg.Connection, event: PublicEvent) -> None:
         match event:
             case c.DeviationReported():
@@ -741,6 +960,15 @@ class ProjectsViews(Projection):
                         "adjusted_strategy": event.adjusted_strategy,
                     },
                 )
+                await inbox.put(
+                    conn,
+                    self.schema,
+                    event,
+                    kind=DEVIATION_ACKNOWLEDGEMENT,
+                    title=f"Acknowledge the deviation of {event.project_name}: {event.deviation}",
+                    waiting_on=inbox.MANAGEMENT,
+                    link=f"/deviations/{event.aggregate_id}/acknowledge",
+                )
             case c.DeviationAcknowledged():
                 await update_record(
                     conn,
@@ -748,11 +976,13 @@ class ProjectsViews(Projection):
                     event,
                     {
                         "state": DeviationState.ACKNOWLEDGED.value,
+                        "replan_required": event.replan_required,
                         "decision": event.decision,
                         "acknowledged_by": event.by,
                         "acknowledged_at": event.occurred_at,
                     },
                 )
+                await inbox.close(conn, self.schema, event, kind=DEVIATION_ACKNOWLEDGEMENT)
 
     async def _communication(self, conn: asyncpg.Connection, event: PublicEvent) -> None:
         items = self.t["action_items"]
@@ -805,6 +1035,25 @@ class ProjectsViews(Projection):
                         for i in event.action_items
                     ],
                 )
+                await set_deadlines(
+                    conn,
+                    self.schema,
+                    ACTION_ITEM_OVERDUE,
+                    event.aggregate_id,
+                    {str(i.id): due_by_end_of(i.due_date) for i in event.action_items},
+                )
+                for i in event.action_items:
+                    await inbox.put(
+                        conn,
+                        self.schema,
+                        event,
+                        kind=ACTION_ITEM,
+                        item=str(i.id),
+                        title=i.description,
+                        waiting_on=inbox.person(i.owner),
+                        due_at=due_by_end_of(i.due_date),
+                        link=f"/meetings/{event.aggregate_id}/action-items/{i.id}/done",
+                    )
             case c.ActionItemCompleted():
                 if not await update_record(conn, self.t["meetings"], event, {}):
                     return
@@ -814,6 +1063,19 @@ class ProjectsViews(Projection):
                     event.item_id,
                     event.by,
                     event.occurred_at,
+                )
+                await clear_deadline(
+                    conn, self.schema, ACTION_ITEM_OVERDUE, event.aggregate_id, str(event.item_id)
+                )
+                await inbox.close(
+                    conn, self.schema, event, kind=ACTION_ITEM, item=str(event.item_id)
+                )
+            case c.ActionItemOverdue():
+                if not await update_record(conn, self.t["meetings"], event, {}):
+                    return
+                # Reported: nothing is left for the deadline to do.
+                await clear_deadline(
+                    conn, self.schema, ACTION_ITEM_OVERDUE, event.aggregate_id, str(event.item_id)
                 )
             case c.ContactLogged():
                 await insert_record(

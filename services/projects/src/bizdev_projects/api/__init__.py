@@ -2,16 +2,22 @@
 module per REGULATIONS section.
 
 Commands answer with the record's id and new version; send that version back in `If-Match`
-to refuse a stale write (409), and as `min_version` to a query to read your own write."""
+to refuse a stale write (409), and as `min_version` to a query to read your own write.
+
+`GET /inbox` lists what waits on the caller: applications to review or decide, plan
+revisions to review, deviations to acknowledge, action items to do."""
 
 from __future__ import annotations
 
+from bizdev_common.inbox import inbox_router
 from fastapi import APIRouter
 
 from bizdev_projects.api import communication, dashboard, execution, initiation, planning, team
+from bizdev_projects.projections import INBOX_KINDS
 
 router = APIRouter()
 for section in (initiation, planning, team, execution, communication, dashboard):
     router.include_router(section.router)
+router.include_router(inbox_router(INBOX_KINDS))
 
 __all__ = ["router"]

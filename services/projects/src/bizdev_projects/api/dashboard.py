@@ -27,11 +27,19 @@ router = APIRouter()
 class PlanSummary(BaseModel):
     id: UUID
     version: int
-    state: PlanState
-    revision: int
+    state: PlanState = Field(description="The state of the latest revision")
+    revision: int = Field(description="The latest revision (in review while re-planning)")
     review_departments: list[str]
-    reviews: list[PlanReviewView] = Field(description="The reviews of the current revision")
-    budget_totals: list[MoneyModel] = Field(description="Budget total per currency")
+    reviews: list[PlanReviewView] = Field(description="The reviews of the latest revision")
+    budget_totals: list[MoneyModel] = Field(
+        description="Budget total per currency of the latest revision"
+    )
+    approved_revision: int | None = Field(
+        description="The revision in force, which the milestones and the budget follow"
+    )
+    approved_budget_totals: list[MoneyModel] = Field(
+        description="Budget total per currency of the revision in force; empty until approved"
+    )
     approved_at: datetime | None
 
 
@@ -48,8 +56,8 @@ class Dashboard(BaseModel):
     "/projects/{project_id}/dashboard",
     response_model=Dashboard,
     tags=["projects"],
-    summary="The project at a glance: plan and reviews, budget, milestones, health, team, "
-    "open deviations, next meetings",
+    summary="The project at a glance: plan and reviews, the budget and milestones of the "
+    "revision in force, health, team, open deviations, next meetings",
 )
 async def project_dashboard(
     project_id: UUID,
@@ -101,6 +109,8 @@ async def project_dashboard(
             review_departments=plan["review_departments"],
             reviews=[PlanReviewView.model_validate(dict(r)) for r in reviews],
             budget_totals=money_list(plan["budget_totals"]),
+            approved_revision=plan["approved_revision"],
+            approved_budget_totals=money_list(plan["approved_budget_totals"] or "[]"),
             approved_at=plan["approved_at"],
         ),
         milestones=[MilestoneView.model_validate(dict(m)) for m in milestones],

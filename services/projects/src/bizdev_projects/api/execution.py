@@ -202,6 +202,11 @@ class DeviationIn(BaseModel):
 class AcknowledgeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     decision: Text = Field(description="Management's decision on the report")
+    replan: bool = Field(
+        default=False,
+        description="Require re-planning: the project's approved plan gets a new revision, "
+        "reviewed like the first, which replaces its schedule and budget when it passes",
+    )
 
 
 class DeviationView(BaseModel):
@@ -217,6 +222,7 @@ class DeviationView(BaseModel):
     cause: str
     adjusted_strategy: str
     decision: str | None
+    replan_required: bool = Field(description="Whether management required re-planning")
     acknowledged_by: str | None
     acknowledged_at: datetime | None
     created_at: datetime
@@ -257,7 +263,8 @@ def report_deviation(
     "/deviations/{report_id}/acknowledge",
     response_model=Accepted,
     tags=["execution"],
-    summary="Acknowledge a deviation report with a decision (management)",
+    summary="Acknowledge a deviation report with a decision, possibly requiring re-planning "
+    "(management)",
 )
 def acknowledge_deviation(
     report_id: UUID,
@@ -267,7 +274,7 @@ def acknowledge_deviation(
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).acknowledge_deviation(actor, report_id, version, body.decision)
+    result = app_of(rt).acknowledge_deviation(actor, report_id, version, body.decision, body.replan)
     return accepted(result, response)
 
 

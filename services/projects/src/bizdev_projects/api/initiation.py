@@ -29,12 +29,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from bizdev_projects.api.common import app_of
 from bizdev_projects.domain import (
     ApplicationState,
+    Assessment,
     HealthStatus,
     InsightKind,
+    LeadState,
     Project,
     ProjectApplication,
     ProjectOutcome,
     ProjectState,
+    ReviewedAs,
 )
 
 router = APIRouter()
@@ -53,17 +56,39 @@ class LeadIn(BaseModel):
     need: Text
     source: Title
     estimated_value: MoneyIn
+    customer_id: UUID | None = Field(
+        default=None,
+        description="The crm customer, when one is known: one crm announced (else 422)",
+    )
+
+
+class QualifyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: Note = Field(default="", description="Why the lead is worth pursuing")
+    customer_id: UUID | None = Field(
+        default=None,
+        description="The crm customer, when known by now: one crm announced (else 422)",
+    )
+
+
+class DiscardIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reasons: Text = Field(description="Required: why the lead is not pursued")
 
 
 class LeadView(BaseModel):
     id: UUID
     version: int
+    state: LeadState
     finder: str
     department: str
     customer: str
+    customer_id: UUID | None = Field(description="The crm customer, when one is known")
     need: str
     source: str
     estimated_value: MoneyModel
+    judged_by: str | None = Field(description="Who qualified or discarded it last")
+    judgement: str | None = Field(description="The note of a qualification, the discard reasons")
     converted_project_id: UUID | None = Field(
         description="The first approved project the lead became: its finder is rewarded"
     )
@@ -73,7 +98,7 @@ class LeadView(BaseModel):
 
 LEADS = ListQuery(
     "leads",
-    filters=["department", "finder"],
+    filters=["department", "finder", "state", "customer_id"],
     sorts=["created_at", "customer"],
     text=["customer", "need", "source"],
     default_sort="-created_at",
@@ -87,11 +112,15 @@ def _lead(r: asyncpg.Record) -> LeadView:
             for k in (
                 "id",
                 "version",
+                "state",
                 "finder",
                 "department",
                 "customer",
+                "customer_id",
                 "need",
                 "source",
+                "judged_by",
+                "judgement",
                 "converted_project_id",
                 "converted_at",
                 "created_at",
@@ -110,9 +139,53 @@ def _lead(r: asyncpg.Record) -> LeadView:
 )
 def submit_lead(body: LeadIn, actor: CurrentActor, rt: RuntimeDep, response: Response) -> Accepted:
     result = app_of(rt).submit_lead(
-        actor, body.customer, body.need, body.source, body.estimated_value.to_money()
+        actor,
+        body.customer,
+        body.need,
+        body.source,
+        body.estimated_value.to_money(),
+        body.customer_id,
     )
     return accepted(result, response)
+
+
+@router.post(
+    "/leads/{lead_id}/qualify",
+    response_model=Accepted,
+    tags=["leads"],
+    summary="Qualify a lead, naming its crm customer if known (head of the finder's "
+    "department or management; never the finder)",
+)
+def qualify_lead(
+    lead_id: UUID,
+    body: QualifyIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    result = app_of(rt).qualify_lead(
+        actor, lead_id, version, note=body.note, customer_id=body.customer_id
+    )
+    return accepted(result, response)
+
+
+@router.post(
+    "/leads/{lead_id}/discard",
+    response_model=Accepted,
+    tags=["leads"],
+    summary="Discard a lead with reasons (head of the finder's department or management; "
+    "never the finder)",
+)
+def discard_lead(
+    lead_id: UUID,
+    body: DiscardIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    return accepted(app_of(rt).discard_lead(actor, lead_id, version, body.reasons), response)
 
 
 @router.get("/leads", response_model=Page[LeadView], tags=["leads"])
@@ -123,10 +196,16 @@ async def list_leads(
     consistency: Annotated[ReadConsistency, Query()],
     department: Name | None = None,
     finder: Name | None = None,
+    state: LeadState | None = None,
+    customer_id: UUID | None = None,
 ) -> Page[LeadView]:
-    rows, total = await page_of(
-        rt, LEADS, page, consistency, {"department": department, "finder": finder}
-    )
+    where = {
+        "department": department,
+        "finder": finder,
+        "state": state.value if state else None,
+        "customer_id": customer_id,
+    }
+    rows, total = await page_of(rt, LEADS, page, consistency, where)
     return Page(items=[_lead(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
 
 
@@ -217,7 +296,8 @@ class ApplicationRevision(BaseModel):
 
 
 class ReviewIn(BaseModel):
-    """The department head's signed opinion."""
+    """The signed opinion of the head of the applicant's department (of management when the
+    applicant is that head)."""
 
     model_config = ConfigDict(extra="forbid")
     recommend: bool
@@ -227,8 +307,16 @@ class ReviewIn(BaseModel):
 
 
 class ApproveIn(BaseModel):
+    """Management's assessment (REGULATIONS 2.3), required as a rejection's reasons are."""
+
     model_config = ConfigDict(extra="forbid")
+    strategic_fit: Text = Field(description="How the project fits the company's strategy")
+    market_outlook: Text = Field(description="Management's view of its market")
+    economic_benefit: Text = Field(description="What the company gains from it")
     comments: Note = ""
+
+    def assessment(self) -> Assessment:
+        return Assessment(self.strategic_fit, self.market_outlook, self.economic_benefit)
 
 
 class RejectIn(BaseModel):
@@ -237,11 +325,24 @@ class RejectIn(BaseModel):
 
 
 class Opinion(BaseModel):
-    by: str = Field(description="The reviewing department head")
+    by: str = Field(description="The reviewer")
     recommend: bool
     feasibility: str
     market_outlook: str
     resource_needs: str
+    reviewed_as: str = Field(
+        default="department_head",
+        description="department_head, or management because the applicant heads the department",
+    )
+    by_management_because_applicant_is_head: bool = Field(
+        default=False, description="Whether management reviewed it in its head's place"
+    )
+
+
+class ApprovalAssessment(BaseModel):
+    strategic_fit: str
+    market_outlook: str
+    economic_benefit: str
 
 
 class ApplicationView(BaseModel):
@@ -257,9 +358,15 @@ class ApplicationView(BaseModel):
     preliminary_plan: str
     lead_id: UUID | None
     customer_id: UUID | None
+    applicant_is_head: bool = Field(
+        description="The applicant heads the department: management reviews it instead"
+    )
     opinion: Opinion | None
     decision_by: str | None
     decision_reasons: str | None
+    assessment: ApprovalAssessment | None = Field(
+        description="Management's assessment, recorded with the approval"
+    )
     project_id: UUID | None
     created_at: datetime
     updated_at: datetime
@@ -280,9 +387,11 @@ class ApplicationAsOf(BaseModel):
     preliminary_plan: str
     lead_id: UUID | None
     customer_id: UUID | None
+    applicant_is_head: bool
     opinion: dict[str, Any] | None
     decision_reasons: str | None
     approved_by: str | None
+    assessment: dict[str, str] | None
     modified_on: datetime
 
 
@@ -298,7 +407,13 @@ APPLICATIONS = ListQuery(
 def _application(r: asyncpg.Record) -> ApplicationView:
     d = dict(r)
     d["expected_revenue"] = money_of(d, "expected_revenue")
-    d["opinion"] = json.loads(d["opinion"]) if d["opinion"] else None
+    opinion = json.loads(d["opinion"]) if d["opinion"] else None
+    if opinion is not None:
+        opinion["by_management_because_applicant_is_head"] = (
+            opinion.get("reviewed_as") == ReviewedAs.MANAGEMENT
+        )
+    d["opinion"] = opinion
+    d["assessment"] = json.loads(d["assessment"]) if d["assessment"] else None
     return ApplicationView.model_validate(d)
 
 
@@ -372,7 +487,8 @@ def submit_application(
     "/applications/{application_id}/review",
     response_model=Accepted,
     tags=["applications"],
-    summary="Sign the department opinion (head of the applicant's department)",
+    summary="Sign the opinion (head of the applicant's department; management when the "
+    "applicant is that head; never the finder of its lead)",
 )
 def review_application(
     application_id: UUID,
@@ -398,7 +514,8 @@ def review_application(
     "/applications/{application_id}/approve",
     response_model=ApprovalAccepted,
     tags=["applications"],
-    summary="Approve and open the project (management)",
+    summary="Approve with management's assessment and open the project (management; not "
+    "the applicant, the reviewer or the finder of its lead)",
 )
 def approve_application(
     application_id: UUID,
@@ -408,7 +525,9 @@ def approve_application(
     version: ExpectedVersion,
     response: Response,
 ) -> ApprovalAccepted:
-    result = app_of(rt).approve_application(actor, application_id, version, body.comments)
+    result = app_of(rt).approve_application(
+        actor, application_id, version, body.assessment(), body.comments
+    )
     response.headers["ETag"] = f'"{result.version}"'
     return ApprovalAccepted(
         id=result.id, version=result.version, project_id=Project.project_id_for(result.id)
@@ -419,7 +538,8 @@ def approve_application(
     "/applications/{application_id}/reject",
     response_model=Accepted,
     tags=["applications"],
-    summary="Reject with reasons (management)",
+    summary="Reject with reasons (management; not the applicant, the reviewer or the finder "
+    "of its lead)",
 )
 def reject_application(
     application_id: UUID,
@@ -470,9 +590,11 @@ def _application_as_of(a: ProjectApplication) -> ApplicationAsOf:
         preliminary_plan=a.preliminary_plan,
         lead_id=a.lead_id,
         customer_id=a.customer_id,
+        applicant_is_head=a.applicant_is_head,
         opinion=a.opinion,
         decision_reasons=a.decision_reasons,
         approved_by=a.approved_by,
+        assessment=a.assessment,
         modified_on=a.modified_on,
     )
 

@@ -53,6 +53,11 @@ class MilestoneIn(BaseModel):
 
 class BudgetLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    line_id: UUID | None = Field(
+        default=None,
+        description="The id of a line of an earlier revision this one keeps (finance books "
+        "against it); leave it out for a new line",
+    )
     category: BudgetCategory
     amount: MoneyIn = Field(description="Positive amount")
     description: Line = ""
@@ -78,7 +83,7 @@ class PlanIn(BaseModel):
             product_plan=self.product_plan,
             milestones=[PlannedMilestone(m.name, m.due_date, m.owner) for m in self.milestones],
             budget_lines=[
-                BudgetLine(b.category.value, b.amount.to_money(), b.description)
+                BudgetLine(b.category.value, b.amount.to_money(), b.description, b.line_id)
                 for b in self.budget_lines
             ],
             review_departments=self.review_departments,
@@ -106,14 +111,33 @@ class PlanReviewView(BaseModel):
     reviewed_at: datetime | None
 
 
+class ApprovedRevision(BaseModel):
+    """The revision in force: execution and the budget follow it."""
+
+    revision: int
+    milestones: list[c.Milestone]
+    budget_lines: list[c.BudgetLine]
+    budget_totals: list[MoneyModel] = Field(description="Total of the lines per currency")
+    approved_at: datetime | None
+
+
 class PlanView(BaseModel):
+    """The plan's latest revision (the one in review while re-planning) with the reviews of
+    it, and the approved revision in force beside it."""
+
     id: UUID
     version: int
     project_id: UUID
     project_name: str
     department: str
-    state: PlanState
-    revision: int
+    state: PlanState = Field(description="The state of the latest revision")
+    revision: int = Field(description="The latest revision")
+    approved: ApprovedRevision | None = Field(
+        description="The revision in force; null until one is approved"
+    )
+    replanning_deviation_id: UUID | None = Field(
+        description="The deviation whose acknowledgement required the re-planning under way"
+    )
     author: str
     goals: str
     marketing_strategy: str
@@ -168,6 +192,17 @@ def _plan(r: asyncpg.Record, reviews: list[PlanReviewView]) -> PlanView:
     d["milestones"] = json.loads(d["milestones"])
     d["budget_lines"] = json.loads(d["budget_lines"])
     d["budget_totals"] = money_list(d["budget_totals"])
+    d["approved"] = (
+        None
+        if d["approved_revision"] is None
+        else ApprovedRevision(
+            revision=d["approved_revision"],
+            milestones=json.loads(d["approved_milestones"]),
+            budget_lines=json.loads(d["approved_budget_lines"]),
+            budget_totals=money_list(d["approved_budget_totals"]),
+            approved_at=d["approved_at"],
+        )
+    )
     return PlanView.model_validate({**d, "reviews": reviews})
 
 
@@ -188,7 +223,8 @@ def draft_plan(
     "/plans/{plan_id}",
     response_model=Accepted,
     tags=["plans"],
-    summary="Revise a draft or sent-back plan: a new revision (its author or the team lead)",
+    summary="Revise a draft or sent-back plan, or re-plan an approved one when management "
+    "required it: a new revision (its author or the team lead)",
 )
 def revise_plan(
     plan_id: UUID,

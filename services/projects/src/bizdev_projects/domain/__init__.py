@@ -27,24 +27,33 @@ from bizdev_projects.domain.business_plan import (
 )
 from bizdev_projects.domain.deviation_report import DeviationReport
 from bizdev_projects.domain.external_contact import ExternalContact
+from bizdev_projects.domain.known_customer import KnownCustomer
 from bizdev_projects.domain.lead import Lead
 from bizdev_projects.domain.market_insight import MARKET_DEPARTMENT, MarketInsight
-from bizdev_projects.domain.meeting import ActionItem, Meeting, PlannedActionItem
+from bizdev_projects.domain.meeting import (
+    ACTION_ITEM_OVERDUE,
+    ActionItem,
+    Meeting,
+    PlannedActionItem,
+)
 from bizdev_projects.domain.project import MILESTONE_OVERDUE, Milestone, Project, milestone_due_at
-from bizdev_projects.domain.project_application import ProjectApplication
+from bizdev_projects.domain.project_application import Assessment, ProjectApplication
 from bizdev_projects.domain.values import (
     ApplicationState,
     BudgetCategory,
     DeviationState,
     HealthStatus,
     InsightKind,
+    LeadState,
     MeetingKind,
     MeetingState,
     PartyKind,
     PlanState,
     ProjectOutcome,
     ProjectState,
+    ReviewedAs,
     Verdict,
+    due_by_end_of,
 )
 
 STORED_BEFORE_THE_SPLIT = keep_old_topics(
@@ -62,10 +71,12 @@ STORED_BEFORE_THE_SPLIT = keep_old_topics(
 then name their classes there."""
 
 __all__ = [
+    "ACTION_ITEM_OVERDUE",
     "MARKET_DEPARTMENT",
     "MILESTONE_OVERDUE",
     "ActionItem",
     "ApplicationState",
+    "Assessment",
     "BudgetCategory",
     "BudgetLine",
     "BusinessPlan",
@@ -74,7 +85,9 @@ __all__ = [
     "ExternalContact",
     "HealthStatus",
     "InsightKind",
+    "KnownCustomer",
     "Lead",
+    "LeadState",
     "MarketInsight",
     "Meeting",
     "MeetingKind",
@@ -89,7 +102,9 @@ __all__ = [
     "ProjectApplication",
     "ProjectOutcome",
     "ProjectState",
+    "ReviewedAs",
     "Verdict",
     "budget_totals",
+    "due_by_end_of",
     "milestone_due_at",
 ]

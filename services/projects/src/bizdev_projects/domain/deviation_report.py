@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from bizdev_common.domain import (
@@ -20,6 +20,7 @@ from eventsourcing.domain import Aggregate, event
 from bizdev_projects.domain.values import DeviationState
 
 if TYPE_CHECKING:
+    from bizdev_projects.domain.business_plan import BusinessPlan
     from bizdev_projects.domain.project import Project
 
 
@@ -60,6 +61,7 @@ class DeviationReport(Aggregate):
         self.state = DeviationState.ESCALATED
         self.decision: str | None = None
         self.acknowledged_by: str | None = None
+        self.replan_required = False
 
     @classmethod
     def report(
@@ -92,25 +94,50 @@ class DeviationReport(Aggregate):
         )
 
     class Acknowledged(Aggregate.Event):
+        class_version = 2
         by: str
         project_id: UUID
         reporter: str
         decision: str
+        replan_required: bool
 
-    def acknowledge(self, actor: Actor, project: Project, decision: str) -> None:
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["replan_required"] = False
+
+    def acknowledge(
+        self,
+        actor: Actor,
+        project: Project,
+        decision: str,
+        *,
+        replan: bool = False,
+        plan: BusinessPlan | None = None,
+    ) -> None:
+        """Management takes note of the deviation with its decision; `replan` requires a new
+        revision of the project's approved plan (`plan`), which then re-plans it."""
         require_acting(actor)
         require_role(actor, Role.MANAGEMENT)
         require_not_self(actor, self.reporter, "acknowledge")
         project.require_open("acknowledge a deviation")
         if self.state != DeviationState.ESCALATED:
             raise InvalidTransition(f"the deviation report is already {self.state}")
+        if replan and (plan is None or plan.approved_revision is None):
+            raise InvalidTransition(f"project {self.project_name} has no approved plan to re-plan")
         require_text("decision", decision)
         self._acknowledge(
-            by=actor.user_id, project_id=self.project_id, reporter=self.reporter, decision=decision
+            by=actor.user_id,
+            project_id=self.project_id,
+            reporter=self.reporter,
+            decision=decision,
+            replan_required=replan,
         )
 
     @event(Acknowledged)
-    def _acknowledge(self, by: str, project_id: UUID, reporter: str, decision: str) -> None:
+    def _acknowledge(
+        self, by: str, project_id: UUID, reporter: str, decision: str, replan_required: bool
+    ) -> None:
         self.state = DeviationState.ACKNOWLEDGED
         self.decision = decision
         self.acknowledged_by = by
+        self.replan_required = replan_required

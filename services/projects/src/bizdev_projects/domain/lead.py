@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from bizdev_common.domain import (
     Actor,
+    Forbidden,
     InvalidTransition,
     Money,
     Role,
     require_acting,
+    require_not_self,
     require_role,
     require_text,
 )
 from eventsourcing.domain import Aggregate, event
 
-from bizdev_projects.domain.values import ApplicationState, require_not_negative
+from bizdev_projects.domain.values import ApplicationState, LeadState, require_not_negative
 
 if TYPE_CHECKING:
     from bizdev_projects.domain.project_application import ProjectApplication
@@ -24,15 +26,23 @@ if TYPE_CHECKING:
 
 class Lead(Aggregate):
     """A business opportunity any employee may submit; its finder is rewarded if it
-    becomes an approved project (REGULATIONS 2.1)."""
+    becomes an approved project (REGULATIONS 2.1). The head of the finder's department or
+    management qualifies it or discards it with reasons; it names a crm customer once one is
+    known (the application layer checks the id against the customers crm announced)."""
 
     class Submitted(Aggregate.Created):
+        class_version = 2
         by: str
         department: str
         customer: str
         need: str
         source: str
         estimated_value: Money
+        customer_id: UUID | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["customer_id"] = None
 
     @event(Submitted)
     def __init__(
@@ -43,6 +53,7 @@ class Lead(Aggregate):
         need: str,
         source: str,
         estimated_value: Money,
+        customer_id: UUID | None,
     ) -> None:
         self.finder = by
         self.department = department
@@ -50,11 +61,20 @@ class Lead(Aggregate):
         self.need = need
         self.source = source
         self.estimated_value = estimated_value
+        self.customer_id = customer_id
+        self.state = LeadState.SUBMITTED
+        self.discard_reasons: str | None = None
         self.converted_to: UUID | None = None
 
     @classmethod
     def submit(
-        cls, actor: Actor, customer: str, need: str, source: str, estimated_value: Money
+        cls,
+        actor: Actor,
+        customer: str,
+        need: str,
+        source: str,
+        estimated_value: Money,
+        customer_id: UUID | None = None,
     ) -> Lead:
         require_acting(actor)
         require_role(actor, Role.EMPLOYEE)
@@ -69,7 +89,82 @@ class Lead(Aggregate):
             need=need,
             source=source,
             estimated_value=estimated_value,
+            customer_id=customer_id,
         )
+
+    def _require_judge(self, actor: Actor, what: str) -> None:
+        """The head of the finder's department or management judges a lead, never its finder,
+        whom a qualified lead brings nearer a reward."""
+        require_acting(actor)
+        if not (actor.is_head_of(self.department) or actor.has(Role.MANAGEMENT)):
+            raise Forbidden(
+                f"only the head of department {self.department} or management may {what} this lead"
+            )
+        require_not_self(actor, self.finder, what)
+
+    def _require_state(self, what: str, *allowed: LeadState) -> None:
+        if self.state not in allowed:
+            raise InvalidTransition(f"cannot {what} a lead that is {self.state}")
+
+    class Qualified(Aggregate.Event):
+        by: str
+        finder: str
+        department: str
+        customer: str
+        customer_id: UUID | None
+        note: str
+
+    def qualify(self, actor: Actor, *, note: str = "", customer_id: UUID | None = None) -> None:
+        """Worth an initiation application; names the crm customer when one is known by now
+        (else keeps the one named before). A discarded lead may be qualified after all."""
+        self._require_judge(actor, "qualify")
+        self._require_state("qualify", LeadState.SUBMITTED, LeadState.DISCARDED)
+        self._qualify(
+            by=actor.user_id,
+            finder=self.finder,
+            department=self.department,
+            customer=self.customer,
+            customer_id=self.customer_id if customer_id is None else customer_id,
+            note=note,
+        )
+
+    @event(Qualified)
+    def _qualify(
+        self,
+        by: str,
+        finder: str,
+        department: str,
+        customer: str,
+        customer_id: UUID | None,
+        note: str,
+    ) -> None:
+        self.state = LeadState.QUALIFIED
+        self.customer_id = customer_id
+        self.discard_reasons = None
+
+    class Discarded(Aggregate.Event):
+        by: str
+        finder: str
+        department: str
+        customer: str
+        reasons: str
+
+    def discard(self, actor: Actor, *, reasons: str) -> None:
+        self._require_judge(actor, "discard")
+        self._require_state("discard", LeadState.SUBMITTED, LeadState.QUALIFIED)
+        require_text("reasons", reasons)
+        self._discard(
+            by=actor.user_id,
+            finder=self.finder,
+            department=self.department,
+            customer=self.customer,
+            reasons=reasons,
+        )
+
+    @event(Discarded)
+    def _discard(self, by: str, finder: str, department: str, customer: str, reasons: str) -> None:
+        self.state = LeadState.DISCARDED
+        self.discard_reasons = reasons
 
     class Converted(Aggregate.Event):
         by: str
@@ -113,3 +208,4 @@ class Lead(Aggregate):
         project_id: UUID,
     ) -> None:
         self.converted_to = project_id
+        self.state = LeadState.CONVERTED

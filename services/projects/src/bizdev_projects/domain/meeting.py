@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
 from bizdev_common.domain import Actor, InvalidTransition, NotFound, require_acting, require_text
 from eventsourcing.domain import Aggregate, event
 
-from bizdev_projects.domain.values import MeetingKind, MeetingState, choice, require_names
+from bizdev_projects.domain.values import (
+    MeetingKind,
+    MeetingState,
+    choice,
+    due_by_end_of,
+    require_names,
+)
+
+ACTION_ITEM_OVERDUE = "action_item_overdue"
+"""The kind of deadline an action item's due date arms (see application.ActionItemOverdueCheck)."""
 
 if TYPE_CHECKING:
     from bizdev_projects.domain.project import Project
@@ -31,6 +40,7 @@ class ActionItem:
     owner: str
     due_date: date
     done_by: str | None = None
+    overdue_since: datetime | None = None
 
 
 class Meeting(Aggregate):
@@ -169,12 +179,15 @@ class Meeting(Aggregate):
         item_id: UUID
         owner: str
 
-    def complete_action_item(self, actor: Actor, project: Project, item_id: UUID) -> None:
-        require_acting(actor)
+    def _action_item(self, item_id: UUID) -> ActionItem:
         try:
-            item = self.action_items[item_id]
+            return self.action_items[item_id]
         except KeyError:
             raise NotFound(f"meeting {self.title} has no action item {item_id}") from None
+
+    def complete_action_item(self, actor: Actor, project: Project, item_id: UUID) -> None:
+        require_acting(actor)
+        item = self._action_item(item_id)
         if actor.user_id != item.owner:
             project.require_team_lead_or_management(actor, "complete someone else's action item")
         project.require_open("complete an action item")
@@ -187,3 +200,55 @@ class Meeting(Aggregate):
     @event(ActionItemDone)
     def _complete_action_item(self, by: str, project_id: UUID, item_id: UUID, owner: str) -> None:
         self.action_items[item_id].done_by = by
+
+    class ActionItemOverdue(Aggregate.Event):
+        by: str | None
+        project_id: UUID
+        project_name: str
+        department: str
+        meeting_title: str
+        item_id: UUID
+        description: str
+        owner: str
+        due_date: date
+        detected_at: datetime
+
+    def mark_action_item_overdue(self, project: Project, item_id: UUID, now: datetime) -> None:
+        """The periodic check found the item's due date passed (REGULATIONS §6). Reported once:
+        asked again (a restarted or repeated check) it refuses, so the event is emitted once."""
+        project.require_open("report an overdue action item")
+        item = self._action_item(item_id)
+        if item.done_by is not None:
+            raise InvalidTransition("the action item is done")
+        if item.overdue_since is not None:
+            raise InvalidTransition("the action item was already reported overdue")
+        if now < due_by_end_of(item.due_date):
+            raise InvalidTransition("the action item is not due yet")
+        self._mark_action_item_overdue(
+            by=None,
+            project_id=self.project_id,
+            project_name=self.project_name,
+            department=self.department,
+            meeting_title=self.title,
+            item_id=item_id,
+            description=item.description,
+            owner=item.owner,
+            due_date=item.due_date,
+            detected_at=now,
+        )
+
+    @event(ActionItemOverdue)
+    def _mark_action_item_overdue(
+        self,
+        by: str | None,
+        project_id: UUID,
+        project_name: str,
+        department: str,
+        meeting_title: str,
+        item_id: UUID,
+        description: str,
+        owner: str,
+        due_date: date,
+        detected_at: datetime,
+    ) -> None:
+        self.action_items[item_id].overdue_since = detected_at

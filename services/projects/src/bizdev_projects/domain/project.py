@@ -4,7 +4,7 @@ and closing (3.3)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid5
 
@@ -29,6 +29,7 @@ from bizdev_projects.domain.values import (
     ProjectOutcome,
     ProjectState,
     choice,
+    due_by_end_of,
 )
 
 if TYPE_CHECKING:
@@ -41,9 +42,8 @@ MILESTONE_OVERDUE = "milestone_overdue"
 
 
 def milestone_due_at(due_date: date) -> datetime:
-    """A milestone is due by the end of its due date in UTC: overdue only once that has passed,
-    whatever the time zone of whoever set the date."""
-    return datetime.combine(due_date + timedelta(days=1), time.min, tzinfo=UTC)
+    """A milestone is due by the end of its due date in UTC."""
+    return due_by_end_of(due_date)
 
 
 @dataclass
@@ -112,6 +112,8 @@ class Project(Aggregate):
         self.members: dict[str, str] = {}
         """User id → responsibilities; the team lead is a member too."""
         self.milestones: dict[UUID, Milestone] = {}
+        self.scheduled_revision: int | None = None
+        """The plan revision the milestones follow."""
         self.health = HealthStatus.ON_TRACK
         self.health_note = ""
         self.outcome: ProjectOutcome | None = None
@@ -286,13 +288,18 @@ class Project(Aggregate):
         milestones: list[dict[str, Any]]
 
     def schedule_milestones(self, plan: BusinessPlan) -> None:
-        """Execution follows the approved plan: its milestones become the project's."""
+        """Execution follows the approved plan: its milestones become the project's. A later
+        approved revision (re-planning) replaces them: a milestone it keeps (same id, see
+        PlanContent) keeps its progress, and is reported overdue again against a new date."""
         approver = plan.approved_by
         if plan.state != PlanState.APPROVED or approver is None or plan.project_id != self.id:
             raise InvalidTransition("only this project's approved plan schedules its milestones")
         self.require_open("schedule milestones")
-        if self.milestones:
-            raise InvalidTransition(f"project {self.name}'s milestones are already scheduled")
+        if self.scheduled_revision is not None and plan.revision <= self.scheduled_revision:
+            raise InvalidTransition(
+                f"project {self.name}'s milestones already follow revision "
+                f"{self.scheduled_revision}"
+            )
         self._schedule_milestones(
             by=approver,
             plan_id=plan.id,
@@ -312,9 +319,18 @@ class Project(Aggregate):
         department: str,
         milestones: list[dict[str, Any]],
     ) -> None:
-        self.milestones = {
-            m["id"]: Milestone(m["id"], m["name"], m["due_date"], m["owner"]) for m in milestones
-        }
+        scheduled: dict[UUID, Milestone] = {}
+        for m in milestones:
+            kept = self.milestones.get(m["id"])
+            milestone = Milestone(m["id"], m["name"], m["due_date"], m["owner"])
+            if kept is not None:
+                milestone.percent = kept.percent
+                milestone.completed_on = kept.completed_on
+                if kept.due_date == milestone.due_date:
+                    milestone.overdue_since = kept.overdue_since
+            scheduled[milestone.id] = milestone
+        self.milestones = scheduled
+        self.scheduled_revision = revision
 
     class ProgressRecorded(Aggregate.Event):
         by: str

@@ -4,6 +4,7 @@ and the checks their commands share."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
 from bizdev_common.domain import Money, RuleViolation, require_text
@@ -12,6 +13,12 @@ from bizdev_common.domain import Money, RuleViolation, require_text
 def require_not_negative(field_name: str, value: Money) -> None:
     if value.is_negative():
         raise RuleViolation(field_name, f"{field_name} must not be negative")
+
+
+def due_by_end_of(day: date) -> datetime:
+    """Something due on a day is due by the end of it in UTC: overdue only once that has
+    passed, whatever the time zone of whoever set the date."""
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
 
 
 def choice(enum: type[StrEnum], field_name: str, value: str) -> str:
@@ -37,6 +44,21 @@ class InsightKind(StrEnum):
     INDUSTRY_TREND = "industry_trend"
     COMPETITOR = "competitor"
     CUSTOMER_NEED = "customer_need"
+
+
+class LeadState(StrEnum):
+    SUBMITTED = "submitted"
+    QUALIFIED = "qualified"
+    DISCARDED = "discarded"
+    CONVERTED = "converted"
+
+
+class ReviewedAs(StrEnum):
+    """Who signed an application's opinion: the head of the applicant's department, or
+    management when the applicant is that head."""
+
+    DEPARTMENT_HEAD = "department_head"
+    MANAGEMENT = "management"
 
 
 class ApplicationState(StrEnum):
@@ -68,10 +90,14 @@ class ProjectOutcome(StrEnum):
 
 
 class PlanState(StrEnum):
+    """The state of the plan's latest revision. `replanning`: management required a new
+    revision; the approved one stays in force until the new one passes every review."""
+
     DRAFT = "draft"
     IN_REVIEW = "in_review"
     CHANGES_REQUESTED = "changes_requested"
     APPROVED = "approved"
+    REPLANNING = "replanning"
 
 
 class Verdict(StrEnum):
