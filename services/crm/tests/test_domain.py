@@ -26,6 +26,7 @@ from bizdev_crm.domain import (
     Complaint,
     ComplaintState,
     ContactDetails,
+    Contract,
     Customer,
     CustomerEvent,
     CustomerEventState,
@@ -955,8 +956,14 @@ def _every_kind_of_aggregate() -> list[Aggregate]:
         application_id=uuid4(),
     )
     c.erase_personal_data(manager(), reason="Asked by the customer")
+    c.change_status(ALICE, status="dormant", reason="Budget frozen", today=TODAY, visit_cycle=CYCLE)
+    c.reassign_owner(head(), owner="olga", reason="Alice moves to export")
+    c.follow_up_overdue(RECEIVED_AT + timedelta(days=120), CYCLE)
     visit = follow_up()
     visit.record_outcome(ALICE, visited_on=date(2026, 12, 1), satisfaction=5, notes="Happy")
+    c.record_visit(
+        by="alice", follow_up_id=visit.id, visited_on=date(2026, 12, 1), visit_cycle=CYCLE
+    )
     cancelled_visit = follow_up()
     cancelled_visit.cancel(ALICE, reason="Moved")
     event = seminar()
@@ -970,8 +977,18 @@ def _every_kind_of_aggregate() -> list[Aggregate]:
     complaint.reopen(OWNER, reason="Wants a refund", now=RECEIVED_AT)
     complaint.respond(OWNER, proposal="Refund")
     complaint.resolve(OWNER, resolution="Refunded")
+    action_id = complaint.add_corrective_action(
+        OWNER, description="Second carrier", owner="pete", due_on=TODAY, today=TODAY
+    )
     complaint.close(OWNER, **ANALYSIS)
-    return [c, visit, cancelled_visit, event, complaint]
+    complaint.corrective_action_overdue(action_id, RECEIVED_AT + timedelta(days=2))
+    complaint.complete_corrective_action(head(), action_id, outcome="Booked", today=TODAY)
+    done, _ = Contract.draft(ALICE, c, number="HT-1", title="Pilot", value=VALUE)
+    done.sign(head(), signed_on=TODAY, today=TODAY)
+    done.complete(ALICE, completed_on=TODAY, today=TODAY)
+    ended, _ = Contract.draft(ALICE, c, number="HT-2", title="Roll-out", value=VALUE)
+    ended.terminate(head(), reason="Customer withdrew", today=TODAY)
+    return [c, visit, cancelled_visit, event, complaint, done, ended]
 
 
 def test_replaying_stored_events_rebuilds_the_same_state() -> None:
