@@ -89,6 +89,15 @@ def test_a_customer_not_visited_in_time_is_overdue_once_per_missed_cycle() -> No
     assert c.next_visit_due_on == due + timedelta(days=60)
 
 
+def test_cycles_missed_while_nobody_looked_make_one_report() -> None:
+    c = customer()
+    due = TODAY + timedelta(days=30)
+    c.follow_up_overdue(noon(due + timedelta(days=400)), CYCLE)
+    assert c.next_visit_due_on == due + timedelta(days=30 * 14)  # the cycle running then
+    with pytest.raises(InvalidTransition):
+        c.follow_up_overdue(noon(due + timedelta(days=401)), CYCLE)
+
+
 def test_a_visit_restarts_the_cycle_from_the_latest_visit() -> None:
     c = customer()
     c.record_visit(by="alice", follow_up_id=uuid4(), visited_on=TODAY + timedelta(10),

@@ -39,6 +39,14 @@ VisitCycle = Mapping[str, int | None]
 customer)."""
 
 
+def _cycle_running(days: int | None, due: date, today: date) -> date | None:
+    """The end of the first cycle after `due` that has not ended before `today`."""
+    if days is None:
+        return None
+    cycles = max(1, -(-(today - due).days // days))
+    return due + timedelta(days=days * cycles)
+
+
 def next_visit(cycle: VisitCycle, status: str, since: date) -> date | None:
     days = cycle.get(status)
     return None if days is None else since + timedelta(days=days)
@@ -619,8 +627,9 @@ class Customer(Aggregate):
 
     def follow_up_overdue(self, now: datetime, visit_cycle: VisitCycle) -> None:
         """The deadline check: a customer not visited by the end of its due day is reported
-        overdue, once for that cycle; the next report falls a cycle later, if it is still
-        not visited by then."""
+        overdue, once for that cycle; the next report falls at the end of the cycle running
+        now, if it is still not visited by then. Cycles missed while nobody looked (the
+        scheduler stopped) make one report, not one each."""
         require_aware("now", now)
         due = self.next_visit_due_on
         if due is None:
@@ -634,7 +643,7 @@ class Customer(Aggregate):
             status=self.status,
             due_on=due,
             last_visited_on=self.last_visited_on,
-            next_visit_due_on=next_visit(visit_cycle, self.status, due),
+            next_visit_due_on=_cycle_running(visit_cycle.get(self.status), due, now.date()),
         )
 
     @event(FollowUpOverdue)
