@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from .conftest import Infra, by_subject, eventually, headers_of, problem_of, read_topic, unique
+from .conftest import Infra, by_subject, headers_of, problem_of, read_topic, unique
 from .crm_flows import CRM_TOPIC, CrmPeople, register, view
 from .flows import ok
 
@@ -51,9 +51,9 @@ async def test_a_contract_signed_is_in_the_customers_dealings_and_on_the_topic(
     )
     contract_id = str(drafted["id"])
 
-    to_sign = await eventually(
-        lambda: _inbox(crm_http, people.head, kind="contract_to_sign"),
-        lambda items: any(i["record_id"] == contract_id for i in items),
+    # Read-your-writes: the inbox waits until the contract's view has its version.
+    to_sign = await _inbox(
+        crm_http, people.head, kind="contract_to_sign", wait_for=contract_id, min_version=1
     )
     [item] = [i for i in to_sign if i["record_id"] == contract_id]
     assert item["link"] == f"/contracts/{contract_id}/sign"

@@ -24,6 +24,8 @@ from bizdev_crm.projections import INBOX_KINDS
 router = APIRouter()
 for section in (customers, contracts, follow_ups, customer_events, complaints):
     router.include_router(section.router)
-router.include_router(inbox_router(INBOX_KINDS))
+router.include_router(
+    inbox_router(INBOX_KINDS, records=["complaints", "customers", "follow_ups", "contracts"])
+)
 
 __all__ = ["router"]
