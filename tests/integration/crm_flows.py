@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -113,6 +114,10 @@ ANALYSIS = {
     "root_cause": "Carrier overbooked in the peak week",
     "corrective_action": "A second carrier under contract for peaks",
     "satisfaction": 4,
+    "confirmed_by": "customer-care",
+    "confirmation_channel": "phone",
+    # The service's today, as long as no test moved its clock away from the day it runs.
+    "confirmed_on": datetime.now(UTC).date().isoformat(),
 }
 
 

@@ -224,8 +224,8 @@ async def test_a_moment_out_of_range_or_without_timezone_is_refused(
 
 
 def lists(service: ServiceProcess, parameter: str = "q") -> list[str]:
-    """Every list operation of the service, by its OpenAPI document: those that take `q`, and
-    `parameter` (`GET /inbox` takes no `min_version`: it follows the records' details)."""
+    """Every list operation of the service, by its OpenAPI document: those that take `q` and
+    `parameter`."""
     spec = httpx.get(f"{service.url}/openapi.json").json()
     return [
         path

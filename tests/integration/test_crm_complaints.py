@@ -184,13 +184,16 @@ async def test_an_unanswered_complaint_is_escalated_exactly_once_after_its_deadl
             await conn.execute(
                 'INSERT INTO "crm".deadlines (kind, aggregate_id, item, due_at) '
                 "VALUES ('complaint_response', $1, '', $2) "
-                "ON CONFLICT (kind, aggregate_id, item) DO UPDATE SET fired_at = NULL",
+                # As it stood before the escalation re-armed it for the next level.
+                "ON CONFLICT (kind, aggregate_id, item) "
+                "DO UPDATE SET fired_at = NULL, due_at = EXCLUDED.due_at",
                 escalated["id"],
                 due,
             )
             await eventually(
                 lambda: conn.fetchval(
-                    'SELECT fired_at FROM "crm".deadlines WHERE aggregate_id = $1',
+                    'SELECT fired_at FROM "crm".deadlines '
+                    "WHERE aggregate_id = $1 AND kind = 'complaint_response'",
                     escalated["id"],
                 ),
                 lambda fired: fired is not None,

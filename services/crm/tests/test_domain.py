@@ -26,6 +26,7 @@ from bizdev_crm.domain import (
     Complaint,
     ComplaintState,
     ContactDetails,
+    Contract,
     Customer,
     CustomerEvent,
     CustomerEventState,
@@ -42,6 +43,9 @@ from eventsourcing.persistence import JSONTranscoder
 KEY = CustomerKey.new()
 RECEIVED_AT = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 HOURS = {"low": 72, "medium": 24, "high": 8, "critical": 2}
+SOLVE_HOURS = {"low": 240, "medium": 120, "high": 48, "critical": 24}
+CYCLE: dict[str, int | None] = {"prospect": 30, "active": 60, "dormant": 90, "lost": None}
+TODAY = RECEIVED_AT.date()
 VALUE = Money(Decimal("250000.00"), "CNY")
 ZHANG = ContactDetails(
     position="Purchasing manager", name="Zhang Wei", phone="+86 138 0000 1111", email="zw@acme.cn"
@@ -76,6 +80,8 @@ def customer(actor: Actor = ALICE, **overrides: Any) -> Customer:
         "needs": "Stock tracking in three warehouses",
         "contacts": [ZHANG],
         "seal": KEY.seal,
+        "visit_cycle": CYCLE,
+        "today": TODAY,
     }
     fields.update(overrides)
     return Customer.register(actor, **fields)
@@ -355,6 +361,7 @@ def received(severity: str = "high", of: Customer | None = None) -> Complaint:
         description="Three pallets arrived a week late",
         received_at=RECEIVED_AT,
         response_hours=HOURS,
+        resolution_hours=SOLVE_HOURS,
     )
 
 
@@ -381,6 +388,10 @@ ANALYSIS: dict[str, Any] = {
     "root_cause": "Carrier overbooked in peak week",
     "corrective_action": "Second carrier under contract for peaks",
     "satisfaction": 4,
+    "confirmed_by": "olga",
+    "confirmation_channel": "phone",
+    "confirmed_on": TODAY,
+    "today": TODAY,
 }
 
 
@@ -398,7 +409,7 @@ def test_complaint_path_with_a_second_proposal_to_closed() -> None:
     c.assign(head(), owner="olga")
     assert (c.state, c.owner) == (ComplaintState.ASSIGNED, "olga")
     c.respond(OWNER, proposal="Discount on the next order")
-    c.reopen(OWNER, reason="Wants the freight back, not a discount")
+    c.reopen(OWNER, reason="Wants the freight back, not a discount", now=RECEIVED_AT)
     assert c.state == ComplaintState.ASSIGNED
     c.respond(OWNER, proposal="Refund the freight")
     c.resolve(OWNER, resolution="Freight refunded")
@@ -434,7 +445,7 @@ def test_a_head_of_the_department_or_management_may_close() -> None:
 
 def test_an_unsatisfied_customer_reopens_even_a_resolved_complaint() -> None:
     c = resolved()
-    c.reopen(OWNER, reason="The refund never arrived")
+    c.reopen(OWNER, reason="The refund never arrived", now=RECEIVED_AT)
     assert (c.state, c.resolution) == (ComplaintState.ASSIGNED, None)
 
 
@@ -459,6 +470,7 @@ def test_contact_must_belong_to_the_customer() -> None:
         description="D",
         received_at=RECEIVED_AT,
         response_hours=HOURS,
+        resolution_hours=SOLVE_HOURS,
         contact_id=contact_id,
     )
     assert c.contact_id == contact_id
@@ -472,6 +484,7 @@ def test_contact_must_belong_to_the_customer() -> None:
             description="D",
             received_at=RECEIVED_AT,
             response_hours=HOURS,
+            resolution_hours=SOLVE_HOURS,
             contact_id=uuid4(),
         )
     assert stranger.value.field == "contact_id"
@@ -490,7 +503,7 @@ COMMANDS: dict[str, Callable[[Complaint], None]] = {
     "assign": lambda c: c.assign(head(), owner="quinn"),
     "respond": lambda c: c.respond(OWNER, proposal="Another proposal"),
     "resolve": lambda c: c.resolve(OWNER, resolution="Accepted"),
-    "reopen": lambda c: c.reopen(OWNER, reason="Not satisfied"),
+    "reopen": lambda c: c.reopen(OWNER, reason="Not satisfied", now=RECEIVED_AT),
     "close": lambda c: c.close(head(), **ANALYSIS),
     "escalate": lambda c: c.escalate(RECEIVED_AT + timedelta(days=30)),
 }
@@ -543,8 +556,53 @@ def test_escalation_only_once_the_deadline_passed() -> None:
     assert isinstance(escalated, Complaint.Escalated)
     assert escalated.by is None
     assert escalated.response_due_at == due
-    with pytest.raises(InvalidTransition, match="already escalated"):
+    assert (escalated.deadline, escalated.level, escalated.due_at) == ("response", 1, due)
+    assert (escalated.to_role, escalated.to_department) == ("department_head", "sales")
+    assert escalated.next_escalation_at == due + timedelta(hours=2)
+    with pytest.raises(InvalidTransition, match="not due until"):
         c.escalate(due + timedelta(hours=1))
+
+
+def test_still_unanswered_after_as_long_again_it_goes_to_management_once() -> None:
+    c = received("critical")
+    due = RECEIVED_AT + timedelta(hours=2)
+    c.escalate(due)
+    c.escalate(due + timedelta(hours=2))
+    [*_, second] = c.collect_events()
+    assert isinstance(second, Complaint.Escalated)
+    assert (second.level, second.to_role, second.to_department) == (2, "management", None)
+    assert second.next_escalation_at is None
+    with pytest.raises(InvalidTransition, match="already escalated to management"):
+        c.escalate(due + timedelta(days=9))
+    assert c.escalated_at == due  # the first escalation
+
+
+def test_the_resolution_deadline_is_escalated_on_its_own_levels() -> None:
+    c = responded()  # answered in time: the response deadline is met
+    due = RECEIVED_AT + timedelta(hours=48)
+    assert c.resolution_due_at == due
+    with pytest.raises(InvalidTransition, match="answered"):
+        c.escalate(due, "response")
+    with pytest.raises(InvalidTransition, match="not due"):
+        c.escalate(due - timedelta(seconds=1), "resolution")
+    c.escalate(due, "resolution")
+    c.escalate(due + timedelta(hours=48), "resolution")
+    events = [e for e in c.collect_events() if isinstance(e, Complaint.Escalated)]
+    levels = [(e.deadline, e.level, e.to_role) for e in events]
+    assert levels == [("resolution", 1, "department_head"), ("resolution", 2, "management")]
+
+
+def test_a_resolved_complaint_owes_no_resolution_until_reopened() -> None:
+    c = resolved()
+    due = RECEIVED_AT + timedelta(hours=48)
+    with pytest.raises(InvalidTransition, match="resolved"):
+        c.escalate(due, "resolution")
+    c.reopen(OWNER, reason="The refund never arrived", now=RECEIVED_AT + timedelta(hours=10))
+    [*_, reopened] = c.collect_events()
+    assert isinstance(reopened, Complaint.Reopened)
+    assert reopened.resolution_escalation_at == due
+    c.escalate(due, "resolution")
+    assert c.levels["resolution"] == 1
 
 
 def test_escalated_complaint_is_still_answered_and_closed() -> None:
@@ -557,12 +615,107 @@ def test_escalated_complaint_is_still_answered_and_closed() -> None:
     assert c.state == ComplaintState.CLOSED
 
 
-def test_no_escalation_once_answered_even_when_reopened() -> None:
+def test_a_reopened_complaint_owes_a_new_answer_within_the_response_period() -> None:
     c = responded()
-    c.reopen(OWNER, reason="Not enough")
+    reopened_at = RECEIVED_AT + timedelta(hours=20)
+    c.reopen(OWNER, reason="Not enough", now=reopened_at)
     assert c.state == ComplaintState.ASSIGNED
+    assert c.response_due_at == reopened_at + timedelta(hours=8)
+    with pytest.raises(InvalidTransition, match="not due"):
+        c.escalate(reopened_at + timedelta(hours=7))
+    c.escalate(reopened_at + timedelta(hours=8))
+    [*_, escalated] = c.collect_events()
+    assert isinstance(escalated, Complaint.Escalated)
+    assert (escalated.level, escalated.due_at) == (1, reopened_at + timedelta(hours=8))
+    c.respond(OWNER, proposal="Full refund")
     with pytest.raises(InvalidTransition, match="answered"):
-        c.escalate(RECEIVED_AT + timedelta(days=30))
+        c.escalate(reopened_at + timedelta(days=30))
+
+
+def test_closing_records_who_confirmed_satisfaction_how_and_when() -> None:
+    c = resolved()
+    c.close(OWNER, **ANALYSIS)
+    assert c.confirmation == ("olga", "phone", TODAY, None)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("confirmed_by", None),
+        ("confirmed_by", " "),
+        ("confirmation_channel", None),
+        ("confirmation_channel", "telepathy"),
+        ("confirmed_on", None),
+        ("confirmed_on", TODAY - timedelta(days=1)),  # before the complaint came in
+        ("confirmed_on", TODAY + timedelta(days=1)),  # after today
+        ("confirmed_with", uuid4()),  # not a contact of the customer
+    ],
+)
+def test_closing_needs_the_confirmation(field: str, value: Any) -> None:
+    c = resolved()
+    with pytest.raises(RuleViolation) as refused:
+        c.close(OWNER, **{**ANALYSIS, field: value})
+    assert refused.value.field == field
+
+
+def test_the_confirming_contact_is_one_of_the_customers() -> None:
+    of = customer()
+    contact_id = next(iter(of.contacts))
+    c = resolved()
+    c.close(OWNER, **ANALYSIS, confirmed_with=contact_id, contacts=of.contacts)
+    assert c.confirmation == ("olga", "phone", TODAY, contact_id)
+
+
+def test_corrective_actions_are_followed_up_until_done() -> None:
+    c = resolved()
+    with pytest.raises(RuleViolation) as past:
+        c.add_corrective_action(
+            OWNER, description="Second carrier", owner="pete", due_on=TODAY - timedelta(1),
+            today=TODAY,
+        )  # fmt: skip
+    assert past.value.field == "due_on"
+    due_on = TODAY + timedelta(days=7)
+    action_id = c.add_corrective_action(
+        OWNER, description="Second carrier", owner="pete", due_on=due_on, today=TODAY
+    )
+    c.close(OWNER, **ANALYSIS)  # closing does not end the follow-up of its actions
+    end_of_due_day = datetime(due_on.year, due_on.month, due_on.day, tzinfo=UTC) + timedelta(1)
+    with pytest.raises(InvalidTransition, match="due on"):
+        c.corrective_action_overdue(action_id, end_of_due_day - timedelta(seconds=1))
+    c.corrective_action_overdue(action_id, end_of_due_day)
+    [*_, overdue] = c.collect_events()
+    assert isinstance(overdue, Complaint.CorrectiveActionOverdue)
+    assert (overdue.owner, overdue.due_on, overdue.by) == ("pete", due_on, None)
+    with pytest.raises(InvalidTransition, match="already reported"):
+        c.corrective_action_overdue(action_id, end_of_due_day + timedelta(days=3))
+    with pytest.raises(Forbidden):
+        c.complete_corrective_action(ALICE, action_id, outcome="Done", today=TODAY)
+    c.complete_corrective_action(employee("pete"), action_id, outcome="Booked", today=TODAY)
+    assert c.actions[action_id].done_on == TODAY
+    with pytest.raises(InvalidTransition, match="already done"):
+        c.complete_corrective_action(head(), action_id, outcome="Again", today=TODAY)
+    with pytest.raises(InvalidTransition, match="done"):
+        c.corrective_action_overdue(action_id, end_of_due_day + timedelta(days=9))
+    with pytest.raises(NotFound):
+        c.complete_corrective_action(head(), uuid4(), outcome="X", today=TODAY)
+
+
+def test_corrective_actions_follow_the_analysis_by_the_owner_or_the_head() -> None:
+    with pytest.raises(InvalidTransition):
+        responded().add_corrective_action(
+            OWNER, description="X", owner="pete", due_on=TODAY, today=TODAY
+        )
+    with pytest.raises(Forbidden):
+        resolved().add_corrective_action(
+            ALICE, description="X", owner="pete", due_on=TODAY, today=TODAY
+        )
+    with pytest.raises(Forbidden):
+        resolved().add_corrective_action(
+            auditor(), description="X", owner="pete", due_on=TODAY, today=TODAY
+        )
+    resolved().add_corrective_action(
+        manager(), description="X", owner="pete", due_on=TODAY, today=TODAY
+    )
 
 
 def test_escalation_needs_an_aware_time() -> None:
@@ -585,7 +738,7 @@ def test_only_the_owner_responds_resolves_and_reopens() -> None:
     with pytest.raises(Forbidden):
         responded().resolve(ALICE, resolution="Done")
     with pytest.raises(Forbidden):
-        responded().reopen(manager(), reason="No")
+        responded().reopen(manager(), reason="No", now=RECEIVED_AT)
 
 
 def test_close_by_someone_else_is_forbidden() -> None:
@@ -624,6 +777,7 @@ def test_auditor_cannot_record_a_complaint() -> None:
             description="",
             received_at=RECEIVED_AT,
             response_hours=HOURS,
+            resolution_hours=SOLVE_HOURS,
         )
 
 
@@ -632,7 +786,15 @@ def test_who_is_checked_before_state_and_state_before_content() -> None:
         closed().assign(ALICE, owner="")
     with pytest.raises(InvalidTransition):
         responded().close(
-            OWNER, cause=None, root_cause=None, corrective_action=None, satisfaction=None
+            OWNER,
+            cause=None,
+            root_cause=None,
+            corrective_action=None,
+            satisfaction=None,
+            confirmed_by=None,
+            confirmation_channel=None,
+            confirmed_on=None,
+            today=TODAY,
         )
 
 
@@ -680,7 +842,12 @@ def test_receiving_refuses_bad_content(field: str, value: str) -> None:
     fields[field] = value
     with pytest.raises(RuleViolation) as refused:
         Complaint.receive(
-            ALICE, customer(), received_at=RECEIVED_AT, response_hours=HOURS, **fields
+            ALICE,
+            customer(),
+            received_at=RECEIVED_AT,
+            response_hours=HOURS,
+            resolution_hours=SOLVE_HOURS,
+            **fields,
         )
     assert refused.value.field == field
 
@@ -696,8 +863,22 @@ def test_receiving_needs_a_configured_deadline_and_an_aware_time() -> None:
             description="D",
             received_at=RECEIVED_AT,
             response_hours={"low": 72},
+            resolution_hours=SOLVE_HOURS,
         )
     assert unconfigured.value.field == "severity"
+    with pytest.raises(RuleViolation, match="resolution deadline") as early:
+        Complaint.receive(
+            ALICE,
+            customer(),
+            channel="phone",
+            severity="critical",
+            subject="S",
+            description="D",
+            received_at=RECEIVED_AT,
+            response_hours=HOURS,
+            resolution_hours={**SOLVE_HOURS, "critical": 1},
+        )
+    assert early.value.field == "severity"
     with pytest.raises(RuleViolation) as naive:
         Complaint.receive(
             ALICE,
@@ -708,6 +889,7 @@ def test_receiving_needs_a_configured_deadline_and_an_aware_time() -> None:
             description="D",
             received_at=datetime(2026, 11, 27, 9),
             response_hours=HOURS,
+            resolution_hours=SOLVE_HOURS,
         )
     assert naive.value.field == "received_at"
 
@@ -730,7 +912,7 @@ def test_resolution_and_reopening_reasons_must_be_given() -> None:
         responded().resolve(OWNER, resolution="")
     assert no_resolution.value.field == "resolution"
     with pytest.raises(RuleViolation) as no_reason:
-        responded().reopen(OWNER, reason="")
+        responded().reopen(OWNER, reason="", now=RECEIVED_AT)
     assert no_reason.value.field == "reason"
 
 
@@ -774,8 +956,14 @@ def _every_kind_of_aggregate() -> list[Aggregate]:
         application_id=uuid4(),
     )
     c.erase_personal_data(manager(), reason="Asked by the customer")
+    c.change_status(ALICE, status="dormant", reason="Budget frozen", today=TODAY, visit_cycle=CYCLE)
+    c.reassign_owner(head(), owner="olga", reason="Alice moves to export")
+    c.follow_up_overdue(RECEIVED_AT + timedelta(days=120), CYCLE)
     visit = follow_up()
     visit.record_outcome(ALICE, visited_on=date(2026, 12, 1), satisfaction=5, notes="Happy")
+    c.record_visit(
+        by="alice", follow_up_id=visit.id, visited_on=date(2026, 12, 1), visit_cycle=CYCLE
+    )
     cancelled_visit = follow_up()
     cancelled_visit.cancel(ALICE, reason="Moved")
     event = seminar()
@@ -786,11 +974,21 @@ def _every_kind_of_aggregate() -> list[Aggregate]:
     complaint.escalate(RECEIVED_AT + timedelta(days=1))
     complaint.assign(head(), owner=OWNER.user_id)
     complaint.respond(OWNER, proposal="Discount")
-    complaint.reopen(OWNER, reason="Wants a refund")
+    complaint.reopen(OWNER, reason="Wants a refund", now=RECEIVED_AT)
     complaint.respond(OWNER, proposal="Refund")
     complaint.resolve(OWNER, resolution="Refunded")
+    action_id = complaint.add_corrective_action(
+        OWNER, description="Second carrier", owner="pete", due_on=TODAY, today=TODAY
+    )
     complaint.close(OWNER, **ANALYSIS)
-    return [c, visit, cancelled_visit, event, complaint]
+    complaint.corrective_action_overdue(action_id, RECEIVED_AT + timedelta(days=2))
+    complaint.complete_corrective_action(head(), action_id, outcome="Booked", today=TODAY)
+    done, _ = Contract.draft(ALICE, c, number="HT-1", title="Pilot", value=VALUE)
+    done.sign(head(), signed_on=TODAY, today=TODAY)
+    done.complete(ALICE, completed_on=TODAY, today=TODAY)
+    ended, _ = Contract.draft(ALICE, c, number="HT-2", title="Roll-out", value=VALUE)
+    ended.terminate(head(), reason="Customer withdrew", today=TODAY)
+    return [c, visit, cancelled_visit, event, complaint, done, ended]
 
 
 def test_replaying_stored_events_rebuilds_the_same_state() -> None:

@@ -15,7 +15,14 @@ import bizdev_crm.domain
 from bizdev_common.domain import Actor, Money, Role
 from bizdev_common.stored_topics import aggregates_in, event_classes_of, stored_in
 from bizdev_crm.application import CrmApplication
-from bizdev_crm.domain import Complaint, ContactDetails, Customer, CustomerEvent, FollowUp
+from bizdev_crm.domain import (
+    STORED_BEFORE_THE_SPLIT,
+    Complaint,
+    ContactDetails,
+    Customer,
+    CustomerEvent,
+    FollowUp,
+)
 from bizdev_crm.personal_data import CustomerKey
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
@@ -24,6 +31,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 OLD_MODULE = "bizdev_crm.domain"
 KEY = CustomerKey.new()
 RECEIVED_AT = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+CYCLE: dict[str, int | None] = {"prospect": 30, "active": 30, "dormant": 90, "lost": None}
 
 
 def person(user_id: str, department: str, *roles: Role) -> Actor:
@@ -55,6 +63,8 @@ def every_record() -> list[Aggregate]:
         needs="Stock tracking",
         contacts=[zhang],
         seal=KEY.seal,
+        visit_cycle=CYCLE,
+        today=RECEIVED_AT.date(),
     )
     contact_id = customer.add_contact(ALICE, ContactDetails("CFO", "Li Na"), KEY.seal)
     customer.change_contact(ALICE, contact_id, ContactDetails("CEO", "Li Na"), KEY.seal)
@@ -73,8 +83,16 @@ def every_record() -> list[Aggregate]:
         application_id=uuid4(),
     )
     customer.erase_personal_data(MANAGER, reason="Asked by the customer")
+    customer.change_status(
+        ALICE, status="active", reason="", today=RECEIVED_AT.date(), visit_cycle=CYCLE
+    )
+    customer.reassign_owner(HEAD, owner=OWNER.user_id, reason="Alice moves to export")
+    customer.follow_up_overdue(RECEIVED_AT + timedelta(days=40), CYCLE)
     visit = FollowUp.schedule(ALICE, customer, due_on=date(2026, 12, 1), purpose="Quarterly")
     visit.record_outcome(ALICE, visited_on=date(2026, 12, 1), satisfaction=5, notes="Happy")
+    customer.record_visit(
+        by=ALICE.user_id, follow_up_id=visit.id, visited_on=date(2026, 12, 1), visit_cycle=CYCLE
+    )
     cancelled_visit = FollowUp.schedule(ALICE, customer, due_on=date(2026, 12, 2), purpose="Q")
     cancelled_visit.cancel(ALICE, reason="Moved")
     seminar = CustomerEvent.plan(
@@ -92,11 +110,12 @@ def every_record() -> list[Aggregate]:
         description="Three pallets arrived a week late",
         received_at=RECEIVED_AT,
         response_hours={"low": 72, "medium": 24, "high": 8, "critical": 2},
+        resolution_hours={"low": 240, "medium": 120, "high": 48, "critical": 24},
     )
     complaint.escalate(RECEIVED_AT + timedelta(days=1))
     complaint.assign(HEAD, owner=OWNER.user_id)
     complaint.respond(OWNER, proposal="Discount")
-    complaint.reopen(OWNER, reason="Wants a refund")
+    complaint.reopen(OWNER, reason="Wants a refund", now=RECEIVED_AT + timedelta(days=1))
     complaint.respond(OWNER, proposal="Refund")
     complaint.resolve(OWNER, resolution="Refunded")
     complaint.close(
@@ -105,6 +124,18 @@ def every_record() -> list[Aggregate]:
         root_cause="Carrier overbooked",
         corrective_action="Second carrier",
         satisfaction=4,
+        confirmed_by=OWNER.user_id,
+        confirmation_channel="phone",
+        confirmed_on=RECEIVED_AT.date() + timedelta(days=2),
+        today=RECEIVED_AT.date() + timedelta(days=2),
+    )
+    action_id = complaint.add_corrective_action(
+        OWNER, description="Book a second carrier", owner="pete", due_on=date(2026, 12, 15),
+        today=RECEIVED_AT.date() + timedelta(days=2),
+    )  # fmt: skip
+    complaint.corrective_action_overdue(action_id, datetime(2026, 12, 16, tzinfo=UTC))
+    complaint.complete_corrective_action(
+        HEAD, action_id, outcome="Second carrier booked", today=date(2026, 12, 17)
     )
     return [customer, visit, cancelled_visit, seminar, complaint]
 
@@ -115,7 +146,10 @@ def state_of(aggregate: Aggregate) -> dict[str, Any]:
 
 def test_every_record_stored_under_the_old_module_loads() -> None:
     records = every_record()
-    aggregates = aggregates_in(bizdev_crm.domain)
+    # The records that existed before the split; later ones (contracts) never had old topics.
+    aggregates = {
+        c for c in STORED_BEFORE_THE_SPLIT.values() if c in aggregates_in(bizdev_crm.domain)
+    }
     assert {type(r) for r in records} == aggregates
     app = InMemoryCrm()
     stored_types = set()
@@ -133,6 +167,6 @@ def test_every_record_stored_under_the_old_module_loads() -> None:
 
 
 def test_every_aggregate_and_event_class_answers_to_its_old_topic() -> None:
-    for cls in aggregates_in(bizdev_crm.domain):
+    for cls in aggregates_in(bizdev_crm.domain) & set(STORED_BEFORE_THE_SPLIT.values()):
         for moved in {cls} | event_classes_of(cls):
             assert resolve_topic(f"{OLD_MODULE}:{moved.__qualname__}") is moved

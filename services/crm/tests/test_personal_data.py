@@ -3,6 +3,7 @@ others see, and the key-encryption key that keeps the customer keys useless with
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from uuid import uuid4
 
@@ -43,6 +44,8 @@ def registered() -> tuple[Customer, CustomerKey]:
         needs="Stock tracking",
         owner=OWNER.user_id,
         seal=key.seal,
+        visit_cycle={"prospect": 30, "active": 30, "dormant": 90, "lost": None},
+        today=date(2026, 11, 27),
         contacts=[
             ContactDetails(
                 "Purchasing manager", "Zhang Wei", "+86 138 1234 5678", "zhang.wei@acme.example"

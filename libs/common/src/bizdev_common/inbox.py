@@ -20,7 +20,9 @@ its views rebuilds the inbox too."""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,12 +34,13 @@ import asyncpg
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from bizdev_common.api import RuntimeDep
+from bizdev_common.api import ReadConsistency, RuntimeDep
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import PageParams, page_params
 from bizdev_common.contract import PublicEvent
 from bizdev_common.domain import Actor, Role
-from bizdev_common.readmodel import Page
+from bizdev_common.errors import ViewNotCaughtUp
+from bizdev_common.readmodel import Page, wait_for
 from bizdev_common.service import Runtime
 
 TABLE = "inbox"
@@ -223,12 +226,16 @@ def _order(sort: str | None) -> str:
     return f"{column} {direction} NULLS LAST, since ASC, record_id, kind, item"
 
 
-def inbox_router(kinds: Sequence[str], tag: str = "inbox") -> APIRouter:
+def inbox_router(
+    kinds: Sequence[str], records: Sequence[str] = (), tag: str = "inbox"
+) -> APIRouter:
     """`GET /inbox`: the open items that wait on the caller, soonest due first (`sort`),
     filtered by `kind` (one of `kinds`, the service's) and `overdue`, a page at a time.
 
-    Items follow the events a moment later: after a command, read the record's detail with
-    `min_version` first, and the inbox shows what that version put there."""
+    Items follow the events a moment later. Read-your-writes as on every list: `wait_for`
+    a record's id and `min_version` its version, and the answer waits until that record's
+    view (its row in one of the tables `records`, written in the transaction that writes its
+    items) has reached that version."""
     kind_enum = cast(Any, StrEnum)("InboxKind", {k: k for k in kinds})
     pages = page_params(TABLE, SORTS)
     router = APIRouter(tags=[tag])
@@ -237,6 +244,8 @@ def inbox_router(kinds: Sequence[str], tag: str = "inbox") -> APIRouter:
         rt: Runtime = params["rt"]
         page: PageParams = params["page"]
         kind, overdue = params["kind"], params["overdue"]
+        consistency: ReadConsistency = params["consistency"]
+        await _caught_up(rt, records, consistency.wait_for, consistency.min_version)
         now = rt.clock.now()
         condition, args = waits_on(params["actor"], first=2)
         clauses = ["state = $1", condition]
@@ -273,6 +282,7 @@ def inbox_router(kinds: Sequence[str], tag: str = "inbox") -> APIRouter:
             _param("actor", CurrentActor),
             _param("rt", RuntimeDep),
             _param("page", Annotated[PageParams, Depends(pages)]),
+            _param("consistency", Annotated[ReadConsistency, Query()]),
             _param(
                 "kind",
                 Annotated[kind_enum | None, Query(description="Only items of this kind")],
@@ -294,6 +304,28 @@ def inbox_router(kinds: Sequence[str], tag: str = "inbox") -> APIRouter:
         name="inbox",
     )
     return router
+
+
+async def _caught_up(
+    rt: Runtime, tables: Sequence[str], record_id: UUID | None, min_version: int | None
+) -> None:
+    if record_id is None or min_version is None:
+        return
+    schema = rt.settings.schema_name
+    deadline = time.monotonic() + rt.settings.read_wait_max_seconds
+    while True:
+        for table in tables:
+            seen = await rt.pool.fetchval(
+                f'SELECT version FROM "{schema}".{table} WHERE id = $1', record_id
+            )
+            if seen is not None:
+                # Found where it lives: wait there for the rest of the time.
+                left = max(deadline - time.monotonic(), 0.0)
+                await wait_for(rt.pool, schema, table, record_id, min_version, left)
+                return
+        if time.monotonic() >= deadline:
+            raise ViewNotCaughtUp(f"no view shows {record_id} yet, nor its items")
+        await asyncio.sleep(0.1)
 
 
 def _param(name: str, annotation: Any, default: Any = inspect.Parameter.empty) -> inspect.Parameter:

@@ -1,6 +1,6 @@
 """The crm service's commands: load, decide (the aggregate does), save. Beyond that, only the
 two things the domain must not do itself: reach the customers' keys (personal_data.py), and
-read the clock for when a complaint was received."""
+read the clock (when a complaint was received, what today is)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,11 @@ from eventsourcing.persistence import JSONTranscoder
 from bizdev_crm.domain import (
     Complaint,
     ContactDetails,
+    Contract,
+    ContractNumber,
     Customer,
     CustomerEvent,
+    Deadline,
     FollowUp,
     Seal,
     Sealed,
@@ -38,6 +41,8 @@ class CrmApplication(ServiceApplication):
     def __init__(self, settings: CrmSettings) -> None:
         super().__init__(settings)
         self.response_hours = dict(settings.complaint_response_hours)
+        self.resolution_hours = dict(settings.complaint_resolution_hours)
+        self.visit_cycle = dict(settings.follow_up_cycle_days)
         self.clock = clock_for(settings)
         self.keys = KeyStore(
             settings.database_url,
@@ -60,6 +65,9 @@ class CrmApplication(ServiceApplication):
             return self.load(Customer, customer_id)
         except NotFound as e:
             raise RuleViolation("customer_id", f"no customer with id {customer_id}") from e
+
+    def _today(self) -> date:
+        return self.clock.now().date()
 
     def _seal_for(self, customer_id: UUID) -> Seal:
         key = self.keys.key_of(customer_id)
@@ -108,6 +116,8 @@ class CrmApplication(ServiceApplication):
             preferences=preferences,
             contacts=contacts,
             seal=key.seal,
+            visit_cycle=self.visit_cycle,
+            today=self._today(),
         )
         # The key is kept before the events that need it: a key left without events (the
         # commit failed) is harmless, events without their key would be unreadable.
@@ -192,6 +202,41 @@ class CrmApplication(ServiceApplication):
         )
         return self.commit(customer)
 
+    def change_customer_status(
+        self,
+        actor: Actor,
+        customer_id: UUID,
+        expected_version: int | None,
+        *,
+        status: str,
+        reason: str,
+    ) -> CommandResult:
+        customer = self.load(Customer, customer_id, expected_version)
+        customer.change_status(
+            actor, status=status, reason=reason, today=self._today(), visit_cycle=self.visit_cycle
+        )
+        return self.commit(customer)
+
+    def reassign_customer_owner(
+        self,
+        actor: Actor,
+        customer_id: UUID,
+        expected_version: int | None,
+        *,
+        owner: str,
+        reason: str,
+    ) -> CommandResult:
+        customer = self.load(Customer, customer_id, expected_version)
+        customer.reassign_owner(actor, owner=owner, reason=reason)
+        return self.commit(customer)
+
+    def follow_up_overdue(self, customer_id: UUID, now: datetime) -> CommandResult:
+        """The deadline check's command: the customer refuses unless a visit is overdue for
+        a cycle not reported yet."""
+        customer = self.load(Customer, customer_id)
+        customer.follow_up_overdue(now, self.visit_cycle)
+        return self.commit(customer)
+
     def erase_personal_data(
         self, actor: Actor, customer_id: UUID, expected_version: int | None, reason: str
     ) -> CommandResult:
@@ -228,11 +273,19 @@ class CrmApplication(ServiceApplication):
         satisfaction: int | None,
         notes: str,
     ) -> CommandResult:
+        """The visit also restarts the customer's visit cycle: both in one save."""
         follow_up = self.load(FollowUp, follow_up_id, expected_version)
         follow_up.record_outcome(
             actor, visited_on=visited_on, satisfaction=satisfaction, notes=notes
         )
-        return self.commit(follow_up)
+        customer = self.load(Customer, follow_up.customer_id)
+        customer.record_visit(
+            by=actor.user_id,
+            follow_up_id=follow_up.id,
+            visited_on=visited_on,
+            visit_cycle=self.visit_cycle,
+        )
+        return self.commit(follow_up, customer)
 
     def cancel_follow_up(
         self, actor: Actor, follow_up_id: UUID, expected_version: int | None, reason: str
@@ -300,6 +353,7 @@ class CrmApplication(ServiceApplication):
             contact_id=contact_id,
             received_at=self.clock.now(),
             response_hours=self.response_hours,
+            resolution_hours=self.resolution_hours,
         )
         return self.commit(complaint)
 
@@ -328,7 +382,7 @@ class CrmApplication(ServiceApplication):
         self, actor: Actor, complaint_id: UUID, expected_version: int | None, reason: str
     ) -> CommandResult:
         complaint = self.load(Complaint, complaint_id, expected_version)
-        complaint.reopen(actor, reason=reason)
+        complaint.reopen(actor, reason=reason, now=self.clock.now())
         return self.commit(complaint)
 
     def close_complaint(
@@ -341,6 +395,10 @@ class CrmApplication(ServiceApplication):
         root_cause: str | None,
         corrective_action: str | None,
         satisfaction: int | None,
+        confirmed_by: str | None,
+        confirmation_channel: str | None,
+        confirmed_on: date | None,
+        confirmed_with: UUID | None,
     ) -> CommandResult:
         complaint = self.load(Complaint, complaint_id, expected_version)
         complaint.close(
@@ -349,12 +407,107 @@ class CrmApplication(ServiceApplication):
             root_cause=root_cause,
             corrective_action=corrective_action,
             satisfaction=satisfaction,
+            confirmed_by=confirmed_by,
+            confirmation_channel=confirmation_channel,
+            confirmed_on=confirmed_on,
+            confirmed_with=confirmed_with,
+            today=self._today(),
+            contacts=self.load(Customer, complaint.customer_id).contacts,
         )
         return self.commit(complaint)
 
-    def escalate_complaint(self, complaint_id: UUID, now: datetime) -> CommandResult:
-        """The deadline check's command; the complaint itself refuses a second escalation, and
+    def add_corrective_action(
+        self,
+        actor: Actor,
+        complaint_id: UUID,
+        expected_version: int | None,
+        *,
+        description: str,
+        owner: str,
+        due_on: date,
+    ) -> tuple[CommandResult, UUID]:
+        complaint = self.load(Complaint, complaint_id, expected_version)
+        action_id = complaint.add_corrective_action(
+            actor, description=description, owner=owner, due_on=due_on, today=self._today()
+        )
+        return self.commit(complaint), action_id
+
+    def complete_corrective_action(
+        self,
+        actor: Actor,
+        complaint_id: UUID,
+        expected_version: int | None,
+        action_id: UUID,
+        outcome: str,
+    ) -> CommandResult:
+        complaint = self.load(Complaint, complaint_id, expected_version)
+        complaint.complete_corrective_action(actor, action_id, outcome=outcome, today=self._today())
+        return self.commit(complaint)
+
+    def corrective_action_overdue(
+        self, complaint_id: UUID, action_id: UUID, now: datetime
+    ) -> CommandResult:
+        complaint = self.load(Complaint, complaint_id)
+        complaint.corrective_action_overdue(action_id, now)
+        return self.commit(complaint)
+
+    def escalate_complaint(
+        self, complaint_id: UUID, now: datetime, deadline: Deadline = Deadline.RESPONSE
+    ) -> CommandResult:
+        """The deadline check's command; the complaint itself refuses a level it reached, and
         a stale write (a command committed meanwhile) leaves the deadline for the next tick."""
         complaint = self.load(Complaint, complaint_id)
-        complaint.escalate(now)
+        complaint.escalate(now, deadline)
         return self.commit(complaint)
+
+    # --- contracts ----------------------------------------------------------------------------
+
+    def draft_contract(
+        self,
+        actor: Actor,
+        *,
+        customer_id: UUID,
+        number: str,
+        title: str,
+        value: Money,
+        salesperson: str | None,
+        project_id: UUID | None,
+    ) -> CommandResult:
+        """The contract and its number are saved together: a number already taken is refused
+        here (422), and one taken by a concurrent draft meanwhile by the event store (409)."""
+        contract, taken = Contract.draft(
+            actor,
+            self._customer(customer_id),
+            number=number,
+            title=title,
+            value=value,
+            salesperson=salesperson,
+            project_id=project_id,
+        )
+        holder = self.find(ContractNumber, taken.id)
+        if holder is not None:
+            raise RuleViolation(
+                "number", f"contract number {holder.number} is taken by {holder.contract_id}"
+            )
+        return self.commit(contract, taken)
+
+    def sign_contract(
+        self, actor: Actor, contract_id: UUID, expected_version: int | None, signed_on: date
+    ) -> CommandResult:
+        contract = self.load(Contract, contract_id, expected_version)
+        contract.sign(actor, signed_on=signed_on, today=self._today())
+        return self.commit(contract)
+
+    def complete_contract(
+        self, actor: Actor, contract_id: UUID, expected_version: int | None, completed_on: date
+    ) -> CommandResult:
+        contract = self.load(Contract, contract_id, expected_version)
+        contract.complete(actor, completed_on=completed_on, today=self._today())
+        return self.commit(contract)
+
+    def terminate_contract(
+        self, actor: Actor, contract_id: UUID, expected_version: int | None, reason: str
+    ) -> CommandResult:
+        contract = self.load(Contract, contract_id, expected_version)
+        contract.terminate(actor, reason=reason, today=self._today())
+        return self.commit(contract)

@@ -15,7 +15,7 @@ from bizdev_crm.application import CrmApplication
 from bizdev_crm.contract import CONTRACT
 from bizdev_crm.personal_data import KeyStore
 from bizdev_crm.projections import CrmViews
-from bizdev_crm.reactions import ComplaintResponseDeadline, DealingsReaction
+from bizdev_crm.reactions import DEADLINE_CHECKS, DealingsReaction
 from bizdev_crm.settings import CrmSettings
 
 
@@ -33,7 +33,7 @@ def parts(settings: CrmSettings | None = None) -> ServiceParts[CrmApplication, C
         routers=[router],
         projections=[CrmViews],
         reactions=[DealingsReaction],
-        deadline_checks=[ComplaintResponseDeadline()],
+        deadline_checks=DEADLINE_CHECKS,
     )
 
 

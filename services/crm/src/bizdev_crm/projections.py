@@ -7,13 +7,19 @@ event changes nothing (bizdev_common.projector).
 No personal data is here: contact persons appear by id only, since the topic carries no
 more; queries that show them open the sealed values from the event store (api.py).
 
-The complaint view also arms each complaint's response deadline in the same transaction,
-and disarms it when the complaint is answered or escalated (bizdev_common.scheduler)."""
+The views also arm the deadlines in the same transaction (bizdev_common.scheduler): each
+complaint's response and resolution deadlines, re-armed for the next escalation level and
+disarmed when met; each corrective action's due date; each customer's next visit. And they
+keep the inbox (bizdev_common.inbox): what waits on whom, from the same events."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import asyncpg
+from bizdev_common import inbox
 from bizdev_common.contract import PublicEvent
+from bizdev_common.domain import Role
 from bizdev_common.envelope import Envelope
 from bizdev_common.projector import (
     Projection,
@@ -25,8 +31,33 @@ from bizdev_common.projector import (
 from bizdev_common.scheduler import clear_deadline, set_deadline
 
 from bizdev_crm import contract as c
-from bizdev_crm.domain import ComplaintState, CustomerEventState, FollowUpState
-from bizdev_crm.reactions import COMPLAINT_RESPONSE
+from bizdev_crm.domain import (
+    ComplaintState,
+    ContractState,
+    CustomerEventState,
+    CustomerStatus,
+    FollowUpState,
+    end_of,
+)
+from bizdev_crm.reactions import (
+    COMPLAINT_RESOLUTION,
+    COMPLAINT_RESPONSE,
+    CORRECTIVE_ACTION,
+    CUSTOMER_VISIT,
+)
+
+INBOX_KINDS = [
+    "complaint_to_assign",
+    "complaint_to_answer",
+    "complaint_to_resolve",
+    "complaint_to_close",
+    "complaint_escalated",
+    "corrective_action_due",
+    "follow_up_visit_due",
+    "customer_visit_overdue",
+    "contract_to_sign",
+]
+"""What waits on someone in crm (GET /inbox `kind`)."""
 
 DDL = [
     """
@@ -44,6 +75,11 @@ DDL = [
         contact_ids uuid[] NOT NULL DEFAULT '{{}}',
         personal_data_erased boolean NOT NULL DEFAULT false,
         erased_at timestamptz,
+        status text NOT NULL DEFAULT 'prospect',
+        status_reason text,
+        last_visited_on date,
+        next_visit_due_on date,
+        visit_overdue_since date,
         created_at timestamptz NOT NULL,
         updated_at timestamptz NOT NULL
     )
@@ -143,6 +179,9 @@ DDL = [
         responded_at timestamptz,
         escalated boolean NOT NULL DEFAULT false,
         escalated_at timestamptz,
+        resolution_due_at timestamptz,
+        response_escalation_level int NOT NULL DEFAULT 0,
+        resolution_escalation_level int NOT NULL DEFAULT 0,
         proposal text,
         rounds int NOT NULL DEFAULT 0,
         resolution text,
@@ -150,12 +189,55 @@ DDL = [
         root_cause text,
         corrective_action text,
         satisfaction int,
+        confirmed_by text,
+        confirmation_channel text,
+        confirmed_on date,
+        confirmed_with uuid,
         closed_by text,
         closed_at timestamptz,
         created_at timestamptz NOT NULL,
         updated_at timestamptz NOT NULL
     )
     """,
+    """
+    CREATE TABLE IF NOT EXISTS {schema}.corrective_actions (
+        id uuid PRIMARY KEY,
+        complaint_id uuid NOT NULL,
+        description text NOT NULL,
+        owner text NOT NULL,
+        due_on date NOT NULL,
+        added_by text NOT NULL,
+        added_at timestamptz NOT NULL,
+        done_on date,
+        outcome text,
+        overdue boolean NOT NULL DEFAULT false
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS actions_complaint ON {schema}.corrective_actions (complaint_id)",
+    """
+    CREATE TABLE IF NOT EXISTS {schema}.contracts (
+        id uuid PRIMARY KEY,
+        version int NOT NULL,
+        number text NOT NULL,
+        title text NOT NULL,
+        value_amount numeric NOT NULL,
+        value_currency text NOT NULL,
+        customer_id uuid NOT NULL,
+        department text NOT NULL,
+        salesperson text NOT NULL,
+        project_id uuid,
+        state text NOT NULL,
+        drafted_by text NOT NULL,
+        signed_on date,
+        completed_on date,
+        terminated_on date,
+        termination_reason text,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS contracts_customer ON {schema}.contracts (customer_id)",
+    *inbox.DDL,
     "CREATE INDEX IF NOT EXISTS complaints_owner ON {schema}.complaints (owner, state)",
     "CREATE INDEX IF NOT EXISTS complaints_customer ON {schema}.complaints (customer_id)",
     "CREATE INDEX IF NOT EXISTS complaints_received ON {schema}.complaints (received_at)",
@@ -172,6 +254,9 @@ class CrmViews(Projection):
         "customer_events",
         "event_invitations",
         "complaints",
+        "corrective_actions",
+        "contracts",
+        inbox.TABLE,
     )
     ddl = DDL
 
@@ -192,6 +277,13 @@ class CrmViews(Projection):
                 | c.CustomerDataErased()
             ):
                 await self._customer(conn, event)
+            case (
+                c.CustomerStatusChanged()
+                | c.CustomerOwnerReassigned()
+                | c.CustomerVisited()
+                | c.FollowUpOverdue()
+            ):
+                await self._visit_cycle(conn, event)
             case c.FollowUpScheduled() | c.FollowUpRecorded() | c.FollowUpCancelled():
                 await self._follow_up(conn, event)
             case (
@@ -211,12 +303,25 @@ class CrmViews(Projection):
                 | c.ComplaintClosed()
             ):
                 await self._complaint(conn, event)
+            case (
+                c.CorrectiveActionAdded()
+                | c.CorrectiveActionCompleted()
+                | c.CorrectiveActionOverdue()
+            ):
+                await self._corrective_action(conn, event)
+            case (
+                c.ContractDrafted()
+                | c.ContractSigned()
+                | c.ContractCompleted()
+                | c.ContractTerminated()
+            ):
+                await self._contract(conn, event)
 
     async def _customer(self, conn: asyncpg.Connection, event: PublicEvent) -> None:
         customers = self.t["customers"]
         match event:
             case c.CustomerRegistered():
-                await insert_record(
+                created = await insert_record(
                     conn,
                     customers,
                     event,
@@ -230,9 +335,13 @@ class CrmViews(Projection):
                             "address",
                             "needs",
                             "preferences",
+                            "status",
+                            "next_visit_due_on",
                         }
                     ),
                 )
+                if created:
+                    await self._arm_visit(conn, event, event.next_visit_due_on)
             case c.CustomerFileUpdated():
                 await update_record(
                     conn,
@@ -320,6 +429,19 @@ class CrmViews(Projection):
                         "state": FollowUpState.SCHEDULED.value,
                     },
                 )
+                await inbox.put(
+                    conn,
+                    self.schema,
+                    event,
+                    kind="follow_up_visit_due",
+                    title=f"Follow-up visit: {event.purpose}"[:200],
+                    waiting_on=inbox.person(event.visitor),
+                    link=f"/follow-ups/{event.aggregate_id}/outcome",
+                    due_at=end_of(event.due_on),
+                )
+            case c.FollowUpRecorded() | c.FollowUpCancelled():
+                await inbox.close_record(conn, self.schema, event)
+        match event:
             case c.FollowUpRecorded():
                 await update_record(
                     conn,
@@ -384,6 +506,87 @@ class CrmViews(Projection):
                     {"state": CustomerEventState.CANCELLED.value, "cancel_reason": event.reason},
                 )
 
+    async def _arm_visit(
+        self, conn: asyncpg.Connection, event: PublicEvent, due: date | None
+    ) -> None:
+        """The customer's next visit: overdue once its due day is over."""
+        if due is None:
+            await clear_deadline(conn, self.schema, CUSTOMER_VISIT, event.aggregate_id)
+        else:
+            await set_deadline(conn, self.schema, CUSTOMER_VISIT, event.aggregate_id, end_of(due))
+
+    async def _put_overdue_visit(
+        self, conn: asyncpg.Connection, event: PublicEvent, owner: str, since: date, name: str
+    ) -> None:
+        await inbox.put(
+            conn,
+            self.schema,
+            event,
+            kind="customer_visit_overdue",
+            title=f"Visit {name}: not visited in its cycle"[:200],
+            waiting_on=inbox.person(owner),
+            link=f"/customers/{event.aggregate_id}",
+            due_at=end_of(since),
+        )
+
+    async def _visit_cycle(self, conn: asyncpg.Connection, event: PublicEvent) -> None:
+        customers = self.t["customers"]
+        match event:
+            case c.CustomerStatusChanged():
+                if await update_record(
+                    conn,
+                    customers,
+                    event,
+                    {
+                        "status": event.status,
+                        "status_reason": event.reason or None,
+                        "next_visit_due_on": event.next_visit_due_on,
+                    },
+                ):
+                    await self._arm_visit(conn, event, event.next_visit_due_on)
+                    if event.status == CustomerStatus.LOST:
+                        await inbox.close(conn, self.schema, event, kind="customer_visit_overdue")
+            case c.CustomerOwnerReassigned():
+                if await update_record(conn, customers, event, {"owner": event.owner}):
+                    row = await conn.fetchrow(
+                        f"SELECT name, visit_overdue_since FROM {customers} WHERE id = $1",
+                        event.aggregate_id,
+                    )
+                    if row["visit_overdue_since"] is not None:  # the new owner is to visit
+                        await self._put_overdue_visit(
+                            conn, event, event.owner, row["visit_overdue_since"], row["name"]
+                        )
+            case c.CustomerVisited():
+                if await update_record(
+                    conn,
+                    customers,
+                    event,
+                    {
+                        "last_visited_on": event.visited_on,
+                        "next_visit_due_on": event.next_visit_due_on,
+                        "visit_overdue_since": None,
+                    },
+                ):
+                    await self._arm_visit(conn, event, event.next_visit_due_on)
+                    await inbox.close(conn, self.schema, event, kind="customer_visit_overdue")
+            case c.FollowUpOverdue():
+                row = await conn.fetchrow(
+                    f"UPDATE {customers} SET next_visit_due_on = $2, "
+                    "visit_overdue_since = COALESCE(visit_overdue_since, $3), "
+                    "version = $4, updated_at = $5 WHERE id = $1 AND version < $4 "
+                    "RETURNING name, visit_overdue_since",
+                    event.aggregate_id,
+                    event.next_visit_due_on,
+                    event.due_on,
+                    event.version,
+                    event.occurred_at,
+                )
+                if row is not None:
+                    await self._arm_visit(conn, event, event.next_visit_due_on)
+                    await self._put_overdue_visit(
+                        conn, event, event.owner, row["visit_overdue_since"], row["name"]
+                    )
+
     async def _complaint(self, conn: asyncpg.Connection, event: PublicEvent) -> None:
         complaints = self.t["complaints"]
         match event:
@@ -404,6 +607,7 @@ class CrmViews(Projection):
                                 "description",
                                 "received_at",
                                 "response_due_at",
+                                "resolution_due_at",
                             }
                         ),
                         "state": ComplaintState.RECEIVED.value,
@@ -418,52 +622,141 @@ class CrmViews(Projection):
                         event.aggregate_id,
                         event.response_due_at,
                     )
+                    if event.resolution_due_at is not None:
+                        await set_deadline(
+                            conn,
+                            self.schema,
+                            COMPLAINT_RESOLUTION,
+                            event.aggregate_id,
+                            event.resolution_due_at,
+                        )
+                    await inbox.put(
+                        conn,
+                        self.schema,
+                        event,
+                        kind="complaint_to_assign",
+                        title=f"Assign complaint: {event.subject}"[:200],
+                        waiting_on=inbox.head_of(event.department),
+                        link=f"/complaints/{event.aggregate_id}/assign",
+                        due_at=event.response_due_at,
+                    )
             case c.ComplaintAssigned():
-                await update_record(
-                    conn,
-                    complaints,
-                    event,
-                    {"state": ComplaintState.ASSIGNED.value, "owner": event.owner},
+                row = await conn.fetchrow(
+                    f"UPDATE {complaints} SET state = $2, owner = $3, version = $4, "
+                    "updated_at = $5 WHERE id = $1 AND version < $4 "
+                    "RETURNING subject, response_due_at",
+                    event.aggregate_id,
+                    ComplaintState.ASSIGNED.value,
+                    event.owner,
+                    event.version,
+                    event.occurred_at,
                 )
+                if row is not None:
+                    await inbox.close(conn, self.schema, event, kind="complaint_to_assign")
+                    await self._to_answer(conn, event, event.owner, row)
             case c.ComplaintResponded():
                 # The first answer is the one the deadline asked for; later rounds follow a
                 # customer not satisfied.
-                status = await conn.execute(
+                row = await conn.fetchrow(
                     f"UPDATE {complaints} SET state = $2, proposal = $3, rounds = rounds + 1, "
                     "responded_at = COALESCE(responded_at, $5), version = $4, updated_at = $5 "
-                    "WHERE id = $1 AND version < $4",
+                    "WHERE id = $1 AND version < $4 RETURNING subject, owner, resolution_due_at",
                     event.aggregate_id,
                     ComplaintState.RESPONDED.value,
                     event.proposal,
                     event.version,
                     event.occurred_at,
                 )
-                if status != "UPDATE 0":
+                if row is not None:
                     await clear_deadline(conn, self.schema, COMPLAINT_RESPONSE, event.aggregate_id)
+                    await self._settle(conn, event, "complaint_to_answer", "response")
+                    await inbox.put(
+                        conn,
+                        self.schema,
+                        event,
+                        kind="complaint_to_resolve",
+                        title=f"Resolve complaint: {row['subject']}"[:200],
+                        waiting_on=inbox.person(row["owner"]),
+                        link=f"/complaints/{event.aggregate_id}/resolve",
+                        due_at=row["resolution_due_at"],
+                    )
             case c.ComplaintEscalated():
+                level = (
+                    "response_escalation_level"
+                    if event.deadline == "response"
+                    else "resolution_escalation_level"
+                )
+                row = await conn.fetchrow(
+                    f"UPDATE {complaints} SET escalated = true, "
+                    "escalated_at = COALESCE(escalated_at, $2), "
+                    f"{level} = $3, version = $4, updated_at = $5 "
+                    "WHERE id = $1 AND version < $4 RETURNING subject",
+                    event.aggregate_id,
+                    event.escalated_at,
+                    event.level,
+                    event.version,
+                    event.occurred_at,
+                )
+                if row is not None:
+                    await self._escalated(conn, event, row["subject"])
+            case c.ComplaintResolved():
                 if await update_record(
                     conn,
                     complaints,
                     event,
-                    {"escalated": True, "escalated_at": event.escalated_at},
-                ):
-                    await clear_deadline(conn, self.schema, COMPLAINT_RESPONSE, event.aggregate_id)
-            case c.ComplaintResolved():
-                await update_record(
-                    conn,
-                    complaints,
-                    event,
                     {"state": ComplaintState.RESOLVED.value, "resolution": event.resolution},
-                )
+                ):
+                    await clear_deadline(
+                        conn, self.schema, COMPLAINT_RESOLUTION, event.aggregate_id
+                    )
+                    await self._settle(conn, event, "complaint_to_resolve", "resolution")
+                    row = await conn.fetchrow(
+                        f"SELECT subject, owner FROM {complaints} WHERE id = $1",
+                        event.aggregate_id,
+                    )
+                    await inbox.put(
+                        conn,
+                        self.schema,
+                        event,
+                        kind="complaint_to_close",
+                        title=f"Close complaint with its analysis: {row['subject']}"[:200],
+                        waiting_on=inbox.person(row["owner"]),
+                        link=f"/complaints/{event.aggregate_id}/close",
+                    )
             case c.ComplaintReopened():
-                await update_record(
-                    conn,
-                    complaints,
-                    event,
-                    {"state": ComplaintState.ASSIGNED.value, "resolution": None},
-                )
+                values: dict[str, object] = {
+                    "state": ComplaintState.ASSIGNED.value,
+                    "resolution": None,
+                }
+                if event.response_due_at is not None:
+                    values |= {"response_due_at": event.response_due_at}
+                    values |= {"response_escalation_level": 0}
+                if await update_record(conn, complaints, event, values):
+                    row = await conn.fetchrow(
+                        f"SELECT subject, owner, response_due_at FROM {complaints} WHERE id = $1",
+                        event.aggregate_id,
+                    )
+                    await inbox.close(conn, self.schema, event, kind="complaint_to_resolve")
+                    await inbox.close(conn, self.schema, event, kind="complaint_to_close")
+                    if event.response_due_at is not None:
+                        await set_deadline(
+                            conn,
+                            self.schema,
+                            COMPLAINT_RESPONSE,
+                            event.aggregate_id,
+                            event.response_due_at,
+                        )
+                        await self._to_answer(conn, event, row["owner"], row)
+                    if event.resolution_escalation_at is not None:
+                        await set_deadline(
+                            conn,
+                            self.schema,
+                            COMPLAINT_RESOLUTION,
+                            event.aggregate_id,
+                            event.resolution_escalation_at,
+                        )
             case c.ComplaintClosed():
-                await update_record(
+                if await update_record(
                     conn,
                     complaints,
                     event,
@@ -473,7 +766,170 @@ class CrmViews(Projection):
                         "root_cause": event.root_cause,
                         "corrective_action": event.corrective_action,
                         "satisfaction": event.satisfaction,
+                        "confirmed_by": event.confirmed_by,
+                        "confirmation_channel": event.confirmation_channel,
+                        "confirmed_on": event.confirmed_on,
+                        "confirmed_with": event.confirmed_with,
                         "closed_by": event.by,
                         "closed_at": event.occurred_at,
                     },
+                ):
+                    await inbox.close(conn, self.schema, event, kind="complaint_to_close")
+
+    async def _to_answer(
+        self, conn: asyncpg.Connection, event: PublicEvent, owner: str, row: asyncpg.Record
+    ) -> None:
+        await inbox.put(
+            conn,
+            self.schema,
+            event,
+            kind="complaint_to_answer",
+            title=f"Answer complaint: {row['subject']}"[:200],
+            waiting_on=inbox.person(owner),
+            link=f"/complaints/{event.aggregate_id}/respond",
+            due_at=row["response_due_at"],
+        )
+
+    async def _settle(
+        self, conn: asyncpg.Connection, event: PublicEvent, kind: str, deadline: str
+    ) -> None:
+        """A deadline met: its work item and its escalations no longer wait on anyone."""
+        await inbox.close(conn, self.schema, event, kind=kind)
+        for level in (1, 2):
+            await inbox.close(
+                conn, self.schema, event, kind="complaint_escalated", item=f"{deadline}-{level}"
+            )
+
+    async def _escalated(
+        self, conn: asyncpg.Connection, event: c.ComplaintEscalated, subject: str
+    ) -> None:
+        kind = COMPLAINT_RESPONSE if event.deadline == "response" else COMPLAINT_RESOLUTION
+        if event.next_escalation_at is None:
+            await clear_deadline(conn, self.schema, kind, event.aggregate_id)
+        else:
+            next_at = event.next_escalation_at
+            await set_deadline(conn, self.schema, kind, event.aggregate_id, next_at)
+        whom = (
+            inbox.MANAGEMENT
+            if event.to_department is None
+            else inbox.WaitsOn(role=Role(event.to_role), department=event.to_department)
+        )
+        await inbox.put(
+            conn,
+            self.schema,
+            event,
+            kind="complaint_escalated",
+            item=f"{event.deadline}-{event.level}",
+            title=f"Escalated (level {event.level}, {event.deadline} overdue): {subject}"[:200],
+            waiting_on=whom,
+            link=f"/complaints/{event.aggregate_id}",
+            due_at=event.due_at or event.response_due_at,
+        )
+
+    async def _corrective_action(self, conn: asyncpg.Connection, event: PublicEvent) -> None:
+        """Actions are parts of their complaint: written only when the event is newer than
+        the complaint's row, which moves to its version."""
+        if not await update_record(conn, self.t["complaints"], event, {}):
+            return
+        actions = self.t["corrective_actions"]
+        match event:
+            case c.CorrectiveActionAdded():
+                await insert_row(
+                    conn,
+                    actions,
+                    {
+                        "id": event.action_id,
+                        "complaint_id": event.aggregate_id,
+                        "description": event.description,
+                        "owner": event.owner,
+                        "due_on": event.due_on,
+                        "added_by": event.by,
+                        "added_at": event.occurred_at,
+                    },
                 )
+                due = end_of(event.due_on)
+                item = str(event.action_id)
+                await set_deadline(
+                    conn, self.schema, CORRECTIVE_ACTION, event.aggregate_id, due, item
+                )
+                await inbox.put(
+                    conn,
+                    self.schema,
+                    event,
+                    kind="corrective_action_due",
+                    item=item,
+                    title=f"Corrective action: {event.description}"[:200],
+                    waiting_on=inbox.person(event.owner),
+                    link=f"/complaints/{event.aggregate_id}/corrective-actions/{item}/complete",
+                    due_at=due,
+                )
+            case c.CorrectiveActionCompleted():
+                item = str(event.action_id)
+                await update_row(
+                    conn,
+                    actions,
+                    {"id": event.action_id},
+                    {"done_on": event.done_on, "outcome": event.outcome},
+                )
+                await clear_deadline(conn, self.schema, CORRECTIVE_ACTION, event.aggregate_id, item)
+                await inbox.close(conn, self.schema, event, kind="corrective_action_due", item=item)
+            case c.CorrectiveActionOverdue():
+                await update_row(conn, actions, {"id": event.action_id}, {"overdue": True})
+
+    async def _contract(self, conn: asyncpg.Connection, event: PublicEvent) -> None:
+        contracts = self.t["contracts"]
+        match event:
+            case c.ContractDrafted():
+                if await insert_record(
+                    conn,
+                    contracts,
+                    event,
+                    {
+                        "number": event.number,
+                        "title": event.title,
+                        "value_amount": event.value.amount,
+                        "value_currency": event.value.currency,
+                        "customer_id": event.customer_id,
+                        "department": event.department,
+                        "salesperson": event.salesperson,
+                        "project_id": event.project_id,
+                        "state": ContractState.DRAFT.value,
+                        "drafted_by": event.by,
+                    },
+                ):
+                    await inbox.put(
+                        conn,
+                        self.schema,
+                        event,
+                        kind="contract_to_sign",
+                        title=f"Contract {event.number} to sign: {event.title}"[:200],
+                        waiting_on=inbox.head_of(event.department),
+                        link=f"/contracts/{event.aggregate_id}/sign",
+                    )
+            case c.ContractSigned():
+                if await update_record(
+                    conn,
+                    contracts,
+                    event,
+                    {"state": ContractState.SIGNED.value, "signed_on": event.signed_on},
+                ):
+                    await inbox.close(conn, self.schema, event, kind="contract_to_sign")
+            case c.ContractCompleted():
+                await update_record(
+                    conn,
+                    contracts,
+                    event,
+                    {"state": ContractState.COMPLETED.value, "completed_on": event.completed_on},
+                )
+            case c.ContractTerminated():
+                if await update_record(
+                    conn,
+                    contracts,
+                    event,
+                    {
+                        "state": ContractState.TERMINATED.value,
+                        "terminated_on": event.terminated_on,
+                        "termination_reason": event.reason,
+                    },
+                ):
+                    await inbox.close(conn, self.schema, event, kind="contract_to_sign")

@@ -21,12 +21,19 @@ from eventsourcing.domain import Aggregate
 from pydantic import Field
 
 from bizdev_crm.application import CrmApplication
-from bizdev_crm.domain import Customer
+from bizdev_crm.domain import Customer, Deadline
 
 log = logging.getLogger(__name__)
 
 COMPLAINT_RESPONSE = "complaint_response"
-"""Deadline kind: a complaint's first answer is due (armed by the views, see projections.py)."""
+"""Deadline kinds, armed by the views (projections.py): a complaint's answer is due (or its
+next escalation), """
+COMPLAINT_RESOLUTION = "complaint_resolution"
+"""a complaint's resolution is due (or its next escalation), """
+CORRECTIVE_ACTION = "corrective_action"
+"""a corrective action is due (item: the action's id), """
+CUSTOMER_VISIT = "customer_visit"
+"""a customer's next follow-up visit is due."""
 
 
 class ProjectOpened(PublicEvent):
@@ -73,9 +80,47 @@ class DealingsReaction(Reaction):
 
 
 class ComplaintResponseDeadline(DeadlineCheck[CrmApplication]):
-    """A complaint unanswered when its response deadline passes is escalated, once."""
+    """A complaint unanswered when its response deadline passes is escalated, once per
+    level."""
 
     kind = COMPLAINT_RESPONSE
 
     def fire(self, app: CrmApplication, aggregate_id: UUID, item: str, now: datetime) -> None:
-        app.escalate_complaint(aggregate_id, now)
+        app.escalate_complaint(aggregate_id, now, Deadline.RESPONSE)
+
+
+class ComplaintResolutionDeadline(DeadlineCheck[CrmApplication]):
+    """A complaint unresolved when its resolution deadline passes is escalated, once per
+    level."""
+
+    kind = COMPLAINT_RESOLUTION
+
+    def fire(self, app: CrmApplication, aggregate_id: UUID, item: str, now: datetime) -> None:
+        app.escalate_complaint(aggregate_id, now, Deadline.RESOLUTION)
+
+
+class CorrectiveActionDeadline(DeadlineCheck[CrmApplication]):
+    """A corrective action not done by its due date is reported overdue, once."""
+
+    kind = CORRECTIVE_ACTION
+
+    def fire(self, app: CrmApplication, aggregate_id: UUID, item: str, now: datetime) -> None:
+        app.corrective_action_overdue(aggregate_id, UUID(item), now)
+
+
+class CustomerVisitDeadline(DeadlineCheck[CrmApplication]):
+    """A customer not visited within its status's cycle is reported overdue, once per
+    missed cycle."""
+
+    kind = CUSTOMER_VISIT
+
+    def fire(self, app: CrmApplication, aggregate_id: UUID, item: str, now: datetime) -> None:
+        app.follow_up_overdue(aggregate_id, now)
+
+
+DEADLINE_CHECKS = (
+    ComplaintResponseDeadline(),
+    ComplaintResolutionDeadline(),
+    CorrectiveActionDeadline(),
+    CustomerVisitDeadline(),
+)

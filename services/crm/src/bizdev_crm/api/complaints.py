@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -16,14 +16,23 @@ from bizdev_common.api import (
     page_of,
 )
 from bizdev_common.auth import CurrentActor
-from bizdev_common.boundary import Moment, Name, Note, PageParams, Text, Title
+from bizdev_common.boundary import Day, Moment, Name, Note, PageParams, Text, Title
+from bizdev_common.domain import Actor
 from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.routes import EVERY_EVENT, RecordRoutes
+from bizdev_common.service import Runtime
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_crm.api.common import ReasonIn, Score, app_of, schema_of, sealed_history
-from bizdev_crm.domain import CauseCategory, Complaint, ComplaintChannel, ComplaintState, Severity
+from bizdev_crm.domain import (
+    CauseCategory,
+    Complaint,
+    ComplaintChannel,
+    ComplaintState,
+    ConfirmationChannel,
+    Severity,
+)
 
 router = APIRouter()
 
@@ -41,11 +50,20 @@ class ComplaintView(BaseModel):
     state: ComplaintState
     received_by: str
     received_at: datetime
-    response_due_at: datetime
+    response_due_at: datetime = Field(description="When the (next) answer is due")
+    resolution_due_at: datetime | None = Field(
+        description="When the customer is to accept a solution; null for early complaints"
+    )
     owner: str | None
     responded_at: datetime | None = Field(description="When it was first answered")
     escalated: bool
-    escalated_at: datetime | None
+    escalated_at: datetime | None = Field(description="When it was first escalated")
+    response_escalation_level: int = Field(
+        description="The current response deadline's escalation: 0 none, 1 head, 2 management"
+    )
+    resolution_escalation_level: int = Field(
+        description="The resolution deadline's escalation: 0 none, 1 head, 2 management"
+    )
     proposal: str | None = Field(description="The latest proposal to the customer")
     rounds: int = Field(description="How many proposals were made")
     resolution: str | None
@@ -53,10 +71,30 @@ class ComplaintView(BaseModel):
     root_cause: str | None
     corrective_action: str | None
     satisfaction: int | None
+    confirmed_by: str | None = Field(description="Who confirmed the satisfaction with the customer")
+    confirmation_channel: ConfirmationChannel | None
+    confirmed_on: date | None
+    confirmed_with: UUID | None = Field(description="The customer's contact who confirmed it")
     closed_by: str | None
     closed_at: datetime | None
     created_at: datetime
     updated_at: datetime
+
+
+class CorrectiveActionView(BaseModel):
+    id: UUID
+    description: str
+    owner: str
+    due_on: date
+    added_by: str
+    added_at: datetime
+    done_on: date | None
+    outcome: str | None
+    overdue: bool = Field(description="Reported overdue (not done by its due date)")
+
+
+class ComplaintDetail(ComplaintView):
+    corrective_actions: list[CorrectiveActionView] = Field(description="Oldest first")
 
 
 def complaint_view(r: asyncpg.Record) -> ComplaintView:
@@ -91,14 +129,39 @@ class ResolveIn(BaseModel):
 
 
 class CloseIn(BaseModel):
-    """The root-cause analysis and the customer's satisfaction. Each is required to close;
-    a missing one is refused (422) by the complaint itself, after who and when are checked."""
+    """The root-cause analysis, the customer's satisfaction, and who confirmed it with the
+    customer, how and when. Each is required to close but `confirmed_with`; a missing one is
+    refused (422) by the complaint itself, after who and when are checked."""
 
     model_config = ConfigDict(extra="forbid")
     cause: CauseCategory | None = None
     root_cause: Note | None = None
     corrective_action: Note | None = None
     satisfaction: Score | None = None
+    confirmed_by: Name | None = Field(
+        default=None, description="User id of who confirmed the satisfaction with the customer"
+    )
+    confirmation_channel: ConfirmationChannel | None = None
+    confirmed_on: Day | None = Field(default=None, description="The day it was confirmed")
+    confirmed_with: UUID | None = Field(
+        default=None, description="The customer's contact person who confirmed it, if known"
+    )
+
+
+class CorrectiveActionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    description: Text = Field(description="What is to be done so that the cause does not recur")
+    owner: Name = Field(description="User id of who does it")
+    due_on: Day = Field(description="The day it is due by (today or later)")
+
+
+class CompletionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcome: Text = Field(description="What was done and achieved")
+
+
+class ActionAccepted(Accepted):
+    action_id: UUID = Field(description="The corrective action added")
 
 
 class QueuedComplaint(ComplaintView):
@@ -275,6 +338,62 @@ def close_complaint(
         root_cause=body.root_cause,
         corrective_action=body.corrective_action,
         satisfaction=body.satisfaction,
+        confirmed_by=body.confirmed_by,
+        confirmation_channel=(
+            body.confirmation_channel.value if body.confirmation_channel else None
+        ),
+        confirmed_on=body.confirmed_on,
+        confirmed_with=body.confirmed_with,
+    )
+    return accepted(result, response)
+
+
+@router.post(
+    "/complaints/{complaint_id}/corrective-actions",
+    status_code=201,
+    response_model=ActionAccepted,
+    tags=["complaints"],
+    summary="Set a corrective action with its owner and due date (owner, head or management)",
+    description="Once the customer accepted a solution; followed up until done: overdue ones "
+    "are reported once (CorrectiveActionOverdue) and wait in their owner's inbox.",
+)
+def add_corrective_action(
+    complaint_id: UUID,
+    body: CorrectiveActionIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> ActionAccepted:
+    result, action_id = app_of(rt).add_corrective_action(
+        actor,
+        complaint_id,
+        version,
+        description=body.description,
+        owner=body.owner,
+        due_on=body.due_on,
+    )
+    response.headers["ETag"] = f'"{result.version}"'
+    return ActionAccepted(id=result.id, version=result.version, action_id=action_id)
+
+
+@router.post(
+    "/complaints/{complaint_id}/corrective-actions/{action_id}/complete",
+    response_model=Accepted,
+    tags=["complaints"],
+    summary="Record a corrective action done (its owner, the head or management)",
+)
+def complete_corrective_action(
+    complaint_id: UUID,
+    action_id: UUID,
+    body: CompletionIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    result = app_of(rt).complete_corrective_action(
+        actor, complaint_id, version, action_id, body.outcome
     )
     return accepted(result, response)
 
@@ -414,8 +533,19 @@ def _complaint_as_of(c: Complaint) -> ComplaintAsOf:
     )
 
 
+async def _complaint_detail(rt: Runtime, actor: Actor, row: asyncpg.Record) -> ComplaintDetail:
+    actions = await rt.pool.fetch(
+        f"SELECT * FROM {schema_of(rt)}.corrective_actions WHERE complaint_id = $1 "
+        "ORDER BY added_at, id",
+        row["id"],
+    )
+    return ComplaintDetail.model_validate(
+        {**dict(row), "corrective_actions": [dict(a) for a in actions]}
+    )
+
+
 COMPLAINT = RecordRoutes(router, "/complaints/{complaint_id}", "complaint", ["complaints"])
-COMPLAINT.detail("complaints", ComplaintView, complaint_view)
+COMPLAINT.detail("complaints", ComplaintDetail, read=_complaint_detail)
 COMPLAINT.history(Complaint, summary=EVERY_EVENT, events=sealed_history)
 COMPLAINT.as_of(
     Complaint, ComplaintAsOf, _complaint_as_of, summary="The complaint as of a version or a time"

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_crm.api.common import ReasonIn, app_of, schema_of, sealed_history
 from bizdev_crm.api.complaints import ComplaintView, complaint_view
+from bizdev_crm.api.contracts import ContractView, contract_view
 from bizdev_crm.api.follow_ups import FollowUpView
 from bizdev_crm.domain import (
     Channel,
@@ -37,6 +38,7 @@ from bizdev_crm.domain import (
     Customer,
     CustomerEventKind,
     CustomerEventState,
+    CustomerStatus,
     ProposalOutcome,
 )
 
@@ -99,6 +101,18 @@ class ProposalIn(BaseModel):
     value: MoneyIn
 
 
+class StatusIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: CustomerStatus = Field(description="Where the relationship stands now")
+    reason: Note = Field(default="", description="Why; required for dormant and lost")
+
+
+class OwnerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    owner: Name = Field(description="User id of the new owner")
+    reason: Note = ""
+
+
 class ProposalOutcomeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     outcome: ProposalOutcome
@@ -119,6 +133,15 @@ class CustomerView(BaseModel):
     contact_ids: list[UUID]
     personal_data_erased: bool
     erased_at: datetime | None
+    status: CustomerStatus
+    status_reason: str | None
+    last_visited_on: date | None
+    next_visit_due_on: date | None = Field(
+        description="When the next follow-up visit is due by its status's cycle; null: none"
+    )
+    visit_overdue_since: date | None = Field(
+        description="The first missed visit day, while no visit has been recorded since"
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -184,6 +207,7 @@ class Customer360(BaseModel):
     )
     proposals: list[ProposalView]
     dealings: list[DealingView]
+    contracts: list[ContractView] = Field(description="Contracts with the customer, newest first")
     follow_ups: list[FollowUpView]
     complaints: list[ComplaintView]
     events: list[InvitationView]
@@ -193,7 +217,7 @@ class Customer360(BaseModel):
 
 CUSTOMERS = ListQuery(
     "customers",
-    filters=["channel", "owner", "department", "industry"],
+    filters=["channel", "owner", "department", "industry", "status"],
     sorts=["created_at", "updated_at", "name", "industry"],
     text=["name", "industry", "needs", "preferences"],
     default_sort="name",
@@ -344,6 +368,48 @@ def record_proposal_outcome(
 
 
 @router.post(
+    "/customers/{customer_id}/status",
+    response_model=Accepted,
+    tags=["customers"],
+    summary="Change the customer's status (its owner, their department head or management)",
+    description="prospect, active, dormant or lost; dormant and lost need a reason. The next "
+    "follow-up visit is then due by the new status's cycle (BIZDEV_CRM_FOLLOW_UP_CYCLE_DAYS).",
+)
+def change_customer_status(
+    customer_id: UUID,
+    body: StatusIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    result = app_of(rt).change_customer_status(
+        actor, customer_id, version, status=body.status.value, reason=body.reason
+    )
+    return accepted(result, response)
+
+
+@router.post(
+    "/customers/{customer_id}/owner",
+    response_model=Accepted,
+    tags=["customers"],
+    summary="Reassign the customer's owner (the head of its department, or management)",
+)
+def reassign_customer_owner(
+    customer_id: UUID,
+    body: OwnerIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    result = app_of(rt).reassign_customer_owner(
+        actor, customer_id, version, owner=body.owner, reason=body.reason
+    )
+    return accepted(result, response)
+
+
+@router.post(
     "/customers/{customer_id}/erase-personal-data",
     response_model=Accepted,
     tags=["customers"],
@@ -376,12 +442,14 @@ async def list_customers(
     owner: Name | None = None,
     department: Name | None = None,
     industry: Name | None = None,
+    status: CustomerStatus | None = None,
 ) -> Page[CustomerView]:
     where = {
         "channel": channel.value if channel else None,
         "owner": owner,
         "department": department,
         "industry": industry,
+        "status": status.value if status else None,
     }
     rows, total = await page_of(rt, CUSTOMERS, page, consistency, where)
     items = [CustomerView.model_validate(dict(r)) for r in rows]
@@ -398,6 +466,10 @@ async def _customer_360(rt: Runtime, actor: Actor, row: asyncpg.Record) -> Custo
         )
         dealings = await conn.fetch(
             f"SELECT * FROM {s}.dealings WHERE customer_id = $1 ORDER BY recorded_at", customer_id
+        )
+        contracts = await conn.fetch(
+            f"SELECT * FROM {s}.contracts WHERE customer_id = $1 ORDER BY created_at DESC, id",
+            customer_id,
         )
         follow_ups = await conn.fetch(
             f"SELECT * FROM {s}.follow_ups WHERE customer_id = $1 ORDER BY due_on DESC, id",
@@ -439,6 +511,7 @@ async def _customer_360(rt: Runtime, actor: Actor, row: asyncpg.Record) -> Custo
             for p in proposals
         ],
         dealings=[DealingView.model_validate(dict(d)) for d in dealings],
+        contracts=[contract_view(k) for k in contracts],
         follow_ups=[FollowUpView.model_validate(dict(f)) for f in follow_ups],
         complaints=[complaint_view(c) for c in complaints],
         events=[InvitationView.model_validate(dict(e)) for e in events],

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from bizdev_common.stored_topics import keep_old_topics
 
-from bizdev_crm.domain.complaint import UNANSWERED, Complaint
+from bizdev_crm.domain.complaint import UNANSWERED, Complaint, CorrectiveAction, end_of
+from bizdev_crm.domain.contract import Contract, ContractNumber
 from bizdev_crm.domain.customer import (
     ContactDetails,
     ContactPerson,
@@ -27,6 +28,7 @@ from bizdev_crm.domain.customer import (
     Proposal,
     Seal,
     Sealed,
+    VisitCycle,
 )
 from bizdev_crm.domain.customer_event import CustomerEvent
 from bizdev_crm.domain.follow_up import FollowUp
@@ -35,8 +37,12 @@ from bizdev_crm.domain.values import (
     Channel,
     ComplaintChannel,
     ComplaintState,
+    ConfirmationChannel,
+    ContractState,
     CustomerEventKind,
     CustomerEventState,
+    CustomerStatus,
+    Deadline,
     FollowUpState,
     ProposalOutcome,
     Severity,
@@ -55,12 +61,19 @@ __all__ = [
     "Complaint",
     "ComplaintChannel",
     "ComplaintState",
+    "ConfirmationChannel",
     "ContactDetails",
     "ContactPerson",
+    "Contract",
+    "ContractNumber",
+    "ContractState",
+    "CorrectiveAction",
     "Customer",
     "CustomerEvent",
     "CustomerEventKind",
     "CustomerEventState",
+    "CustomerStatus",
+    "Deadline",
     "FollowUp",
     "FollowUpState",
     "Proposal",
@@ -68,4 +81,6 @@ __all__ = [
     "Seal",
     "Sealed",
     "Severity",
+    "VisitCycle",
+    "end_of",
 ]

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
-from uuid import UUID
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from uuid import UUID, uuid4
 
 from bizdev_common.domain import (
     Actor,
     Forbidden,
     InvalidTransition,
+    NotFound,
     Role,
     RuleViolation,
     require_acting,
@@ -23,6 +25,8 @@ from bizdev_crm.domain.values import (
     CauseCategory,
     ComplaintChannel,
     ComplaintState,
+    ConfirmationChannel,
+    Deadline,
     Severity,
     one_of,
     require_aware,
@@ -35,18 +39,45 @@ if TYPE_CHECKING:
 
 
 UNANSWERED = (ComplaintState.RECEIVED, ComplaintState.ASSIGNED)
+UNRESOLVED = (ComplaintState.RECEIVED, ComplaintState.ASSIGNED, ComplaintState.RESPONDED)
+TOP_LEVEL = 2
+"""Escalation goes to the head of the complaint's department (1), then to management (2)."""
+
+
+@dataclass(frozen=True)
+class CorrectiveAction:
+    """What is done so that a complaint's cause does not recur, by whom and by when; followed
+    up until it is done."""
+
+    description: str
+    owner: str
+    due_on: date
+    done_on: date | None = None
+    outcome: str | None = None
+    overdue_raised: bool = False
+
+
+def end_of(day: date) -> datetime:
+    """A due date is met until the day is over (UTC)."""
+    return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
 
 
 class Complaint(Aggregate):
     """A customer complaint (客戶投訴): received → assigned → responded → resolved → closed,
     back to assigned whenever the customer is not satisfied with the proposal, until they are.
 
-    The first response is due by a deadline set by severity when the complaint is received; a
-    complaint still unanswered when it passes is escalated, once, by the deadline scheduler
-    (`by` is then None: nobody acted, time did). The complaint belongs to the department that
-    keeps the customer: the head of that department assigns its owner and may close it."""
+    Two deadlines are set by severity when the complaint is received (4.3.2: an answer and a
+    solution in the time the company set): the response (a proposal) and the resolution (the
+    customer accepts one). Reopening sets a new response deadline, as long again as the first.
+    A deadline missed is escalated by the deadline scheduler (`by` is then None: nobody acted,
+    time did) to the head of the complaint's department, and, still missed after as long
+    again, once more to management; each level once. The complaint belongs to the department
+    that keeps the customer: the head of that department assigns its owner and may close it.
+    Closing records who confirmed the customer's satisfaction, how and when; corrective
+    actions, each with an owner and a due date, are followed up until done."""
 
     class Received(Aggregate.Created):
+        class_version = 2
         by: str
         customer_id: UUID
         department: str
@@ -57,6 +88,12 @@ class Complaint(Aggregate):
         description: str
         received_at: datetime
         response_due_at: datetime
+        resolution_due_at: datetime | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # Received before resolutions had a deadline: none is owed.
+            state["resolution_due_at"] = None
 
     @event(Received)
     def __init__(
@@ -71,6 +108,7 @@ class Complaint(Aggregate):
         description: str,
         received_at: datetime,
         response_due_at: datetime,
+        resolution_due_at: datetime | None,
     ) -> None:
         self.received_by = by
         self.customer_id = customer_id
@@ -82,9 +120,19 @@ class Complaint(Aggregate):
         self.description = description
         self.received_at = received_at
         self.response_due_at = response_due_at
+        self.resolution_due_at = resolution_due_at
+        # Each later deadline of a kind is as long as the first (a reopened complaint's new
+        # response deadline, the second escalation level).
+        self.periods = {
+            Deadline.RESPONSE: response_due_at - received_at,
+            Deadline.RESOLUTION: (
+                None if resolution_due_at is None else resolution_due_at - received_at
+            ),
+        }
+        self.levels = {Deadline.RESPONSE: 0, Deadline.RESOLUTION: 0}
         self.state = ComplaintState.RECEIVED
         self.owner: str | None = None
-        self.answered = False
+        self.awaiting_response = True
         self.escalated_at: datetime | None = None
         self.proposal: str | None = None
         self.rounds = 0
@@ -93,6 +141,8 @@ class Complaint(Aggregate):
         self.root_cause: str | None = None
         self.corrective_action: str | None = None
         self.satisfaction: int | None = None
+        self.confirmation: tuple[str, str, date, UUID | None] | None = None
+        self.actions: dict[UUID, CorrectiveAction] = {}
 
     @classmethod
     def receive(
@@ -106,10 +156,11 @@ class Complaint(Aggregate):
         description: str,
         received_at: datetime,
         response_hours: Mapping[str, int],
+        resolution_hours: Mapping[str, int],
         contact_id: UUID | None = None,
     ) -> Complaint:
-        """Any employee records a complaint the moment it comes in; its response deadline is
-        `received_at` plus the hours configured for its severity."""
+        """Any employee records a complaint the moment it comes in; its response and
+        resolution deadlines are `received_at` plus the hours configured for its severity."""
         require_role(actor, Role.EMPLOYEE)
         through = one_of("channel", channel, ComplaintChannel)
         level = one_of("severity", severity, Severity)
@@ -121,6 +172,11 @@ class Complaint(Aggregate):
         hours = response_hours.get(level)
         if hours is None or hours <= 0:
             raise RuleViolation("severity", f"no response deadline is configured for {level}")
+        solve_hours = resolution_hours.get(level)
+        if solve_hours is None or solve_hours < hours:
+            raise RuleViolation(
+                "severity", f"no resolution deadline (after the response) is configured for {level}"
+            )
         return cls(
             by=actor.user_id,
             customer_id=customer.id,
@@ -132,6 +188,7 @@ class Complaint(Aggregate):
             description=description,
             received_at=received_at,
             response_due_at=received_at + timedelta(hours=hours),
+            resolution_due_at=received_at + timedelta(hours=solve_hours),
         )
 
     def _require_state(self, what: str, *allowed: ComplaintState) -> None:
@@ -187,11 +244,12 @@ class Complaint(Aggregate):
     @event(Responded)
     def _respond(self, by: str, proposal: str) -> None:
         self.state = ComplaintState.RESPONDED
-        self.answered = True
+        self.awaiting_response = False
         self.proposal = proposal
         self.rounds += 1
 
     class Escalated(Aggregate.Event):
+        class_version = 2
         by: str | None
         customer_id: UUID
         department: str
@@ -199,19 +257,63 @@ class Complaint(Aggregate):
         severity: str
         response_due_at: datetime
         escalated_at: datetime
+        deadline: str
+        due_at: datetime
+        level: int
+        to_role: str
+        to_department: str | None
+        next_escalation_at: datetime | None
 
-    def escalate(self, now: datetime) -> None:
-        """The deadline check: refused unless the first response is overdue and the
-        complaint was not escalated before, so that it happens once whoever asks again."""
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # Before levels, an escalation was the first one, of the response deadline, to
+            # the head of the complaint's department; no second level was owed.
+            state["deadline"] = Deadline.RESPONSE.value
+            state["due_at"] = state["response_due_at"]
+            state["level"] = 1
+            state["to_role"] = Role.DEPARTMENT_HEAD.value
+            state["to_department"] = state["department"]
+            state["next_escalation_at"] = None
+
+    def due(self, deadline: Deadline) -> datetime | None:
+        """When the deadline is met by, None when it is met or owes nothing."""
+        if deadline is Deadline.RESPONSE:
+            pending = self.awaiting_response and self.state in UNANSWERED
+            return self.response_due_at if pending else None
+        return self.resolution_due_at if self.state in UNRESOLVED else None
+
+    def escalation_at(self, deadline: Deadline) -> datetime | None:
+        """When the deadline's next escalation falls due: at the deadline, then as long again
+        after it; None once management has it, or when nothing is owed."""
+        return self._next_escalation(deadline, self.due(deadline))
+
+    def _next_escalation(self, deadline: Deadline, due: datetime | None) -> datetime | None:
+        period, level = self.periods[deadline], self.levels[deadline]
+        if due is None or period is None or level >= TOP_LEVEL:
+            return None
+        return due + period * level
+
+    def escalate(self, now: datetime, deadline: str = Deadline.RESPONSE) -> None:
+        """The deadline check: refused unless the deadline's next escalation is due, so each
+        level happens once whoever asks again. Level 1 goes to the head of the complaint's
+        department, level 2 to management."""
         require_aware("now", now)
-        if self.escalated_at is not None:
-            raise InvalidTransition(f"complaint {self.id} is already escalated")
-        if self.answered or self.state not in UNANSWERED:
-            raise InvalidTransition(f"complaint {self.id} was answered: nothing to escalate")
-        if now < self.response_due_at:
+        kind = Deadline(deadline)
+        if self.due(kind) is None:
+            met = "answered" if kind is Deadline.RESPONSE else "resolved"
+            raise InvalidTransition(f"complaint {self.id} was {met}: nothing to escalate")
+        at = self.escalation_at(kind)
+        if at is None:
             raise InvalidTransition(
-                f"complaint {self.id} is not due until {self.response_due_at.isoformat()}"
+                f"complaint {self.id} is already escalated to management for its {kind}"
             )
+        if now < at:
+            raise InvalidTransition(f"complaint {self.id} is not due until {at.isoformat()}")
+        level = self.levels[kind] + 1
+        period = self.periods[kind]
+        due = self.due(kind)
+        assert due is not None
+        assert period is not None
         self._escalate(
             by=None,
             customer_id=self.customer_id,
@@ -220,6 +322,12 @@ class Complaint(Aggregate):
             severity=self.severity,
             response_due_at=self.response_due_at,
             escalated_at=now,
+            deadline=kind.value,
+            due_at=due,
+            level=level,
+            to_role=(Role.DEPARTMENT_HEAD if level == 1 else Role.MANAGEMENT).value,
+            to_department=self.department if level == 1 else None,
+            next_escalation_at=due + period if level < TOP_LEVEL else None,
         )
 
     @event(Escalated)
@@ -232,8 +340,16 @@ class Complaint(Aggregate):
         severity: str,
         response_due_at: datetime,
         escalated_at: datetime,
+        deadline: str,
+        due_at: datetime,
+        level: int,
+        to_role: str,
+        to_department: str | None,
+        next_escalation_at: datetime | None,
     ) -> None:
-        self.escalated_at = escalated_at
+        if self.escalated_at is None:
+            self.escalated_at = escalated_at
+        self.levels[Deadline(deadline)] = level
 
     class Resolved(Aggregate.Event):
         by: str
@@ -253,23 +369,54 @@ class Complaint(Aggregate):
         self.resolution = resolution
 
     class Reopened(Aggregate.Event):
+        class_version = 2
         by: str
         reason: str
+        response_due_at: datetime | None
+        resolution_escalation_at: datetime | None
 
-    def reopen(self, actor: Actor, *, reason: str) -> None:
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # Reopened before a new answer had a deadline: none is owed.
+            state["response_due_at"] = None
+            state["resolution_escalation_at"] = None
+
+    def reopen(self, actor: Actor, *, reason: str, now: datetime) -> None:
         """The customer is not satisfied (with the proposal, or after all with the
-        resolution): back to the owner for another proposal."""
+        resolution): back to the owner for another proposal, due within the response period
+        again from `now`. The resolution deadline, and its escalations, run on."""
         self._require_owner(actor, "reopen")
         self._require_state("reopen", ComplaintState.RESPONDED, ComplaintState.RESOLVED)
         require_text("reason", reason)
-        self._reopen(by=actor.user_id, reason=reason)
+        require_aware("now", now)
+        period = self.periods[Deadline.RESPONSE]
+        assert period is not None  # every complaint owes a response
+        self._reopen(
+            by=actor.user_id,
+            reason=reason,
+            response_due_at=now + period,
+            resolution_escalation_at=self._next_escalation(
+                Deadline.RESOLUTION, self.resolution_due_at
+            ),
+        )
 
     @event(Reopened)
-    def _reopen(self, by: str, reason: str) -> None:
+    def _reopen(
+        self,
+        by: str,
+        reason: str,
+        response_due_at: datetime | None,
+        resolution_escalation_at: datetime | None,
+    ) -> None:
         self.state = ComplaintState.ASSIGNED
         self.resolution = None
+        if response_due_at is not None:
+            self.response_due_at = response_due_at
+            self.awaiting_response = True
+            self.levels[Deadline.RESPONSE] = 0
 
     class Closed(Aggregate.Event):
+        class_version = 2
         by: str
         customer_id: UUID
         department: str
@@ -277,6 +424,25 @@ class Complaint(Aggregate):
         root_cause: str
         corrective_action: str
         satisfaction: int
+        confirmed_by: str | None
+        confirmation_channel: str | None
+        confirmed_on: date | None
+        confirmed_with: UUID | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # Closed before the confirmation was recorded: not known.
+            for name in ("confirmed_by", "confirmation_channel", "confirmed_on", "confirmed_with"):
+                state[name] = None
+
+    def _require_owner_or_head(self, actor: Actor, what: str) -> None:
+        require_acting(actor)
+        if actor.user_id != self.owner and not (
+            actor.is_head_of(self.department) or actor.has(Role.MANAGEMENT)
+        ):
+            raise Forbidden(
+                f"only the complaint's owner or the head of department {self.department} may {what}"
+            )
 
     def close(
         self,
@@ -286,17 +452,19 @@ class Complaint(Aggregate):
         root_cause: str | None,
         corrective_action: str | None,
         satisfaction: int | None,
+        confirmed_by: str | None,
+        confirmation_channel: str | None,
+        confirmed_on: date | None,
+        today: date,
+        confirmed_with: UUID | None = None,
+        contacts: Collection[UUID] = (),
     ) -> None:
         """Closing needs the root-cause analysis (cause category, what the cause was, the
-        corrective action) and the customer's satisfaction with the handling (1 to 5)."""
-        require_acting(actor)
-        if actor.user_id != self.owner and not (
-            actor.is_head_of(self.department) or actor.has(Role.MANAGEMENT)
-        ):
-            raise Forbidden(
-                f"only the complaint's owner or the head of department {self.department} may "
-                "close it"
-            )
+        corrective action), the customer's satisfaction with the handling (1 to 5), and who
+        confirmed that satisfaction with the customer, how and on which day (not before the
+        complaint came in, not after `today`); `confirmed_with` is the customer's contact
+        person who confirmed it, when known (one of `contacts`, the customer's)."""
+        self._require_owner_or_head(actor, "close it")
         self._require_state("close", ComplaintState.RESOLVED)
         if cause is None:
             raise RuleViolation("cause", "the root cause category is required to close")
@@ -304,6 +472,22 @@ class Complaint(Aggregate):
         analysis = required_text("root_cause", root_cause)
         action = required_text("corrective_action", corrective_action)
         score = require_score("satisfaction", satisfaction)
+        confirmer = required_text("confirmed_by", confirmed_by)
+        if confirmation_channel is None:
+            raise RuleViolation("confirmation_channel", "how it was confirmed is required")
+        how = one_of("confirmation_channel", confirmation_channel, ConfirmationChannel)
+        if confirmed_on is None:
+            raise RuleViolation("confirmed_on", "the day satisfaction was confirmed is required")
+        if not self.received_at.date() <= confirmed_on <= today:
+            raise RuleViolation(
+                "confirmed_on",
+                f"satisfaction is confirmed between the complaint's receipt "
+                f"({self.received_at.date()}) and today ({today})",
+            )
+        if confirmed_with is not None and confirmed_with not in contacts:
+            raise RuleViolation(
+                "confirmed_with", f"customer {self.customer_id} has no contact {confirmed_with}"
+            )
         self._close(
             by=actor.user_id,
             customer_id=self.customer_id,
@@ -312,6 +496,10 @@ class Complaint(Aggregate):
             root_cause=analysis,
             corrective_action=action,
             satisfaction=score,
+            confirmed_by=confirmer,
+            confirmation_channel=how,
+            confirmed_on=confirmed_on,
+            confirmed_with=confirmed_with,
         )
 
     @event(Closed)
@@ -324,9 +512,144 @@ class Complaint(Aggregate):
         root_cause: str,
         corrective_action: str,
         satisfaction: int,
+        confirmed_by: str | None,
+        confirmation_channel: str | None,
+        confirmed_on: date | None,
+        confirmed_with: UUID | None,
     ) -> None:
         self.state = ComplaintState.CLOSED
         self.cause = cause
         self.root_cause = root_cause
         self.corrective_action = corrective_action
         self.satisfaction = satisfaction
+        if confirmed_by is not None and confirmation_channel is not None and confirmed_on:
+            self.confirmation = (confirmed_by, confirmation_channel, confirmed_on, confirmed_with)
+
+    # --- corrective actions, followed up until done ---------------------------------------
+
+    class CorrectiveActionAdded(Aggregate.Event):
+        by: str
+        action_id: UUID
+        customer_id: UUID
+        department: str
+        description: str
+        owner: str
+        due_on: date
+
+    def add_corrective_action(
+        self, actor: Actor, *, description: str, owner: str, due_on: date, today: date
+    ) -> UUID:
+        """Once the customer accepted a solution the cause is analysed: the complaint's owner
+        or their head (or management) sets corrective actions, each with its owner and a due
+        date not in the past. Returns the action's id."""
+        self._require_owner_or_head(actor, "set corrective actions")
+        self._require_state(
+            "set corrective actions for", ComplaintState.RESOLVED, ComplaintState.CLOSED
+        )
+        require_text("description", description)
+        require_text("owner", owner)
+        if due_on < today:
+            raise RuleViolation("due_on", f"a corrective action is due today ({today}) or later")
+        action_id = uuid4()
+        self._add_corrective_action(
+            by=actor.user_id,
+            action_id=action_id,
+            customer_id=self.customer_id,
+            department=self.department,
+            description=description,
+            owner=owner,
+            due_on=due_on,
+        )
+        return action_id
+
+    @event(CorrectiveActionAdded)
+    def _add_corrective_action(
+        self,
+        by: str,
+        action_id: UUID,
+        customer_id: UUID,
+        department: str,
+        description: str,
+        owner: str,
+        due_on: date,
+    ) -> None:
+        self.actions[action_id] = CorrectiveAction(description, owner, due_on)
+
+    def _action(self, action_id: UUID) -> CorrectiveAction:
+        action = self.actions.get(action_id)
+        if action is None:
+            raise NotFound(f"no corrective action {action_id} for complaint {self.id}")
+        return action
+
+    class CorrectiveActionCompleted(Aggregate.Event):
+        by: str
+        action_id: UUID
+        done_on: date
+        outcome: str
+
+    def complete_corrective_action(
+        self, actor: Actor, action_id: UUID, *, outcome: str, today: date
+    ) -> None:
+        """Its owner (or the head of the complaint's department, or management) records the
+        action done, and what it achieved."""
+        action = self._action(action_id)
+        require_acting(actor)
+        if actor.user_id != action.owner and not (
+            actor.is_head_of(self.department) or actor.has(Role.MANAGEMENT)
+        ):
+            raise Forbidden(
+                f"only the action's owner or the head of department {self.department} may "
+                "complete it"
+            )
+        if action.done_on is not None:
+            raise InvalidTransition(f"corrective action {action_id} is already done")
+        require_text("outcome", outcome)
+        self._complete_corrective_action(
+            by=actor.user_id, action_id=action_id, done_on=today, outcome=outcome
+        )
+
+    @event(CorrectiveActionCompleted)
+    def _complete_corrective_action(
+        self, by: str, action_id: UUID, done_on: date, outcome: str
+    ) -> None:
+        self.actions[action_id] = replace(self.actions[action_id], done_on=done_on, outcome=outcome)
+
+    class CorrectiveActionOverdue(Aggregate.Event):
+        by: str | None
+        action_id: UUID
+        customer_id: UUID
+        department: str
+        owner: str
+        due_on: date
+
+    def corrective_action_overdue(self, action_id: UUID, now: datetime) -> None:
+        """The deadline check: an action not done when its due date is over is reported
+        overdue, once."""
+        require_aware("now", now)
+        action = self._action(action_id)
+        if action.done_on is not None:
+            raise InvalidTransition(f"corrective action {action_id} is done")
+        if action.overdue_raised:
+            raise InvalidTransition(f"corrective action {action_id} is already reported overdue")
+        if now < end_of(action.due_on):
+            raise InvalidTransition(f"corrective action {action_id} is due on {action.due_on}")
+        self._corrective_action_overdue(
+            by=None,
+            action_id=action_id,
+            customer_id=self.customer_id,
+            department=self.department,
+            owner=action.owner,
+            due_on=action.due_on,
+        )
+
+    @event(CorrectiveActionOverdue)
+    def _corrective_action_overdue(
+        self,
+        by: str | None,
+        action_id: UUID,
+        customer_id: UUID,
+        department: str,
+        owner: str,
+        due_on: date,
+    ) -> None:
+        self.actions[action_id] = replace(self.actions[action_id], overdue_raised=True)

@@ -4,8 +4,10 @@ data kept sealed."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 from bizdev_common.domain import (
@@ -23,7 +25,32 @@ from bizdev_common.domain import (
 )
 from eventsourcing.domain import Aggregate, event
 
-from bizdev_crm.domain.values import Channel, ProposalOutcome, one_of
+from bizdev_crm.domain.values import (
+    EXPLAINED_STATUSES,
+    Channel,
+    CustomerStatus,
+    ProposalOutcome,
+    one_of,
+    require_aware,
+)
+
+VisitCycle = Mapping[str, int | None]
+"""Days between follow-up visits per customer status; None: no visits are owed (a lost
+customer)."""
+
+
+def _cycle_running(days: int | None, due: date, today: date) -> date | None:
+    """The end of the first cycle after `due` that has not ended before `today`."""
+    if days is None:
+        return None
+    cycles = max(1, -(-(today - due).days // days))
+    return due + timedelta(days=days * cycles)
+
+
+def next_visit(cycle: VisitCycle, status: str, since: date) -> date | None:
+    days = cycle.get(status)
+    return None if days is None else since + timedelta(days=days)
+
 
 # --- personal data ---------------------------------------------------------------------------
 
@@ -105,9 +132,16 @@ class Customer(Aggregate):
     """A customer and its file (客戶檔案): who develops it (`owner`, in `department`), where it
     came from, its needs and preferences, contact persons, proposals offered and the projects
     done for it (dealings). The customer is a company: its name is business information;
-    its contact persons are people, whose identifying details are sealed."""
+    its contact persons are people, whose identifying details are sealed.
+
+    Its status (`prospect` when registered, `active`, `dormant`, `lost`) sets how often it
+    is to be visited (a cycle of days per status, from the settings): the next visit is due
+    that many days after the last one recorded (or the registration, or the status change);
+    past it the deadline scheduler reports the customer `FollowUpOverdue`, once per missed
+    cycle, until a visit is recorded."""
 
     class Registered(Aggregate.Created):
+        class_version = 2
         by: str
         name: str
         industry: str
@@ -117,6 +151,15 @@ class Customer(Aggregate):
         address: str
         needs: str
         preferences: str
+        status: str
+        next_visit_due_on: date | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # Registered before statuses and visit cycles: a prospect with no visit owed
+            # until its status is set or a visit is recorded.
+            state["status"] = CustomerStatus.PROSPECT.value
+            state["next_visit_due_on"] = None
 
     @event(Registered)
     def __init__(
@@ -130,6 +173,8 @@ class Customer(Aggregate):
         address: str,
         needs: str,
         preferences: str,
+        status: str,
+        next_visit_due_on: date | None,
     ) -> None:
         self.registered_by = by
         self.name = name
@@ -144,6 +189,10 @@ class Customer(Aggregate):
         self.proposals: dict[UUID, Proposal] = {}
         self.dealings: dict[UUID, str] = {}
         self.personal_data_erased = False
+        self.status = status
+        self.status_reason: str | None = None
+        self.last_visited_on: date | None = None
+        self.next_visit_due_on = next_visit_due_on
 
     @classmethod
     def register(
@@ -155,6 +204,8 @@ class Customer(Aggregate):
         channel: str,
         needs: str,
         seal: Seal,
+        visit_cycle: VisitCycle,
+        today: date,
         owner: str | None = None,
         address: str = "",
         preferences: str = "",
@@ -181,6 +232,8 @@ class Customer(Aggregate):
             address=address,
             needs=needs,
             preferences=preferences,
+            status=CustomerStatus.PROSPECT.value,
+            next_visit_due_on=next_visit(visit_cycle, CustomerStatus.PROSPECT, today),
         )
         for contact in sealed:
             customer._add_contact(
@@ -202,6 +255,13 @@ class Customer(Aggregate):
             or actor.is_head_of(self.department)
             or actor.has(Role.MANAGEMENT)
         )
+
+    def _require_head(self, actor: Actor, what: str) -> None:
+        require_acting(actor)
+        if not (actor.is_head_of(self.department) or actor.has(Role.MANAGEMENT)):
+            raise Forbidden(
+                f"only the head of department {self.department} or management may {what}"
+            )
 
     def _require_keeper(self, actor: Actor, what: str) -> None:
         """The owner keeps the file; the head of its department stands in for them."""
@@ -457,3 +517,144 @@ class Customer(Aggregate):
     @event(PersonalDataErased)
     def _erase_personal_data(self, by: str, reason: str, contact_ids: list[UUID]) -> None:
         self.personal_data_erased = True
+
+    # --- status, owner and visit cycle (4.1, 4.2) -------------------------------------------
+
+    class StatusChanged(Aggregate.Event):
+        by: str
+        status: str
+        previous: str
+        reason: str
+        next_visit_due_on: date | None
+
+    def change_status(
+        self, actor: Actor, *, status: str, reason: str, today: date, visit_cycle: VisitCycle
+    ) -> None:
+        """The owner, the head of the customer's department or management set where the
+        relationship stands; going `dormant` or `lost` needs a reason. The next visit is then
+        due by the new status's cycle, counted from the last visit (or from today, if none)."""
+        require_acting(actor)
+        if actor.user_id != self.owner and not (
+            actor.is_head_of(self.department) or actor.has(Role.MANAGEMENT)
+        ):
+            raise Forbidden(
+                f"only the customer's owner, the head of department {self.department} or "
+                "management may change its status"
+            )
+        new = one_of("status", status, CustomerStatus)
+        if new == self.status:
+            raise RuleViolation("status", f"the customer is already {new}")
+        if new in EXPLAINED_STATUSES and not reason.strip():
+            raise RuleViolation("reason", f"a customer becomes {new} only with a reason")
+        self._change_status(
+            by=actor.user_id,
+            status=new,
+            previous=self.status,
+            reason=reason,
+            next_visit_due_on=next_visit(visit_cycle, new, self.last_visited_on or today),
+        )
+
+    @event(StatusChanged)
+    def _change_status(
+        self, by: str, status: str, previous: str, reason: str, next_visit_due_on: date | None
+    ) -> None:
+        self.status = status
+        self.status_reason = reason or None
+        self.next_visit_due_on = next_visit_due_on
+
+    class OwnerReassigned(Aggregate.Event):
+        by: str
+        owner: str
+        previous_owner: str
+        department: str
+        reason: str
+
+    def reassign_owner(self, actor: Actor, *, owner: str, reason: str) -> None:
+        """The head of the owner's department (the customer's) or management hands the
+        customer to another owner; the customer stays in its department."""
+        self._require_head(actor, "reassign the customer's owner")
+        require_text("owner", owner)
+        if owner == self.owner:
+            raise RuleViolation("owner", f"{owner} already owns this customer")
+        self._reassign_owner(
+            by=actor.user_id,
+            owner=owner,
+            previous_owner=self.owner,
+            department=self.department,
+            reason=reason,
+        )
+
+    @event(OwnerReassigned)
+    def _reassign_owner(
+        self, by: str, owner: str, previous_owner: str, department: str, reason: str
+    ) -> None:
+        self.owner = owner
+
+    class Visited(Aggregate.Event):
+        by: str
+        follow_up_id: UUID
+        visited_on: date
+        next_visit_due_on: date | None
+
+    def record_visit(
+        self, *, by: str, follow_up_id: UUID, visited_on: date, visit_cycle: VisitCycle
+    ) -> None:
+        """A follow-up visit was recorded (the follow-up checked who may record it): the
+        next visit is due a cycle after the latest one."""
+        last = max(visited_on, self.last_visited_on or visited_on)
+        self._visited(
+            by=by,
+            follow_up_id=follow_up_id,
+            visited_on=visited_on,
+            next_visit_due_on=next_visit(visit_cycle, self.status, last),
+        )
+
+    @event(Visited)
+    def _visited(
+        self, by: str, follow_up_id: UUID, visited_on: date, next_visit_due_on: date | None
+    ) -> None:
+        self.last_visited_on = max(visited_on, self.last_visited_on or visited_on)
+        self.next_visit_due_on = next_visit_due_on
+
+    class FollowUpOverdue(Aggregate.Event):
+        by: str | None
+        owner: str
+        department: str
+        status: str
+        due_on: date
+        last_visited_on: date | None
+        next_visit_due_on: date | None
+
+    def follow_up_overdue(self, now: datetime, visit_cycle: VisitCycle) -> None:
+        """The deadline check: a customer not visited by the end of its due day is reported
+        overdue, once for that cycle; the next report falls at the end of the cycle running
+        now, if it is still not visited by then. Cycles missed while nobody looked (the
+        scheduler stopped) make one report, not one each."""
+        require_aware("now", now)
+        due = self.next_visit_due_on
+        if due is None:
+            raise InvalidTransition(f"customer {self.id} owes no visit")
+        if now.date() <= due:
+            raise InvalidTransition(f"customer {self.id} is to be visited by {due}")
+        self._follow_up_overdue(
+            by=None,
+            owner=self.owner,
+            department=self.department,
+            status=self.status,
+            due_on=due,
+            last_visited_on=self.last_visited_on,
+            next_visit_due_on=_cycle_running(visit_cycle.get(self.status), due, now.date()),
+        )
+
+    @event(FollowUpOverdue)
+    def _follow_up_overdue(
+        self,
+        by: str | None,
+        owner: str,
+        department: str,
+        status: str,
+        due_on: date,
+        last_visited_on: date | None,
+        next_visit_due_on: date | None,
+    ) -> None:
+        self.next_visit_due_on = next_visit_due_on

@@ -98,3 +98,39 @@ class ComplaintState(StrEnum):
     RESPONDED = "responded"
     RESOLVED = "resolved"
     CLOSED = "closed"
+
+
+class Deadline(StrEnum):
+    """What a complaint owes the customer in time (4.3.2: an answer, then a solution)."""
+
+    RESPONSE = "response"
+    RESOLUTION = "resolution"
+
+
+class ConfirmationChannel(StrEnum):
+    """How the customer's satisfaction was confirmed before a complaint is closed."""
+
+    PHONE = "phone"
+    EMAIL = "email"
+    ONLINE_CHAT = "online_chat"
+    VISIT = "visit"
+
+
+class CustomerStatus(StrEnum):
+    """Where the relationship stands; sets how often the customer is to be visited."""
+
+    PROSPECT = "prospect"
+    ACTIVE = "active"
+    DORMANT = "dormant"
+    LOST = "lost"
+
+
+EXPLAINED_STATUSES = (CustomerStatus.DORMANT, CustomerStatus.LOST)
+"""A customer going quiet or lost is a loss to explain: these need a reason."""
+
+
+class ContractState(StrEnum):
+    DRAFT = "draft"
+    SIGNED = "signed"
+    COMPLETED = "completed"
+    TERMINATED = "terminated"

@@ -18,6 +18,11 @@ from bizdev_projects.projections import INBOX_KINDS
 router = APIRouter()
 for section in (initiation, planning, team, execution, communication, dashboard):
     router.include_router(section.router)
-router.include_router(inbox_router(INBOX_KINDS))
+# Read-your-writes on the inbox waits on the view of the record a command changed.
+router.include_router(
+    inbox_router(
+        INBOX_KINDS, records=["applications", "plans", "deviations", "meetings", "projects"]
+    )
+)
 
 __all__ = ["router"]
