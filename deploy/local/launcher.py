@@ -270,6 +270,8 @@ class Kafka:
         props = self._write_config()
         if not (self.dir / "data" / "meta.properties").exists():
             cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+            # StorageTool reads an id starting with "-" as an option: one start in 64 failed.
+            cluster_id = "A" + cluster_id[1:] if cluster_id.startswith("-") else cluster_id
             subprocess.run(
                 self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props)),
                 check=True,
