@@ -27,7 +27,9 @@ def money_of(row: Mapping[str, Any], prefix: str) -> MoneyModel:
     return MoneyModel(amount=row[f"{prefix}_amount"], currency=row[f"{prefix}_currency"])
 
 
-def runtime(request: Request) -> Runtime:
+# The dependencies are async: FastAPI runs a plain `def` one in a worker thread, a hand-off
+# per dependency per request that costs more than what they do.
+async def runtime(request: Request) -> Runtime:
     rt: Runtime = request.app.state.runtime
     return rt
 
@@ -35,7 +37,7 @@ def runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(runtime)]
 
 
-def expected_version(
+async def expected_version(
     if_match: Annotated[
         str | None,
         Header(

@@ -20,6 +20,7 @@ from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from bizdev_common.domain import Actor, Role
@@ -92,13 +93,17 @@ def _roles(value: object) -> frozenset[Role]:
 _bearer = HTTPBearer(auto_error=False, description="JWT from `make token`")
 
 
-def current_actor(
+async def current_actor(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
+    # Async, so that FastAPI does not hand every request to a worker thread and back just to
+    # check a signature; only a JWKS look-up, which may wait on the network, leaves the loop.
     if credentials is None:
         raise Unauthenticated("a bearer token is required")
     verifier: TokenVerifier = request.app.state.verifier
+    if verifier.settings.jwt_jwks_url:
+        return await run_in_threadpool(verifier.verify, credentials.credentials)
     return verifier.verify(credentials.credentials)
 
 
