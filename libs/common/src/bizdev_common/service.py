@@ -24,8 +24,6 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.specification import AsyncAPI, get_asyncapi_html
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -93,7 +91,6 @@ def create_app(parts: ServiceParts) -> FastAPI:
     s = parts.settings
     setup_logging(s.service, s.log_level)
     setup_tracing(s.service)
-    PsycopgInstrumentor().instrument()
     registry = CollectorRegistry()
     dead_letters = DeadLetters(s, registry)
     broker = KafkaBroker(
@@ -161,6 +158,16 @@ def create_app(parts: ServiceParts) -> FastAPI:
         description=parts.description,
         version=parts.version,
         lifespan=lifespan,
+        # FastAPI's own tracing: one server span per request, named by route. Not its
+        # operation spans (dependencies, endpoint, serialisation: three more per request),
+        # metrics (Prometheus has them) or logs; nothing for the probes.
+        telemetry={
+            "tracing": True,
+            "operation_spans": False,
+            "metrics": False,
+            "logs": False,
+            "exclude": _untraced,
+        },
     )
     app.state.verifier = TokenVerifier(s)
     if s.jwt_jwks_url is None and s.jwt_secret.get_secret_value() == DEV_SECRET:
@@ -174,7 +181,6 @@ def create_app(parts: ServiceParts) -> FastAPI:
     # before the key is hashed.
     idempotency.install(app)
     middleware.install(app, s, registry)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
     for router in parts.routers:
         app.include_router(router)
     openapi.install(app)
@@ -260,6 +266,13 @@ async def _reset_views(parts: ServiceParts) -> None:
             print(f"{projection.name}: emptied; rebuilt from the topics at the next start")
     finally:
         await conn.close()
+
+
+def _untraced(scope: Any) -> bool:
+    return scope.get("path") in _UNTRACED_PATHS
+
+
+_UNTRACED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 def _stuck_position(app: FastAPI) -> int:
