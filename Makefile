@@ -12,13 +12,14 @@ ROLE ?= employee
 DEPT ?= sales
 USER_ID ?=
 
-.PHONY: help install up test lint unit integration bench token clean
+.PHONY: help install up test lint unit integration bench bench-quick token clean
 
 help:
 	@echo "make up      run Kafka, PostgreSQL and every service (Ctrl-C stops)"
 	@echo "make test    lint, unit and integration tests against real Kafka and PostgreSQL"
 	@echo "make token ROLE=department_head DEPT=sales [USER_ID=bob]   print a dev JWT"
-	@echo "make bench   print event store save timings and write-path throughput"
+	@echo "make bench   command path, relay, projector, freshness, memory and queries beside"
+	@echo "             their baselines, one run (minutes); table in .bench/latest.json"
 	@echo "make clean   remove local data (.state) and the fetched Kafka jars"
 
 install: .venv/.installed $(KAFKA_LIBS)/.fetched
@@ -37,8 +38,10 @@ $(KAFKA_LIBS)/.fetched: deploy/local/kafka/pom.xml
 up: install
 	$(UV) run --frozen python deploy/local/launcher.py up
 
+# The quick benchmark runs too, so that it cannot rot; it prints figures, it asserts nothing.
 test: install lint
 	$(UV) run --frozen pytest
+	$(MAKE) --no-print-directory bench-quick
 
 lint: install
 	$(UV) run --frozen ruff check .
@@ -52,8 +55,10 @@ integration: install
 	$(UV) run --frozen pytest tests/integration
 
 bench: install
-	$(UV) run --frozen python benchmarks/eventstore_save.py
-	$(UV) run --frozen python benchmarks/pipeline.py
+	$(UV) run --frozen python benchmarks/bench.py
+
+bench-quick: install
+	$(UV) run --frozen python benchmarks/bench.py --quick
 
 token: install
 	@$(UV) run --frozen bizdev-token --role $(ROLE) --dept $(DEPT) $(if $(USER_ID),--user $(USER_ID))

@@ -99,7 +99,9 @@ async def fetch_one(
 ) -> asyncpg.Record:
     """One row by id, waiting up to `max_wait` seconds for it to reach `min_version`."""
     deadline = time.monotonic() + max_wait
-    delay = 0.02
+    # Short first waits: a view is usually a few tens of milliseconds behind, and the wait
+    # adds to what the caller sees; each look is one primary-key read.
+    delay = 0.005
     while True:
         row = await pool.fetchrow(f'SELECT * FROM "{schema}".{table} WHERE id = $1', record_id)
         if row is not None and (min_version is None or row["version"] >= min_version):
@@ -112,7 +114,7 @@ async def fetch_one(
                 f"the view of {record_id} is {seen}, not yet at version {min_version}"
             )
         await asyncio.sleep(delay)
-        delay = min(delay * 2, 0.25)
+        delay = min(delay * 2, 0.05)
 
 
 async def wait_for(
