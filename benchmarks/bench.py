@@ -40,7 +40,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -710,6 +710,14 @@ async def section_projector(
     )
 
 
+def run_like_a_service(main: Any) -> Any:
+    """On uvloop, as uvicorn runs the services (and so their relay and projectors)."""
+    import uvloop
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main)
+
+
 # --- freshness -------------------------------------------------------------------------------
 
 
@@ -853,8 +861,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, under a minute")
     parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
+    parser.add_argument("--events", type=int, help="events through the relay and projector")
+    parser.add_argument("--rows", type=int, help="rows of the view the queries run on")
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
+    if args.events:
+        sizes = replace(sizes, pipeline_events=args.events)
+    if args.rows:
+        sizes = replace(sizes, rows=args.rows)
     only = set(args.only.split(","))
     report = Report()
     started = time.perf_counter()
@@ -864,7 +878,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         memory: dict[str, float] = {}
         steps: list[tuple[str, Callable[[], Any]]] = [
             ("eventstore", lambda: bare.update(section_eventstore(report, infra, sizes))),
-            ("relay", lambda: asyncio.run(section_pipeline(report, infra, sizes))),
+            ("relay", lambda: run_like_a_service(section_pipeline(report, infra, sizes))),
             ("http", lambda: section_http(report, infra, sizes, bare, memory)),
             ("freshness", lambda: section_freshness(report, infra, sizes)),
             ("memory", lambda: section_memory(report, memory)),

@@ -14,13 +14,13 @@ the active one dies.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import (
     CorruptRecordException,
@@ -221,7 +221,7 @@ class OutboxRelay:
         public = self.contract.to_public(domain_event)
         if public is None:
             return None
-        meta: dict[str, str] = json.loads(n.state).get(META_KEY, {})
+        meta: dict[str, str] = orjson.loads(n.state).get(META_KEY, {})
         parent = propagate.extract(meta)
         with tracer.start_as_current_span(
             f"{self.contract.topic} publish", context=parent, kind=SpanKind.PRODUCER
