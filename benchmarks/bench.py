@@ -813,6 +813,7 @@ def section_queries(report: Report, infra: Infra, sizes: Sizes) -> None:
             "search 'factory' (1 in 7)": "q=factory",
             "search '智能制造' (1 in 7)": "q=智能制造",
             "search '降低能耗' (1 in 3)": "q=降低能耗",
+            "search 'region 42' (1 in 97)": "q=region 42",
             "search a rare one ('#<n-3>')": f"q=%23{n - 3}",
             "search, no match": "q=nothing-matches-this",
         }

@@ -39,6 +39,7 @@ from bizdev_common.eventstore import (
 from bizdev_common.observability import setup_logging, setup_tracing
 from bizdev_common.projector import Projection, Projector
 from bizdev_common.reactions import Reaction, ReactionRunner
+from bizdev_common.readmodel import create_list_indexes, list_queries
 from bizdev_common.relay import OutboxRelay
 from bizdev_common.scheduler import (
     DEADLINES_DDL,
@@ -126,6 +127,8 @@ def create_app(parts: ServiceParts) -> FastAPI:
                     runtime.projectors.append(Projector(broker, pool, projection, s, dead_letters))
             # After the projections: one that keeps deadlines may have just dropped the table.
             await conn.execute(DEADLINES_DDL.format(schema=f'"{s.schema_name}"'))
+            # And so may a list's table: its indexes come after too.
+            await create_list_indexes(conn, s.schema_name, list_queries(parts.routers))
         for make_reaction in parts.reactions:
             runtime.reactions.append(
                 ReactionRunner(broker, application, make_reaction(), s, dead_letters)
