@@ -12,14 +12,15 @@ ROLE ?= employee
 DEPT ?= sales
 USER_ID ?=
 
-.PHONY: help install up test lint contracts contracts-check unit integration bench token manifests clean
+.PHONY: help install up test lint contracts contracts-check unit integration bench bench-quick token manifests clean
 
 help:
 	@echo "make up      run Kafka, PostgreSQL and every service (Ctrl-C stops)"
 	@echo "make test    lint, unit and integration tests against real Kafka and PostgreSQL"
 	@echo "make token ROLE=department_head DEPT=sales [USER_ID=bob]   print a dev JWT"
 	@echo "make contracts   regenerate contracts/: event schemas, AsyncAPI documents, CATALOG.md"
-	@echo "make bench   print event store save timings and write-path throughput"
+	@echo "make bench   command path, relay, projector, freshness, memory and queries beside"
+	@echo "             their baselines, one run (minutes); table in .bench/latest.json"
 	@echo "make manifests   regenerate compose's and Kubernetes' service parts from services/*"
 	@echo "make clean   remove local data (.state) and the fetched Kafka jars"
 
@@ -39,8 +40,10 @@ $(KAFKA_LIBS)/.fetched: deploy/local/kafka/pom.xml
 up: install
 	$(UV) run --frozen python deploy/local/launcher.py up
 
+# The quick benchmark runs too, so that it cannot rot; it prints figures, it asserts nothing.
 test: install lint contracts-check
 	$(UV) run --frozen pytest
+	$(MAKE) --no-print-directory bench-quick
 
 lint: install
 	$(UV) run --frozen ruff check .
@@ -64,8 +67,10 @@ integration: install
 	$(UV) run --frozen pytest tests/integration
 
 bench: install
-	$(UV) run --frozen python benchmarks/eventstore_save.py
-	$(UV) run --frozen python benchmarks/pipeline.py
+	$(UV) run --frozen python benchmarks/bench.py
+
+bench-quick: install
+	$(UV) run --frozen python benchmarks/bench.py --quick
 
 manifests: install
 	$(UV) run --frozen python deploy/generate.py

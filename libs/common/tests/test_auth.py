@@ -172,3 +172,24 @@ def test_token_cli_takes_several_roles(capsys: pytest.CaptureFixture[str]) -> No
     assert actor.roles == {Role.EMPLOYEE, Role.DEPARTMENT_HEAD}
     with pytest.raises(SystemExit):
         token_cli(["--role", "emperor", "--dept", "sales"])
+
+
+def test_a_token_is_checked_once_and_its_verdict_kept_until_it_expires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    decoded = []
+    real_decode = jwt.decode
+
+    def counting_decode(*args: object, **kwargs: object) -> object:
+        decoded.append(args[0])
+        return real_decode(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jwt, "decode", counting_decode)
+    verifier = TokenVerifier(settings())
+    token = issue_token("bob", "sales", ["employee"], ttl_seconds=1)
+    assert verifier.verify(token) == verifier.verify(token)
+    assert len(decoded) == 1
+    time.sleep(1.1)  # past its expiry: checked again, and refused
+    with pytest.raises(Unauthenticated, match="expired"):
+        verifier.verify(token)
+    assert len(decoded) == 2

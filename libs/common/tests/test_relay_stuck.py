@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -77,12 +78,16 @@ class Conn:
     async def execute(self, sql: str, position: int) -> None:
         self.position = position
 
+    async def listen(self, channel: str, callback: Callable[[], None]) -> None:
+        return None  # no notifications here: the relay finds the events by polling
+
 
 class App:
     def __init__(self, notes: list[Note]) -> None:
         self.notes = notes
         self.mapper = self
         self.recorder = self
+        self.channel_name = "stored_events"
 
     def to_domain_event(self, n: Note) -> Note:
         return n

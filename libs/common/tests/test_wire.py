@@ -14,7 +14,7 @@ from bizdev_common.contract import EventContract, MoneyModel, PublicEvent
 from bizdev_common.domain import Money, RuleViolation
 from bizdev_common.envelope import Envelope, ce_id
 from bizdev_common.eventstore import META_KEY, MetaTranscoder, MoneyAsDict
-from bizdev_common.readmodel import ListQuery
+from bizdev_common.readmodel import ListQuery, Page, Total
 from eventsourcing.domain import Aggregate, event
 
 
@@ -100,4 +100,36 @@ def test_list_query_refuses_unknown_sort_and_filter() -> None:
     with pytest.raises(RuleViolation) as bad:
         q._order("-secret")
     assert bad.value.field == "sort"
-    assert q._order("-title") == "title DESC, id ASC"
+    assert q._order("-title") == "title DESC, id DESC"
+
+
+def test_a_list_orders_its_tie_breaker_with_its_column_and_brings_its_indexes() -> None:
+    q = ListQuery(
+        "t",
+        filters=["state", "title"],
+        sorts=["title"],
+        text=["title", "notes"],
+        default_sort="title",
+    )
+    assert q._order("title") == "title ASC, id ASC"
+    ddl = q.indexes("s", '"public".gin_trgm_ops')
+    assert 'CREATE INDEX IF NOT EXISTS t_sort_title ON "s".t (title, id)' in ddl
+    assert 'CREATE INDEX IF NOT EXISTS t_filter_state ON "s".t (state)' in ddl
+    # The search index is on the very expression the query searches.
+    assert any(q.search_text in d and "gin_trgm_ops" in d for d in ddl)
+    # Without pg_trgm the list still works; its searches scan.
+    assert not any("gin" in d for d in q.indexes("s", None))
+
+
+def test_a_page_says_when_its_total_is_an_estimate() -> None:
+    assert Page[int](items=[], total=Total(5), limit=20, offset=0).total_estimated is False
+    page = Page[int](items=[], total=Total(1_234_567, estimated=True), limit=20, offset=0)
+    assert page.total_estimated is True
+    assert page.model_dump() == {
+        "items": [],
+        "total": 1_234_567,
+        "total_estimated": True,
+        "limit": 20,
+        "offset": 0,
+    }
+    assert Page[int](items=[], total=3, limit=20, offset=0).total_estimated is False

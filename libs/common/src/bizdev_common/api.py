@@ -27,7 +27,9 @@ def money_of(row: Mapping[str, Any], prefix: str) -> MoneyModel:
     return MoneyModel(amount=row[f"{prefix}_amount"], currency=row[f"{prefix}_currency"])
 
 
-def runtime(request: Request) -> Runtime[Any, Any]:
+# The dependencies are async: FastAPI runs a plain `def` one in a worker thread, a hand-off
+# per dependency per request that costs more than what they do.
+async def runtime(request: Request) -> Runtime[Any, Any]:
     rt: Runtime[Any, Any] = request.app.state.runtime
     return rt
 
@@ -37,7 +39,7 @@ RuntimeDep = Annotated[Runtime[Any, Any], Depends(runtime)]
 with `Runtime[XApplication, XSettings]` where it uses them."""
 
 
-def expected_version(
+async def expected_version(
     if_match: Annotated[
         str | None,
         Header(

@@ -11,15 +11,18 @@ Routes only identify the actor; what the actor may do is decided by the domain m
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from functools import cached_property
 from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from bizdev_common.domain import Actor, Role
@@ -35,9 +38,16 @@ class Unauthenticated(Exception):
     """No token, or one that does not verify (401)."""
 
 
+VERIFIED_CACHE_SIZE = 4096
+
+
 class TokenVerifier:
     def __init__(self, settings: ServiceSettings) -> None:
         self.settings = settings
+        # A client sends the same token with every request until it expires: its verdict is
+        # kept until then (bounded, oldest dropped first), so the signature and the claims are
+        # checked once per token rather than once per request.
+        self._verified: OrderedDict[str, tuple[Actor, float]] = OrderedDict()
 
     @cached_property
     def _jwks(self) -> jwt.PyJWKClient | None:
@@ -45,6 +55,20 @@ class TokenVerifier:
         return jwt.PyJWKClient(url, cache_keys=True) if url else None
 
     def verify(self, token: str) -> Actor:
+        known = self._verified.get(token)
+        if known is not None:
+            actor, expires = known
+            if time.time() < expires:
+                return actor
+            self._verified.pop(token, None)
+        actor, expires = self._verify(token)
+        self._verified[token] = (actor, expires)
+        if len(self._verified) > VERIFIED_CACHE_SIZE:
+            with contextlib.suppress(KeyError):  # JWKS verifications run in threads
+                self._verified.popitem(last=False)
+        return actor
+
+    def _verify(self, token: str) -> tuple[Actor, float]:
         if len(token) > MAX_TOKEN_BYTES:
             raise Unauthenticated(f"invalid token: longer than {MAX_TOKEN_BYTES} bytes")
         s = self.settings
@@ -63,11 +87,12 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as e:
             raise Unauthenticated(f"invalid token: {e}") from e
-        return Actor(
+        actor = Actor(
             user_id=_non_empty_text(claims, "sub"),
             department=_non_empty_text(claims, "department"),
             roles=_roles(claims.get("roles")),
         )
+        return actor, float(claims["exp"])
 
 
 def _non_empty_text(claims: dict[str, Any], name: str) -> str:
@@ -92,13 +117,17 @@ def _roles(value: object) -> frozenset[Role]:
 _bearer = HTTPBearer(auto_error=False, description="JWT from `make token`")
 
 
-def current_actor(
+async def current_actor(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
+    # Async, so that FastAPI does not hand every request to a worker thread and back just to
+    # check a signature; only a JWKS look-up, which may wait on the network, leaves the loop.
     if credentials is None:
         raise Unauthenticated("a bearer token is required")
     verifier: TokenVerifier = request.app.state.verifier
+    if verifier.settings.jwt_jwks_url:
+        return await run_in_threadpool(verifier.verify, credentials.credentials)
     return verifier.verify(credentials.credentials)
 
 

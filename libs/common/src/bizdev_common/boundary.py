@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -253,14 +253,14 @@ class PageParams(BaseModel):
     offset: int = 0
 
 
-def page_params(list_name: str, sorts: Sequence[str]) -> Callable[..., PageParams]:
+def page_params(list_name: str, sorts: Sequence[str]) -> Callable[..., Awaitable[PageParams]]:
     """The dependency that reads one list's page parameters, `sort` an enum of its columns
     (`col` and `-col`) so that the OpenAPI document says which."""
     members = {f"{c}": c for c in sorts} | {f"{c}_desc": f"-{c}" for c in sorts}
     enum_name = "".join(p.capitalize() for p in re.split(r"[_\W]+", list_name)) + "Sort"
     sort_enum = cast(Any, StrEnum)(enum_name, members)
 
-    def params(**kwargs: Any) -> PageParams:
+    async def params(**kwargs: Any) -> PageParams:  # async: no worker thread hop
         sort = kwargs["sort"]
         return PageParams(
             q=kwargs["q"] or None,

@@ -129,6 +129,10 @@ class EventContract:
         data["occurred_at"] = domain_event.timestamp
         return model.model_validate(data, from_attributes=True)
 
+    def reads(self, ce_type: str) -> bool:
+        """Whether this contract has a model of the type (a tolerant reader has only some)."""
+        return ce_type in self._by_type
+
     def parse(self, ce_type: str, body: bytes) -> PublicEvent | None:
         model = self._by_type.get(ce_type)
         return None if model is None else model.model_validate_json(body)

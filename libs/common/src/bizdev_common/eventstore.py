@@ -29,6 +29,8 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from eventsourcing.utils import Environment, EnvType, resolve_topic, strtobool
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
 from psycopg import sql
 from psycopg.rows import DictRow
 
@@ -37,6 +39,7 @@ from bizdev_common.domain import DomainError, Money, NotFound
 from bizdev_common.settings import ServiceSettings
 
 A = TypeVar("A", bound=Aggregate)
+tracer = trace.get_tracer(__name__)
 
 
 class VersionConflict(DomainError):
@@ -295,6 +298,10 @@ class ServiceApplication(Application[UUID]):
             "PROCESS_RECORDER_TOPIC": "bizdev_common.eventstore:ServiceRecorder",
         }
         super().__init__(env=env)
+        # One span per save, not one per statement: a command's trace shows its write (the
+        # lock, the events, the notification, the Idempotency-Key, in one transaction)
+        # without paying for a span around each of its statements.
+        self._save_span = f"INSERT {settings.schema_name}.stored_events"
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         # Only what __init__ passes: the library would let the process environment override
@@ -347,7 +354,11 @@ class ServiceApplication(Application[UUID]):
         if command is not None:
             kwargs[_IDEMPOTENCY_KWARG] = _IdempotencyRecord(command, main.id, main.version)
         try:
-            recordings = self.save(main, *others, **kwargs)
+            with tracer.start_as_current_span(self._save_span, kind=SpanKind.CLIENT) as span:
+                span.set_attribute("db.system", "postgresql")
+                span.set_attribute("db.namespace", self.settings.schema_name)
+                recordings = self.save(main, *others, **kwargs)
+                span.set_attribute("bizdev.events", len(recordings))
         except IntegrityError as e:
             if command is not None and _is_idempotency_key_conflict(e):
                 raise IdempotencyKeyTaken(command.key) from e

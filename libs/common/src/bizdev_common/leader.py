@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import logging
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import asyncpg
@@ -60,6 +60,11 @@ class Leader:
     async def fetchval(self, query: str, *args: Any) -> Any:
         async with self._using() as conn:
             return await conn.fetchval(query, *args)
+
+    async def listen(self, channel: str, callback: Callable[[], None]) -> None:
+        """Calls `callback` on every NOTIFY on `channel`, for as long as the lease lasts."""
+        async with self._using() as conn:
+            await conn.add_listener(channel, lambda *_: callback())
 
     @contextlib.asynccontextmanager
     async def _using(self) -> AsyncIterator[asyncpg.Connection]:

@@ -1,9 +1,9 @@
 """Traces, metrics and logs.
 
-- Traces: OpenTelemetry from the HTTP request (FastAPI instrumentation) through the event
-  store (psycopg instrumentation) to the relay's Kafka publish (trace context saved with each
-  event) and into consumers (FastStream's telemetry middleware). Exported over OTLP when
-  OTEL_EXPORTER_OTLP_ENDPOINT is set.
+- Traces: OpenTelemetry from the HTTP request (FastAPI's own server span) through the event
+  store (one span per save, eventstore.py) to the relay's Kafka publish (trace context saved
+  with each event) and into consumers (FastStream's telemetry middleware). Exported over OTLP
+  when OTEL_EXPORTER_OTLP_ENDPOINT is set.
 - Metrics: Prometheus text on /metrics.
 - Logs: one JSON object per line with trace, span and correlation ids.
 """

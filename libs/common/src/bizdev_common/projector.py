@@ -48,6 +48,8 @@ from bizdev_common.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
+BATCH_WAIT_MS = 20
+
 TRACKING_DDL = """
 CREATE TABLE IF NOT EXISTS {schema}.projection_tracking (
     projection text NOT NULL,
@@ -356,6 +358,9 @@ class Projector:
             *topics,
             batch=True,
             max_records=settings.projector_batch_size,
+            # How long a poll waits for records; FastStream sleeps as long again after an
+            # empty one, so this bounds what an idle projector adds to a view's freshness.
+            batch_timeout_ms=BATCH_WAIT_MS,
             group_id=group,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,

@@ -4,16 +4,20 @@ Each reaction consumes upstream topics with FastStream and, for each record, dec
 service's own domain what to do. The new events and the upstream position (per topic and
 partition, the record's `ce_sequence`) are recorded in one transaction through the
 eventsourcing library's tracking table, so a redelivered or re-published record is skipped
-and a crash in between leaves neither. A record that keeps failing is parked with its
-position (deadletters.py), so one bad record never holds back its partition. The new events
-carry the upstream correlation id and name the upstream event as their cause, so the
-conversation can be followed across services.
+and a crash in between leaves neither. A record of a type the reaction's tolerant reader has
+no model of cannot make it act: it is passed over without a transaction, and the position
+past such records is recorded in bulk, at most every IGNORED_FLUSH_SECONDS (the position
+only ever moves forward, so this never hides an event the reaction acts on). A record that
+keeps failing is parked with its position (deadletters.py), so one bad record never holds
+back its partition. The new events carry the upstream correlation id and name the upstream
+event as their cause, so the conversation can be followed across services.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -43,6 +47,8 @@ from bizdev_common.eventstore import ServiceApplication
 from bizdev_common.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
+
+IGNORED_FLUSH_SECONDS = 5.0
 
 
 class Reaction:
@@ -95,9 +101,14 @@ class ReactionRunner:
             description=f"{settings.service} reacts: {type(reaction).__doc__ or reaction.name}",
         )
         self.subscriber(self._handle)
+        self._ignored: dict[str, int] = {}
+        """Tracking name -> the last sequence passed over, not yet recorded."""
+        self._ignored_recorded_at = time.monotonic()
 
     async def _handle(self, body: Any, msg: KafkaMessage) -> None:
         record: ConsumerRecord = msg.raw_message
+        if await self._ignorable(record):
+            return
 
         async def attempt(n: int, last: bool) -> None:
             try:
@@ -115,6 +126,36 @@ class ReactionRunner:
             f"reaction {self.reaction.name}: {record.topic}/{record.partition}@{record.offset}",
             attempt,
         )
+
+    async def _ignorable(self, record: ConsumerRecord) -> bool:
+        """Passes over a record of a type the reaction cannot act on, noting its position;
+        records the positions passed over when they have waited long enough."""
+        contract = self.contracts[record.topic]
+        try:
+            envelope = read_envelope(record)
+        except Undecodable:
+            return False  # parked by the usual path
+        if not contract.tolerant or contract.reads(envelope.type):
+            return False
+        name = self._tracking_name(record)
+        self._ignored[name] = max(self._ignored.get(name, 0), envelope.sequence)
+        if time.monotonic() - self._ignored_recorded_at >= IGNORED_FLUSH_SECONDS:
+            self._ignored_recorded_at = time.monotonic()
+            ignored, self._ignored = self._ignored, {}
+            for name, sequence in ignored.items():
+                await asyncio.to_thread(self._record_ignored, name, sequence)
+        return True
+
+    def _record_ignored(self, name: str, sequence: int) -> None:
+        recorder: Any = self.app.recorder
+        try:
+            with recorder.datastore.transaction(commit=True) as curs:
+                recorder._insert_tracking(curs, Tracking(name, sequence))
+        except IntegrityError:
+            pass  # a position at or past it is recorded: another replica moved on
+        except Exception as e:  # noqa: BLE001 - only bookkeeping: the next flush retries
+            log.warning("reaction %s: position %s not recorded: %s", self.reaction.name, name, e)
+            self._ignored[name] = max(self._ignored.get(name, 0), sequence)
 
     def _tracking_name(self, record: ConsumerRecord) -> str:
         return f"{self.reaction.name}:{record.topic}#{record.partition}"

@@ -14,13 +14,13 @@ the active one dies.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import (
     CorruptRecordException,
@@ -38,7 +38,7 @@ from bizdev_common.envelope import Envelope, ce_id, source_for
 from bizdev_common.eventstore import META_KEY, ServiceApplication
 from bizdev_common.leader import Leader, lead
 from bizdev_common.settings import ServiceSettings
-from bizdev_common.tasks import pause
+from bizdev_common.tasks import pause, wake_or_pause
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
@@ -154,10 +154,16 @@ class OutboxRelay:
         self, conn: Leader, producer: AIOKafkaProducer, stopping: asyncio.Event
     ) -> None:
         position: int = await conn.fetchval(f"SELECT position FROM {self.table}")
+        # The event store NOTIFYs in every transaction that inserts events: the relay wakes
+        # on it rather than at the next poll, and still polls in case a notification is lost
+        # (a reconnect). Cleared before each look, so one arriving meanwhile is not missed.
+        woken = asyncio.Event()
+        await conn.listen(self.app.recorder.channel_name, woken.set)  # type: ignore[attr-defined]
         while not stopping.is_set():
+            woken.clear()
             batch = await asyncio.to_thread(self._select, position)
             if not batch:
-                await pause(stopping, self.settings.relay_poll_seconds)
+                await wake_or_pause(woken, stopping, self.settings.relay_poll_seconds)
                 continue
             done, failure = await self._publish(producer, batch)
             if done:
@@ -215,7 +221,7 @@ class OutboxRelay:
         public = self.contract.to_public(domain_event)
         if public is None:
             return None
-        meta: dict[str, str] = json.loads(n.state).get(META_KEY, {})
+        meta: dict[str, str] = orjson.loads(n.state).get(META_KEY, {})
         parent = propagate.extract(meta)
         with tracer.start_as_current_span(
             f"{self.contract.topic} publish", context=parent, kind=SpanKind.PRODUCER

@@ -30,8 +30,6 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.specification import AsyncAPI
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -93,7 +91,6 @@ def setup_process(s: ServiceSettings) -> None:
     os.environ.setdefault("PGAPPNAME", s.application_name)
     setup_logging(s.service, s.log_level)
     setup_tracing(s.service)
-    PsycopgInstrumentor().instrument()
 
 
 def describe_topics(
@@ -185,6 +182,16 @@ def create_app(parts: ServiceParts[Any, Any]) -> FastAPI:
         description=parts.description,
         version=parts.version,
         lifespan=lifespan,
+        # FastAPI's own tracing: one server span per request, named by route. Not its
+        # operation spans (dependencies, endpoint, serialisation: three more per request),
+        # metrics (Prometheus has them) or logs; nothing for the probes.
+        telemetry={
+            "tracing": True,
+            "operation_spans": False,
+            "metrics": False,
+            "logs": False,
+            "exclude": _untraced,
+        },
     )
     app.state.verifier = TokenVerifier(s)
     if s.jwt_jwks_url is None and s.jwt_secret.get_secret_value() == DEV_SECRET:
@@ -198,7 +205,6 @@ def create_app(parts: ServiceParts[Any, Any]) -> FastAPI:
     # before the key is hashed.
     idempotency.install(app)
     middleware.install(app, s, registry)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
     for router in parts.routers:
         app.include_router(router)
     openapi.install(app)
@@ -288,6 +294,13 @@ USAGE = """usage: bizdev-{service} COMMAND
   dlq list        show the parked messages
   dlq replay [ID] put one parked message, or all, back through its handler
 """
+
+
+def _untraced(scope: Any) -> bool:
+    return scope.get("path") in _UNTRACED_PATHS
+
+
+_UNTRACED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 def serve(

@@ -27,6 +27,7 @@ from starlette.responses import Response
 from bizdev_common import idempotency, status, topics
 from bizdev_common.deadletters import DeadLetters
 from bizdev_common.eventstore import schema_lock
+from bizdev_common.readmodel import create_list_indexes, list_queries
 from bizdev_common.relay import OutboxRelay
 from bizdev_common.scheduler import DEADLINES_DDL, Scheduler, clock_for
 from bizdev_common.service import ServiceParts, add_consumers, describe_topics, setup_process
@@ -74,6 +75,8 @@ def create_worker_app(parts: ServiceParts[Any, Any]) -> FastAPI:
                 await make(schema).create(conn)
             # After the projections: one that keeps deadlines may have just dropped the table.
             await conn.execute(DEADLINES_DDL.format(schema=f'"{schema}"'))
+            # And so may a list's table: its indexes come after too.
+            await create_list_indexes(conn, schema, list_queries(parts.routers))
         projectors, reactions = add_consumers(broker, parts, application, pool, dead_letters)
         used = topics.used_by(parts.contract.topic, dead_letters.topic, projectors, reactions)
         relay = state.relay = OutboxRelay(application, parts.contract, s)
