@@ -124,3 +124,21 @@ async def test_every_committed_event_reaches_the_topic_when_the_service_is_kille
     assert {int(headers_of(r)["ce_sequence"]) for r in by_subject(records, *created)} == (
         by_position
     )
+
+    # And the restarted worker's views reach every committed version. Its consumers get
+    # their partitions only once Kafka has dropped the killed member's, seconds later.
+    latest: dict[str, int] = {}
+    for record_id, version in wanted:
+        latest[record_id] = max(version, latest.get(record_id, 0))
+    conn = await asyncpg.connect(infra.database_url)
+    try:
+        await eventually(
+            lambda: conn.fetch(
+                'SELECT id::text, version FROM "projects".applications WHERE id = ANY($1::uuid[])',
+                list(latest),
+            ),
+            lambda rows: {r["id"]: r["version"] for r in rows} == latest,
+            within=90,
+        )
+    finally:
+        await conn.close()

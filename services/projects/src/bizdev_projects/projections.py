@@ -657,6 +657,7 @@ class ProjectsViews(Projection):
                         waiting_on=inbox.head_of(d),
                         link=f"/plans/{event.aggregate_id}/review",
                     )
+                await self._settled_if_project_closed(conn, event.aggregate_id, event.project_id)
                 if not await update_record(
                     conn,
                     self.t["plans"],
@@ -969,6 +970,7 @@ class ProjectsViews(Projection):
                     waiting_on=inbox.MANAGEMENT,
                     link=f"/deviations/{event.aggregate_id}/acknowledge",
                 )
+                await self._settled_if_project_closed(conn, event.aggregate_id, event.project_id)
             case c.DeviationAcknowledged():
                 await update_record(
                     conn,
@@ -983,6 +985,28 @@ class ProjectsViews(Projection):
                     },
                 )
                 await inbox.close(conn, self.schema, event, kind=DEVIATION_ACKNOWLEDGEMENT)
+
+    async def _settled_if_project_closed(
+        self, conn: asyncpg.Connection, record_id: UUID, project_id: UUID | None
+    ) -> None:
+        """What a record of a closed project opens is settled at once, as ProjectClosed
+        settles what was open: the project's events and the record's arrive on different
+        partitions in either order, and the view must be the same both ways."""
+        closed_at = await conn.fetchval(
+            f"SELECT closed_at FROM {self.t['projects']} WHERE id = $1 AND state = $2",
+            project_id,
+            ProjectState.CLOSED.value,
+        )
+        if closed_at is None:
+            return
+        await conn.execute(
+            f'UPDATE "{self.schema}".inbox SET state = $1, updated_at = $2 '
+            "WHERE record_id = $3 AND state <> $1",
+            inbox.DONE,
+            closed_at,
+            record_id,
+        )
+        await clear_deadlines(conn, self.schema, ACTION_ITEM_OVERDUE, record_id)
 
     async def _communication(self, conn: asyncpg.Connection, event: PublicEvent) -> None:
         items = self.t["action_items"]
@@ -1054,6 +1078,10 @@ class ProjectsViews(Projection):
                         due_at=due_by_end_of(i.due_date),
                         link=f"/meetings/{event.aggregate_id}/action-items/{i.id}/done",
                     )
+                project_id = await conn.fetchval(
+                    f"SELECT project_id FROM {self.t['meetings']} WHERE id = $1", event.aggregate_id
+                )
+                await self._settled_if_project_closed(conn, event.aggregate_id, project_id)
             case c.ActionItemCompleted():
                 if not await update_record(conn, self.t["meetings"], event, {}):
                     return
