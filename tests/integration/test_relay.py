@@ -125,11 +125,16 @@ async def test_every_committed_event_reaches_the_topic_when_the_service_is_kille
         by_position
     )
 
-    # And the restarted worker's views reach every committed version. Its consumers get
-    # their partitions only once Kafka has dropped the killed member's, seconds later.
+    # And the restarted worker's views reach every committed version, and follow new
+    # commands on every partition again (30 records: all three partitions but with odds of
+    # 1 in 60,000). Its consumers get their partitions only once Kafka has dropped the killed
+    # member's, seconds later; the tests after this one read with a 5 s wait.
     latest: dict[str, int] = {}
     for record_id, version in wanted:
         latest[record_id] = max(version, latest.get(record_id, 0))
+    for i in range(30):
+        fresh = await draft(http, people, title=f"After the crash {i}")
+        latest[fresh["id"]] = fresh["version"]
     conn = await asyncpg.connect(infra.database_url)
     try:
         await eventually(
