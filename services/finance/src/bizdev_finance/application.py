@@ -1,0 +1,93 @@
+"""The finance service's commands: load, decide (the budget does), save."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from uuid import UUID
+
+from bizdev_common.domain import Actor, Money
+from bizdev_common.eventstore import CommandResult, ServiceApplication
+from eventsourcing.persistence import DecimalAsStr, JSONTranscoder
+
+from bizdev_finance.domain import Budget, PlannedLine
+
+
+class FinanceApplication(ServiceApplication):
+    name = "finance"
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DecimalAsStr())  # contingency percents and ceilings, exactly
+
+    def approve_budget(
+        self,
+        actor: Actor,
+        budget_id: UUID,
+        expected_version: int | None,
+        contingency_percent: Decimal,
+    ) -> CommandResult:
+        budget = self.load(Budget, budget_id, expected_version)
+        budget.approve(actor, contingency_percent)
+        return self.commit(budget)
+
+    def revise_budget(
+        self,
+        actor: Actor,
+        budget_id: UUID,
+        expected_version: int | None,
+        *,
+        reason: str,
+        lines: Iterable[PlannedLine],
+        contingency_percent: Decimal,
+    ) -> CommandResult:
+        budget = self.load(Budget, budget_id, expected_version)
+        budget.revise(actor, reason=reason, lines=lines, contingency_percent=contingency_percent)
+        return self.commit(budget)
+
+    def record_expense(
+        self,
+        actor: Actor,
+        budget_id: UUID,
+        expected_version: int | None,
+        *,
+        line_id: UUID,
+        amount: Money,
+        spent_on: date,
+        vendor: str,
+        description: str,
+        reason: str | None,
+        necessity: str | None,
+    ) -> tuple[CommandResult, UUID]:
+        budget = self.load(Budget, budget_id, expected_version)
+        expense_id = budget.record_expense(
+            actor,
+            line_id=line_id,
+            amount=amount,
+            spent_on=spent_on,
+            vendor=vendor,
+            description=description,
+            reason=reason,
+            necessity=necessity,
+        )
+        return self.commit(budget), expense_id
+
+    def approve_overspend(
+        self, actor: Actor, budget_id: UUID, expected_version: int | None, expense_id: UUID
+    ) -> CommandResult:
+        budget = self.load(Budget, budget_id, expected_version)
+        budget.approve_overspend(actor, expense_id)
+        return self.commit(budget)
+
+    def refuse_overspend(
+        self,
+        actor: Actor,
+        budget_id: UUID,
+        expected_version: int | None,
+        expense_id: UUID,
+        reason: str,
+    ) -> CommandResult:
+        budget = self.load(Budget, budget_id, expected_version)
+        budget.refuse_overspend(actor, expense_id, reason)
+        return self.commit(budget)

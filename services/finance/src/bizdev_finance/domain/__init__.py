@@ -1,0 +1,18 @@
+"""Finance (REGULATIONS §7): each project's budget, its versions and the spending booked
+against its lines. One module per record (aggregate).
+
+Every rule is checked in a public command method before its event is triggered; the private
+methods decorated with `@event` only apply an event, because they run again whenever an
+aggregate is rebuilt from its history."""
+
+from __future__ import annotations
+
+from bizdev_finance.domain.budget import (
+    Budget,
+    BudgetState,
+    ExpenseState,
+    PlannedLine,
+    line_totals,
+)
+
+__all__ = ["Budget", "BudgetState", "ExpenseState", "PlannedLine", "line_totals"]
