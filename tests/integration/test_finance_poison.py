@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 
 import asyncpg
 import httpx
-from bizdev_finance.domain import Budget
+from bizdev_finance.domain import Budget, Receivable
 
 from .conftest import Infra, auth, eventually, unique
 from .planning_flows import Crew, executing_project
-from .test_poison import PROJECTS_TOPIC, headers, parked, put, reserve_sequence
+from .test_finance_receivables import signed_contract
+from .test_poison import CRM_TOPIC, PROJECTS_TOPIC, headers, parked, put, reserve_sequence
 
 PLAN_APPROVED = "bizdev.projects.PlanApproved.v1"
 
@@ -81,5 +82,38 @@ async def test_finance_parks_poison_from_projects_and_budgets_the_plans_that_fol
             conn, "finance", ce_id=f"{unbudgetable_id}/1", handler="plan_budgets"
         )
         assert "more than zero" in refused["error"]
+    finally:
+        await conn.close()
+
+
+async def test_finance_parks_poison_from_crm_and_opens_the_receivables_that_follow(
+    crm_http: httpx.AsyncClient, finance_http: httpx.AsyncClient, infra: Infra
+) -> None:
+    signed = "bizdev.crm.ContractSigned.v1"
+    conn = await asyncpg.connect(infra.database_url)
+    try:
+        broken_id = uuid.uuid4()
+        await put(
+            infra,
+            CRM_TOPIC,
+            broken_id,
+            b'{"aggregate_id": "' + str(broken_id).encode() + b'", "version": 2}',
+            headers("crm", signed, broken_id, await reserve_sequence(conn, "crm")),
+        )
+        contract_id, _ = await signed_contract(crm_http, "1000.00")
+        fin = auth(unique("fin"), "finance", "employee", "finance")
+        receivable_id = Receivable.create_id(uuid.UUID(contract_id))
+
+        async def status() -> int:
+            r = await finance_http.get(f"/receivables/{receivable_id}", headers=fin)
+            return r.status_code
+
+        await eventually(status, lambda s: s == 200, within=60)
+        broken = await parked(
+            conn, "finance", ce_id=f"{broken_id}/1", handler="contract_receivables"
+        )
+        assert broken["kind"] == "reaction"
+        assert broken["consumer_group"] == "finance.contract_receivables"
+        assert "does not match its model" in broken["error"]
     finally:
         await conn.close()

@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
 from bizdev_common.domain import Actor, Money
 from bizdev_common.eventstore import CommandResult, ServiceApplication
+from bizdev_common.scheduler import clock_for
+from bizdev_common.settings import ServiceSettings
 from eventsourcing.persistence import DecimalAsStr, JSONTranscoder
 
-from bizdev_finance.domain import Budget, PlannedLine
+from bizdev_finance.domain import Budget, PlannedLine, Receivable
 
 
 class FinanceApplication(ServiceApplication):
     name = "finance"
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        super().__init__(settings)
+        self.clock = clock_for(settings)
+
+    def _today(self) -> date:
+        return self.clock.now().date()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -91,3 +100,44 @@ class FinanceApplication(ServiceApplication):
         budget = self.load(Budget, budget_id, expected_version)
         budget.refuse_overspend(actor, expense_id, reason)
         return self.commit(budget)
+
+    # --- receivables --------------------------------------------------------------------------
+
+    def issue_invoice(
+        self,
+        actor: Actor,
+        receivable_id: UUID,
+        expected_version: int | None,
+        *,
+        number: str,
+        amount: Money,
+        due_on: date,
+    ) -> tuple[CommandResult, UUID]:
+        receivable = self.load(Receivable, receivable_id, expected_version)
+        invoice_id = receivable.invoice(
+            actor, number=number, amount=amount, due_on=due_on, today=self._today()
+        )
+        return self.commit(receivable), invoice_id
+
+    def record_payment(
+        self,
+        actor: Actor,
+        receivable_id: UUID,
+        expected_version: int | None,
+        invoice_id: UUID,
+        *,
+        amount: Money,
+        paid_on: date,
+    ) -> CommandResult:
+        receivable = self.load(Receivable, receivable_id, expected_version)
+        receivable.record_payment(
+            actor, invoice_id, amount=amount, paid_on=paid_on, today=self._today()
+        )
+        return self.commit(receivable)
+
+    def invoice_overdue(
+        self, receivable_id: UUID, invoice_id: UUID, now: datetime
+    ) -> CommandResult:
+        receivable = self.load(Receivable, receivable_id)
+        receivable.overdue(invoice_id, now)
+        return self.commit(receivable)

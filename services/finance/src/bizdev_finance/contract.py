@@ -9,7 +9,7 @@ from uuid import UUID
 from bizdev_common.contract import EventContract, MoneyModel, PublicEvent
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_finance.domain import Budget
+from bizdev_finance.domain import Budget, Receivable
 
 
 class BudgetLineModel(BaseModel):
@@ -143,6 +143,63 @@ class BudgetLineOverrun(PublicEvent):
     line_actual: MoneyModel = Field(description="Its actual now, above the budget")
 
 
+# --- revenue and receivables ------------------------------------------------------------------
+
+
+class ReceivableOpened(PublicEvent):
+    """crm's signed contract opened its receivable schedule."""
+
+    contract_id: UUID = Field(description="The crm contract")
+    contract_number: str = Field(description="Its number")
+    customer_id: UUID = Field(description="The customer")
+    department: str = Field(description="Department that keeps the contract")
+    salesperson: str = Field(description="User id of the salesperson credited")
+    project_id: UUID | None = Field(description="The project it belongs to, if any")
+    value: MoneyModel = Field(description="The contract's value: what may be invoiced")
+    signed_on: date = Field(description="The day it was signed")
+
+
+class RevenueRecorded(PublicEvent):
+    """Finance invoiced the customer: revenue per project, customer, salesperson and
+    contract. `by` is finance."""
+
+    invoice_id: UUID = Field(description="The invoice")
+    number: str = Field(description="The invoice number")
+    amount: MoneyModel = Field(description="The amount invoiced: the revenue recorded")
+    issued_on: date = Field(description="The day it was issued")
+    due_on: date = Field(description="The day it is due")
+    contract_id: UUID = Field(description="The crm contract")
+    customer_id: UUID = Field(description="The customer")
+    department: str = Field(description="Department that keeps the contract")
+    salesperson: str = Field(description="User id of the salesperson credited")
+    project_id: UUID | None = Field(description="The project, if any")
+
+
+class PaymentReceived(PublicEvent):
+    """Finance recorded a payment of an invoice."""
+
+    invoice_id: UUID = Field(description="The invoice")
+    amount: MoneyModel = Field(description="The amount paid")
+    paid_on: date = Field(description="The day it was received")
+    outstanding: MoneyModel = Field(description="What remains due on the invoice")
+    customer_id: UUID = Field(description="The customer")
+    project_id: UUID | None = Field(description="The project, if any")
+
+
+class ReceivableOverdue(PublicEvent):
+    """An invoice was still unpaid when its due date was over (once per invoice): the credit
+    signal for risk."""
+
+    invoice_id: UUID = Field(description="The invoice")
+    number: str = Field(description="The invoice number")
+    outstanding: MoneyModel = Field(description="What remains due")
+    due_on: date = Field(description="The day it was due")
+    contract_id: UUID = Field(description="The crm contract")
+    customer_id: UUID = Field(description="The customer")
+    salesperson: str = Field(description="User id of the salesperson")
+    project_id: UUID | None = Field(description="The project, if any")
+
+
 CONTRACT = EventContract(
     "finance",
     {
@@ -155,5 +212,9 @@ CONTRACT = EventContract(
         Budget.OverspendApproved: OverspendApproved,
         Budget.OverspendRefused: OverspendRefused,
         Budget.LineOverrun: BudgetLineOverrun,
+        Receivable.Opened: ReceivableOpened,
+        Receivable.Invoiced: RevenueRecorded,
+        Receivable.PaymentReceived: PaymentReceived,
+        Receivable.Overdue: ReceivableOverdue,
     },
 )

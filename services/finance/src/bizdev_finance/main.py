@@ -10,7 +10,7 @@ from bizdev_finance.api import router
 from bizdev_finance.application import FinanceApplication
 from bizdev_finance.contract import CONTRACT
 from bizdev_finance.projections import FinanceViews
-from bizdev_finance.reactions import PlanBudgetReaction
+from bizdev_finance.reactions import ContractReceivableReaction, InvoiceDueCheck, PlanBudgetReaction
 
 
 def parts(
@@ -22,13 +22,15 @@ def parts(
         description=(
             "Each project's budget from its approved plan, approved and revised by finance "
             "with every version kept (REGULATIONS 7.1); expenses against its lines, spending "
-            "beyond budget plus contingency held for management (7.2)."
+            "beyond budget plus contingency held for management (7.2); revenue and "
+            "receivables from crm's signed contracts."
         ),
         application=FinanceApplication,
         contract=CONTRACT,
         routers=[router],
         projections=[FinanceViews],
-        reactions=[PlanBudgetReaction],
+        reactions=[PlanBudgetReaction, ContractReceivableReaction],
+        deadline_checks=[InvoiceDueCheck()],
     )
 
 

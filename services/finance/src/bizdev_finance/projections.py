@@ -16,9 +16,11 @@ from bizdev_common.contract import PublicEvent
 from bizdev_common.domain import Role
 from bizdev_common.envelope import Envelope
 from bizdev_common.projector import Projection, insert_record, insert_row, update_record, update_row
+from bizdev_common.scheduler import clear_deadline, set_deadline
 
 from bizdev_finance import contract as c
-from bizdev_finance.domain import BudgetState, ExpenseState
+from bizdev_finance.domain import BudgetState, ExpenseState, end_of
+from bizdev_finance.reactions import INVOICE_DUE
 
 INBOX_KINDS = ["overspend_to_decide", "budget_to_approve"]
 """What waits on someone in finance (GET /inbox `kind`)."""
@@ -91,6 +93,42 @@ DDL = [
     )
     """,
     "CREATE INDEX IF NOT EXISTS expenses_budget ON {schema}.expenses (budget_id)",
+    """
+    CREATE TABLE IF NOT EXISTS {schema}.receivables (
+        id uuid PRIMARY KEY,
+        version int NOT NULL,
+        contract_id uuid NOT NULL,
+        contract_number text NOT NULL,
+        customer_id uuid NOT NULL,
+        department text NOT NULL,
+        salesperson text NOT NULL,
+        project_id uuid,
+        value_amount numeric NOT NULL,
+        value_currency text NOT NULL,
+        signed_on date NOT NULL,
+        invoiced_amount numeric NOT NULL DEFAULT 0,
+        paid_amount numeric NOT NULL DEFAULT 0,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS {schema}.invoices (
+        id uuid PRIMARY KEY,
+        receivable_id uuid NOT NULL,
+        number text NOT NULL,
+        amount_amount numeric NOT NULL,
+        amount_currency text NOT NULL,
+        paid_amount numeric NOT NULL DEFAULT 0,
+        issued_on date NOT NULL,
+        due_on date NOT NULL,
+        customer_id uuid NOT NULL,
+        project_id uuid,
+        salesperson text NOT NULL,
+        overdue boolean NOT NULL DEFAULT false
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS invoices_receivable ON {schema}.invoices (receivable_id)",
     *inbox.DDL,
 ]
 
@@ -105,7 +143,15 @@ def _changes_json(changes: list[c.LineChange]) -> str:
 
 class FinanceViews(Projection):
     name = "views"
-    tables = ("budgets", "budget_versions", "budget_lines", "expenses", inbox.TABLE)
+    tables = (
+        "budgets",
+        "budget_versions",
+        "budget_lines",
+        "expenses",
+        "receivables",
+        "invoices",
+        inbox.TABLE,
+    )
     ddl = DDL
 
     def __init__(self, schema: str) -> None:
@@ -126,6 +172,13 @@ class FinanceViews(Projection):
                 | c.BudgetLineOverrun()
             ):
                 await self._spending(conn, event)
+            case (
+                c.ReceivableOpened()
+                | c.RevenueRecorded()
+                | c.PaymentReceived()
+                | c.ReceivableOverdue()
+            ):
+                await self._receivable(conn, event)
 
     async def _put_lines(
         self, conn: asyncpg.Connection, event: PublicEvent, lines: list[c.BudgetLineModel]
@@ -347,3 +400,75 @@ class FinanceViews(Projection):
                 await inbox.close(
                     conn, self.schema, event, kind="overspend_to_decide", item=str(event.expense_id)
                 )
+
+    async def _receivable(self, conn: asyncpg.Connection, event: PublicEvent) -> None:
+        receivables, invoices = self.t["receivables"], self.t["invoices"]
+        if isinstance(event, c.ReceivableOpened):
+            await insert_record(
+                conn,
+                receivables,
+                event,
+                {
+                    "contract_id": event.contract_id,
+                    "contract_number": event.contract_number,
+                    "customer_id": event.customer_id,
+                    "department": event.department,
+                    "salesperson": event.salesperson,
+                    "project_id": event.project_id,
+                    "value_amount": event.value.amount,
+                    "value_currency": event.value.currency,
+                    "signed_on": event.signed_on,
+                },
+            )
+            return
+        if not await update_record(conn, receivables, event, {}):
+            return
+        match event:
+            case c.RevenueRecorded():
+                await insert_row(
+                    conn,
+                    invoices,
+                    {
+                        "id": event.invoice_id,
+                        "receivable_id": event.aggregate_id,
+                        "number": event.number,
+                        "amount_amount": event.amount.amount,
+                        "amount_currency": event.amount.currency,
+                        "issued_on": event.issued_on,
+                        "due_on": event.due_on,
+                        "customer_id": event.customer_id,
+                        "project_id": event.project_id,
+                        "salesperson": event.salesperson,
+                    },
+                )
+                await conn.execute(
+                    f"UPDATE {receivables} SET invoiced_amount = invoiced_amount + $2 "
+                    "WHERE id = $1",
+                    event.aggregate_id,
+                    event.amount.amount,
+                )
+                await set_deadline(
+                    conn,
+                    self.schema,
+                    INVOICE_DUE,
+                    event.aggregate_id,
+                    end_of(event.due_on),
+                    str(event.invoice_id),
+                )
+            case c.PaymentReceived():
+                await conn.execute(
+                    f"UPDATE {invoices} SET paid_amount = paid_amount + $2 WHERE id = $1",
+                    event.invoice_id,
+                    event.amount.amount,
+                )
+                await conn.execute(
+                    f"UPDATE {receivables} SET paid_amount = paid_amount + $2 WHERE id = $1",
+                    event.aggregate_id,
+                    event.amount.amount,
+                )
+                if event.outstanding.amount == 0:
+                    await clear_deadline(
+                        conn, self.schema, INVOICE_DUE, event.aggregate_id, str(event.invoice_id)
+                    )
+            case c.ReceivableOverdue():
+                await update_row(conn, invoices, {"id": event.invoice_id}, {"overdue": True})

@@ -14,5 +14,15 @@ from bizdev_finance.domain.budget import (
     PlannedLine,
     line_totals,
 )
+from bizdev_finance.domain.receivable import Invoice, Receivable, end_of
 
-__all__ = ["Budget", "BudgetState", "ExpenseState", "PlannedLine", "line_totals"]
+__all__ = [
+    "Budget",
+    "BudgetState",
+    "ExpenseState",
+    "Invoice",
+    "PlannedLine",
+    "Receivable",
+    "end_of",
+    "line_totals",
+]
