@@ -5,6 +5,8 @@ posted, and the line's overrun published."""
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -199,3 +201,109 @@ async def test_an_approved_plan_becomes_a_budget_and_overspend_waits_for_managem
     assert set(changes) == {"changed", "added", "removed"}
     assert changes["changed"]["line_id"] == marketing["line_id"]
     assert changes["changed"]["after"]["amount"] == "150000.00"
+
+
+async def test_a_closed_period_refuses_postings_and_the_variance_report_matches_them(
+    http: httpx.AsyncClient, finance_http: httpx.AsyncClient
+) -> None:
+    crew = Crew()
+    fin = auth(unique("fin"), "finance", "employee", "finance")
+    requester = auth(unique("req"), crew.department, "employee")
+    project_id, _ = await executing_project(http, crew)
+    budget_id = Budget.create_id(uuid.UUID(project_id))
+    draft = await budget_at(finance_http, budget_id, fin, lambda b: True)
+    await ok(
+        await finance_http.post(
+            f"/budgets/{budget_id}/approve", json={"contingency_percent": "0"}, headers=fin
+        )
+    )
+    line = {x["category"]: x["line_id"] for x in draft["lines"]}
+
+    # A month of this test's own, long past: periods are the company's, not a project's.
+    year, month = 1901 + uuid.uuid4().int % 98, 1 + uuid.uuid4().int % 12
+    await ok(
+        await finance_http.post("/periods", json={"year": year, "month": month}, headers=fin), 201
+    )
+    refused(
+        await finance_http.post("/periods", json={"year": year, "month": month}, headers=fin), 409
+    )
+
+    async def spend(category: str, amount: str, day: str, **why: str) -> dict[str, Any]:
+        return await ok(
+            await finance_http.post(
+                f"/budgets/{budget_id}/expenses",
+                json={
+                    "line_id": line[category],
+                    "amount": {"amount": amount, "currency": "CNY"},
+                    "spent_on": day,
+                    "vendor": "V",
+                    "description": "D",
+                    **why,
+                },
+                headers=requester,
+            ),
+            201,
+        )
+
+    refused(
+        await finance_http.post(
+            f"/budgets/{budget_id}/expenses",
+            json={
+                "line_id": line["marketing"],
+                "amount": {"amount": "1.00", "currency": "CNY"},
+                "spent_on": f"{year:04d}-{month:02d}-15",
+                "vendor": "V",
+                "description": "D",
+            },
+            headers=requester,
+        ),
+        422,
+        "body.spent_on",
+    )
+    await spend("marketing", "100.10", "2026-01-10")
+    await spend("marketing", "20.05", "2026-02-10")
+    await spend("personnel", "0.01", "2026-01-10")
+    last = await spend(
+        "personnel", "300000.00", "2026-01-11", reason="Hiring", necessity="The pilot"
+    )
+    await budget_at(finance_http, budget_id, fin, lambda b: b["version"] >= last["version"])
+
+    report = await ok(
+        await finance_http.get("/reports/variance", params={"project_id": project_id}, headers=fin)
+    )
+    by_category = {r["category"]: r for r in report}
+    marketing = by_category["marketing"]
+    assert (marketing["budget"], marketing["actual"], marketing["variance"]) == (
+        "120000.50",
+        "120.15",
+        "119880.35",
+    )
+    assert marketing["committed"] == "0.00"
+    assert marketing["variance_percent"] == "99.90"
+    assert by_category["personnel"]["budget"] == "300000.00"
+    assert by_category["personnel"]["committed"] == "300000.00"
+    assert by_category["personnel"]["actual"] == "0.01"
+    assert by_category["personnel"]["variance"] == "299999.99"
+    assert by_category["personnel"]["variance_percent"] == "100.00"
+
+    january = await ok(
+        await finance_http.get(
+            "/reports/variance",
+            params={"project_id": project_id, "through": "2026-01-31", "by": "project"},
+            headers=fin,
+        )
+    )
+    assert [(r["budget"], r["actual"], r["variance"]) for r in january] == [
+        ("420000.50", "100.11", "419900.39")
+    ]
+
+    csv_response = await finance_http.get(
+        "/reports/variance.csv", params={"project_id": project_id}, headers=fin
+    )
+    assert csv_response.status_code == 200
+    assert csv_response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(csv_response.text)))
+    assert {r["category"]: (r["budget"], r["actual"], r["variance"]) for r in rows} == {
+        "marketing": ("120000.50", "120.15", "119880.35"),
+        "personnel": ("300000.00", "0.01", "299999.99"),
+    }

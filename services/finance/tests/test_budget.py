@@ -8,7 +8,14 @@ from uuid import UUID, uuid4
 
 import pytest
 from bizdev_common.domain import Actor, Forbidden, InvalidTransition, Money, Role, RuleViolation
-from bizdev_finance.domain import Budget, BudgetState, ExpenseState, PlannedLine, line_totals
+from bizdev_finance.domain import (
+    Budget,
+    BudgetState,
+    ExpenseState,
+    Period,
+    PlannedLine,
+    line_totals,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -229,3 +236,35 @@ def test_line_totals_equal_the_sums_recomputed_from_the_events(plan: list) -> No
             Decimal(0),
         )  # fmt: skip
         assert b.actual_of(line_id).amount == posted
+
+
+def test_a_posting_dated_in_a_closed_period_is_refused() -> None:
+    with pytest.raises(Forbidden):
+        Period.close(BOSS, 2026, 2, date(2026, 3, 1))
+    with pytest.raises(RuleViolation) as refused:
+        Period.close(FINANCE, 2026, 3, date(2026, 3, 31))
+    assert refused.value.field == "month"
+    february = Period.close(FINANCE, 2026, 2, date(2026, 3, 1))
+    assert (february.month, february.first_day, february.last_day) == (
+        "2026-02",
+        date(2026, 2, 1),
+        date(2026, 2, 28),
+    )
+    assert Period.close(FINANCE, 2025, 12, date(2026, 1, 1)).last_day == date(2025, 12, 31)
+
+    b = budget()
+    with pytest.raises(RuleViolation) as refused:
+        b.record_expense(
+            REQUESTER,
+            line_id=MARKETING,
+            amount=cny("1.00"),
+            spent_on=date(2026, 2, 27),
+            vendor="V",
+            description="D",
+            period_closed=True,
+        )
+    assert refused.value.field == "spent_on"
+    held = spend(b, "1000.01", **WHY)
+    with pytest.raises(InvalidTransition):
+        b.approve_overspend(BOSS, held, period_closed=True)
+    assert b.expenses[held]["state"] is ExpenseState.PENDING_APPROVAL

@@ -7,13 +7,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
-from bizdev_common.domain import Actor, Money
+from bizdev_common.domain import Actor, InvalidTransition, Money
 from bizdev_common.eventstore import CommandResult, ServiceApplication
 from bizdev_common.scheduler import clock_for
 from bizdev_common.settings import ServiceSettings
 from eventsourcing.persistence import DecimalAsStr, JSONTranscoder
 
-from bizdev_finance.domain import Budget, PlannedLine, Receivable
+from bizdev_finance.domain import Budget, Period, PlannedLine, Receivable, month_of
 
 
 class FinanceApplication(ServiceApplication):
@@ -29,6 +29,15 @@ class FinanceApplication(ServiceApplication):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DecimalAsStr())  # contingency percents and ceilings, exactly
+
+    def _closed(self, day: date) -> bool:
+        return self.find(Period, Period.create_id(month_of(day))) is not None
+
+    def close_period(self, actor: Actor, year: int, month: int) -> CommandResult:
+        period = Period.close(actor, year, month, self._today())
+        if self.find(Period, period.id) is not None:
+            raise InvalidTransition(f"{period.month} is already closed")
+        return self.commit(period)
 
     def approve_budget(
         self,
@@ -79,6 +88,7 @@ class FinanceApplication(ServiceApplication):
             description=description,
             reason=reason,
             necessity=necessity,
+            period_closed=self._closed(spent_on),
         )
         return self.commit(budget), expense_id
 
@@ -86,7 +96,9 @@ class FinanceApplication(ServiceApplication):
         self, actor: Actor, budget_id: UUID, expected_version: int | None, expense_id: UUID
     ) -> CommandResult:
         budget = self.load(Budget, budget_id, expected_version)
-        budget.approve_overspend(actor, expense_id)
+        held = budget.expenses.get(expense_id)
+        closed = held is not None and self._closed(held["spent_on"])
+        budget.approve_overspend(actor, expense_id, period_closed=closed)
         return self.commit(budget)
 
     def refuse_overspend(

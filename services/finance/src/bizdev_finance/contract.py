@@ -9,7 +9,7 @@ from uuid import UUID
 from bizdev_common.contract import EventContract, MoneyModel, PublicEvent
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_finance.domain import Budget, Receivable
+from bizdev_finance.domain import Budget, Period, Receivable
 
 
 class BudgetLineModel(BaseModel):
@@ -200,6 +200,14 @@ class ReceivableOverdue(PublicEvent):
     project_id: UUID | None = Field(description="The project, if any")
 
 
+class PeriodClosed(PublicEvent):
+    """Finance closed a month (REGULATIONS 7.3): no posting dated inside it is accepted."""
+
+    month: str = Field(description="The month, YYYY-MM")
+    first_day: date = Field(description="Its first day")
+    last_day: date = Field(description="Its last day")
+
+
 CONTRACT = EventContract(
     "finance",
     {
@@ -216,5 +224,6 @@ CONTRACT = EventContract(
         Receivable.Invoiced: RevenueRecorded,
         Receivable.PaymentReceived: PaymentReceived,
         Receivable.Overdue: ReceivableOverdue,
+        Period.Closed: PeriodClosed,
     },
 )

@@ -129,6 +129,18 @@ DDL = [
     )
     """,
     "CREATE INDEX IF NOT EXISTS invoices_receivable ON {schema}.invoices (receivable_id)",
+    """
+    CREATE TABLE IF NOT EXISTS {schema}.periods (
+        id uuid PRIMARY KEY,
+        version int NOT NULL,
+        month text NOT NULL,
+        first_day date NOT NULL,
+        last_day date NOT NULL,
+        closed_by text NOT NULL,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL
+    )
+    """,
     *inbox.DDL,
 ]
 
@@ -150,6 +162,7 @@ class FinanceViews(Projection):
         "expenses",
         "receivables",
         "invoices",
+        "periods",
         inbox.TABLE,
     )
     ddl = DDL
@@ -179,6 +192,18 @@ class FinanceViews(Projection):
                 | c.ReceivableOverdue()
             ):
                 await self._receivable(conn, event)
+            case c.PeriodClosed():
+                await insert_record(
+                    conn,
+                    self.t["periods"],
+                    event,
+                    {
+                        "month": event.month,
+                        "first_day": event.first_day,
+                        "last_day": event.last_day,
+                        "closed_by": event.by,
+                    },
+                )
 
     async def _put_lines(
         self, conn: asyncpg.Connection, event: PublicEvent, lines: list[c.BudgetLineModel]

@@ -14,6 +14,7 @@ from bizdev_finance.domain.budget import (
     PlannedLine,
     line_totals,
 )
+from bizdev_finance.domain.period import Period, month_of
 from bizdev_finance.domain.receivable import Invoice, Receivable, end_of
 
 __all__ = [
@@ -21,8 +22,10 @@ __all__ = [
     "BudgetState",
     "ExpenseState",
     "Invoice",
+    "Period",
     "PlannedLine",
     "Receivable",
     "end_of",
     "line_totals",
+    "month_of",
 ]

@@ -374,6 +374,7 @@ class Budget(Aggregate):
         description: str,
         reason: str | None = None,
         necessity: str | None = None,
+        period_closed: bool = False,
     ) -> UUID:
         """Records an expense against a line of the approved budget. Within budget plus
         contingency it is posted; beyond, it is held for management with the requester's
@@ -392,6 +393,8 @@ class Budget(Aggregate):
             raise RuleViolation("amount", "an expense is more than zero")
         require_text("vendor", vendor)
         require_text("description", description)
+        if period_closed:
+            raise RuleViolation("spent_on", f"the period of {spent_on} is closed")
         expense_id = uuid4()
         after = self.actual_of(line_id) + amount
         common: dict[str, Any] = {
@@ -512,12 +515,17 @@ class Budget(Aggregate):
         amount: Money
         requester: str
 
-    def approve_overspend(self, actor: Actor, expense_id: UUID) -> None:
-        """Management approves a held expense, never its requester: it is posted."""
+    def approve_overspend(
+        self, actor: Actor, expense_id: UUID, period_closed: bool = False
+    ) -> None:
+        """Management approves a held expense, never its requester: it is posted, unless
+        the period of its date was closed meanwhile."""
         require_acting(actor)
         require_role(actor, Role.MANAGEMENT)
         expense = self._held(expense_id)
         require_not_self(actor, expense["requester"], "approve the overspend of")
+        if period_closed:
+            raise InvalidTransition(f"the period of {expense['spent_on']} is closed")
         line_id: UUID = expense["line_id"]
         if line_id not in self.lines:
             raise InvalidTransition(f"line {line_id} is no longer in the budget")
