@@ -219,15 +219,6 @@ async def test_a_closed_period_refuses_postings_and_the_variance_report_matches_
     )
     line = {x["category"]: x["line_id"] for x in draft["lines"]}
 
-    # A month of this test's own, long past: periods are the company's, not a project's.
-    year, month = 1901 + uuid.uuid4().int % 98, 1 + uuid.uuid4().int % 12
-    await ok(
-        await finance_http.post("/periods", json={"year": year, "month": month}, headers=fin), 201
-    )
-    refused(
-        await finance_http.post("/periods", json={"year": year, "month": month}, headers=fin), 409
-    )
-
     async def spend(category: str, amount: str, day: str, **why: str) -> dict[str, Any]:
         return await ok(
             await finance_http.post(
@@ -245,13 +236,31 @@ async def test_a_closed_period_refuses_postings_and_the_variance_report_matches_
             201,
         )
 
+    # A month of this test's own, long past: periods are the company's, not a project's.
+    # Booked into it before it closes: marketing 16.67 % over its budget, approved.
+    year, month = 1901 + uuid.uuid4().int % 98, 1 + uuid.uuid4().int % 12
+    day = f"{year:04d}-{month:02d}-15"
+    boss = auth(unique("boss"), "management", "employee", "management")
+    over = await spend("marketing", "140000.00", day, reason="Prices", necessity="The show")
+    await ok(
+        await finance_http.post(
+            f"/budgets/{budget_id}/expenses/{over['expense_id']}/approve", headers=boss
+        )
+    )
+    closed = await ok(
+        await finance_http.post("/periods", json={"year": year, "month": month}, headers=fin), 201
+    )
+    period_id = closed["id"]
+    refused(
+        await finance_http.post("/periods", json={"year": year, "month": month}, headers=fin), 409
+    )
     refused(
         await finance_http.post(
             f"/budgets/{budget_id}/expenses",
             json={
                 "line_id": line["marketing"],
                 "amount": {"amount": "1.00", "currency": "CNY"},
-                "spent_on": f"{year:04d}-{month:02d}-15",
+                "spent_on": day,
                 "vendor": "V",
                 "description": "D",
             },
@@ -260,8 +269,53 @@ async def test_a_closed_period_refuses_postings_and_the_variance_report_matches_
         422,
         "body.spent_on",
     )
-    await spend("marketing", "100.10", "2026-01-10")
-    await spend("marketing", "20.05", "2026-02-10")
+
+    async def report() -> dict[str, Any]:
+        return await ok(
+            await finance_http.get(
+                f"/periods/{period_id}/report", params={"min_version": 1}, headers=fin
+            )
+        )
+
+    # The approval's posting reaches the views in the background.
+    mine = await eventually(
+        report,
+        lambda r: any(
+            x["line_id"] == line["marketing"] and x["actual"] != "0.00" for x in r["lines"]
+        ),
+    )
+    [row] = [x for x in mine["lines"] if x["line_id"] == line["marketing"]]
+    assert (row["budget"], row["actual"], row["variance"], row["variance_percent"]) == (
+        "120000.50",
+        "140000.00",
+        "-19999.50",
+        "-16.67",
+    )
+    assert row["needs_explanation"] is True
+    refused(
+        await finance_http.post(f"/periods/{period_id}/finalize", headers=fin),
+        422,
+        "body.explanations",
+    )
+    await ok(
+        await finance_http.post(
+            f"/periods/{period_id}/explanations",
+            json={
+                "budget_id": str(budget_id),
+                "line_id": line["marketing"],
+                "reason": "Booth prices rose by a fifth",
+                "improvement": "Book the booth a year ahead",
+            },
+            headers=fin,
+        )
+    )
+    await ok(await finance_http.post(f"/periods/{period_id}/finalize", headers=fin))
+    final = await eventually(report, lambda r: r["period"]["final"])
+    [row] = [x for x in final["lines"] if x["line_id"] == line["marketing"]]
+    assert row["reason"] == "Booth prices rose by a fifth"
+    # Marketing is over its budget now: what follows on it is held, committed not actual.
+    await spend("marketing", "100.10", "2026-01-10", reason="Prices", necessity="The show")
+    await spend("marketing", "20.05", "2026-02-10", reason="Prices", necessity="The show")
     await spend("personnel", "0.01", "2026-01-10")
     last = await spend(
         "personnel", "300000.00", "2026-01-11", reason="Hiring", necessity="The pilot"
@@ -275,11 +329,11 @@ async def test_a_closed_period_refuses_postings_and_the_variance_report_matches_
     marketing = by_category["marketing"]
     assert (marketing["budget"], marketing["actual"], marketing["variance"]) == (
         "120000.50",
-        "120.15",
-        "119880.35",
+        "140000.00",
+        "-19999.50",
     )
-    assert marketing["committed"] == "0.00"
-    assert marketing["variance_percent"] == "99.90"
+    assert marketing["committed"] == "120.15"
+    assert marketing["variance_percent"] == "-16.67"
     assert by_category["personnel"]["budget"] == "300000.00"
     assert by_category["personnel"]["committed"] == "300000.00"
     assert by_category["personnel"]["actual"] == "0.01"
@@ -294,7 +348,7 @@ async def test_a_closed_period_refuses_postings_and_the_variance_report_matches_
         )
     )
     assert [(r["budget"], r["actual"], r["variance"]) for r in january] == [
-        ("420000.50", "100.11", "419900.39")
+        ("420000.50", "140000.01", "280000.49")
     ]
 
     csv_response = await finance_http.get(
@@ -304,6 +358,6 @@ async def test_a_closed_period_refuses_postings_and_the_variance_report_matches_
     assert csv_response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(csv_response.text)))
     assert {r["category"]: (r["budget"], r["actual"], r["variance"]) for r in rows} == {
-        "marketing": ("120000.50", "120.15", "119880.35"),
+        "marketing": ("120000.50", "140000.00", "-19999.50"),
         "personnel": ("300000.00", "0.01", "299999.99"),
     }

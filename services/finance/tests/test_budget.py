@@ -268,3 +268,21 @@ def test_a_posting_dated_in_a_closed_period_is_refused() -> None:
     with pytest.raises(InvalidTransition):
         b.approve_overspend(BOSS, held, period_closed=True)
     assert b.expenses[held]["state"] is ExpenseState.PENDING_APPROVAL
+
+
+def test_a_period_report_is_final_only_once_every_line_past_the_threshold_is_explained() -> None:
+    period = Period.close(FINANCE, 2026, 2, date(2026, 3, 1))
+    budget_id = uuid4()
+    over = {(budget_id, MARKETING)}
+    with pytest.raises(RuleViolation) as refused:
+        period.finalize(FINANCE, over)
+    assert refused.value.field == "explanations"
+    with pytest.raises(Forbidden):
+        period.explain(BOSS, budget_id, MARKETING, reason="r", improvement="i")
+    with pytest.raises(RuleViolation):
+        period.explain(FINANCE, budget_id, MARKETING, reason="Prices", improvement=" ")
+    period.explain(FINANCE, budget_id, MARKETING, reason="Prices", improvement="Book early")
+    period.finalize(FINANCE, over)
+    assert period.final
+    with pytest.raises(InvalidTransition):
+        period.explain(FINANCE, budget_id, PERSONNEL, reason="r", improvement="i")

@@ -39,6 +39,34 @@ class FinanceApplication(ServiceApplication):
             raise InvalidTransition(f"{period.month} is already closed")
         return self.commit(period)
 
+    def explain_variance(
+        self,
+        actor: Actor,
+        period_id: UUID,
+        expected_version: int | None,
+        *,
+        budget_id: UUID,
+        line_id: UUID,
+        reason: str,
+        improvement: str,
+    ) -> CommandResult:
+        period = self.load(Period, period_id, expected_version)
+        period.explain(actor, budget_id, line_id, reason=reason, improvement=improvement)
+        return self.commit(period)
+
+    def finalize_period(
+        self,
+        actor: Actor,
+        period_id: UUID,
+        expected_version: int | None,
+        over_threshold: set[tuple[UUID, UUID]],
+    ) -> CommandResult:
+        """`over_threshold`: the lines the period's figures (the variance report) show past
+        the threshold, which the period checks are explained."""
+        period = self.load(Period, period_id, expected_version)
+        period.finalize(actor, over_threshold)
+        return self.commit(period)
+
     def approve_budget(
         self,
         actor: Actor,

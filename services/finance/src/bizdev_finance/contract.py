@@ -208,6 +208,22 @@ class PeriodClosed(PublicEvent):
     last_day: date = Field(description="Its last day")
 
 
+class VarianceExplained(PublicEvent):
+    """Finance explained a line's variance in a closed period: reason and improvement."""
+
+    budget_id: UUID = Field(description="The budget")
+    line_id: UUID = Field(description="The line")
+    reason: str = Field(description="Why it varies")
+    improvement: str = Field(description="The improvement proposed")
+
+
+class PeriodReportFinalized(PublicEvent):
+    """Every line past the variance threshold in the period is explained: its report is final."""
+
+    month: str = Field(description="The month, YYYY-MM")
+    explained_lines: int = Field(description="How many lines' variances were explained")
+
+
 CONTRACT = EventContract(
     "finance",
     {
@@ -225,5 +241,7 @@ CONTRACT = EventContract(
         Receivable.PaymentReceived: PaymentReceived,
         Receivable.Overdue: ReceivableOverdue,
         Period.Closed: PeriodClosed,
+        Period.VarianceExplained: VarianceExplained,
+        Period.ReportFinalized: PeriodReportFinalized,
     },
 )

@@ -137,8 +137,20 @@ DDL = [
         first_day date NOT NULL,
         last_day date NOT NULL,
         closed_by text NOT NULL,
+        final boolean NOT NULL DEFAULT false,
         created_at timestamptz NOT NULL,
         updated_at timestamptz NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS {schema}.variance_explanations (
+        period_id uuid NOT NULL,
+        budget_id uuid NOT NULL,
+        line_id uuid NOT NULL,
+        reason text NOT NULL,
+        improvement text NOT NULL,
+        explained_by text NOT NULL,
+        PRIMARY KEY (period_id, budget_id, line_id)
     )
     """,
     *inbox.DDL,
@@ -163,6 +175,7 @@ class FinanceViews(Projection):
         "receivables",
         "invoices",
         "periods",
+        "variance_explanations",
         inbox.TABLE,
     )
     ddl = DDL
@@ -204,6 +217,23 @@ class FinanceViews(Projection):
                         "closed_by": event.by,
                     },
                 )
+            case c.VarianceExplained():
+                if await update_record(conn, self.t["periods"], event, {}):
+                    await conn.execute(
+                        f"INSERT INTO {self.t['variance_explanations']} (period_id, budget_id, "
+                        "line_id, reason, improvement, explained_by) VALUES ($1, $2, $3, $4, "
+                        "$5, $6) ON CONFLICT (period_id, budget_id, line_id) DO UPDATE SET "
+                        "reason = EXCLUDED.reason, improvement = EXCLUDED.improvement, "
+                        "explained_by = EXCLUDED.explained_by",
+                        event.aggregate_id,
+                        event.budget_id,
+                        event.line_id,
+                        event.reason,
+                        event.improvement,
+                        event.by,
+                    )
+            case c.PeriodReportFinalized():
+                await update_record(conn, self.t["periods"], event, {"final": True})
 
     async def _put_lines(
         self, conn: asyncpg.Connection, event: PublicEvent, lines: list[c.BudgetLineModel]

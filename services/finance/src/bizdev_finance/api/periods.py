@@ -12,13 +12,23 @@ from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
 
-from bizdev_common.api import Accepted, ReadConsistency, RuntimeDep, accepted, page_of
+from bizdev_common.api import (
+    Accepted,
+    ExpectedVersion,
+    MinVersion,
+    ReadConsistency,
+    RuntimeDep,
+    accepted,
+    one_of,
+    page_of,
+)
 from bizdev_common.auth import CurrentActor
-from bizdev_common.boundary import Day, PageParams
+from bizdev_common.boundary import Day, PageParams, Text
 from bizdev_common.domain import minor_units
 from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.service import Runtime
 from fastapi import APIRouter, Depends, Query, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_finance.api.common import app_of
@@ -39,6 +49,7 @@ class PeriodView(BaseModel):
     first_day: date
     last_day: date
     closed_by: str
+    final: bool = Field(description="Every line past the variance threshold is explained")
     created_at: datetime
     updated_at: datetime
 
@@ -83,12 +94,42 @@ def _cents(currency: str) -> Decimal:
     return Decimal(10) ** -(minor_units(currency) or 0)
 
 
+VARIANCE_THRESHOLD_PERCENT = Decimal(10)
+"""A line whose actual passes its budget by more than this (variance % below minus it) needs
+finance's explanation before its period's report is final."""
+
+
+class ExplainIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    budget_id: UUID
+    line_id: UUID
+    reason: Text = Field(description="Why the line varies")
+    improvement: Text = Field(description="The improvement proposed")
+
+
+class ExplainedRow(VarianceRow):
+    budget_id: UUID | None
+    needs_explanation: bool = Field(description="Its overrun passes the threshold")
+    reason: str | None
+    improvement: str | None
+
+
+class PeriodReport(BaseModel):
+    """The period's variance per line, counting expenses dated up to its last day."""
+
+    period: PeriodView
+    threshold_percent: Decimal
+    lines: list[ExplainedRow]
+
+
 PERIODS = ListQuery(
     "periods", filters=[], sorts=["month", "created_at"], text=["month"], default_sort="-month"
 )
 
-_KEYS = {
+_KEYS: dict[GroupBy | None, list[str]] = {
     GroupBy.LINE: ["project_id", "project_name", "department", "category", "line_id"],
+    # Not a grouping of its own: what the period report adds to the line's row.
+    None: ["budget_id", "project_id", "project_name", "department", "category", "line_id"],
     GroupBy.PROJECT: ["project_id", "project_name", "department"],
     GroupBy.CATEGORY: ["category"],
     GroupBy.DEPARTMENT: ["department"],
@@ -128,9 +169,22 @@ async def list_periods(
 async def _variance(
     rt: Runtime[Any, Any], by: GroupBy, project_id: UUID | None, through: date | None
 ) -> list[VarianceRow]:
+    return [VarianceRow.model_validate(r) for r in await _rows(rt, by, project_id, through)]
+
+
+async def _rows(
+    rt: Runtime[Any, Any], by: GroupBy | None, project_id: UUID | None, through: date | None
+) -> list[dict[str, Any]]:
     schema = f'"{rt.settings.schema_name}"'
     keys = _KEYS[by]
-    select = ", ".join(f"l.{k}" if k in ("line_id", "category") else f"b.{k}" for k in keys)
+    select = ", ".join(
+        "l.budget_id"
+        if k == "budget_id"
+        else f"l.{k}"
+        if k in ("line_id", "category")
+        else f"b.{k}"
+        for k in keys
+    )
     rows = await rt.pool.fetch(
         f"SELECT {select}, l.currency, sum(l.budget_amount) AS budget, "
         "sum(coalesce(e.committed, 0)) AS committed, sum(coalesce(e.actual, 0)) AS actual "
@@ -145,21 +199,21 @@ async def _variance(
         project_id,
         through,
     )
-    out = []
+    out: list[dict[str, Any]] = []
     for r in rows:
         cents = _cents(r["currency"])
         variance = r["budget"] - r["actual"]
         percent = (variance * 100 / r["budget"]).quantize(Decimal("0.01")) if r["budget"] else None
         out.append(
-            VarianceRow(
-                **{k: r[k] if k in keys else None for k in _KEYS[GroupBy.LINE]},
-                currency=r["currency"],
-                budget=r["budget"].quantize(cents),
-                committed=r["committed"].quantize(cents),
-                actual=r["actual"].quantize(cents),
-                variance=variance.quantize(cents),
-                variance_percent=percent,
-            )
+            {
+                **{k: r[k] if k in keys else None for k in _KEYS[None]},
+                "currency": r["currency"],
+                "budget": r["budget"].quantize(cents),
+                "committed": r["committed"].quantize(cents),
+                "actual": r["actual"].quantize(cents),
+                "variance": variance.quantize(cents),
+                "variance_percent": percent,
+            }
         )
     return out
 
@@ -238,3 +292,98 @@ async def profit_report(
         )
         for r in rows
     ]
+
+
+def _over(row: dict[str, Any]) -> bool:
+    percent = row["variance_percent"]
+    return percent is not None and percent < -VARIANCE_THRESHOLD_PERCENT
+
+
+async def _report(rt: Runtime[Any, Any], period: PeriodView) -> PeriodReport:
+    schema = f'"{rt.settings.schema_name}"'
+    explained = {
+        (r["budget_id"], r["line_id"]): r
+        for r in await rt.pool.fetch(
+            f"SELECT * FROM {schema}.variance_explanations WHERE period_id = $1", period.id
+        )
+    }
+    lines = []
+    for row in await _rows(rt, None, None, period.last_day):
+        why = explained.get((row["budget_id"], row["line_id"]))
+        lines.append(
+            ExplainedRow(
+                **row,
+                needs_explanation=_over(row),
+                reason=None if why is None else why["reason"],
+                improvement=None if why is None else why["improvement"],
+            )
+        )
+    return PeriodReport(period=period, threshold_percent=VARIANCE_THRESHOLD_PERCENT, lines=lines)
+
+
+@router.get(
+    "/periods/{period_id}/report",
+    response_model=PeriodReport,
+    tags=["periods"],
+    summary="The period's variance per line, with finance's explanations",
+)
+async def period_report(
+    period_id: UUID,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    response: Response,
+    min_version: MinVersion = None,
+) -> PeriodReport:
+    row = await one_of(rt, "periods", period_id, min_version, response)
+    return await _report(rt, PeriodView.model_validate(dict(row)))
+
+
+@router.post(
+    "/periods/{period_id}/explanations",
+    response_model=Accepted,
+    tags=["periods"],
+    summary="Explain a line's variance in the period: reason and improvement (finance)",
+)
+def explain_variance(
+    period_id: UUID,
+    body: ExplainIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    result = app_of(rt).explain_variance(
+        actor,
+        period_id,
+        version,
+        budget_id=body.budget_id,
+        line_id=body.line_id,
+        reason=body.reason,
+        improvement=body.improvement,
+    )
+    return accepted(result, response)
+
+
+@router.post(
+    "/periods/{period_id}/finalize",
+    response_model=Accepted,
+    tags=["periods"],
+    summary="Make the period's report final (finance)",
+    description="Refused with 422 naming `explanations` while a line past the threshold is "
+    "unexplained. Publishes PeriodReportFinalized.",
+)
+async def finalize_period(
+    period_id: UUID,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    row = await one_of(rt, "periods", period_id, None, response)
+    over = {
+        (r["budget_id"], r["line_id"])
+        for r in await _rows(rt, None, None, row["last_day"])
+        if _over(r)
+    }
+    result = await run_in_threadpool(app_of(rt).finalize_period, actor, period_id, version, over)
+    return accepted(result, response)
