@@ -1,5 +1,6 @@
 """Finance (REGULATIONS §7): each project's budget, its versions and the spending booked
-against its lines. One module per record (aggregate).
+against its lines; each signed contract's receivable (invoices, payments); the closed monthly
+periods and their variance explanations. One module per record (aggregate).
 
 Every rule is checked in a public command method before its event is triggered; the private
 methods decorated with `@event` only apply an event, because they run again whenever an
