@@ -350,6 +350,19 @@ def crm(
     return _with_test_clock(start_service, clocks, "crm")
 
 
+@pytest.fixture(scope="session")
+def finance(
+    start_service: Callable[..., ServiceProcess], clocks: Callable[[str], TestClock]
+) -> ServiceProcess:
+    return _with_test_clock(start_service, clocks, "finance")
+
+
+@pytest.fixture
+async def finance_http(finance: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=finance.url, timeout=30) as client:
+        yield client
+
+
 @pytest.fixture
 async def crm_http(crm: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=crm.url, timeout=30) as client:

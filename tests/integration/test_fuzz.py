@@ -122,3 +122,14 @@ def test_crm_answers_every_operation_as_documented(
         fuzz(svc)
     finally:
         svc.stop()
+
+
+def test_finance_answers_every_operation_as_documented(
+    start_service: Callable[..., ServiceProcess],
+) -> None:
+    # Stopped when done, like crm: its reaction reads the projects topic.
+    svc = fuzzed(start_service, "finance")
+    try:
+        fuzz(svc)
+    finally:
+        svc.stop()

@@ -1,0 +1,614 @@
+"""A project's budget (REGULATIONS 7.1) and the spending booked against its lines (7.2).
+
+The spending lives in the budget's own record because the overspend check compares an
+expense with what its line has already taken: one record, one consistent answer, however
+many people book against the line at the same time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+
+from bizdev_common.domain import (
+    Actor,
+    InvalidTransition,
+    Money,
+    Role,
+    RuleViolation,
+    require_acting,
+    require_not_self,
+    require_role,
+    require_text,
+)
+from eventsourcing.domain import Aggregate, event
+
+_BUDGETS = uuid5(NAMESPACE_URL, "urn:bizdev:finance:budget")
+
+CONTINGENCY_MAX = Decimal(100)
+
+
+class BudgetState(StrEnum):
+    DRAFT = "draft"
+    APPROVED = "approved"
+
+
+class ExpenseState(StrEnum):
+    PENDING_APPROVAL = "pending_approval"
+    POSTED = "posted"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class PlannedLine:
+    """A budget line as the plan (or finance's revision) gives it."""
+
+    line_id: UUID
+    category: str
+    amount: Money
+
+    def as_event(self) -> dict[str, Any]:
+        return {"line_id": self.line_id, "category": self.category, "amount": self.amount}
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any]) -> PlannedLine:
+        return cls(UUID(str(data["line_id"])), str(data["category"]), data["amount"])
+
+
+def _changes(before: Mapping[UUID, PlannedLine], after: Mapping[UUID, PlannedLine]) -> list[dict]:
+    """The line-by-line difference between two versions: added, changed, removed."""
+    changes: list[dict[str, Any]] = []
+    for line_id, line in after.items():
+        old = before.get(line_id)
+        if old is None:
+            changes.append(
+                {"line_id": line_id, "change": "added", "before": None, "after": line.amount}
+            )
+        elif old.amount != line.amount or old.category != line.category:
+            changes.append(
+                {
+                    "line_id": line_id,
+                    "change": "changed",
+                    "before": old.amount,
+                    "after": line.amount,
+                }
+            )
+    for line_id, old in before.items():
+        if line_id not in after:
+            changes.append(
+                {"line_id": line_id, "change": "removed", "before": old.amount, "after": None}
+            )
+    return changes
+
+
+def _lines_of(lines: Iterable[Mapping[str, Any]]) -> dict[UUID, PlannedLine]:
+    return {p.line_id: p for p in (PlannedLine.of(d) for d in lines)}
+
+
+def _check_lines(lines: Iterable[PlannedLine]) -> list[PlannedLine]:
+    checked = list(lines)
+    if not checked:
+        raise RuleViolation("lines", "a budget has at least one line")
+    if len({p.line_id for p in checked}) != len(checked):
+        raise RuleViolation("lines", "a line id appears twice")
+    for p in checked:
+        require_text("category", p.category)
+        if p.amount.amount <= 0:
+            raise RuleViolation("lines", "a line's amount is more than zero")
+    return checked
+
+
+def _check_contingency(percent: Decimal) -> None:
+    if not Decimal(0) <= percent <= CONTINGENCY_MAX or decimal_places_of(percent) > 2:
+        raise RuleViolation(
+            "contingency_percent", "the contingency is 0 to 100 percent, two decimals at most"
+        )
+
+
+def decimal_places_of(value: Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    assert isinstance(exponent, int)
+    return max(-exponent, 0)
+
+
+class Budget(Aggregate):
+    """The budget of one project. Projects' approved plan opens it as a `draft` (version 1);
+    finance approves it (`approved`), with a contingency in percent for price swings. A later
+    approved plan revision opens the next version, a draft again, with the changes line by
+    line; finance may also revise it with a reason. Every version is kept.
+
+    Expenses are recorded against a line of the version in force by anyone acting for the
+    project (the requester). One that would take its line past budget plus contingency is
+    held `pending_approval` with the requester's reason and necessity until management,
+    never the requester, approves (then it is posted) or refuses it with a reason."""
+
+    @staticmethod
+    def create_id(project_id: UUID) -> UUID:
+        return uuid5(_BUDGETS, str(project_id))
+
+    class Opened(Aggregate.Created):
+        project_id: UUID
+        project_name: str
+        department: str
+        plan_revision: int
+        lines: list[dict[str, Any]]
+
+    @event(Opened)
+    def __init__(
+        self,
+        project_id: UUID,
+        project_name: str,
+        department: str,
+        plan_revision: int,
+        lines: list[dict[str, Any]],
+    ) -> None:
+        self.project_id = project_id
+        self.project_name = project_name
+        self.department = department
+        self.plan_revision = plan_revision
+        self.budget_version = 1
+        self.state = BudgetState.DRAFT
+        self.contingency_percent = Decimal(0)
+        self.lines = _lines_of(lines)
+        self.versions: list[dict[str, Any]] = [self._version_record(None, [])]
+        self.expenses: dict[UUID, dict[str, Any]] = {}
+        self.actual: dict[UUID, Money] = {}
+        self.pending: dict[UUID, Money] = {}
+
+    def _version_record(self, reason: str | None, changes: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "budget_version": self.budget_version,
+            "plan_revision": self.plan_revision,
+            "lines": [p.as_event() for p in self.lines.values()],
+            "reason": reason,
+            "changes": changes,
+            "approved_by": None,
+        }
+
+    @classmethod
+    def open_for_plan(
+        cls,
+        project_id: UUID,
+        project_name: str,
+        department: str,
+        plan_revision: int,
+        lines: Iterable[PlannedLine],
+    ) -> Budget:
+        checked = _check_lines(lines)
+        return cls(
+            project_id=project_id,
+            project_name=project_name,
+            department=department,
+            plan_revision=plan_revision,
+            lines=[p.as_event() for p in checked],
+        )
+
+    # --- versions ---------------------------------------------------------------------------
+
+    class VersionOpened(Aggregate.Event):
+        plan_revision: int
+        budget_version: int
+        lines: list[dict[str, Any]]
+        changes: list[dict[str, Any]]
+
+    def plan_revised(self, plan_revision: int, lines: Iterable[PlannedLine]) -> bool:
+        """A later approved plan revision opens the next version, a draft; an earlier or the
+        same revision (a redelivery) changes nothing. Returns whether it opened one."""
+        if plan_revision <= self.plan_revision:
+            return False
+        after = {p.line_id: p for p in _check_lines(lines)}
+        self._open_version(
+            plan_revision=plan_revision,
+            budget_version=self.budget_version + 1,
+            lines=[p.as_event() for p in after.values()],
+            changes=_changes(self.lines, after),
+        )
+        return True
+
+    @event(VersionOpened)
+    def _open_version(
+        self,
+        plan_revision: int,
+        budget_version: int,
+        lines: list[dict[str, Any]],
+        changes: list[dict[str, Any]],
+    ) -> None:
+        self.plan_revision = plan_revision
+        self.budget_version = budget_version
+        self.lines = _lines_of(lines)
+        self.state = BudgetState.DRAFT
+        self.versions.append(self._version_record(None, changes))
+
+    class Approved(Aggregate.Event):
+        by: str
+        project_id: UUID
+        budget_version: int
+        lines: list[dict[str, Any]]
+        contingency_percent: Decimal
+
+    def approve(self, actor: Actor, contingency_percent: Decimal) -> None:
+        """Finance reviews the draft version and approves it, with its contingency."""
+        require_acting(actor)
+        require_role(actor, Role.FINANCE)
+        if self.state is not BudgetState.DRAFT:
+            raise InvalidTransition(f"cannot approve a budget that is {self.state}")
+        _check_contingency(contingency_percent)
+        self._approve(
+            by=actor.user_id,
+            project_id=self.project_id,
+            lines=[p.as_event() for p in self.lines.values()],
+            budget_version=self.budget_version,
+            contingency_percent=contingency_percent,
+        )
+
+    @event(Approved)
+    def _approve(
+        self,
+        by: str,
+        project_id: UUID,
+        budget_version: int,
+        lines: list[dict[str, Any]],
+        contingency_percent: Decimal,
+    ) -> None:
+        self.state = BudgetState.APPROVED
+        self.contingency_percent = contingency_percent
+        self.versions[-1]["approved_by"] = by
+
+    class Revised(Aggregate.Event):
+        by: str
+        project_id: UUID
+        reason: str
+        budget_version: int
+        lines: list[dict[str, Any]]
+        changes: list[dict[str, Any]]
+        contingency_percent: Decimal
+
+    def revise(
+        self,
+        actor: Actor,
+        *,
+        reason: str,
+        lines: Iterable[PlannedLine],
+        contingency_percent: Decimal,
+    ) -> None:
+        """Finance revises an approved budget with a reason: the next version, in force at
+        once. A line spent on stays (its id), so what was booked keeps its line."""
+        require_acting(actor)
+        require_role(actor, Role.FINANCE)
+        if self.state is not BudgetState.APPROVED:
+            raise InvalidTransition(f"cannot revise a budget that is {self.state}")
+        require_text("reason", reason)
+        _check_contingency(contingency_percent)
+        after = {p.line_id: p for p in _check_lines(lines)}
+        for line_id in self.actual.keys() | self.pending.keys():
+            if line_id not in after:
+                raise RuleViolation("lines", f"line {line_id} has spending and cannot go")
+        for line_id, p in after.items():
+            if line_id in self.lines and p.amount.currency != self.lines[line_id].amount.currency:
+                raise RuleViolation("lines", f"line {line_id} keeps its currency")
+        self._revise(
+            by=actor.user_id,
+            project_id=self.project_id,
+            reason=reason,
+            budget_version=self.budget_version + 1,
+            lines=[p.as_event() for p in after.values()],
+            changes=_changes(self.lines, after),
+            contingency_percent=contingency_percent,
+        )
+
+    @event(Revised)
+    def _revise(
+        self,
+        by: str,
+        project_id: UUID,
+        reason: str,
+        budget_version: int,
+        lines: list[dict[str, Any]],
+        changes: list[dict[str, Any]],
+        contingency_percent: Decimal,
+    ) -> None:
+        self.budget_version = budget_version
+        self.lines = _lines_of(lines)
+        self.contingency_percent = contingency_percent
+        self.versions.append(self._version_record(reason, changes))
+        self.versions[-1]["approved_by"] = by
+
+    # --- spending (7.2) ---------------------------------------------------------------------
+
+    def ceiling(self, line_id: UUID) -> Decimal:
+        """What a line may take without management's approval: its budget plus the
+        contingency (exact: no rounding)."""
+        budget = self.lines[line_id].amount.amount
+        return budget + budget * self.contingency_percent / 100
+
+    def actual_of(self, line_id: UUID) -> Money:
+        return self.actual.get(line_id, Money(Decimal(0), self.lines[line_id].amount.currency))
+
+    class ExpensePosted(Aggregate.Event):
+        project_id: UUID
+        expense_id: UUID
+        line_id: UUID
+        category: str
+        amount: Money
+        spent_on: date
+        vendor: str
+        description: str
+        requester: str
+        approved_by: str | None
+        line_actual: Money
+
+    class ExpenseHeld(Aggregate.Event):
+        project_id: UUID
+        expense_id: UUID
+        line_id: UUID
+        category: str
+        amount: Money
+        spent_on: date
+        vendor: str
+        description: str
+        requester: str
+        reason: str
+        necessity: str
+        ceiling: Decimal
+        line_actual: Money
+
+    class LineOverrun(Aggregate.Event):
+        project_id: UUID
+        line_id: UUID
+        category: str
+        budgeted: Money
+        line_actual: Money
+
+    def record_expense(
+        self,
+        actor: Actor,
+        *,
+        line_id: UUID,
+        amount: Money,
+        spent_on: date,
+        vendor: str,
+        description: str,
+        reason: str | None = None,
+        necessity: str | None = None,
+        period_closed: bool = False,
+    ) -> UUID:
+        """Records an expense against a line of the approved budget. Within budget plus
+        contingency it is posted; beyond, it is held for management with the requester's
+        reason and necessity (both required then). Returns the expense's id."""
+        require_acting(actor)
+        if self.state is not BudgetState.APPROVED:
+            raise InvalidTransition("expenses are booked against an approved budget")
+        line = self.lines.get(line_id)
+        if line is None:
+            raise RuleViolation("line_id", f"the budget has no line {line_id}")
+        if amount.currency != line.amount.currency:
+            raise RuleViolation(
+                "amount", f"line {line_id} is in {line.amount.currency}, not {amount.currency}"
+            )
+        if amount.amount <= 0:
+            raise RuleViolation("amount", "an expense is more than zero")
+        require_text("vendor", vendor)
+        require_text("description", description)
+        if period_closed:
+            raise RuleViolation("spent_on", f"the period of {spent_on} is closed")
+        expense_id = uuid4()
+        after = self.actual_of(line_id) + amount
+        common: dict[str, Any] = {
+            "project_id": self.project_id,
+            "expense_id": expense_id,
+            "line_id": line_id,
+            "category": line.category,
+            "amount": amount,
+            "spent_on": spent_on,
+            "vendor": vendor,
+            "description": description,
+            "requester": actor.user_id,
+        }
+        if after.amount <= self.ceiling(line_id):
+            self._post(**common, approved_by=None, line_actual=after)
+            self._overrun_check(line_id, amount, after)
+            return expense_id
+        if reason is None or not reason.strip():
+            raise RuleViolation("reason", "an expense beyond the budget needs its reason")
+        if necessity is None or not necessity.strip():
+            raise RuleViolation("necessity", "an expense beyond the budget needs its necessity")
+        self._hold(
+            **common,
+            reason=reason,
+            necessity=necessity,
+            ceiling=self.ceiling(line_id),
+            line_actual=self.actual_of(line_id),
+        )
+        return expense_id
+
+    def _overrun_check(self, line_id: UUID, amount: Money, after: Money) -> None:
+        """BudgetLineOverrun once, when an expense takes the line's actual past its budget."""
+        line = self.lines[line_id]
+        if after.amount - amount.amount <= line.amount.amount < after.amount:
+            self._overrun(
+                project_id=self.project_id,
+                line_id=line_id,
+                category=line.category,
+                budgeted=line.amount,
+                line_actual=after,
+            )
+
+    @event(ExpensePosted)
+    def _post(
+        self,
+        project_id: UUID,
+        expense_id: UUID,
+        line_id: UUID,
+        category: str,
+        amount: Money,
+        spent_on: date,
+        vendor: str,
+        description: str,
+        requester: str,
+        approved_by: str | None,
+        line_actual: Money,
+    ) -> None:
+        self.expenses[expense_id] = {
+            "line_id": line_id,
+            "amount": amount,
+            "spent_on": spent_on,
+            "vendor": vendor,
+            "description": description,
+            "requester": requester,
+            "state": ExpenseState.POSTED,
+        }
+        if line_id in self.pending and approved_by is not None:
+            self.pending[line_id] = self.pending[line_id] - amount
+        self.actual[line_id] = line_actual
+
+    @event(ExpenseHeld)
+    def _hold(
+        self,
+        project_id: UUID,
+        expense_id: UUID,
+        line_id: UUID,
+        category: str,
+        amount: Money,
+        spent_on: date,
+        vendor: str,
+        description: str,
+        requester: str,
+        reason: str,
+        necessity: str,
+        ceiling: Decimal,
+        line_actual: Money,
+    ) -> None:
+        self.expenses[expense_id] = {
+            "line_id": line_id,
+            "amount": amount,
+            "spent_on": spent_on,
+            "vendor": vendor,
+            "description": description,
+            "requester": requester,
+            "state": ExpenseState.PENDING_APPROVAL,
+        }
+        zero = Money(Decimal(0), amount.currency)
+        self.pending[line_id] = self.pending.get(line_id, zero) + amount
+
+    @event(LineOverrun)
+    def _overrun(
+        self, project_id: UUID, line_id: UUID, category: str, budgeted: Money, line_actual: Money
+    ) -> None:
+        pass
+
+    def _held(self, expense_id: UUID) -> dict[str, Any]:
+        expense = self.expenses.get(expense_id)
+        if expense is None:
+            raise RuleViolation("expense_id", f"the budget has no expense {expense_id}")
+        if expense["state"] is not ExpenseState.PENDING_APPROVAL:
+            raise InvalidTransition(f"the expense is {expense['state']}, not pending approval")
+        return expense
+
+    class OverspendApproved(Aggregate.Event):
+        by: str
+        expense_id: UUID
+        line_id: UUID
+        amount: Money
+        requester: str
+
+    def approve_overspend(
+        self, actor: Actor, expense_id: UUID, period_closed: bool = False
+    ) -> None:
+        """Management approves a held expense, never its requester: it is posted, unless
+        the period of its date was closed meanwhile."""
+        require_acting(actor)
+        require_role(actor, Role.MANAGEMENT)
+        expense = self._held(expense_id)
+        require_not_self(actor, expense["requester"], "approve the overspend of")
+        if period_closed:
+            raise InvalidTransition(f"the period of {expense['spent_on']} is closed")
+        line_id: UUID = expense["line_id"]
+        if line_id not in self.lines:
+            raise InvalidTransition(f"line {line_id} is no longer in the budget")
+        self._approve_overspend(
+            by=actor.user_id,
+            expense_id=expense_id,
+            line_id=line_id,
+            amount=expense["amount"],
+            requester=expense["requester"],
+        )
+        after = self.actual_of(line_id) + expense["amount"]
+        self._post(
+            project_id=self.project_id,
+            expense_id=expense_id,
+            line_id=line_id,
+            category=self.lines[line_id].category,
+            amount=expense["amount"],
+            spent_on=expense["spent_on"],
+            vendor=expense["vendor"],
+            description=expense["description"],
+            requester=expense["requester"],
+            approved_by=actor.user_id,
+            line_actual=after,
+        )
+        self._overrun_check(line_id, expense["amount"], after)
+
+    @event(OverspendApproved)
+    def _approve_overspend(
+        self, by: str, expense_id: UUID, line_id: UUID, amount: Money, requester: str
+    ) -> None:
+        pass
+
+    class OverspendRefused(Aggregate.Event):
+        by: str
+        expense_id: UUID
+        line_id: UUID
+        amount: Money
+        requester: str
+        reason: str
+
+    def refuse_overspend(self, actor: Actor, expense_id: UUID, reason: str) -> None:
+        """Management refuses a held expense with a reason, never its requester."""
+        require_acting(actor)
+        require_role(actor, Role.MANAGEMENT)
+        expense = self._held(expense_id)
+        require_not_self(actor, expense["requester"], "refuse the overspend of")
+        require_text("reason", reason)
+        self._refuse_overspend(
+            by=actor.user_id,
+            expense_id=expense_id,
+            line_id=expense["line_id"],
+            amount=expense["amount"],
+            requester=expense["requester"],
+            reason=reason,
+        )
+
+    @event(OverspendRefused)
+    def _refuse_overspend(
+        self,
+        by: str,
+        expense_id: UUID,
+        line_id: UUID,
+        amount: Money,
+        requester: str,
+        reason: str,
+    ) -> None:
+        self.expenses[expense_id]["state"] = ExpenseState.REFUSED
+        self.pending[line_id] = self.pending[line_id] - amount
+
+
+def line_totals(events: Iterable[Aggregate.Event]) -> dict[UUID, tuple[Decimal, Decimal]]:
+    """(actual, pending) per line recomputed from a budget's events alone: posted expenses
+    add to actual; held ones to pending until approved (posted) or refused."""
+    actual: dict[UUID, Decimal] = {}
+    pending: dict[UUID, Decimal] = {}
+    for e in events:
+        if isinstance(e, Budget.ExpensePosted):
+            actual[e.line_id] = actual.get(e.line_id, Decimal(0)) + e.amount.amount
+        elif isinstance(e, Budget.ExpenseHeld):
+            pending[e.line_id] = pending.get(e.line_id, Decimal(0)) + e.amount.amount
+        elif isinstance(e, Budget.OverspendApproved | Budget.OverspendRefused):
+            pending[e.line_id] = pending[e.line_id] - e.amount.amount
+    return {
+        k: (actual.get(k, Decimal(0)), pending.get(k, Decimal(0)))
+        for k in actual.keys() | pending.keys()
+    }

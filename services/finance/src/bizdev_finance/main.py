@@ -1,0 +1,44 @@
+"""Wiring: the parts of the finance service, and its console entry point."""
+
+from __future__ import annotations
+
+from bizdev_common.service import ServiceParts, create_app, serve
+from bizdev_common.settings import ServiceSettings, settings_for
+from fastapi import FastAPI
+
+from bizdev_finance.api import router
+from bizdev_finance.application import FinanceApplication
+from bizdev_finance.contract import CONTRACT
+from bizdev_finance.projections import FinanceViews
+from bizdev_finance.reactions import ContractReceivableReaction, InvoiceDueCheck, PlanBudgetReaction
+
+
+def parts(
+    settings: ServiceSettings | None = None,
+) -> ServiceParts[FinanceApplication, ServiceSettings]:
+    return ServiceParts(
+        settings=settings or settings_for(ServiceSettings, "finance"),
+        title="bizdev finance",
+        description=(
+            "Each project's budget from its approved plan, approved and revised by finance "
+            "with every version kept (REGULATIONS 7.1); expenses against its lines, spending "
+            "beyond budget plus contingency held for management (7.2); revenue and "
+            "receivables from crm's signed contracts."
+        ),
+        application=FinanceApplication,
+        contract=CONTRACT,
+        routers=[router],
+        projections=[FinanceViews],
+        reactions=[PlanBudgetReaction, ContractReceivableReaction],
+        deadline_checks=[InvoiceDueCheck()],
+    )
+
+
+def app() -> FastAPI:
+    """The API app, for `uvicorn --factory` (several API processes on one port)."""
+    return create_app(parts())
+
+
+def run() -> None:
+    """`bizdev-finance api | worker | rebuild-views | dlq ...`"""
+    serve(parts())

@@ -1,0 +1,75 @@
+"""The receivable's rules: invoices within the contract, payments within the invoice, overdue
+once."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from uuid import uuid4
+
+import pytest
+from bizdev_common.domain import Actor, Forbidden, InvalidTransition, Money, Role, RuleViolation
+from bizdev_finance.domain import Receivable
+
+FINANCE = Actor("fay", "finance", frozenset({Role.FINANCE}))
+SALES = Actor("sam", "sales", frozenset({Role.EMPLOYEE, Role.MANAGEMENT}))
+TODAY = date(2026, 3, 2)
+
+
+def cny(amount: str) -> Money:
+    return Money(Decimal(amount), "CNY")
+
+
+def receivable() -> Receivable:
+    return Receivable(
+        contract_id=uuid4(),
+        contract_number="HT-1",
+        customer_id=uuid4(),
+        department="sales",
+        salesperson="sam",
+        project_id=None,
+        value=cny("1000.00"),
+        signed_on=TODAY,
+    )
+
+
+def test_invoices_stay_within_the_contract_in_its_currency() -> None:
+    r = receivable()
+    with pytest.raises(Forbidden):
+        r.invoice(SALES, number="F-1", amount=cny("1.00"), due_on=TODAY, today=TODAY)
+    r.invoice(FINANCE, number="F-1", amount=cny("600.00"), due_on=TODAY, today=TODAY)
+    with pytest.raises(RuleViolation) as refused:
+        r.invoice(FINANCE, number="F-2", amount=cny("400.01"), due_on=TODAY, today=TODAY)
+    assert refused.value.field == "amount"
+    with pytest.raises(RuleViolation) as refused:
+        r.invoice(
+            FINANCE,
+            number="F-2",
+            amount=Money(Decimal("1.00"), "USD"),
+            due_on=TODAY,
+            today=TODAY,
+        )
+    assert refused.value.field == "amount"
+    with pytest.raises(RuleViolation) as refused:
+        r.invoice(FINANCE, number="F-1", amount=cny("1.00"), due_on=TODAY, today=TODAY)
+    assert refused.value.field == "number"
+    r.invoice(FINANCE, number="F-2", amount=cny("400.00"), due_on=TODAY, today=TODAY)
+    assert r.invoiced() == cny("1000.00")
+
+
+def test_payments_and_overdue_once() -> None:
+    r = receivable()
+    invoice = r.invoice(FINANCE, number="F-1", amount=cny("600.00"), due_on=TODAY, today=TODAY)
+    with pytest.raises(RuleViolation):
+        r.record_payment(FINANCE, invoice, amount=cny("600.01"), paid_on=TODAY, today=TODAY)
+    r.record_payment(FINANCE, invoice, amount=cny("100.00"), paid_on=TODAY, today=TODAY)
+    with pytest.raises(InvalidTransition):  # still the due day
+        r.overdue(invoice, datetime(2026, 3, 2, 23, 59, tzinfo=UTC))
+    r.overdue(invoice, datetime(2026, 3, 3, tzinfo=UTC))
+    [raised] = [e for e in r.collect_events() if isinstance(e, Receivable.Overdue)]
+    assert raised.outstanding == cny("500.00")
+    with pytest.raises(InvalidTransition):
+        r.overdue(invoice, datetime(2026, 3, 4, tzinfo=UTC))
+    r.record_payment(FINANCE, invoice, amount=cny("500.00"), paid_on=TODAY, today=TODAY)
+    with pytest.raises(InvalidTransition):
+        r.record_payment(FINANCE, invoice, amount=cny("1.00"), paid_on=TODAY, today=TODAY)

@@ -1,0 +1,165 @@
+"""A property of the real read model (hypothesis): for any sequence of expenses, approvals,
+refusals and revisions sent over HTTP, the totals finance's views keep per line (actual and
+pending) equal the sums recomputed from the budget's own events (its history)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+from bizdev_finance.domain import Budget
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from .conftest import ServiceProcess, auth, unique
+from .planning_flows import Crew, executing_project
+
+amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("90000.00"), places=2)
+steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("spend"), st.integers(0, 1), amounts),
+        st.tuples(st.just("approve"), st.integers(0, 20), st.none()),
+        st.tuples(st.just("refuse"), st.integers(0, 20), st.none()),
+        st.tuples(st.just("revise"), st.sampled_from(["0", "5", "12.5"]), amounts),
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+class Budgeted:
+    """One approved budget the examples share: the property holds after every step, so it
+    holds however many examples came before."""
+
+    def __init__(self, projects: ServiceProcess, finance: ServiceProcess) -> None:
+        crew = Crew()
+
+        async def project() -> str:
+            async with httpx.AsyncClient(base_url=projects.url, timeout=30) as http:
+                project_id, _ = await executing_project(http, crew)
+                return project_id
+
+        self.id = Budget.create_id(uuid.UUID(asyncio.run(project())))
+        self.http = httpx.Client(base_url=finance.url, timeout=30)
+        self.fin = auth(unique("fin"), "finance", "employee", "finance")
+        self.boss = auth(unique("boss"), "management", "employee", "management")
+        self.requester = auth(unique("req"), crew.department, "employee")
+        budget = self.read(1)
+        self.lines = [(x["line_id"], x["category"]) for x in budget["lines"]]
+        self.command(f"/budgets/{self.id}/approve", {"contingency_percent": "0"}, self.fin)
+        self.held: list[str] = []
+
+    def read(self, version: int) -> dict[str, Any]:
+        deadline = time.monotonic() + 60
+        while True:
+            r = self.http.get(f"/budgets/{self.id}", headers=self.fin)
+            if r.status_code == 200 and r.json()["version"] >= version:
+                body: dict[str, Any] = r.json()
+                return body
+            assert time.monotonic() < deadline, r.text
+            time.sleep(0.1)
+
+    def command(self, path: str, body: dict[str, Any] | None, who: dict[str, str]) -> int:
+        r = self.http.post(path, json=body, headers=who)
+        assert r.status_code in (200, 201), r.text
+        self.version: int = r.json()["version"]
+        return self.version
+
+
+@pytest.fixture(scope="module")
+def budgeted(projects: ServiceProcess, finance: ServiceProcess) -> Budgeted:
+    return Budgeted(projects, finance)
+
+
+def recomputed(history: list[dict[str, Any]]) -> dict[str, tuple[Decimal, Decimal]]:
+    """(actual, pending) per line from the events alone."""
+    actual: dict[str, Decimal] = {}
+    pending: dict[str, Decimal] = {}
+    for e in history:
+        data = e["data"]
+        if e["event"] in ("ExpensePosted", "ExpenseHeld"):
+            into = actual if e["event"] == "ExpensePosted" else pending
+            line = str(data["line_id"])
+            into[line] = into.get(line, Decimal(0)) + Decimal(data["amount"]["amount"])
+        elif e["event"] in ("OverspendApproved", "OverspendRefused"):
+            line = str(data["line_id"])
+            pending[line] -= Decimal(data["amount"]["amount"])
+    lines = actual.keys() | pending.keys()
+    return {k: (actual.get(k, Decimal(0)), pending.get(k, Decimal(0))) for k in lines}
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(plan=steps)
+def test_the_views_totals_equal_the_sums_of_the_events(
+    budgeted: Budgeted, plan: list[tuple[str, Any, Any]]
+) -> None:
+    b = budgeted
+    for kind, x, amount in plan:
+        if kind == "spend":
+            line_id, _ = b.lines[x]
+            r = b.http.post(
+                f"/budgets/{b.id}/expenses",
+                json={
+                    "line_id": line_id,
+                    "amount": {"amount": str(amount), "currency": "CNY"},
+                    "spent_on": "2026-03-02",
+                    "vendor": "V",
+                    "description": "D",
+                    "reason": "Prices",
+                    "necessity": "Needed",
+                },
+                headers=b.requester,
+            )
+            assert r.status_code == 201, r.text
+            b.version = r.json()["version"]
+            expense = r.json()["expense_id"]
+            held = b.http.get(
+                "/expenses",
+                params={
+                    "budget_id": str(b.id),
+                    "state": "pending_approval",
+                    "limit": 200,
+                    "wait_for": str(b.id),
+                    "min_version": b.version,
+                },
+                headers=b.fin,
+            ).json()["items"]
+            if any(e["id"] == expense for e in held):
+                b.held.append(expense)
+        elif kind in ("approve", "refuse") and b.held:
+            expense = b.held.pop(x % len(b.held))
+            path = f"/budgets/{b.id}/expenses/{expense}/{kind}"
+            b.command(path, {"reason": "No"} if kind == "refuse" else None, b.boss)
+        elif kind == "revise":
+            b.command(
+                f"/budgets/{b.id}/revise",
+                {
+                    "reason": "Prices",
+                    "lines": [
+                        {
+                            "line_id": line_id,
+                            "category": category,
+                            "amount": {"amount": str(amount * (n + 1)), "currency": "CNY"},
+                        }
+                        for n, (line_id, category) in enumerate(b.lines)
+                    ],
+                    "contingency_percent": x,
+                },
+                b.fin,
+            )
+    view = b.read(b.version)
+    history = b.http.get(f"/budgets/{b.id}/history", headers=b.fin).json()
+    expected = recomputed(history)
+    for line in view["lines"]:
+        actual, pending = expected.get(line["line_id"], (Decimal(0), Decimal(0)))
+        assert Decimal(line["actual"]["amount"]) == actual
+        assert Decimal(line["pending"]["amount"]) == pending
