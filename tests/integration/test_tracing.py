@@ -80,4 +80,5 @@ async def test_a_reaction_in_another_service_continues_the_request_trace(
 
     found = await eventually(publish_to_consumer)
     assert found is not None, "crm's consumer span does not descend from a publish"
-    assert {s.service for s in collector.trace(trace_id)} == {"projects", "crm"}
+    # crm and any other service reacting to the approval (finance) continue the same trace.
+    assert {"projects", "crm"} <= {s.service for s in collector.trace(trace_id)}

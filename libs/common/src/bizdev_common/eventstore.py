@@ -110,17 +110,10 @@ class ServiceRecorder(PostgresProcessRecorder):
         schema = sql.Identifier(datastore.schema)
         self.sql_create_statements.append(sql.SQL(IDEMPOTENCY_DDL).format(schema=schema))
         self.sql_create_statements.append(sql.SQL(IDEMPOTENCY_INDEX).format(schema=schema))
-        self.schema_lock = schema_lock(datastore.schema)
         self.insert_idempotency_key = sql.SQL(
             "INSERT INTO {schema}.idempotency_keys (user_id, key, fingerprint, request, "
             "aggregate_id, version, status) VALUES (%s, %s, %s, %s, %s, %s, %s)"
         ).format(schema=schema)
-
-    def _create_table(self, curs: psycopg.Cursor[DictRow]) -> None:
-        # API processes and workers start together, and concurrent CREATE TABLE IF NOT EXISTS
-        # of one table can fail: one at a time, in the statements' transaction.
-        curs.execute("SELECT pg_advisory_xact_lock(%s)", (self.schema_lock,))
-        super()._create_table(curs)
 
     def _insert_events(
         self, curs: psycopg.Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -297,7 +290,13 @@ class ServiceApplication(Application[UUID]):
             "CREATE_TABLE": "yes",
             "PROCESS_RECORDER_TOPIC": "bizdev_common.eventstore:ServiceRecorder",
         }
-        super().__init__(env=env)
+        # The library creates and migrates its tables when it starts, deciding what to do
+        # before its statements' transaction: an API and a worker starting together on a new
+        # schema would both create them and insert the migration's tracking row, and one
+        # would fail. One process at a time, under the schema's lock, held across it all.
+        with psycopg.connect(settings.database_url, autocommit=True) as lock:
+            lock.execute("SELECT pg_advisory_lock(%s)", (schema_lock(settings.schema_name),))
+            super().__init__(env=env)
         # One span per save, not one per statement: a command's trace shows its write (the
         # lock, the events, the notification, the Idempotency-Key, in one transaction)
         # without paying for a span around each of its statements.
