@@ -263,13 +263,19 @@ class ServiceProcess:
             role.launch()
         deadline = time.monotonic() + timeout
         waiting = list(self.roles.values())
-        while waiting and time.monotonic() < deadline:
-            waiting = [r for r in waiting if not r.answers()]
+        try:
+            while waiting and time.monotonic() < deadline:
+                waiting = [r for r in waiting if not r.answers()]
+                if waiting:
+                    time.sleep(0.2)
             if waiting:
-                time.sleep(0.2)
-        if waiting:
-            logs = ", ".join(str(r.log_path) for r in waiting)
-            raise TimeoutError(f"{self.name} did not start: see {logs}")
+                logs = ", ".join(str(r.log_path) for r in waiting)
+                raise TimeoutError(f"{self.name} did not start: see {logs}")
+        except BaseException:
+            # Leave no role running behind a failed start (one role exited, or one never
+            # answered): nothing else would stop it.
+            self.stop()
+            raise
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         """Stops (or kills, with SIGKILL) every role: the whole service."""
@@ -292,8 +298,8 @@ def start_service(
         name: str, roles: tuple[str, ...] = ("api", "worker"), **settings: str
     ) -> ServiceProcess:
         svc = ServiceProcess(name, infra, logs, collector.endpoint, roles, **settings)
-        svc.start()
         started.append(svc)
+        svc.start()
         return svc
 
     yield start
