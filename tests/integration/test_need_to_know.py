@@ -240,11 +240,11 @@ async def test_crm_refuses_to_start_without_a_kek(
     keyless = ServiceProcess("crm", infra, logs, collector.endpoint)
     for name in ("KEK", "KEK_FILE", "KEK_PREVIOUS", "KEK_PREVIOUS_FILE"):
         keyless.env.pop(f"BIZDEV_CRM_PERSONAL_DATA_{name}", None)
-    with pytest.raises(RuntimeError, match="exited"):
-        keyless.start(timeout=30)
+    for role in keyless.roles.values():
+        role.launch()
     for role in keyless.roles.values():  # neither the API nor the worker
         assert role.proc is not None
-        assert role.proc.wait(timeout=10) != 0
+        assert role.proc.wait(timeout=30) != 0
         assert "BIZDEV_CRM_PERSONAL_DATA_KEK" in role.log_path.read_text()
 
 
