@@ -11,6 +11,8 @@ the field) and documented in the OpenAPI document as what it accepts.
   Lone surrogates never get this far: pydantic's `str` refuses them.
 - money: `MoneyIn`, the amount a JSON string in plain decimal notation, |amount| < 10^15,
   with no more decimals than its currency, an active ISO 4217 code.
+- shares: `Percent`, a decimal string from 0 to 100 with at most two decimals (`percent`
+  turns it into a Decimal).
 - time: `Day` and `Moment` between 1900 and 2200, a moment with its timezone.
 - lists: `PageParams` with `q`, `limit` ≤ 200, `offset` ≤ 2^31 - 1, and `sort` an enum of the
   list's own columns (`page_params`); `Version` for versions; `If-Match` by `IF_MATCH`.
@@ -116,6 +118,24 @@ Email = Annotated[
 SearchText = Annotated[
     str, StringConstraints(max_length=200), AfterValidator(_safe), _Pattern(SAFE_TEXT)
 ]
+
+# --- shares --------------------------------------------------------------------------------
+
+PERCENT = r"^(100(\.0{1,2})?|[0-9]{1,2}(\.[0-9]{1,2})?)$"
+Percent = Annotated[
+    str,
+    Field(
+        pattern=PERCENT,
+        description='A percentage as a decimal string, 0 to 100, e.g. "5" or "7.5"',
+        examples=["5"],
+    ),
+]
+"""A string, like money's amounts, so that no client's float rounding reaches a rule."""
+
+
+def percent(value: str) -> Decimal:
+    return Decimal(value)
+
 
 # --- money ---------------------------------------------------------------------------------
 

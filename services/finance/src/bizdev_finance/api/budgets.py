@@ -19,7 +19,7 @@ from bizdev_common.api import (
     page_of,
 )
 from bizdev_common.auth import CurrentActor
-from bizdev_common.boundary import MoneyIn, Name, PageParams, Text
+from bizdev_common.boundary import MoneyIn, Name, PageParams, Percent, Text, percent
 from bizdev_common.contract import MoneyModel
 from bizdev_common.domain import Actor
 from bizdev_common.readmodel import ListQuery, Page
@@ -28,7 +28,7 @@ from bizdev_common.service import Runtime
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_finance.api.common import Percent, app_of, percent
+from bizdev_finance.api.common import app_of
 from bizdev_finance.contract import BudgetLineModel, LineChange
 from bizdev_finance.domain import Budget, BudgetState, PlannedLine
 
