@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from .conftest import auth, eventually, unique
-from .flows import ok
+from .flows import APPROVAL, REVIEW, People, draft, ok
 
 HR_ID = "perf-hr"
 
@@ -99,3 +99,37 @@ async def attainment_of(
     found = await eventually(look, lambda row: row is not None and until(row), within=60)
     assert found is not None
     return found
+
+
+async def converted_lead(
+    projects_http: httpx.AsyncClient, people: People, finder_id: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A lead found by `finder_id` that became an approved project (projects' LeadConverted):
+    the lead, and the approval (with its project id). The finder, applicant, reviewer and
+    approver are four people, as projects requires."""
+    lead = await ok(
+        await projects_http.post(
+            "/leads",
+            json={
+                "customer": "ACME Logistics",
+                "need": "Stock tracking",
+                "source": "trade show",
+                "estimated_value": {"amount": "800000", "currency": "CNY"},
+            },
+            headers=auth(finder_id, people.department, "employee"),
+        ),
+        201,
+    )
+    app_id = (await draft(projects_http, people, lead_id=lead["id"]))["id"]
+    await ok(await projects_http.post(f"/applications/{app_id}/submit", headers=people.applicant))
+    await ok(
+        await projects_http.post(f"/applications/{app_id}/review", json=REVIEW, headers=people.head)
+    )
+    approval = await ok(
+        await projects_http.post(
+            f"/applications/{app_id}/approve",
+            json={**APPROVAL, "comments": "Go"},
+            headers=people.manager,
+        )
+    )
+    return lead, approval

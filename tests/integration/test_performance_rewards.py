@@ -17,7 +17,7 @@ from bizdev_performance.domain import LeadReward
 
 from .conftest import Infra, auth, by_subject, eventually, headers_of, read_topic, unique
 from .flows import APPROVAL, REVIEW, People, draft, ok
-from .performance_flows import hr
+from .performance_flows import converted_lead, hr
 from .test_poison import PROJECTS_TOPIC, put, reserve_sequence
 
 
@@ -40,29 +40,7 @@ async def test_a_converted_lead_is_rewarded_exactly_once_though_delivered_twice(
     people = People()
     finder_id = unique("finder")
     finder = auth(finder_id, people.department, "employee")
-    lead = await ok(
-        await http.post(
-            "/leads",
-            json={
-                "customer": "ACME Logistics",
-                "need": "Stock tracking",
-                "source": "trade show",
-                "estimated_value": {"amount": "800000", "currency": "CNY"},
-            },
-            headers=finder,
-        ),
-        201,
-    )
-    app_id = (await draft(http, people, lead_id=lead["id"]))["id"]
-    await ok(await http.post(f"/applications/{app_id}/submit", headers=people.applicant))
-    await ok(await http.post(f"/applications/{app_id}/review", json=REVIEW, headers=people.head))
-    approval = await ok(
-        await http.post(
-            f"/applications/{app_id}/approve",
-            json={**APPROVAL, "comments": "Go"},
-            headers=people.manager,
-        )
-    )
+    lead, approval = await converted_lead(http, people, finder_id)
     reward_id = str(LeadReward.create_id(uuid.UUID(lead["id"])))
 
     async def rewards(headers: dict[str, str]) -> list[dict[str, Any]]:
