@@ -106,7 +106,9 @@ class SanctionKind(StrEnum):
     TRANSFER = "transfer"
 
 
-_PERIOD = re.compile(r"^(?P<y>[0-9]{4})(?:-(?:Q(?P<q>[1-4])|(?P<m>0[1-9]|1[0-2])))?$")
+_PERIOD = re.compile(
+    r"^(?P<y>19[0-9]{2}|2[01][0-9]{2}|2200)(?:-(?:Q(?P<q>[1-4])|(?P<m>0[1-9]|1[0-2])))?$"
+)
 PERIOD_PATTERN = _PERIOD.pattern
 
 
