@@ -47,7 +47,16 @@ async def test_a_quarterly_cycle_from_opening_to_acknowledged_feedback(
     pete = auth(pete_id, dept, "employee")
     stranger = auth(unique("stranger"), unique("market"), "employee")
     await join(http, officer, boss_id, dept, position="Head of sales")
-    await join(http, officer, ann_id, dept, supervisor=boss_id)
+    ann_person = await join(http, officer, ann_id, dept, supervisor=boss_id)
+    # The organisation may name a head without the role in tokens: they read too.
+    chief_id = unique("chief")
+    chief = auth(chief_id, unique("board"), "employee")
+    await join(http, officer, chief_id, unique("board"), position="Director")
+    await ok(
+        await http.post(
+            "/departments", json={"department": dept, "head": chief_id}, headers=officer
+        )
+    )
     last = await join(http, officer, pete_id, dept, supervisor=boss_id)
     await ok(
         await http.get(
@@ -145,6 +154,8 @@ async def test_a_quarterly_cycle_from_opening_to_acknowledged_feedback(
     assert [e["person"] for e in board["items"]] == [pete_id]
     board = await ok(await http.get(f"/cycles/{cycle_id}/scoreboard", headers=boss))
     assert {e["person"] for e in board["items"]} == {boss_id, ann_id, pete_id}
+    assert (await http.get(f"/evaluations/{ann_eval}", headers=chief)).status_code == 200
+    assert (await http.get(f"/people/{ann_person['id']}/history", headers=pete)).status_code == 403
 
     await eventually(
         lambda: inbox(http, boss, "feedback_to_deliver"),
@@ -232,6 +243,12 @@ async def test_a_quarterly_cycle_from_opening_to_acknowledged_feedback(
     )
     hidden = await ok(await http.get("/decisions", params={"person": ann_id}, headers=pete))
     assert hidden["items"] == []
+    history = await ok(await http.get(f"/people/{ann_person['id']}/performance", headers=ann))
+    assert [e["score"] for e in history["evaluations"]] == ["36.00"]
+    assert [d["category"] for d in history["decisions"]] == ["improvement_plan"]
+    assert (
+        await http.get(f"/people/{ann_person['id']}/performance", headers=pete)
+    ).status_code == 403
 
     # pete's feedback is never delivered: past its day the scheduler reports it to hr, once.
     clock = clocks("performance")
@@ -265,4 +282,8 @@ async def test_a_quarterly_cycle_from_opening_to_acknowledged_feedback(
         b"Great closer" not in r.value and b"Customers trust" not in r.value for r in mine_events
     )
     final = json.loads(mine_events[3].value)
+    joined = by_subject(records, ann_person["id"])
+    assert headers_of(joined[0])["ce_type"] == "bizdev.performance.PersonJoined.v1"
+    assert json.loads(joined[0].value)["supervisor"] == boss_id
+    assert b"Name of" not in joined[0].value  # names stay in performance
     assert (final["person"], final["score"], final["below_standard"]) == (ann_id, "36.00", True)

@@ -8,7 +8,13 @@ from decimal import Decimal
 
 import pytest
 from bizdev_common.domain import Actor, Forbidden, InvalidTransition, Role, RuleViolation
-from bizdev_performance.domain import STEP_FEEDBACK, Cycle, Evaluation, Participant
+from bizdev_performance.domain import (
+    STEP_ACKNOWLEDGEMENT,
+    STEP_FEEDBACK,
+    Cycle,
+    Evaluation,
+    Participant,
+)
 from bizdev_performance.domain.values import CycleKind, EvaluationState, Relation
 
 HR = Actor("hanna", "hr", frozenset({Role.EMPLOYEE, Role.HR}))
@@ -19,6 +25,7 @@ STRANGER = Actor("sara", "market", frozenset({Role.EMPLOYEE}))
 AUDITOR = Actor("audrey", "audit", frozenset({Role.AUDITOR}))
 SALES = "8b6f0a52-0000-4000-8000-000000000001"
 CUSTOMER = "0f6f0a52-0000-4000-8000-0000000000c1"
+DAY = date(2027, 1, 20)
 
 
 def opened(**overrides: object) -> tuple[Cycle, list[Evaluation]]:
@@ -141,14 +148,14 @@ def test_feedback_by_the_supervisor_is_acknowledged_by_the_person() -> None:
     cycle, evaluations = opened()
     ann = evaluations[0]
     with pytest.raises(InvalidTransition):
-        ann.deliver_feedback(BOSS, strengths="s", gaps="g", suggestions="x")
+        ann.deliver_feedback(BOSS, strengths="s", gaps="g", suggestions="x", today=DAY)
     cycle.finalize(HR, evaluations, {}, date(2027, 1, 2))
     with pytest.raises(Forbidden):
-        ann.deliver_feedback(PEER, strengths="s", gaps="g", suggestions="x")
+        ann.deliver_feedback(PEER, strengths="s", gaps="g", suggestions="x", today=DAY)
     with pytest.raises(InvalidTransition):
         ann.acknowledge(ANN, "")
     ann.deliver_feedback(
-        BOSS, strengths="Closes deals", gaps="Reports late", suggestions="CRM daily"
+        BOSS, strengths="Closes deals", gaps="Reports late", suggestions="CRM daily", today=DAY
     )
     with pytest.raises(Forbidden):
         ann.acknowledge(BOSS, "")
@@ -165,3 +172,17 @@ def test_feedback_not_delivered_by_its_day_is_reported_overdue_once() -> None:
     ann.step_overdue(STEP_FEEDBACK, datetime(2027, 2, 1, 0, 0, tzinfo=UTC))
     with pytest.raises(InvalidTransition, match="already"):
         ann.step_overdue(STEP_FEEDBACK, datetime(2027, 2, 2, tzinfo=UTC))
+
+
+def test_acknowledgement_is_overdue_a_week_after_delivery_never_before_it() -> None:
+    cycle, evaluations = opened()
+    ann = evaluations[0]
+    late = datetime(2027, 3, 1, tzinfo=UTC)
+    with pytest.raises(InvalidTransition, match="done"):
+        ann.step_overdue(STEP_ACKNOWLEDGEMENT, late)  # nothing delivered: not hers to do
+    cycle.finalize(HR, evaluations, {}, date(2027, 1, 2))
+    ann.deliver_feedback(BOSS, strengths="s", gaps="g", suggestions="x", today=date(2027, 2, 10))
+    assert ann.acknowledge_by == date(2027, 2, 17)  # delivered late: a week from delivery
+    with pytest.raises(InvalidTransition, match="due"):
+        ann.step_overdue(STEP_ACKNOWLEDGEMENT, datetime(2027, 2, 17, 12, tzinfo=UTC))
+    ann.step_overdue(STEP_ACKNOWLEDGEMENT, datetime(2027, 2, 18, tzinfo=UTC))

@@ -326,7 +326,9 @@ class PerformanceApplication(ServiceApplication):
         suggestions: str,
     ) -> CommandResult:
         evaluation = self.load(Evaluation, evaluation_id, expected_version)
-        evaluation.deliver_feedback(actor, strengths=strengths, gaps=gaps, suggestions=suggestions)
+        evaluation.deliver_feedback(
+            actor, strengths=strengths, gaps=gaps, suggestions=suggestions, today=self.today()
+        )
         return self.commit(evaluation)
 
     def acknowledge(

@@ -217,6 +217,7 @@ class FeedbackDelivered(PublicEvent):
 
     cycle_id: UUID = Field(description="The cycle")
     person: str = Field(description="The person evaluated")
+    acknowledge_by: date = Field(description="The person acknowledges it by the end of this day")
 
 
 class FeedbackAcknowledged(PublicEvent):

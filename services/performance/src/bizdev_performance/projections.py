@@ -14,7 +14,6 @@ applied twice changes nothing."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 import asyncpg
 from bizdev_common import inbox
@@ -27,7 +26,6 @@ from bizdev_common.scheduler import clear_deadline, set_deadline
 from bizdev_performance import contract as c
 from bizdev_performance import upstream as u
 from bizdev_performance.domain import STEP_ACKNOWLEDGEMENT, STEP_FEEDBACK, end_of
-from bizdev_performance.domain.cycle import ACKNOWLEDGE_DAYS
 from bizdev_performance.domain.values import EvaluationState, Measure, period_bounds
 from bizdev_performance.reactions import STEP_DUE
 
@@ -442,14 +440,6 @@ class PerformanceViews(Projection):
                     end_of(event.feedback_due),
                     STEP_FEEDBACK,
                 )
-                await set_deadline(
-                    conn,
-                    self.schema,
-                    STEP_DUE,
-                    event.aggregate_id,
-                    end_of(event.feedback_due + timedelta(days=ACKNOWLEDGE_DAYS)),
-                    STEP_ACKNOWLEDGEMENT,
-                )
             case c.RatingRecorded():
                 if await update_record(conn, evaluations, event, {}):
                     await conn.execute(
@@ -516,8 +506,13 @@ class PerformanceViews(Projection):
                 await inbox.close(conn, self.schema, event, kind="feedback_to_deliver")
                 await inbox.close(conn, self.schema, event, kind="step_overdue", item=STEP_FEEDBACK)
                 await clear_deadline(conn, self.schema, STEP_DUE, event.aggregate_id, STEP_FEEDBACK)
-                due = await conn.fetchval(
-                    f"SELECT feedback_due FROM {evaluations} WHERE id = $1", event.aggregate_id
+                await set_deadline(
+                    conn,
+                    self.schema,
+                    STEP_DUE,
+                    event.aggregate_id,
+                    end_of(event.acknowledge_by),
+                    STEP_ACKNOWLEDGEMENT,
                 )
                 await inbox.put(
                     conn,
@@ -527,7 +522,7 @@ class PerformanceViews(Projection):
                     title=f"Acknowledge your feedback ({event.cycle_id})",
                     waiting_on=inbox.person(event.person),
                     link=f"{link}/acknowledge",
-                    due_at=end_of(due + timedelta(days=ACKNOWLEDGE_DAYS)),
+                    due_at=end_of(event.acknowledge_by),
                 )
             case c.FeedbackAcknowledged():
                 if await update_record(

@@ -8,7 +8,15 @@ from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
-from bizdev_common.api import Accepted, ReadConsistency, RuntimeDep, accepted
+from bizdev_common.api import (
+    Accepted,
+    HistoryEvent,
+    ReadConsistency,
+    RuntimeDep,
+    accepted,
+    history_of,
+    one_of,
+)
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import (
     Line,
@@ -34,6 +42,7 @@ from bizdev_performance.api.common import (
     filters,
     headed,
     reads_everyone,
+    require_visible,
     schema,
 )
 from bizdev_performance.attainment import attained
@@ -222,8 +231,19 @@ async def set_target(
     return accepted(result, response)
 
 
-TARGET = RecordRoutes(router, "/targets/{target_id}", "target", ["indicators"])
-TARGET.history(Target, summary="Every value the target had, who set it and why")
+@router.get(
+    "/targets/{target_id}/history",
+    response_model=list[HistoryEvent],
+    tags=["indicators"],
+    summary="Every value the target had, who set it and why (a person's: who needs to know)",
+)
+async def target_history(
+    target_id: UUID, actor: CurrentActor, rt: RuntimeDep, response: Response
+) -> list[HistoryEvent]:
+    row = await one_of(rt, "targets", target_id, None, response)
+    if row["subject_kind"] == SubjectKind.PERSON.value:
+        await require_visible(rt, actor, row["subject"], [row["subject_department"]])
+    return await history_of(rt, Target, target_id)
 
 
 @router.get(

@@ -9,7 +9,16 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
-from bizdev_common.api import Accepted, ExpectedVersion, ReadConsistency, RuntimeDep, accepted
+from bizdev_common.api import (
+    Accepted,
+    ExpectedVersion,
+    HistoryEvent,
+    ReadConsistency,
+    RuntimeDep,
+    accepted,
+    history_of,
+    one_of,
+)
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, Name, PageParams, Text, Title, page_params
 from bizdev_common.domain import Actor
@@ -20,7 +29,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_performance.api.common import app_of, fetch_page, filters, schema
+from bizdev_performance.api.common import app_of, fetch_page, filters, require_visible, schema
 from bizdev_performance.domain import Department, Person
 
 router = APIRouter()
@@ -251,8 +260,21 @@ def _person_as_of(p: Person) -> PersonAsOf:
 
 PERSON = RecordRoutes(router, "/people/{person_id}", "person", ["organisation"])
 PERSON.detail("people", PersonDetail, read=_person_detail)
-PERSON.history(Person, summary=EVERY_EVENT)
 PERSON.as_of(Person, PersonAsOf, _person_as_of, summary="The person's record as of a version")
+
+
+@router.get(
+    "/people/{person_id}/history",
+    response_model=list[HistoryEvent],
+    tags=["organisation"],
+    summary=EVERY_EVENT + " (the reasons of moves: who needs to know the person's file)",
+)
+async def person_history(
+    person_id: UUID, actor: CurrentActor, rt: RuntimeDep, response: Response
+) -> list[HistoryEvent]:
+    row = await one_of(rt, "people", person_id, None, response)
+    await require_visible(rt, actor, row["user_id"], [row["department"]])
+    return await history_of(rt, Person, person_id)
 
 
 @router.post(

@@ -36,7 +36,8 @@ from bizdev_performance.domain.values import (
 
 _EVALUATIONS = uuid5(NAMESPACE, "evaluation")
 ACKNOWLEDGE_DAYS = 7
-"""The person acknowledges feedback within a week of its due day."""
+"""The person acknowledges feedback within a week of its delivery, or of its due day if it
+came early."""
 STEP_FEEDBACK = "feedback"
 STEP_ACKNOWLEDGEMENT = "acknowledgement"
 
@@ -267,6 +268,7 @@ class Evaluation(Aggregate):
         self.finalized_on: date | None = None
         self.last_day: date | None = None
         self.feedback: dict[str, str] | None = None
+        self.acknowledge_by: date | None = None
 
     class Rated(Aggregate.Event):
         by: str
@@ -428,9 +430,10 @@ class Evaluation(Aggregate):
         strengths: str
         gaps: str
         suggestions: str
+        acknowledge_by: date
 
     def deliver_feedback(
-        self, actor: Actor, *, strengths: str, gaps: str, suggestions: str
+        self, actor: Actor, *, strengths: str, gaps: str, suggestions: str, today: date
     ) -> None:
         """The person's supervisor (or hr) feeds the frozen result back (REGULATIONS 8.3)."""
         require_acting(actor)
@@ -451,13 +454,16 @@ class Evaluation(Aggregate):
             strengths=strengths,
             gaps=gaps,
             suggestions=suggestions,
+            acknowledge_by=max(today, self.feedback_due) + timedelta(days=ACKNOWLEDGE_DAYS),
         )
 
     @event(FeedbackDelivered)
     def _deliver(
-        self, by: str, cycle_id: UUID, person: str, strengths: str, gaps: str, suggestions: str
-    ) -> None:
+        self, by: str, cycle_id: UUID, person: str, strengths: str, gaps: str, suggestions: str,
+        acknowledge_by: date,
+    ) -> None:  # fmt: skip
         self.state = EvaluationState.FEEDBACK_DELIVERED
+        self.acknowledge_by = acknowledge_by
         self.feedback = {"strengths": strengths, "gaps": gaps, "suggestions": suggestions}
 
     class FeedbackAcknowledged(Aggregate.Event):
@@ -497,18 +503,13 @@ class Evaluation(Aggregate):
         if step in self.overdue:
             raise InvalidTransition(f"the {step} is already reported overdue")
         if step == STEP_FEEDBACK:
-            due, pending = (
-                self.feedback_due,
-                self.state
-                in (
-                    EvaluationState.OPEN,
-                    EvaluationState.FINALIZED,
-                ),
-            )
+            due = self.feedback_due
+            pending = self.state in (EvaluationState.OPEN, EvaluationState.FINALIZED)
             waiting_on = self.supervisor
         elif step == STEP_ACKNOWLEDGEMENT:
-            due = self.feedback_due + timedelta(days=ACKNOWLEDGE_DAYS)
-            pending = self.state is not EvaluationState.ACKNOWLEDGED
+            # Armed when the feedback is delivered: the person waits on nobody before.
+            due = self.acknowledge_by or self.feedback_due
+            pending = self.state is EvaluationState.FEEDBACK_DELIVERED
             waiting_on = self.person
         else:
             raise RuleViolation("step", f"no step {step}")
