@@ -9,6 +9,8 @@ from uuid import uuid4
 import pytest
 from bizdev_common.domain import Actor, Forbidden, Money, Role, RuleViolation
 from bizdev_performance.domain import LeadReward, Person, Policy
+from bizdev_performance.settings import PerformanceSettings
+from pydantic import ValidationError
 
 HR = Actor("hanna", "hr", frozenset({Role.EMPLOYEE, Role.HR}))
 HR2 = Actor("henk", "hr", frozenset({Role.EMPLOYEE, Role.HR}))
@@ -70,3 +72,10 @@ def test_never_approved_by_the_finder() -> None:
         reward.approve(finder_hr)
     reward.approve(HR)
     assert reward.granted == Money(Decimal("100.00"), "CNY")
+
+
+def test_the_reward_setting_is_money_in_its_currency() -> None:
+    with pytest.raises(ValidationError, match="lead_reward"):
+        PerformanceSettings(service="performance", lead_reward_amount=Decimal("5000.5"),
+                            lead_reward_currency="JPY")  # fmt: skip
+    assert PerformanceSettings(service="performance").lead_reward_amount == Decimal("5000.00")

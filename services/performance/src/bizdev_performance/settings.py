@@ -5,8 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
+from bizdev_common.domain import DomainError, Money
 from bizdev_common.settings import ServiceSettings
-from pydantic import Field
+from pydantic import Field, model_validator
 
 
 class PerformanceSettings(ServiceSettings):
@@ -27,3 +28,12 @@ class PerformanceSettings(ServiceSettings):
         le=100,
         description="Percent of the expected revenue (policy `share`), in its currency",
     )
+
+    @model_validator(mode="after")
+    def _a_reward_is_money(self) -> PerformanceSettings:
+        """Refused at start rather than by every lead it would reward (5000.005 CNY)."""
+        try:
+            Money(self.lead_reward_amount, self.lead_reward_currency)
+        except DomainError as e:
+            raise ValueError(f"lead_reward_amount / lead_reward_currency: {e.detail}") from e
+        return self
