@@ -84,6 +84,23 @@ async def test_a_signed_contract_and_recorded_revenue_move_the_salesperson_s_att
     )
     assert len(r.json()) == 2
 
+    # A signed contract terminated was no sale after all; the revenue invoiced stays.
+    await ok(
+        await crm_http.post(
+            f"/contracts/{contract_id}/terminate",
+            json={"reason": "The customer withdrew"},
+            headers=people.head,
+        )
+    )
+    ended = await attainment_of(
+        performance_http, officer, sales, people.rep_id, month, lambda r: r["facts"] == 0
+    )
+    assert Decimal(ended["actual"]) == 0
+    kept = await attainment_of(
+        performance_http, officer, revenue, people.rep_id, month, lambda r: r["facts"] == 1
+    )
+    assert kept["actual"] == "100000.00"
+
 
 async def test_satisfaction_recorded_in_crm_moves_the_complaint_owner_s_attainment(
     crm_http: httpx.AsyncClient, performance_http: httpx.AsyncClient

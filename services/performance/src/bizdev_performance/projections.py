@@ -14,6 +14,7 @@ applied twice changes nothing."""
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import asyncpg
 from bizdev_common import inbox
@@ -747,6 +748,13 @@ class ActualsViews(Projection):
                     currency=event.value.currency,
                 )
                 await self._served(conn, event.salesperson, event.customer_id)
+            case u.ContractTerminated(signed_on=date()):
+                # A signed contract ended before completion was no sale after all; its
+                # invoices (revenue) stay what finance recorded.
+                await conn.execute(
+                    f"DELETE FROM {self.t['facts']} WHERE source = $1",
+                    f"contract:{event.aggregate_id}",
+                )
             case u.RevenueRecorded():
                 common = {
                     "day": event.issued_on,

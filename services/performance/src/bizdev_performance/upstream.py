@@ -70,6 +70,12 @@ class ContractSigned(PublicEvent):
     signed_on: date = Field(description="The day it was signed")
 
 
+class ContractTerminated(PublicEvent):
+    """bizdev.crm.ContractTerminated.v1, as far as performance uses it."""
+
+    signed_on: date | None = Field(description="The day it was signed; null for a draft")
+
+
 class ComplaintAssigned(PublicEvent):
     """bizdev.crm.ComplaintAssigned.v1, as far as performance uses it."""
 
@@ -95,7 +101,7 @@ class FollowUpRecorded(PublicEvent):
 
 
 CRM = EventContract.reading(
-    "crm", ContractSigned, ComplaintAssigned, ComplaintClosed, FollowUpRecorded
+    "crm", ContractSigned, ContractTerminated, ComplaintAssigned, ComplaintClosed, FollowUpRecorded
 )
 
 # --- finance ----------------------------------------------------------------------------------
