@@ -92,15 +92,12 @@ async def test_a_quarterly_cycle_from_opening_to_acknowledged_feedback(
     ann_eval = str(Evaluation.create_id(uuid.UUID(cycle_id), ann_id))
     pete_eval = str(Evaluation.create_id(uuid.UUID(cycle_id), pete_id))
 
-    # Who may rate ann was fixed at opening: her supervisor and her peer.
-    waiting = await eventually(
+    # Who may rate whom was fixed at opening: pete rates his peer ann and his supervisor boss.
+    expected = {ann_eval, str(Evaluation.create_id(uuid.UUID(cycle_id), boss_id))}
+    await eventually(
         lambda: inbox(http, pete, "rating_to_give"),
-        lambda items: any(i["record_id"] == ann_eval for i in items),
+        lambda items: {i["record_id"] for i in items} == expected,
     )
-    assert {i["record_id"] for i in waiting} == {
-        ann_eval,
-        str(Evaluation.create_id(uuid.UUID(cycle_id), boss_id)),
-    }
 
     def rating(value: int, comments: str = "") -> dict[str, Any]:
         return {
@@ -150,10 +147,16 @@ async def test_a_quarterly_cycle_from_opening_to_acknowledged_feedback(
     # Need to know: her peer and a stranger may not read it, nor list it.
     assert (await http.get(f"/evaluations/{ann_eval}", headers=pete)).status_code == 403
     assert (await http.get(f"/evaluations/{ann_eval}", headers=stranger)).status_code == 403
-    board = await ok(await http.get(f"/cycles/{cycle_id}/scoreboard", headers=pete))
-    assert [e["person"] for e in board["items"]] == [pete_id]
-    board = await ok(await http.get(f"/cycles/{cycle_id}/scoreboard", headers=boss))
-    assert {e["person"] for e in board["items"]} == {boss_id, ann_id, pete_id}
+
+    async def board(headers: dict[str, str]) -> list[str]:
+        page = await ok(await http.get(f"/cycles/{cycle_id}/scoreboard", headers=headers))
+        return [e["person"] for e in page["items"] if e["state"] == "finalized"]
+
+    ranked = await eventually(lambda: board(boss), lambda b: len(b) == 3)
+    # ann scored; boss and pete had no target and no rating: unscored, last.
+    assert ranked[0] == ann_id
+    assert set(ranked) == {boss_id, ann_id, pete_id}
+    assert await board(pete) == [pete_id]
     assert (await http.get(f"/evaluations/{ann_eval}", headers=chief)).status_code == 200
     assert (await http.get(f"/people/{ann_person['id']}/history", headers=pete)).status_code == 403
 

@@ -1,14 +1,12 @@
-"""Lead rewards (REGULATIONS 2.1, 8.4) and teams from projects' events, through Kafka: a lead
-that becomes an approved project rewards its finder with the policy's sum, approved by the
-manager who approved the application, exactly once though the conversion is delivered twice;
-the project's team as projects forms it."""
+"""Lead rewards (REGULATIONS 2.1, 8.4), through Kafka: a lead that becomes an approved
+project rewards its finder with the policy's sum, approved by the manager who approved the
+application, exactly once though the conversion is delivered twice."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import uuid
-from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -17,15 +15,10 @@ from bizdev_performance.contract import CONTRACT
 from bizdev_performance.domain import LeadReward
 
 from .conftest import Infra, auth, by_subject, eventually, headers_of, read_topic, unique
-from .crm_flows import CrmPeople, register
-from .flows import APPROVAL, REVIEW, People, draft, ok
+from .flows import People, ok
 from .performance_flows import (
-    attainment_of,
     converted_lead,
     hr,
-    indicator,
-    target,
-    today_iso,
 )
 from .test_poison import PROJECTS_TOPIC, put, reserve_sequence
 
@@ -114,77 +107,3 @@ async def test_a_converted_lead_is_rewarded_exactly_once_though_delivered_twice(
         finder_id,
         {"amount": "5000.00", "currency": "CNY"},
     )
-
-
-async def test_teams_follow_projects_team_events_and_their_sales_attain_targets(
-    http: httpx.AsyncClient, crm_http: httpx.AsyncClient, performance_http: httpx.AsyncClient
-) -> None:
-    people = People()
-    approval = await ok(
-        await http.post(
-            f"/applications/{(await draft(http, people))['id']}/submit", headers=people.applicant
-        )
-    )
-    app_id = approval["id"]
-    await ok(await http.post(f"/applications/{app_id}/review", json=REVIEW, headers=people.head))
-    project_id = (
-        await ok(
-            await http.post(
-                f"/applications/{app_id}/approve",
-                json={**APPROVAL, "comments": "Go"},
-                headers=people.manager,
-            )
-        )
-    )["project_id"]
-    lead_id = unique("lead")
-    await ok(
-        await http.put(
-            f"/projects/{project_id}/team-lead",
-            json={"user_id": lead_id, "responsibilities": "Runs the team"},
-            headers=people.manager,
-        )
-    )
-
-    async def team() -> list[dict[str, Any]]:
-        r = await performance_http.get(
-            "/teams", params={"project_id": project_id}, headers=people.applicant
-        )
-        return list(r.json()) if r.status_code == 200 else []
-
-    [formed] = await eventually(team, lambda t: bool(t) and bool(t[0]["members"]), within=60)
-    assert formed["department"] == people.department
-    assert formed["members"] == [{"member": lead_id, "lead": True}]
-
-    # A contract crm signs for the project counts for its team.
-    crm_people = CrmPeople()
-    customer = await register(crm_http, crm_people)
-    drafted = await ok(
-        await crm_http.post(
-            "/contracts",
-            json={
-                "customer_id": customer["id"],
-                "number": unique("HT"),
-                "title": "Warehouse pilot",
-                "value": {"amount": "30000.00", "currency": "CNY"},
-                "project_id": project_id,
-            },
-            headers=crm_people.rep,
-        ),
-        201,
-    )
-    await ok(
-        await crm_http.post(
-            f"/contracts/{drafted['id']}/sign",
-            json={"signed_on": today_iso()},
-            headers=crm_people.head,
-        )
-    )
-    officer = hr()
-    sales = await indicator(performance_http, officer, "sales")
-    month = today_iso()[:7]
-    await target(performance_http, officer, sales, project_id, month, "120000", subject_kind="team")
-    row = await attainment_of(
-        performance_http, officer, sales, project_id, month, lambda r: r["facts"] >= 1
-    )
-    assert (row["actual"], row["subject_department"]) == ("30000.00", people.department)
-    assert Decimal(row["attainment"]) == 25
