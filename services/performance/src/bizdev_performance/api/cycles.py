@@ -184,6 +184,10 @@ class Feedback(BaseModel):
 
 class EvaluationDetail(EvaluationView):
     raters: dict[str, Relation] = Field(description="Who may rate, and how they are related")
+    customers: list[str] = Field(
+        description="The crm customers the person dealt with, whose ratings hr or the "
+        "supervisor may record"
+    )
     given: list[RatingView]
     feedback: Feedback | None
 
@@ -474,6 +478,7 @@ async def get_evaluation(
     return EvaluationDetail(
         **evaluation_view(row).model_dump(),
         raters=evaluation.raters,
+        customers=evaluation.customers,
         given=[RatingView(rater=k, **v) for k, v in evaluation.ratings.items()],
         feedback=None if evaluation.feedback is None else Feedback(**evaluation.feedback),
     )
