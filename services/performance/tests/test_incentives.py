@@ -27,22 +27,29 @@ def test_incentives_go_to_high_performers_and_name_their_grounds() -> None:
         file.grant_incentive(
             HR,
             grounds("80", Q3_END, date(2026, 10, 5)),
+            department="sales",
             kind=IncentiveKind.COMMENDATION,
             reason="Good",
         )
     assert e.value.field == "cycle_id"
     high = grounds("95", Q3_END, date(2026, 10, 5))
     with pytest.raises(RuleViolation) as e:
-        file.grant_incentive(HR, high, kind=IncentiveKind.BONUS, reason="Top sales")
+        file.grant_incentive(
+            HR, high, department="sales", kind=IncentiveKind.BONUS, reason="Top sales"
+        )
     assert e.value.field == "bonus"
     with pytest.raises(Forbidden):
         PerformanceFile.open("hanna").grant_incentive(
-            HR, grounds("95", Q3_END, date(2026, 10, 5), "hanna"),
-            kind=IncentiveKind.COMMENDATION, reason="Me",
-        )  # fmt: skip
+            HR,
+            grounds("95", Q3_END, date(2026, 10, 5), "hanna"),
+            department="sales",
+            kind=IncentiveKind.COMMENDATION,
+            reason="Me",
+        )
     file.grant_incentive(
         HR,
         high,
+        department="sales",
         kind=IncentiveKind.BONUS,
         reason="Top sales",
         bonus=Money(Decimal("8000.00"), "CNY"),
@@ -61,35 +68,60 @@ def test_demotion_is_refused_without_a_prior_plan_and_a_later_failed_cycle() -> 
     # No improvement plan yet: refused.
     with pytest.raises(RuleViolation) as e:
         file.apply_sanction(
-            HR, q3, kind=SanctionKind.DEMOTION, plan_id=uuid4(), plan_grounds_last_day=Q3_END,
+            HR,
+            q3,
+            department="sales",
+            kind=SanctionKind.DEMOTION,
+            plan_id=uuid4(),
+            plan_grounds_last_day=Q3_END,
             reason="Low",
-        )  # fmt: skip
+        )
     assert e.value.field == "plan_id"
     plan = file.start_improvement_plan(
-        HR, q3, measures=[ImprovementMeasure.COACHING, ImprovementMeasure.TRAINING],
-        description="Weekly coaching", until=date(2026, 12, 31), reason="Below standard",
+        HR,
+        q3,
+        department="sales",
+        measures=[ImprovementMeasure.COACHING, ImprovementMeasure.TRAINING],
+        description="Weekly coaching",
+        until=date(2026, 12, 31),
+        reason="Below standard",
         today=date(2026, 10, 6),
-    )  # fmt: skip
+    )
     # The plan's own cycle is no grounds: a later one must fail too.
     with pytest.raises(RuleViolation) as e:
         file.apply_sanction(
-            HR, q3, kind=SanctionKind.DEMOTION, plan_id=plan, plan_grounds_last_day=Q3_END,
+            HR,
+            q3,
+            department="sales",
+            kind=SanctionKind.DEMOTION,
+            plan_id=plan,
+            plan_grounds_last_day=Q3_END,
             reason="Low",
-        )  # fmt: skip
+        )
     assert e.value.field == "cycle_id"
     # A later cycle that passed: refused.
     with pytest.raises(RuleViolation) as e:
         file.apply_sanction(
-            HR, grounds("70", Q4_END, date(2027, 1, 5)), kind=SanctionKind.TRANSFER,
-            plan_id=plan, plan_grounds_last_day=Q3_END, reason="Low",
-        )  # fmt: skip
+            HR,
+            grounds("70", Q4_END, date(2027, 1, 5)),
+            department="sales",
+            kind=SanctionKind.TRANSFER,
+            plan_id=plan,
+            plan_grounds_last_day=Q3_END,
+            reason="Low",
+        )
     assert e.value.field == "cycle_id"
     # A later cycle still below standard: the demotion stands on both grounds.
     q4 = grounds("40", Q4_END, date(2027, 1, 5))
     file.apply_sanction(
-        HR, q4, kind=SanctionKind.DEMOTION, plan_id=plan, plan_grounds_last_day=Q3_END,
+        HR,
+        q4,
+        department="sales",
+        kind=SanctionKind.DEMOTION,
+        plan_id=plan,
+        plan_grounds_last_day=Q3_END,
         reason="No improvement after coaching",
-    )  # fmt: skip
+    )
     [applied] = [e for e in file.collect_events() if isinstance(e, PerformanceFile.SanctionApplied)]
     assert (applied.plan_id, applied.cycle_id) == (plan, q4.cycle_id)
 
@@ -98,7 +130,13 @@ def test_an_improvement_plan_is_for_one_below_standard() -> None:
     file = PerformanceFile.open("ann")
     with pytest.raises(RuleViolation) as e:
         file.start_improvement_plan(
-            HR, grounds("75", Q3_END, date(2026, 10, 5)), measures=[ImprovementMeasure.COACHING],
-            description="x", until=date(2026, 12, 31), reason="x", today=date(2026, 10, 6),
-        )  # fmt: skip
+            HR,
+            grounds("75", Q3_END, date(2026, 10, 5)),
+            department="sales",
+            measures=[ImprovementMeasure.COACHING],
+            description="x",
+            until=date(2026, 12, 31),
+            reason="x",
+            today=date(2026, 10, 6),
+        )
     assert e.value.field == "cycle_id"

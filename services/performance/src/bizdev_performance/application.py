@@ -351,10 +351,11 @@ class PerformanceApplication(ServiceApplication):
             raise RuleViolation("cycle_id", f"{person} was not evaluated in cycle {cycle_id}")
         return Grounds.of(evaluation)
 
-    def _file(self, person: str) -> PerformanceFile:
-        self._known("person", person)
+    def _file(self, person: str) -> tuple[PerformanceFile, str]:
+        """The person's file, and their department now (the decision's, for need to know)."""
+        department = self._known("person", person).department
         found = self.find(PerformanceFile, PerformanceFile.create_id(person))
-        return found if found is not None else PerformanceFile.open(person)
+        return (found if found is not None else PerformanceFile.open(person)), department
 
     def grant_incentive(
         self,
@@ -367,11 +368,16 @@ class PerformanceApplication(ServiceApplication):
         bonus: Money | None,
         title: str | None,
     ) -> tuple[CommandResult, UUID]:
-        file = self._file(person)
+        file, department = self._file(person)
         decision = file.grant_incentive(
-            actor, self._grounds(person, cycle_id), kind=kind, reason=reason, bonus=bonus,
+            actor,
+            self._grounds(person, cycle_id),
+            department=department,
+            kind=kind,
+            reason=reason,
+            bonus=bonus,
             title=title,
-        )  # fmt: skip
+        )
         return self.commit(file), decision
 
     def start_improvement_plan(
@@ -385,10 +391,11 @@ class PerformanceApplication(ServiceApplication):
         until: date,
         reason: str,
     ) -> tuple[CommandResult, UUID]:
-        file = self._file(person)
+        file, department = self._file(person)
         plan = file.start_improvement_plan(
             actor,
             self._grounds(person, cycle_id),
+            department=department,
             measures=measures,
             description=description,
             until=until,
@@ -407,7 +414,7 @@ class PerformanceApplication(ServiceApplication):
         kind: SanctionKind,
         reason: str,
     ) -> tuple[CommandResult, UUID]:
-        file = self._file(person)
+        file, department = self._file(person)
         plan_cycle = self.find(Cycle, file.plan_cycle(plan_id)) if file.plans else None
         if plan_cycle is None:
             raise RuleViolation(
@@ -416,6 +423,7 @@ class PerformanceApplication(ServiceApplication):
         decision = file.apply_sanction(
             actor,
             self._grounds(person, cycle_id),
+            department=department,
             kind=kind,
             plan_id=plan_id,
             plan_grounds_last_day=plan_cycle.last_day,

@@ -244,6 +244,7 @@ class IncentiveGranted(PublicEvent):
     """hr granted a high performer an incentive, on the grounds of a finalized evaluation."""
 
     person: str = Field(description="The person")
+    department: str = Field(description="Their department when it was decided")
     decision_id: UUID = Field(description="The decision")
     kind: str = Field(description="commendation, bonus, promotion or honorary_title")
     bonus: MoneyModel | None = Field(description="The bonus, for a bonus")
@@ -257,6 +258,7 @@ class ImprovementPlanStarted(PublicEvent):
     """Below standard: an improvement plan (coaching, training) comes first."""
 
     person: str = Field(description="The person")
+    department: str = Field(description="Their department when it was decided")
     plan_id: UUID = Field(description="The plan")
     measures: list[str] = Field(description="coaching, training")
     until: date = Field(description="The plan runs until this day")
@@ -270,6 +272,7 @@ class SanctionApplied(PublicEvent):
     """Demotion or transfer, after an improvement plan and a later cycle still below standard."""
 
     person: str = Field(description="The person")
+    department: str = Field(description="Their department when it was decided")
     decision_id: UUID = Field(description="The decision")
     kind: str = Field(description="demotion or transfer")
     plan_id: UUID = Field(description="Grounds: the improvement plan that was in place")

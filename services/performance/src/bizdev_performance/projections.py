@@ -564,9 +564,6 @@ class PerformanceViews(Projection):
             person,
             event.occurred_at,
         )
-        department = await conn.fetchval(
-            f"SELECT department FROM {self.t['people']} WHERE user_id = $1", person
-        )
         row: dict[str, object] = {
             "file_id": event.aggregate_id,
             "person": person,
@@ -575,7 +572,7 @@ class PerformanceViews(Projection):
             "score": event.score,
             "decided_by": event.by,
             "decided_at": event.occurred_at,
-            "department": department,
+            "department": event.department,
         }
         match event:
             case c.IncentiveGranted():

@@ -97,6 +97,7 @@ class PerformanceFile(Aggregate):
     class IncentiveGranted(Aggregate.Event):
         by: str
         person: str
+        department: str
         decision_id: UUID
         kind: str
         bonus: Money | None
@@ -111,6 +112,7 @@ class PerformanceFile(Aggregate):
         actor: Actor,
         grounds: Grounds,
         *,
+        department: str,
         kind: IncentiveKind,
         reason: str,
         bonus: Money | None = None,
@@ -134,6 +136,7 @@ class PerformanceFile(Aggregate):
         self._grant(
             by=actor.user_id,
             person=self.person,
+            department=department,
             decision_id=decision_id,
             kind=kind.value,
             bonus=bonus,
@@ -147,7 +150,8 @@ class PerformanceFile(Aggregate):
 
     @event(IncentiveGranted)
     def _grant(
-        self, by: str, person: str, decision_id: UUID, kind: str, bonus: Money | None,
+        self, by: str, person: str, department: str,
+        decision_id: UUID, kind: str, bonus: Money | None,
         title: str | None, reason: str, cycle_id: UUID, evaluation_id: UUID,
         score: Decimal | None,
     ) -> None:  # fmt: skip
@@ -156,6 +160,7 @@ class PerformanceFile(Aggregate):
     class ImprovementPlanStarted(Aggregate.Event):
         by: str
         person: str
+        department: str
         plan_id: UUID
         measures: list[str]
         description: str
@@ -171,6 +176,7 @@ class PerformanceFile(Aggregate):
         actor: Actor,
         grounds: Grounds,
         *,
+        department: str,
         measures: Sequence[ImprovementMeasure],
         description: str,
         until: date,
@@ -190,6 +196,7 @@ class PerformanceFile(Aggregate):
         self._plan(
             by=actor.user_id,
             person=self.person,
+            department=department,
             plan_id=plan_id,
             measures=sorted({m.value for m in measures}),
             description=description,
@@ -204,7 +211,8 @@ class PerformanceFile(Aggregate):
 
     @event(ImprovementPlanStarted)
     def _plan(
-        self, by: str, person: str, plan_id: UUID, measures: list[str], description: str,
+        self, by: str, person: str, department: str,
+        plan_id: UUID, measures: list[str], description: str,
         until: date, reason: str, cycle_id: UUID, evaluation_id: UUID, score: Decimal | None,
         started_on: date,
     ) -> None:  # fmt: skip
@@ -213,6 +221,7 @@ class PerformanceFile(Aggregate):
     class SanctionApplied(Aggregate.Event):
         by: str
         person: str
+        department: str
         decision_id: UUID
         kind: str
         reason: str
@@ -226,6 +235,7 @@ class PerformanceFile(Aggregate):
         actor: Actor,
         grounds: Grounds,
         *,
+        department: str,
         kind: SanctionKind,
         plan_id: UUID,
         plan_grounds_last_day: date,
@@ -255,6 +265,7 @@ class PerformanceFile(Aggregate):
         self._sanction(
             by=actor.user_id,
             person=self.person,
+            department=department,
             decision_id=decision_id,
             kind=kind.value,
             reason=reason,
@@ -267,7 +278,8 @@ class PerformanceFile(Aggregate):
 
     @event(SanctionApplied)
     def _sanction(
-        self, by: str, person: str, decision_id: UUID, kind: str, reason: str, plan_id: UUID,
+        self, by: str, person: str, department: str,
+        decision_id: UUID, kind: str, reason: str, plan_id: UUID,
         cycle_id: UUID, evaluation_id: UUID, score: Decimal | None,
     ) -> None:  # fmt: skip
         pass
