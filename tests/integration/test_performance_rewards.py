@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
@@ -14,7 +15,16 @@ import httpx
 from bizdev_performance.contract import CONTRACT
 from bizdev_performance.domain import LeadReward
 
-from .conftest import Infra, auth, by_subject, eventually, headers_of, read_topic, unique
+from .conftest import (
+    Infra,
+    ServiceProcess,
+    auth,
+    by_subject,
+    eventually,
+    headers_of,
+    read_topic,
+    unique,
+)
 from .flows import People, ok
 from .performance_flows import (
     converted_lead,
@@ -107,3 +117,40 @@ async def test_a_converted_lead_is_rewarded_exactly_once_though_delivered_twice(
         finder_id,
         {"amount": "5000.00", "currency": "CNY"},
     )
+
+
+async def test_with_the_share_policy_the_reward_is_a_share_of_the_expected_revenue(
+    http: httpx.AsyncClient, start_service: Callable[..., ServiceProcess]
+) -> None:
+    # A copy of performance of its own (schema, consumer groups) with the share policy; its
+    # relay is off, so it never publishes beside the session's copy: its record tells.
+    svc = start_service(
+        "performance",
+        db_schema="performance_share",
+        relay_enabled="false",
+        lead_reward_policy="share",
+        lead_reward_share_percent="1.5",
+    )
+    try:
+        finder_id = unique("finder")
+        lead, approval = await converted_lead(http, People(), finder_id)
+        reward_id = LeadReward.create_id(uuid.UUID(lead["id"]))
+        officer = hr()
+        async with httpx.AsyncClient(base_url=svc.url, timeout=30) as share_http:
+
+            async def history() -> list[dict[str, Any]]:
+                r = await share_http.get(f"/lead-rewards/{reward_id}/history", headers=officer)
+                return list(r.json()) if r.status_code == 200 else []
+
+            events = await eventually(
+                history, lambda h: any(e["event"] == "Granted" for e in h), within=60
+            )
+    finally:
+        svc.stop()
+    [granted] = [e for e in events if e["event"] == "Granted"]
+    # The application's expected revenue, 1,250,000.00 CNY (projects' ProjectOpened), x 1.5 %.
+    assert granted["data"]["amount"] == {"amount": "18750.00", "currency": "CNY"}
+    assert granted["data"]["expected_revenue"] == {"amount": "1250000.00", "currency": "CNY"}
+    assert granted["data"]["finder"] == finder_id
+    assert granted["by"] not in (None, finder_id)
+    assert granted["data"]["project_id"] == approval["project_id"]

@@ -12,9 +12,11 @@ import asyncpg
 from bizdev_common.api import Accepted as CommandAccepted
 from bizdev_common.api import (
     ExpectedVersion,
+    HistoryEvent,
     ReadConsistency,
     RuntimeDep,
     accepted,
+    history_of,
     money_of,
     one_of,
 )
@@ -32,13 +34,14 @@ from bizdev_performance.api.common import (
     app_of,
     fetch_page,
     filters,
+    reads_everyone,
     require_visible,
     schema,
     visible,
 )
 from bizdev_performance.api.cycles import EvaluationView, evaluation_view
 from bizdev_performance.contract import Number
-from bizdev_performance.domain import PerformanceFile
+from bizdev_performance.domain import LeadReward, PerformanceFile
 from bizdev_performance.domain.values import ImprovementMeasure, IncentiveKind, SanctionKind
 
 router = APIRouter()
@@ -373,6 +376,22 @@ async def get_lead_reward(
     reward_id: UUID, actor: CurrentActor, rt: RuntimeDep, response: Response
 ) -> LeadRewardView:
     return await _reward(rt, actor, await one_of(rt, "lead_rewards", reward_id, None, response))
+
+
+@router.get(
+    "/lead-rewards/{reward_id}/history",
+    response_model=list[HistoryEvent],
+    tags=["incentives"],
+    summary="Every event of the reward from its record: the conversion, the expected revenue "
+    "a share is taken of, the grant (hr, management, the auditor; the finder's readers once "
+    "it is granted or held)",
+)
+async def lead_reward_history(
+    reward_id: UUID, actor: CurrentActor, rt: RuntimeDep, response: Response
+) -> list[HistoryEvent]:
+    if not reads_everyone(actor):
+        await _reward(rt, actor, await one_of(rt, "lead_rewards", reward_id, None, response))
+    return await history_of(rt, LeadReward, reward_id)
 
 
 @router.post(
