@@ -14,7 +14,7 @@ projects, or of its people."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -114,10 +114,12 @@ async def attained(
     *,
     subjects: Sequence[str] | None = None,
     indicators: Sequence[UUID] | None = None,
+    restrict: Callable[[int], tuple[str, list[Any]]] | None = None,
     limit: int = 200,
     offset: int = 0,
 ) -> list[Attained]:
-    """Targets matching `where` (column = value) with their actual and attainment."""
+    """Targets matching `where` (column = value) with their actual and attainment;
+    `restrict` adds a condition on `t` given the number of its first argument."""
     clauses, args = [], []
     for column, value in where.items():
         if value is not None:
@@ -129,6 +131,10 @@ async def attained(
     if indicators is not None:
         args.append(list(indicators))
         clauses.append(f"t.indicator_id = ANY(${len(args)}::uuid[])")
+    if restrict is not None:
+        condition, more = restrict(len(args) + 1)
+        clauses.append(condition)
+        args.extend(more)
     cond = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     rows = await conn.fetch(
         _ACTUAL.format(s=f'"{schema}"')

@@ -68,19 +68,28 @@ def _below(s: str, me: str) -> str:
     )
 
 
+def readable_by(
+    s: str, user: str, heads: list[str], person: str, department: str, first: int
+) -> tuple[str, list[Any]]:
+    """The condition (and its arguments, numbered from `first`) on rows of a person's
+    performance (`person`, `department`: their columns) that `user`, head of `heads`, may
+    read: their own, their department's, and those of everyone under them."""
+    me, headed_ = f"${first}", f"${first + 1}"
+    condition = (
+        f"({person} = {me} OR {department} = ANY({headed_}::text[]) OR {person} IN {_below(s, me)})"
+    )
+    return condition, [user, heads]
+
+
 async def visible(
     rt: Runtime[Any, Any], actor: Actor, person: str, department: str, first: int
 ) -> tuple[str, list[Any]]:
-    """The condition (and its arguments, numbered from `first`) on rows of a person's
-    performance (`person`, `department`: their columns) that the actor may read."""
+    """`readable_by` for the actor; everything for hr, management and the auditor."""
     if reads_everyone(actor):
         return "TRUE", []
-    me, heads = f"${first}", f"${first + 1}"
-    condition = (
-        f"({person} = {me} OR {department} = ANY({heads}::text[]) "
-        f"OR {person} IN {_below(schema(rt), me)})"
+    return readable_by(
+        schema(rt), actor.user_id, await headed(rt, actor), person, department, first
     )
-    return condition, [actor.user_id, await headed(rt, actor)]
 
 
 async def require_visible(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from bizdev_common.api import (
@@ -41,6 +41,7 @@ from bizdev_performance.api.common import (
     fetch_page,
     filters,
     headed,
+    readable_by,
     reads_everyone,
     require_visible,
     schema,
@@ -277,33 +278,21 @@ async def attainment(
         "indicator_id": indicator_id,
         "subject_department": subject_department,
     }
-    rows = await attained(rt.pool, rt.settings.schema_name, where, limit=limit, offset=offset)
+    restrict = None
     if not reads_everyone(actor):
-        rows = [
-            r
-            for r in rows
-            if await _may_see(rt, actor, r.subject_kind, r.subject, r.subject_department)
-        ]
-    return [AttainmentView.model_validate(r, from_attributes=True) for r in rows]
+        heads = await headed(rt, actor)
 
+        def restrict(first: int) -> tuple[str, list[Any]]:
+            # A team's and a department's attainment is everyone's; a person's, need to know.
+            mine, args = readable_by(
+                schema(rt), actor.user_id, heads, "t.subject", "t.subject_department", first
+            )
+            return f"(t.subject_kind <> 'person' OR {mine})", args
 
-async def _may_see(
-    rt: RuntimeDep, actor: CurrentActor, kind: str, subject: str, department: str | None
-) -> bool:
-    if kind != SubjectKind.PERSON.value or subject == actor.user_id:
-        return True
-    if department is not None and department in await headed(rt, actor):
-        return True
-    s = schema(rt)
-    return bool(
-        await rt.pool.fetchval(
-            f"SELECT $2 IN (WITH RECURSIVE below(u) AS (SELECT user_id FROM {s}.people WHERE "
-            f"supervisor = $1 UNION SELECT p.user_id FROM {s}.people p JOIN below b ON "
-            "p.supervisor = b.u) SELECT u FROM below)",
-            actor.user_id,
-            subject,
-        )
+    rows = await attained(
+        rt.pool, rt.settings.schema_name, where, restrict=restrict, limit=limit, offset=offset
     )
+    return [AttainmentView.model_validate(r, from_attributes=True) for r in rows]
 
 
 @router.post(
