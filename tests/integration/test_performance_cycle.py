@@ -65,6 +65,8 @@ async def test_a_quarterly_cycle_from_opening_to_acknowledged_feedback(
             headers=officer,
         )
     )
+    related = await ok(await http.get(f"/people/{ann_person['id']}/relations", headers=boss))
+    assert related["raters"] == {boss_id: "supervisor", pete_id: "peer"}
     sales = await indicator(http, officer, "sales")
     today = datetime.now(UTC).date()
     period = previous_quarter(today)

@@ -75,3 +75,20 @@ def test_market_share_is_entered_by_the_market_department_with_its_source() -> N
     assert e.value.field == "source"
     share.record(MARKET, Decimal("12.5"), "Industry report 2026")
     assert share.percent == Decimal("12.5")
+
+
+def test_profit_is_a_team_s_or_a_department_s_never_a_person_s() -> None:
+    profit = Indicator.define(
+        HR, name="Profit", kind=IndicatorKind.PROFIT, measure=None, unit="CNY",
+        direction=Direction.HIGHER_IS_BETTER, description="",
+    )  # fmt: skip
+    with pytest.raises(RuleViolation) as e:
+        Target.set(
+            HR, profit, subject_kind=SubjectKind.PERSON, subject="ann", subject_department="sales",
+            period="2026", value=Decimal(1), basis="Goal",
+        )  # fmt: skip
+    assert e.value.field == "subject_kind"
+    Target.set(
+        HR, profit, subject_kind=SubjectKind.DEPARTMENT, subject="sales",
+        subject_department="sales", period="2026", value=Decimal(1), basis="Goal",
+    )  # fmt: skip

@@ -263,6 +263,38 @@ async def _participants(rt: Runtime[Any, Any], users: list[str]) -> list[Partici
     return result
 
 
+class Relations(BaseModel):
+    person: str
+    supervisor: str | None
+    raters: dict[str, Relation] = Field(
+        description="Who would rate them in a cycle opened now, and how they are related"
+    )
+    customers: list[str] = Field(description="The crm customers they dealt with")
+
+
+@router.get(
+    "/people/{person_id}/relations",
+    response_model=Relations,
+    tags=["organisation"],
+    summary="Who the organisation relates to a person now: the raters a cycle opened now would "
+    "fix (who needs to know the person's performance)",
+)
+async def relations(
+    person_id: UUID, actor: CurrentActor, rt: RuntimeDep, response: Response
+) -> Relations:
+    row = await one_of(rt, "people", person_id, None, response)
+    await require_visible(rt, actor, row["user_id"], [row["department"]])
+    if not row["active"]:
+        raise RuleViolation("person_id", f"{row['user_id']} left the organisation")
+    [p] = await _participants(rt, [row["user_id"]])
+    return Relations(
+        person=p.user_id,
+        supervisor=p.supervisor,
+        raters=dict(p.raters),
+        customers=list(p.customers),
+    )
+
+
 @router.post(
     "/cycles",
     status_code=201,

@@ -143,6 +143,10 @@ class Target(Aggregate):
         require_text("subject", subject)
         require_text("basis", basis)
         period_bounds(period)
+        if indicator.measure is Measure.PROFIT and subject_kind is SubjectKind.PERSON:
+            raise RuleViolation(
+                "subject_kind", "profit is a project's: its team's or its department's"
+            )
         _positive(value, indicator)
         return cls._create(
             cls.Set,
