@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
-from starlette.routing import Match
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bizdev_common import context, errors
@@ -103,19 +103,21 @@ class BodyTooLarge(HTTPException):
 
 LARGE_BODY = "x-large-body"
 """Marks an upload route, whose body may be up to `max_upload_bytes` rather than
-`max_body_bytes`: `openapi_extra={LARGE_BODY: True}` on the route (it shows in the OpenAPI
-document too). The route must stream its body, never hold all of it in memory."""
+`max_body_bytes`: `openapi_extra={LARGE_BODY: True}` on the route (so the OpenAPI document
+says it too). The route must stream its body, never hold all of it in memory."""
 
 
-def _is_upload(scope: Scope) -> bool:
-    """Whether the request goes to a route marked LARGE_BODY (routing is decided here as the
-    router will decide it, before any of the body is read)."""
-    app = scope.get("app")
-    for route in getattr(getattr(app, "router", None), "routes", ()):
-        match, _ = route.matches(scope)
-        if match == Match.FULL:
-            return bool((getattr(route, "openapi_extra", None) or {}).get(LARGE_BODY))
-    return False
+def _upload_routes(app: object) -> list[tuple[str, re.Pattern[str]]]:
+    """The operations marked LARGE_BODY, as the app's OpenAPI document lists them: every
+    route with its full path, however routers were included."""
+    openapi = getattr(app, "openapi", None)
+    spec = openapi() if callable(openapi) else {}
+    return [
+        (method.upper(), compile_path(path)[0])
+        for path, item in spec.get("paths", {}).items()
+        for method, operation in item.items()
+        if isinstance(operation, dict) and operation.get(LARGE_BODY)
+    ]
 
 
 class RequestLimits:
@@ -135,6 +137,13 @@ class RequestLimits:
         self.max_header_bytes = max_header_bytes
         self.max_body_bytes = max_body_bytes
         self.max_upload_bytes = max_upload_bytes
+        self._uploads: list[tuple[str, re.Pattern[str]]] | None = None
+
+    def _is_upload(self, scope: Scope) -> bool:
+        if self._uploads is None:
+            self._uploads = _upload_routes(scope.get("app"))
+        path = scope["path"].removeprefix(scope.get("root_path", ""))
+        return any(m == scope["method"] and p.match(path) for m, p in self._uploads)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -150,7 +159,7 @@ class RequestLimits:
             nonlocal limit, upload_checked
             if size > limit and not upload_checked:
                 upload_checked = True
-                if self.max_upload_bytes is not None and _is_upload(scope):
+                if self.max_upload_bytes is not None and self._is_upload(scope):
                     limit = self.max_upload_bytes
             return limit if size > limit else None
 

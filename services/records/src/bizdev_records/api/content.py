@@ -15,10 +15,10 @@ from uuid import UUID
 from bizdev_common.api import ExpectedVersion, RuntimeDep, accepted
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Title
-from bizdev_common.domain import RuleViolation
 from bizdev_common.middleware import LARGE_BODY
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -40,11 +40,16 @@ SIGNATURES: dict[str, tuple[bytes, ...]] = {
 SNIFF_BYTES = 8
 
 
+def _invalid(where: tuple[str, ...], message: str) -> RequestValidationError:
+    """A 422 naming the header or the body at fault, like any other invalid input."""
+    return RequestValidationError([{"type": "value_error", "loc": where, "msg": message}])
+
+
 def media_type_of(request: Request, settings: RecordsSettings) -> str:
     declared = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if declared not in settings.content_types:
-        raise RuleViolation(
-            "Content-Type",
+        raise _invalid(
+            ("header", "content-type"),
             f"a document is one of {', '.join(settings.content_types)}, not {declared[:100]!r}",
         )
     return declared
@@ -70,15 +75,15 @@ async def checked(chunks: AsyncIterator[bytes], media_type: str) -> AsyncIterato
             if len(head) < SNIFF_BYTES:
                 continue
             if not _matches(media_type, head):
-                raise RuleViolation("Content-Type", f"the document is not {media_type}")
+                raise _invalid(("body",), f"the document does not begin as {media_type} does")
             seen = True
             chunk, head = head, b""
         yield chunk
     if not seen:
         if not head:
-            raise RuleViolation("body", "the document is empty")
+            raise _invalid(("body",), "the document is empty")
         if not _matches(media_type, head):
-            raise RuleViolation("Content-Type", f"the document is not {media_type}")
+            raise _invalid(("body",), f"the document does not begin as {media_type} does")
         yield head
 
 
