@@ -207,6 +207,10 @@ def _filed(
     record_id = Record.filed_from(envelope.id)
     if app.find(Record, record_id) is not None:
         return None
+    if not subject.department:  # the event does not say; the file, if open already, does
+        file = app.find(File, subject.file_id)
+        if file is not None:
+            subject = Subject(subject.category, subject.subject_id, file.department)
     record: Record = Record._create(  # the id names the upstream event
         Record.Filed,
         id=record_id,

@@ -2,16 +2,21 @@
 store could implement as well (an object per content id, written by a multipart upload, read
 as a stream, deleted for good). The one here keeps them in the service's PostgreSQL schema,
 in chunks of CHUNK_BYTES, so that neither an upload nor a download holds a whole document in
-memory: an upload is read from the request as it arrives, hashed and written chunk by chunk
-in one transaction, so a document is stored whole or not at all."""
+memory.
+
+An upload is hashed as it arrives and spooled to a temporary file (in memory up to one
+chunk), then written in one short transaction: a slow client never holds a database
+connection, and a document is stored whole or not at all."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import IO, Protocol
 from uuid import UUID
 
 import asyncpg
@@ -82,32 +87,33 @@ class PostgresContentStore:
 
     async def write(self, chunks: AsyncIterator[bytes]) -> Stored:
         await self.ensure()
-        content_id = uuid.uuid4()
         digest = hashlib.sha256()
         size = 0
-        seq = 0
-        buffer = bytearray()
+        with tempfile.SpooledTemporaryFile(max_size=CHUNK_BYTES) as spool:
+            async for chunk in chunks:
+                size += len(chunk)
+                digest.update(chunk)
+                await asyncio.to_thread(spool.write, chunk)
+            await asyncio.to_thread(spool.seek, 0)
+            stored = Stored(uuid.uuid4(), size, digest.hexdigest())
+            await self._insert(stored, spool)
+        return stored
+
+    async def _insert(self, stored: Stored, spool: IO[bytes]) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
             insert = await conn.prepare(
                 f"INSERT INTO {self.t}.content_chunks (content_id, seq, data) VALUES ($1, $2, $3)"
             )
-            async for chunk in chunks:
-                size += len(chunk)
-                digest.update(chunk)
-                buffer += chunk
-                while len(buffer) >= CHUNK_BYTES:
-                    await insert.fetch(content_id, seq, bytes(buffer[:CHUNK_BYTES]))
-                    del buffer[:CHUNK_BYTES]
-                    seq += 1
-            if buffer or seq == 0:
-                await insert.fetch(content_id, seq, bytes(buffer))
+            seq = 0
+            while data := await asyncio.to_thread(spool.read, CHUNK_BYTES):
+                await insert.fetch(stored.content_id, seq, data)
+                seq += 1
             await conn.execute(
                 f"INSERT INTO {self.t}.contents (content_id, size, sha256) VALUES ($1, $2, $3)",
-                content_id,
-                size,
-                digest.hexdigest(),
+                stored.content_id,
+                stored.size,
+                stored.sha256,
             )
-        return Stored(content_id, size, digest.hexdigest())
 
     async def read(self, content_id: UUID) -> AsyncIterator[bytes]:
         await self.ensure()
