@@ -64,22 +64,24 @@ def _matches(media_type: str, head: bytes) -> bool:
 
 async def checked(chunks: AsyncIterator[bytes], media_type: str) -> AsyncIterator[bytes]:
     """The body as it arrives, refused (nothing stored) unless its first bytes are what a
-    document of `media_type` begins with, or if it is empty."""
+    document of `media_type` begins with, or if it is empty. Chunks pass through as they
+    are: only the first few bytes are ever copied."""
     head = b""
-    seen = False
+    sniffed = False
     async for chunk in chunks:
-        if not chunk:
+        if sniffed:
+            yield chunk
             continue
-        if not seen:
+        if len(head) + len(chunk) < SNIFF_BYTES:
             head += chunk
-            if len(head) < SNIFF_BYTES:
-                continue
-            if not _matches(media_type, head):
-                raise _invalid(("body",), f"the document does not begin as {media_type} does")
-            seen = True
-            chunk, head = head, b""
+            continue
+        if not _matches(media_type, head + chunk[: SNIFF_BYTES - len(head)]):
+            raise _invalid(("body",), f"the document does not begin as {media_type} does")
+        sniffed = True
+        if head:
+            yield head
         yield chunk
-    if not seen:
+    if not sniffed:
         if not head:
             raise _invalid(("body",), "the document is empty")
         if not _matches(media_type, head):
