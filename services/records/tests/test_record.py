@@ -36,7 +36,22 @@ def filed(medium: Medium = Medium.ELECTRONIC) -> Record:
         subject_id=uuid4(),
         title="Kick-off slides",
         medium=medium,
+        file_department="sales",
     )
+
+
+def test_a_team_files_in_its_own_departments_files_the_archivist_in_any() -> None:
+    item = {
+        "file_id": uuid4(),
+        "category": Category.MARKETING,
+        "subject_id": uuid4(),
+        "title": "Flyer",
+        "medium": Medium.PHYSICAL,
+        "file_department": "market",
+    }
+    with pytest.raises(Forbidden):
+        Record.add(FILER, **item)  # type: ignore[arg-type]
+    assert Record.add(ARCHIVIST, **item).department == "market"  # type: ignore[arg-type]
 
 
 def uploaded(record: Record) -> Content:

@@ -64,6 +64,7 @@ class RecordsApplication(ServiceApplication):
             subject_id=file.subject_id,
             title=title,
             medium=medium,
+            file_department=file.department,
         )
         return self.commit(record)
 

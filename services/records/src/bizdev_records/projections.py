@@ -36,6 +36,10 @@ INBOX_KINDS = [
 
 ARCHIVIST = inbox.WaitsOn(role=Role.ARCHIVIST)
 
+LoanEvent = (
+    c.LoanApplied | c.LoanApproved | c.LoanRefused | c.RecordLent | c.RecordReturned | c.LoanOverdue
+)
+
 DDL = [
     """
     CREATE TABLE IF NOT EXISTS {schema}.files (
@@ -359,7 +363,7 @@ class RecordsViews(Projection):
                         # The command deletes the bytes; this covers a crash before it did.
                         await storage.delete_content(conn, self.schema, content_id)
 
-    async def _loan(self, conn: asyncpg.Connection, event: PublicEvent) -> None:
+    async def _loan(self, conn: asyncpg.Connection, event: LoanEvent) -> None:
         loans = self.t["loans"]
         record_values: dict[str, object] = {}
         if isinstance(event, c.RecordLent):

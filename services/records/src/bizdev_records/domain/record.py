@@ -132,9 +132,13 @@ class Record(Aggregate):
         subject_id: UUID,
         title: str,
         medium: Medium,
+        file_department: str,
     ) -> Record:
-        """A team files its own item into a file."""
+        """A team files its own item into a file of its department (the archivist into
+        any)."""
         require_acting(actor)
+        if not (actor.has(Role.ARCHIVIST) or actor.department == file_department):
+            raise Forbidden("a team files its items in its own department's files")
         require_text("title", title)
         return cls(
             file_id=file_id,
@@ -143,7 +147,7 @@ class Record(Aggregate):
             title=title,
             source="team",
             source_event_id=None,
-            department=actor.department,
+            department=file_department,
             medium=medium.value,
             document=None,
             filed_by=actor.user_id,
