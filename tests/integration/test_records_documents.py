@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from .conftest import Infra, eventually
+from .conftest import Infra, eventually, unique
 from .conftest import TestClock as Clock
 from .flows import ok
 from .records_flows import Archive, inbox, marketing_file, number_and_bind, record_at
@@ -80,6 +80,55 @@ async def test_a_document_of_several_mb_is_kept_whole_until_destroyed_for_good(
     assert downloaded.headers["digest"] == f"sha-256={uploaded['sha256']}"
     assert (await records_http.get(content, headers=archive.outsider)).status_code == 403
 
+    # Replaced before binding, safely retried: the first document's bytes go, the second's
+    # are kept once.
+    conn = await asyncpg.connect(infra.database_url)
+    first_id = await conn.fetchval(
+        "SELECT content_id FROM records.contents WHERE sha256 = $1", uploaded["sha256"]
+    )
+    document = b"%PDF-1.7\n" + os.urandom(3 * 1024 * 1024 + 17)
+    replacing = {**archive.member, "Content-Type": PDF, "Idempotency-Key": unique("upload")}
+    sent = [
+        await records_http.put(
+            content,
+            params={"filename": "Fair brochure 2026 v2.pdf"},
+            content=document,
+            headers=replacing,
+        )
+        for _ in range(2)
+    ]
+    assert [r.headers.get("idempotent-replayed") for r in sent] == [None, "true"]
+    uploaded = await ok(sent[1])
+    assert uploaded["sha256"] == hashlib.sha256(document).hexdigest()
+
+    downloaded = await records_http.get(content, headers=archive.member)
+    assert downloaded.status_code == 200
+    assert downloaded.content == document
+    assert downloaded.headers["content-type"] == PDF
+    assert downloaded.headers["digest"] == f"sha-256={uploaded['sha256']}"
+    assert (await records_http.get(content, headers=archive.outsider)).status_code == 403
+
+    # Replaced before binding, safely retried: the first document's bytes go, the second's
+    # are kept once.
+    conn = await asyncpg.connect(infra.database_url)
+    first_id = await conn.fetchval(
+        "SELECT content_id FROM records.contents WHERE sha256 = $1", uploaded["sha256"]
+    )
+    document = b"%PDF-1.7\n" + os.urandom(3 * 1024 * 1024 + 17)
+    replacing = {**archive.member, "Content-Type": PDF, "Idempotency-Key": unique("upload")}
+    for _ in range(2):
+        uploaded = await ok(
+            await records_http.put(
+                content,
+                params={"filename": "Fair brochure 2026 v2.pdf"},
+                content=document,
+                headers=replacing,
+            )
+        )
+    assert uploaded["sha256"] == hashlib.sha256(document).hexdigest()
+    assert (await records_http.get(content, headers=archive.archivist)).content == document
+    assert await _stored_bytes(conn, first_id) == 0
+
     bound = await number_and_bind(records_http, archive, record_id)
     replaced = await records_http.put(
         content,
@@ -100,7 +149,6 @@ async def test_a_document_of_several_mb_is_kept_whole_until_destroyed_for_good(
     early = await records_http.post("/destruction-lists", json=listing, headers=archive.archivist)
     assert early.status_code == 422, early.text
 
-    conn = await asyncpg.connect(infra.database_url)
     clock = clocks("records")
     try:
         content_id = await conn.fetchval(

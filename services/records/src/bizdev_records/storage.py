@@ -4,32 +4,36 @@ as a stream, deleted for good). The one here keeps them in the service's Postgre
 in chunks of CHUNK_BYTES, so that neither an upload nor a download holds a whole document in
 memory.
 
-An upload is hashed as it arrives and spooled to a temporary file (in memory up to one
-chunk), then written in one short transaction: a slow client never holds a database
-connection, and a document is stored whole or not at all."""
+An upload is hashed and written a chunk at a time as it arrives, each chunk in a statement of
+its own: a slow client holds no database connection between its chunks and no transaction
+open, and nothing is spooled to the (small, read-only) container filesystem. Its `contents`
+row is marked complete once every chunk is in; an upload that fails is deleted, and one
+that a crash interrupted is deleted a day later, when a process next opens the store."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import IO, Protocol
+from typing import Protocol
 from uuid import UUID
 
 import asyncpg
 from bizdev_common.eventstore import schema_lock
 
 CHUNK_BYTES = 1_048_576
+ABANDONED_AFTER = "interval '1 day'"
+"""An upload left incomplete this long ago was interrupted by a crash: no request writes it."""
 
 DDL = [
     """
     CREATE TABLE IF NOT EXISTS {schema}.contents (
         content_id uuid PRIMARY KEY,
-        size bigint NOT NULL,
-        sha256 text NOT NULL,
+        size bigint,
+        sha256 text,
+        complete boolean NOT NULL DEFAULT false,
         stored_at timestamptz NOT NULL DEFAULT now()
     )
     """,
@@ -83,37 +87,66 @@ class PostgresContentStore:
             await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.t}")
             for statement in DDL:
                 await conn.execute(statement.format(schema=self.t))
+            abandoned = await conn.fetch(
+                f"SELECT content_id FROM {self.t}.contents "
+                f"WHERE NOT complete AND stored_at < now() - {ABANDONED_AFTER}"
+            )
+            for row in abandoned:
+                await delete_content(conn, self.schema, row["content_id"])
         self._ready = True
 
     async def write(self, chunks: AsyncIterator[bytes]) -> Stored:
         await self.ensure()
+        content_id = uuid.uuid4()
         digest = hashlib.sha256()
         size = 0
-        with tempfile.SpooledTemporaryFile(max_size=CHUNK_BYTES) as spool:
+        seq = 0
+        pending = bytearray()
+        await self.pool.execute(
+            f"INSERT INTO {self.t}.contents (content_id) VALUES ($1)", content_id
+        )
+        try:
             async for chunk in chunks:
                 size += len(chunk)
                 digest.update(chunk)
-                await asyncio.to_thread(spool.write, chunk)
-            await asyncio.to_thread(spool.seek, 0)
-            stored = Stored(uuid.uuid4(), size, digest.hexdigest())
-            await self._insert(stored, spool)
-        return stored
+                # Full chunks go out as slices of what arrived: a body handed over whole is
+                # not copied again.
+                rest = memoryview(chunk)
+                if pending:
+                    take = CHUNK_BYTES - len(pending)
+                    pending += rest[:take]
+                    rest = rest[take:]
+                    if len(pending) < CHUNK_BYTES:
+                        continue
+                    await self._chunk(content_id, seq, bytes(pending))
+                    seq += 1
+                    pending = bytearray()
+                while len(rest) >= CHUNK_BYTES:
+                    await self._chunk(content_id, seq, rest[:CHUNK_BYTES])
+                    seq += 1
+                    rest = rest[CHUNK_BYTES:]
+                pending += rest
+            if pending or seq == 0:
+                await self._chunk(content_id, seq, bytes(pending))
+            await self.pool.execute(
+                f"UPDATE {self.t}.contents SET size = $2, sha256 = $3, complete = true "
+                "WHERE content_id = $1",
+                content_id,
+                size,
+                digest.hexdigest(),
+            )
+        except BaseException:
+            await asyncio.shield(self.delete(content_id))
+            raise
+        return Stored(content_id, size, digest.hexdigest())
 
-    async def _insert(self, stored: Stored, spool: IO[bytes]) -> None:
-        async with self.pool.acquire() as conn, conn.transaction():
-            insert = await conn.prepare(
-                f"INSERT INTO {self.t}.content_chunks (content_id, seq, data) VALUES ($1, $2, $3)"
-            )
-            seq = 0
-            while data := await asyncio.to_thread(spool.read, CHUNK_BYTES):
-                await insert.fetch(stored.content_id, seq, data)
-                seq += 1
-            await conn.execute(
-                f"INSERT INTO {self.t}.contents (content_id, size, sha256) VALUES ($1, $2, $3)",
-                stored.content_id,
-                stored.size,
-                stored.sha256,
-            )
+    async def _chunk(self, content_id: UUID, seq: int, data: bytes | memoryview) -> None:
+        await self.pool.execute(
+            f"INSERT INTO {self.t}.content_chunks (content_id, seq, data) VALUES ($1, $2, $3)",
+            content_id,
+            seq,
+            data,
+        )
 
     async def read(self, content_id: UUID) -> AsyncIterator[bytes]:
         await self.ensure()
