@@ -7,6 +7,7 @@ a browser: `fetch("/records/<id>/content?filename=" + encodeURIComponent(file.na
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
 from typing import Annotated
 from urllib.parse import quote
@@ -150,7 +151,7 @@ async def upload(
     tags=["records"],
     summary="Download an electronic record's document",
     description="For its department, the archivist, management, the auditor, and whoever "
-    "it is lent to. The `Digest` header carries its SHA-256 as recorded at upload.",
+    "it is lent to. `Repr-Digest` (RFC 9530) carries its SHA-256 as recorded at upload.",
     responses={
         200: {
             "description": "The document, as uploaded",
@@ -169,6 +170,6 @@ async def download(record_id: UUID, actor: CurrentActor, rt: RuntimeDep) -> Stre
         headers={
             "Content-Length": str(content.size),
             "Content-Disposition": f"attachment; filename*=UTF-8''{quote(content.filename)}",
-            "Digest": f"sha-256={content.sha256}",
+            "Repr-Digest": f"sha-256=:{base64.b64encode(bytes.fromhex(content.sha256)).decode()}:",
         },
     )
