@@ -8,9 +8,11 @@ import asyncio
 import re
 from datetime import UTC, datetime
 
+import asyncpg
 import httpx
+from bizdev_records.domain import NumberSeries
 
-from .conftest import eventually
+from .conftest import Infra, eventually
 from .flows import ok
 from .records_flows import Archive, marketing_file, physical_record
 
@@ -18,7 +20,7 @@ CONCURRENT = 20
 
 
 async def test_twenty_concurrent_filings_are_numbered_without_gap_or_duplicate(
-    records_http: httpx.AsyncClient,
+    records_http: httpx.AsyncClient, infra: Infra
 ) -> None:
     archive = Archive()
     file_id = await marketing_file(records_http, archive)
@@ -81,5 +83,15 @@ async def test_twenty_concurrent_filings_are_numbered_without_gap_or_duplicate(
                 return found
 
     seen = await eventually(all_numbers, lambda ns: set(numbers) <= set(ns))
+    # The counter is read from its snapshots (every ten numbers), and counts on from them.
+    conn = await asyncpg.connect(infra.database_url)
+    try:
+        snapshots = await conn.fetchval(
+            "SELECT count(*) FROM records.records_snapshots WHERE originator_id = $1",
+            NumberSeries.create_id("marketing", year),
+        )
+    finally:
+        await conn.close()
+    assert snapshots >= 2
     every = sorted(int(pattern.match(n).group(1)) for n in seen if pattern.match(n))  # type: ignore[union-attr]
     assert every == list(range(1, len(every) + 1))

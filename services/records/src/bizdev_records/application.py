@@ -6,11 +6,14 @@ import random
 import time
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import ClassVar
 from uuid import UUID
 
 from bizdev_common.domain import Actor, InvalidTransition, RuleViolation
 from bizdev_common.eventstore import CommandResult, ServiceApplication, VersionConflict
 from bizdev_common.scheduler import clock_for
+from eventsourcing.domain import Aggregate
+from eventsourcing.utils import Environment, EnvType
 
 from bizdev_records.domain import (
     Content,
@@ -27,13 +30,26 @@ NUMBERING_ATTEMPTS = 50
 attempt but one per round saves, so 50 covers far more archivists than an archive has."""
 
 
+NUMBERS_SNAPSHOT_INTERVAL = 10
+"""A category's counter takes an event per record numbered; loading it from a snapshot every
+ten keeps each numbering's read short however many records a year brings."""
+
+
 class RecordsApplication(ServiceApplication):
     name = "records"
+    snapshotting_intervals: ClassVar[dict[type[Aggregate], int]] = {
+        NumberSeries: NUMBERS_SNAPSHOT_INTERVAL
+    }
 
     def __init__(self, settings: RecordsSettings) -> None:
         super().__init__(settings)
         self.records_settings = settings
         self.clock = clock_for(settings)
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        environment = super().construct_env(name, env)
+        environment["IS_SNAPSHOTTING_ENABLED"] = "y"  # the counters' snapshots
+        return environment
 
     def today(self) -> date:
         return self.clock.now().date()
