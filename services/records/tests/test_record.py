@@ -125,6 +125,18 @@ def test_a_bound_record_refuses_changes() -> None:
     assert record.title == "Kick-off slides"
 
 
+def test_once_numbered_only_the_archivist_changes_it_until_it_is_bound() -> None:
+    record = filed()
+    uploaded(record)
+    record.assign_number(ARCHIVIST, "planning", numbers())
+    with pytest.raises(InvalidTransition, match="numbered"):
+        record.retitle(FILER, "Swapped after review")
+    with pytest.raises(InvalidTransition, match="numbered"):
+        record.attach(FILER, Content(uuid4(), 1, "cd" * 32, "text/plain", "x.txt"))
+    record.retitle(ARCHIVIST, "Kick-off slides, final")
+    assert record.title == "Kick-off slides, final"
+
+
 def test_only_the_filer_or_the_archivist_changes_an_unbound_record() -> None:
     record = filed()
     with pytest.raises(Forbidden):

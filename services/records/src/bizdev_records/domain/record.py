@@ -162,9 +162,15 @@ class Record(Aggregate):
             raise InvalidTransition("the record is bound: its content cannot change")
 
     def _require_filer_or_archivist(self, actor: Actor) -> None:
+        """Who filed it changes it until the archivist numbers it (having reviewed it as it
+        was); from then on only the archivist, until it is bound."""
         require_acting(actor)
-        if not (actor.has(Role.ARCHIVIST) or actor.user_id == self.filed_by):
+        if actor.has(Role.ARCHIVIST):
+            return
+        if actor.user_id != self.filed_by:
             raise Forbidden("only who filed the record, or the archivist, may change it")
+        if self.state == RecordState.NUMBERED:
+            raise InvalidTransition("the record is reviewed and numbered: ask the archivist")
 
     class Retitled(Aggregate.Event):
         by: str
