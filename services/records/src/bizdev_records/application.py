@@ -6,13 +6,11 @@ import random
 import time
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import ClassVar
 from uuid import UUID
 
 from bizdev_common.domain import Actor, InvalidTransition, RuleViolation
 from bizdev_common.eventstore import CommandResult, ServiceApplication, VersionConflict
 from bizdev_common.scheduler import clock_for
-from eventsourcing.domain import Aggregate
 from eventsourcing.utils import Environment, EnvType
 
 from bizdev_records.domain import (
@@ -37,9 +35,7 @@ ten keeps each numbering's read short however many records a year brings."""
 
 class RecordsApplication(ServiceApplication):
     name = "records"
-    snapshotting_intervals: ClassVar[dict[type[Aggregate], int]] = {
-        NumberSeries: NUMBERS_SNAPSHOT_INTERVAL
-    }
+    snapshotting_intervals = {NumberSeries: NUMBERS_SNAPSHOT_INTERVAL}
 
     def __init__(self, settings: RecordsSettings) -> None:
         super().__init__(settings)
