@@ -143,7 +143,7 @@ async def test_a_document_of_several_mb_is_kept_whole_until_destroyed_for_good(
     shown = await record_at(records_http, record_id, bound["version"], archive.auditor)
     assert shown["uploaded"]["sha256"] == uploaded["sha256"]
 
-    await ok(
+    closed = await ok(
         await records_http.post(
             f"/files/{file_id}/close", json={"reason": "Campaign over"}, headers=archive.archivist
         )
@@ -164,7 +164,11 @@ async def test_a_document_of_several_mb_is_kept_whole_until_destroyed_for_good(
             page = await ok(
                 await records_http.get(
                     "/records-due-for-destruction",
-                    params={"file_id": file_id},
+                    params={
+                        "file_id": file_id,
+                        "wait_for": file_id,
+                        "min_version": closed["version"],
+                    },
                     headers=archive.archivist,
                 )
             )

@@ -23,7 +23,7 @@ from bizdev_common.api import (
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import LIMIT_MAX, OFFSET_MAX, Name, PageParams, Text
 from bizdev_common.domain import Actor
-from bizdev_common.readmodel import ListQuery, Page
+from bizdev_common.readmodel import ListQuery, Page, wait_for
 from bizdev_common.routes import RecordRoutes
 from bizdev_common.service import Runtime
 from fastapi import APIRouter, Depends, Query, Response
@@ -139,12 +139,22 @@ def release_hold(
 async def due_for_destruction(
     actor: CurrentActor,
     rt: RuntimeDep,
+    consistency: Annotated[ReadConsistency, Query()],
     category: Category | None = None,
     file_id: UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=LIMIT_MAX)] = 50,
     offset: Annotated[int, Query(ge=0, le=OFFSET_MAX)] = 0,
 ) -> Page[DueRecord]:
+    """Read-your-writes waits on a file (`wait_for` its id, e.g. after closing it)."""
     require_archive_reader(actor)
+    await wait_for(
+        rt.pool,
+        rt.settings.schema_name,
+        "files",
+        consistency.wait_for,
+        consistency.min_version,
+        rt.settings.read_wait_max_seconds,
+    )
     today = app_of(rt).today()
     schema = f'"{rt.settings.schema_name}"'
     condition = (
