@@ -100,6 +100,13 @@ async def test_a_document_of_several_mb_is_kept_whole_until_destroyed_for_good(
         for _ in range(2)
     ]
     assert [r.headers.get("idempotent-replayed") for r in sent] == [None, "true"]
+    reused = await records_http.put(
+        content,
+        params={"filename": "Fair brochure 2026 v2.pdf"},
+        content=document[:-1],
+        headers=replacing,
+    )
+    assert reused.status_code == 422, reused.text
     uploaded = await ok(sent[1])
     assert uploaded["sha256"] == hashlib.sha256(document).hexdigest()
 

@@ -120,6 +120,20 @@ def _upload_routes(app: object) -> list[tuple[str, re.Pattern[str]]]:
     ]
 
 
+_uploads: dict[int, list[tuple[str, re.Pattern[str]]]] = {}
+
+
+def large_body(scope: Scope) -> bool:
+    """Whether the request goes to a route marked LARGE_BODY (decided as the router will
+    decide it, before any of the body is read)."""
+    app = scope.get("app")
+    routes = _uploads.get(id(app))
+    if routes is None:
+        routes = _uploads[id(app)] = _upload_routes(app)
+    path = scope["path"].removeprefix(scope.get("root_path", ""))
+    return any(m == scope["method"] and p.match(path) for m, p in routes)
+
+
 class RequestLimits:
     """Refuses a request whose headers add up to more than `max_header_bytes` (431) or whose
     body is over `max_body_bytes` (413), or `max_upload_bytes` for a route marked LARGE_BODY:
@@ -137,13 +151,6 @@ class RequestLimits:
         self.max_header_bytes = max_header_bytes
         self.max_body_bytes = max_body_bytes
         self.max_upload_bytes = max_upload_bytes
-        self._uploads: list[tuple[str, re.Pattern[str]]] | None = None
-
-    def _is_upload(self, scope: Scope) -> bool:
-        if self._uploads is None:
-            self._uploads = _upload_routes(scope.get("app"))
-        path = scope["path"].removeprefix(scope.get("root_path", ""))
-        return any(m == scope["method"] and p.match(path) for m, p in self._uploads)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -159,7 +166,7 @@ class RequestLimits:
             nonlocal limit, upload_checked
             if size > limit and not upload_checked:
                 upload_checked = True
-                if self.max_upload_bytes is not None and self._is_upload(scope):
+                if self.max_upload_bytes is not None and large_body(scope):
                     limit = self.max_upload_bytes
             return limit if size > limit else None
 
