@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import asyncpg
 from bizdev_common.domain import Actor, Forbidden, Role
 from bizdev_common.service import Runtime
 
@@ -32,10 +31,10 @@ def reads_everything(actor: Actor) -> bool:
     return any(actor.has(r) for r in (Role.ARCHIVIST, Role.MANAGEMENT, Role.AUDITOR))
 
 
-def reads_record(actor: Actor, row: asyncpg.Record) -> bool:
+def reads_record(actor: Actor, department: str) -> bool:
     """Who reads a record's document and history: those who read everything, and its own
     department. Everyone else finds it in the catalogue (number, title, where it is)."""
-    return reads_everything(actor) or actor.department == row["department"]
+    return reads_everything(actor) or actor.department == department
 
 
 def require_archive_reader(actor: Actor) -> None:
