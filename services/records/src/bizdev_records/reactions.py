@@ -71,6 +71,15 @@ class ApplicationApproved(PublicEvent):
     project_id: UUID = Field(description="The project this approval opens (see ProjectOpened)")
 
 
+class ApplicationRejected(PublicEvent):
+    """bizdev.projects.ApplicationRejected.v1, as far as records uses it."""
+
+    reasons: str = Field(description="Why the application was rejected")
+    department: str = Field(description="The applicant's department")
+    title: str = Field(description="Title of the rejected proposal")
+    applicant: str = Field(description="User id of the applicant")
+
+
 class PlanApproved(PublicEvent):
     """bizdev.projects.PlanApproved.v1, as far as records uses it."""
 
@@ -98,6 +107,7 @@ PROJECTS = EventContract.reading(
     ProjectClosed,
     ApplicationReviewed,
     ApplicationApproved,
+    ApplicationRejected,
     PlanApproved,
     MeetingMinutesRecorded,
 )
@@ -302,6 +312,11 @@ class ProjectFilesReaction(Reaction):
                         "application approved: the project's file continues it",
                     ),
                 )
+            case ApplicationRejected():
+                # Revised and submitted again, it may still be approved: the file stays open.
+                application = Subject(Category.PROJECT, event.aggregate_id, event.department)
+                title = f"Initiation rejected: {event.title}"
+                return _present(_filed(app, envelope, event, application, title))
             case PlanApproved():
                 project = Subject(Category.PROJECT, event.project_id, event.department)
                 title = f"Plan revision {event.revision} approved: {event.project_name}"
