@@ -276,6 +276,9 @@ def install(app: FastAPI, settings: ServiceSettings, registry: CollectorRegistry
                 "Location",
                 "Idempotent-Replayed",
                 CORRELATION_HEADER,
+                # A download's file name and digest (records' documents).
+                "Content-Disposition",
+                "Repr-Digest",
             ],
             max_age=600,
         )
