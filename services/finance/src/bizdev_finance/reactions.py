@@ -68,8 +68,9 @@ def _line_id(project_id: UUID, position: int) -> UUID:
 
 
 class PlanBudgetReaction(Reaction):
-    """An approved plan opens the project's budget, a draft; a later revision opens its next
-    version. A redelivered or older revision changes nothing."""
+    """An approved plan opens the project's budget, a draft, entered in the books (which
+    give it the months already closed); a later revision opens its next version. A
+    redelivered or older revision changes nothing."""
 
     name = "plan_budgets"
     upstream = (PROJECTS,)
@@ -89,10 +90,18 @@ class PlanBudgetReaction(Reaction):
         ]
         budget = app.find(Budget, Budget.create_id(event.project_id))
         if budget is None:
+            assert isinstance(app, FinanceApplication)
+            books = app.books()
             budget = Budget.open_for_plan(
-                event.project_id, event.project_name, event.department, event.revision, lines
+                event.project_id,
+                event.project_name,
+                event.department,
+                event.revision,
+                lines,
+                closed_months=books.closed_months,
             )
-            return (budget,)
+            books.enter(budget.id)
+            return (budget, books)
         return (budget,) if budget.plan_revised(event.revision, lines) else ()
 
 

@@ -60,9 +60,12 @@ class LineView(BaseModel):
     line_id: UUID
     category: str
     budget: MoneyModel
-    actual: MoneyModel = Field(description="Posted")
+    committed: MoneyModel = Field(description="Approved (within budget or by management), unpaid")
+    actual: MoneyModel = Field(description="Posted: paid")
     pending: MoneyModel = Field(description="Held for management's approval")
-    remaining: MoneyModel = Field(description="Budget minus actual (negative when overrun)")
+    remaining: MoneyModel = Field(
+        description="Budget minus committed and actual (negative when overrun)"
+    )
 
 
 class VersionView(BaseModel):
@@ -218,10 +221,12 @@ async def _budget_view(rt: Runtime[Any, Any], actor: Actor, row: asyncpg.Record)
                     "line_id": x["line_id"],
                     "category": x["category"],
                     "budget": MoneyModel(amount=x["budget_amount"], currency=x["currency"]),
+                    "committed": MoneyModel(amount=x["committed_amount"], currency=x["currency"]),
                     "actual": MoneyModel(amount=x["actual_amount"], currency=x["currency"]),
                     "pending": MoneyModel(amount=x["pending_amount"], currency=x["currency"]),
                     "remaining": MoneyModel(
-                        amount=x["budget_amount"] - x["actual_amount"], currency=x["currency"]
+                        amount=x["budget_amount"] - x["committed_amount"] - x["actual_amount"],
+                        currency=x["currency"],
                     ),
                 }
                 for x in lines

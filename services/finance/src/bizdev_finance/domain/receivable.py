@@ -109,12 +109,11 @@ class Receivable(Aggregate):
         self, actor: Actor, *, number: str, amount: Money, due_on: date, today: date
     ) -> UUID:
         """Finance invoices the customer (revenue is recorded): in the contract's currency,
-        the invoices together no more than its value, due today or later."""
+        the invoices together no more than its value, due today or later. Its number is
+        unique company-wide, which the application keeps with an InvoiceNumber record."""
         require_acting(actor)
         require_role(actor, Role.FINANCE)
         require_text("number", number)
-        if any(i.number == number for i in self.invoices.values()):
-            raise RuleViolation("number", f"invoice {number} is already issued")
         if amount.currency != self.value.currency:
             raise RuleViolation(
                 "amount", f"the contract is in {self.value.currency}, not {amount.currency}"

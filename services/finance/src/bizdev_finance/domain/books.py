@@ -1,0 +1,48 @@
+"""The books: which budgets exist and which months are closed, company-wide.
+
+One record that opening a budget and closing a month both write: a budget opened while a
+month closes either is in the close's list of budgets, or learns the month is closed, never
+neither (the event store refuses the second of two saves from the same version)."""
+
+from __future__ import annotations
+
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+BOOKS_ID = uuid5(NAMESPACE_URL, "urn:bizdev:finance:books")
+
+
+class Books(Aggregate):
+    class Started(Aggregate.Created):
+        pass
+
+    @event(Started)
+    def __init__(self) -> None:
+        self.budget_ids: list[UUID] = []
+        self.closed_months: set[str] = set()
+
+    @staticmethod
+    def create_id() -> UUID:
+        return BOOKS_ID
+
+    class BudgetEntered(Aggregate.Event):
+        budget_id: UUID
+
+    def enter(self, budget_id: UUID) -> None:
+        if budget_id not in self.budget_ids:
+            self._enter(budget_id=budget_id)
+
+    @event(BudgetEntered)
+    def _enter(self, budget_id: UUID) -> None:
+        self.budget_ids.append(budget_id)
+
+    class MonthClosed(Aggregate.Event):
+        month: str
+
+    def close_month(self, month: str) -> None:
+        self._close(month=month)
+
+    @event(MonthClosed)
+    def _close(self, month: str) -> None:
+        self.closed_months.add(month)
