@@ -266,9 +266,10 @@ async def test_a_closed_period_refuses_postings_and_the_variance_report_matches_
     boss = auth(unique("boss"), "management", "employee", "management")
     over = await spend("marketing", "140000.00", day, reason="Prices", necessity="The show")
 
-    async def approve(expense: dict[str, Any]) -> None:
+    async def approve(expense: dict[str, Any]) -> int:
         path = f"/budgets/{budget_id}/expenses/{expense['expense_id']}/approve"
-        await ok(await finance_http.post(path, headers=boss))
+        version: int = (await ok(await finance_http.post(path, headers=boss)))["version"]
+        return version
 
     async def pay(expense: dict[str, Any], paid_on: str) -> None:
         path = f"/budgets/{budget_id}/expenses/{expense['expense_id']}/pay"
@@ -356,15 +357,8 @@ async def test_a_closed_period_refuses_postings_and_the_variance_report_matches_
     last = await spend(
         "personnel", "300000.00", "2026-01-11", reason="Hiring", necessity="The pilot"
     )
-    await approve(last)
-    await eventually(
-        lambda: finance_http.get(
-            "/expenses",
-            params={"budget_id": str(budget_id), "state": "committed", "limit": 10},
-            headers=fin,
-        ),
-        lambda r: len(r.json()["items"]) == 2,
-    )
+    approved = await approve(last)
+    await budget_at(finance_http, budget_id, fin, lambda b: b["version"] >= approved)
 
     report = await ok(
         await finance_http.get("/reports/variance", params={"project_id": project_id}, headers=fin)

@@ -13,15 +13,26 @@ from decimal import Decimal
 
 import asyncpg
 from bizdev_common import inbox
-from bizdev_common.contract import PublicEvent
+from bizdev_common.contract import EventContract, PublicEvent
 from bizdev_common.domain import Role
 from bizdev_common.envelope import Envelope
 from bizdev_common.projector import Projection, insert_record, insert_row, update_record, update_row
 from bizdev_common.scheduler import clear_deadline, set_deadline
+from pydantic import Field
 
 from bizdev_finance import contract as c
 from bizdev_finance.domain import BudgetState, ExpenseState, end_of
 from bizdev_finance.reactions import INVOICE_DUE
+
+
+class TeamLeadAppointed(PublicEvent):
+    """bizdev.projects.TeamLeadAppointed.v1, as far as finance uses it: who leads a project
+    (the record is the project), and so reads its budget."""
+
+    team_lead: str = Field(description="User id of the new team lead")
+
+
+TEAM_LEADS = EventContract.reading("projects", TeamLeadAppointed)
 
 INBOX_KINDS = ["overspend_to_decide", "budget_to_approve"]
 """What waits on someone in finance (GET /inbox `kind`)."""
@@ -158,6 +169,15 @@ DDL = [
         PRIMARY KEY (period_id, budget_id, line_id)
     )
     """,
+    """
+    CREATE TABLE IF NOT EXISTS {schema}.project_team_leads (
+        project_id uuid PRIMARY KEY,
+        version int NOT NULL,
+        team_lead text NOT NULL
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS project_team_leads_lead ON {schema}.project_team_leads (team_lead)",
+    "CREATE INDEX IF NOT EXISTS budgets_department ON {schema}.budgets (department)",
     *inbox.DDL,
 ]
 
@@ -181,12 +201,13 @@ class FinanceViews(Projection):
         "invoices",
         "periods",
         "variance_explanations",
+        "project_team_leads",
         inbox.TABLE,
     )
     ddl = DDL
 
     def __init__(self, schema: str) -> None:
-        super().__init__(schema, [c.CONTRACT])
+        super().__init__(schema, [c.CONTRACT, TEAM_LEADS])
         self.t = {t: f'"{schema}".{t}' for t in self.tables}
 
     async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
@@ -244,6 +265,16 @@ class FinanceViews(Projection):
                     )
             case c.PeriodReportFinalized():
                 await update_record(conn, self.t["periods"], event, {"final": True})
+            case TeamLeadAppointed():
+                await conn.execute(
+                    f"INSERT INTO {self.t['project_team_leads']} (project_id, version, team_lead) "
+                    "VALUES ($1, $2, $3) ON CONFLICT (project_id) DO UPDATE SET "
+                    "version = EXCLUDED.version, team_lead = EXCLUDED.team_lead "
+                    f"WHERE {self.t['project_team_leads']}.version < EXCLUDED.version",
+                    event.aggregate_id,
+                    event.version,
+                    event.team_lead,
+                )
 
     async def _put_lines(
         self, conn: asyncpg.Connection, event: PublicEvent, lines: list[c.BudgetLineModel]

@@ -28,6 +28,7 @@ from bizdev_common.service import Runtime
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from bizdev_finance.api.access import Reach, guard_budget
 from bizdev_finance.api.common import app_of
 from bizdev_finance.contract import BudgetLineModel, LineChange
 from bizdev_finance.domain import Budget, BudgetState, PlannedLine
@@ -177,7 +178,13 @@ def revise_budget(
     return accepted(result, response)
 
 
-@router.get("/budgets", response_model=Page[BudgetSummary], tags=["budgets"])
+@router.get(
+    "/budgets",
+    response_model=Page[BudgetSummary],
+    tags=["budgets"],
+    summary="Budgets: all for management, finance and auditors; a department head's "
+    "department's; a team lead's projects'",
+)
 async def list_budgets(
     actor: CurrentActor,
     rt: RuntimeDep,
@@ -191,6 +198,7 @@ async def list_budgets(
         "state": state.value if state else None,
         "project_id": project_id,
         "department": department,
+        "reach": Reach.of(rt, actor).projects(),
     }
     rows, total = await page_of(rt, BUDGETS, page, consistency, where)
     return Page(
@@ -260,7 +268,7 @@ def _budget_as_of(b: Budget) -> BudgetAsOf:
     )
 
 
-BUDGET = RecordRoutes(router, "/budgets/{budget_id}", "budget", ["budgets"])
+BUDGET = RecordRoutes(router, "/budgets/{budget_id}", "budget", ["budgets"], guard=guard_budget)
 BUDGET.detail("budgets", BudgetView, read=_budget_view)
 BUDGET.history(Budget, summary=EVERY_EVENT)
 BUDGET.as_of(Budget, BudgetAsOf, _budget_as_of, summary="The budget as of a version or a time")

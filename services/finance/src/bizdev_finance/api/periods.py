@@ -31,6 +31,7 @@ from bizdev_common.service import Runtime
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from bizdev_finance.api.access import Reach
 from bizdev_finance.api.common import app_of
 from bizdev_finance.contract import FlaggedLine
 from bizdev_finance.domain import variance_percent
@@ -158,7 +159,12 @@ def close_period(
     return accepted(app_of(rt).close_period(actor, body.year, body.month), response)
 
 
-@router.get("/periods", response_model=Page[PeriodView], tags=["periods"])
+@router.get(
+    "/periods",
+    response_model=Page[PeriodView],
+    tags=["periods"],
+    summary="Closed months, with the flagged lines of the budgets you may read",
+)
 async def list_periods(
     actor: CurrentActor,
     rt: RuntimeDep,
@@ -166,8 +172,9 @@ async def list_periods(
     consistency: Annotated[ReadConsistency, Query()],
 ) -> Page[PeriodView]:
     rows, total = await page_of(rt, PERIODS, page, consistency, {})
+    visible = await _visible_budgets(rt, Reach.of(rt, actor))
     return Page(
-        items=[period_view(r) for r in rows],
+        items=[period_view(r, visible) for r in rows],
         total=total,
         limit=page.limit,
         offset=page.offset,
@@ -175,14 +182,20 @@ async def list_periods(
 
 
 async def _variance(
-    rt: Runtime[Any, Any], by: GroupBy, project_id: UUID | None, through: date | None
+    rt: Runtime[Any, Any], reach: Reach, by: GroupBy, project_id: UUID | None, through: date | None
 ) -> list[VarianceRow]:
-    return [VarianceRow.model_validate(r) for r in await _rows(rt, by, project_id, through)]
+    rows = await _rows(rt, reach, by, project_id, through)
+    return [VarianceRow.model_validate(r) for r in rows]
 
 
 async def _rows(
-    rt: Runtime[Any, Any], by: GroupBy | None, project_id: UUID | None, through: date | None
+    rt: Runtime[Any, Any],
+    reach: Reach,
+    by: GroupBy | None,
+    project_id: UUID | None,
+    through: date | None,
 ) -> list[dict[str, Any]]:
+    """The lines the reader may see (Reach), grouped `by`."""
     schema = f'"{rt.settings.schema_name}"'
     keys = _KEYS[by]
     select = ", ".join(
@@ -193,6 +206,7 @@ async def _rows(
         else f"b.{k}"
         for k in keys
     )
+    visible, args = reach.sql(reach.projects("b.project_id"), 3)
     rows = await rt.pool.fetch(
         f"SELECT {select}, l.currency, sum(l.budget_amount) AS budget, "
         "sum(coalesce(e.committed, 0)) AS committed, sum(coalesce(e.actual, 0)) AS actual "
@@ -206,10 +220,11 @@ async def _rows(
         "AND ($2::date IS NULL OR spent_on <= $2)) AS committed "
         f"FROM {schema}.expenses "
         "GROUP BY budget_id, line_id) e ON e.budget_id = l.budget_id AND e.line_id = l.line_id "
-        "WHERE l.in_force AND ($1::uuid IS NULL OR b.project_id = $1) "
+        f"WHERE l.in_force AND ($1::uuid IS NULL OR b.project_id = $1) AND {visible} "
         f"GROUP BY {select}, l.currency ORDER BY {select}, l.currency",
         project_id,
         through,
+        *args,
     )
     out: list[dict[str, Any]] = []
     for r in rows:
@@ -245,7 +260,7 @@ async def variance_report(
         Day | None, Query(description="Count expenses dated up to this day (a period's end)")
     ] = None,
 ) -> list[VarianceRow]:
-    return await _variance(rt, by, project_id, through)
+    return await _variance(rt, Reach.of(rt, actor), by, project_id, through)
 
 
 @router.get(
@@ -264,7 +279,7 @@ async def variance_csv(
         Day | None, Query(description="Count expenses dated up to this day (a period's end)")
     ] = None,
 ) -> Response:
-    rows = await _variance(rt, by, project_id, through)
+    rows = await _variance(rt, Reach.of(rt, actor), by, project_id, through)
     out = io.StringIO()
     writer = csv.writer(out)
     fields = list(VarianceRow.model_fields)
@@ -274,8 +289,27 @@ async def variance_csv(
     return Response(out.getvalue(), media_type="text/csv")
 
 
-def period_view(r: Any) -> PeriodView:
-    return PeriodView.model_validate({**dict(r), "flagged_lines": json.loads(r["flagged_lines"])})
+async def _visible_budgets(rt: Runtime[Any, Any], reach: Reach) -> set[UUID] | None:
+    """The budgets the reader may see; None: every one."""
+    condition = reach.projects()
+    if condition is None:
+        return None
+    visible, args = reach.sql(condition, 1)
+    schema = f'"{rt.settings.schema_name}"'
+    return {
+        r["id"]
+        for r in await rt.pool.fetch(f"SELECT id FROM {schema}.budgets WHERE {visible}", *args)
+    }
+
+
+def period_view(r: Any, visible: set[UUID] | None) -> PeriodView:
+    """The period, with the flagged lines of the budgets the reader may see."""
+    flagged = [
+        f
+        for f in json.loads(r["flagged_lines"])
+        if visible is None or UUID(f["budget_id"]) in visible
+    ]
+    return PeriodView.model_validate({**dict(r), "flagged_lines": flagged})
 
 
 @router.get(
@@ -288,15 +322,18 @@ async def profit_report(
     actor: CurrentActor, rt: RuntimeDep, project_id: UUID | None = None
 ) -> list[ProfitRow]:
     schema = f'"{rt.settings.schema_name}"'
+    reach = Reach.of(rt, actor)
+    visible, args = reach.sql(reach.projects(), 2)
     rows = await rt.pool.fetch(
         "SELECT project_id, currency, sum(revenue) AS revenue, sum(cost) AS cost FROM ("
         "SELECT project_id, amount_currency AS currency, amount_amount AS revenue, 0 AS cost "
         f"FROM {schema}.invoices WHERE project_id IS NOT NULL "
         "UNION ALL SELECT project_id, amount_currency, 0, amount_amount "
         f"FROM {schema}.expenses WHERE state = 'posted') m "
-        "WHERE ($1::uuid IS NULL OR project_id = $1) "
+        f"WHERE ($1::uuid IS NULL OR project_id = $1) AND {visible} "
         "GROUP BY project_id, currency ORDER BY project_id, currency",
         project_id,
+        *args,
     )
     return [
         ProfitRow(
@@ -310,7 +347,7 @@ async def profit_report(
     ]
 
 
-async def _report(rt: Runtime[Any, Any], period: PeriodView) -> PeriodReport:
+async def _report(rt: Runtime[Any, Any], reach: Reach, period: PeriodView) -> PeriodReport:
     schema = f'"{rt.settings.schema_name}"'
     explained = {
         (r["budget_id"], r["line_id"]): r
@@ -320,7 +357,7 @@ async def _report(rt: Runtime[Any, Any], period: PeriodView) -> PeriodReport:
     }
     flagged = {(f.budget_id, f.line_id) for f in period.flagged_lines}
     lines = []
-    for row in await _rows(rt, None, None, period.last_day):
+    for row in await _rows(rt, reach, None, None, period.last_day):
         key = (row["budget_id"], row["line_id"])
         why = explained.get(key)
         lines.append(
@@ -348,7 +385,8 @@ async def period_report(
     min_version: MinVersion = None,
 ) -> PeriodReport:
     row = await one_of(rt, "periods", period_id, min_version, response)
-    return await _report(rt, period_view(row))
+    reach = Reach.of(rt, actor)
+    return await _report(rt, reach, period_view(row, await _visible_budgets(rt, reach)))
 
 
 @router.post(

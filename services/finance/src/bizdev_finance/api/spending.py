@@ -25,6 +25,7 @@ from bizdev_common.readmodel import ListQuery, Page
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from bizdev_finance.api.access import Reach
 from bizdev_finance.api.common import app_of
 from bizdev_finance.domain import ExpenseState
 
@@ -197,7 +198,12 @@ def pay_expense(
     return ExpenseAccepted(id=done.id, version=done.version, expense_id=expense_id)
 
 
-@router.get("/expenses", response_model=Page[ExpenseView], tags=["spending"])
+@router.get(
+    "/expenses",
+    response_model=Page[ExpenseView],
+    tags=["spending"],
+    summary="Expenses: of the budgets you may read, and those you requested",
+)
 async def list_expenses(
     actor: CurrentActor,
     rt: RuntimeDep,
@@ -217,6 +223,7 @@ async def list_expenses(
         "state": state.value if state else None,
         "requester": requester,
         "category": category,
+        "reach": Reach.of(rt, actor).expenses(),
     }
     rows, total = await page_of(rt, EXPENSES, page, consistency, where, written="budgets")
     return Page(
