@@ -10,7 +10,6 @@ from uuid import UUID
 from bizdev_common.domain import Actor, InvalidTransition, Money
 from bizdev_common.eventstore import CommandResult, ServiceApplication, VersionConflict
 from bizdev_common.scheduler import clock_for
-from bizdev_common.settings import ServiceSettings
 from eventsourcing.persistence import DecimalAsStr, JSONTranscoder
 
 from bizdev_finance.domain import (
@@ -25,20 +24,17 @@ from bizdev_finance.domain import (
 from bizdev_finance.settings import FinanceSettings
 
 CLOSE_ATTEMPTS = 3
-"""The close writes every budget: a command on one of them meanwhile makes it start over."""
+"""The close writes every budget and receivable: a command on one of them meanwhile makes it
+start over."""
 
 
 class FinanceApplication(ServiceApplication):
     name = "finance"
 
-    def __init__(self, settings: ServiceSettings) -> None:
+    def __init__(self, settings: FinanceSettings) -> None:
         super().__init__(settings)
         self.clock = clock_for(settings)
-        self.variance_threshold = (
-            settings.variance_threshold_percent
-            if isinstance(settings, FinanceSettings)
-            else FinanceSettings.model_fields["variance_threshold_percent"].default
-        )
+        self.variance_threshold = settings.variance_threshold_percent
 
     def _today(self) -> date:
         return self.clock.now().date()
@@ -52,10 +48,12 @@ class FinanceApplication(ServiceApplication):
         return self.find(Books, Books.create_id()) or Books()
 
     def close_period(self, actor: Actor, year: int, month: int) -> CommandResult:
-        """The close and every budget the books list, saved together (see domain.period)."""
+        """The close and every budget and receivable the books list, saved together (see
+        domain.period)."""
         for attempt in range(1, CLOSE_ATTEMPTS + 1):
             books = self.books()
             budgets = [self.load(Budget, budget_id) for budget_id in books.budget_ids]
+            receivables = [self.load(Receivable, i) for i in books.receivable_ids]
             period = close_month(
                 actor,
                 year,
@@ -64,9 +62,10 @@ class FinanceApplication(ServiceApplication):
                 threshold_percent=self.variance_threshold,
                 books=books,
                 budgets=budgets,
+                receivables=receivables,
             )
             try:
-                return self.commit(period, books, *budgets)
+                return self.commit(period, books, *budgets, *receivables)
             except VersionConflict:
                 if attempt == CLOSE_ATTEMPTS:
                     raise

@@ -106,7 +106,8 @@ class PlanBudgetReaction(Reaction):
 
 
 class ContractReceivableReaction(Reaction):
-    """A contract signed in crm opens its receivable schedule, once."""
+    """A contract signed in crm opens its receivable schedule, once, entered in the books
+    (which give it the months already closed)."""
 
     name = "contract_receivables"
     upstream = (CRM,)
@@ -118,18 +119,21 @@ class ContractReceivableReaction(Reaction):
             return ()
         if app.find(Receivable, Receivable.create_id(event.aggregate_id)) is not None:
             return ()
-        return (
-            Receivable(
-                contract_id=event.aggregate_id,
-                contract_number=event.number,
-                customer_id=event.customer_id,
-                department=event.department,
-                salesperson=event.salesperson,
-                project_id=event.project_id,
-                value=event.value.to_money(),
-                signed_on=event.signed_on,
-            ),
+        assert isinstance(app, FinanceApplication)
+        books = app.books()
+        receivable = Receivable(
+            contract_id=event.aggregate_id,
+            contract_number=event.number,
+            customer_id=event.customer_id,
+            department=event.department,
+            salesperson=event.salesperson,
+            project_id=event.project_id,
+            value=event.value.to_money(),
+            signed_on=event.signed_on,
+            closed_months=sorted(books.closed_months),
         )
+        books.enter_receivable(receivable.id)
+        return (receivable, books)
 
 
 class InvoiceDueCheck(DeadlineCheck[FinanceApplication]):

@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bizdev_finance.api.access import Reach, guard_budget
 from bizdev_finance.api.common import app_of
 from bizdev_finance.contract import BudgetLineModel, LineChange
-from bizdev_finance.domain import Budget, BudgetState, PlannedLine
+from bizdev_finance.domain import Budget, BudgetState, PlannedLine, variance_percent
 
 router = APIRouter()
 
@@ -66,6 +66,10 @@ class LineView(BaseModel):
     pending: MoneyModel = Field(description="Held for management's approval")
     remaining: MoneyModel = Field(
         description="Budget minus committed and actual (negative when overrun)"
+    )
+    variance: MoneyModel = Field(description="Budget minus actual (negative: overrun)")
+    variance_percent: Decimal | None = Field(
+        description="The variance in percent of the budget, rounded to 2 places; null at 0"
     )
 
 
@@ -236,6 +240,10 @@ async def _budget_view(rt: Runtime[Any, Any], actor: Actor, row: asyncpg.Record)
                         amount=x["budget_amount"] - x["committed_amount"] - x["actual_amount"],
                         currency=x["currency"],
                     ),
+                    "variance": MoneyModel(
+                        amount=x["budget_amount"] - x["actual_amount"], currency=x["currency"]
+                    ),
+                    "variance_percent": variance_percent(x["budget_amount"], x["actual_amount"]),
                 }
                 for x in lines
             ],

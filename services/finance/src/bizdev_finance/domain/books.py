@@ -1,7 +1,7 @@
-"""The books: which budgets exist and which months are closed, company-wide.
+"""The books: which budgets and receivables exist and which months are closed, company-wide.
 
-One record that opening a budget and closing a month both write: a budget opened while a
-month closes either is in the close's list of budgets, or learns the month is closed, never
+One record that opening a budget or a receivable and closing a month all write: one opened
+while a month closes either is in the close's list, or learns the month is closed, never
 neither (the event store refuses the second of two saves from the same version)."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ class Books(Aggregate):
     @event(Started)
     def __init__(self) -> None:
         self.budget_ids: list[UUID] = []
+        self.receivable_ids: list[UUID] = []
         self.closed_months: set[str] = set()
 
     @staticmethod
@@ -36,6 +37,17 @@ class Books(Aggregate):
     @event(BudgetEntered)
     def _enter(self, budget_id: UUID) -> None:
         self.budget_ids.append(budget_id)
+
+    class ReceivableEntered(Aggregate.Event):
+        receivable_id: UUID
+
+    def enter_receivable(self, receivable_id: UUID) -> None:
+        if receivable_id not in self.receivable_ids:
+            self._enter_receivable(receivable_id=receivable_id)
+
+    @event(ReceivableEntered)
+    def _enter_receivable(self, receivable_id: UUID) -> None:
+        self.receivable_ids.append(receivable_id)
 
     class MonthClosed(Aggregate.Event):
         month: str

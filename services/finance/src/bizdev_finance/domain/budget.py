@@ -25,6 +25,7 @@ from bizdev_common.domain import (
     Money,
     Role,
     RuleViolation,
+    decimal_places,
     require_acting,
     require_not_self,
     require_role,
@@ -135,7 +136,7 @@ def _check_lines(lines: Iterable[PlannedLine]) -> list[PlannedLine]:
 
 
 def _check_contingency(percent: Decimal) -> None:
-    if not Decimal(0) <= percent <= CONTINGENCY_MAX or decimal_places_of(percent) > 2:
+    if not Decimal(0) <= percent <= CONTINGENCY_MAX or decimal_places(percent) > 2:
         raise RuleViolation(
             "contingency_percent", "the contingency is 0 to 100 percent, two decimals at most"
         )
@@ -148,12 +149,6 @@ def _zero_of(amount: Money) -> Money:
 def month_of(day: date) -> str:
     """The accounting period a day falls in, YYYY-MM."""
     return f"{day.year:04d}-{day.month:02d}"
-
-
-def decimal_places_of(value: Decimal) -> int:
-    exponent = value.normalize().as_tuple().exponent
-    assert isinstance(exponent, int)
-    return max(-exponent, 0)
 
 
 class Budget(Aggregate):

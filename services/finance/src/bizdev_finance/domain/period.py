@@ -29,6 +29,7 @@ from eventsourcing.domain import Aggregate, event
 
 from bizdev_finance.domain.books import Books
 from bizdev_finance.domain.budget import Budget, month_of
+from bizdev_finance.domain.receivable import Receivable
 
 _PERIODS = uuid5(NAMESPACE_URL, "urn:bizdev:finance:period")
 
@@ -134,9 +135,11 @@ def close_month(
     threshold_percent: Decimal,
     books: Books,
     budgets: Iterable[Budget],
+    receivables: Iterable[Receivable] = (),
 ) -> Period:
-    """Finance closes a month that is over. `budgets` are every budget the books list: each
-    is stamped closed for the month, and each line whose actual passes its budget by more
+    """Finance closes a month that is over. `budgets` and `receivables` are every one the
+    books list: each is stamped closed for the month (no expense, payment or receipt dated
+    inside it from then), and each line whose actual passes its budget by more
     than `threshold_percent` (variance % below minus it) as of the month's last day is
     recorded in the period as needing an explanation, with its figures, together with the
     threshold used, so the report stays explainable when the setting changes later."""
@@ -169,6 +172,8 @@ def close_month(
                     }
                 )
         budget.close_month(name)
+    for receivable in receivables:
+        receivable.close_month(name)
     books.close_month(name)
     return Period(
         by=actor.user_id,
