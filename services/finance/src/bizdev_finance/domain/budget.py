@@ -158,9 +158,11 @@ class Budget(Aggregate):
     line; finance may also revise it with a reason. Every version is kept.
 
     Expenses are recorded against a line of the version in force by anyone acting for the
-    project (the requester). One that would take its line past budget plus contingency is
-    held `pending_approval` with the requester's reason and necessity until management,
-    never the requester, approves (then it is posted) or refuses it with a reason."""
+    project (the requester). Within budget plus contingency (counting what the line has
+    committed and actually spent) it is committed; beyond, it is held `pending_approval` with
+    the requester's reason and necessity until management, never the requester, approves
+    (then it is committed) or refuses it with a reason. Finance's record of its payment
+    posts it: an actual cost."""
 
     @staticmethod
     def create_id(project_id: UUID) -> UUID:
