@@ -1,8 +1,8 @@
 """Who reads finance's records, on the real Kafka and PostgreSQL: management, finance and the
 auditor everything; the head of the project's department and the team lead projects appointed
 (known from projects' TeamLeadAppointed, a malformed one parked) that project's budget,
-spending and reports; an employee only the expenses they requested; anyone else a 403 or a
-list without it."""
+spending and reports; the head of a contract's department its receivable; an employee only
+the expenses they requested; anyone else a 403 or a list without it."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from typing import Any
 
 import asyncpg
 import httpx
-from bizdev_finance.domain import Budget
+from bizdev_finance.domain import Budget, Receivable
 
 from .conftest import Infra, auth, eventually, unique
 from .flows import ok
 from .planning_flows import Crew, executing_project, refused
+from .test_finance_receivables import signed_contract
 from .test_poison import PROJECTS_TOPIC, headers, parked, put, reserve_sequence
 
 
@@ -107,3 +108,31 @@ async def test_budgets_are_read_by_their_department_head_and_team_lead_only(
     assert [r["project_id"] for r in await variance(crew.lead)] == [project_id]
     assert project_id not in [r["project_id"] for r in await variance(crew.finance_head)]
     assert await variance(crew.member) == []
+
+
+async def test_receivables_are_read_by_the_head_of_the_contracts_department(
+    crm_http: httpx.AsyncClient, finance_http: httpx.AsyncClient
+) -> None:
+    contract_id, people = await signed_contract(crm_http, "100.00")  # of no project
+    path = f"/receivables/{Receivable.create_id(uuid.UUID(contract_id))}"
+    await eventually(
+        lambda: finance_http.get(path, headers=people.auditor),
+        lambda r: r.status_code == 200,
+        within=60,
+    )
+    assert (await finance_http.get(path, headers=people.head)).status_code == 200
+    other_head = auth(unique("head"), unique("dept"), "employee", "department_head")
+    for outsider in (people.rep, other_head):
+        refused(await finance_http.get(path, headers=outsider), 403)
+        listed = await ok(
+            await finance_http.get(
+                "/receivables", params={"contract_id": contract_id}, headers=outsider
+            )
+        )
+        assert listed["items"] == []
+    listed = await ok(
+        await finance_http.get(
+            "/receivables", params={"contract_id": contract_id}, headers=people.head
+        )
+    )
+    assert [r["contract_id"] for r in listed["items"]] == [contract_id]

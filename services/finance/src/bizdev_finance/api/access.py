@@ -74,8 +74,10 @@ class Reach:
         condition = self.projects() if table == "budgets" else self.receivables()
         assert condition is not None
         marks = [f"${n}" for n in range(2, len(condition.args) + 2)]
+        # coalesce: a receivable of no project makes the team lead's clause null, not false.
         found = await rt.pool.fetchval(
-            f"SELECT ({condition.sql.format(*marks)}) FROM {self.schema}.{table} WHERE id = $1",
+            f"SELECT coalesce(({condition.sql.format(*marks)}), false) "
+            f"FROM {self.schema}.{table} WHERE id = $1",
             record_id,
             *condition.args,
         )
