@@ -37,11 +37,16 @@ class Reach:
     def _head_of(self) -> str | None:
         return self.actor.department if Role.DEPARTMENT_HEAD in self.actor.roles else None
 
+    def _led(self, column: str) -> str:
+        """`column` is a project the reader was appointed team lead of ({} their user id)."""
+        leads = f"{self.schema}.project_team_leads"
+        return f"{column} IN (SELECT project_id FROM {leads} WHERE team_lead = {{}})"
+
     def projects(self, column: str = "project_id") -> Condition | None:
         """Rows of the projects the reader may see, by their `column`; None: every row."""
         if self.everything:
             return None
-        led = f"{column} IN (SELECT project_id FROM {self.schema}.project_team_leads WHERE team_lead = {{}})"  # noqa: E501
+        led = self._led(column)
         if self._head_of is None:
             return Condition(led, (self.actor.user_id,))
         mine = f"{column} IN (SELECT project_id FROM {self.schema}.budgets WHERE department = {{}})"
@@ -62,7 +67,7 @@ class Reach:
         """Receivables of the reader's department (as head) or of a project they lead."""
         if self.everything:
             return None
-        led = f"{project} IN (SELECT project_id FROM {self.schema}.project_team_leads WHERE team_lead = {{}})"  # noqa: E501
+        led = self._led(project)
         if self._head_of is None:
             return Condition(led, (self.actor.user_id,))
         return Condition(f"{department} = {{}} OR {led}", (self._head_of, self.actor.user_id))
