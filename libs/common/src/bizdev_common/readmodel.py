@@ -16,7 +16,7 @@ import json
 import logging
 import time
 import zlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
@@ -30,6 +30,9 @@ from bizdev_common.errors import ViewNotCaughtUp
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+Condition = Callable[[int], tuple[str, list[Any]]]
+"""A clause numbering its parameters from the given one, and its arguments."""
 
 EXACT_COUNT_LIMIT = 1_000
 """Totals up to this are counted; above it they are the planner's estimate. Counting stops at
@@ -132,8 +135,15 @@ class ListQuery:
         sort: str | None,
         limit: int,
         offset: int,
+        condition: Condition | None = None,
     ) -> tuple[list[asyncpg.Record], int]:
+        """`condition`, given the number of its first parameter, adds a clause of its own
+        and its arguments: what the caller may see (need to know)."""
         clauses, args = [], []
+        if condition is not None:
+            clause, extra = condition(1)
+            clauses.append(clause)
+            args.extend(extra)
         for column, value in where.items():
             if value is None:
                 continue
