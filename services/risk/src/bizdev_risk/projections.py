@@ -8,6 +8,8 @@ or older event changes nothing."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from uuid import UUID
 
 import asyncpg
 from bizdev_common import inbox
@@ -460,7 +462,9 @@ class RiskViews(Projection):
                     due_at=end_of(event.due_on),
                     link=f"/risks/{risk_id}/measures/{item}/complete",
                 )
-                await self._review_item(conn, event, event.department, event.next_review_at)
+                await self._review_item(
+                    conn, event, event.measure_id, event.department, event.next_review_at
+                )
             case c.MeasureReviewed():
                 item = str(event.measure_id)
                 await insert_row(
@@ -486,7 +490,9 @@ class RiskViews(Projection):
                 await set_deadline(
                     conn, self.schema, REVIEW_DUE, risk_id, event.next_review_at, item
                 )
-                await self._review_item(conn, event, department, event.next_review_at)
+                await self._review_item(
+                    conn, event, event.measure_id, department, event.next_review_at
+                )
             case c.MeasureCompleted():
                 item = str(event.measure_id)
                 await update_row(
@@ -505,9 +511,14 @@ class RiskViews(Projection):
                 await update_row(conn, measures, {"id": event.measure_id}, {"review_overdue": True})
 
     async def _review_item(
-        self, conn: asyncpg.Connection, event: PublicEvent, department: str, due: object
+        self,
+        conn: asyncpg.Connection,
+        event: PublicEvent,
+        measure_id: UUID,
+        department: str,
+        due: datetime,
     ) -> None:
-        item = str(getattr(event, "measure_id"))  # noqa: B009 - every measure event has it
+        item = str(measure_id)
         await inbox.put(
             conn,
             self.schema,
@@ -516,7 +527,7 @@ class RiskViews(Projection):
             item=item,
             title="Review of a risk measure due",
             waiting_on=inbox.head_of(department),
-            due_at=due,  # type: ignore[arg-type]
+            due_at=due,
             link=f"/risks/{event.aggregate_id}/measures/{item}/reviews",
         )
 

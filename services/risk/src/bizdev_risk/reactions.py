@@ -18,7 +18,7 @@ from eventsourcing.domain import Aggregate
 from pydantic import Field
 
 from bizdev_risk.application import RiskApplication
-from bizdev_risk.domain import COMPANY, Alert, Indicator, Kri, Risk, RiskState, Scope
+from bizdev_risk.domain import COMPANY, Alert, Holder, Indicator, Kri, Risk, RiskState, Scope
 
 # --- what risk reads of crm ------------------------------------------------------------------
 
@@ -35,6 +35,12 @@ class ComplaintEscalated(PublicEvent):
 
     customer_id: UUID = Field(description="The customer")
     department: str = Field(description="Department that keeps the customer")
+
+
+class CustomerRegistered(PublicEvent):
+    """bizdev.crm.CustomerRegistered.v1: only the department the customer belongs to."""
+
+    department: str = Field(description="Department the customer belongs to")
 
 
 class FollowUpOverdue(PublicEvent):
@@ -61,6 +67,12 @@ class BudgetLineOverrun(PublicEvent):
 # --- of projects -----------------------------------------------------------------------------
 
 
+class ProjectOpened(PublicEvent):
+    """bizdev.projects.ProjectOpened.v1: only the department that runs the project."""
+
+    department: str = Field(description="Department that runs the project")
+
+
 class MilestoneOverdue(PublicEvent):
     """bizdev.projects.MilestoneOverdue.v1 (of a project: `aggregate_id`), as far as risk
     uses it."""
@@ -75,9 +87,11 @@ class DeviationReported(PublicEvent):
     department: str = Field(description="Department that runs the project")
 
 
-CRM = EventContract.reading("crm", ComplaintReceived, ComplaintEscalated, FollowUpOverdue)
+CRM = EventContract.reading(
+    "crm", CustomerRegistered, ComplaintReceived, ComplaintEscalated, FollowUpOverdue
+)
 FINANCE = EventContract.reading("finance", ReceivableOverdue, BudgetLineOverrun)
-PROJECTS = EventContract.reading("projects", MilestoneOverdue, DeviationReported)
+PROJECTS = EventContract.reading("projects", ProjectOpened, MilestoneOverdue, DeviationReported)
 
 SERVICE_OF: dict[type[PublicEvent], str] = {
     **{m: "crm" for m in (ComplaintReceived, ComplaintEscalated, FollowUpOverdue)},
@@ -105,7 +119,8 @@ def scope_of(indicator: Indicator, event: PublicEvent) -> UUID | None:
 class KriReaction(Reaction):
     """Counts crm's complaints, escalations and missed follow-ups, finance's overdue
     receivables and budget overruns, and projects' overdue milestones and deviations into
-    their indicators; a crossing raises its alert and raises or links a risk."""
+    their indicators; a crossing raises its alert and raises or links a risk. Notes which
+    department each customer and project belongs to, for the risks it raises."""
 
     name = "kris"
     upstream = (CRM, FINANCE, PROJECTS)
@@ -114,6 +129,10 @@ class KriReaction(Reaction):
         self, app: ServiceApplication, event: PublicEvent, envelope: Envelope
     ) -> Sequence[Aggregate]:
         assert isinstance(app, RiskApplication)
+        if isinstance(event, CustomerRegistered | ProjectOpened):
+            if app.find(Holder, Holder.create_id(event.aggregate_id)) is not None:
+                return ()
+            return (Holder(scope_id=event.aggregate_id, department=event.department),)
         source = SERVICE_OF.get(type(event))
         if source is None:
             return ()
@@ -138,7 +157,7 @@ class KriReaction(Reaction):
                         category=indicator.category,
                         scope=indicator.scope,
                         scope_id=None if indicator.scope == Scope.COMPANY else scope_id,
-                        department=getattr(event, "department", None),
+                        department=_department(app, event, scope_id),
                         title=f"{indicator.title}: {crossing.band.value} threshold crossed"[:200],
                         description=(
                             f"{indicator.title} reached {crossing.value} within "
@@ -154,6 +173,15 @@ class KriReaction(Reaction):
                 changed += [risk, Alert.raise_for(kri, indicator, crossing, risk.id)]
             changed.insert(0, kri)
         return changed
+
+
+def _department(app: ServiceApplication, event: PublicEvent, scope_id: UUID) -> str | None:
+    """The event's department, else the one its customer or project belongs to."""
+    named = getattr(event, "department", None)
+    if isinstance(named, str):
+        return named
+    holder = app.find(Holder, Holder.create_id(scope_id))
+    return None if holder is None else holder.department
 
 
 def _open_risk(app: ServiceApplication, kri: Kri) -> Risk | None:

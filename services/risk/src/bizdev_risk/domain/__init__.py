@@ -13,6 +13,7 @@ from bizdev_risk.domain.kri import (
     AlertState,
     Band,
     Crossing,
+    Holder,
     Indicator,
     Kri,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "Cadence",
     "Category",
     "Crossing",
+    "Holder",
     "IdentificationRound",
     "Indicator",
     "Kri",

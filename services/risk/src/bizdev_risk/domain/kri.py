@@ -28,6 +28,7 @@ from eventsourcing.domain import Aggregate, event
 from bizdev_risk.domain.risk import Category, Scope
 
 _KRIS = uuid5(NAMESPACE_URL, "urn:bizdev:risk:kri")
+_HOLDERS = uuid5(NAMESPACE_URL, "urn:bizdev:risk:holder")
 COMPANY = uuid5(NAMESPACE_URL, "urn:bizdev:risk:company")
 """The scope id of a company-wide indicator."""
 
@@ -322,3 +323,21 @@ class Alert(Aggregate):
     @event(Acknowledged)
     def _acknowledged(self, by: str, note: str) -> None:
         self.state = AlertState.ACKNOWLEDGED
+
+
+class Holder(Aggregate):
+    """The department a customer or a project belongs to, as crm and projects publish it
+    when it is registered or opened: the department of a risk its indicators raise, which
+    the events that count (an overdue invoice, an overrun) do not name."""
+
+    @staticmethod
+    def create_id(scope_id: UUID) -> UUID:
+        return uuid5(_HOLDERS, str(scope_id))
+
+    class Recorded(Aggregate.Created):
+        scope_id: UUID
+        department: str
+
+    @event(Recorded)
+    def __init__(self, scope_id: UUID, department: str) -> None:
+        self.department = department
