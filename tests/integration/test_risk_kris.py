@@ -295,7 +295,6 @@ async def test_a_fresh_risk_reading_the_topics_from_the_beginning_raises_no_new_
         roles=("worker",),
         db_schema=schema,
         relay_enabled="false",
-        scheduler_enabled="false",
     )
     conn = await asyncpg.connect(infra.database_url)
     try:
