@@ -26,7 +26,9 @@ from bizdev_common.api import (
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import MoneyIn, Name, Note, PageParams, Percent, Text, Title, percent
 from bizdev_common.contract import MoneyModel
+from bizdev_common.domain import Actor
 from bizdev_common.readmodel import ListQuery, Page
+from bizdev_common.service import Runtime
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -351,7 +353,11 @@ async def list_risks(
 
 
 async def _risk_row(
-    rt: RuntimeDep, actor: Any, risk_id: UUID, min_version: int | None, response: Response
+    rt: Runtime[Any, Any],
+    actor: Actor,
+    risk_id: UUID,
+    min_version: int | None,
+    response: Response,
 ) -> asyncpg.Record:
     row = await one_of(rt, "risks", risk_id, min_version, response)
     require_sees_risk(actor, row)
