@@ -12,7 +12,9 @@ from uuid import UUID
 from bizdev_common.contract import EventContract, MoneyModel, PublicEvent
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_risk.domain import Alert, IdentificationRound, Kri, ReviewMeeting, Risk
+from bizdev_risk.domain import COMPANY, Alert, IdentificationRound, Kri, ReviewMeeting, Risk
+
+SCOPE_ID = f"The customer's (crm's id) or the project's id; for the company always {COMPANY}"
 
 
 class ScenarioModel(BaseModel):
@@ -158,7 +160,7 @@ class KriValueChanged(PublicEvent):
 
     indicator: str = Field(description="The indicator's name (GET /indicators)")
     scope: str = Field(description="customer, project or company")
-    scope_id: UUID = Field(description="The customer's or project's id; a fixed id for company")
+    scope_id: UUID = Field(description=SCOPE_ID)
     at: datetime = Field(description="When the value holds from")
     value: int = Field(description="The count within the window")
     band: str = Field(description="normal, warning or critical")
@@ -175,7 +177,7 @@ class KriThresholdBreached(PublicEvent):
     kri_id: UUID = Field(description="The indicator's record for this scope")
     indicator: str = Field(description="The indicator's name")
     scope: str = Field(description="customer, project or company")
-    scope_id: UUID = Field(description="The customer's or project's id; a fixed id for company")
+    scope_id: UUID = Field(description=SCOPE_ID)
     threshold: str = Field(description="warning or critical")
     threshold_value: int = Field(description="The threshold crossed")
     value: int = Field(description="The value that crossed it")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
@@ -80,7 +81,7 @@ class Scenario:
     """A scenario analysis: what could happen, how likely (percent) and what it would cost."""
 
     scenario: str
-    probability: Any  # Decimal percent, 0-100
+    probability: Decimal
     impact: Money
 
     def as_dict(self) -> dict[str, Any]:
@@ -97,7 +98,6 @@ class Measure:
     department: str
     person: str
     due_on: date
-    added_at: datetime
     next_review_at: datetime
     completed: bool = False
     overdue_flagged: bool = False
@@ -490,9 +490,7 @@ class Risk(Aggregate):
         due_on: date,
         next_review_at: datetime,
     ) -> None:
-        self.measures[measure_id] = Measure(
-            description, department, person, due_on, self.modified_on, next_review_at
-        )
+        self.measures[measure_id] = Measure(description, department, person, due_on, next_review_at)
 
     def _measure(self, measure_id: UUID) -> Measure:
         found = self.measures.get(measure_id)
