@@ -136,3 +136,34 @@ def test_settings_tune_indicators_and_refuse_unknown_or_falling_thresholds() -> 
         )
     with pytest.raises(ValueError, match="rise"):
         RiskSettings(service="risk", level_high_from=4)
+
+
+def test_the_deadline_check_running_ahead_of_late_events_changes_no_crossing() -> None:
+    scope = uuid4()
+    in_order = Kri(indicator=COMPLAINTS.name, scope="customer", scope_id=scope)
+    in_order.observe(COMPLAINTS, "crm/a/1", T0)
+    expected = in_order.observe(COMPLAINTS, "crm/b/1", T0 + timedelta(days=1))
+
+    # A fresh risk months later: the window's deadline fires before the next event is read.
+    replayed = Kri(indicator=COMPLAINTS.name, scope="customer", scope_id=scope)
+    replayed.observe(COMPLAINTS, "crm/a/1", T0)
+    assert replayed.expire(COMPLAINTS, T0 + timedelta(days=200))
+    assert replayed.value == 0
+    found = replayed.observe(COMPLAINTS, "crm/b/1", T0 + timedelta(days=1))
+    assert [c.alert_id for c in found] == [c.alert_id for c in expected]
+    assert found[0].at == T0 + timedelta(days=1)
+    assert replayed.value == 1  # as of day 30, when the first left; the second leaves next
+    assert replayed.expire(COMPLAINTS, T0 + timedelta(days=200))
+    assert replayed.value == 0
+
+
+def test_a_late_event_counts_in_its_own_time_and_crossings_are_raised_once() -> None:
+    k = kri()
+    k.observe(COMPLAINTS, "crm/a/1", T0)
+    k.observe(COMPLAINTS, "crm/c/1", T0 + timedelta(days=100))
+    [late] = k.observe(COMPLAINTS, "crm/b/1", T0 + timedelta(days=2))
+    assert (late.band, late.value, late.cause) == (Band.WARNING, 2, "crm/b/1")
+    assert k.value == 1  # the value shown is the latest time's
+    assert k.crossings == {"warning": 1, "critical": 0}
+    assert k.observe(COMPLAINTS, "crm/d/1", T0 + timedelta(days=101)) != []  # a second one
+    assert k.crossings["warning"] == 2

@@ -167,6 +167,10 @@ class KriValueChanged(PublicEvent):
     counted: str | None = Field(description="The upstream event counted (service/id/version)")
     expired: list[str] = Field(description="The upstream events that fell out of the window")
     next_expiry_at: datetime | None = Field(description="When the oldest counted one falls out")
+    crossings: dict[str, int] = Field(
+        description="How many times each threshold (warning, critical) has been crossed "
+        "upward so far: each crossing raised one KriThresholdBreached"
+    )
 
 
 class KriThresholdBreached(PublicEvent):

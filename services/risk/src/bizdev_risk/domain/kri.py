@@ -4,12 +4,14 @@ threshold; and the alerts their crossings raise.
 
 Time is the upstream events' own (`occurred_at`), never the clock of the moment they are
 read, so that reading the same topics again computes the same values and the same crossings.
-A crossing's alert is named by the indicator's record, the threshold and which crossing of it
-this is (the first, the second, ...), not by the event that happened to arrive last, so that
-upstream events read in another order across partitions still name the same alerts."""
+Crossings are found in the value's whole history, so neither the order the events are read
+in (across partitions and topics) nor when the window's deadline check runs changes them; a
+crossing's alert is named by the indicator's record, the threshold and which crossing of it
+this is (the first, the second, ...)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -92,8 +94,42 @@ class Crossing:
     cause: str
 
 
+def _in_window(at: datetime, t: datetime, window: timedelta) -> bool:
+    """An event counts from its time until a window later (exclusive)."""
+    return at <= t < at + window
+
+
+def timeline_crossings(
+    indicator: Indicator, observations: Mapping[str, datetime]
+) -> dict[Band, list[tuple[datetime, int, str]]]:
+    """Every upward crossing of each threshold in the value's whole history, in time order:
+    when, the value, and the upstream event that took it across. It depends only on which
+    events there are, not on the order they were read in nor on when the window's deadline
+    check ran; at one moment, what leaves the window leaves before what arrives."""
+    steps = sorted(
+        [(at, 1, key) for key, at in observations.items()]
+        + [(at + indicator.window, 0, key) for key, at in observations.items()]
+    )
+    found: dict[Band, list[tuple[datetime, int, str]]] = {Band.WARNING: [], Band.CRITICAL: []}
+    value = 0
+    for t, arrives, key in steps:
+        if not arrives:
+            value -= 1
+            continue
+        before, value = indicator.band(value), value + 1
+        after = indicator.band(value)
+        for crossed in (Band.WARNING, Band.CRITICAL):
+            if before.rank < crossed.rank <= after.rank:
+                found[crossed].append((t, value, key))
+    return found
+
+
 class Kri(Aggregate):
-    """One indicator's value for one scope (a customer, a project, the company)."""
+    """One indicator's value for one scope (a customer, a project, the company).
+
+    It keeps every upstream event it counted, so that its crossings are those of the whole
+    history however late an event arrives: the n-th crossing of a threshold raises the alert
+    named `<threshold>/<n>`, once."""
 
     @staticmethod
     def create_id(indicator: str, scope_id: UUID) -> UUID:
@@ -110,16 +146,37 @@ class Kri(Aggregate):
         self.scope = Scope(scope)
         self.scope_id = scope_id
         self.observations: dict[str, datetime] = {}
-        """What counts now: each upstream event's key and time."""
+        """Every upstream event counted: its key and time."""
         self.as_of: datetime | None = None
+        self.value = 0
         self.band = Band.NORMAL
         self.crossings: dict[str, int] = {}
-        """How many times each threshold has been crossed upward."""
+        """How many crossings of each threshold have raised their alert."""
         self.risk_id: UUID | None = None
 
-    @property
-    def value(self) -> int:
-        return len(self.observations)
+    def _value_at(self, indicator: Indicator, t: datetime, extra: Mapping[str, datetime]) -> int:
+        counted = {**self.observations, **extra}
+        return sum(_in_window(at, t, indicator.window) for at in counted.values())
+
+    def _next_expiry(
+        self, indicator: Indicator, t: datetime, extra: Mapping[str, datetime]
+    ) -> datetime | None:
+        ends = [
+            at + indicator.window
+            for at in {**self.observations, **extra}.values()
+            if _in_window(at, t, indicator.window)
+        ]
+        return min(ends) if ends else None
+
+    def _expired(self, indicator: Indicator, since: datetime | None, t: datetime) -> list[str]:
+        """What left the window between `since` and `t`."""
+        if since is None:
+            return []
+        return sorted(
+            key
+            for key, at in self.observations.items()
+            if _in_window(at, since, indicator.window) and not _in_window(at, t, indicator.window)
+        )
 
     class Measured(Aggregate.Event):
         indicator: str
@@ -132,83 +189,70 @@ class Kri(Aggregate):
         counted_at: datetime | None
         expired: list[str]
         next_expiry_at: datetime | None
+        crossings: dict[str, int]
 
     def observe(self, indicator: Indicator, key: str, at: datetime) -> list[Crossing]:
-        """Counts the upstream event `key` of time `at`, once; returns the thresholds it
-        makes the value cross upward. What fell out of the window before `at` is dropped
-        first, so a value that fell below a threshold and rises again crosses it again."""
+        """Counts the upstream event `key` of time `at`, once; returns the crossings it adds
+        to the value's history, each to raise its alert. The value shown is the value at the
+        latest time seen."""
         if key in self.observations:
             return []  # redelivered or read again
+        extra = {key: at}
+        history = timeline_crossings(indicator, {**self.observations, **extra})
+        new: list[Crossing] = []
+        totals = dict(self.crossings)
+        for band, found in history.items():
+            raised = self.crossings.get(band.value, 0)
+            for n in range(raised + 1, len(found) + 1):
+                t, value, cause = found[n - 1]
+                new.append(Crossing(uuid5(self.id, f"{band.value}/{n}"), band, value, t, cause))
+            totals[band.value] = max(raised, len(found))
         now = at if self.as_of is None else max(self.as_of, at)
-        if at + indicator.window <= now:
-            return []  # already out of the window it would count in
-        self._expire(indicator, now)
-        band = indicator.band(self.value + 1)
-        crossings = self._crossings(indicator, band, self.value + 1, now, key)
+        value = self._value_at(indicator, now, extra)
         self._measured(
             indicator=self.indicator,
             scope=self.scope.value,
             scope_id=self.scope_id,
             at=now,
-            value=self.value + 1,
-            band=band.value,
+            value=value,
+            band=indicator.band(value).value,
             counted=key,
             counted_at=at,
-            expired=[],
-            next_expiry_at=self._next_expiry(indicator, extra=at),
+            expired=self._expired(indicator, self.as_of, now),
+            next_expiry_at=self._next_expiry(indicator, now, extra),
+            crossings=totals,
         )
-        return crossings
+        return new
 
     def expire(self, indicator: Indicator, now: datetime) -> bool:
-        """The deadline check: drops what fell out of the window by `now`; False when
-        nothing did."""
-        if self.as_of is not None and now < self.as_of:
-            now = self.as_of
-        before = self.version
-        self._expire(indicator, now)
-        return self.version != before
-
-    def _expire(self, indicator: Indicator, now: datetime) -> None:
-        """Drops the observations whose window ended by `now`, each at the moment it ended,
-        so that the value's history is the same whenever this runs."""
-        gone = sorted(
-            (at + indicator.window, key)
-            for key, at in self.observations.items()
-            if at + indicator.window <= now
+        """The deadline check: the value falls as counted events leave the window, though
+        no new one comes; one value per moment something left, at that moment. It never
+        raises an alert, nor changes the crossings. False when nothing left by `now`."""
+        if self.as_of is None:
+            return False
+        ends = sorted(
+            {
+                at + indicator.window
+                for at in self.observations.values()
+                if _in_window(at, self.as_of, indicator.window) and at + indicator.window <= now
+            }
         )
-        for ended, key in gone:
-            value = self.value - 1
+        for end in ends:
+            value = self._value_at(indicator, end, {})
             self._measured(
                 indicator=self.indicator,
                 scope=self.scope.value,
                 scope_id=self.scope_id,
-                at=ended,
+                at=end,
                 value=value,
                 band=indicator.band(value).value,
                 counted=None,
                 counted_at=None,
-                expired=[key],
-                next_expiry_at=self._next_expiry(indicator, without=key),
+                expired=self._expired(indicator, self.as_of, end),
+                next_expiry_at=self._next_expiry(indicator, end, {}),
+                crossings=dict(self.crossings),
             )
-
-    def _next_expiry(
-        self, indicator: Indicator, *, extra: datetime | None = None, without: str | None = None
-    ) -> datetime | None:
-        times = [at for key, at in self.observations.items() if key != without]
-        if extra is not None:
-            times.append(extra)
-        return min(times) + indicator.window if times else None
-
-    def _crossings(
-        self, indicator: Indicator, band: Band, value: int, at: datetime, cause: str
-    ) -> list[Crossing]:
-        found = []
-        for crossed in (Band.WARNING, Band.CRITICAL):
-            if self.band.rank < crossed.rank <= band.rank:
-                n = self.crossings.get(crossed.value, 0) + 1
-                alert_id = uuid5(self.id, f"{crossed.value}/{n}")
-                found.append(Crossing(alert_id, crossed, value, at, cause))
-        return found
+        return bool(ends)
 
     @event(Measured)
     def _measured(
@@ -223,17 +267,14 @@ class Kri(Aggregate):
         counted_at: datetime | None,
         expired: list[str],
         next_expiry_at: datetime | None,
+        crossings: dict[str, int],
     ) -> None:
-        new = Band(band)
-        for crossed in (Band.WARNING, Band.CRITICAL):
-            if self.band.rank < crossed.rank <= new.rank:
-                self.crossings[crossed.value] = self.crossings.get(crossed.value, 0) + 1
-        self.band = new
-        for key in expired:
-            self.observations.pop(key, None)
         if counted is not None and counted_at is not None:
             self.observations[counted] = counted_at
-        self.as_of = at if self.as_of is None else max(self.as_of, at)
+        self.as_of = at
+        self.value = value
+        self.band = Band(band)
+        self.crossings = dict(crossings)
 
     class RiskAssigned(Aggregate.Event):
         risk_id: UUID
