@@ -1,8 +1,8 @@
 """Key risk indicators on the real Kafka and PostgreSQL, through Kafka only (REGULATIONS 5.3):
 complaints filed in crm, an invoice overdue in finance and a budget line overrun in finance
-each push their indicator past its threshold and raise exactly one alert in risk, with a risk
-that names the customer or project by id only; a fresh risk reading the same topics from the
-beginning raises no alert the first did not."""
+each push their indicator past its threshold and raise exactly one alert in risk, which
+raises a risk naming the customer or project by id only, or links the open one kept; a fresh
+risk reading the same topics from the beginning raises no alert the first did not."""
 
 from __future__ import annotations
 
@@ -162,6 +162,23 @@ async def test_an_overdue_receivable_raises_a_credit_alert_for_its_customer(
     opened = await eventually(receivable, lambda d: d is not None, within=60)
     assert opened is not None
     customer_id = opened["customer_id"]
+    # The risk officer already keeps a credit risk against the customer: the alert links it.
+    kept = await ok(
+        await risk_http.post(
+            "/risks",
+            json={
+                "category": "credit",
+                "scope": "customer",
+                "customer_id": customer_id,
+                "department": opened["department"],
+                "title": "Customer's payments slow down",
+                "description": "Its last payments came later each time",
+                "cause": "Its own customers pay it late",
+            },
+            headers=OFFICER,
+        ),
+        201,
+    )
     await ok(
         await finance_http.post(
             f"/receivables/{receivable_id}/invoices",
@@ -186,8 +203,16 @@ async def test_an_overdue_receivable_raises_a_credit_alert_for_its_customer(
         "warning",
     )
     assert alert["cause"].startswith(f"finance/{receivable_id}/")
-    risk = await ok(await risk_http.get(f"/risks/{alert['risk_id']}", headers=OFFICER))
-    assert (risk["customer_id"], risk["category"]) == (customer_id, "credit")
+    assert alert["risk_id"] == kept["id"]
+    risk = await ok(await risk_http.get(f"/risks/{kept['id']}", headers=OFFICER))
+    assert (risk["customer_id"], risk["category"], risk["source"]) == (
+        customer_id,
+        "credit",
+        "person",
+    )
+    assert risk["alerts"] == [alert["id"]]
+    history = await ok(await risk_http.get(f"/risks/{kept['id']}/history", headers=OFFICER))
+    assert [h["event"] for h in history] == ["Raised", "AlertLinked"]
     kri_id = Kri.create_id("overdue_receivables_per_customer", uuid.UUID(customer_id))
     assert len(await breaches_on_topic(infra, kri_id)) == 1
 

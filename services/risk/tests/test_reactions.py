@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 from bizdev_common.domain import Actor, Role
 from bizdev_common.envelope import Envelope
 from bizdev_risk.application import RiskApplication
-from bizdev_risk.domain import Alert, Kri, Risk
+from bizdev_risk.domain import Alert, Category, Kri, Risk, Scope, Subject
 from bizdev_risk.reactions import (
     ComplaintReceived,
     CustomerRegistered,
@@ -70,10 +70,10 @@ def test_the_next_crossing_links_the_open_risk_and_a_closed_one_makes_a_new_one(
     app, customer = Store(), uuid4()
     for n in range(2):
         app.react(complaint(customer, T0 + timedelta(hours=n)))
-    kri = app.find(Kri, Kri.create_id("complaints_per_customer", customer))
-    assert kri is not None
-    assert kri.risk_id is not None
-    first_risk = kri.risk_id
+    subject = app.find(Subject, Subject.create_id(customer))
+    assert subject is not None
+    first_risk = subject.open_risk(Category.MARKET)
+    assert first_risk is not None
     # Critical (4 by default): linked to the same, open, risk.
     for n in range(2, 4):
         changed = app.react(complaint(customer, T0 + timedelta(hours=n)))
@@ -82,6 +82,7 @@ def test_the_next_crossing_links_the_open_risk_and_a_closed_one_makes_a_new_one(
     assert len(linked.alerts) == 2
 
     linked.close(OFFICER, "Customer replaced its logistics partner")
+    subject.risk_closed(linked.id)  # as the application does when it closes it
     # All four fall out of the 90 days; two more cross the warning threshold again.
     later = T0 + timedelta(days=100)
     app.react(complaint(customer, later))
@@ -106,3 +107,30 @@ def test_an_overdue_invoice_takes_the_department_from_the_customers_record() -> 
     # The company-wide indicator counted it too, below its threshold.
     company = [a for a in changed if isinstance(a, Kri) and a.indicator == "overdue_receivables"]
     assert [k.value for k in company] == [1]
+
+
+def test_an_alert_links_the_open_risk_raised_by_hand_against_the_customer() -> None:
+    app, customer = Store(), uuid4()
+    head = Actor("hal", "sales", frozenset({Role.DEPARTMENT_HEAD}))
+    by_hand = Risk.identify(
+        head,
+        category=Category.CREDIT,
+        scope=Scope.CUSTOMER,
+        project_id=None,
+        customer_id=customer,
+        department="sales",
+        title="Slow payer",
+        description="Pays a month late",
+        cause="Cash flow",
+    )
+    subject = app.subject(customer)
+    subject.risk_opened(by_hand.id, by_hand.category)
+    for record in (by_hand, subject):
+        record.collect_events()
+        app.records[record.id] = record
+    overdue = ReceivableOverdue(
+        aggregate_id=uuid4(), version=4, occurred_at=T0, customer_id=customer
+    )
+    changed = app.react(overdue)
+    assert [a.id for a in changed if isinstance(a, Risk)] == [by_hand.id]
+    assert len(by_hand.alerts) == 1

@@ -22,6 +22,7 @@ from bizdev_risk.domain import (
     Scenario,
     Scope,
     Strategy,
+    Subject,
 )
 from bizdev_risk.settings import RiskSettings
 
@@ -54,18 +55,25 @@ class RiskApplication(ServiceApplication):
         description: str,
         cause: str,
     ) -> CommandResult:
-        return self.commit(
-            Risk.identify(
-                actor,
-                category=category,
-                scope=scope,
-                project_id=project_id,
-                customer_id=customer_id,
-                department=department,
-                title=title,
-                description=description,
-                cause=cause,
-            )
+        risk = Risk.identify(
+            actor,
+            category=category,
+            scope=scope,
+            project_id=project_id,
+            customer_id=customer_id,
+            department=department,
+            title=title,
+            description=description,
+            cause=cause,
+        )
+        subject = self.subject(risk.subject_id)
+        subject.risk_opened(risk.id, risk.category)
+        return self.commit(risk, subject)
+
+    def subject(self, scope_id: UUID) -> Subject:
+        """What risks are raised against; known from its first risk or upstream record."""
+        return self.find(Subject, Subject.create_id(scope_id)) or Subject(
+            scope_id=scope_id, department=None
         )
 
     def assess_risk(
@@ -167,7 +175,9 @@ class RiskApplication(ServiceApplication):
     ) -> CommandResult:
         risk = self.load(Risk, risk_id, expected_version)
         risk.close(actor, reason)
-        return self.commit(risk)
+        subject = self.subject(risk.subject_id)
+        subject.risk_closed(risk.id)
+        return self.commit(risk, subject)
 
     def measure_overdue(self, risk_id: UUID, measure_id: UUID, now: datetime) -> CommandResult:
         risk = self.load(Risk, risk_id)

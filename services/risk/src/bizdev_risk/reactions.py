@@ -18,7 +18,17 @@ from eventsourcing.domain import Aggregate
 from pydantic import Field
 
 from bizdev_risk.application import RiskApplication
-from bizdev_risk.domain import COMPANY, Alert, Holder, Indicator, Kri, Risk, RiskState, Scope
+from bizdev_risk.domain import (
+    COMPANY,
+    Alert,
+    Crossing,
+    Indicator,
+    Kri,
+    Risk,
+    RiskState,
+    Scope,
+    Subject,
+)
 
 # --- what risk reads of crm ------------------------------------------------------------------
 
@@ -130,66 +140,75 @@ class KriReaction(Reaction):
     ) -> Sequence[Aggregate]:
         assert isinstance(app, RiskApplication)
         if isinstance(event, CustomerRegistered | ProjectOpened):
-            if app.find(Holder, Holder.create_id(event.aggregate_id)) is not None:
-                return ()
-            return (Holder(scope_id=event.aggregate_id, department=event.department),)
+            subject = app.find(Subject, Subject.create_id(event.aggregate_id))
+            if subject is None:
+                return (Subject(scope_id=event.aggregate_id, department=event.department),)
+            subject.note_department(event.department)
+            return (subject,)
         source = SERVICE_OF.get(type(event))
         if source is None:
             return ()
         key = f"{source}/{event.aggregate_id}/{event.version}"
         changed: list[Aggregate] = []
+        # One copy of each record per event, whichever indicators reach it.
+        loaded: dict[UUID, Aggregate] = {}
         for indicator in app.indicators.values():
             if indicator.source != source or event.event_name not in indicator.events:
                 continue
             scope_id = scope_of(indicator, event)
             if scope_id is None:
                 continue
-            kri_id = Kri.create_id(indicator.name, scope_id)
-            kri = app.find(Kri, kri_id) or Kri(
+            kri = app.find(Kri, Kri.create_id(indicator.name, scope_id)) or Kri(
                 indicator=indicator.name, scope=indicator.scope.value, scope_id=scope_id
             )
+            changed.append(kri)
             crossings = kri.observe(indicator, key, event.occurred_at)
-            for crossing in crossings:
-                risk = _open_risk(app, kri)
-                if risk is None:
-                    risk = Risk.from_alert(
-                        crossing.alert_id,
-                        category=indicator.category,
-                        scope=indicator.scope,
-                        scope_id=None if indicator.scope == Scope.COMPANY else scope_id,
-                        department=_department(app, event, scope_id),
-                        title=f"{indicator.title}: {crossing.band.value} threshold crossed"[:200],
-                        description=(
-                            f"{indicator.title} reached {crossing.value} within "
-                            f"{indicator.window_days} days (the {crossing.band.value} "
-                            f"threshold is {indicator.threshold(crossing.band)})."
-                        ),
-                    )
-                    kri.assign_risk(risk.id)
-                else:
-                    risk.link_alert(
-                        crossing.alert_id, indicator.name, crossing.value, crossing.band.value
-                    )
-                changed += [risk, Alert.raise_for(kri, indicator, crossing, risk.id)]
-            changed.insert(0, kri)
+            if crossings:
+                changed += _alerts(app, indicator, kri, crossings, event, loaded)
         return changed
 
 
-def _department(app: ServiceApplication, event: PublicEvent, scope_id: UUID) -> str | None:
-    """The event's department, else the one its customer or project belongs to."""
+def _alerts(
+    app: RiskApplication,
+    indicator: Indicator,
+    kri: Kri,
+    crossings: Sequence[Crossing],
+    event: PublicEvent,
+    loaded: dict[UUID, Aggregate],
+) -> list[Aggregate]:
+    """Each crossing's alert, linked to the subject's oldest open risk of the indicator's
+    category, or to a risk it raises."""
+    subject = loaded.get(Subject.create_id(kri.scope_id))
+    if not isinstance(subject, Subject):
+        subject = loaded[Subject.create_id(kri.scope_id)] = app.subject(kri.scope_id)
     named = getattr(event, "department", None)
     if isinstance(named, str):
-        return named
-    holder = app.find(Holder, Holder.create_id(scope_id))
-    return None if holder is None else holder.department
-
-
-def _open_risk(app: ServiceApplication, kri: Kri) -> Risk | None:
-    """The risk the indicator's alerts go to while it is open."""
-    if kri.risk_id is None:
-        return None
-    risk = app.find(Risk, kri.risk_id)
-    return risk if risk is not None and risk.state == RiskState.OPEN else None
+        subject.note_department(named)
+    changed: list[Aggregate] = [subject]
+    for crossing in crossings:
+        risk_id = subject.open_risk(indicator.category)
+        risk = None if risk_id is None else loaded.get(risk_id) or app.find(Risk, risk_id)
+        if isinstance(risk, Risk) and risk.state == RiskState.OPEN:
+            loaded[risk.id] = risk
+            risk.link_alert(crossing.alert_id, indicator.name, crossing.value, crossing.band.value)
+        else:
+            risk = Risk.from_alert(
+                crossing.alert_id,
+                category=indicator.category,
+                scope=indicator.scope,
+                scope_id=None if indicator.scope == Scope.COMPANY else kri.scope_id,
+                department=named if isinstance(named, str) else subject.department,
+                title=f"{indicator.title}: {crossing.band.value} threshold crossed"[:200],
+                description=(
+                    f"{indicator.title} reached {crossing.value} within "
+                    f"{indicator.window_days} days (the {crossing.band.value} threshold is "
+                    f"{indicator.threshold(crossing.band)})."
+                ),
+            )
+            subject.risk_opened(risk.id, indicator.category)
+            loaded[risk.id] = risk
+        changed += [risk, Alert.raise_for(kri, indicator, crossing, risk.id)]
+    return changed
 
 
 KRI_WINDOW = "kri_window"

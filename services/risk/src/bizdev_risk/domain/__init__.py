@@ -8,18 +8,18 @@ aggregate is rebuilt from its history."""
 from __future__ import annotations
 
 from bizdev_risk.domain.kri import (
-    COMPANY,
     Alert,
     AlertState,
     Band,
     Crossing,
-    Holder,
     Indicator,
     Kri,
+    Subject,
 )
 from bizdev_risk.domain.matrix import Level, Matrix
 from bizdev_risk.domain.meeting import ReviewMeeting
 from bizdev_risk.domain.risk import (
+    COMPANY,
     Assessment,
     Cadence,
     Category,
@@ -42,7 +42,6 @@ __all__ = [
     "Cadence",
     "Category",
     "Crossing",
-    "Holder",
     "IdentificationRound",
     "Indicator",
     "Kri",
@@ -55,5 +54,6 @@ __all__ = [
     "Scenario",
     "Scope",
     "Strategy",
+    "Subject",
     "end_of",
 ]

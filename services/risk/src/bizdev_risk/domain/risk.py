@@ -30,6 +30,8 @@ from eventsourcing.domain import Aggregate, event
 from bizdev_risk.domain.matrix import Level, Matrix
 
 _RISKS = uuid5(NAMESPACE_URL, "urn:bizdev:risk:risk")
+COMPANY = uuid5(NAMESPACE_URL, "urn:bizdev:risk:company")
+"""The id the company goes by as what a risk or an indicator is about."""
 
 
 class Category(StrEnum):
@@ -232,6 +234,11 @@ class Risk(Aggregate):
         self.signed_off_by: str | None = None
         self.measures: dict[UUID, Measure] = {}
         self.alerts: list[UUID] = [alert_id] if alert_id else []
+
+    @property
+    def subject_id(self) -> UUID:
+        """The customer, the project, or the company it is against."""
+        return self.project_id or self.customer_id or COMPANY
 
     @property
     def level(self) -> Level | None:
