@@ -241,8 +241,9 @@ async def test_a_budget_line_overrun_raises_an_alert_for_its_project(
     )
     marketing = next(x for x in draft["lines"] if x["category"] == "marketing")
     requester = auth(unique("req"), crew.department, "employee")
-    # Past the line's budget (120000.50), within budget plus contingency: posted, overrun.
-    await ok(
+    # Past the line's budget (120000.50), within budget plus contingency: committed; finance's
+    # record of its payment posts it, and the line's actual overruns its budget.
+    expense = await ok(
         await finance_http.post(
             f"/budgets/{budget_id}/expenses",
             json={
@@ -255,6 +256,13 @@ async def test_a_budget_line_overrun_raises_an_alert_for_its_project(
             headers=requester,
         ),
         201,
+    )
+    await ok(
+        await finance_http.post(
+            f"/budgets/{budget_id}/expenses/{expense['expense_id']}/pay",
+            json={"paid_on": "2026-03-05"},
+            headers=fin,
+        )
     )
     [alert] = await alerts_of(risk_http, "budget_overruns_per_project", project_id)
     assert (alert["scope"], alert["category"]) == ("project", "operational")

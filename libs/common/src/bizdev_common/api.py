@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from bizdev_common.boundary import IF_MATCH, PageParams, Version
 from bizdev_common.contract import MoneyModel
 from bizdev_common.eventstore import CommandResult
-from bizdev_common.readmodel import Condition, ListQuery, fetch_one, wait_for
+from bizdev_common.readmodel import ListQuery, fetch_one, wait_for
 from bizdev_common.service import Runtime
 
 
@@ -93,7 +93,6 @@ async def page_of(
     where: dict[str, Any],
     *,
     written: str | None = None,
-    condition: Condition | None = None,
 ) -> tuple[list[asyncpg.Record], int]:
     """A page of a list; read-your-writes waits on the list's own table, or on `written`
     when the rows belong to another record (a project's milestones: wait for the project)."""
@@ -114,7 +113,6 @@ async def page_of(
         sort=page.sort,
         limit=page.limit,
         offset=page.offset,
-        condition=condition,
     )
 
 

@@ -16,7 +16,8 @@ import json
 import logging
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
@@ -30,9 +31,6 @@ from bizdev_common.errors import ViewNotCaughtUp
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-Condition = Callable[[int], tuple[str, list[Any]]]
-"""A clause numbering its parameters from the given one, and its arguments."""
 
 EXACT_COUNT_LIMIT = 1_000
 """Totals up to this are counted; above it they are the planner's estimate. Counting stops at
@@ -71,6 +69,16 @@ class Page(BaseModel, Generic[T]):
         if isinstance(data, dict) and isinstance(data.get("total"), Total):
             data = {**data, "total_estimated": data["total"].estimated}
         return data
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A condition on a list's rows beyond a filter's equality, given in `where` under any
+    name: who may read which rows (a department's, a user's own). `sql` has a `{}` where
+    each of `args` goes, in order; it is the service's own SQL, never a caller's text."""
+
+    sql: str
+    args: tuple[Any, ...] = ()
 
 
 class ListQuery:
@@ -135,17 +143,17 @@ class ListQuery:
         sort: str | None,
         limit: int,
         offset: int,
-        condition: Condition | None = None,
     ) -> tuple[list[asyncpg.Record], int]:
-        """`condition`, given the number of its first parameter, adds a clause of its own
-        and its arguments: what the caller may see (need to know)."""
         clauses, args = [], []
-        if condition is not None:
-            clause, extra = condition(1)
-            clauses.append(clause)
-            args.extend(extra)
         for column, value in where.items():
             if value is None:
+                continue
+            if isinstance(value, Condition):
+                marks = []
+                for arg in value.args:
+                    args.append(arg)
+                    marks.append(f"${len(args)}")
+                clauses.append(f"({value.sql.format(*marks)})")
                 continue
             if column not in self.filters:
                 raise RuleViolation(column, f"cannot filter by {column!r}")

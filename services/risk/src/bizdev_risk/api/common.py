@@ -40,11 +40,17 @@ def visible_risks(actor: Actor) -> Condition | None:
     if reads_all(actor):
         return None
     if actor.has(Role.DEPARTMENT_HEAD):
-        return lambda n: (
-            f"(department = ${n} OR ${n + 1} = ANY(people))",
-            [actor.department, actor.user_id],
-        )
-    return lambda n: (f"${n} = ANY(people)", [actor.user_id])
+        return Condition("department = {} OR {} = ANY(people)", (actor.department, actor.user_id))
+    return Condition("{} = ANY(people)", (actor.user_id,))
+
+
+def clause(condition: Condition, args: list[Any]) -> str:
+    """`condition` in a query of the service's own that already has `args`."""
+    marks = []
+    for arg in condition.args:
+        args.append(arg)
+        marks.append(f"${len(args)}")
+    return f"({condition.sql.format(*marks)})"
 
 
 def require_sees_risk(actor: Actor, row: asyncpg.Record) -> None:

@@ -22,7 +22,7 @@ from bizdev_common.api import (
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, Name, PageParams
 from bizdev_common.domain import Actor, Forbidden, Role
-from bizdev_common.readmodel import ListQuery, Page
+from bizdev_common.readmodel import Condition, ListQuery, Page
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -153,10 +153,10 @@ async def list_rounds(
     if reads_all(actor):
         condition = None
     elif actor.has(Role.DEPARTMENT_HEAD):
-        condition = lambda n: (f"${n} = ANY(departments)", [actor.department])  # noqa: E731
+        condition = Condition("{} = ANY(departments)", (actor.department,))
     else:
         raise Forbidden("rounds are read by the risk officer, management, the auditor and heads")
-    rows, total = await page_of(rt, ROUNDS, page, consistency, {}, condition=condition)
+    rows, total = await page_of(rt, ROUNDS, page, consistency, {"visible": condition})
     return Page(
         items=[RoundView.model_validate(dict(r)) for r in rows],
         total=total,

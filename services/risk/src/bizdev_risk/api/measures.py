@@ -10,7 +10,7 @@ from uuid import UUID
 from bizdev_common.api import ExpectedVersion, ReadConsistency, RuntimeDep, accepted, page_of
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, Name, Note, PageParams, Text
-from bizdev_common.readmodel import ListQuery, Page
+from bizdev_common.readmodel import Condition, ListQuery, Page
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -161,14 +161,11 @@ async def list_measures(
     if reads_all(actor):
         condition = None
     elif actor.is_head_of(actor.department):
-        condition = lambda n: (  # noqa: E731
-            f"(department = ${n} OR person = ${n + 1})",
-            [actor.department, actor.user_id],
-        )
+        condition = Condition("department = {} OR person = {}", (actor.department, actor.user_id))
     else:
-        condition = lambda n: (f"person = ${n}", [actor.user_id])  # noqa: E731
+        condition = Condition("person = {}", (actor.user_id,))
     rows, total = await page_of(
-        rt, MEASURES, page, consistency, where, written="risks", condition=condition
+        rt, MEASURES, page, consistency, {**where, "visible": condition}, written="risks"
     )
     return Page(
         items=[MeasureView.model_validate(dict(r)) for r in rows],

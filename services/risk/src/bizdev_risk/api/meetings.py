@@ -20,7 +20,7 @@ from bizdev_common.api import (
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, Name, PageParams, Text, Title
 from bizdev_common.domain import Forbidden
-from bizdev_common.readmodel import ListQuery, Page
+from bizdev_common.readmodel import Condition, ListQuery, Page
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -115,8 +115,8 @@ async def list_meetings(
 ) -> Page[MeetingView]:
     condition = None
     if not reads_all(actor):
-        condition = lambda n: (f"${n} = ANY(attendees)", [actor.user_id])  # noqa: E731
-    rows, total = await page_of(rt, MEETINGS, page, consistency, {}, condition=condition)
+        condition = Condition("{} = ANY(attendees)", (actor.user_id,))
+    rows, total = await page_of(rt, MEETINGS, page, consistency, {"visible": condition})
     return Page(items=[_view(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
 
 

@@ -32,7 +32,7 @@ from bizdev_common.service import Runtime
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_risk.api.common import app_of, require_sees_risk, visible_risks
+from bizdev_risk.api.common import app_of, clause, require_sees_risk, visible_risks
 from bizdev_risk.domain import Assessment, Category, Level, Risk, Scenario, Scope, Strategy
 
 router = APIRouter()
@@ -334,7 +334,7 @@ async def list_risks(
     customer_id: UUID | None = None,
     source: Literal["person", "kri"] | None = None,
 ) -> Page[RiskView]:
-    where = {
+    where: dict[str, Any] = {
         "category": category,
         "scope": scope,
         "state": state,
@@ -346,7 +346,8 @@ async def list_risks(
         "customer_id": customer_id,
         "source": source,
     }
-    rows, total = await page_of(rt, RISKS, page, consistency, where, condition=visible_risks(actor))
+    where["visible"] = visible_risks(actor)
+    rows, total = await page_of(rt, RISKS, page, consistency, where)
     return Page(
         items=[risk_view(r) for r in rows], total=total, limit=page.limit, offset=page.offset
     )
@@ -443,12 +444,11 @@ async def heat_map(
     department: Name | None = None,
 ) -> HeatMap:
     p = assessment.value
-    clauses, args = ["state = 'open'"], []
+    clauses: list[str] = ["state = 'open'"]
+    args: list[Any] = []
     condition = visible_risks(actor)
     if condition is not None:
-        clause, extra = condition(1)
-        clauses.append(clause)
-        args.extend(extra)
+        clauses.append(clause(condition, args))
     for column, value in (("category", category), ("department", department)):
         if value is not None:
             args.append(value)
