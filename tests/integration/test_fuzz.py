@@ -133,3 +133,14 @@ def test_finance_answers_every_operation_as_documented(
         fuzz(svc)
     finally:
         svc.stop()
+
+
+def test_risk_answers_every_operation_as_documented(
+    start_service: Callable[..., ServiceProcess],
+) -> None:
+    # Stopped when done, like crm: its reaction reads the crm, finance and projects topics.
+    svc = fuzzed(start_service, "risk")
+    try:
+        fuzz(svc)
+    finally:
+        svc.stop()
