@@ -83,7 +83,14 @@ async def test_a_customer_file_keeps_no_contact_persons_personal_data(
         await records_http.get(f"/records/{registered['id']}", headers=archive.outsider)
     )
     assert other["document"] is None
-    refused = await records_http.get(
-        f"/records/{registered['id']}/history", headers=archive.outsider
+    for read in ("history", "as-of?version=1"):
+        refused = await records_http.get(
+            f"/records/{registered['id']}/{read}", headers=archive.outsider
+        )
+        assert refused.status_code == 403
+    as_filed = await ok(
+        await records_http.get(
+            f"/records/{registered['id']}/as-of", params={"version": 1}, headers=archive.auditor
+        )
     )
-    assert refused.status_code == 403
+    assert as_filed["state"] == "filed"

@@ -283,15 +283,22 @@ async def list_destruction_lists(
     )
 
 
-async def _list_detail(
-    rt: Runtime[Any, Any], actor: Actor, row: asyncpg.Record
-) -> DestructionListView:
+async def archive_reader(rt: Runtime[Any, Any], actor: Actor, list_id: UUID) -> None:
     require_archive_reader(actor)
+
+
+def _list_view(row: asyncpg.Record) -> DestructionListView:
     return DestructionListView.model_validate(dict(row))
 
 
-LIST = RecordRoutes(router, "/destruction-lists/{list_id}", "destruction_list", ["destruction"])
-LIST.detail("destruction_lists", DestructionListView, read=_list_detail)
+LIST = RecordRoutes(
+    router,
+    "/destruction-lists/{list_id}",
+    "destruction_list",
+    ["destruction"],
+    guard=archive_reader,
+)
+LIST.detail("destruction_lists", DestructionListView, _list_view)
 LIST.history(DestructionList, summary="Every event of the list: listed, approved, carried out")
 
 

@@ -12,11 +12,9 @@ import asyncpg
 from bizdev_common.api import (
     Accepted,
     ExpectedVersion,
-    HistoryEvent,
     ReadConsistency,
     RuntimeDep,
     accepted,
-    history_of,
     page_of,
 )
 from bizdev_common.auth import CurrentActor
@@ -357,30 +355,47 @@ def _json(value: Any) -> dict[str, Any]:
     return loaded
 
 
-async def _record_history(
-    rt: Runtime[Any, Any], actor: Actor, record_id: UUID
-) -> list[HistoryEvent]:
-    # From the record itself, not its view: a history read before the view has it is
-    # guarded all the same.
+async def record_reader(rt: Runtime[Any, Any], actor: Actor, record_id: UUID) -> None:
+    """A record's history and past states are read by its department and the archive's
+    readers, as its document is; decided from the record itself, not its view, so that a read
+    before the view has it is guarded all the same."""
     record = await run_in_threadpool(app_of(rt).find, Record, record_id)
     if record is not None and not reads_record(actor, record.department):
         raise Forbidden("a record's history is read by its department and the archive's readers")
-    return await history_of(rt, Record, record_id)
+
+
+class RecordAsOf(BaseModel):
+    id: UUID
+    version: int
+    title: str
+    state: RecordState
+    number: str | None
+    series: str | None
+    legal_hold: str | None
+    uploaded_sha256: str | None
+    modified_on: datetime
+
+
+def _as_of(record: Record) -> RecordAsOf:
+    return RecordAsOf(
+        id=record.id,
+        version=record.version,
+        title=record.title,
+        state=record.state,
+        number=record.number,
+        series=record.series,
+        legal_hold=record.legal_hold,
+        uploaded_sha256=None if record.content is None else record.content.sha256,
+        modified_on=record.modified_on,
+    )
 
 
 RECORD = RecordRoutes(router, "/records/{record_id}", "record", ["records"])
 RECORD.detail("records", RecordDetail, read=_record_detail, summary="A record")
-
-
-@router.get(
-    "/records/{record_id}/history",
-    response_model=list[HistoryEvent],
-    tags=["records"],
+GUARDED = RecordRoutes(router, "/records/{record_id}", "record", ["records"], guard=record_reader)
+GUARDED.history(
+    Record,
     summary="Every event of the record: who, when and why (its department and the archive's "
     "readers)",
-    name="record_history",
 )
-async def record_history(
-    record_id: UUID, actor: CurrentActor, rt: RuntimeDep
-) -> list[HistoryEvent]:
-    return await _record_history(rt, actor, record_id)
+GUARDED.as_of(Record, RecordAsOf, _as_of, summary="The record as of a version or a moment")
