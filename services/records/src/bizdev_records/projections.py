@@ -61,6 +61,9 @@ DDL = [
     )
     """,
     "CREATE INDEX IF NOT EXISTS files_subject ON {schema}.files (subject_id)",
+    # The records due for destruction are found from the files whose retention is over.
+    "CREATE INDEX IF NOT EXISTS files_retention ON {schema}.files (retention_ends_on) "
+    "WHERE retention_ends_on IS NOT NULL",
     """
     CREATE TABLE IF NOT EXISTS {schema}.records (
         id uuid PRIMARY KEY,
