@@ -120,16 +120,16 @@ def _upload_routes(app: object) -> list[tuple[str, re.Pattern[str]]]:
     ]
 
 
-_uploads: dict[int, list[tuple[str, re.Pattern[str]]]] = {}
-
-
 def large_body(scope: Scope) -> bool:
     """Whether the request goes to a route marked LARGE_BODY (decided as the router will
     decide it, before any of the body is read)."""
     app = scope.get("app")
-    routes = _uploads.get(id(app))
+    state = getattr(app, "state", None)
+    routes = getattr(state, "large_body_routes", None)
     if routes is None:
-        routes = _uploads[id(app)] = _upload_routes(app)
+        routes = _upload_routes(app)
+        if state is not None:
+            state.large_body_routes = routes
     path = scope["path"].removeprefix(scope.get("root_path", ""))
     return any(m == scope["method"] and p.match(path) for m, p in routes)
 
