@@ -382,6 +382,19 @@ async def risk_http(risk: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+@pytest.fixture(scope="session")
+def records(
+    start_service: Callable[..., ServiceProcess], clocks: Callable[[str], TestClock]
+) -> ServiceProcess:
+    return _with_test_clock(start_service, clocks, "records")
+
+
+@pytest.fixture
+async def records_http(records: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=records.url, timeout=30) as client:
+        yield client
+
+
 @pytest.fixture
 async def crm_http(crm: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=crm.url, timeout=30) as client:

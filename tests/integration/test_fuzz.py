@@ -144,3 +144,15 @@ def test_risk_answers_every_operation_as_documented(
         fuzz(svc)
     finally:
         svc.stop()
+
+
+def test_records_answers_every_operation_as_documented(
+    start_service: Callable[..., ServiceProcess],
+) -> None:
+    # Stopped when done, like crm: its reactions read the projects and crm topics. Its upload
+    # is fuzzed with bodies of every documented type, valid and not.
+    svc = fuzzed(start_service, "records")
+    try:
+        fuzz(svc)
+    finally:
+        svc.stop()
