@@ -370,6 +370,32 @@ async def finance_http(finance: ServiceProcess) -> AsyncIterator[httpx.AsyncClie
 
 
 @pytest.fixture(scope="session")
+def risk(
+    start_service: Callable[..., ServiceProcess], clocks: Callable[[str], TestClock]
+) -> ServiceProcess:
+    return _with_test_clock(start_service, clocks, "risk")
+
+
+@pytest.fixture
+async def risk_http(risk: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=risk.url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def records(
+    start_service: Callable[..., ServiceProcess], clocks: Callable[[str], TestClock]
+) -> ServiceProcess:
+    return _with_test_clock(start_service, clocks, "records")
+
+
+@pytest.fixture
+async def records_http(records: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=records.url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
 def performance(
     start_service: Callable[..., ServiceProcess], clocks: Callable[[str], TestClock]
 ) -> ServiceProcess:

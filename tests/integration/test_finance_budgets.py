@@ -1,7 +1,7 @@
 """Finance's budgets and spending on the real Kafka and PostgreSQL (REGULATIONS 7.1, 7.2):
 projects' approved plan becomes a draft budget with the same lines, its revision 2 the next
-version; an expense beyond budget plus contingency is held in management's inbox, approved,
-posted, and the line's overrun published."""
+version; an expense beyond budget plus contingency is held in management's inbox, approved
+(committed), paid (posted), and the line's overrun published."""
 
 from __future__ import annotations
 
@@ -169,26 +169,49 @@ async def test_an_approved_plan_becomes_a_budget_and_overspend_waits_for_managem
         finance_http, budget_id, fin, lambda b: b["version"] >= approved["version"]
     )
     line = next(x for x in after["lines"] if x["line_id"] == marketing["line_id"])
-    assert Decimal(line["actual"]["amount"]) == Decimal("132000.56")
+    assert Decimal(line["committed"]["amount"]) == Decimal("132000.56")
+    assert Decimal(line["actual"]["amount"]) == 0
     assert Decimal(line["pending"]["amount"]) == 0
     assert Decimal(line["remaining"]["amount"]) == budgeted - Decimal("132000.56")
     assert await inbox_of_management() == []
 
+    # Approved is committed; finance's record of the payment posts it, an actual cost.
+    pay = {"paid_on": "2026-03-05"}
+    refused(
+        await finance_http.post(
+            f"/budgets/{budget_id}/expenses/{posted['expense_id']}/pay", json=pay, headers=boss
+        ),
+        403,
+    )
+    for expense in (posted, held):
+        paid = await ok(
+            await finance_http.post(
+                f"/budgets/{budget_id}/expenses/{expense['expense_id']}/pay", json=pay, headers=fin
+            )
+        )
+    after = await budget_at(finance_http, budget_id, fin, lambda b: b["version"] >= paid["version"])
+    line = next(x for x in after["lines"] if x["line_id"] == marketing["line_id"])
+    assert (line["committed"]["amount"], line["actual"]["amount"]) == ("0.00", "132000.56")
+
+    expected = [
+        "BudgetOpened",
+        "BudgetApproved",
+        "ExpenseCommitted",
+        "ExpenseHeldForApproval",
+        "OverspendApproved",
+        "ExpenseCommitted",
+        "ExpensePosted",
+        "BudgetLineOverrun",
+        "ExpensePosted",
+    ]
+    # Counted by name, not by version: a month closed meanwhile stamps the budget unpublished.
     records = await read_topic(
         infra.kafka_bootstrap,
         FINANCE_TOPIC,
-        lambda rs: len(by_subject(rs, str(budget_id))) >= approved["version"],
+        lambda rs: len(by_subject(rs, str(budget_id))) >= len(expected),
     )
     names = [headers_of(r)["ce_type"].split(".")[2] for r in by_subject(records, str(budget_id))]
-    assert names == [
-        "BudgetOpened",
-        "BudgetApproved",
-        "ExpensePosted",
-        "BudgetLineOverrun",
-        "ExpenseHeldForApproval",
-        "OverspendApproved",
-        "ExpensePosted",
-    ]
+    assert names == expected
     assert posted["expense_id"] != held["expense_id"]
 
     # Revision 2 of the plan opens version 2, a draft, its changes line by line; version 1 kept.
@@ -242,11 +265,18 @@ async def test_a_closed_period_refuses_postings_and_the_variance_report_matches_
     day = f"{year:04d}-{month:02d}-15"
     boss = auth(unique("boss"), "management", "employee", "management")
     over = await spend("marketing", "140000.00", day, reason="Prices", necessity="The show")
-    await ok(
-        await finance_http.post(
-            f"/budgets/{budget_id}/expenses/{over['expense_id']}/approve", headers=boss
-        )
-    )
+
+    async def approve(expense: dict[str, Any]) -> int:
+        path = f"/budgets/{budget_id}/expenses/{expense['expense_id']}/approve"
+        version: int = (await ok(await finance_http.post(path, headers=boss)))["version"]
+        return version
+
+    async def pay(expense: dict[str, Any], paid_on: str) -> None:
+        path = f"/budgets/{budget_id}/expenses/{expense['expense_id']}/pay"
+        await ok(await finance_http.post(path, json={"paid_on": paid_on}, headers=fin))
+
+    await approve(over)
+    await pay(over, f"{year:04d}-{month:02d}-20")
     closed = await ok(
         await finance_http.post("/periods", json={"year": year, "month": month}, headers=fin), 201
     )
@@ -291,7 +321,11 @@ async def test_a_closed_period_refuses_postings_and_the_variance_report_matches_
         "-19999.50",
         "-16.67",
     )
+    # The close decided it, with the threshold in force then (the service's default, 10 %).
     assert row["needs_explanation"] is True
+    assert Decimal(mine["threshold_percent"]) == 10
+    [flagged] = [f for f in mine["period"]["flagged_lines"] if f["budget_id"] == str(budget_id)]
+    assert (flagged["line_id"], flagged["variance_percent"]) == (line["marketing"], "-16.67")
     refused(
         await finance_http.post(f"/periods/{period_id}/finalize", headers=fin),
         422,
@@ -313,14 +347,18 @@ async def test_a_closed_period_refuses_postings_and_the_variance_report_matches_
     final = await eventually(report, lambda r: r["period"]["final"])
     [row] = [x for x in final["lines"] if x["line_id"] == line["marketing"]]
     assert row["reason"] == "Booth prices rose by a fifth"
-    # Marketing is over its budget now: what follows on it is held, committed not actual.
-    await spend("marketing", "100.10", "2026-01-10", reason="Prices", necessity="The show")
+    # Marketing is over its budget now: what follows on it is held; approved, it is committed
+    # (unpaid), and paid it is actual.
+    await approve(
+        await spend("marketing", "100.10", "2026-01-10", reason="Prices", necessity="The show")
+    )
     await spend("marketing", "20.05", "2026-02-10", reason="Prices", necessity="The show")
-    await spend("personnel", "0.01", "2026-01-10")
+    await pay(await spend("personnel", "0.01", "2026-01-10"), "2026-01-12")
     last = await spend(
         "personnel", "300000.00", "2026-01-11", reason="Hiring", necessity="The pilot"
     )
-    await budget_at(finance_http, budget_id, fin, lambda b: b["version"] >= last["version"])
+    approved = await approve(last)
+    await budget_at(finance_http, budget_id, fin, lambda b: b["version"] >= approved)
 
     report = await ok(
         await finance_http.get("/reports/variance", params={"project_id": project_id}, headers=fin)
@@ -332,7 +370,7 @@ async def test_a_closed_period_refuses_postings_and_the_variance_report_matches_
         "140000.00",
         "-19999.50",
     )
-    assert marketing["committed"] == "120.15"
+    assert marketing["committed"] == "100.10"  # the 20.05 held is not committed
     assert marketing["variance_percent"] == "-16.67"
     assert by_category["personnel"]["budget"] == "300000.00"
     assert by_category["personnel"]["committed"] == "300000.00"
@@ -350,6 +388,15 @@ async def test_a_closed_period_refuses_postings_and_the_variance_report_matches_
     assert [(r["budget"], r["actual"], r["variance"]) for r in january] == [
         ("420000.50", "140000.01", "280000.49")
     ]
+    # On 11 January the 0.01 was spent, not yet paid: committed then, with what was spent.
+    eleventh = await ok(
+        await finance_http.get(
+            "/reports/variance",
+            params={"project_id": project_id, "through": "2026-01-11", "by": "project"},
+            headers=fin,
+        )
+    )
+    assert [(r["committed"], r["actual"]) for r in eleventh] == [("300100.11", "140000.00")]
 
     csv_response = await finance_http.get(
         "/reports/variance.csv", params={"project_id": project_id}, headers=fin

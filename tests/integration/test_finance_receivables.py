@@ -19,6 +19,7 @@ from .conftest import Infra, auth, by_subject, eventually, headers_of, read_topi
 from .conftest import TestClock as Clock
 from .crm_flows import CrmPeople, register
 from .flows import ok
+from .planning_flows import refused
 
 
 async def signed_contract(crm_http: httpx.AsyncClient, value: str) -> tuple[str, CrmPeople]:
@@ -117,3 +118,37 @@ async def test_a_signed_contract_invoiced_and_unpaid_past_due_is_overdue_once(
     # Two days past due, 149999.99 CNY is in the 1-30 days bucket (with other tests' invoices).
     [cny] = [row for row in ageing if row["currency"] == "CNY"]
     assert Decimal(cny["days_1_30"]) >= Decimal("149999.99")
+
+
+async def test_an_invoice_number_is_unique_company_wide_even_at_the_same_moment(
+    crm_http: httpx.AsyncClient, finance_http: httpx.AsyncClient
+) -> None:
+    fin = auth(unique("fin"), "finance", "employee", "finance")
+    receivables = []
+    for _ in range(3):
+        contract_id, _people = await signed_contract(crm_http, "1000.00")
+        receivable_id = Receivable.create_id(uuid.UUID(contract_id))
+        await eventually(
+            lambda r=receivable_id: finance_http.get(f"/receivables/{r}", headers=fin),
+            lambda r: r.status_code == 200,
+            within=60,
+        )
+        receivables.append(receivable_id)
+    due = datetime.now(UTC).date().isoformat()
+
+    def invoice(receivable_id: uuid.UUID, number: str) -> Any:
+        return finance_http.post(
+            f"/receivables/{receivable_id}/invoices",
+            json={"number": number, "amount": {"amount": "1.00", "currency": "CNY"}, "due_on": due},
+            headers=fin,
+        )
+
+    number = unique("FP")
+    await ok(await invoice(receivables[0], number), 201)
+    taken = refused(await invoice(receivables[1], f" {number.lower()} "), 409)
+    assert number.lower() in taken["detail"].lower()
+
+    # Two contracts, one new number, at the same moment: one invoice wins, the other is told.
+    racing = unique("FP")
+    answers = await asyncio.gather(invoice(receivables[1], racing), invoice(receivables[2], racing))
+    assert sorted(a.status_code for a in answers) == [201, 409], [a.text for a in answers]

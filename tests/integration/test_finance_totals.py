@@ -1,6 +1,7 @@
 """A property of the real read model (hypothesis): for any sequence of expenses, approvals,
-refusals and revisions sent over HTTP, the totals finance's views keep per line (actual and
-pending) equal the sums recomputed from the budget's own events (its history)."""
+refusals, payments and revisions sent over HTTP, the totals finance's views keep per line
+(committed, actual and pending) equal the sums recomputed from the budget's own events (its
+history)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ steps = st.lists(
         st.tuples(st.just("spend"), st.integers(0, 1), amounts),
         st.tuples(st.just("approve"), st.integers(0, 20), st.none()),
         st.tuples(st.just("refuse"), st.integers(0, 20), st.none()),
+        st.tuples(st.just("pay"), st.integers(0, 20), st.none()),
         st.tuples(st.just("revise"), st.sampled_from(["0", "5", "12.5"]), amounts),
     ),
     min_size=1,
@@ -53,6 +55,7 @@ class Budgeted:
         self.lines = [(x["line_id"], x["category"]) for x in budget["lines"]]
         self.command(f"/budgets/{self.id}/approve", {"contingency_percent": "0"}, self.fin)
         self.held: list[str] = []
+        self.unpaid: list[str] = []
 
     def read(self, version: int) -> dict[str, Any]:
         deadline = time.monotonic() + 60
@@ -76,21 +79,32 @@ def budgeted(projects: ServiceProcess, finance: ServiceProcess) -> Budgeted:
     return Budgeted(projects, finance)
 
 
-def recomputed(history: list[dict[str, Any]]) -> dict[str, tuple[Decimal, Decimal]]:
-    """(actual, pending) per line from the events alone."""
-    actual: dict[str, Decimal] = {}
-    pending: dict[str, Decimal] = {}
+def recomputed(history: list[dict[str, Any]]) -> dict[str, list[Decimal]]:
+    """[committed, actual, pending] per line from the events alone: committed until paid
+    (posted), then actual; pending while held."""
+    totals: dict[str, list[Decimal]] = {}
     for e in history:
-        data = e["data"]
-        if e["event"] in ("ExpensePosted", "ExpenseHeld"):
-            into = actual if e["event"] == "ExpensePosted" else pending
-            line = str(data["line_id"])
-            into[line] = into.get(line, Decimal(0)) + Decimal(data["amount"]["amount"])
-        elif e["event"] in ("OverspendApproved", "OverspendRefused"):
-            line = str(data["line_id"])
-            pending[line] -= Decimal(data["amount"]["amount"])
-    lines = actual.keys() | pending.keys()
-    return {k: (actual.get(k, Decimal(0)), pending.get(k, Decimal(0))) for k in lines}
+        if e["event"] not in (
+            "ExpenseCommitted",
+            "ExpensePosted",
+            "ExpenseHeld",
+            "OverspendApproved",
+            "OverspendRefused",
+        ):
+            continue
+        line = totals.setdefault(str(e["data"]["line_id"]), [Decimal(0)] * 3)
+        amount = Decimal(e["data"]["amount"]["amount"])
+        match e["event"]:
+            case "ExpenseCommitted":
+                line[0] += amount
+            case "ExpensePosted":
+                line[0] -= amount
+                line[1] += amount
+            case "ExpenseHeld":
+                line[2] += amount
+            case _:
+                line[2] -= amount
+    return totals
 
 
 @settings(
@@ -135,10 +149,17 @@ def test_the_views_totals_equal_the_sums_of_the_events(
             ).json()["items"]
             if any(e["id"] == expense for e in held):
                 b.held.append(expense)
+            else:
+                b.unpaid.append(expense)
         elif kind in ("approve", "refuse") and b.held:
             expense = b.held.pop(x % len(b.held))
             path = f"/budgets/{b.id}/expenses/{expense}/{kind}"
             b.command(path, {"reason": "No"} if kind == "refuse" else None, b.boss)
+            if kind == "approve":
+                b.unpaid.append(expense)
+        elif kind == "pay" and b.unpaid:
+            expense = b.unpaid.pop(x % len(b.unpaid))
+            b.command(f"/budgets/{b.id}/expenses/{expense}/pay", {"paid_on": "2026-03-03"}, b.fin)
         elif kind == "revise":
             b.command(
                 f"/budgets/{b.id}/revise",
@@ -160,6 +181,7 @@ def test_the_views_totals_equal_the_sums_of_the_events(
     history = b.http.get(f"/budgets/{b.id}/history", headers=b.fin).json()
     expected = recomputed(history)
     for line in view["lines"]:
-        actual, pending = expected.get(line["line_id"], (Decimal(0), Decimal(0)))
+        committed, actual, pending = expected.get(line["line_id"], [Decimal(0)] * 3)
+        assert Decimal(line["committed"]["amount"]) == committed
         assert Decimal(line["actual"]["amount"]) == actual
         assert Decimal(line["pending"]["amount"]) == pending

@@ -135,6 +135,29 @@ def test_finance_answers_every_operation_as_documented(
         svc.stop()
 
 
+def test_risk_answers_every_operation_as_documented(
+    start_service: Callable[..., ServiceProcess],
+) -> None:
+    # Stopped when done, like crm: its reaction reads the crm, finance and projects topics.
+    svc = fuzzed(start_service, "risk")
+    try:
+        fuzz(svc)
+    finally:
+        svc.stop()
+
+
+def test_records_answers_every_operation_as_documented(
+    start_service: Callable[..., ServiceProcess],
+) -> None:
+    # Stopped when done, like crm: its reactions read the projects and crm topics. Its upload
+    # is fuzzed with bodies of every documented type, valid and not.
+    svc = fuzzed(start_service, "records")
+    try:
+        fuzz(svc)
+    finally:
+        svc.stop()
+
+
 def test_performance_answers_every_operation_as_documented(
     start_service: Callable[..., ServiceProcess],
 ) -> None:

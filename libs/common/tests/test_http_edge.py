@@ -9,7 +9,7 @@ import pytest
 from bizdev_common import errors, middleware, openapi
 from bizdev_common.auth import CurrentActor
 from bizdev_common.settings import ServiceSettings
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry, generate_latest
 from pydantic import BaseModel
@@ -23,7 +23,11 @@ class Body(BaseModel):
 
 def client() -> tuple[TestClient, CollectorRegistry]:
     settings = ServiceSettings(
-        service="edge", cors_origins=[ORIGIN], max_body_bytes=1_000, max_header_bytes=4_000
+        service="edge",
+        cors_origins=[ORIGIN],
+        max_body_bytes=1_000,
+        max_upload_bytes=5_000,
+        max_header_bytes=4_000,
     )
     app = FastAPI()
     registry = CollectorRegistry()
@@ -41,6 +45,14 @@ def client() -> tuple[TestClient, CollectorRegistry]:
     @app.post("/echo")
     async def echo(request: Request) -> dict[str, int]:
         return {"read": len(await request.body())}
+
+    uploads = APIRouter(prefix="/files")
+
+    @uploads.put("/{file_id}", openapi_extra={middleware.LARGE_BODY: True})
+    async def upload(file_id: int, request: Request) -> dict[str, int]:
+        return {"read": sum([len(chunk) async for chunk in request.stream()])}
+
+    app.include_router(uploads)
 
     openapi.install(app)
     return TestClient(app), registry
@@ -82,6 +94,23 @@ def test_an_oversized_body_is_refused_with_413_declared_or_streamed() -> None:
     assert streamed.headers["content-type"] == "application/problem+json"
     assert "correlation_id" in streamed.json()
     assert http.post("/echo", content=b"x" * 1_000).json() == {"read": 1_000}
+
+
+def test_an_upload_route_takes_the_upload_limit_and_no_other_route_does() -> None:
+    http, _ = client()
+    assert http.put("/files/7", content=b"x" * 5_000).json() == {"read": 5_000}
+    assert http.put("/files/7", content=b"x" * 5_001).status_code == 413
+
+    def chunks(n: int) -> Any:
+        for _ in range(n):
+            yield b"x" * 500
+
+    assert http.put("/files/7", content=chunks(10)).json() == {"read": 5_000}
+    assert http.put("/files/7", content=chunks(11)).status_code == 413
+    # The same path by another method, and every other route, keep the usual limit.
+    assert http.post("/files/7", content=b"x" * 1_001).status_code == 413
+    assert http.post("/echo", content=b"x" * 1_001).status_code == 413
+    assert http.post("/echo", content=chunks(3)).status_code == 413
 
 
 def test_oversized_headers_are_refused_with_431() -> None:

@@ -9,11 +9,13 @@ from uuid import UUID, uuid4
 import pytest
 from bizdev_common.domain import Actor, Forbidden, InvalidTransition, Money, Role, RuleViolation
 from bizdev_finance.domain import (
+    Books,
     Budget,
     BudgetState,
     ExpenseState,
     Period,
     PlannedLine,
+    close_month,
     line_totals,
 )
 from hypothesis import given, settings
@@ -62,31 +64,58 @@ def spend(b: Budget, amount: str, line: UUID = MARKETING, **why: str) -> UUID:
 WHY = {"reason": "Paper prices rose", "necessity": "The trade show is next week"}
 
 
-def test_an_expense_of_exactly_what_remains_is_posted_one_cent_more_is_held() -> None:
+def pay(b: Budget, expense_id: UUID, day: date = date(2026, 3, 5)) -> None:
+    b.pay_expense(FINANCE, expense_id, paid_on=day, today=date(2026, 11, 1))
+
+
+def test_an_expense_of_exactly_what_remains_is_committed_one_cent_more_is_held() -> None:
     b = budget()
-    spend(b, "400.00")
+    pay(b, spend(b, "400.00"))  # 400 actual
     exact = spend(b, "600.00")
-    assert b.expenses[exact]["state"] is ExpenseState.POSTED
-    assert b.actual_of(MARKETING) == cny("1000.00")
+    assert b.expenses[exact]["state"] is ExpenseState.COMMITTED
+    assert b.taken(MARKETING) == cny("1000.00")
 
     b = budget()
-    spend(b, "400.00")
+    pay(b, spend(b, "300.00"))
+    spend(b, "100.00")  # committed and actual both count against the ceiling
     with pytest.raises(RuleViolation) as refused:
         spend(b, "600.01")
     assert refused.value.field == "reason"
     held = spend(b, "600.01", **WHY)
     assert b.expenses[held]["state"] is ExpenseState.PENDING_APPROVAL
-    assert b.actual_of(MARKETING) == cny("400.00")
+    assert (b.actual_of(MARKETING), b.committed_of(MARKETING)) == (cny("300.00"), cny("100.00"))
     assert b.pending[MARKETING] == cny("600.01")
+
+
+def test_committed_becomes_actual_when_finance_records_the_payment() -> None:
+    b = budget()
+    expense = spend(b, "250.00")
+    assert (b.committed_of(MARKETING), b.actual_of(MARKETING)) == (cny("250.00"), cny("0"))
+    with pytest.raises(Forbidden):
+        b.pay_expense(REQUESTER, expense, paid_on=date(2026, 3, 5), today=date(2026, 11, 1))
+    with pytest.raises(RuleViolation) as refused:
+        pay(b, expense, date(2026, 3, 1))  # before it was spent
+    assert refused.value.field == "paid_on"
+    with pytest.raises(RuleViolation):
+        b.pay_expense(FINANCE, expense, paid_on=date(2026, 3, 5), today=date(2026, 3, 4))
+    pay(b, expense)
+    assert b.expenses[expense]["state"] is ExpenseState.POSTED
+    assert (b.committed_of(MARKETING), b.actual_of(MARKETING)) == (cny("0"), cny("250.00"))
+    with pytest.raises(InvalidTransition):
+        pay(b, expense)  # paid once
+    names = [type(e).__name__ for e in b.collect_events()][-2:]
+    assert names == ["ExpenseCommitted", "ExpensePosted"]
 
 
 def test_the_contingency_raises_the_ceiling() -> None:
     b = budget("5")
     assert b.ceiling(MARKETING) == Decimal("1050.00")
-    posted = spend(b, "1050.00")
-    assert b.expenses[posted]["state"] is ExpenseState.POSTED
+    committed = spend(b, "1050.00")
+    assert b.expenses[committed]["state"] is ExpenseState.COMMITTED
     held = spend(b, "0.01", **WHY)
     assert b.expenses[held]["state"] is ExpenseState.PENDING_APPROVAL
+    assert not [e for e in b.collect_events() if isinstance(e, Budget.LineOverrun)]
+    pay(b, committed)  # the actual passes the budget: the overrun is published, once
     overruns = [e for e in b.collect_events() if isinstance(e, Budget.LineOverrun)]
     assert len(overruns) == 1
     assert overruns[0].line_actual == cny("1050.00")
@@ -120,8 +149,9 @@ def test_overspend_is_approved_only_by_management_never_by_the_requester() -> No
     with pytest.raises(Forbidden):
         b.refuse_overspend(requester_in_management, held, "no")
     b.approve_overspend(BOSS, held)
-    assert b.expenses[held]["state"] is ExpenseState.POSTED
-    assert b.actual_of(MARKETING) == cny("1000.01")
+    assert b.expenses[held]["state"] is ExpenseState.COMMITTED
+    assert b.committed_of(MARKETING) == cny("1000.01")
+    assert b.expenses[held]["approved_by"] == BOSS.user_id
     with pytest.raises(InvalidTransition):
         b.refuse_overspend(BOSS_2, held, "too late")
 
@@ -133,7 +163,7 @@ def test_a_refused_overspend_is_never_posted() -> None:
         b.refuse_overspend(BOSS, held, " ")
     b.refuse_overspend(BOSS, held, "Not this quarter")
     assert b.expenses[held]["state"] is ExpenseState.REFUSED
-    assert b.actual_of(MARKETING) == cny("0")
+    assert b.taken(MARKETING) == cny("0")
     assert b.pending[MARKETING] == cny("0")
 
 
@@ -192,6 +222,7 @@ steps = st.lists(
         st.tuples(st.just("spend"), st.sampled_from([MARKETING, PERSONNEL]), amounts),
         st.tuples(st.just("approve"), st.integers(0, 20), st.none()),
         st.tuples(st.just("refuse"), st.integers(0, 20), st.none()),
+        st.tuples(st.just("pay"), st.integers(0, 20), st.none()),
         st.tuples(st.just("revise"), st.sampled_from(["0", "5", "12.5"]), amounts),
     ),
     max_size=30,
@@ -201,14 +232,17 @@ steps = st.lists(
 @settings(max_examples=150, deadline=None)
 @given(steps)
 def test_line_totals_equal_the_sums_recomputed_from_the_events(plan: list) -> None:
-    """Against the domain's own totals (the read model's SQL is checked by the integration
-    test of spending): whatever the sequence, actual and pending per line equal the sums of
-    the events' amounts."""
+    """Against the domain's own totals (the read model's are checked by the integration
+    test of the same property): whatever the sequence, committed, actual and pending per
+    line equal the sums of the events' amounts."""
     b = budget()
     for kind, x, amount in plan:
         held = [k for k, e in b.expenses.items() if e["state"] is ExpenseState.PENDING_APPROVAL]
+        unpaid = [k for k, e in b.expenses.items() if e["state"] is ExpenseState.COMMITTED]
         if kind == "spend":
             spend(b, str(amount), line=x, **WHY)
+        elif kind == "pay" and unpaid:
+            pay(b, unpaid[x % len(unpaid)])
         elif kind in ("approve", "refuse") and held:
             chosen = held[x % len(held)]
             if kind == "approve":
@@ -226,63 +260,129 @@ def test_line_totals_equal_the_sums_recomputed_from_the_events(plan: list) -> No
                 contingency_percent=Decimal(x),
             )
     events = b.collect_events()
-    for line_id, (actual, pending) in line_totals(events).items():
+    totals = line_totals(events)
+    for line_id in (MARKETING, PERSONNEL):
+        committed, actual, pending = totals.get(line_id, (Decimal(0),) * 3)
+        assert b.committed_of(line_id).amount == committed
         assert b.actual_of(line_id).amount == actual
         assert b.pending.get(line_id, cny("0")).amount == pending
-    for line_id in (MARKETING, PERSONNEL):
-        posted = sum(
-            (e["amount"].amount for e in b.expenses.values()
-             if e["line_id"] == line_id and e["state"] is ExpenseState.POSTED),
-            Decimal(0),
-        )  # fmt: skip
-        assert b.actual_of(line_id).amount == posted
+        for state, total in ((ExpenseState.COMMITTED, committed), (ExpenseState.POSTED, actual)):
+            assert total == sum(
+                (e["amount"].amount for e in b.expenses.values()
+                 if e["line_id"] == line_id and e["state"] is state),
+                Decimal(0),
+            )  # fmt: skip
+
+
+def close(
+    year: int,
+    month: int,
+    *budgets: Budget,
+    today: date = date(2026, 11, 1),
+    threshold: str = "10",
+    books: Books | None = None,
+) -> tuple[Books, Period]:
+    books = books or Books()
+    for b in budgets:
+        books.enter(b.id)
+    period = close_month(
+        FINANCE,
+        year,
+        month,
+        today=today,
+        threshold_percent=Decimal(threshold),
+        books=books,
+        budgets=budgets,
+    )
+    return books, period
 
 
 def test_a_posting_dated_in_a_closed_period_is_refused() -> None:
+    books = Books()
     with pytest.raises(Forbidden):
-        Period.close(BOSS, 2026, 2, date(2026, 3, 1))
+        close_month(
+            BOSS, 2026, 2, today=date(2026, 3, 1), threshold_percent=Decimal(10), books=books,
+            budgets=[],
+        )  # fmt: skip
     with pytest.raises(RuleViolation) as refused:
-        Period.close(FINANCE, 2026, 3, date(2026, 3, 31))
+        close_month(
+            FINANCE, 2026, 3, today=date(2026, 3, 31), threshold_percent=Decimal(10),
+            books=books, budgets=[],
+        )  # fmt: skip
     assert refused.value.field == "month"
-    february = Period.close(FINANCE, 2026, 2, date(2026, 3, 1))
+    b = budget()
+    held = spend(b, "1000.01", **WHY)
+    unpaid = spend(b, "10.00", line=PERSONNEL)
+    _, february = close(2026, 2, b, today=date(2026, 3, 1))
     assert (february.month, february.first_day, february.last_day) == (
         "2026-02",
         date(2026, 2, 1),
         date(2026, 2, 28),
     )
-    assert Period.close(FINANCE, 2025, 12, date(2026, 1, 1)).last_day == date(2025, 12, 31)
+    books, _ = close(2026, 3, b)  # the month the expenses are dated in
+    with pytest.raises(RuleViolation) as refused:
+        spend(b, "1.00")
+    assert refused.value.field == "spent_on"
+    with pytest.raises(InvalidTransition):
+        b.approve_overspend(BOSS, held)
+    assert b.expenses[held]["state"] is ExpenseState.PENDING_APPROVAL
+    with pytest.raises(RuleViolation) as refused:
+        pay(b, unpaid, date(2026, 3, 31))
+    assert refused.value.field == "paid_on"
+    pay(b, unpaid, date(2026, 4, 1))  # committed in March, paid in an open month
+
+    with pytest.raises(InvalidTransition):
+        close(2026, 3, b, books=books)  # the books know it is closed
+    later = Budget.open_for_plan(
+        uuid4(), "P", "sales", 1, [PlannedLine(MARKETING, "marketing", cny("9.00"))],
+        closed_months=books.closed_months,
+    )  # fmt: skip
+    later.approve(FINANCE, Decimal(0))
+    with pytest.raises(RuleViolation):
+        spend(later, "1.00")
+
+
+def test_the_close_records_the_lines_past_the_threshold_from_the_budgets() -> None:
+    b = budget()
+    pay(b, spend(b, "1000.00"))
+    over = spend(b, "100.01", **WHY)  # 10.001 % over once paid: past a 10 % threshold
+    b.approve_overspend(BOSS, over)
+    pay(b, over, date(2026, 3, 31))
+    pay(b, spend(b, "500.00", line=PERSONNEL, **WHY), date(2026, 4, 2))  # paid after March
+    lines = b.figures(date(2026, 3, 31))
+    assert (lines[MARKETING].committed, lines[MARKETING].actual) == (cny("0"), cny("1100.01"))
+    assert lines[MARKETING].variance_percent == Decimal("-10.00")  # rounded as reported
+    assert (lines[PERSONNEL].committed, lines[PERSONNEL].actual) == (cny("500.00"), cny("0"))
+    _, period = close(2026, 3, b)
+    assert period.threshold_percent == Decimal(10)
+    assert period.flagged == set()
 
     b = budget()
-    with pytest.raises(RuleViolation) as refused:
-        b.record_expense(
-            REQUESTER,
-            line_id=MARKETING,
-            amount=cny("1.00"),
-            spent_on=date(2026, 2, 27),
-            vendor="V",
-            description="D",
-            period_closed=True,
-        )
-    assert refused.value.field == "spent_on"
-    held = spend(b, "1000.01", **WHY)
-    with pytest.raises(InvalidTransition):
-        b.approve_overspend(BOSS, held, period_closed=True)
-    assert b.expenses[held]["state"] is ExpenseState.PENDING_APPROVAL
+    pay(b, spend(b, "1000.00"))
+    over = spend(b, "100.10", **WHY)
+    b.approve_overspend(BOSS, over)
+    pay(b, over)  # -10.01 %
+    _, strict = close(2026, 3, b)
+    assert strict.flagged == {(b.id, MARKETING)}
+    _, lenient = close(2026, 3, b, threshold="15")
+    assert lenient.flagged == set()
 
 
 def test_a_period_report_is_final_only_once_every_line_past_the_threshold_is_explained() -> None:
-    period = Period.close(FINANCE, 2026, 2, date(2026, 3, 1))
-    budget_id = uuid4()
-    over = {(budget_id, MARKETING)}
+    b = budget()
+    over = spend(b, "2000.00", **WHY)
+    b.approve_overspend(BOSS, over)
+    pay(b, over)
+    _, period = close(2026, 3, b)
     with pytest.raises(RuleViolation) as refused:
-        period.finalize(FINANCE, over)
+        period.finalize(FINANCE)
     assert refused.value.field == "explanations"
     with pytest.raises(Forbidden):
-        period.explain(BOSS, budget_id, MARKETING, reason="r", improvement="i")
+        period.explain(BOSS, b.id, MARKETING, reason="r", improvement="i")
     with pytest.raises(RuleViolation):
-        period.explain(FINANCE, budget_id, MARKETING, reason="Prices", improvement=" ")
-    period.explain(FINANCE, budget_id, MARKETING, reason="Prices", improvement="Book early")
-    period.finalize(FINANCE, over)
+        period.explain(FINANCE, b.id, MARKETING, reason="Prices", improvement=" ")
+    period.explain(FINANCE, b.id, MARKETING, reason="Prices", improvement="Book early")
+    period.finalize(FINANCE)
     assert period.final
     with pytest.raises(InvalidTransition):
-        period.explain(FINANCE, budget_id, PERSONNEL, reason="r", improvement="i")
+        period.explain(FINANCE, b.id, PERSONNEL, reason="r", improvement="i")

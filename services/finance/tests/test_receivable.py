@@ -9,7 +9,7 @@ from uuid import uuid4
 
 import pytest
 from bizdev_common.domain import Actor, Forbidden, InvalidTransition, Money, Role, RuleViolation
-from bizdev_finance.domain import Receivable
+from bizdev_finance.domain import Books, Receivable, close_month
 
 FINANCE = Actor("fay", "finance", frozenset({Role.FINANCE}))
 SALES = Actor("sam", "sales", frozenset({Role.EMPLOYEE, Role.MANAGEMENT}))
@@ -50,9 +50,6 @@ def test_invoices_stay_within_the_contract_in_its_currency() -> None:
             today=TODAY,
         )
     assert refused.value.field == "amount"
-    with pytest.raises(RuleViolation) as refused:
-        r.invoice(FINANCE, number="F-1", amount=cny("1.00"), due_on=TODAY, today=TODAY)
-    assert refused.value.field == "number"
     r.invoice(FINANCE, number="F-2", amount=cny("400.00"), due_on=TODAY, today=TODAY)
     assert r.invoiced() == cny("1000.00")
 
@@ -73,3 +70,28 @@ def test_payments_and_overdue_once() -> None:
     r.record_payment(FINANCE, invoice, amount=cny("500.00"), paid_on=TODAY, today=TODAY)
     with pytest.raises(InvalidTransition):
         r.record_payment(FINANCE, invoice, amount=cny("1.00"), paid_on=TODAY, today=TODAY)
+
+
+def test_a_payment_dated_in_a_closed_month_is_refused() -> None:
+    r = receivable()
+    invoice = r.invoice(FINANCE, number="F-1", amount=cny("600.00"), due_on=TODAY, today=TODAY)
+    books = Books()
+    books.enter_receivable(r.id)
+    close_month(
+        FINANCE,
+        2026,
+        3,
+        today=date(2026, 4, 2),
+        threshold_percent=Decimal(10),
+        books=books,
+        budgets=[],
+        receivables=[r],
+    )
+    with pytest.raises(RuleViolation) as refused:
+        r.record_payment(
+            FINANCE, invoice, amount=cny("1.00"), paid_on=date(2026, 3, 31), today=date(2026, 4, 2)
+        )
+    assert refused.value.field == "paid_on"
+    r.record_payment(
+        FINANCE, invoice, amount=cny("1.00"), paid_on=date(2026, 4, 1), today=date(2026, 4, 2)
+    )

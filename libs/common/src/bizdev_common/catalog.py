@@ -301,7 +301,8 @@ def type_name(schema: Mapping[str, Any]) -> str:
     kind = schema.get("type", "any")
     if kind == "array":
         return f"array of {type_name(schema.get('items', {}))}"
-    if kind == "object" and "additionalProperties" in schema:
+    # `additionalProperties: true` (a dict of any JSON) is just an object.
+    if kind == "object" and isinstance(schema.get("additionalProperties"), Mapping):
         return f"object of {type_name(schema['additionalProperties'])}"
     if "format" in schema:
         return f"{kind} ({schema['format']})"

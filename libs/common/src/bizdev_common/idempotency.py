@@ -34,6 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bizdev_common import context, errors
 from bizdev_common.eventstore import IdempotencyKeyTaken
+from bizdev_common.middleware import large_body
 from bizdev_common.tasks import pause
 
 log = logging.getLogger(__name__)
@@ -143,18 +144,30 @@ class IdempotencyMiddleware:
         if user_id is None:
             await self.app(scope, receive, send)  # the route answers 401
             return
-        body, receive = await _buffered(receive)
-        fp = fingerprint(scope["method"], scope["path"], scope["query_string"], body)
         runtime = app.state.runtime
         pool: asyncpg.Pool = runtime.pool
         schema: str = runtime.settings.schema_name
-        first = await _first(pool, schema, user_id, key)
-        if first is not None:
-            await _answer(request, first, fp)(scope, receive, send)
-            return
+        hashed = _Hashed(scope, receive) if large_body(scope) else None
+        if hashed is not None:
+            # An upload is fingerprinted as it streams past, never held whole in memory.
+            receive = hashed.receive
+            first = await _first(pool, schema, user_id, key)
+            if first is not None:
+                await _answer(request, first, await hashed.drained())(scope, receive, send)
+                return
+            fp = ""  # known once the route has read the body, before it saves
+        else:
+            body, receive = await _buffered(receive)
+            fp = fingerprint(scope["method"], scope["path"], scope["query_string"], body)
+            first = await _first(pool, schema, user_id, key)
+            if first is not None:
+                await _answer(request, first, fp)(scope, receive, send)
+                return
         command = context.IdempotentCommand(
             user_id, key, fp, f"{scope['method']} {scope['path']}", _declared_status(app, scope)
         )
+        if hashed is not None:
+            hashed.command = command
         sent: list[Message] = []
 
         async def hold(message: Message) -> None:
@@ -180,6 +193,39 @@ def _user_of(app: FastAPI, authorization: bytes | None) -> str | None:
         return str(app.state.verifier.verify(token.strip()).user_id)
     except Exception:  # noqa: BLE001 - an unusable token: the route refuses it (401)
         return None
+
+
+class _Hashed:
+    """The body of an upload (a route marked LARGE_BODY), fingerprinted as it is read: the
+    fingerprint covers the body's SHA-256 in place of the body, and is set on the command when
+    the last of it has passed, which an upload route does before it saves."""
+
+    def __init__(self, scope: Scope, receive: Receive) -> None:
+        self.scope = scope
+        self._receive = receive
+        self.digest = hashlib.sha256()
+        self.fingerprint: str | None = None
+        self.command: context.IdempotentCommand | None = None
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.request" and self.fingerprint is None:
+            self.digest.update(message.get("body", b""))
+            if not message.get("more_body", False):
+                s = self.scope
+                self.fingerprint = fingerprint(
+                    s["method"], s["path"], s["query_string"], self.digest.digest()
+                )
+                if self.command is not None:
+                    self.command.fingerprint = self.fingerprint
+        return message
+
+    async def drained(self) -> str:
+        """Reads the rest of the body (a retry compared with the first request)."""
+        while self.fingerprint is None:
+            if (await self.receive())["type"] != "http.request":
+                return ""
+        return self.fingerprint
 
 
 async def _buffered(receive: Receive) -> tuple[bytes, Receive]:

@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bizdev_common import context, errors
@@ -100,21 +101,75 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"the request body is over {limit} bytes")
 
 
+LARGE_BODY = "x-large-body"
+"""Marks an upload route, whose body may be up to `max_upload_bytes` rather than
+`max_body_bytes`: `openapi_extra={LARGE_BODY: True}` on the route (so the OpenAPI document
+says it too). The route must stream its body, never hold all of it in memory."""
+
+
+def _upload_routes(app: object) -> list[tuple[str, re.Pattern[str]]]:
+    """The operations marked LARGE_BODY, as the app's OpenAPI document lists them: every
+    route with its full path, however routers were included."""
+    openapi = getattr(app, "openapi", None)
+    spec = openapi() if callable(openapi) else {}
+    return [
+        (method.upper(), compile_path(path)[0])
+        for path, item in spec.get("paths", {}).items()
+        for method, operation in item.items()
+        if isinstance(operation, dict) and operation.get(LARGE_BODY)
+    ]
+
+
+def large_body(scope: Scope) -> bool:
+    """Whether the request goes to a route marked LARGE_BODY (decided as the router will
+    decide it, before any of the body is read)."""
+    app = scope.get("app")
+    state = getattr(app, "state", None)
+    routes = getattr(state, "large_body_routes", None)
+    if routes is None:
+        routes = _upload_routes(app)
+        if state is not None:
+            state.large_body_routes = routes
+    path = scope["path"].removeprefix(scope.get("root_path", ""))
+    return any(m == scope["method"] and p.match(path) for m, p in routes)
+
+
 class RequestLimits:
     """Refuses a request whose headers add up to more than `max_header_bytes` (431) or whose
-    body is over `max_body_bytes` (413): declared by Content-Length, refused before any of it
-    is read; streamed without one, refused as soon as the bytes read pass the limit."""
+    body is over `max_body_bytes` (413), or `max_upload_bytes` for a route marked LARGE_BODY:
+    declared by Content-Length, refused before any of it is read; streamed without one,
+    refused as soon as the bytes read pass the limit."""
 
-    def __init__(self, app: ASGIApp, max_header_bytes: int, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_header_bytes: int,
+        max_body_bytes: int,
+        max_upload_bytes: int | None = None,
+    ) -> None:
         self.app = app
         self.max_header_bytes = max_header_bytes
         self.max_body_bytes = max_body_bytes
+        self.max_upload_bytes = max_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = scope["headers"]
+        limit = self.max_body_bytes
+        upload_checked = False
+
+        def limit_over(size: int) -> int | None:
+            """The limit `size` is over, if any. Routing is only consulted for a body over
+            the usual limit: every other request pays nothing for the upload routes."""
+            nonlocal limit, upload_checked
+            if size > limit and not upload_checked:
+                upload_checked = True
+                if self.max_upload_bytes is not None and large_body(scope):
+                    limit = self.max_upload_bytes
+            return limit if size > limit else None
+
         too_large = None
         if sum(len(k) + len(v) for k, v in headers) > self.max_header_bytes:
             too_large = (
@@ -129,13 +184,13 @@ class RequestLimits:
         if (
             declared is not None
             and declared.isdigit()
-            and (len(declared) > 15 or int(declared) > self.max_body_bytes)
+            and (len(declared) > 15 or limit_over(int(declared)) is not None)
         ):
             too_large = (
                 413,
                 "content-too-large",
                 "Request body too large",
-                f"the request body is over {self.max_body_bytes} bytes",
+                f"the request body is over {limit} bytes",
             )
         if too_large is not None:
             status, slug, title, detail = too_large
@@ -149,8 +204,8 @@ class RequestLimits:
             message = await receive()
             if message["type"] == "http.request":
                 read += len(message.get("body", b""))
-                if read > self.max_body_bytes:
-                    raise BodyTooLarge(self.max_body_bytes)
+                if limit_over(read) is not None:
+                    raise BodyTooLarge(limit)
             return message
 
         await self.app(scope, receive_bounded, send)
@@ -199,6 +254,7 @@ def install(app: FastAPI, settings: ServiceSettings, registry: CollectorRegistry
         RequestLimits,
         max_header_bytes=settings.max_header_bytes,
         max_body_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
     )
     if settings.cors_origins:
         # Outside the limits and the error boundary, so that a browser may read every
@@ -220,6 +276,9 @@ def install(app: FastAPI, settings: ServiceSettings, registry: CollectorRegistry
                 "Location",
                 "Idempotent-Replayed",
                 CORRELATION_HEADER,
+                # A download's file name and digest (records' documents).
+                "Content-Disposition",
+                "Repr-Digest",
             ],
             max_age=600,
         )

@@ -17,6 +17,7 @@ import logging
 import time
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
@@ -68,6 +69,16 @@ class Page(BaseModel, Generic[T]):
         if isinstance(data, dict) and isinstance(data.get("total"), Total):
             data = {**data, "total_estimated": data["total"].estimated}
         return data
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A condition on a list's rows beyond a filter's equality, given in `where` under any
+    name: who may read which rows (a department's, a user's own). `sql` has a `{}` where
+    each of `args` goes, in order; it is the service's own SQL, never a caller's text."""
+
+    sql: str
+    args: tuple[Any, ...] = ()
 
 
 class ListQuery:
@@ -136,6 +147,13 @@ class ListQuery:
         clauses, args = [], []
         for column, value in where.items():
             if value is None:
+                continue
+            if isinstance(value, Condition):
+                marks = []
+                for arg in value.args:
+                    args.append(arg)
+                    marks.append(f"${len(args)}")
+                clauses.append(f"({value.sql.format(*marks)})")
                 continue
             if column not in self.filters:
                 raise RuleViolation(column, f"cannot filter by {column!r}")

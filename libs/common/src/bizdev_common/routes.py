@@ -18,6 +18,7 @@ from uuid import UUID
 import asyncpg
 from eventsourcing.domain import Aggregate
 from fastapi import APIRouter, Query, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from bizdev_common.api import HistoryEvent, MinVersion, RuntimeDep, history_of, one_of
@@ -35,6 +36,8 @@ Read = Callable[[Runtime, Actor, asyncpg.Record], Awaitable[M]]
 """A record's view model from its row and what else it shows (its lines, its related records),
 for whoever reads it (what they may see of it)."""
 HistoryReader = Callable[[Runtime, type[Aggregate], UUID], Awaitable[list[HistoryEvent]]]
+Guard = Callable[[Runtime, Actor, UUID], Awaitable[None]]
+"""Refuses (Forbidden, NotFound) whoever may not read the record at all, before any read."""
 
 EVERY_EVENT = "Every event: who, when and why"
 """The usual summary of a history."""
@@ -57,6 +60,7 @@ class RecordRoutes:
     path: str
     name: str
     tags: Sequence[str]
+    guard: Guard | None = None
 
     @property
     def _id(self) -> str:
@@ -94,6 +98,10 @@ class RecordRoutes:
             name=name,
         )
 
+    async def _guard(self, rt: Runtime, actor: Actor, record_id: UUID) -> None:
+        if self.guard is not None:
+            await self.guard(rt, actor, record_id)
+
     def detail(
         self,
         table: str,
@@ -110,6 +118,7 @@ class RecordRoutes:
 
         async def endpoint(**params: Any) -> M:
             rt: Runtime = params["rt"]
+            await self._guard(rt, params["actor"], params[record_id])
             row = await one_of(
                 rt, table, params[record_id], params["min_version"], params["response"]
             )
@@ -139,6 +148,7 @@ class RecordRoutes:
         record_id = self._id
 
         async def endpoint(**params: Any) -> list[HistoryEvent]:
+            await self._guard(params["rt"], params["actor"], params[record_id])
             return await events(params["rt"], aggregate, params[record_id])
 
         self._add(
@@ -162,11 +172,16 @@ class RecordRoutes:
         version or a moment (given both, whichever comes first), as `view` makes it `model`."""
         record_id = self._id
 
-        # Not async: rebuilding from the event store blocks, so FastAPI runs it in its pool.
-        def endpoint(**params: Any) -> M:
+        async def endpoint(**params: Any) -> M:
             rt: Runtime = params["rt"]
-            record = rt.application.as_of(
-                aggregate, params[record_id], version=params["version"], at=params["at"]
+            await self._guard(rt, params["actor"], params[record_id])
+            # Rebuilding from the event store blocks: in the threadpool.
+            record = await run_in_threadpool(
+                rt.application.as_of,
+                aggregate,
+                params[record_id],
+                version=params["version"],
+                at=params["at"],
             )
             return view(record)
 

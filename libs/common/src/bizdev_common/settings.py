@@ -114,6 +114,11 @@ class ServiceSettings(BaseSettings):
         '["https://bizdev.example"]; none by default',
     )
     max_body_bytes: int = Field(default=1_048_576, description="Larger bodies get 413")
+    max_upload_bytes: int = Field(
+        default=52_428_800,
+        description="Larger bodies of upload routes get 413 (routes marked with "
+        "middleware.LARGE_BODY; every other route keeps max_body_bytes)",
+    )
     max_header_bytes: int = Field(
         default=16_384, description="Requests whose headers add up to more get 431"
     )

@@ -8,20 +8,33 @@ from decimal import Decimal
 from uuid import UUID
 
 from bizdev_common.domain import Actor, InvalidTransition, Money
-from bizdev_common.eventstore import CommandResult, ServiceApplication
+from bizdev_common.eventstore import CommandResult, ServiceApplication, VersionConflict
 from bizdev_common.scheduler import clock_for
-from bizdev_common.settings import ServiceSettings
 from eventsourcing.persistence import DecimalAsStr, JSONTranscoder
 
-from bizdev_finance.domain import Budget, Period, PlannedLine, Receivable, month_of
+from bizdev_finance.domain import (
+    Books,
+    Budget,
+    InvoiceNumber,
+    Period,
+    PlannedLine,
+    Receivable,
+    close_month,
+)
+from bizdev_finance.settings import FinanceSettings
+
+CLOSE_ATTEMPTS = 3
+"""The close writes every budget and receivable: a command on one of them meanwhile makes it
+start over."""
 
 
 class FinanceApplication(ServiceApplication):
     name = "finance"
 
-    def __init__(self, settings: ServiceSettings) -> None:
+    def __init__(self, settings: FinanceSettings) -> None:
         super().__init__(settings)
         self.clock = clock_for(settings)
+        self.variance_threshold = settings.variance_threshold_percent
 
     def _today(self) -> date:
         return self.clock.now().date()
@@ -30,14 +43,33 @@ class FinanceApplication(ServiceApplication):
         super().register_transcodings(transcoder)
         transcoder.register(DecimalAsStr())  # contingency percents and ceilings, exactly
 
-    def _closed(self, day: date) -> bool:
-        return self.find(Period, Period.create_id(month_of(day))) is not None
+    def books(self) -> Books:
+        """The books, started by the first budget or close that needs them."""
+        return self.find(Books, Books.create_id()) or Books()
 
     def close_period(self, actor: Actor, year: int, month: int) -> CommandResult:
-        period = Period.close(actor, year, month, self._today())
-        if self.find(Period, period.id) is not None:
-            raise InvalidTransition(f"{period.month} is already closed")
-        return self.commit(period)
+        """The close and every budget and receivable the books list, saved together (see
+        domain.period)."""
+        for attempt in range(1, CLOSE_ATTEMPTS + 1):
+            books = self.books()
+            budgets = [self.load(Budget, budget_id) for budget_id in books.budget_ids]
+            receivables = [self.load(Receivable, i) for i in books.receivable_ids]
+            period = close_month(
+                actor,
+                year,
+                month,
+                today=self._today(),
+                threshold_percent=self.variance_threshold,
+                books=books,
+                budgets=budgets,
+                receivables=receivables,
+            )
+            try:
+                return self.commit(period, books, *budgets, *receivables)
+            except VersionConflict:
+                if attempt == CLOSE_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
 
     def explain_variance(
         self,
@@ -59,12 +91,9 @@ class FinanceApplication(ServiceApplication):
         actor: Actor,
         period_id: UUID,
         expected_version: int | None,
-        over_threshold: set[tuple[UUID, UUID]],
     ) -> CommandResult:
-        """`over_threshold`: the lines the period's figures (the variance report) show past
-        the threshold, which the period checks are explained."""
         period = self.load(Period, period_id, expected_version)
-        period.finalize(actor, over_threshold)
+        period.finalize(actor)
         return self.commit(period)
 
     def approve_budget(
@@ -116,7 +145,6 @@ class FinanceApplication(ServiceApplication):
             description=description,
             reason=reason,
             necessity=necessity,
-            period_closed=self._closed(spent_on),
         )
         return self.commit(budget), expense_id
 
@@ -124,9 +152,19 @@ class FinanceApplication(ServiceApplication):
         self, actor: Actor, budget_id: UUID, expected_version: int | None, expense_id: UUID
     ) -> CommandResult:
         budget = self.load(Budget, budget_id, expected_version)
-        held = budget.expenses.get(expense_id)
-        closed = held is not None and self._closed(held["spent_on"])
-        budget.approve_overspend(actor, expense_id, period_closed=closed)
+        budget.approve_overspend(actor, expense_id)
+        return self.commit(budget)
+
+    def pay_expense(
+        self,
+        actor: Actor,
+        budget_id: UUID,
+        expected_version: int | None,
+        expense_id: UUID,
+        paid_on: date,
+    ) -> CommandResult:
+        budget = self.load(Budget, budget_id, expected_version)
+        budget.pay_expense(actor, expense_id, paid_on=paid_on, today=self._today())
         return self.commit(budget)
 
     def refuse_overspend(
@@ -157,7 +195,16 @@ class FinanceApplication(ServiceApplication):
         invoice_id = receivable.invoice(
             actor, number=number, amount=amount, due_on=due_on, today=self._today()
         )
-        return self.commit(receivable), invoice_id
+        taken = self.find(InvoiceNumber, InvoiceNumber.create_id(number))
+        if taken is not None:
+            raise InvalidTransition(f"invoice number {taken.number} is already used")
+        index = InvoiceNumber(number=number, receivable_id=receivable_id, invoice_id=invoice_id)
+        try:
+            return self.commit(receivable, index), invoice_id
+        except VersionConflict as e:
+            if self.find(InvoiceNumber, index.id) is not None:
+                raise InvalidTransition(f"invoice number {number} is already used") from e
+            raise
 
     def record_payment(
         self,

@@ -77,8 +77,30 @@ class BudgetRevised(PublicEvent):
     contingency_percent: Decimal = Field(description="The contingency from now on, in percent")
 
 
+class ExpenseCommitted(PublicEvent):
+    """An expense was committed against a budget line: within budget plus contingency when
+    recorded, or approved by management beyond it. Approved, not yet paid: it counts in the
+    line's committed until its payment posts it (ExpensePosted)."""
+
+    project_id: UUID = Field(description="The project")
+    expense_id: UUID = Field(description="The expense")
+    line_id: UUID = Field(description="The budget line")
+    category: str = Field(description="The line's category")
+    amount: MoneyModel = Field(description="The amount")
+    spent_on: date = Field(description="The day it was spent (committed)")
+    vendor: str = Field(description="Who is to be paid")
+    description: str = Field(description="What for")
+    requester: str = Field(description="User id of who requested it")
+    approved_by: str | None = Field(
+        description="Management who approved it beyond the budget; null within the budget"
+    )
+    line_committed: MoneyModel = Field(description="The line's committed after it")
+
+
 class ExpensePosted(PublicEvent):
-    """An expense was posted against a budget line: it counts in the line's actual."""
+    """An expense was posted against a budget line: paid, an actual cost; it moves from the
+    line's committed to its actual. `by` is finance, who recorded the payment (null on
+    expenses posted before payments were recorded, which were posted when booked)."""
 
     project_id: UUID = Field(description="The project")
     expense_id: UUID = Field(description="The expense")
@@ -93,6 +115,11 @@ class ExpensePosted(PublicEvent):
         description="Management who approved it beyond the budget; null within the budget"
     )
     line_actual: MoneyModel = Field(description="The line's actual after it")
+    paid_on: date | None = Field(
+        default=None,
+        description="The day it was paid: the date its actual cost counts from (null on "
+        "expenses posted before payments were recorded: then `spent_on`)",
+    )
 
 
 class ExpenseHeldForApproval(PublicEvent):
@@ -112,10 +139,16 @@ class ExpenseHeldForApproval(PublicEvent):
     necessity: str = Field(description="Why it is necessary")
     ceiling: Decimal = Field(description="The line's budget plus contingency")
     line_actual: MoneyModel = Field(description="The line's actual before it")
+    line_committed: MoneyModel | None = Field(
+        default=None,
+        description="The line's committed before it: with the actual, what the ceiling was "
+        "checked against",
+    )
 
 
 class OverspendApproved(PublicEvent):
-    """Management approved a held expense (never its requester); ExpensePosted follows."""
+    """Management approved a held expense (never its requester); ExpenseCommitted follows,
+    ExpensePosted when it is paid."""
 
     expense_id: UUID = Field(description="The expense")
     line_id: UUID = Field(description="The budget line")
@@ -134,7 +167,7 @@ class OverspendRefused(PublicEvent):
 
 
 class BudgetLineOverrun(PublicEvent):
-    """A posting took a line's actual past its budget (once per crossing)."""
+    """A posting (a payment) took a line's actual past its budget (once per crossing)."""
 
     project_id: UUID = Field(description="The project")
     line_id: UUID = Field(description="The budget line")
@@ -200,12 +233,40 @@ class ReceivableOverdue(PublicEvent):
     project_id: UUID | None = Field(description="The project, if any")
 
 
+class FlaggedLine(BaseModel):
+    """A line whose variance passed the threshold when its period closed."""
+
+    model_config = ConfigDict(from_attributes=True, frozen=True)
+
+    budget_id: UUID = Field(description="The budget")
+    project_id: UUID = Field(description="The project")
+    line_id: UUID = Field(description="The line")
+    category: str = Field(description="The line's category")
+    budget: MoneyModel = Field(description="The line's budget then")
+    actual: MoneyModel = Field(description="Its actual as of the period's last day")
+    variance_percent: Decimal = Field(
+        description="(budget - actual) / budget in percent, rounded to 2 places"
+    )
+
+
 class PeriodClosed(PublicEvent):
-    """Finance closed a month (REGULATIONS 7.3): no posting dated inside it is accepted."""
+    """Finance closed a month (REGULATIONS 7.3): no posting dated inside it is accepted; the
+    lines past the variance threshold then need an explanation before its report is final."""
 
     month: str = Field(description="The month, YYYY-MM")
     first_day: date = Field(description="Its first day")
     last_day: date = Field(description="Its last day")
+    threshold_percent: Decimal | None = Field(
+        default=None,
+        description="The variance threshold in force at the close: a line whose actual passed "
+        "its budget by more than this percent needs an explanation (null on periods closed "
+        "before the threshold was recorded)",
+    )
+    flagged_lines: list[FlaggedLine] | None = Field(
+        default=None,
+        description="The lines past the threshold at the close, with their figures: those "
+        "the report needs explained (null on periods closed before they were recorded)",
+    )
 
 
 class VarianceExplained(PublicEvent):
@@ -224,6 +285,8 @@ class PeriodReportFinalized(PublicEvent):
     explained_lines: int = Field(description="How many lines' variances were explained")
 
 
+# Budget.MonthClosed, Books and InvoiceNumber stay inside: the close's and the invoice
+# number's bookkeeping, which PeriodClosed and RevenueRecorded already tell.
 CONTRACT = EventContract(
     "finance",
     {
@@ -231,6 +294,7 @@ CONTRACT = EventContract(
         Budget.VersionOpened: BudgetVersionOpened,
         Budget.Approved: BudgetApproved,
         Budget.Revised: BudgetRevised,
+        Budget.ExpenseCommitted: ExpenseCommitted,
         Budget.ExpensePosted: ExpensePosted,
         Budget.ExpenseHeld: ExpenseHeldForApproval,
         Budget.OverspendApproved: OverspendApproved,

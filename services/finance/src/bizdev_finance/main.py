@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bizdev_common.service import ServiceParts, create_app, serve
-from bizdev_common.settings import ServiceSettings, settings_for
+from bizdev_common.settings import settings_for
 from fastapi import FastAPI
 
 from bizdev_finance.api import router
@@ -11,19 +11,21 @@ from bizdev_finance.application import FinanceApplication
 from bizdev_finance.contract import CONTRACT
 from bizdev_finance.projections import FinanceViews
 from bizdev_finance.reactions import ContractReceivableReaction, InvoiceDueCheck, PlanBudgetReaction
+from bizdev_finance.settings import FinanceSettings
 
 
 def parts(
-    settings: ServiceSettings | None = None,
-) -> ServiceParts[FinanceApplication, ServiceSettings]:
+    settings: FinanceSettings | None = None,
+) -> ServiceParts[FinanceApplication, FinanceSettings]:
     return ServiceParts(
-        settings=settings or settings_for(ServiceSettings, "finance"),
+        settings=settings or settings_for(FinanceSettings, "finance"),
         title="bizdev finance",
         description=(
             "Each project's budget from its approved plan, approved and revised by finance "
             "with every version kept (REGULATIONS 7.1); expenses against its lines, spending "
-            "beyond budget plus contingency held for management (7.2); revenue and "
-            "receivables from crm's signed contracts."
+            "beyond budget plus contingency held for management, committed, then posted when "
+            "paid (7.2); revenue and receivables from crm's signed contracts; monthly periods "
+            "closed with the variance per line explained (7.3)."
         ),
         application=FinanceApplication,
         contract=CONTRACT,

@@ -1,6 +1,7 @@
 """Read models of the finance service, fed by its own topic: each budget with its versions
-and lines (budget, actual and pending per line), the expenses, and the inbox (spending held
-for management's approval).
+and lines (budget, committed, actual and pending per line), the expenses, the receivables,
+the closed periods, and the inbox (spending held for management's approval); and, from
+projects' topic, each project's team lead, who may read its budget.
 
 Every write follows the budget row's version guard (bizdev_common.projector): a redelivered
 or older event changes nothing, so the lines' running totals are added to exactly once."""
@@ -12,15 +13,26 @@ from decimal import Decimal
 
 import asyncpg
 from bizdev_common import inbox
-from bizdev_common.contract import PublicEvent
+from bizdev_common.contract import EventContract, PublicEvent
 from bizdev_common.domain import Role
 from bizdev_common.envelope import Envelope
 from bizdev_common.projector import Projection, insert_record, insert_row, update_record, update_row
 from bizdev_common.scheduler import clear_deadline, set_deadline
+from pydantic import Field
 
 from bizdev_finance import contract as c
 from bizdev_finance.domain import BudgetState, ExpenseState, end_of
 from bizdev_finance.reactions import INVOICE_DUE
+
+
+class TeamLeadAppointed(PublicEvent):
+    """bizdev.projects.TeamLeadAppointed.v1, as far as finance uses it: who leads a project
+    (the record is the project), and so reads its budget."""
+
+    team_lead: str = Field(description="User id of the new team lead")
+
+
+TEAM_LEADS = EventContract.reading("projects", TeamLeadAppointed)
 
 INBOX_KINDS = ["overspend_to_decide", "budget_to_approve"]
 """What waits on someone in finance (GET /inbox `kind`)."""
@@ -65,6 +77,7 @@ DDL = [
         category text NOT NULL,
         budget_amount numeric NOT NULL,
         currency text NOT NULL,
+        committed_amount numeric NOT NULL DEFAULT 0,
         actual_amount numeric NOT NULL DEFAULT 0,
         pending_amount numeric NOT NULL DEFAULT 0,
         in_force boolean NOT NULL DEFAULT true,
@@ -81,6 +94,7 @@ DDL = [
         amount_amount numeric NOT NULL,
         amount_currency text NOT NULL,
         spent_on date NOT NULL,
+        paid_on date,
         vendor text NOT NULL,
         description text NOT NULL,
         requester text NOT NULL,
@@ -137,6 +151,8 @@ DDL = [
         first_day date NOT NULL,
         last_day date NOT NULL,
         closed_by text NOT NULL,
+        threshold_percent numeric,
+        flagged_lines jsonb NOT NULL DEFAULT '[]',
         final boolean NOT NULL DEFAULT false,
         created_at timestamptz NOT NULL,
         updated_at timestamptz NOT NULL
@@ -153,6 +169,15 @@ DDL = [
         PRIMARY KEY (period_id, budget_id, line_id)
     )
     """,
+    """
+    CREATE TABLE IF NOT EXISTS {schema}.project_team_leads (
+        project_id uuid PRIMARY KEY,
+        version int NOT NULL,
+        team_lead text NOT NULL
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS project_team_leads_lead ON {schema}.project_team_leads (team_lead)",
+    "CREATE INDEX IF NOT EXISTS budgets_department ON {schema}.budgets (department)",
     *inbox.DDL,
 ]
 
@@ -176,12 +201,13 @@ class FinanceViews(Projection):
         "invoices",
         "periods",
         "variance_explanations",
+        "project_team_leads",
         inbox.TABLE,
     )
     ddl = DDL
 
     def __init__(self, schema: str) -> None:
-        super().__init__(schema, [c.CONTRACT])
+        super().__init__(schema, [c.CONTRACT, TEAM_LEADS])
         self.t = {t: f'"{schema}".{t}' for t in self.tables}
 
     async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
@@ -191,7 +217,8 @@ class FinanceViews(Projection):
             ):
                 await self._budget(conn, event)
             case (
-                c.ExpensePosted()
+                c.ExpenseCommitted()
+                | c.ExpensePosted()
                 | c.ExpenseHeldForApproval()
                 | c.OverspendApproved()
                 | c.OverspendRefused()
@@ -215,6 +242,10 @@ class FinanceViews(Projection):
                         "first_day": event.first_day,
                         "last_day": event.last_day,
                         "closed_by": event.by,
+                        "threshold_percent": event.threshold_percent,
+                        "flagged_lines": json.dumps(
+                            [f.model_dump(mode="json") for f in event.flagged_lines or ()]
+                        ),
                     },
                 )
             case c.VarianceExplained():
@@ -234,6 +265,16 @@ class FinanceViews(Projection):
                     )
             case c.PeriodReportFinalized():
                 await update_record(conn, self.t["periods"], event, {"final": True})
+            case TeamLeadAppointed():
+                await conn.execute(
+                    f"INSERT INTO {self.t['project_team_leads']} (project_id, version, team_lead) "
+                    "VALUES ($1, $2, $3) ON CONFLICT (project_id) DO UPDATE SET "
+                    "version = EXCLUDED.version, team_lead = EXCLUDED.team_lead "
+                    f"WHERE {self.t['project_team_leads']}.version < EXCLUDED.version",
+                    event.aggregate_id,
+                    event.version,
+                    event.team_lead,
+                )
 
     async def _put_lines(
         self, conn: asyncpg.Connection, event: PublicEvent, lines: list[c.BudgetLineModel]
@@ -387,15 +428,26 @@ class FinanceViews(Projection):
             return
         lines, expenses = self.t["budget_lines"], self.t["expenses"]
         match event:
-            case c.ExpensePosted() | c.ExpenseHeldForApproval():
-                held = isinstance(event, c.ExpenseHeldForApproval)
+            case c.ExpenseCommitted() | c.ExpensePosted() | c.ExpenseHeldForApproval():
+                state = {
+                    c.ExpenseCommitted: ExpenseState.COMMITTED,
+                    c.ExpensePosted: ExpenseState.POSTED,
+                    c.ExpenseHeldForApproval: ExpenseState.PENDING_APPROVAL,
+                }[type(event)]
+                before = await conn.fetchval(
+                    f"SELECT state FROM {expenses} WHERE id = $1", event.expense_id
+                )
+                paid_on = None
+                if isinstance(event, c.ExpensePosted):
+                    paid_on = event.paid_on or event.spent_on
                 await conn.execute(
                     f"INSERT INTO {expenses} (id, budget_id, project_id, line_id, category, "
-                    "amount_amount, amount_currency, spent_on, vendor, description, requester, "
-                    "state, reason, necessity, decided_by, recorded_at) VALUES ($1, $2, $3, $4, "
-                    "$5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) "
+                    "amount_amount, amount_currency, spent_on, paid_on, vendor, description, "
+                    "requester, state, reason, necessity, decided_by, recorded_at) VALUES ($1, "
+                    "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) "
                     "ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, "
-                    "decided_by = EXCLUDED.decided_by",
+                    "paid_on = EXCLUDED.paid_on, "
+                    f"decided_by = coalesce(EXCLUDED.decided_by, {expenses}.decided_by)",
                     event.expense_id,
                     event.aggregate_id,
                     event.project_id,
@@ -404,24 +456,36 @@ class FinanceViews(Projection):
                     event.amount.amount,
                     event.amount.currency,
                     event.spent_on,
+                    paid_on,
                     event.vendor,
                     event.description,
                     event.requester,
-                    (ExpenseState.PENDING_APPROVAL if held else ExpenseState.POSTED).value,
+                    state.value,
                     getattr(event, "reason", None),
                     getattr(event, "necessity", None),
                     getattr(event, "approved_by", None),
                     event.occurred_at,
                 )
-                column = "pending_amount" if held else "actual_amount"
+                column = {
+                    ExpenseState.COMMITTED: "committed_amount",
+                    ExpenseState.POSTED: "actual_amount",
+                    ExpenseState.PENDING_APPROVAL: "pending_amount",
+                }[state]
+                # A payment moves the amount from committed to actual (an expense posted
+                # before payments were recorded was never committed).
+                moved = (
+                    "committed_amount = committed_amount - $3, "
+                    if (before == ExpenseState.COMMITTED.value and state is ExpenseState.POSTED)
+                    else ""
+                )
                 await conn.execute(
-                    f"UPDATE {lines} SET {column} = {column} + $3 "
+                    f"UPDATE {lines} SET {moved}{column} = {column} + $3 "
                     "WHERE budget_id = $1 AND line_id = $2",
                     event.aggregate_id,
                     event.line_id,
                     event.amount.amount,
                 )
-                if held:
+                if state is ExpenseState.PENDING_APPROVAL:
                     await inbox.put(
                         conn,
                         self.schema,

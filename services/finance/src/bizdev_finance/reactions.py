@@ -68,8 +68,9 @@ def _line_id(project_id: UUID, position: int) -> UUID:
 
 
 class PlanBudgetReaction(Reaction):
-    """An approved plan opens the project's budget, a draft; a later revision opens its next
-    version. A redelivered or older revision changes nothing."""
+    """An approved plan opens the project's budget, a draft, entered in the books (which
+    give it the months already closed); a later revision opens its next version. A
+    redelivered or older revision changes nothing."""
 
     name = "plan_budgets"
     upstream = (PROJECTS,)
@@ -89,15 +90,24 @@ class PlanBudgetReaction(Reaction):
         ]
         budget = app.find(Budget, Budget.create_id(event.project_id))
         if budget is None:
+            assert isinstance(app, FinanceApplication)
+            books = app.books()
             budget = Budget.open_for_plan(
-                event.project_id, event.project_name, event.department, event.revision, lines
+                event.project_id,
+                event.project_name,
+                event.department,
+                event.revision,
+                lines,
+                closed_months=books.closed_months,
             )
-            return (budget,)
+            books.enter(budget.id)
+            return (budget, books)
         return (budget,) if budget.plan_revised(event.revision, lines) else ()
 
 
 class ContractReceivableReaction(Reaction):
-    """A contract signed in crm opens its receivable schedule, once."""
+    """A contract signed in crm opens its receivable schedule, once, entered in the books
+    (which give it the months already closed)."""
 
     name = "contract_receivables"
     upstream = (CRM,)
@@ -109,18 +119,21 @@ class ContractReceivableReaction(Reaction):
             return ()
         if app.find(Receivable, Receivable.create_id(event.aggregate_id)) is not None:
             return ()
-        return (
-            Receivable(
-                contract_id=event.aggregate_id,
-                contract_number=event.number,
-                customer_id=event.customer_id,
-                department=event.department,
-                salesperson=event.salesperson,
-                project_id=event.project_id,
-                value=event.value.to_money(),
-                signed_on=event.signed_on,
-            ),
+        assert isinstance(app, FinanceApplication)
+        books = app.books()
+        receivable = Receivable(
+            contract_id=event.aggregate_id,
+            contract_number=event.number,
+            customer_id=event.customer_id,
+            department=event.department,
+            salesperson=event.salesperson,
+            project_id=event.project_id,
+            value=event.value.to_money(),
+            signed_on=event.signed_on,
+            closed_months=sorted(books.closed_months),
         )
+        books.enter_receivable(receivable.id)
+        return (receivable, books)
 
 
 class InvoiceDueCheck(DeadlineCheck[FinanceApplication]):

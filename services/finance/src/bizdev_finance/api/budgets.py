@@ -28,9 +28,10 @@ from bizdev_common.service import Runtime
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from bizdev_finance.api.access import Reach, guard_budget
 from bizdev_finance.api.common import app_of
 from bizdev_finance.contract import BudgetLineModel, LineChange
-from bizdev_finance.domain import Budget, BudgetState, PlannedLine
+from bizdev_finance.domain import Budget, BudgetState, PlannedLine, variance_percent
 
 router = APIRouter()
 
@@ -60,9 +61,16 @@ class LineView(BaseModel):
     line_id: UUID
     category: str
     budget: MoneyModel
-    actual: MoneyModel = Field(description="Posted")
+    committed: MoneyModel = Field(description="Approved (within budget or by management), unpaid")
+    actual: MoneyModel = Field(description="Posted: paid")
     pending: MoneyModel = Field(description="Held for management's approval")
-    remaining: MoneyModel = Field(description="Budget minus actual (negative when overrun)")
+    remaining: MoneyModel = Field(
+        description="Budget minus committed and actual (negative when overrun)"
+    )
+    variance: MoneyModel = Field(description="Budget minus actual (negative: overrun)")
+    variance_percent: Decimal | None = Field(
+        description="The variance in percent of the budget, rounded to 2 places; null at 0"
+    )
 
 
 class VersionView(BaseModel):
@@ -174,7 +182,13 @@ def revise_budget(
     return accepted(result, response)
 
 
-@router.get("/budgets", response_model=Page[BudgetSummary], tags=["budgets"])
+@router.get(
+    "/budgets",
+    response_model=Page[BudgetSummary],
+    tags=["budgets"],
+    summary="Budgets: all for management, finance and auditors; a department head's "
+    "department's; a team lead's projects'",
+)
 async def list_budgets(
     actor: CurrentActor,
     rt: RuntimeDep,
@@ -188,6 +202,7 @@ async def list_budgets(
         "state": state.value if state else None,
         "project_id": project_id,
         "department": department,
+        "reach": Reach.of(rt, actor).projects(),
     }
     rows, total = await page_of(rt, BUDGETS, page, consistency, where)
     return Page(
@@ -218,11 +233,17 @@ async def _budget_view(rt: Runtime[Any, Any], actor: Actor, row: asyncpg.Record)
                     "line_id": x["line_id"],
                     "category": x["category"],
                     "budget": MoneyModel(amount=x["budget_amount"], currency=x["currency"]),
+                    "committed": MoneyModel(amount=x["committed_amount"], currency=x["currency"]),
                     "actual": MoneyModel(amount=x["actual_amount"], currency=x["currency"]),
                     "pending": MoneyModel(amount=x["pending_amount"], currency=x["currency"]),
                     "remaining": MoneyModel(
+                        amount=x["budget_amount"] - x["committed_amount"] - x["actual_amount"],
+                        currency=x["currency"],
+                    ),
+                    "variance": MoneyModel(
                         amount=x["budget_amount"] - x["actual_amount"], currency=x["currency"]
                     ),
+                    "variance_percent": variance_percent(x["budget_amount"], x["actual_amount"]),
                 }
                 for x in lines
             ],
@@ -255,7 +276,7 @@ def _budget_as_of(b: Budget) -> BudgetAsOf:
     )
 
 
-BUDGET = RecordRoutes(router, "/budgets/{budget_id}", "budget", ["budgets"])
+BUDGET = RecordRoutes(router, "/budgets/{budget_id}", "budget", ["budgets"], guard=guard_budget)
 BUDGET.detail("budgets", BudgetView, read=_budget_view)
 BUDGET.history(Budget, summary=EVERY_EVENT)
 BUDGET.as_of(Budget, BudgetAsOf, _budget_as_of, summary="The budget as of a version or a time")

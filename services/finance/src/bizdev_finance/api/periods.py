@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -28,10 +29,12 @@ from bizdev_common.domain import minor_units
 from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.service import Runtime
 from fastapi import APIRouter, Depends, Query, Response
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
+from bizdev_finance.api.access import Reach
 from bizdev_finance.api.common import app_of
+from bizdev_finance.contract import FlaggedLine
+from bizdev_finance.domain import variance_percent
 
 router = APIRouter()
 
@@ -49,6 +52,13 @@ class PeriodView(BaseModel):
     first_day: date
     last_day: date
     closed_by: str
+    threshold_percent: Decimal | None = Field(
+        description="The variance threshold in force when it closed (null: closed before it "
+        "was recorded)"
+    )
+    flagged_lines: list[FlaggedLine] = Field(
+        description="The lines past the threshold at the close: those to explain"
+    )
     final: bool = Field(description="Every line past the variance threshold is explained")
     created_at: datetime
     updated_at: datetime
@@ -62,8 +72,9 @@ class GroupBy(StrEnum):
 
 
 class VarianceRow(BaseModel):
-    """Budget against spending; variance = budget - actual (negative: overrun), variance % of
-    the budget. Amounts are in `currency`; rows never add currencies."""
+    """Budget against spending; variance = budget - actual (negative: overrun; REGULATIONS
+    7.3 compares budget with actual), variance % of the budget. Amounts are in `currency`;
+    rows never add currencies."""
 
     project_id: UUID | None
     project_name: str | None
@@ -72,8 +83,8 @@ class VarianceRow(BaseModel):
     line_id: UUID | None
     currency: str
     budget: Decimal
-    committed: Decimal = Field(description="Held for management's approval, not yet posted")
-    actual: Decimal = Field(description="Posted")
+    committed: Decimal = Field(description="Approved, not yet paid (as of `through`)")
+    actual: Decimal = Field(description="Posted: paid (by `through`)")
     variance: Decimal
     variance_percent: Decimal | None = Field(description="Rounded to 2 places; null at budget 0")
 
@@ -94,11 +105,6 @@ def _cents(currency: str) -> Decimal:
     return Decimal(10) ** -(minor_units(currency) or 0)
 
 
-VARIANCE_THRESHOLD_PERCENT = Decimal(10)
-"""A line whose actual passes its budget by more than this (variance % below minus it) needs
-finance's explanation before its period's report is final."""
-
-
 class ExplainIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     budget_id: UUID
@@ -109,16 +115,19 @@ class ExplainIn(BaseModel):
 
 class ExplainedRow(VarianceRow):
     budget_id: UUID | None
-    needs_explanation: bool = Field(description="Its overrun passes the threshold")
+    needs_explanation: bool = Field(
+        description="The close found its overrun past the threshold (PeriodClosed)"
+    )
     reason: str | None
     improvement: str | None
 
 
 class PeriodReport(BaseModel):
-    """The period's variance per line, counting expenses dated up to its last day."""
+    """The period's variance per line: committed as spent by its last day and unpaid then,
+    actual as paid by then. Which lines need an explanation the close decided and recorded."""
 
     period: PeriodView
-    threshold_percent: Decimal
+    threshold_percent: Decimal | None
     lines: list[ExplainedRow]
 
 
@@ -150,7 +159,12 @@ def close_period(
     return accepted(app_of(rt).close_period(actor, body.year, body.month), response)
 
 
-@router.get("/periods", response_model=Page[PeriodView], tags=["periods"])
+@router.get(
+    "/periods",
+    response_model=Page[PeriodView],
+    tags=["periods"],
+    summary="Closed months, with the flagged lines of the budgets you may read",
+)
 async def list_periods(
     actor: CurrentActor,
     rt: RuntimeDep,
@@ -158,8 +172,9 @@ async def list_periods(
     consistency: Annotated[ReadConsistency, Query()],
 ) -> Page[PeriodView]:
     rows, total = await page_of(rt, PERIODS, page, consistency, {})
+    visible = await _visible_budgets(rt, Reach.of(rt, actor))
     return Page(
-        items=[PeriodView.model_validate(dict(r)) for r in rows],
+        items=[period_view(r, visible) for r in rows],
         total=total,
         limit=page.limit,
         offset=page.offset,
@@ -167,14 +182,20 @@ async def list_periods(
 
 
 async def _variance(
-    rt: Runtime[Any, Any], by: GroupBy, project_id: UUID | None, through: date | None
+    rt: Runtime[Any, Any], reach: Reach, by: GroupBy, project_id: UUID | None, through: date | None
 ) -> list[VarianceRow]:
-    return [VarianceRow.model_validate(r) for r in await _rows(rt, by, project_id, through)]
+    rows = await _rows(rt, reach, by, project_id, through)
+    return [VarianceRow.model_validate(r) for r in rows]
 
 
 async def _rows(
-    rt: Runtime[Any, Any], by: GroupBy | None, project_id: UUID | None, through: date | None
+    rt: Runtime[Any, Any],
+    reach: Reach,
+    by: GroupBy | None,
+    project_id: UUID | None,
+    through: date | None,
 ) -> list[dict[str, Any]]:
+    """The lines the reader may see (Reach), grouped `by`."""
     schema = f'"{rt.settings.schema_name}"'
     keys = _KEYS[by]
     select = ", ".join(
@@ -185,25 +206,31 @@ async def _rows(
         else f"b.{k}"
         for k in keys
     )
+    visible, args = reach.sql(reach.projects("b.project_id"), 3)
     rows = await rt.pool.fetch(
         f"SELECT {select}, l.currency, sum(l.budget_amount) AS budget, "
         "sum(coalesce(e.committed, 0)) AS committed, sum(coalesce(e.actual, 0)) AS actual "
         f"FROM {schema}.budget_lines l JOIN {schema}.budgets b ON b.id = l.budget_id "
+        # As Budget.figures: actual is paid by the day; committed spent by then, unpaid then.
         "LEFT JOIN (SELECT budget_id, line_id, "
-        "sum(amount_amount) FILTER (WHERE state = 'posted') AS actual, "
-        "sum(amount_amount) FILTER (WHERE state = 'pending_approval') AS committed "
-        f"FROM {schema}.expenses WHERE ($2::date IS NULL OR spent_on <= $2) "
+        "sum(amount_amount) FILTER (WHERE state = 'posted' "
+        "AND ($2::date IS NULL OR paid_on <= $2)) AS actual, "
+        "sum(amount_amount) FILTER (WHERE (state = 'committed' OR (state = 'posted' "
+        "AND $2::date IS NOT NULL AND paid_on > $2)) "
+        "AND ($2::date IS NULL OR spent_on <= $2)) AS committed "
+        f"FROM {schema}.expenses "
         "GROUP BY budget_id, line_id) e ON e.budget_id = l.budget_id AND e.line_id = l.line_id "
-        "WHERE l.in_force AND ($1::uuid IS NULL OR b.project_id = $1) "
+        f"WHERE l.in_force AND ($1::uuid IS NULL OR b.project_id = $1) AND {visible} "
         f"GROUP BY {select}, l.currency ORDER BY {select}, l.currency",
         project_id,
         through,
+        *args,
     )
     out: list[dict[str, Any]] = []
     for r in rows:
         cents = _cents(r["currency"])
         variance = r["budget"] - r["actual"]
-        percent = (variance * 100 / r["budget"]).quantize(Decimal("0.01")) if r["budget"] else None
+        percent = variance_percent(r["budget"], r["actual"])
         out.append(
             {
                 **{k: r[k] if k in keys else None for k in _KEYS[None]},
@@ -233,7 +260,7 @@ async def variance_report(
         Day | None, Query(description="Count expenses dated up to this day (a period's end)")
     ] = None,
 ) -> list[VarianceRow]:
-    return await _variance(rt, by, project_id, through)
+    return await _variance(rt, Reach.of(rt, actor), by, project_id, through)
 
 
 @router.get(
@@ -252,7 +279,7 @@ async def variance_csv(
         Day | None, Query(description="Count expenses dated up to this day (a period's end)")
     ] = None,
 ) -> Response:
-    rows = await _variance(rt, by, project_id, through)
+    rows = await _variance(rt, Reach.of(rt, actor), by, project_id, through)
     out = io.StringIO()
     writer = csv.writer(out)
     fields = list(VarianceRow.model_fields)
@@ -260,6 +287,29 @@ async def variance_csv(
     for row in rows:
         writer.writerow(["" if getattr(row, f) is None else str(getattr(row, f)) for f in fields])
     return Response(out.getvalue(), media_type="text/csv")
+
+
+async def _visible_budgets(rt: Runtime[Any, Any], reach: Reach) -> set[UUID] | None:
+    """The budgets the reader may see; None: every one."""
+    condition = reach.projects()
+    if condition is None:
+        return None
+    visible, args = reach.sql(condition, 1)
+    schema = f'"{rt.settings.schema_name}"'
+    return {
+        r["id"]
+        for r in await rt.pool.fetch(f"SELECT id FROM {schema}.budgets WHERE {visible}", *args)
+    }
+
+
+def period_view(r: Any, visible: set[UUID] | None) -> PeriodView:
+    """The period, with the flagged lines of the budgets the reader may see."""
+    flagged = [
+        f
+        for f in json.loads(r["flagged_lines"])
+        if visible is None or UUID(f["budget_id"]) in visible
+    ]
+    return PeriodView.model_validate({**dict(r), "flagged_lines": flagged})
 
 
 @router.get(
@@ -272,15 +322,18 @@ async def profit_report(
     actor: CurrentActor, rt: RuntimeDep, project_id: UUID | None = None
 ) -> list[ProfitRow]:
     schema = f'"{rt.settings.schema_name}"'
+    reach = Reach.of(rt, actor)
+    visible, args = reach.sql(reach.projects(), 2)
     rows = await rt.pool.fetch(
         "SELECT project_id, currency, sum(revenue) AS revenue, sum(cost) AS cost FROM ("
         "SELECT project_id, amount_currency AS currency, amount_amount AS revenue, 0 AS cost "
         f"FROM {schema}.invoices WHERE project_id IS NOT NULL "
         "UNION ALL SELECT project_id, amount_currency, 0, amount_amount "
         f"FROM {schema}.expenses WHERE state = 'posted') m "
-        "WHERE ($1::uuid IS NULL OR project_id = $1) "
+        f"WHERE ($1::uuid IS NULL OR project_id = $1) AND {visible} "
         "GROUP BY project_id, currency ORDER BY project_id, currency",
         project_id,
+        *args,
     )
     return [
         ProfitRow(
@@ -294,12 +347,7 @@ async def profit_report(
     ]
 
 
-def _over(row: dict[str, Any]) -> bool:
-    percent = row["variance_percent"]
-    return percent is not None and percent < -VARIANCE_THRESHOLD_PERCENT
-
-
-async def _report(rt: Runtime[Any, Any], period: PeriodView) -> PeriodReport:
+async def _report(rt: Runtime[Any, Any], reach: Reach, period: PeriodView) -> PeriodReport:
     schema = f'"{rt.settings.schema_name}"'
     explained = {
         (r["budget_id"], r["line_id"]): r
@@ -307,18 +355,20 @@ async def _report(rt: Runtime[Any, Any], period: PeriodView) -> PeriodReport:
             f"SELECT * FROM {schema}.variance_explanations WHERE period_id = $1", period.id
         )
     }
+    flagged = {(f.budget_id, f.line_id) for f in period.flagged_lines}
     lines = []
-    for row in await _rows(rt, None, None, period.last_day):
-        why = explained.get((row["budget_id"], row["line_id"]))
+    for row in await _rows(rt, reach, None, None, period.last_day):
+        key = (row["budget_id"], row["line_id"])
+        why = explained.get(key)
         lines.append(
             ExplainedRow(
                 **row,
-                needs_explanation=_over(row),
+                needs_explanation=key in flagged,
                 reason=None if why is None else why["reason"],
                 improvement=None if why is None else why["improvement"],
             )
         )
-    return PeriodReport(period=period, threshold_percent=VARIANCE_THRESHOLD_PERCENT, lines=lines)
+    return PeriodReport(period=period, threshold_percent=period.threshold_percent, lines=lines)
 
 
 @router.get(
@@ -335,7 +385,8 @@ async def period_report(
     min_version: MinVersion = None,
 ) -> PeriodReport:
     row = await one_of(rt, "periods", period_id, min_version, response)
-    return await _report(rt, PeriodView.model_validate(dict(row)))
+    reach = Reach.of(rt, actor)
+    return await _report(rt, reach, period_view(row, await _visible_budgets(rt, reach)))
 
 
 @router.post(
@@ -369,21 +420,14 @@ def explain_variance(
     response_model=Accepted,
     tags=["periods"],
     summary="Make the period's report final (finance)",
-    description="Refused with 422 naming `explanations` while a line past the threshold is "
-    "unexplained. Publishes PeriodReportFinalized.",
+    description="Refused with 422 naming `explanations` while a line the close found past the "
+    "threshold is unexplained. Publishes PeriodReportFinalized.",
 )
-async def finalize_period(
+def finalize_period(
     period_id: UUID,
     actor: CurrentActor,
     rt: RuntimeDep,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    row = await one_of(rt, "periods", period_id, None, response)
-    over = {
-        (r["budget_id"], r["line_id"])
-        for r in await _rows(rt, None, None, row["last_day"])
-        if _over(r)
-    }
-    result = await run_in_threadpool(app_of(rt).finalize_period, actor, period_id, version, over)
-    return accepted(result, response)
+    return accepted(app_of(rt).finalize_period(actor, period_id, version), response)

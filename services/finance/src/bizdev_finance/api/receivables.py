@@ -20,6 +20,7 @@ from bizdev_common.service import Runtime
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from bizdev_finance.api.access import Reach, guard_receivable
 from bizdev_finance.api.common import app_of
 from bizdev_finance.domain import Receivable
 
@@ -28,7 +29,10 @@ router = APIRouter()
 
 class InvoiceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    number: Title = Field(description="The invoice number, unique on the contract")
+    number: Title = Field(
+        description="The invoice number, unique company-wide (case and spaces aside): one "
+        "already used on any contract is a 409"
+    )
     amount: MoneyIn = Field(description="In the contract's currency; all invoices ≤ its value")
     due_on: Day = Field(description="Today or later")
 
@@ -199,6 +203,7 @@ async def list_receivables(
         "salesperson": salesperson,
         "department": department,
         "contract_id": contract_id,
+        "reach": Reach.of(rt, actor).receivables(),
     }
     rows, total = await page_of(rt, RECEIVABLES, page, consistency, where)
     return Page(
@@ -215,6 +220,8 @@ async def list_receivables(
 async def ageing(actor: CurrentActor, rt: RuntimeDep) -> list[AgeingRow]:
     today = app_of(rt).clock.now().date()
     schema = f'"{rt.settings.schema_name}"'
+    reach = Reach.of(rt, actor)
+    visible, args = reach.sql(reach.receivables(), 2)
     rows = await rt.pool.fetch(
         "SELECT amount_currency AS currency, "
         "coalesce(sum(d) FILTER (WHERE age <= 0), 0) AS not_due, "
@@ -223,9 +230,11 @@ async def ageing(actor: CurrentActor, rt: RuntimeDep) -> list[AgeingRow]:
         "coalesce(sum(d) FILTER (WHERE age BETWEEN 61 AND 90), 0) AS days_61_90, "
         "coalesce(sum(d) FILTER (WHERE age > 90), 0) AS over_90 "
         f"FROM (SELECT amount_currency, amount_amount - paid_amount AS d, $1::date - due_on "
-        f"AS age FROM {schema}.invoices WHERE amount_amount > paid_amount) due "
+        f"AS age FROM {schema}.invoices WHERE amount_amount > paid_amount AND receivable_id "
+        f"IN (SELECT id FROM {schema}.receivables WHERE {visible})) due "
         "GROUP BY amount_currency ORDER BY amount_currency",
         today,
+        *args,
     )
     return [AgeingRow.model_validate(dict(r)) for r in rows]
 
@@ -266,7 +275,9 @@ def _as_of(r: Receivable) -> ReceivableAsOf:
     )
 
 
-RECEIVABLE = RecordRoutes(router, "/receivables/{receivable_id}", "receivable", ["receivables"])
+RECEIVABLE = RecordRoutes(
+    router, "/receivables/{receivable_id}", "receivable", ["receivables"], guard=guard_receivable
+)
 RECEIVABLE.detail("receivables", ReceivableDetail, read=_detail)
 RECEIVABLE.history(Receivable, summary=EVERY_EVENT)
 RECEIVABLE.as_of(Receivable, ReceivableAsOf, _as_of, summary="The receivable as of a version")

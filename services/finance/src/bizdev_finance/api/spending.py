@@ -1,5 +1,7 @@
-"""Spending (REGULATIONS 7.2): expenses booked against a budget line; one beyond the line's
-budget plus contingency is held for management, who approve (it is posted) or refuse it."""
+"""Spending (REGULATIONS 7.2): expenses booked against a budget line. Within the line's
+budget plus contingency one is committed; beyond, it is held for management, who approve
+(it is committed) or refuse it. Finance records a committed expense's payment: it is posted,
+an actual cost."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from bizdev_common.readmodel import ListQuery, Page
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from bizdev_finance.api.access import Reach
 from bizdev_finance.api.common import app_of
 from bizdev_finance.domain import ExpenseState
 
@@ -49,6 +52,14 @@ class ReasonIn(BaseModel):
     reason: Text
 
 
+class PaymentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    paid_on: Day = Field(
+        description="The day it was paid: from the day it was spent to today, in a period "
+        "still open"
+    )
+
+
 class ExpenseAccepted(BaseModel):
     """The budget's new version, and the expense's id."""
 
@@ -65,6 +76,7 @@ class ExpenseView(BaseModel):
     category: str
     amount: MoneyModel
     spent_on: date
+    paid_on: date | None = Field(description="When it was paid (posted); null until then")
     vendor: str
     description: str
     requester: str
@@ -95,9 +107,10 @@ EXPENSES = ListQuery(
     response_model=ExpenseAccepted,
     tags=["spending"],
     summary="Record an expense against a line (you are its requester)",
-    description="Posted (ExpensePosted) when the line's actual stays within budget plus "
-    "contingency; otherwise held pending approval (ExpenseHeldForApproval), which needs "
-    "`reason` and `necessity`.",
+    description="Committed (ExpenseCommitted) when the line's committed plus actual stays "
+    "within budget plus contingency; otherwise held pending approval (ExpenseHeldForApproval), "
+    "which needs `reason` and `necessity`. Refused (422 naming `spent_on`) when its month is "
+    "closed.",
 )
 def record_expense(
     budget_id: UUID,
@@ -128,7 +141,7 @@ def record_expense(
     response_model=ExpenseAccepted,
     tags=["spending"],
     summary="Approve a held expense beyond the budget (management, never its requester)",
-    description="Publishes OverspendApproved and ExpensePosted.",
+    description="Publishes OverspendApproved and ExpenseCommitted.",
 )
 def approve_overspend(
     budget_id: UUID,
@@ -163,7 +176,34 @@ def refuse_overspend(
     return ExpenseAccepted(id=done.id, version=done.version, expense_id=expense_id)
 
 
-@router.get("/expenses", response_model=Page[ExpenseView], tags=["spending"])
+@router.post(
+    "/budgets/{budget_id}/expenses/{expense_id}/pay",
+    response_model=ExpenseAccepted,
+    tags=["spending"],
+    summary="Record the payment of a committed expense: it is posted, an actual cost (finance)",
+    description="Publishes ExpensePosted, and BudgetLineOverrun when the line's actual passes "
+    "its budget. Refused (422 naming `paid_on`) when the payment's month is closed.",
+)
+def pay_expense(
+    budget_id: UUID,
+    expense_id: UUID,
+    body: PaymentIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> ExpenseAccepted:
+    result = app_of(rt).pay_expense(actor, budget_id, version, expense_id, body.paid_on)
+    done = accepted(result, response)
+    return ExpenseAccepted(id=done.id, version=done.version, expense_id=expense_id)
+
+
+@router.get(
+    "/expenses",
+    response_model=Page[ExpenseView],
+    tags=["spending"],
+    summary="Expenses: of the budgets you may read, and those you requested",
+)
 async def list_expenses(
     actor: CurrentActor,
     rt: RuntimeDep,
@@ -183,6 +223,7 @@ async def list_expenses(
         "state": state.value if state else None,
         "requester": requester,
         "category": category,
+        "reach": Reach.of(rt, actor).expenses(),
     }
     rows, total = await page_of(rt, EXPENSES, page, consistency, where, written="budgets")
     return Page(

@@ -2,7 +2,12 @@
 
 The spending lives in the budget's own record because the overspend check compares an
 expense with what its line has already taken: one record, one consistent answer, however
-many people book against the line at the same time."""
+many people book against the line at the same time.
+
+An expense goes `pending_approval` (beyond the ceiling, held for management) → `committed`
+(approved, not yet paid) → `posted` (paid: the actual cost), or `refused`. The months closed
+are stamped on every budget by the close itself (period.close_month), so that a posting and
+a close write the same record and cannot both succeed on a stale view of each other."""
 
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from bizdev_common.domain import (
     Money,
     Role,
     RuleViolation,
+    decimal_places,
     require_acting,
     require_not_self,
     require_role,
@@ -39,8 +45,35 @@ class BudgetState(StrEnum):
 
 class ExpenseState(StrEnum):
     PENDING_APPROVAL = "pending_approval"
+    COMMITTED = "committed"
     POSTED = "posted"
     REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class LineFigures:
+    """A line as of a day: its budget, committed (approved, unpaid then) and actual (paid by
+    then). Variance is budget minus actual (REGULATIONS 7.3: budget versus actual); its
+    percent of the budget is rounded to 2 places the way every report shows it."""
+
+    category: str
+    budget: Money
+    committed: Money
+    actual: Money
+
+    @property
+    def variance(self) -> Money:
+        return self.budget - self.actual
+
+    @property
+    def variance_percent(self) -> Decimal | None:
+        return variance_percent(self.budget.amount, self.actual.amount)
+
+
+def variance_percent(budget: Decimal, actual: Decimal) -> Decimal | None:
+    if not budget:
+        return None
+    return ((budget - actual) * 100 / budget).quantize(Decimal("0.01"))
 
 
 @dataclass(frozen=True)
@@ -103,16 +136,19 @@ def _check_lines(lines: Iterable[PlannedLine]) -> list[PlannedLine]:
 
 
 def _check_contingency(percent: Decimal) -> None:
-    if not Decimal(0) <= percent <= CONTINGENCY_MAX or decimal_places_of(percent) > 2:
+    if not Decimal(0) <= percent <= CONTINGENCY_MAX or decimal_places(percent) > 2:
         raise RuleViolation(
             "contingency_percent", "the contingency is 0 to 100 percent, two decimals at most"
         )
 
 
-def decimal_places_of(value: Decimal) -> int:
-    exponent = value.normalize().as_tuple().exponent
-    assert isinstance(exponent, int)
-    return max(-exponent, 0)
+def _zero_of(amount: Money) -> Money:
+    return Money(Decimal(0), amount.currency)
+
+
+def month_of(day: date) -> str:
+    """The accounting period a day falls in, YYYY-MM."""
+    return f"{day.year:04d}-{day.month:02d}"
 
 
 class Budget(Aggregate):
@@ -122,9 +158,11 @@ class Budget(Aggregate):
     line; finance may also revise it with a reason. Every version is kept.
 
     Expenses are recorded against a line of the version in force by anyone acting for the
-    project (the requester). One that would take its line past budget plus contingency is
-    held `pending_approval` with the requester's reason and necessity until management,
-    never the requester, approves (then it is posted) or refuses it with a reason."""
+    project (the requester). Within budget plus contingency (counting what the line has
+    committed and actually spent) it is committed; beyond, it is held `pending_approval` with
+    the requester's reason and necessity until management, never the requester, approves
+    (then it is committed) or refuses it with a reason. Finance's record of its payment
+    posts it: an actual cost."""
 
     @staticmethod
     def create_id(project_id: UUID) -> UUID:
@@ -136,6 +174,7 @@ class Budget(Aggregate):
         department: str
         plan_revision: int
         lines: list[dict[str, Any]]
+        closed_months: list[str]
 
     @event(Opened)
     def __init__(
@@ -145,6 +184,7 @@ class Budget(Aggregate):
         department: str,
         plan_revision: int,
         lines: list[dict[str, Any]],
+        closed_months: list[str] | None = None,
     ) -> None:
         self.project_id = project_id
         self.project_name = project_name
@@ -156,8 +196,10 @@ class Budget(Aggregate):
         self.lines = _lines_of(lines)
         self.versions: list[dict[str, Any]] = [self._version_record(None, [])]
         self.expenses: dict[UUID, dict[str, Any]] = {}
+        self.committed: dict[UUID, Money] = {}
         self.actual: dict[UUID, Money] = {}
         self.pending: dict[UUID, Money] = {}
+        self.closed_months: set[str] = set(closed_months or ())
 
     def _version_record(self, reason: str | None, changes: list[dict[str, Any]]) -> dict[str, Any]:
         return {
@@ -177,7 +219,9 @@ class Budget(Aggregate):
         department: str,
         plan_revision: int,
         lines: Iterable[PlannedLine],
+        closed_months: Iterable[str] = (),
     ) -> Budget:
+        """`closed_months`: the months the books have closed, which it refuses postings in."""
         checked = _check_lines(lines)
         return cls(
             project_id=project_id,
@@ -185,6 +229,7 @@ class Budget(Aggregate):
             department=department,
             plan_revision=plan_revision,
             lines=[p.as_event() for p in checked],
+            closed_months=sorted(closed_months),
         )
 
     # --- versions ---------------------------------------------------------------------------
@@ -284,7 +329,7 @@ class Budget(Aggregate):
         require_text("reason", reason)
         _check_contingency(contingency_percent)
         after = {p.line_id: p for p in _check_lines(lines)}
-        for line_id in self.actual.keys() | self.pending.keys():
+        for line_id in self.actual.keys() | self.committed.keys() | self.pending.keys():
             if line_id not in after:
                 raise RuleViolation("lines", f"line {line_id} has spending and cannot go")
         for line_id, p in after.items():
@@ -325,8 +370,35 @@ class Budget(Aggregate):
         budget = self.lines[line_id].amount.amount
         return budget + budget * self.contingency_percent / 100
 
+    def _zero(self, line_id: UUID) -> Money:
+        return Money(Decimal(0), self.lines[line_id].amount.currency)
+
     def actual_of(self, line_id: UUID) -> Money:
-        return self.actual.get(line_id, Money(Decimal(0), self.lines[line_id].amount.currency))
+        return self.actual.get(line_id, self._zero(line_id))
+
+    def committed_of(self, line_id: UUID) -> Money:
+        return self.committed.get(line_id, self._zero(line_id))
+
+    def taken(self, line_id: UUID) -> Money:
+        """What the overspend check counts against the ceiling: committed plus actual."""
+        return self.committed_of(line_id) + self.actual_of(line_id)
+
+    def _refuse_closed(self, field: str, day: date) -> None:
+        if month_of(day) in self.closed_months:
+            raise RuleViolation(field, f"the period of {day} is closed")
+
+    class ExpenseCommitted(Aggregate.Event):
+        project_id: UUID
+        expense_id: UUID
+        line_id: UUID
+        category: str
+        amount: Money
+        spent_on: date
+        vendor: str
+        description: str
+        requester: str
+        approved_by: str | None
+        line_committed: Money
 
     class ExpensePosted(Aggregate.Event):
         project_id: UUID
@@ -340,6 +412,8 @@ class Budget(Aggregate):
         requester: str
         approved_by: str | None
         line_actual: Money
+        paid_on: date | None
+        by: str | None
 
     class ExpenseHeld(Aggregate.Event):
         project_id: UUID
@@ -355,6 +429,7 @@ class Budget(Aggregate):
         necessity: str
         ceiling: Decimal
         line_actual: Money
+        line_committed: Money
 
     class LineOverrun(Aggregate.Event):
         project_id: UUID
@@ -374,11 +449,11 @@ class Budget(Aggregate):
         description: str,
         reason: str | None = None,
         necessity: str | None = None,
-        period_closed: bool = False,
     ) -> UUID:
-        """Records an expense against a line of the approved budget. Within budget plus
-        contingency it is posted; beyond, it is held for management with the requester's
-        reason and necessity (both required then). Returns the expense's id."""
+        """Records an expense against a line of the approved budget. While the line's
+        committed plus actual stays within budget plus contingency it is committed; beyond,
+        it is held for management with the requester's reason and necessity (both required
+        then). Returns the expense's id."""
         require_acting(actor)
         if self.state is not BudgetState.APPROVED:
             raise InvalidTransition("expenses are booked against an approved budget")
@@ -393,10 +468,8 @@ class Budget(Aggregate):
             raise RuleViolation("amount", "an expense is more than zero")
         require_text("vendor", vendor)
         require_text("description", description)
-        if period_closed:
-            raise RuleViolation("spent_on", f"the period of {spent_on} is closed")
+        self._refuse_closed("spent_on", spent_on)
         expense_id = uuid4()
-        after = self.actual_of(line_id) + amount
         common: dict[str, Any] = {
             "project_id": self.project_id,
             "expense_id": expense_id,
@@ -408,9 +481,10 @@ class Budget(Aggregate):
             "description": description,
             "requester": actor.user_id,
         }
-        if after.amount <= self.ceiling(line_id):
-            self._post(**common, approved_by=None, line_actual=after)
-            self._overrun_check(line_id, amount, after)
+        if (self.taken(line_id) + amount).amount <= self.ceiling(line_id):
+            self._commit(
+                **common, approved_by=None, line_committed=self.committed_of(line_id) + amount
+            )
             return expense_id
         if reason is None or not reason.strip():
             raise RuleViolation("reason", "an expense beyond the budget needs its reason")
@@ -422,13 +496,51 @@ class Budget(Aggregate):
             necessity=necessity,
             ceiling=self.ceiling(line_id),
             line_actual=self.actual_of(line_id),
+            line_committed=self.committed_of(line_id),
         )
         return expense_id
 
-    def _overrun_check(self, line_id: UUID, amount: Money, after: Money) -> None:
-        """BudgetLineOverrun once, when an expense takes the line's actual past its budget."""
+    def _expense(self, expense_id: UUID, state: ExpenseState) -> dict[str, Any]:
+        expense = self.expenses.get(expense_id)
+        if expense is None:
+            raise RuleViolation("expense_id", f"the budget has no expense {expense_id}")
+        if expense["state"] is not state:
+            raise InvalidTransition(f"the expense is {expense['state']}, not {state}")
+        return expense
+
+    def pay_expense(self, actor: Actor, expense_id: UUID, *, paid_on: date, today: date) -> None:
+        """Finance records the payment of a committed expense: it is posted, an actual cost
+        dated `paid_on` (on or after the day it was spent, not after today, in a period
+        still open)."""
+        require_acting(actor)
+        require_role(actor, Role.FINANCE)
+        expense = self._expense(expense_id, ExpenseState.COMMITTED)
+        if not expense["spent_on"] <= paid_on <= today:
+            raise RuleViolation(
+                "paid_on", f"a payment is dated from {expense['spent_on']} to today ({today})"
+            )
+        self._refuse_closed("paid_on", paid_on)
+        line_id: UUID = expense["line_id"]
+        if line_id not in self.lines:
+            raise InvalidTransition(f"line {line_id} is no longer in the budget")
+        after = self.actual_of(line_id) + expense["amount"]
+        self._post(
+            project_id=self.project_id,
+            expense_id=expense_id,
+            line_id=line_id,
+            category=self.lines[line_id].category,
+            amount=expense["amount"],
+            spent_on=expense["spent_on"],
+            vendor=expense["vendor"],
+            description=expense["description"],
+            requester=expense["requester"],
+            approved_by=expense["approved_by"],
+            line_actual=after,
+            paid_on=paid_on,
+            by=actor.user_id,
+        )
         line = self.lines[line_id]
-        if after.amount - amount.amount <= line.amount.amount < after.amount:
+        if after.amount - expense["amount"].amount <= line.amount.amount < after.amount:
             self._overrun(
                 project_id=self.project_id,
                 line_id=line_id,
@@ -436,6 +548,40 @@ class Budget(Aggregate):
                 budgeted=line.amount,
                 line_actual=after,
             )
+
+    def _record(self, expense_id: UUID, state: ExpenseState, **fields: Any) -> None:
+        self.expenses[expense_id] = {
+            k: fields[k]
+            for k in ("line_id", "amount", "spent_on", "vendor", "description", "requester")
+        } | {"state": state, "approved_by": fields.get("approved_by"), "paid_on": None}
+
+    @event(ExpenseCommitted)
+    def _commit(
+        self,
+        project_id: UUID,
+        expense_id: UUID,
+        line_id: UUID,
+        category: str,
+        amount: Money,
+        spent_on: date,
+        vendor: str,
+        description: str,
+        requester: str,
+        approved_by: str | None,
+        line_committed: Money,
+    ) -> None:
+        self._record(
+            expense_id,
+            ExpenseState.COMMITTED,
+            line_id=line_id,
+            amount=amount,
+            spent_on=spent_on,
+            vendor=vendor,
+            description=description,
+            requester=requester,
+            approved_by=approved_by,
+        )
+        self.committed[line_id] = self.committed.get(line_id, _zero_of(amount)) + amount
 
     @event(ExpensePosted)
     def _post(
@@ -451,19 +597,26 @@ class Budget(Aggregate):
         requester: str,
         approved_by: str | None,
         line_actual: Money,
+        paid_on: date | None = None,
+        by: str | None = None,
     ) -> None:
-        self.expenses[expense_id] = {
-            "line_id": line_id,
-            "amount": amount,
-            "spent_on": spent_on,
-            "vendor": vendor,
-            "description": description,
-            "requester": requester,
-            "state": ExpenseState.POSTED,
-        }
-        if line_id in self.pending and approved_by is not None:
-            self.pending[line_id] = self.pending[line_id] - amount
-        self.actual[line_id] = line_actual
+        # Before committed expenses existed, an expense was posted when recorded (and an
+        # approved overspend at once): such a history has no commitment to take back.
+        if self.expenses.get(expense_id, {}).get("state") is ExpenseState.COMMITTED:
+            self.committed[line_id] = self.committed[line_id] - amount
+        self._record(
+            expense_id,
+            ExpenseState.POSTED,
+            line_id=line_id,
+            amount=amount,
+            spent_on=spent_on,
+            vendor=vendor,
+            description=description,
+            requester=requester,
+            approved_by=approved_by,
+        )
+        self.expenses[expense_id]["paid_on"] = paid_on or spent_on
+        self.actual[line_id] = self.actual.get(line_id, _zero_of(amount)) + amount
 
     @event(ExpenseHeld)
     def _hold(
@@ -481,32 +634,25 @@ class Budget(Aggregate):
         necessity: str,
         ceiling: Decimal,
         line_actual: Money,
+        line_committed: Money | None = None,
     ) -> None:
-        self.expenses[expense_id] = {
-            "line_id": line_id,
-            "amount": amount,
-            "spent_on": spent_on,
-            "vendor": vendor,
-            "description": description,
-            "requester": requester,
-            "state": ExpenseState.PENDING_APPROVAL,
-        }
-        zero = Money(Decimal(0), amount.currency)
-        self.pending[line_id] = self.pending.get(line_id, zero) + amount
+        self._record(
+            expense_id,
+            ExpenseState.PENDING_APPROVAL,
+            line_id=line_id,
+            amount=amount,
+            spent_on=spent_on,
+            vendor=vendor,
+            description=description,
+            requester=requester,
+        )
+        self.pending[line_id] = self.pending.get(line_id, _zero_of(amount)) + amount
 
     @event(LineOverrun)
     def _overrun(
         self, project_id: UUID, line_id: UUID, category: str, budgeted: Money, line_actual: Money
     ) -> None:
         pass
-
-    def _held(self, expense_id: UUID) -> dict[str, Any]:
-        expense = self.expenses.get(expense_id)
-        if expense is None:
-            raise RuleViolation("expense_id", f"the budget has no expense {expense_id}")
-        if expense["state"] is not ExpenseState.PENDING_APPROVAL:
-            raise InvalidTransition(f"the expense is {expense['state']}, not pending approval")
-        return expense
 
     class OverspendApproved(Aggregate.Event):
         by: str
@@ -515,16 +661,14 @@ class Budget(Aggregate):
         amount: Money
         requester: str
 
-    def approve_overspend(
-        self, actor: Actor, expense_id: UUID, period_closed: bool = False
-    ) -> None:
-        """Management approves a held expense, never its requester: it is posted, unless
+    def approve_overspend(self, actor: Actor, expense_id: UUID) -> None:
+        """Management approves a held expense, never its requester: it is committed, unless
         the period of its date was closed meanwhile."""
         require_acting(actor)
         require_role(actor, Role.MANAGEMENT)
-        expense = self._held(expense_id)
+        expense = self._expense(expense_id, ExpenseState.PENDING_APPROVAL)
         require_not_self(actor, expense["requester"], "approve the overspend of")
-        if period_closed:
+        if month_of(expense["spent_on"]) in self.closed_months:
             raise InvalidTransition(f"the period of {expense['spent_on']} is closed")
         line_id: UUID = expense["line_id"]
         if line_id not in self.lines:
@@ -536,8 +680,7 @@ class Budget(Aggregate):
             amount=expense["amount"],
             requester=expense["requester"],
         )
-        after = self.actual_of(line_id) + expense["amount"]
-        self._post(
+        self._commit(
             project_id=self.project_id,
             expense_id=expense_id,
             line_id=line_id,
@@ -548,15 +691,14 @@ class Budget(Aggregate):
             description=expense["description"],
             requester=expense["requester"],
             approved_by=actor.user_id,
-            line_actual=after,
+            line_committed=self.committed_of(line_id) + expense["amount"],
         )
-        self._overrun_check(line_id, expense["amount"], after)
 
     @event(OverspendApproved)
     def _approve_overspend(
         self, by: str, expense_id: UUID, line_id: UUID, amount: Money, requester: str
     ) -> None:
-        pass
+        self.pending[line_id] = self.pending[line_id] - amount
 
     class OverspendRefused(Aggregate.Event):
         by: str
@@ -570,7 +712,7 @@ class Budget(Aggregate):
         """Management refuses a held expense with a reason, never its requester."""
         require_acting(actor)
         require_role(actor, Role.MANAGEMENT)
-        expense = self._held(expense_id)
+        expense = self._expense(expense_id, ExpenseState.PENDING_APPROVAL)
         require_not_self(actor, expense["requester"], "refuse the overspend of")
         require_text("reason", reason)
         self._refuse_overspend(
@@ -595,20 +737,61 @@ class Budget(Aggregate):
         self.expenses[expense_id]["state"] = ExpenseState.REFUSED
         self.pending[line_id] = self.pending[line_id] - amount
 
+    # --- cost accounting (7.3) --------------------------------------------------------------
 
-def line_totals(events: Iterable[Aggregate.Event]) -> dict[UUID, tuple[Decimal, Decimal]]:
-    """(actual, pending) per line recomputed from a budget's events alone: posted expenses
-    add to actual; held ones to pending until approved (posted) or refused."""
-    actual: dict[UUID, Decimal] = {}
-    pending: dict[UUID, Decimal] = {}
+    def figures(self, through: date) -> dict[UUID, LineFigures]:
+        """Each line in force as of the end of `through`: committed counts what was spent by
+        then and not yet paid by then; actual what was paid by then."""
+        out: dict[UUID, LineFigures] = {}
+        for line_id, line in self.lines.items():
+            committed = actual = Decimal(0)
+            for e in self.expenses.values():
+                if e["line_id"] != line_id:
+                    continue
+                paid = e["state"] is ExpenseState.POSTED and e["paid_on"] <= through
+                if paid:
+                    actual += e["amount"].amount
+                elif e["state"] in (ExpenseState.COMMITTED, ExpenseState.POSTED):
+                    committed += e["amount"].amount if e["spent_on"] <= through else 0
+            currency = line.amount.currency
+            out[line_id] = LineFigures(
+                line.category, line.amount, Money(committed, currency), Money(actual, currency)
+            )
+        return out
+
+    class MonthClosed(Aggregate.Event):
+        month: str
+
+    def close_month(self, month: str) -> None:
+        """The books closed `month`: postings dated inside it are refused from now on. Only
+        the close calls it, saving every budget with the period in one transaction."""
+        self._close_month(month=month)
+
+    @event(MonthClosed)
+    def _close_month(self, month: str) -> None:
+        self.closed_months.add(month)
+
+
+def line_totals(events: Iterable[Aggregate.Event]) -> dict[UUID, tuple[Decimal, ...]]:
+    """(committed, actual, pending) per line recomputed from a budget's events alone: a
+    committed expense adds to committed until it is paid (posted), which moves it to actual;
+    a held one adds to pending until approved (then committed) or refused."""
+    totals: dict[UUID, list[Decimal]] = {}
+    committed_ids: set[UUID] = set()
+
+    def add(line_id: UUID, column: int, amount: Decimal) -> None:
+        totals.setdefault(line_id, [Decimal(0)] * 3)[column] += amount
+
     for e in events:
-        if isinstance(e, Budget.ExpensePosted):
-            actual[e.line_id] = actual.get(e.line_id, Decimal(0)) + e.amount.amount
+        if isinstance(e, Budget.ExpenseCommitted):
+            committed_ids.add(e.expense_id)
+            add(e.line_id, 0, e.amount.amount)
+        elif isinstance(e, Budget.ExpensePosted):
+            if e.expense_id in committed_ids:
+                add(e.line_id, 0, -e.amount.amount)
+            add(e.line_id, 1, e.amount.amount)
         elif isinstance(e, Budget.ExpenseHeld):
-            pending[e.line_id] = pending.get(e.line_id, Decimal(0)) + e.amount.amount
+            add(e.line_id, 2, e.amount.amount)
         elif isinstance(e, Budget.OverspendApproved | Budget.OverspendRefused):
-            pending[e.line_id] = pending[e.line_id] - e.amount.amount
-    return {
-        k: (actual.get(k, Decimal(0)), pending.get(k, Decimal(0)))
-        for k in actual.keys() | pending.keys()
-    }
+            add(e.line_id, 2, -e.amount.amount)
+    return {k: tuple(v) for k, v in totals.items()}

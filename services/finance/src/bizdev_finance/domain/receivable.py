@@ -20,6 +20,8 @@ from bizdev_common.domain import (
 )
 from eventsourcing.domain import Aggregate, event
 
+from bizdev_finance.domain.budget import month_of
+
 _RECEIVABLES = uuid5(NAMESPACE_URL, "urn:bizdev:finance:receivable")
 
 
@@ -60,6 +62,7 @@ class Receivable(Aggregate):
         project_id: UUID | None
         value: Money
         signed_on: date
+        closed_months: list[str]
 
     @event(Opened)
     def __init__(
@@ -72,6 +75,7 @@ class Receivable(Aggregate):
         project_id: UUID | None,
         value: Money,
         signed_on: date,
+        closed_months: list[str] | None = None,
     ) -> None:
         self.contract_id = contract_id
         self.contract_number = contract_number
@@ -82,6 +86,7 @@ class Receivable(Aggregate):
         self.value = value
         self.signed_on = signed_on
         self.invoices: dict[UUID, Invoice] = {}
+        self.closed_months: set[str] = set(closed_months or ())
 
     def _zero(self) -> Money:
         return Money(Decimal(0), self.value.currency)
@@ -109,12 +114,11 @@ class Receivable(Aggregate):
         self, actor: Actor, *, number: str, amount: Money, due_on: date, today: date
     ) -> UUID:
         """Finance invoices the customer (revenue is recorded): in the contract's currency,
-        the invoices together no more than its value, due today or later."""
+        the invoices together no more than its value, due today or later. Its number is
+        unique company-wide, which the application keeps with an InvoiceNumber record."""
         require_acting(actor)
         require_role(actor, Role.FINANCE)
         require_text("number", number)
-        if any(i.number == number for i in self.invoices.values()):
-            raise RuleViolation("number", f"invoice {number} is already issued")
         if amount.currency != self.value.currency:
             raise RuleViolation(
                 "amount", f"the contract is in {self.value.currency}, not {amount.currency}"
@@ -179,7 +183,7 @@ class Receivable(Aggregate):
         self, actor: Actor, invoice_id: UUID, *, amount: Money, paid_on: date, today: date
     ) -> None:
         """Finance records a payment of an invoice: no more than is outstanding, in its
-        currency, received between the invoicing and today."""
+        currency, received between the invoicing and today, in a period still open."""
         require_acting(actor)
         require_role(actor, Role.FINANCE)
         invoice = self._invoice_of(invoice_id)
@@ -195,6 +199,8 @@ class Receivable(Aggregate):
             )
         if not invoice.issued_on <= paid_on <= today:
             raise RuleViolation("paid_on", "a payment is received between invoicing and today")
+        if month_of(paid_on) in self.closed_months:
+            raise RuleViolation("paid_on", f"the period of {paid_on} is closed")
         self._pay(
             by=actor.user_id,
             invoice_id=invoice_id,
@@ -262,3 +268,15 @@ class Receivable(Aggregate):
         project_id: UUID | None,
     ) -> None:
         self.invoices[invoice_id].overdue_raised = True
+
+    class MonthClosed(Aggregate.Event):
+        month: str
+
+    def close_month(self, month: str) -> None:
+        """The books closed `month`: no payment dated inside it from now on (see
+        period.close_month, which saves it with the period)."""
+        self._close_month(month=month)
+
+    @event(MonthClosed)
+    def _close_month(self, month: str) -> None:
+        self.closed_months.add(month)

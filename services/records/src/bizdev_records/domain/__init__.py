@@ -1,0 +1,41 @@
+"""Records (REGULATIONS §9): files opened by the other services' events, the records filed in
+them, the counters that number them, and the lists they are destroyed under. One module per
+aggregate.
+
+Every rule is checked in a public command method before its event is triggered; the private
+methods decorated with `@event` only apply an event, because they run again whenever an
+aggregate is rebuilt from its history."""
+
+from __future__ import annotations
+
+from bizdev_records.domain.destruction import DestructionList, ListState
+from bizdev_records.domain.file import File
+from bizdev_records.domain.record import Content, Loan, LoanState, Medium, Record, RecordState
+from bizdev_records.domain.scheme import (
+    PREFIX,
+    SERIES,
+    Category,
+    archive_number,
+    end_of,
+    years_after,
+)
+from bizdev_records.domain.series import NumberSeries
+
+__all__ = [
+    "PREFIX",
+    "SERIES",
+    "Category",
+    "Content",
+    "DestructionList",
+    "File",
+    "ListState",
+    "Loan",
+    "LoanState",
+    "Medium",
+    "NumberSeries",
+    "Record",
+    "RecordState",
+    "archive_number",
+    "end_of",
+    "years_after",
+]

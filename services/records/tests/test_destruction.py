@@ -1,0 +1,64 @@
+"""Destruction lists and files' retention."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import uuid4
+
+import pytest
+from bizdev_common.domain import Actor, Forbidden, InvalidTransition, Role, RuleViolation
+from bizdev_records.domain import DestructionList, File, ListState, years_after
+
+ARCHIVIST = Actor("arc", "archives", frozenset({Role.ARCHIVIST, Role.MANAGEMENT}))
+MANAGER = Actor("boss", "board", frozenset({Role.MANAGEMENT}))
+TODAY = date(2026, 11, 28)
+
+
+def test_a_list_is_carried_out_only_once_management_approved_it() -> None:
+    listed = DestructionList.propose(ARCHIVIST, [uuid4()], "no further value", TODAY)
+    with pytest.raises(InvalidTransition, match="approval"):
+        listed.carry_out(ARCHIVIST, "witness", "shredded")
+    with pytest.raises(Forbidden):
+        listed.approve(ARCHIVIST)  # drew it up, whatever roles they hold
+    listed.approve(MANAGER)
+    assert listed.carry_out(ARCHIVIST, "witness", "shredded") == "boss"
+    assert listed.state == ListState.CARRIED_OUT
+    with pytest.raises(InvalidTransition):
+        listed.carry_out(ARCHIVIST, "witness", "shredded")
+
+
+def test_a_list_names_records_once_and_is_drawn_up_by_the_archivist() -> None:
+    record = uuid4()
+    with pytest.raises(RuleViolation):
+        DestructionList.propose(ARCHIVIST, [record, record], "twice", TODAY)
+    with pytest.raises(RuleViolation):
+        DestructionList.propose(ARCHIVIST, [], "nothing", TODAY)
+    with pytest.raises(Forbidden):
+        DestructionList.propose(MANAGER, [record], "not mine to list", TODAY)
+
+
+def test_retention_counts_from_the_end_of_active_life_and_expires_once() -> None:
+    file = File(
+        category="contract",
+        subject_id=uuid4(),
+        title="Contract HT-1",
+        department="sales",
+        source="crm.ContractSigned",
+        opened_by=None,
+    )
+    assert not file.retention_over(date(2100, 1, 1))
+    assert file.end_active_life(date(2026, 3, 1), "contract completed", 30)
+    assert not file.end_active_life(date(2026, 4, 1), "terminated too", 30)
+    assert file.retention_ends_on == date(2056, 3, 1)
+    assert not file.retention_over(date(2056, 2, 29))
+    with pytest.raises(InvalidTransition):
+        file.retention_expired(date(2056, 2, 29))
+    file.retention_expired(date(2056, 3, 1))
+    with pytest.raises(InvalidTransition, match="already"):
+        file.retention_expired(date(2056, 3, 2))
+    assert file.resume_active_life("back")
+    assert file.retention_ends_on is None
+
+
+def test_a_leap_day_retention_ends_on_the_28th() -> None:
+    assert years_after(date(2028, 2, 29), 3) == date(2031, 2, 28)

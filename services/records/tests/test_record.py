@@ -1,0 +1,250 @@
+"""A record's rules: binding freezes it, one loan at a time, who approves and lends, the
+overdue loan raised once, and what may never be destroyed."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from uuid import UUID, uuid4
+
+import pytest
+from bizdev_common.domain import Actor, Forbidden, InvalidTransition, Role, RuleViolation
+from bizdev_records.domain import (
+    Category,
+    Content,
+    Medium,
+    NumberSeries,
+    Record,
+    RecordState,
+)
+
+TODAY = date(2026, 11, 28)
+ARCHIVIST = Actor("arc", "archives", frozenset({Role.ARCHIVIST, Role.EMPLOYEE}))
+SECOND_ARCHIVIST = Actor("arc2", "archives", frozenset({Role.ARCHIVIST}))
+FILER = Actor("filer", "sales", frozenset({Role.EMPLOYEE}))
+BORROWER = Actor("bob", "sales", frozenset({Role.EMPLOYEE}))
+SALES_HEAD = Actor("head", "sales", frozenset({Role.DEPARTMENT_HEAD, Role.EMPLOYEE}))
+OTHER_HEAD = Actor("head2", "market", frozenset({Role.DEPARTMENT_HEAD}))
+MANAGER = Actor("boss", "board", frozenset({Role.MANAGEMENT}))
+AUDITOR = Actor("aud", "audit", frozenset({Role.AUDITOR}))
+
+
+def filed(medium: Medium = Medium.ELECTRONIC) -> Record:
+    return Record.add(
+        FILER,
+        file_id=uuid4(),
+        category=Category.PROJECT,
+        subject_id=uuid4(),
+        title="Kick-off slides",
+        medium=medium,
+        file_department="sales",
+    )
+
+
+def test_a_team_files_in_its_own_departments_files_the_archivist_in_any() -> None:
+    item = {
+        "file_id": uuid4(),
+        "category": Category.MARKETING,
+        "subject_id": uuid4(),
+        "title": "Flyer",
+        "medium": Medium.PHYSICAL,
+        "file_department": "market",
+    }
+    with pytest.raises(Forbidden):
+        Record.add(FILER, **item)  # type: ignore[arg-type]
+    assert Record.add(ARCHIVIST, **item).department == "market"  # type: ignore[arg-type]
+
+
+def uploaded(record: Record) -> Content:
+    content = Content(uuid4(), 12, "ab" * 32, "application/pdf", "slides.pdf")
+    record.attach(FILER, content)
+    return content
+
+
+def numbers() -> NumberSeries:
+    return NumberSeries(category=Category.PROJECT.value, year=2026)
+
+
+def bound() -> Record:
+    record = filed()
+    uploaded(record)
+    record.assign_number(ARCHIVIST, "planning", numbers())
+    record.bind(ARCHIVIST)
+    return record
+
+
+def lent() -> tuple[Record, UUID]:
+    record = bound()
+    loan_id = record.apply_for_loan(BORROWER, "audit prep", TODAY, TODAY, False)
+    record.approve_loan(SALES_HEAD, loan_id)
+    record.lend(ARCHIVIST, loan_id, TODAY)
+    return record, loan_id
+
+
+def test_numbers_follow_each_other_in_a_category_and_year() -> None:
+    series = numbers()
+    first, second = filed(), filed()
+    uploaded(first)
+    uploaded(second)
+    assert first.assign_number(ARCHIVIST, "planning", series) == "PRJ-2026-000001"
+    assert second.assign_number(ARCHIVIST, "execution", series) == "PRJ-2026-000002"
+    assert second.state == RecordState.NUMBERED
+
+
+def test_a_refused_numbering_takes_no_number() -> None:
+    series = numbers()
+    record = filed()
+    with pytest.raises(InvalidTransition, match="document"):
+        record.assign_number(ARCHIVIST, "planning", series)
+    uploaded(record)
+    with pytest.raises(RuleViolation) as wrong:
+        record.assign_number(ARCHIVIST, "campaign", series)
+    assert wrong.value.field == "series"
+    with pytest.raises(Forbidden):
+        record.assign_number(FILER, "planning", series)
+    assert series.last == 0
+
+
+def test_a_physical_record_is_numbered_once_located() -> None:
+    record = filed(Medium.PHYSICAL)
+    with pytest.raises(InvalidTransition, match="location"):
+        record.assign_number(ARCHIVIST, "planning", numbers())
+    record.locate(FILER, room="B1", shelf="3", box="17")
+    assert record.assign_number(ARCHIVIST, "planning", numbers()).startswith("PRJ-2026-")
+
+
+def test_a_bound_record_refuses_changes() -> None:
+    record = bound()
+    with pytest.raises(InvalidTransition, match="bound"):
+        record.retitle(ARCHIVIST, "Other slides")
+    with pytest.raises(InvalidTransition, match="bound"):
+        record.attach(ARCHIVIST, Content(uuid4(), 1, "cd" * 32, "text/plain", "x.txt"))
+    with pytest.raises(InvalidTransition):
+        record.assign_number(ARCHIVIST, "planning", numbers())
+    with pytest.raises(InvalidTransition):
+        record.bind(ARCHIVIST)
+    assert record.title == "Kick-off slides"
+
+
+def test_once_numbered_only_the_archivist_changes_it_until_it_is_bound() -> None:
+    record = filed()
+    uploaded(record)
+    record.assign_number(ARCHIVIST, "planning", numbers())
+    with pytest.raises(InvalidTransition, match="numbered"):
+        record.retitle(FILER, "Swapped after review")
+    with pytest.raises(InvalidTransition, match="numbered"):
+        record.attach(FILER, Content(uuid4(), 1, "cd" * 32, "text/plain", "x.txt"))
+    record.retitle(ARCHIVIST, "Kick-off slides, final")
+    assert record.title == "Kick-off slides, final"
+
+
+def test_only_the_filer_or_the_archivist_changes_an_unbound_record() -> None:
+    record = filed()
+    with pytest.raises(Forbidden):
+        record.retitle(BORROWER, "Mine now")
+    with pytest.raises(Forbidden):
+        record.attach(AUDITOR, Content(uuid4(), 1, "cd" * 32, "text/plain", "x.txt"))
+    record.retitle(ARCHIVIST, "Kick-off deck")
+    assert record.title == "Kick-off deck"
+
+
+def test_a_second_loan_while_lent_is_refused() -> None:
+    record, loan_id = lent()
+    with pytest.raises(InvalidTransition, match="already has a loan"):
+        record.apply_for_loan(OTHER_HEAD, "read", TODAY, TODAY, False)
+    with pytest.raises(InvalidTransition, match="already lent"):
+        record.lend(ARCHIVIST, loan_id, TODAY)
+
+
+def test_a_returned_record_may_be_lent_again() -> None:
+    record, loan_id = lent()
+    record.take_back(ARCHIVIST, loan_id, intact=True, condition="", today=TODAY)
+    again = record.apply_for_loan(OTHER_HEAD, "read", TODAY, TODAY, False)
+    assert record.loan is not None
+    assert record.loan.loan_id == again
+
+
+def test_the_borrowers_head_approves_never_the_borrower_nor_another_head() -> None:
+    record = bound()
+    loan_id = record.apply_for_loan(SALES_HEAD, "read", TODAY, TODAY, False)
+    with pytest.raises(Forbidden):
+        record.approve_loan(SALES_HEAD, loan_id)  # their own application
+    loan_id2 = uuid4()
+    with pytest.raises(RuleViolation):
+        record.approve_loan(MANAGER, loan_id2)
+    with pytest.raises(Forbidden):
+        record.approve_loan(OTHER_HEAD, loan_id)
+
+
+def test_the_archivist_approves_for_categories_configured_so() -> None:
+    record = bound()
+    loan_id = record.apply_for_loan(BORROWER, "read", TODAY, TODAY, True)
+    with pytest.raises(Forbidden):
+        record.approve_loan(SALES_HEAD, loan_id)
+    record.approve_loan(ARCHIVIST, loan_id)
+
+
+def test_only_the_archivist_lends_an_approved_loan() -> None:
+    record = bound()
+    loan_id = record.apply_for_loan(BORROWER, "read", TODAY, TODAY, False)
+    with pytest.raises(InvalidTransition, match="not approved"):
+        record.lend(ARCHIVIST, loan_id, TODAY)
+    record.approve_loan(SALES_HEAD, loan_id)
+    with pytest.raises(Forbidden):
+        record.lend(SALES_HEAD, loan_id, TODAY)
+
+
+def test_only_archived_records_are_lent() -> None:
+    with pytest.raises(InvalidTransition, match="archived"):
+        filed().apply_for_loan(BORROWER, "read", TODAY, TODAY, False)
+
+
+def test_an_overdue_loan_is_raised_once_after_its_due_date() -> None:
+    record, loan_id = lent()
+    with pytest.raises(InvalidTransition, match="due on"):
+        record.loan_overdue(loan_id, datetime(2026, 11, 28, 23, 59, tzinfo=UTC))
+    record.loan_overdue(loan_id, datetime(2026, 11, 29, tzinfo=UTC))
+    with pytest.raises(InvalidTransition, match="already"):
+        record.loan_overdue(loan_id, datetime(2026, 12, 1, tzinfo=UTC))
+
+
+def test_destruction_of_a_held_or_lent_record_is_refused() -> None:
+    record, _ = lent()
+    with pytest.raises(InvalidTransition, match="on loan"):
+        record.destroy(ARCHIVIST, list_id=uuid4(), approved_by="boss", witness="w", method="m")
+    held = bound()
+    held.place_hold(MANAGER, "litigation 2026-17")
+    with pytest.raises(InvalidTransition, match="legal hold"):
+        held.destroy(ARCHIVIST, list_id=uuid4(), approved_by="boss", witness="w", method="m")
+    held.release_hold(ARCHIVIST, "settled")
+    held.destroy(ARCHIVIST, list_id=uuid4(), approved_by="boss", witness="w", method="shred")
+    assert held.state == RecordState.DESTROYED
+
+
+def test_destruction_without_managements_approval_is_refused() -> None:
+    record = bound()
+    with pytest.raises(InvalidTransition, match="approval"):
+        record.destroy(ARCHIVIST, list_id=uuid4(), approved_by=None, witness="w", method="m")
+    assert record.state == RecordState.BOUND
+
+
+def test_the_witness_is_not_the_archivist_and_the_content_is_handed_back() -> None:
+    record = filed()
+    content = uploaded(record)
+    with pytest.raises(RuleViolation) as wrong:
+        record.destroy(ARCHIVIST, list_id=uuid4(), approved_by="boss", witness="arc", method="m")
+    assert wrong.value.field == "witness"
+    gone = record.destroy(
+        SECOND_ARCHIVIST, list_id=uuid4(), approved_by="boss", witness="arc", method="deleted"
+    )
+    assert gone == content.content_id
+    with pytest.raises(InvalidTransition, match="destroyed"):
+        record.may_read_content(ARCHIVIST)
+
+
+def test_who_reads_an_uploaded_document() -> None:
+    record, _ = lent()
+    assert record.may_read_content(BORROWER).filename == "slides.pdf"  # lent to them
+    record.may_read_content(AUDITOR)
+    record.may_read_content(FILER)  # its department
+    with pytest.raises(Forbidden):
+        record.may_read_content(OTHER_HEAD)

@@ -1,0 +1,259 @@
+"""Monitoring (REGULATIONS 5.3): the key risk indicators, computed from other services'
+events; their values over time; the alerts their crossings raise, active until the risk
+officer acknowledges them. Read by the risk officer, management and the auditor."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from bizdev_common.api import (
+    Accepted,
+    ExpectedVersion,
+    MinVersion,
+    ReadConsistency,
+    RuntimeDep,
+    accepted,
+    one_of,
+    page_of,
+)
+from bizdev_common.auth import CurrentActor
+from bizdev_common.boundary import Moment, Name, PageParams, Text
+from bizdev_common.readmodel import ListQuery, Page
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from bizdev_risk.api.common import app_of, require_reads_all
+from bizdev_risk.domain import Band, Category, Scope
+
+router = APIRouter()
+
+
+class IndicatorView(BaseModel):
+    name: str
+    title: str
+    source: str = Field(description="The service whose events it counts")
+    events: list[str] = Field(description="The events it counts")
+    scope: Scope
+    category: Category = Field(description="The category of the risk its alerts raise")
+    window_days: int = Field(description="The rolling window")
+    warning: int = Field(description="A value at or above it is past the warning threshold")
+    critical: int = Field(description="... the critical threshold")
+
+
+@router.get(
+    "/indicators",
+    response_model=list[IndicatorView],
+    tags=["monitoring"],
+    summary="The key risk indicators: source, scope, window and thresholds (settings)",
+)
+async def indicators(actor: CurrentActor, rt: RuntimeDep) -> list[IndicatorView]:
+    require_reads_all(actor)
+    return [
+        IndicatorView(
+            name=i.name,
+            title=i.title,
+            source=i.source,
+            events=list(i.events),
+            scope=i.scope,
+            category=i.category,
+            window_days=i.window_days,
+            warning=i.warning,
+            critical=i.critical,
+        )
+        for i in app_of(rt).indicators.values()
+    ]
+
+
+class KriView(BaseModel):
+    id: UUID
+    version: int
+    indicator: str
+    scope: Scope
+    scope_id: UUID = Field(description="The customer or project; a fixed id for the company")
+    value: int
+    band: Band
+    as_of: datetime = Field(description="In the upstream events' time")
+    next_expiry_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+KRIS = ListQuery(
+    "kris",
+    filters=["indicator", "scope", "scope_id", "band"],
+    sorts=["updated_at", "value", "as_of"],
+    text=["indicator"],
+    default_sort="-updated_at",
+)
+
+
+@router.get(
+    "/kris",
+    response_model=Page[KriView],
+    tags=["monitoring"],
+    summary="Each indicator's current value per customer, project or the company",
+)
+async def list_kris(
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    page: Annotated[PageParams, Depends(KRIS.page_params)],
+    consistency: Annotated[ReadConsistency, Query()],
+    indicator: Name | None = None,
+    scope: Scope | None = None,
+    scope_id: UUID | None = None,
+    band: Band | None = None,
+) -> Page[KriView]:
+    require_reads_all(actor)
+    where = {"indicator": indicator, "scope": scope, "scope_id": scope_id, "band": band}
+    rows, total = await page_of(rt, KRIS, page, consistency, where)
+    return Page(
+        items=[KriView.model_validate(dict(r)) for r in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+class KriValue(BaseModel):
+    version: int
+    at: datetime
+    value: int
+    band: Band
+    counted: str | None = Field(description="The upstream event counted")
+    expired: list[str] = Field(description="Upstream events that fell out of the window")
+
+
+@router.get(
+    "/kris/{kri_id}/values",
+    response_model=list[KriValue],
+    tags=["monitoring"],
+    summary="An indicator's values over time, for one scope",
+)
+async def kri_values(
+    kri_id: UUID,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    response: Response,
+    since: Moment | None = None,
+    until: Moment | None = None,
+    min_version: MinVersion = None,
+) -> list[KriValue]:
+    require_reads_all(actor)
+    await one_of(rt, "kris", kri_id, min_version, response)
+    rows = await rt.pool.fetch(
+        f'SELECT * FROM "{rt.settings.schema_name}".kri_values WHERE kri_id = $1 '
+        "AND ($2::timestamptz IS NULL OR at >= $2) AND ($3::timestamptz IS NULL OR at <= $3) "
+        "ORDER BY version",
+        kri_id,
+        since,
+        until,
+    )
+    return [KriValue.model_validate({**dict(r), "expired": json.loads(r["expired"])}) for r in rows]
+
+
+class AlertView(BaseModel):
+    id: UUID
+    version: int
+    kri_id: UUID
+    indicator: str
+    scope: Scope
+    scope_id: UUID
+    category: Category
+    threshold: Literal["warning", "critical"]
+    threshold_value: int
+    value: int
+    at: datetime = Field(description="When it crossed, in the upstream events' time")
+    cause: str = Field(description="The upstream event that took it across")
+    risk_id: UUID = Field(description="The risk it raised or was linked to")
+    state: Literal["active", "acknowledged"]
+    acknowledged_by: str | None
+    note: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+ALERTS = ListQuery(
+    "alerts",
+    filters=["state", "indicator", "scope", "scope_id", "risk_id", "threshold", "kri_id"],
+    sorts=["at", "created_at", "value"],
+    text=["indicator", "cause"],
+    default_sort="-at",
+)
+
+
+@router.get(
+    "/alerts",
+    response_model=Page[AlertView],
+    tags=["monitoring"],
+    summary="Alerts; `state=active` for those not yet acknowledged",
+)
+async def list_alerts(
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    page: Annotated[PageParams, Depends(ALERTS.page_params)],
+    consistency: Annotated[ReadConsistency, Query()],
+    state: Literal["active", "acknowledged"] | None = None,
+    indicator: Name | None = None,
+    scope: Scope | None = None,
+    scope_id: UUID | None = None,
+    risk_id: UUID | None = None,
+    threshold: Literal["warning", "critical"] | None = None,
+    kri_id: UUID | None = None,
+) -> Page[AlertView]:
+    require_reads_all(actor)
+    where = {
+        "state": state,
+        "indicator": indicator,
+        "scope": scope,
+        "scope_id": scope_id,
+        "risk_id": risk_id,
+        "threshold": threshold,
+        "kri_id": kri_id,
+    }
+    rows, total = await page_of(rt, ALERTS, page, consistency, where)
+    return Page(
+        items=[AlertView.model_validate(dict(r)) for r in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.get("/alerts/{alert_id}", response_model=AlertView, tags=["monitoring"])
+async def get_alert(
+    alert_id: UUID,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    response: Response,
+    min_version: MinVersion = None,
+) -> AlertView:
+    require_reads_all(actor)
+    return AlertView.model_validate(
+        dict(await one_of(rt, "alerts", alert_id, min_version, response))
+    )
+
+
+class AcknowledgeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: Text = Field(description="What the risk officer made of it")
+
+
+@router.post(
+    "/alerts/{alert_id}/acknowledge",
+    response_model=Accepted,
+    tags=["monitoring"],
+    summary="Acknowledge an alert (risk officer): no longer active",
+    description="Publishes AlertAcknowledged.",
+)
+def acknowledge(
+    alert_id: UUID,
+    body: AcknowledgeIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    return accepted(app_of(rt).acknowledge_alert(actor, alert_id, version, body.note), response)

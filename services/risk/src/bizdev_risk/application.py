@@ -1,0 +1,277 @@
+"""The risk service's commands: load, decide (the records do), save."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from bizdev_common.domain import Actor, RuleViolation
+from bizdev_common.eventstore import CommandResult, ServiceApplication
+from bizdev_common.scheduler import clock_for
+
+from bizdev_risk.domain import (
+    Alert,
+    Assessment,
+    Category,
+    IdentificationRound,
+    Kri,
+    ReviewMeeting,
+    Risk,
+    Scenario,
+    Scope,
+    Strategy,
+    Subject,
+)
+from bizdev_risk.settings import RiskSettings
+
+
+class RiskApplication(ServiceApplication):
+    name = "risk"
+
+    def __init__(self, settings: RiskSettings) -> None:
+        super().__init__(settings)
+        self.clock = clock_for(settings)
+        self.matrix = settings.matrix()
+        self.cadence = settings.cadence()
+        self.indicators = settings.indicators()
+
+    def _now(self) -> datetime:
+        return self.clock.now()
+
+    # --- the register ----------------------------------------------------------------------
+
+    def identify_risk(
+        self,
+        actor: Actor,
+        *,
+        category: Category,
+        scope: Scope,
+        project_id: UUID | None,
+        customer_id: UUID | None,
+        department: str,
+        title: str,
+        description: str,
+        cause: str,
+    ) -> CommandResult:
+        risk = Risk.identify(
+            actor,
+            category=category,
+            scope=scope,
+            project_id=project_id,
+            customer_id=customer_id,
+            department=department,
+            title=title,
+            description=description,
+            cause=cause,
+        )
+        subject = self.subject(risk.subject_id)
+        subject.risk_opened(risk.id, risk.category)
+        return self.commit(risk, subject)
+
+    def subject(self, scope_id: UUID) -> Subject:
+        """What risks are raised against; known from its first risk or upstream record."""
+        return self.find(Subject, Subject.create_id(scope_id)) or Subject(
+            scope_id=scope_id, department=None
+        )
+
+    def assess_risk(
+        self,
+        actor: Actor,
+        risk_id: UUID,
+        expected_version: int | None,
+        *,
+        assessment: Assessment,
+        likelihood: int,
+        impact: int,
+        scenarios: Sequence[Scenario],
+        note: str,
+    ) -> CommandResult:
+        risk = self.load(Risk, risk_id, expected_version)
+        risk.assess(
+            actor,
+            assessment=assessment,
+            likelihood=likelihood,
+            impact=impact,
+            matrix=self.matrix,
+            scenarios=scenarios,
+            note=note,
+        )
+        return self.commit(risk)
+
+    def plan_response(
+        self,
+        actor: Actor,
+        risk_id: UUID,
+        expected_version: int | None,
+        strategy: Strategy,
+        reason: str,
+    ) -> CommandResult:
+        risk = self.load(Risk, risk_id, expected_version)
+        risk.plan_response(actor, strategy, reason)
+        return self.commit(risk)
+
+    def sign_off(self, actor: Actor, risk_id: UUID, expected_version: int | None) -> CommandResult:
+        risk = self.load(Risk, risk_id, expected_version)
+        risk.sign_off(actor)
+        return self.commit(risk)
+
+    def add_measure(
+        self,
+        actor: Actor,
+        risk_id: UUID,
+        expected_version: int | None,
+        *,
+        description: str,
+        department: str,
+        person: str,
+        due_on: date,
+    ) -> tuple[CommandResult, UUID]:
+        risk = self.load(Risk, risk_id, expected_version)
+        measure_id = uuid4()
+        risk.add_measure(
+            actor,
+            measure_id,
+            description=description,
+            department=department,
+            person=person,
+            due_on=due_on,
+            now=self._now(),
+            cadence=self.cadence,
+        )
+        return self.commit(risk), measure_id
+
+    def review_measure(
+        self,
+        actor: Actor,
+        risk_id: UUID,
+        expected_version: int | None,
+        measure_id: UUID,
+        *,
+        effective: bool,
+        note: str,
+    ) -> CommandResult:
+        risk = self.load(Risk, risk_id, expected_version)
+        risk.review_measure(
+            actor, measure_id, effective=effective, note=note, now=self._now(), cadence=self.cadence
+        )
+        return self.commit(risk)
+
+    def complete_measure(
+        self,
+        actor: Actor,
+        risk_id: UUID,
+        expected_version: int | None,
+        measure_id: UUID,
+        note: str,
+    ) -> CommandResult:
+        risk = self.load(Risk, risk_id, expected_version)
+        risk.complete_measure(actor, measure_id, note, self._now())
+        return self.commit(risk)
+
+    def close_risk(
+        self, actor: Actor, risk_id: UUID, expected_version: int | None, reason: str
+    ) -> CommandResult:
+        risk = self.load(Risk, risk_id, expected_version)
+        risk.close(actor, reason)
+        subject = self.subject(risk.subject_id)
+        subject.risk_closed(risk.id)
+        return self.commit(risk, subject)
+
+    def measure_overdue(self, risk_id: UUID, measure_id: UUID, now: datetime) -> CommandResult:
+        risk = self.load(Risk, risk_id)
+        risk.measure_overdue(measure_id, now)
+        return self.commit(risk)
+
+    def review_overdue(self, risk_id: UUID, measure_id: UUID, now: datetime) -> CommandResult:
+        risk = self.load(Risk, risk_id)
+        risk.review_overdue(measure_id, now)
+        return self.commit(risk)
+
+    # --- alerts ----------------------------------------------------------------------------
+
+    def acknowledge_alert(
+        self, actor: Actor, alert_id: UUID, expected_version: int | None, note: str
+    ) -> CommandResult:
+        alert = self.load(Alert, alert_id, expected_version)
+        alert.acknowledge(actor, note)
+        return self.commit(alert)
+
+    def expire_kri(self, kri_id: UUID, now: datetime) -> CommandResult | None:
+        kri = self.load(Kri, kri_id)
+        if not kri.expire(self.indicators[kri.indicator], now):
+            return None
+        return self.commit(kri)
+
+    # --- identification rounds and review meetings -----------------------------------------
+
+    def open_round(
+        self,
+        actor: Actor,
+        *,
+        period_start: date,
+        period_end: date,
+        departments: Sequence[str],
+        due_on: date,
+    ) -> CommandResult:
+        return self.commit(
+            IdentificationRound.open(
+                actor,
+                period_start=period_start,
+                period_end=period_end,
+                departments=departments,
+                due_on=due_on,
+                today=self._now().date(),
+            )
+        )
+
+    def submit_identification(
+        self,
+        actor: Actor,
+        round_id: UUID,
+        expected_version: int | None,
+        *,
+        department: str,
+        risk_ids: Sequence[UUID],
+        declared_none: bool,
+    ) -> CommandResult:
+        identification = self.load(IdentificationRound, round_id, expected_version)
+        for n, risk_id in enumerate(risk_ids):
+            risk = self.find(Risk, risk_id)
+            if risk is None or risk.department != department:
+                raise RuleViolation(f"risk_ids.{n}", f"no risk {risk_id} of {department}")
+        identification.submit(actor, department, risk_ids, declared_none, self._now())
+        return self.commit(identification)
+
+    def identification_overdue(self, round_id: UUID, department: str, now: datetime) -> None:
+        identification = self.load(IdentificationRound, round_id)
+        identification.overdue(department, now)
+        self.commit(identification)
+
+    def record_meeting(
+        self,
+        actor: Actor,
+        *,
+        held_on: date,
+        title: str,
+        attendees: Sequence[str],
+        risk_ids: Sequence[UUID],
+        conclusions: str,
+        actions: Sequence[dict[str, Any]],
+    ) -> CommandResult:
+        for n, risk_id in enumerate(risk_ids):
+            if self.find(Risk, risk_id) is None:
+                raise RuleViolation(f"risk_ids.{n}", f"no risk {risk_id}")
+        return self.commit(
+            ReviewMeeting.record(
+                actor,
+                held_on=held_on,
+                title=title,
+                attendees=attendees,
+                risk_ids=risk_ids,
+                conclusions=conclusions,
+                actions=actions,
+                today=self._now().date(),
+            )
+        )

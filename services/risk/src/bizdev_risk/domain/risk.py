@@ -1,0 +1,674 @@
+"""A risk in the register (REGULATIONS §5): identified against a project, a customer or the
+company (5.1), assessed on the matrix before and after its response (inherent and residual),
+answered with one strategy and its measures (5.2), each measure reviewed on a cadence set by
+the risk's level."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+
+from bizdev_common.domain import (
+    Actor,
+    Forbidden,
+    InvalidTransition,
+    Money,
+    Role,
+    RuleViolation,
+    require_acting,
+    require_not_self,
+    require_role,
+    require_text,
+)
+from eventsourcing.domain import Aggregate, event
+
+from bizdev_risk.domain.matrix import Level, Matrix
+
+_RISKS = uuid5(NAMESPACE_URL, "urn:bizdev:risk:risk")
+COMPANY = uuid5(NAMESPACE_URL, "urn:bizdev:risk:company")
+"""The id the company goes by as what a risk or an indicator is about."""
+
+
+class Category(StrEnum):
+    MARKET = "market"
+    CREDIT = "credit"
+    OPERATIONAL = "operational"
+    LEGAL = "legal"
+
+
+class Scope(StrEnum):
+    PROJECT = "project"
+    CUSTOMER = "customer"
+    COMPANY = "company"
+
+
+class Strategy(StrEnum):
+    AVOID = "avoid"
+    REDUCE = "reduce"
+    TRANSFER = "transfer"
+    ACCEPT = "accept"
+
+
+class Assessment(StrEnum):
+    INHERENT = "inherent"
+    """Before any response."""
+    RESIDUAL = "residual"
+    """What remains with the response's measures in place."""
+
+
+class RiskState(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class ResponseState(StrEnum):
+    NONE = "none"
+    AWAITING_SIGN_OFF = "awaiting_sign_off"
+    """`accept` of a risk at level high or above, until management signs it off."""
+    IN_FORCE = "in_force"
+
+
+def end_of(day: date) -> datetime:
+    """A due date is met until the day is over (UTC)."""
+    return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A scenario analysis: what could happen, how likely (percent) and what it would cost."""
+
+    scenario: str
+    probability: Decimal
+    impact: Money
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario,
+            "probability": str(self.probability),
+            "impact": self.impact.as_dict(),
+        }
+
+
+@dataclass
+class Measure:
+    description: str
+    department: str
+    person: str
+    due_on: date
+    next_review_at: datetime
+    completed: bool = False
+    overdue_flagged: bool = False
+    review_flagged_for: datetime | None = None
+
+
+Cadence = Mapping[Level, int]
+"""Days between two reviews of a measure, by the risk's level."""
+
+
+def require_risk_officer(actor: Actor) -> None:
+    require_acting(actor)
+    require_role(actor, Role.RISK_OFFICER)
+
+
+class Risk(Aggregate):
+    """One risk. Its level is the residual assessment's once there is one, else the
+    inherent's: what the response is judged by."""
+
+    @staticmethod
+    def create_id(alert_id: UUID | None) -> UUID:
+        """A risk raised by a KRI's alert is named by the alert, so that a replay raises the
+        same one; one identified by a person is new."""
+        return uuid4() if alert_id is None else uuid5(_RISKS, str(alert_id))
+
+    class Raised(Aggregate.Created):
+        by: str | None
+        category: str
+        scope: str
+        project_id: UUID | None
+        customer_id: UUID | None
+        department: str | None
+        title: str
+        description: str
+        cause: str
+        alert_id: UUID | None
+
+    @classmethod
+    def identify(
+        cls,
+        actor: Actor,
+        *,
+        category: Category,
+        scope: Scope,
+        project_id: UUID | None,
+        customer_id: UUID | None,
+        department: str,
+        title: str,
+        description: str,
+        cause: str,
+    ) -> Risk:
+        """The risk officer, management, or a department head for their own department,
+        identifies a risk (5.1). It names the project or customer it is against, or neither
+        for the company."""
+        require_acting(actor)
+        if not (
+            actor.has(Role.RISK_OFFICER)
+            or actor.has(Role.MANAGEMENT)
+            or actor.is_head_of(department)
+        ):
+            raise Forbidden(
+                "a risk is identified by the risk officer, management or the head of its department"
+            )
+        for name, text in (("title", title), ("description", description), ("cause", cause)):
+            require_text(name, text)
+        _require_scope(scope, project_id, customer_id)
+        return cls(
+            by=actor.user_id,
+            category=category.value,
+            scope=scope.value,
+            project_id=project_id,
+            customer_id=customer_id,
+            department=department,
+            title=title,
+            description=description,
+            cause=cause,
+            alert_id=None,
+        )
+
+    @classmethod
+    def from_alert(
+        cls,
+        alert_id: UUID,
+        *,
+        category: Category,
+        scope: Scope,
+        scope_id: UUID | None,
+        department: str | None,
+        title: str,
+        description: str,
+    ) -> Risk:
+        """A KRI's alert with no open risk of its own raises one, for the risk officer to
+        assess; by the system (`by` is null)."""
+        return cls(
+            by=None,
+            category=category.value,
+            scope=scope.value,
+            project_id=scope_id if scope == Scope.PROJECT else None,
+            customer_id=scope_id if scope == Scope.CUSTOMER else None,
+            department=department,
+            title=title,
+            description=description,
+            cause="A key risk indicator crossed its threshold",
+            alert_id=alert_id,
+        )
+
+    @event(Raised)
+    def __init__(
+        self,
+        by: str | None,
+        category: str,
+        scope: str,
+        project_id: UUID | None,
+        customer_id: UUID | None,
+        department: str | None,
+        title: str,
+        description: str,
+        cause: str,
+        alert_id: UUID | None,
+    ) -> None:
+        self.raised_by = by
+        self.category = Category(category)
+        self.scope = Scope(scope)
+        self.project_id = project_id
+        self.customer_id = customer_id
+        self.department = department
+        self.title = title
+        self.state = RiskState.OPEN
+        self.assessments: dict[Assessment, dict[str, Any]] = {}
+        self.strategy: Strategy | None = None
+        self.proposed_by: str | None = None
+        self.signed_off_by: str | None = None
+        self.measures: dict[UUID, Measure] = {}
+        self.alerts: list[UUID] = [alert_id] if alert_id else []
+
+    @property
+    def subject_id(self) -> UUID:
+        """The customer, the project, or the company it is against."""
+        return self.project_id or self.customer_id or COMPANY
+
+    @property
+    def level(self) -> Level | None:
+        found = self.assessments.get(Assessment.RESIDUAL) or self.assessments.get(
+            Assessment.INHERENT
+        )
+        return None if found is None else Level(found["level"])
+
+    @property
+    def response(self) -> ResponseState:
+        if self.strategy is None:
+            return ResponseState.NONE
+        if self._needs_sign_off():
+            return ResponseState.AWAITING_SIGN_OFF
+        return ResponseState.IN_FORCE
+
+    def _needs_sign_off(self) -> bool:
+        level = self.level
+        return (
+            self.strategy == Strategy.ACCEPT
+            and level is not None
+            and level.rank >= Level.HIGH.rank
+            and self.signed_off_by is None
+        )
+
+    def _require_open(self) -> None:
+        if self.state != RiskState.OPEN:
+            raise InvalidTransition("the risk is closed")
+
+    # --- assessment ----------------------------------------------------------------------
+
+    class Assessed(Aggregate.Event):
+        by: str
+        assessment: str
+        likelihood: int
+        impact: int
+        score: int
+        level: str
+        scenarios: list[dict[str, Any]]
+        note: str
+
+    def assess(
+        self,
+        actor: Actor,
+        *,
+        assessment: Assessment,
+        likelihood: int,
+        impact: int,
+        matrix: Matrix,
+        scenarios: Sequence[Scenario],
+        note: str,
+    ) -> None:
+        """The risk officer assesses the risk on the matrix, with scenario analyses; each
+        reassessment is kept. A residual assessment follows an inherent one."""
+        require_risk_officer(actor)
+        self._require_open()
+        if assessment == Assessment.RESIDUAL and Assessment.INHERENT not in self.assessments:
+            raise RuleViolation("assessment", "assess the inherent risk before the residual")
+        for n, s in enumerate(scenarios):
+            require_text(f"scenarios.{n}.scenario", s.scenario)
+            if s.impact.is_negative():
+                raise RuleViolation(f"scenarios.{n}.impact", "an impact is not negative")
+        score = matrix.score(likelihood, impact)
+        self._assessed(
+            by=actor.user_id,
+            assessment=assessment.value,
+            likelihood=likelihood,
+            impact=impact,
+            score=score,
+            level=matrix.level(score).value,
+            scenarios=[s.as_dict() for s in scenarios],
+            note=note,
+        )
+
+    @event(Assessed)
+    def _assessed(
+        self,
+        by: str,
+        assessment: str,
+        likelihood: int,
+        impact: int,
+        score: int,
+        level: str,
+        scenarios: list[dict[str, Any]],
+        note: str,
+    ) -> None:
+        self.assessments[Assessment(assessment)] = {
+            "likelihood": likelihood,
+            "impact": impact,
+            "score": score,
+            "level": level,
+        }
+
+    # --- response ------------------------------------------------------------------------
+
+    class ResponsePlanned(Aggregate.Event):
+        by: str
+        strategy: str
+        reason: str
+        level: str
+        sign_off_required: bool
+
+    class StrategyChanged(Aggregate.Event):
+        by: str
+        strategy: str
+        previous: str
+        reason: str
+        level: str
+        sign_off_required: bool
+
+    def plan_response(self, actor: Actor, strategy: Strategy, reason: str) -> None:
+        """The risk officer, or the head of the risk's department, chooses the strategy with
+        a reason (5.2); the risk must be assessed first. Choosing another strategy later is a
+        change of strategy, which needs its own reason and stays in the history. `accept` of
+        a risk at level high or above is not in force until management signs it off."""
+        require_acting(actor)
+        self._require_responder(actor)
+        self._require_open()
+        require_text("reason", reason)
+        level = self.level
+        if level is None:
+            raise InvalidTransition("assess the risk before planning its response")
+        needs = strategy == Strategy.ACCEPT and level.rank >= Level.HIGH.rank
+        if self.strategy is None:
+            self._planned(
+                by=actor.user_id,
+                strategy=strategy.value,
+                reason=reason,
+                level=level.value,
+                sign_off_required=needs,
+            )
+            return
+        if strategy == self.strategy:
+            raise InvalidTransition(f"the strategy is already {strategy.value}")
+        self._changed(
+            by=actor.user_id,
+            strategy=strategy.value,
+            previous=self.strategy.value,
+            reason=reason,
+            level=level.value,
+            sign_off_required=needs,
+        )
+
+    def _require_responder(self, actor: Actor) -> None:
+        if not (
+            actor.has(Role.RISK_OFFICER)
+            or (self.department is not None and actor.is_head_of(self.department))
+        ):
+            raise Forbidden(
+                "a risk's response is planned by the risk officer or the head of its department"
+            )
+
+    @event(ResponsePlanned)
+    def _planned(
+        self, by: str, strategy: str, reason: str, level: str, sign_off_required: bool
+    ) -> None:
+        self.strategy = Strategy(strategy)
+        self.proposed_by = by
+        self.signed_off_by = None
+
+    @event(StrategyChanged)
+    def _changed(
+        self,
+        by: str,
+        strategy: str,
+        previous: str,
+        reason: str,
+        level: str,
+        sign_off_required: bool,
+    ) -> None:
+        self.strategy = Strategy(strategy)
+        self.proposed_by = by
+        self.signed_off_by = None
+
+    class AcceptanceSignedOff(Aggregate.Event):
+        by: str
+        level: str
+        proposed_by: str
+
+    def sign_off(self, actor: Actor) -> None:
+        """Management signs off the acceptance of a risk at level high or above; never the
+        one who proposed it."""
+        require_acting(actor)
+        require_role(actor, Role.MANAGEMENT)
+        self._require_open()
+        if not self._needs_sign_off():
+            raise InvalidTransition("no acceptance of this risk waits for a sign-off")
+        assert self.proposed_by is not None
+        assert self.level is not None
+        require_not_self(actor, self.proposed_by, "sign off")
+        self._signed_off(by=actor.user_id, level=self.level.value, proposed_by=self.proposed_by)
+
+    @event(AcceptanceSignedOff)
+    def _signed_off(self, by: str, level: str, proposed_by: str) -> None:
+        self.signed_off_by = by
+
+    # --- measures ------------------------------------------------------------------------
+
+    class MeasureAdded(Aggregate.Event):
+        by: str
+        measure_id: UUID
+        description: str
+        department: str
+        person: str
+        due_on: date
+        next_review_at: datetime
+
+    def add_measure(
+        self,
+        actor: Actor,
+        measure_id: UUID,
+        *,
+        description: str,
+        department: str,
+        person: str,
+        due_on: date,
+        now: datetime,
+        cadence: Cadence,
+    ) -> None:
+        """A measure of the response: a responsible department and person and a due date;
+        its first review is due a cadence after it is added."""
+        require_acting(actor)
+        self._require_responder(actor)
+        self._require_open()
+        if self.strategy is None:
+            raise InvalidTransition("plan the response before adding its measures")
+        for name, text in (
+            ("description", description),
+            ("department", department),
+            ("person", person),
+        ):
+            require_text(name, text)
+        if due_on < now.date():
+            raise RuleViolation("due_on", f"a measure is due today ({now.date()}) or later")
+        self._measure_added(
+            by=actor.user_id,
+            measure_id=measure_id,
+            description=description,
+            department=department,
+            person=person,
+            due_on=due_on,
+            next_review_at=now + timedelta(days=self._cadence(cadence)),
+        )
+
+    def _cadence(self, cadence: Cadence) -> int:
+        return cadence[self.level or Level.LOW]
+
+    @event(MeasureAdded)
+    def _measure_added(
+        self,
+        by: str,
+        measure_id: UUID,
+        description: str,
+        department: str,
+        person: str,
+        due_on: date,
+        next_review_at: datetime,
+    ) -> None:
+        self.measures[measure_id] = Measure(description, department, person, due_on, next_review_at)
+
+    def _measure(self, measure_id: UUID) -> Measure:
+        found = self.measures.get(measure_id)
+        if found is None:
+            raise RuleViolation("measure_id", f"no measure {measure_id} on this risk")
+        return found
+
+    class MeasureReviewed(Aggregate.Event):
+        by: str
+        measure_id: UUID
+        effective: bool
+        note: str
+        next_review_at: datetime
+
+    def review_measure(
+        self,
+        actor: Actor,
+        measure_id: UUID,
+        *,
+        effective: bool,
+        note: str,
+        now: datetime,
+        cadence: Cadence,
+    ) -> None:
+        """The periodic review of a measure (5.2), by the risk officer or the head of the
+        measure's department; the next is due a cadence (by the risk's level) later. A review
+        that finds it ineffective is the reason to change the strategy."""
+        require_acting(actor)
+        measure = self._measure(measure_id)
+        if not (actor.has(Role.RISK_OFFICER) or actor.is_head_of(measure.department)):
+            raise Forbidden(
+                "a measure is reviewed by the risk officer or the head of its department"
+            )
+        self._require_open()
+        if measure.completed:
+            raise InvalidTransition("the measure is completed")
+        require_text("note", note)
+        self._reviewed(
+            by=actor.user_id,
+            measure_id=measure_id,
+            effective=effective,
+            note=note,
+            next_review_at=now + timedelta(days=self._cadence(cadence)),
+        )
+
+    @event(MeasureReviewed)
+    def _reviewed(
+        self, by: str, measure_id: UUID, effective: bool, note: str, next_review_at: datetime
+    ) -> None:
+        self.measures[measure_id].next_review_at = next_review_at
+
+    class MeasureCompleted(Aggregate.Event):
+        by: str
+        measure_id: UUID
+        note: str
+        late: bool
+
+    def complete_measure(self, actor: Actor, measure_id: UUID, note: str, now: datetime) -> None:
+        """The responsible person, or the risk officer, reports the measure done."""
+        require_acting(actor)
+        measure = self._measure(measure_id)
+        if not (actor.has(Role.RISK_OFFICER) or actor.user_id == measure.person):
+            raise Forbidden("a measure is completed by its responsible person or the risk officer")
+        self._require_open()
+        if measure.completed:
+            raise InvalidTransition("the measure is already completed")
+        self._completed(
+            by=actor.user_id,
+            measure_id=measure_id,
+            note=note,
+            late=now >= end_of(measure.due_on),
+        )
+
+    @event(MeasureCompleted)
+    def _completed(self, by: str, measure_id: UUID, note: str, late: bool) -> None:
+        self.measures[measure_id].completed = True
+
+    class MeasureOverdue(Aggregate.Event):
+        measure_id: UUID
+        person: str
+        department: str
+        due_on: date
+
+    def measure_overdue(self, measure_id: UUID, now: datetime) -> None:
+        """The deadline check: a measure not completed when its due date is over, once."""
+        measure = self._measure(measure_id)
+        if self.state != RiskState.OPEN or measure.completed:
+            raise InvalidTransition("the measure is completed or its risk closed")
+        if measure.overdue_flagged:
+            raise InvalidTransition("the measure is already flagged overdue")
+        if now < end_of(measure.due_on):
+            raise InvalidTransition(f"the measure is due on {measure.due_on}")
+        self._measure_overdue(
+            measure_id=measure_id,
+            person=measure.person,
+            department=measure.department,
+            due_on=measure.due_on,
+        )
+
+    @event(MeasureOverdue)
+    def _measure_overdue(
+        self, measure_id: UUID, person: str, department: str, due_on: date
+    ) -> None:
+        self.measures[measure_id].overdue_flagged = True
+
+    class ReviewOverdue(Aggregate.Event):
+        measure_id: UUID
+        department: str
+        due_at: datetime
+
+    def review_overdue(self, measure_id: UUID, now: datetime) -> None:
+        """The deadline check: a review not held by its due time, flagged once per due time."""
+        measure = self._measure(measure_id)
+        if self.state != RiskState.OPEN or measure.completed:
+            raise InvalidTransition("the measure is completed or its risk closed")
+        if measure.review_flagged_for == measure.next_review_at:
+            raise InvalidTransition("this review is already flagged overdue")
+        if now < measure.next_review_at:
+            raise InvalidTransition(f"the review is due at {measure.next_review_at}")
+        self._review_overdue(
+            measure_id=measure_id, department=measure.department, due_at=measure.next_review_at
+        )
+
+    @event(ReviewOverdue)
+    def _review_overdue(self, measure_id: UUID, department: str, due_at: datetime) -> None:
+        self.measures[measure_id].review_flagged_for = due_at
+
+    # --- alerts and closing --------------------------------------------------------------
+
+    class AlertLinked(Aggregate.Event):
+        alert_id: UUID
+        indicator: str
+        value: int
+        threshold: str
+
+    def link_alert(self, alert_id: UUID, indicator: str, value: int, threshold: str) -> bool:
+        """A KRI's alert on what this risk is about; False if it is linked already."""
+        if alert_id in self.alerts:
+            return False
+        self._linked(alert_id=alert_id, indicator=indicator, value=value, threshold=threshold)
+        return True
+
+    @event(AlertLinked)
+    def _linked(self, alert_id: UUID, indicator: str, value: int, threshold: str) -> None:
+        self.alerts.append(alert_id)
+
+    class Closed(Aggregate.Event):
+        by: str
+        reason: str
+
+    def close(self, actor: Actor, reason: str) -> None:
+        """The risk officer closes a risk that no longer needs managing, with a reason; not
+        while an acceptance waits for management's sign-off."""
+        require_risk_officer(actor)
+        self._require_open()
+        require_text("reason", reason)
+        if self._needs_sign_off():
+            raise InvalidTransition(
+                "accepting a risk at level high or above needs management's sign-off first"
+            )
+        self._closed(by=actor.user_id, reason=reason)
+
+    @event(Closed)
+    def _closed(self, by: str, reason: str) -> None:
+        self.state = RiskState.CLOSED
+
+
+def _require_scope(scope: Scope, project_id: UUID | None, customer_id: UUID | None) -> None:
+    if scope == Scope.PROJECT and (project_id is None or customer_id is not None):
+        raise RuleViolation("project_id", "a risk against a project names the project only")
+    if scope == Scope.CUSTOMER and (customer_id is None or project_id is not None):
+        raise RuleViolation("customer_id", "a risk against a customer names the customer only")
+    if scope == Scope.COMPANY and (project_id is not None or customer_id is not None):
+        raise RuleViolation("scope", "a risk against the company names no project or customer")
