@@ -1,7 +1,8 @@
 """Actuals come from events, not typing (REGULATIONS 8.3), through Kafka only: a contract
 signed in crm and revenue recorded in finance move the salesperson's attainment; a complaint
 closed in crm with the customer's satisfaction moves its owner's; a project's team (as
-projects forms it) attains its sales and its profit (revenue less finance's expenses)."""
+projects forms it) attains its sales and its profit (revenue less the expenses finance
+paid)."""
 
 from __future__ import annotations
 
@@ -196,7 +197,7 @@ async def test_teams_follow_projects_and_their_sales_and_profit_come_from_crm_an
         ),
         201,
     )
-    # Less what finance posts against the project's budget: its profit.
+    # Less what finance pays against the project's budget: its profit.
     budget_id = Budget.create_id(uuid.UUID(project_id))
     budget = await eventually(
         lambda: finance_http.get(f"/budgets/{budget_id}", headers=fin),
@@ -209,7 +210,7 @@ async def test_teams_follow_projects_and_their_sales_and_profit_come_from_crm_an
         )
     )
     line = next(x for x in budget.json()["lines"] if x["category"] == "marketing")
-    await ok(
+    expense = await ok(
         await finance_http.post(
             f"/budgets/{budget_id}/expenses",
             json={
@@ -222,6 +223,14 @@ async def test_teams_follow_projects_and_their_sales_and_profit_come_from_crm_an
             headers=crew.member,
         ),
         201,
+    )
+    # Paid, it is posted: an actual cost.
+    await ok(
+        await finance_http.post(
+            f"/budgets/{budget_id}/expenses/{expense['expense_id']}/pay",
+            json={"paid_on": today_iso()},
+            headers=fin,
+        )
     )
 
     officer = hr()

@@ -160,6 +160,7 @@ VIEWS_DDL = [
         high_performer boolean,
         finalized_on date,
         feedback_by text,
+        standing numeric GENERATED ALWAYS AS (coalesce(score, -1)) STORED,
         ratings_due date NOT NULL,
         feedback_due date NOT NULL,
         created_at timestamptz NOT NULL,
@@ -775,7 +776,8 @@ class ActualsViews(Projection):
                     conn,
                     f"profit:{event.expense_id}",
                     Measure.PROFIT,
-                    day=event.spent_on,
+                    # Posted when paid: an actual cost from that day.
+                    day=event.paid_on or event.spent_on,
                     project_id=event.project_id,
                     amount=-event.amount.amount,
                     currency=event.amount.currency,

@@ -126,6 +126,11 @@ class ExpensePosted(PublicEvent):
     expense_id: UUID = Field(description="The expense")
     amount: MoneyModel = Field(description="The amount")
     spent_on: date = Field(description="The day it was spent")
+    paid_on: date | None = Field(
+        default=None,
+        description="The day it was paid: the date its actual cost counts from (null on "
+        "expenses posted before payments were recorded: then `spent_on`)",
+    )
 
 
 FINANCE = EventContract.reading("finance", RevenueRecorded, ExpensePosted)

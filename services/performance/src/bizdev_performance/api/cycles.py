@@ -15,13 +15,11 @@ import asyncpg
 from bizdev_common.api import (
     Accepted,
     ExpectedVersion,
-    HistoryEvent,
-    MinVersion,
     ReadConsistency,
     RuntimeDep,
     accepted,
-    history_of,
     one_of,
+    page_of,
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import (
@@ -32,26 +30,18 @@ from bizdev_common.boundary import (
     Percent,
     Text,
     Title,
-    page_params,
     percent,
 )
 from bizdev_common.domain import Actor, RuleViolation
-from bizdev_common.readmodel import Page, wait_for
+from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.routes import EVERY_EVENT, RecordRoutes
 from bizdev_common.service import Runtime
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_performance.api.common import (
-    ScoreIn,
-    app_of,
-    fetch_page,
-    filters,
-    require_visible,
-    schema,
-    visible,
-)
+from bizdev_performance.api.access import Reach, guard_evaluation
+from bizdev_performance.api.common import ScoreIn, app_of, schema
 from bizdev_performance.api.indicators import Period
 from bizdev_performance.attainment import attained
 from bizdev_performance.contract import Number
@@ -283,7 +273,7 @@ async def relations(
     person_id: UUID, actor: CurrentActor, rt: RuntimeDep, response: Response
 ) -> Relations:
     row = await one_of(rt, "people", person_id, None, response)
-    await require_visible(rt, actor, row["user_id"], [row["department"]])
+    await (await Reach.of(rt, actor)).check(rt, row["user_id"], [row["department"]])
     if not row["active"]:
         raise RuleViolation("person_id", f"{row['user_id']} left the organisation")
     [p] = await _participants(rt, [row["user_id"]])
@@ -377,28 +367,27 @@ async def finalize(
     return accepted(result, response)
 
 
-CYCLE_SORTS = ["created_at", "period", "name", "finalize_due"]
-_cycles_page = page_params("cycles", CYCLE_SORTS)
+CYCLES = ListQuery(
+    "cycles",
+    filters=["kind", "period", "state"],
+    sorts=["created_at", "period", "name", "finalize_due"],
+    text=["name", "period"],
+    default_sort="-created_at",
+)
 
 
 @router.get("/cycles", response_model=Page[CycleView], tags=["cycles"])
 async def list_cycles(
     actor: CurrentActor,
     rt: RuntimeDep,
-    page: Annotated[PageParams, Depends(_cycles_page)],
+    page: Annotated[PageParams, Depends(CYCLES.page_params)],
     consistency: Annotated[ReadConsistency, Query()],
     kind: CycleKind | None = None,
     period: Annotated[str | None, Query(max_length=7)] = None,
     state: Annotated[str | None, Query(pattern="^(open|finalized)$")] = None,
 ) -> Page[CycleView]:
-    await wait_for(
-        rt.pool, rt.settings.schema_name, "cycles", consistency.wait_for,
-        consistency.min_version, rt.settings.read_wait_max_seconds,
-    )  # fmt: skip
-    clauses, args = filters({"kind": kind and kind.value, "period": period, "state": state})
-    rows, total = await fetch_page(
-        rt, "cycles", clauses, args, page, CYCLE_SORTS, "-created_at", ["name", "period"]
-    )
+    where = {"kind": kind and kind.value, "period": period, "state": state}
+    rows, total = await page_of(rt, CYCLES, page, consistency, where)
     return Page(
         items=[cycle_view(r) for r in rows], total=total, limit=page.limit, offset=page.offset
     )
@@ -408,25 +397,26 @@ CYCLE = RecordRoutes(router, "/cycles/{cycle_id}", "cycle", ["cycles"])
 CYCLE.detail("cycles", CycleView, cycle_view)
 CYCLE.history(Cycle, summary=EVERY_EVENT)
 
-EVALUATION_SORTS = ["score", "person", "department", "period", "created_at", "updated_at"]
-_evaluations_page = page_params("evaluations", EVALUATION_SORTS)
+EVALUATIONS = ListQuery(
+    "evaluations",
+    filters=["cycle_id", "person", "department", "state"],
+    # standing: the score, unscored last (-1), so that a best-first page puts them after.
+    sorts=["standing", "score", "person", "department", "period", "created_at", "updated_at"],
+    text=["person", "department", "period"],
+    default_sort="-period",
+)
 
 
 async def _evaluations(
-    rt: Runtime[Any, Any], actor: Actor, where: dict[str, Any], page: PageParams, default: str
+    rt: Runtime[Any, Any],
+    actor: Actor,
+    where: dict[str, Any],
+    page: PageParams,
+    consistency: ReadConsistency,
+    written: str | None = None,
 ) -> Page[EvaluationView]:
-    clauses, args = filters(where)
-    condition, more = await visible(rt, actor, "person", "department", len(args) + 1)
-    rows, total = await fetch_page(
-        rt,
-        "evaluations",
-        [*clauses, condition],
-        [*args, *more],
-        page,
-        EVALUATION_SORTS,
-        default,
-        ["person", "department", "period"],
-    )
+    where = {**where, "readable": (await Reach.of(rt, actor)).people()}
+    rows, total = await page_of(rt, EVALUATIONS, page, consistency, where, written=written)
     return Page(
         items=[evaluation_view(r) for r in rows], total=total, limit=page.limit, offset=page.offset
     )
@@ -442,16 +432,14 @@ async def scoreboard(
     cycle_id: UUID,
     actor: CurrentActor,
     rt: RuntimeDep,
-    page: Annotated[PageParams, Depends(_evaluations_page)],
+    page: Annotated[PageParams, Depends(EVALUATIONS.page_params)],
     consistency: Annotated[ReadConsistency, Query()],
     department: Name | None = None,
 ) -> Page[EvaluationView]:
-    await wait_for(
-        rt.pool, rt.settings.schema_name, "cycles", consistency.wait_for,
-        consistency.min_version, rt.settings.read_wait_max_seconds,
-    )  # fmt: skip
+    ranked = page.model_copy(update={"sort": page.sort or "-standing"})
     where = {"cycle_id": cycle_id, "department": department}
-    return await _evaluations(rt, actor, where, page, "-score")
+    # Read-your-writes after a finalization waits on the cycle's row.
+    return await _evaluations(rt, actor, where, ranked, consistency, written="cycles")
 
 
 @router.get(
@@ -463,50 +451,26 @@ async def scoreboard(
 async def list_evaluations(
     actor: CurrentActor,
     rt: RuntimeDep,
-    page: Annotated[PageParams, Depends(_evaluations_page)],
+    page: Annotated[PageParams, Depends(EVALUATIONS.page_params)],
     consistency: Annotated[ReadConsistency, Query()],
     cycle_id: UUID | None = None,
     person: Name | None = None,
     department: Name | None = None,
     state: EvaluationState | None = None,
 ) -> Page[EvaluationView]:
-    await wait_for(
-        rt.pool, rt.settings.schema_name, "evaluations", consistency.wait_for,
-        consistency.min_version, rt.settings.read_wait_max_seconds,
-    )  # fmt: skip
     where = {
         "cycle_id": cycle_id,
         "person": person,
         "department": department,
         "state": state and state.value,
     }
-    return await _evaluations(rt, actor, where, page, "-period")
+    return await _evaluations(rt, actor, where, page, consistency)
 
 
-async def _readable(
-    rt: Runtime[Any, Any], actor: Actor, evaluation_id: UUID, min_version: int | None,
-    response: Response,
-) -> asyncpg.Record:  # fmt: skip
-    row = await one_of(rt, "evaluations", evaluation_id, min_version, response)
-    await require_visible(rt, actor, row["person"], [row["department"]])
-    return row
-
-
-@router.get(
-    "/evaluations/{evaluation_id}",
-    response_model=EvaluationDetail,
-    tags=["cycles"],
-    summary="One evaluation with its ratings and feedback (who needs to know)",
-)
-async def get_evaluation(
-    evaluation_id: UUID,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    response: Response,
-    min_version: MinVersion = None,
+async def _evaluation_detail(
+    rt: Runtime[Any, Any], actor: Actor, row: asyncpg.Record
 ) -> EvaluationDetail:
-    row = await _readable(rt, actor, evaluation_id, min_version, response)
-    evaluation: Evaluation = await run_in_threadpool(app_of(rt).evaluation, evaluation_id)
+    evaluation: Evaluation = await run_in_threadpool(app_of(rt).evaluation, row["id"])
     return EvaluationDetail(
         **evaluation_view(row).model_dump(),
         raters=evaluation.raters,
@@ -516,17 +480,16 @@ async def get_evaluation(
     )
 
 
-@router.get(
-    "/evaluations/{evaluation_id}/history",
-    response_model=list[HistoryEvent],
-    tags=["cycles"],
-    summary=EVERY_EVENT + " (who needs to know)",
+EVALUATION = RecordRoutes(
+    router, "/evaluations/{evaluation_id}", "evaluation", ["cycles"], guard=guard_evaluation
 )
-async def evaluation_history(
-    evaluation_id: UUID, actor: CurrentActor, rt: RuntimeDep, response: Response
-) -> list[HistoryEvent]:
-    await _readable(rt, actor, evaluation_id, None, response)
-    return await history_of(rt, Evaluation, evaluation_id)
+EVALUATION.detail(
+    "evaluations",
+    EvaluationDetail,
+    read=_evaluation_detail,
+    summary="One evaluation with its ratings and feedback (who needs to know)",
+)
+EVALUATION.history(Evaluation, summary=EVERY_EVENT + " (who needs to know)")
 
 
 @router.post(

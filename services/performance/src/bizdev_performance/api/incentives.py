@@ -12,33 +12,25 @@ import asyncpg
 from bizdev_common.api import Accepted as CommandAccepted
 from bizdev_common.api import (
     ExpectedVersion,
-    HistoryEvent,
     ReadConsistency,
     RuntimeDep,
     accepted,
-    history_of,
     money_of,
     one_of,
+    page_of,
 )
 from bizdev_common.auth import CurrentActor
-from bizdev_common.boundary import Day, MoneyIn, Name, PageParams, Text, Title, page_params
+from bizdev_common.boundary import Day, MoneyIn, Name, PageParams, Text, Title
 from bizdev_common.contract import MoneyModel
-from bizdev_common.domain import Actor, NotFound
-from bizdev_common.readmodel import Page, wait_for
-from bizdev_common.service import Runtime
+from bizdev_common.domain import NotFound
+from bizdev_common.readmodel import ListQuery, Page
+from bizdev_common.routes import RecordRoutes
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_performance.api.common import (
-    app_of,
-    fetch_page,
-    filters,
-    reads_everyone,
-    require_visible,
-    schema,
-    visible,
-)
+from bizdev_performance.api.access import Reach, guard_lead_reward
+from bizdev_performance.api.common import app_of, schema
 from bizdev_performance.api.cycles import EvaluationView, evaluation_view
 from bizdev_performance.contract import Number
 from bizdev_performance.domain import LeadReward, PerformanceFile
@@ -228,8 +220,13 @@ def sanction(
     return DecisionAccepted(id=done.id, version=done.version, decision_id=decision)
 
 
-DECISION_SORTS = ["decided_at", "person", "kind"]
-_decisions_page = page_params("decisions", DECISION_SORTS)
+DECISIONS = ListQuery(
+    "decisions",
+    filters=["person", "category", "cycle_id", "department"],
+    sorts=["decided_at", "person", "kind"],
+    text=["person", "kind", "title"],
+    default_sort="-decided_at",
+)
 
 
 @router.get(
@@ -237,11 +234,12 @@ _decisions_page = page_params("decisions", DECISION_SORTS)
     response_model=Page[DecisionView],
     tags=["incentives"],
     summary="Incentives, improvement plans and sanctions with their grounds (who needs to know)",
+    description="Read-your-writes: `wait_for` the person's file id a decision answered.",
 )
 async def list_decisions(
     actor: CurrentActor,
     rt: RuntimeDep,
-    page: Annotated[PageParams, Depends(_decisions_page)],
+    page: Annotated[PageParams, Depends(DECISIONS.page_params)],
     consistency: Annotated[ReadConsistency, Query()],
     person: Name | None = None,
     category: Annotated[
@@ -250,18 +248,14 @@ async def list_decisions(
     cycle_id: UUID | None = None,
     department: Name | None = None,
 ) -> Page[DecisionView]:
-    await wait_for(
-        rt.pool, rt.settings.schema_name, "files", consistency.wait_for,
-        consistency.min_version, rt.settings.read_wait_max_seconds,
-    )  # fmt: skip
-    clauses, args = filters(
-        {"person": person, "category": category, "cycle_id": cycle_id, "department": department}
-    )
-    condition, more = await visible(rt, actor, "person", "department", len(args) + 1)
-    rows, total = await fetch_page(
-        rt, "decisions", [*clauses, condition], [*args, *more], page, DECISION_SORTS,
-        "-decided_at", ["person", "kind", "title"],
-    )  # fmt: skip
+    where = {
+        "person": person,
+        "category": category,
+        "cycle_id": cycle_id,
+        "department": department,
+        "readable": (await Reach.of(rt, actor)).people(),
+    }
+    rows, total = await page_of(rt, DECISIONS, page, consistency, where, written="files")
     return Page(
         items=[decision_view(r) for r in rows], total=total, limit=page.limit, offset=page.offset
     )
@@ -277,7 +271,7 @@ async def get_decision(decision_id: UUID, actor: CurrentActor, rt: RuntimeDep) -
     row = await rt.pool.fetchrow(f"SELECT * FROM {schema(rt)}.decisions WHERE id = $1", decision_id)
     if row is None:
         raise NotFound(f"no decision {decision_id}")
-    await require_visible(rt, actor, row["person"], [row["department"]])
+    await (await Reach.of(rt, actor)).check(rt, row["person"], [row["department"]])
     history = await run_in_threadpool(app_of(rt).history, PerformanceFile, row["file_id"])
     said: dict[str, Any] | None = next(
         (e.data for e in history if e.data.get("decision_id") == decision_id), None
@@ -312,8 +306,8 @@ async def person_performance(
     departments = await rt.pool.fetch(
         f"SELECT DISTINCT department FROM {schema(rt)}.evaluations WHERE person = $1", user
     )
-    await require_visible(
-        rt, actor, user, [row["department"], *(d["department"] for d in departments)]
+    await (await Reach.of(rt, actor)).check(
+        rt, user, [row["department"], *(d["department"] for d in departments)]
     )
     s = schema(rt)
     evaluations = await rt.pool.fetch(
@@ -330,8 +324,13 @@ async def person_performance(
     )
 
 
-REWARD_SORTS = ["created_at", "updated_at", "finder"]
-_rewards_page = page_params("lead_rewards", REWARD_SORTS)
+LEAD_REWARDS = ListQuery(
+    "lead_rewards",
+    filters=["finder", "state", "project_id"],
+    sorts=["created_at", "updated_at", "finder"],
+    text=["finder"],
+    default_sort="-created_at",
+)
 
 
 @router.get(
@@ -344,54 +343,36 @@ _rewards_page = page_params("lead_rewards", REWARD_SORTS)
 async def list_lead_rewards(
     actor: CurrentActor,
     rt: RuntimeDep,
-    page: Annotated[PageParams, Depends(_rewards_page)],
+    page: Annotated[PageParams, Depends(LEAD_REWARDS.page_params)],
     consistency: Annotated[ReadConsistency, Query()],
     finder: Name | None = None,
     state: Annotated[str | None, Query(pattern="^(held|granted)$")] = None,
     project_id: UUID | None = None,
 ) -> Page[LeadRewardView]:
-    await wait_for(
-        rt.pool, rt.settings.schema_name, "lead_rewards", consistency.wait_for,
-        consistency.min_version, rt.settings.read_wait_max_seconds,
-    )  # fmt: skip
-    clauses, args = filters({"finder": finder, "state": state, "project_id": project_id})
-    condition, more = await visible(rt, actor, "finder", "department", len(args) + 1)
-    rows, total = await fetch_page(
-        rt, "lead_rewards", [*clauses, condition], [*args, *more], page, REWARD_SORTS,
-        "-created_at", ["finder"],
-    )  # fmt: skip
+    where = {
+        "finder": finder,
+        "state": state,
+        "project_id": project_id,
+        "readable": (await Reach.of(rt, actor)).people("finder", "department"),
+    }
+    rows, total = await page_of(rt, LEAD_REWARDS, page, consistency, where)
     return Page(
-        items=[lead_reward_view(r) for r in rows], total=total, limit=page.limit,
+        items=[lead_reward_view(r) for r in rows],
+        total=total,
+        limit=page.limit,
         offset=page.offset,
-    )  # fmt: skip
+    )
 
 
-async def _reward(rt: Runtime[Any, Any], actor: Actor, row: asyncpg.Record) -> LeadRewardView:
-    await require_visible(rt, actor, row["finder"], [row["department"]])
-    return lead_reward_view(row)
-
-
-@router.get("/lead-rewards/{reward_id}", response_model=LeadRewardView, tags=["incentives"])
-async def get_lead_reward(
-    reward_id: UUID, actor: CurrentActor, rt: RuntimeDep, response: Response
-) -> LeadRewardView:
-    return await _reward(rt, actor, await one_of(rt, "lead_rewards", reward_id, None, response))
-
-
-@router.get(
-    "/lead-rewards/{reward_id}/history",
-    response_model=list[HistoryEvent],
-    tags=["incentives"],
-    summary="Every event of the reward from its record: the conversion, the expected revenue "
-    "a share is taken of, the grant (hr, management, the auditor; the finder's readers once "
-    "it is granted or held)",
+LEAD_REWARD = RecordRoutes(
+    router, "/lead-rewards/{reward_id}", "lead_reward", ["incentives"], guard=guard_lead_reward
 )
-async def lead_reward_history(
-    reward_id: UUID, actor: CurrentActor, rt: RuntimeDep, response: Response
-) -> list[HistoryEvent]:
-    if not reads_everyone(actor):
-        await _reward(rt, actor, await one_of(rt, "lead_rewards", reward_id, None, response))
-    return await history_of(rt, LeadReward, reward_id)
+LEAD_REWARD.detail("lead_rewards", LeadRewardView, lead_reward_view)
+LEAD_REWARD.history(
+    LeadReward,
+    summary="Every event of the reward from its record: the conversion, the expected revenue "
+    "a share is taken of, the grant",
+)
 
 
 @router.post(

@@ -8,44 +8,18 @@ from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
 
-from bizdev_common.api import (
-    Accepted,
-    HistoryEvent,
-    ReadConsistency,
-    RuntimeDep,
-    accepted,
-    history_of,
-    one_of,
-)
+from bizdev_common.api import Accepted, ReadConsistency, RuntimeDep, accepted, page_of
 from bizdev_common.auth import CurrentActor
-from bizdev_common.boundary import (
-    Line,
-    Name,
-    PageParams,
-    Percent,
-    Text,
-    Title,
-    page_params,
-    percent,
-)
+from bizdev_common.boundary import Line, Name, PageParams, Percent, Text, Title, percent
 from bizdev_common.domain import RuleViolation
-from bizdev_common.readmodel import Page, wait_for
+from bizdev_common.readmodel import ListQuery, Page, wait_for
 from bizdev_common.routes import EVERY_EVENT, RecordRoutes
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_performance.api.common import (
-    DecimalIn,
-    app_of,
-    fetch_page,
-    filters,
-    headed,
-    readable_by,
-    reads_everyone,
-    require_visible,
-    schema,
-)
+from bizdev_performance.api.access import Reach, guard_target
+from bizdev_performance.api.common import DecimalIn, app_of, schema
 from bizdev_performance.attainment import attained
 from bizdev_performance.contract import Number
 from bizdev_performance.domain import Indicator, Target
@@ -164,27 +138,26 @@ def define(body: IndicatorIn, actor: CurrentActor, rt: RuntimeDep, response: Res
     return accepted(result, response)
 
 
-INDICATOR_SORTS = ["name", "kind", "created_at"]
-_indicators_page = page_params("indicators", INDICATOR_SORTS)
+INDICATORS = ListQuery(
+    "indicators",
+    filters=["kind", "measure"],
+    sorts=["name", "kind", "created_at"],
+    text=["name", "description"],
+    default_sort="name",
+)
 
 
 @router.get("/indicators", response_model=Page[IndicatorView], tags=["indicators"])
 async def list_indicators(
     actor: CurrentActor,
     rt: RuntimeDep,
-    page: Annotated[PageParams, Depends(_indicators_page)],
+    page: Annotated[PageParams, Depends(INDICATORS.page_params)],
     consistency: Annotated[ReadConsistency, Query()],
     kind: IndicatorKind | None = None,
     measure: Measure | None = None,
 ) -> Page[IndicatorView]:
-    await wait_for(
-        rt.pool, rt.settings.schema_name, "indicators", consistency.wait_for,
-        consistency.min_version, rt.settings.read_wait_max_seconds,
-    )  # fmt: skip
-    clauses, args = filters({"kind": kind and kind.value, "measure": measure and measure.value})
-    rows, total = await fetch_page(
-        rt, "indicators", clauses, args, page, INDICATOR_SORTS, "name", ["name", "description"]
-    )
+    where = {"kind": kind and kind.value, "measure": measure and measure.value}
+    rows, total = await page_of(rt, INDICATORS, page, consistency, where)
     return Page(
         items=[IndicatorView.model_validate(dict(r)) for r in rows],
         total=total,
@@ -232,19 +205,10 @@ async def set_target(
     return accepted(result, response)
 
 
-@router.get(
-    "/targets/{target_id}/history",
-    response_model=list[HistoryEvent],
-    tags=["indicators"],
-    summary="Every value the target had, who set it and why (a person's: who needs to know)",
+TARGET = RecordRoutes(router, "/targets/{target_id}", "target", ["indicators"], guard=guard_target)
+TARGET.history(
+    Target, summary="Every value the target had, who set it and why (a person's: who needs to know)"
 )
-async def target_history(
-    target_id: UUID, actor: CurrentActor, rt: RuntimeDep, response: Response
-) -> list[HistoryEvent]:
-    row = await one_of(rt, "targets", target_id, None, response)
-    if row["subject_kind"] == SubjectKind.PERSON.value:
-        await require_visible(rt, actor, row["subject"], [row["subject_department"]])
-    return await history_of(rt, Target, target_id)
 
 
 @router.get(
@@ -278,19 +242,22 @@ async def attainment(
         "indicator_id": indicator_id,
         "subject_department": subject_department,
     }
-    restrict = None
-    if not reads_everyone(actor):
-        heads = await headed(rt, actor)
+    reach = await Reach.of(rt, actor)
+    mine = reach.people("t.subject", "t.subject_department")
 
-        def restrict(first: int) -> tuple[str, list[Any]]:
-            # A team's and a department's attainment is everyone's; a person's, need to know.
-            mine, args = readable_by(
-                schema(rt), actor.user_id, heads, "t.subject", "t.subject_department", first
-            )
-            return f"(t.subject_kind <> 'person' OR {mine})", args
+    def restrict(first: int) -> tuple[str, list[Any]]:
+        # A team's and a department's attainment is everyone's; a person's, need to know.
+        assert mine is not None
+        marks = [f"${n}" for n in range(first, first + len(mine.args))]
+        return f"(t.subject_kind <> 'person' OR {mine.sql.format(*marks)})", list(mine.args)
 
     rows = await attained(
-        rt.pool, rt.settings.schema_name, where, restrict=restrict, limit=limit, offset=offset
+        rt.pool,
+        rt.settings.schema_name,
+        where,
+        restrict=None if mine is None else restrict,
+        limit=limit,
+        offset=offset,
     )
     return [AttainmentView.model_validate(r, from_attributes=True) for r in rows]
 
@@ -316,25 +283,31 @@ def record_market_share(
     return accepted(result, response)
 
 
-SHARE_SORTS = ["period", "subject", "updated_at"]
-_shares_page = page_params("market_shares", SHARE_SORTS)
+MARKET_SHARES = ListQuery(
+    "market_shares",
+    filters=["period", "subject_kind", "subject"],
+    sorts=["period", "subject", "updated_at"],
+    text=["subject", "source"],
+    default_sort="-updated_at",
+)
 
 
 @router.get("/market-shares", response_model=Page[MarketShareView], tags=["indicators"])
 async def list_market_shares(
     actor: CurrentActor,
     rt: RuntimeDep,
-    page: Annotated[PageParams, Depends(_shares_page)],
+    page: Annotated[PageParams, Depends(MARKET_SHARES.page_params)],
+    consistency: Annotated[ReadConsistency, Query()],
     period: Annotated[str | None, Query(pattern=PERIOD_PATTERN)] = None,
     subject_kind: SubjectKind | None = None,
     subject: Name | None = None,
 ) -> Page[MarketShareView]:
-    clauses, args = filters(
-        {"period": period, "subject_kind": subject_kind and subject_kind.value, "subject": subject}
-    )
-    rows, total = await fetch_page(
-        rt, "market_shares", clauses, args, page, SHARE_SORTS, "-updated_at", ["subject", "source"]
-    )
+    where = {
+        "period": period,
+        "subject_kind": subject_kind and subject_kind.value,
+        "subject": subject,
+    }
+    rows, total = await page_of(rt, MARKET_SHARES, page, consistency, where)
     return Page(
         items=[MarketShareView.model_validate(dict(r)) for r in rows],
         total=total,

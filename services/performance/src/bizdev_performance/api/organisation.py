@@ -12,24 +12,23 @@ import asyncpg
 from bizdev_common.api import (
     Accepted,
     ExpectedVersion,
-    HistoryEvent,
     ReadConsistency,
     RuntimeDep,
     accepted,
-    history_of,
-    one_of,
+    page_of,
 )
 from bizdev_common.auth import CurrentActor
-from bizdev_common.boundary import Day, Name, PageParams, Text, Title, page_params
+from bizdev_common.boundary import Day, Name, PageParams, Text, Title
 from bizdev_common.domain import Actor
-from bizdev_common.readmodel import Page, wait_for
+from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.routes import EVERY_EVENT, RecordRoutes
 from bizdev_common.service import Runtime
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_performance.api.common import app_of, fetch_page, filters, require_visible, schema
+from bizdev_performance.api.access import guard_person
+from bizdev_performance.api.common import app_of, schema
 from bizdev_performance.domain import Department, Person
 
 router = APIRouter()
@@ -119,8 +118,13 @@ class PersonAsOf(BaseModel):
     left_on: date | None
 
 
-PEOPLE_SORTS = ["user_id", "department", "joined_on", "created_at", "updated_at"]
-_people_page = page_params("people", PEOPLE_SORTS)
+PEOPLE = ListQuery(
+    "people",
+    filters=["user_id", "department", "supervisor", "active"],
+    sorts=["user_id", "department", "joined_on", "created_at", "updated_at"],
+    text=["user_id", "department", "position"],
+    default_sort="user_id",
+)
 
 
 @router.post(
@@ -206,28 +210,29 @@ def leave(
     return accepted(result, response)
 
 
-@router.get("/people", response_model=Page[PersonView], tags=["organisation"])
+@router.get(
+    "/people",
+    response_model=Page[PersonView],
+    tags=["organisation"],
+    summary="The organisation's people (ids, departments, positions, supervisors: everyone's)",
+)
 async def list_people(
     actor: CurrentActor,
     rt: RuntimeDep,
-    page: Annotated[PageParams, Depends(_people_page)],
+    page: Annotated[PageParams, Depends(PEOPLE.page_params)],
     consistency: Annotated[ReadConsistency, Query()],
     user_id: Name | None = None,
     department: Name | None = None,
     supervisor: Name | None = None,
     active: bool | None = None,
 ) -> Page[PersonView]:
-    s = rt.settings.schema_name
-    await wait_for(
-        rt.pool, s, "people", consistency.wait_for, consistency.min_version,
-        rt.settings.read_wait_max_seconds,
-    )  # fmt: skip
-    clauses, args = filters(
-        {"user_id": user_id, "department": department, "supervisor": supervisor, "active": active}
-    )
-    rows, total = await fetch_page(
-        rt, "people", clauses, args, page, PEOPLE_SORTS, "user_id", ["user_id", "position"]
-    )
+    where = {
+        "user_id": user_id,
+        "department": department,
+        "supervisor": supervisor,
+        "active": active,
+    }
+    rows, total = await page_of(rt, PEOPLE, page, consistency, where)
     return Page(
         items=[PersonView.model_validate(dict(r)) for r in rows],
         total=total,
@@ -261,20 +266,11 @@ def _person_as_of(p: Person) -> PersonAsOf:
 PERSON = RecordRoutes(router, "/people/{person_id}", "person", ["organisation"])
 PERSON.detail("people", PersonDetail, read=_person_detail)
 PERSON.as_of(Person, PersonAsOf, _person_as_of, summary="The person's record as of a version")
-
-
-@router.get(
-    "/people/{person_id}/history",
-    response_model=list[HistoryEvent],
-    tags=["organisation"],
-    summary=EVERY_EVENT + " (the reasons of moves: who needs to know the person's file)",
+# Their file's history holds the reasons of their moves: who needs to know.
+PERSON_FILE = RecordRoutes(
+    router, "/people/{person_id}", "person", ["organisation"], guard=guard_person
 )
-async def person_history(
-    person_id: UUID, actor: CurrentActor, rt: RuntimeDep, response: Response
-) -> list[HistoryEvent]:
-    row = await one_of(rt, "people", person_id, None, response)
-    await require_visible(rt, actor, row["user_id"], [row["department"]])
-    return await history_of(rt, Person, person_id)
+PERSON_FILE.history(Person, summary=EVERY_EVENT + " (who needs to know the person's performance)")
 
 
 @router.post(
@@ -287,27 +283,24 @@ def appoint_head(body: HeadIn, actor: CurrentActor, rt: RuntimeDep, response: Re
     return accepted(app_of(rt).appoint_head(actor, body.department, body.head), response)
 
 
-DEPARTMENT_SORTS = ["department", "created_at", "updated_at"]
-_departments_page = page_params("departments", DEPARTMENT_SORTS)
+DEPARTMENTS = ListQuery(
+    "departments",
+    filters=["head"],
+    sorts=["department", "created_at", "updated_at"],
+    text=["department"],
+    default_sort="department",
+)
 
 
 @router.get("/departments", response_model=Page[DepartmentView], tags=["organisation"])
 async def list_departments(
     actor: CurrentActor,
     rt: RuntimeDep,
-    page: Annotated[PageParams, Depends(_departments_page)],
+    page: Annotated[PageParams, Depends(DEPARTMENTS.page_params)],
     consistency: Annotated[ReadConsistency, Query()],
     head: Name | None = None,
 ) -> Page[DepartmentView]:
-    s = rt.settings.schema_name
-    await wait_for(
-        rt.pool, s, "departments", consistency.wait_for, consistency.min_version,
-        rt.settings.read_wait_max_seconds,
-    )  # fmt: skip
-    clauses, args = filters({"head": head})
-    rows, total = await fetch_page(
-        rt, "departments", clauses, args, page, DEPARTMENT_SORTS, "department", ["department"]
-    )
+    rows, total = await page_of(rt, DEPARTMENTS, page, consistency, {"head": head})
     return Page(
         items=[DepartmentView.model_validate(dict(r)) for r in rows],
         total=total,
@@ -337,7 +330,11 @@ async def list_teams(
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> list[TeamView]:
     s = schema(rt)
-    clauses, args = filters({"p.id": project_id, "p.department": department})
+    clauses, args = [], []
+    for column, value in (("p.id", project_id), ("p.department", department)):
+        if value is not None:
+            args.append(value)
+            clauses.append(f"{column} = ${len(args)}")
     if member is not None:
         args.append(member)
         clauses.append(

@@ -39,7 +39,8 @@ class Measure(StrEnum):
     REVENUE = "revenue"
     """finance's RevenueRecorded: the amount invoiced, per salesperson, project, department."""
     PROFIT = "profit"
-    """Revenue recorded minus expenses posted (finance), per project (team) and department."""
+    """Revenue recorded minus expenses posted, that is paid (finance), per project (team) and
+    department."""
     SATISFACTION = "satisfaction"
     """crm's FollowUpRecorded (the visitor) and ComplaintClosed (the complaint's owner): the
     mean of the customers' 1-5 satisfaction."""
