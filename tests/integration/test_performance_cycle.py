@@ -19,8 +19,9 @@ from bizdev_performance.domain import Evaluation
 
 from .conftest import Infra, auth, by_subject, eventually, headers_of, read_topic, unique
 from .conftest import TestClock as Clock
+from .crm_flows import customer_body
 from .flows import ok
-from .performance_flows import hr, indicator, join, target
+from .performance_flows import hr, indicator, join, target, today_iso
 
 
 def previous_quarter(today: date) -> str:
@@ -36,7 +37,10 @@ async def inbox(
 
 
 async def test_a_quarterly_cycle_from_opening_to_acknowledged_feedback(
-    performance_http: httpx.AsyncClient, clocks: Callable[[str], Clock], infra: Infra
+    performance_http: httpx.AsyncClient,
+    crm_http: httpx.AsyncClient,
+    clocks: Callable[[str], Clock],
+    infra: Infra,
 ) -> None:
     http = performance_http
     officer = hr()
@@ -65,7 +69,28 @@ async def test_a_quarterly_cycle_from_opening_to_acknowledged_feedback(
             headers=officer,
         )
     )
-    related = await ok(await http.get(f"/people/{ann_person['id']}/relations", headers=boss))
+    # ann visits a customer of hers in crm: the organisation relates that customer to her.
+    customer = await ok(await crm_http.post("/customers", json=customer_body(), headers=ann), 201)
+    visit = await ok(
+        await crm_http.post(
+            "/follow-ups",
+            json={"customer_id": customer["id"], "due_on": today_iso(), "purpose": "Review"},
+            headers=ann,
+        ),
+        201,
+    )
+    await ok(
+        await crm_http.post(
+            f"/follow-ups/{visit['id']}/outcome",
+            json={"visited_on": today_iso(), "satisfaction": 4, "notes": "Content"},
+            headers=ann,
+        )
+    )
+
+    async def relations() -> dict[str, Any]:
+        return await ok(await http.get(f"/people/{ann_person['id']}/relations", headers=boss))
+
+    related = await eventually(relations, lambda r: customer["id"] in r["customers"], within=60)
     assert related["raters"] == {boss_id: "supervisor", pete_id: "peer"}
     sales = await indicator(http, officer, "sales")
     today = datetime.now(UTC).date()
@@ -122,6 +147,13 @@ async def test_a_quarterly_cycle_from_opening_to_acknowledged_feedback(
     await ok(await http.post(f"/evaluations/{ann_eval}/ratings", json=rating(4), headers=pete))
     twice = await http.post(f"/evaluations/{ann_eval}/ratings", json=rating(1), headers=pete)
     assert twice.status_code == 409
+    # What the customer said of her, recorded by hr (not by a peer).
+    for_customer = {**rating(3, "Answers fast"), "customer_id": customer["id"]}
+    by_peer = await http.post(f"/evaluations/{ann_eval}/ratings", json=for_customer, headers=pete)
+    assert by_peer.status_code == 403
+    await ok(
+        await http.post(f"/evaluations/{ann_eval}/ratings", json=for_customer, headers=officer)
+    )
 
     assert (await http.post(f"/cycles/{cycle_id}/finalize", headers=boss)).status_code == 403
     finalized = await ok(await http.post(f"/cycles/{cycle_id}/finalize", headers=officer))
@@ -135,13 +167,15 @@ async def test_a_quarterly_cycle_from_opening_to_acknowledged_feedback(
         lambda r: r.status_code == 200 and r.json()["state"] == "finalized",
     )
     result = evaluation.json()
-    # Sales 0 of 100000 (no contract) weighs 60, ratings (5 and 4: 4.5 x 20 = 90) weigh 40.
-    assert result["score"] == "36.00"
+    # Sales 0 of 100000 (no contract) weighs 60; ratings (5, 4 and the customer's 3: a mean
+    # of 4, x 20 = 80) weigh 40: 0.4 x 80.
+    assert result["score"] == "32.00"
     assert Decimal(result["attainments"][sales]) == 0
     assert result["below_standard"] is True
-    assert {g["rater"]: g["comments"] for g in result["given"]} == {
-        boss_id: "Great closer",
-        pete_id: "",
+    assert {g["rater"]: (g["relation"], g["comments"]) for g in result["given"]} == {
+        boss_id: ("supervisor", "Great closer"),
+        pete_id: ("peer", ""),
+        f"customer:{customer['id']}": ("customer", "Answers fast"),
     }
     frozen = await http.post(f"/evaluations/{pete_eval}/ratings", json=rating(5), headers=boss)
     assert frozen.status_code == 409
@@ -214,7 +248,7 @@ async def test_a_quarterly_cycle_from_opening_to_acknowledged_feedback(
                 "measures": ["coaching", "training"],
                 "description": "Weekly coaching with the head; negotiation training",
                 "until": (today + timedelta(days=90)).isoformat(),
-                "reason": "Scored 36 against a standard of 60",
+                "reason": "Scored 32 against a standard of 60",
             },
             headers=officer,
         ),
@@ -244,12 +278,12 @@ async def test_a_quarterly_cycle_from_opening_to_acknowledged_feedback(
     assert (started["category"], started["cycle_id"], started["score"]) == (
         "improvement_plan",
         cycle_id,
-        "36.00",
+        "32.00",
     )
     hidden = await ok(await http.get("/decisions", params={"person": ann_id}, headers=pete))
     assert hidden["items"] == []
     history = await ok(await http.get(f"/people/{ann_person['id']}/performance", headers=ann))
-    assert [e["score"] for e in history["evaluations"]] == ["36.00"]
+    assert [e["score"] for e in history["evaluations"]] == ["32.00"]
     assert [d["category"] for d in history["decisions"]] == ["improvement_plan"]
     assert (
         await http.get(f"/people/{ann_person['id']}/performance", headers=pete)
@@ -278,17 +312,23 @@ async def test_a_quarterly_cycle_from_opening_to_acknowledged_feedback(
         "EvaluationOpened",
         "RatingRecorded",
         "RatingRecorded",
+        "RatingRecorded",
         "EvaluationFinalized",
         "FeedbackDelivered",
         "FeedbackAcknowledged",
     ]
     # Comments and feedback text stay in the event store: the topic carries numbers.
-    assert all(
-        b"Great closer" not in r.value and b"Customers trust" not in r.value for r in mine_events
+    said = (b"Great closer", b"Customers trust", b"Answers fast")
+    assert not [text for r in mine_events for text in said if text in r.value]
+    told = json.loads(mine_events[3].value)
+    assert (told["relation"], told["customer_id"], told["attitude"]) == (
+        "customer",
+        customer["id"],
+        3,
     )
-    final = json.loads(mine_events[3].value)
+    final = json.loads(mine_events[4].value)
     joined = by_subject(records, ann_person["id"])
     assert headers_of(joined[0])["ce_type"] == "bizdev.performance.PersonJoined.v1"
     assert json.loads(joined[0].value)["supervisor"] == boss_id
     assert b"Name of" not in joined[0].value  # names stay in performance
-    assert (final["person"], final["score"], final["below_standard"]) == (ann_id, "36.00", True)
+    assert (final["person"], final["score"], final["below_standard"]) == (ann_id, "32.00", True)
