@@ -29,12 +29,11 @@ from typing import Any
 import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bizdev_common import context, errors
 from bizdev_common.eventstore import IdempotencyKeyTaken
-from bizdev_common.middleware import large_body
+from bizdev_common.middleware import large_body, operation_of
 from bizdev_common.tasks import pause
 
 log = logging.getLogger(__name__)
@@ -164,7 +163,7 @@ class IdempotencyMiddleware:
                 await _answer(request, first, fp)(scope, receive, send)
                 return
         command = context.IdempotentCommand(
-            user_id, key, fp, f"{scope['method']} {scope['path']}", _declared_status(app, scope)
+            user_id, key, fp, f"{scope['method']} {scope['path']}", _declared_status(scope)
         )
         if hashed is not None:
             hashed.command = command
@@ -251,13 +250,11 @@ async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
     return body, again
 
 
-def _declared_status(app: FastAPI, scope: Scope) -> int:
-    """The success status of the route the request goes to (201 for a create)."""
-    for route in app.router.routes:
-        match, _ = route.matches(scope)
-        if match == Match.FULL:
-            return int(getattr(route, "status_code", None) or 200)
-    return 200
+def _declared_status(scope: Scope) -> int:
+    """The success status the route documents (201 for a create)."""
+    operation = operation_of(scope) or {}
+    documented = sorted(int(s) for s in operation.get("responses", {}) if s.isdigit())
+    return next((s for s in documented if 200 <= s < 300), 200)
 
 
 async def _keep_answer(

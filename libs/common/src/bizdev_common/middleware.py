@@ -10,6 +10,7 @@ import logging
 import re
 import time
 import uuid
+from typing import Any
 
 from fastapi import FastAPI, Request
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -107,31 +108,42 @@ LARGE_BODY = "x-large-body"
 says it too). The route must stream its body, never hold all of it in memory."""
 
 
-def _upload_routes(app: object) -> list[tuple[str, re.Pattern[str]]]:
-    """The operations marked LARGE_BODY, as the app's OpenAPI document lists them: every
-    route with its full path, however routers were included."""
-    openapi = getattr(app, "openapi", None)
-    spec = openapi() if callable(openapi) else {}
-    return [
-        (method.upper(), compile_path(path)[0])
-        for path, item in spec.get("paths", {}).items()
-        for method, operation in item.items()
-        if isinstance(operation, dict) and operation.get(LARGE_BODY)
-    ]
+def operations(app: object) -> list[tuple[str, re.Pattern[str], dict[str, Any]]]:
+    """Every operation as the app's OpenAPI document lists it (method, full path's pattern,
+    operation), however routers were included: FastAPI no longer lists included routes in
+    `app.router.routes`. Built once per app."""
+    state = getattr(app, "state", None)
+    found: list[tuple[str, re.Pattern[str], dict[str, Any]]] | None = getattr(
+        state, "documented_operations", None
+    )
+    if found is None:
+        openapi = getattr(app, "openapi", None)
+        spec = openapi() if callable(openapi) else {}
+        found = [
+            (method.upper(), compile_path(path)[0], operation)
+            for path, item in spec.get("paths", {}).items()
+            for method, operation in item.items()
+            if isinstance(operation, dict)
+        ]
+        if state is not None:
+            state.documented_operations = found
+    return found
+
+
+def operation_of(scope: Scope) -> dict[str, Any] | None:
+    """The documented operation the request goes to (decided as the router will decide it,
+    before any of the body is read)."""
+    path = scope["path"].removeprefix(scope.get("root_path", ""))
+    for method, pattern, operation in operations(scope.get("app")):
+        if method == scope["method"] and pattern.match(path):
+            return operation
+    return None
 
 
 def large_body(scope: Scope) -> bool:
-    """Whether the request goes to a route marked LARGE_BODY (decided as the router will
-    decide it, before any of the body is read)."""
-    app = scope.get("app")
-    state = getattr(app, "state", None)
-    routes = getattr(state, "large_body_routes", None)
-    if routes is None:
-        routes = _upload_routes(app)
-        if state is not None:
-            state.large_body_routes = routes
-    path = scope["path"].removeprefix(scope.get("root_path", ""))
-    return any(m == scope["method"] and p.match(path) for m, p in routes)
+    """Whether the request goes to a route marked LARGE_BODY."""
+    operation = operation_of(scope)
+    return operation is not None and bool(operation.get(LARGE_BODY))
 
 
 class RequestLimits:
