@@ -395,6 +395,19 @@ async def records_http(records: ServiceProcess) -> AsyncIterator[httpx.AsyncClie
         yield client
 
 
+@pytest.fixture(scope="session")
+def performance(
+    start_service: Callable[..., ServiceProcess], clocks: Callable[[str], TestClock]
+) -> ServiceProcess:
+    return _with_test_clock(start_service, clocks, "performance")
+
+
+@pytest.fixture
+async def performance_http(performance: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=performance.url, timeout=30) as client:
+        yield client
+
+
 @pytest.fixture
 async def crm_http(crm: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=crm.url, timeout=30) as client:

@@ -156,3 +156,14 @@ def test_records_answers_every_operation_as_documented(
         fuzz(svc)
     finally:
         svc.stop()
+
+
+def test_performance_answers_every_operation_as_documented(
+    start_service: Callable[..., ServiceProcess],
+) -> None:
+    # Stopped when done: its reaction and views read the projects, crm and finance topics.
+    svc = fuzzed(start_service, "performance")
+    try:
+        fuzz(svc)
+    finally:
+        svc.stop()

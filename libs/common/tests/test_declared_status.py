@@ -2,9 +2,8 @@
 through the OpenAPI document, since FastAPI no longer lists included routes in
 `app.router.routes` (a create was replayed as 200 instead of 201)."""
 
-from fastapi import APIRouter, FastAPI
-
 from bizdev_common.idempotency import _declared_status
+from fastapi import APIRouter, FastAPI
 
 
 def _scope(app: FastAPI, method: str, path: str) -> dict[str, object]:

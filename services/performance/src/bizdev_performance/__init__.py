@@ -1,0 +1,1 @@
+"""The performance service (REGULATIONS §8, §2.1)."""

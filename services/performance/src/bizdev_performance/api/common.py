@@ -1,0 +1,33 @@
+"""What the API's modules share: the application and decimal inputs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from bizdev_common.service import Runtime
+from pydantic import Field
+
+from bizdev_performance.application import PerformanceApplication
+
+DECIMAL = r"^[0-9]{1,15}(\.[0-9]{1,4})?$"
+DecimalIn = Annotated[
+    str,
+    Field(
+        pattern=DECIMAL,
+        description='A non-negative decimal as a string, e.g. "1250000.00" or "4.5"',
+        examples=["100"],
+    ),
+]
+"""A figure a client sends: a string, like money's amounts, so no float rounding reaches it."""
+SCORE = r"^[0-9]{1,3}(\.[0-9]{1,2})?$"
+ScoreIn = Annotated[
+    str, Field(pattern=SCORE, description='A score from 0 to 150, e.g. "60"', examples=["60"])
+]
+
+
+def app_of(rt: Runtime[PerformanceApplication, Any]) -> PerformanceApplication:
+    return rt.application
+
+
+def schema(rt: Runtime[Any, Any]) -> str:
+    return f'"{rt.settings.schema_name}"'
