@@ -29,7 +29,11 @@ def _types(records: list[Any]) -> list[str]:
 async def _inbox(
     crm_http: httpx.AsyncClient, headers: dict[str, str], record_id: str, **params: Any
 ) -> list[dict[str, Any]]:
-    body = await ok(await crm_http.get("/inbox", params={"limit": 200, **params}, headers=headers))
+    body = await ok(
+        await crm_http.get(
+            "/inbox", params={"limit": 200, "record_id": record_id, **params}, headers=headers
+        )
+    )
     return [i for i in body["items"] if i["record_id"] == record_id]
 
 

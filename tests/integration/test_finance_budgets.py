@@ -145,7 +145,11 @@ async def test_an_approved_plan_becomes_a_budget_and_overspend_waits_for_managem
     async def inbox_of_management() -> list[dict[str, Any]]:
         r = await finance_http.get(
             "/inbox",
-            params={"wait_for": str(budget_id), "min_version": held["version"]},
+            params={
+                "record_id": str(budget_id),
+                "wait_for": str(budget_id),
+                "min_version": held["version"],
+            },
             headers=boss,
         )
         return [i for i in (await ok(r))["items"] if i["record_id"] == str(budget_id)]

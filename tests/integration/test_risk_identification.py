@@ -56,7 +56,12 @@ async def test_an_identification_round_with_one_department_late(
     async def waiting_on(head: dict[str, str]) -> list[dict[str, Any]]:
         r = await risk_http.get(
             "/inbox",
-            params={"kind": "identification_to_submit", "wait_for": round_id, "min_version": 1},
+            params={
+                "kind": "identification_to_submit",
+                "record_id": round_id,
+                "wait_for": round_id,
+                "min_version": 1,
+            },
             headers=head,
         )
         return [i for i in (await ok(r))["items"] if i["record_id"] == round_id]

@@ -115,10 +115,18 @@ async def test_complaints_of_one_customer_past_the_threshold_raise_one_alert(
 
     # In the risk officer's inbox until acknowledged; then no longer active.
     async def inbox() -> list[dict[str, Any]]:
-        r = await risk_http.get("/inbox", params={"kind": "alert_to_acknowledge"}, headers=OFFICER)
+        r = await risk_http.get(
+            "/inbox",
+            params={"kind": "alert_to_acknowledge", "record_id": alert["id"]},
+            headers=OFFICER,
+        )
         return [i for i in (await ok(r))["items"] if i["record_id"] == alert["id"]]
 
     assert len(await eventually(inbox)) == 1
+    elsewhere = await risk_http.get(
+        "/inbox", params={"record_id": str(uuid.uuid4())}, headers=OFFICER
+    )
+    assert (await ok(elsewhere))["items"] == []
     clerk = auth(unique("clerk"), people.department, "employee")
     assert (await risk_http.get("/alerts", headers=clerk)).status_code == 403
     refused = await risk_http.post(

@@ -122,7 +122,9 @@ async def test_a_risk_assessed_accepted_signed_off_and_its_measure_flagged_overd
     assert cell(residual, 4, 5) == 1
 
     async def management_inbox() -> list[dict[str, Any]]:
-        r = await risk_http.get("/inbox", params={"kind": "acceptance_to_sign_off"}, headers=boss)
+        r = await risk_http.get(
+            "/inbox", params={"kind": "acceptance_to_sign_off", "record_id": risk_id}, headers=boss
+        )
         return [i for i in (await ok(r))["items"] if i["record_id"] == risk_id]
 
     assert len(await eventually(management_inbox)) == 1

@@ -243,7 +243,7 @@ def inbox_router(
     async def inbox(**params: Any) -> Page[InboxItem]:
         rt: Runtime = params["rt"]
         page: PageParams = params["page"]
-        kind, overdue = params["kind"], params["overdue"]
+        kind, overdue, record_id = params["kind"], params["overdue"], params["record_id"]
         consistency: ReadConsistency = params["consistency"]
         await _caught_up(rt, records, consistency.wait_for, consistency.min_version)
         now = rt.clock.now()
@@ -253,6 +253,9 @@ def inbox_router(
         if kind is not None:
             args.append(kind.value)
             clauses.append(f"kind = ${len(args)}")
+        if record_id is not None:
+            args.append(record_id)
+            clauses.append(f"record_id = ${len(args)}")
         if overdue is not None:
             args.append(now)
             past = f"(due_at IS NOT NULL AND due_at <= ${len(args)})"
@@ -291,6 +294,14 @@ def inbox_router(
             _param(
                 "overdue",
                 Annotated[bool | None, Query(description="Only overdue items, or only others")],
+                None,
+            ),
+            _param(
+                "record_id",
+                Annotated[
+                    UUID | None,
+                    Query(description="Only items about this record: does it wait on me?"),
+                ],
                 None,
             ),
         ]
