@@ -213,7 +213,8 @@ def test_network_policies_deny_by_default_and_fence_the_services() -> None:
     [deny] = [p for p in of_kind(PROD, "NetworkPolicy") if p["metadata"]["name"] == "default-deny"]
     assert deny["spec"]["podSelector"] == {}
     assert set(deny["spec"]["policyTypes"]) == {"Ingress", "Egress"}
-    assert "ingress" not in deny["spec"] and "egress" not in deny["spec"]
+    assert "ingress" not in deny["spec"]
+    assert "egress" not in deny["spec"]
     for dep in of_kind(PROD, "Deployment"):
         labels = dep["spec"]["template"]["metadata"]["labels"]
         policies = _policies_for(labels)
