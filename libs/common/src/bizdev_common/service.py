@@ -33,7 +33,7 @@ from faststream.specification import AsyncAPI
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from bizdev_common import dlq, docs, errors, idempotency, middleware, openapi, status
+from bizdev_common import dlq, docs, errors, idempotency, middleware, openapi, shutdown, status
 from bizdev_common.auth import DEV_SECRET, TokenVerifier
 from bizdev_common.contract import EventContract
 from bizdev_common.deadletters import DeadLetters
@@ -171,6 +171,7 @@ def create_app(parts: ServiceParts[Any, Any]) -> FastAPI:
         # Never started: they put what the workers consume on the AsyncAPI page.
         add_consumers(broker, parts, application, pool, dead_letters)
         app.state.runtime = Runtime(s, application, pool, dead_letters, clock_for(s))
+        shutdown.drain_on_sigterm(s.drain_seconds)
         try:
             yield
         finally:
@@ -182,6 +183,9 @@ def create_app(parts: ServiceParts[Any, Any]) -> FastAPI:
         description=parts.description,
         version=parts.version,
         lifespan=lifespan,
+        # Behind a proxy serving it under a prefix (the prod Ingress: /api/<service>/), for
+        # the docs' links; routes match with or without the prefix.
+        root_path=s.root_path,
         # FastAPI's own tracing: one server span per request, named by route. Not its
         # operation spans (dependencies, endpoint, serialisation: three more per request),
         # metrics (Prometheus has them) or logs; nothing for the probes.
@@ -220,11 +224,11 @@ def create_app(parts: ServiceParts[Any, Any]) -> FastAPI:
         responses={503: {"description": "Not ready: `checks` says what is not"}},
     )
     async def readyz(request: Request) -> JSONResponse:
-        """503 without PostgreSQL, which every request needs, or before a worker has created
-        the views the queries read. Kafka down (as the workers last reported it), no worker
-        reporting, messages parked, or a relay stuck at an event degrade the service
-        (`status: degraded`, 200): commands still succeed then, and taking the pod out of its
-        Service would not help."""
+        """503 without PostgreSQL, which every request needs, before a worker has created
+        the views the queries read, or once SIGTERM has come (shutdown.py). Kafka down (as the
+        workers last reported it), no worker reporting, messages parked, or a relay stuck at
+        an event degrade the service (`status: degraded`, 200): commands still succeed then,
+        and taking the pod out of its Service would not help."""
         runtime: Runtime[Any, Any] = request.app.state.runtime
         checks: dict[str, str] = {}
         body: dict[str, Any] = {"checks": checks}
@@ -249,6 +253,10 @@ def create_app(parts: ServiceParts[Any, Any]) -> FastAPI:
             if workers.relay is not None:
                 body["relay"] = workers.relay
         ready = checks["postgresql"] == "ok" and checks.get("views") == "ok"
+        if shutdown.draining():
+            # SIGTERM: still serving, but the load balancer must send nothing new here.
+            checks["process"] = "stopping"
+            ready = False
         degraded = checks["kafka"] != "ok" or body.get("dead_letters") or "relay" in body
         body["status"] = "unavailable" if not ready else "degraded" if degraded else "ok"
         body["ready"] = ready
@@ -328,11 +336,17 @@ def serve(
         check_library_environment(name, os.environ)
     except UnsafeEnvironment as e:
         raise SystemExit(str(e)) from e
+    # In-flight requests get this long after SIGTERM (and a drain), below the pod's grace.
+    graceful = int(s.shutdown_timeout_seconds)
     if args == ["worker"]:
         from bizdev_common.worker import create_worker_app
 
         uvicorn.run(
-            create_worker_app(parts), host=s.http_host, port=s.worker_http_port, log_config=None
+            create_worker_app(parts),
+            host=s.http_host,
+            port=s.worker_http_port,
+            log_config=None,
+            timeout_graceful_shutdown=graceful,
         )
         return
     if s.api_processes == 1:
@@ -342,6 +356,7 @@ def serve(
             port=s.http_port,
             log_config=None,
             proxy_headers=True,
+            timeout_graceful_shutdown=graceful,
         )
         return
     # Several processes on one port need the app by name, each building its own from the
@@ -354,4 +369,5 @@ def serve(
         port=s.http_port,
         log_config=None,
         proxy_headers=True,
+        timeout_graceful_shutdown=graceful,
     )

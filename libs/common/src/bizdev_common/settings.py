@@ -39,6 +39,20 @@ class ServiceSettings(BaseSettings):
         default=1, ge=1, description="Processes one `api` command runs, sharing its port"
     )
     log_level: str = "INFO"
+    root_path: str = Field(
+        default="",
+        description="The path prefix a proxy serves the API under (e.g. /api/projects), "
+        "for the docs' links; requests may come with or without it",
+    )
+    # SIGTERM (shutdown.py): /readyz fails for drain_seconds while requests are still served,
+    # so that the load balancer stops sending new ones, then in-flight requests get up to
+    # shutdown_timeout_seconds. Together below the pod's terminationGracePeriodSeconds.
+    drain_seconds: float = Field(
+        default=0.0, ge=0, description="After SIGTERM: readiness failing, still serving"
+    )
+    shutdown_timeout_seconds: float = Field(
+        default=20.0, gt=0, description="After draining: the longest in-flight requests get"
+    )
 
     jwt_algorithm: str = "HS256"
     jwt_secret: SecretStr = SecretStr("bizdev-dev-secret-change-me-in-production-0123456789")
