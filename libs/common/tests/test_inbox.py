@@ -52,7 +52,7 @@ def test_the_route_documents_the_services_kinds_and_the_inbox_sorts() -> None:
     operation = _operation()
     params = {p["name"]: p for p in operation["parameters"]}
     assert set(params) == {
-        "q", "sort", "limit", "offset", "kind", "overdue", "wait_for", "min_version"
+        "q", "sort", "limit", "offset", "kind", "overdue", "record_id", "wait_for", "min_version"
     }  # fmt: skip
     spec = FastAPI()
     spec.include_router(inbox_router(["complaint_to_assign", "follow_up_due"]))
