@@ -32,7 +32,17 @@ SERVICE_COLOURS = ("\033[36m", "\033[35m", "\033[34m", "\033[33m", "\033[32m", "
 KEY_FIELDS = ("correlation_id", "event_type", "ce_type", "aggregate_id", "consumer_group")
 """Fields a reader follows a request or an event by, shown after the message when present."""
 QUIET_FIELDS = frozenset(
-    {"time", "level", "logger", "message", "service", "trace_id", "span_id", "taskName"}
+    {
+        "time",
+        "level",
+        "logger",
+        "message",
+        "service",
+        "trace_id",
+        "span_id",
+        "taskName",
+        "color_message",
+    }
 )
 """Fields every record has, shown in the line's own columns or not at all."""
 
