@@ -1,7 +1,7 @@
 """`make demo`: a believable company in a running bizdev, made through the services' public
 HTTP APIs only, as its people would make it (never a database write).
 
-Every command carries an `Idempotency-Key` derived from its place in the story, so running
+Every command carries an `Idempotency-Key` derived from what it says, so running
 the demo again the same day replays the first answers and changes nothing; days later, when
 the services have forgotten the keys, it stops at the first record it finds already made and
 says so. Cross-service steps wait for the other service's reaction (a budget opened from an
@@ -18,6 +18,7 @@ retention, so nothing is destroyed.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -150,7 +151,10 @@ class Service:
         self, method: str, path: str, who: str, body: object = None, **kw: Any
     ) -> dict[str, Any]:
         self.demo.commands += 1
-        key = f"bizdev-demo-{self.name}-{self.demo.commands:04d}"
+        # The same command of the story (who, what, on which record, with what) has the same
+        # key in every run; no two commands of the story are alike.
+        said = json.dumps([method, path, body, kw.get("params")], sort_keys=True)
+        key = "bizdev-demo-" + hashlib.sha256(said.encode()).hexdigest()[:40]
         r = self.http.request(
             method,
             path,
@@ -633,6 +637,20 @@ class Demo:
             "xu.mei",
             {"paid_on": spent},
         )
+        # Past the line's budget and contingency again: waits in management's inbox.
+        fin.post(
+            f"/budgets/{budget['id']}/expenses",
+            "guo.qiang",
+            {
+                "line_id": marketing["line_id"],
+                "amount": money("15000.00"),
+                "spent_on": spent,
+                "vendor": "Shenzhen Expo Centre",
+                "description": "A second booth at the autumn fair",
+                "reason": "The organiser offered a corner booth",
+                "necessity": "Two customers asked to meet us there",
+            },
+        )
         year, month = last_month(self.today)
         period = fin.post("/periods", "ma.lin", {"year": year, "month": month})
         fin.seen(f"/periods/{period['id']}/report", "ma.lin", period)
@@ -640,7 +658,8 @@ class Demo:
         self.made["budget"] = budget["id"]
         self.say(
             "  finance: budget approved with 10% contingency, a trade show paid, an overspend"
-            f" held and approved by management, then paid; {year}-{month:02d} closed (finance)"
+            " held and approved by management, then paid, another waiting for management;"
+            f" {year}-{month:02d} closed (finance)"
         )
 
     # --- §4: contracts; §7.2 receivables -----------------------------------------------------
