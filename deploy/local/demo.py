@@ -1207,16 +1207,21 @@ def main(argv: list[str] | None = None) -> int:
     secret = os.environ.get("BIZDEV_JWT_SECRET", DEV_SECRET)
     print("making a company through the services' HTTP APIs:", flush=True)
     demo = Demo(urls, secret, lambda s: print(s, flush=True))
+    made_before = bool(demo.performance.items("/people", "tang.hui", user_id="wang.jun"))
+    if made_before:
+        print("  (the company is there already: replaying, which changes nothing)", flush=True)
     try:
         demo.run()
     except DemoError as e:
         print(f"\nthe demo stopped: {e}", file=sys.stderr)
-        print(
-            "A second run the same day replays the first one's answers; after the services"
-            " forgot its Idempotency-Keys (24 h) the records it would make exist already:"
-            " `make clean`, then `make up`, for a fresh company.",
-            file=sys.stderr,
-        )
+        if made_before:
+            print(
+                "The demo company was made before, long enough ago that the services forgot"
+                " its Idempotency-Keys (24 h), so its records exist already and are not made"
+                " twice. For a fresh company: stop `make up`, then `make clean`, `make up`,"
+                " `make demo`.",
+                file=sys.stderr,
+            )
         return 1
     if args.urls is None:
         print(WHERE_TO_LOOK)

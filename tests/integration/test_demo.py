@@ -150,3 +150,12 @@ def test_the_demo_fills_every_list_of_every_service(
     }
     assert not grown, f"a second run changed: {grown}"
     print(f"checked and replayed in {time.monotonic() - started:.0f}s")
+
+
+def test_the_demo_says_clearly_when_nothing_is_up(capsys: pytest.CaptureFixture[str]) -> None:
+    port = launcher.free_port()
+    urls = {name: f"http://127.0.0.1:{port}" for name in launcher.services()}
+    assert demo.main(["--urls", json.dumps(urls)]) == 2
+    err = capsys.readouterr().err
+    assert "bizdev is not up" in err
+    assert "make up" in err
