@@ -140,6 +140,12 @@ def test_the_demo_fills_every_list_of_every_service(
                 empty.append(f"{name} {path}")
     assert not empty, f"lists the demo left empty: {empty}"
     print(f"demo: {first_run:.0f}s; {len(seen)} lists with items: {seen}")
+    alerts = httpx.get(f"{urls['risk']}/alerts", headers=people.auth("lin.tao")).json()["items"]
+    assert {a["indicator"] for a in alerts} >= {
+        "complaints_per_customer",  # Pearl Retail's two complaints
+        "overdue_milestones_per_project",  # the kick-off due yesterday
+        "budget_overruns_per_project",  # the overspend approved and paid
+    }, alerts
 
     # A second run replays the first one's answers (Idempotency-Keys): nothing new is made.
     assert demo.main(["--urls", json.dumps(urls)]) == 0, capsys.readouterr().err
