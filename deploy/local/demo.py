@@ -440,8 +440,8 @@ class Demo:
             {**review, "recommend": False, "feasibility": "Outside our products"},
         )
         pj.post(f"/applications/{rejected}/reject", "wang.jun", {"reasons": "Not our market"})
-        waiting = application("wu.fang", "Cold chain pilot for Delta Fresh", None, "600000.00")
-        self.made["applications"] = [approved_app, rejected, waiting]
+        # Submitted by the market department: waits for its head's review (zhou.xin's inbox).
+        application("wu.fang", "Cold chain pilot for Delta Fresh", None, "600000.00")
         self.say(
             "  initiation: 2 market insights, 3 leads (qualified and converted, discarded, new),"
             " 3 applications (approved, rejected, waiting for review) (projects)"
@@ -655,7 +655,6 @@ class Demo:
         period = fin.post("/periods", "ma.lin", {"year": year, "month": month})
         fin.seen(f"/periods/{period['id']}/report", "ma.lin", period)
         fin.post(f"/periods/{period['id']}/finalize", "ma.lin")
-        self.made["budget"] = budget["id"]
         self.say(
             "  finance: budget approved with 10% contingency, a trade show paid, an overspend"
             " held and approved by management, then paid, another waiting for management;"
@@ -1069,7 +1068,6 @@ class Demo:
             "performance rewarding the converted lead's finder",
             lambda: perf.items("/lead-rewards", "tang.hui", finder="li.na"),
         )
-        self.made["cycle"] = cycle["id"]
         self.say(
             f"  performance: targets, a market share, the {period} evaluation finalized with"
             " ratings, feedback, a bonus and an improvement plan; li.na's lead reward (performance)"

@@ -76,7 +76,16 @@ def stack(
 ) -> Iterator[dict[str, ServiceProcess]]:
     """All six services on the module's broker and schemas of their own, started together."""
     started = {
-        name: ServiceProcess(name, own_kafka, logs, collector.endpoint, db_schema=f"demo_{name}")
+        name: ServiceProcess(
+            name,
+            own_kafka,
+            logs,
+            collector.endpoint,
+            db_schema=f"demo_{name}",
+            # Small pools: the session's services share this PostgreSQL's connection limit.
+            api_event_store_connections="4",
+            api_query_connections="4",
+        )
         for name in launcher.services()
     }
     STARTED.append(time.monotonic())
