@@ -12,10 +12,11 @@ ROLE ?= employee
 DEPT ?= sales
 USER_ID ?=
 
-.PHONY: help install up test lint contracts contracts-check unit integration bench bench-quick token manifests clean
+.PHONY: help install up demo test lint contracts contracts-check unit integration bench bench-quick token manifests clean
 
 help:
 	@echo "make up      run Kafka, PostgreSQL and every service (Ctrl-C stops)"
+	@echo "make demo    (with make up running) fill it with a company through the HTTP APIs"
 	@echo "make test    lint, unit and integration tests against real Kafka and PostgreSQL"
 	@echo "make token ROLE=department_head DEPT=sales [USER_ID=bob]   print a dev JWT"
 	@echo "make contracts   regenerate contracts/: event schemas, AsyncAPI documents, CATALOG.md"
@@ -39,6 +40,10 @@ $(KAFKA_LIBS)/.fetched: deploy/local/kafka/pom.xml
 
 up: install
 	$(UV) run --frozen python deploy/local/launcher.py up
+
+# Against a running `make up`: a believable company, made through the services' HTTP APIs.
+demo: install
+	$(UV) run --frozen python deploy/local/demo.py
 
 # The quick benchmark runs too, so that it cannot rot; it prints figures, it asserts nothing.
 test: install lint contracts-check

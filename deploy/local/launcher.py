@@ -23,12 +23,16 @@ import stat
 import struct
 import subprocess
 import sys
+import threading
 import time
 import tomllib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
+
+import console
 
 ROOT = Path(__file__).resolve().parents[2]
 KAFKA_HOME = ROOT / "deploy" / "local" / "kafka"
@@ -495,6 +499,8 @@ def up(state: Path, names: Sequence[str]) -> int:
     )
     procs: list[subprocess.Popen[bytes]] = []
     stopping = False
+    readable = console.readable_logs(sys.stdout)
+    printing = threading.Lock()
 
     def _stop(*_: object) -> None:
         nonlocal stopping
@@ -523,18 +529,32 @@ def up(state: Path, names: Sequence[str]) -> int:
             for setting, key in svc.secret_files.items():
                 env.setdefault(prefix + setting, str(dev_secret(state, key)))
             for role in ("worker", "api"):
-                procs.append(subprocess.Popen([f"bizdev-{name}", role], env=env))
-        print("\nbizdev is up:", flush=True)
-        for name in names:
-            svc = registry[name]
-            base = f"http://127.0.0.1:{svc.port}"
-            print(f"  {name:<12} API {base}  OpenAPI {base}/docs  AsyncAPI {base}/asyncapi")
-            print(f"  {'':<12} worker http://127.0.0.1:{svc.worker_port}/readyz")
-        print(f"  Kafka {kafka.bootstrap}   PostgreSQL {pg.url}")
-        print(
-            "  a token: make token ROLE=employee DEPT=sales      Ctrl-C stops everything\n",
-            flush=True,
-        )
+                if not readable:
+                    procs.append(subprocess.Popen([f"bizdev-{name}", role], env=env))
+                    continue
+                proc = subprocess.Popen(
+                    [f"bizdev-{name}", role],
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                )
+                procs.append(proc)
+                threading.Thread(
+                    target=_relay_lines,
+                    args=(proc.stdout, f"{name}/{role}", console.service_colour(names, name)),
+                    kwargs={"lock": printing},
+                    daemon=True,
+                ).start()
+        rows = _await_health(names, registry, procs, lambda: stopping)
+        with printing:
+            print("\nbizdev is up:\n", flush=True)
+            print(console.table(rows, use_colour=readable), flush=True)
+            print(f"\n  Kafka {kafka.bootstrap}   PostgreSQL {pg.url}")
+            print(
+                "  a token: make token ROLE=employee DEPT=sales   a company to look at: make demo"
+                "   Ctrl-C stops everything\n",
+                flush=True,
+            )
         while not stopping:
             for p in procs:
                 if p.poll() is not None:
@@ -557,6 +577,41 @@ def up(state: Path, names: Sequence[str]) -> int:
         kafka.stop()
         pg.stop()
         print("stopped", flush=True)
+
+
+def _relay_lines(stream: IO[bytes], source: str, colour: str, lock: threading.Lock) -> None:
+    """Prints a process's log lines as readable lines until it closes its output."""
+    for raw in iter(stream.readline, b""):
+        text = console.format_line(raw.decode("utf-8", "replace"), source, colour)
+        with lock:
+            print(text, flush=True)
+
+
+def _await_health(
+    names: Sequence[str],
+    registry: dict[str, Service],
+    procs: Sequence[subprocess.Popen[bytes]],
+    stopping: Callable[[], bool],
+    timeout: float = 120.0,
+) -> list[console.Row]:
+    """Each API's health once every one is ready, or as it stands after `timeout`: the table
+    shows what is not."""
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = [
+            console.Row(
+                n,
+                registry[n].port,
+                registry[n].worker_port,
+                console.health(f"http://127.0.0.1:{registry[n].port}/readyz"),
+            )
+            for n in names
+        ]
+        settled = all(r.health == "ready" for r in rows)
+        exited = any(p.poll() is not None for p in procs)
+        if settled or exited or stopping() or time.monotonic() > deadline:
+            return rows
+        time.sleep(1.0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
