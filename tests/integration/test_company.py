@@ -63,6 +63,22 @@ async def reaction_in_trace(collector: Collector, trace_id: str, service: str) -
     return found
 
 
+async def projection_linked(collector: Collector, trace_id: str, service: str) -> Span:
+    """A batch consumer span of `service` (a projector: it starts a trace of its own, by
+    OpenTelemetry's convention) linking to a publish of this trace."""
+
+    def find() -> Span | None:
+        for publish in (s for s in collector.trace(trace_id) if s.kind == PRODUCER):
+            for consumer in collector.linked_to(publish):
+                if consumer.service == service and consumer.kind == CONSUMER:
+                    return consumer
+        return None
+
+    found = await eventually(find, lambda s: s is not None, within=30)
+    assert found is not None
+    return found
+
+
 def quarter_of(day: date) -> tuple[str, date]:
     """`2026-Q4` and the first day of the next quarter."""
     quarter = (day.month - 1) // 3 + 1
@@ -147,7 +163,10 @@ async def _walk(
 
     # crm: the project joins the customer's dealings.
     async def customer() -> dict[str, Any]:
-        return await ok(await crm_http.get(f"/customers/{customer_id}", headers=sales.head))
+        r = await crm_http.get(
+            f"/customers/{customer_id}", params={"min_version": 1}, headers=sales.head
+        )
+        return await ok(r)
 
     dealt = await eventually(
         customer, lambda c: any(d["project_id"] == project_id for d in c["dealings"]), within=60
@@ -246,6 +265,53 @@ async def _walk(
     )
     assert dashboard["project"]["team_lead"] == crew.lead_id
     assert [m["percent"] for m in dashboard["milestones"]] == [40, 0]
+    # performance: the team as projects formed it (TeamLeadAppointed, TeamMemberAdded).
+    [team] = await eventually(
+        lambda: _listed(
+            perf_http.get("/teams", params={"project_id": project_id}, headers=crew.member)
+        ),
+        lambda t: bool(t) and len(t[0]["members"]) == 2,
+        within=60,
+    )
+    assert team["members"] == [
+        {"member": crew.lead_id, "lead": True},
+        {"member": crew.member_id, "lead": False},
+    ]
+    # §6 A progress meeting's minutes: records files them in the project's file.
+    meeting = await ok(
+        await http.post(
+            f"/projects/{project_id}/meetings",
+            json={
+                "kind": "progress",
+                "title": "Pilot review",
+                "meeting_date": today.isoformat(),
+                "attendees": [crew.lead_id, crew.member_id],
+            },
+            headers=crew.lead,
+        ),
+        201,
+    )
+    await ok(
+        await http.post(
+            f"/meetings/{meeting['id']}/minutes",
+            json={"minutes": "Pilot on track", "attendees": [crew.lead_id, crew.member_id]},
+            headers=crew.lead,
+        )
+    )
+    project_file = await eventually(
+        lambda: file_of(records_http, archivist, project_id),
+        lambda f: "projects.MeetingMinutesRecorded" in {r["source"] for r in f["records"]},
+        within=60,
+    )
+    assert "projects.PlanApproved" in {r["source"] for r in project_file["records"]}
+    # The review opinion, given before the project existed, is in the application's own
+    # file, whose active life the approval ended (the project's file continues it).
+    application_file = await eventually(
+        lambda: file_of(records_http, archivist, app_id),
+        lambda f: f["retention_ends_on"] is not None,
+        within=60,
+    )
+    assert [r["source"] for r in application_file["records"]] == ["projects.ApplicationReviewed"]
 
     # §4.3 A contract drafted by the salesperson, signed by the department head in crm...
     contract = await ok(
@@ -256,6 +322,7 @@ async def _walk(
                 "number": unique("HT"),
                 "title": "Warehouse pilot",
                 "value": {"amount": "480000.00", "currency": "CNY"},
+                "project_id": project_id,
             },
             headers=sales.rep,
         ),
@@ -280,6 +347,7 @@ async def _walk(
     ).json()
     assert receivable["value"] == {"amount": "480000.00", "currency": "CNY"}
     assert receivable["salesperson"] == sales.rep_id
+    assert (receivable["customer_id"], receivable["project_id"]) == (customer_id, project_id)
     # ... and a contract file in records.
     contract_file = await file_of(records_http, archivist, contract["id"])
     assert contract_file["category"] == "contract"
@@ -362,6 +430,15 @@ async def _walk(
         )
     )
     assert (raised["scope"], raised["customer_id"]) == ("customer", customer_id)
+    # One complaint counted, below the warning threshold of complaints per customer.
+    assert await _kri(risk_http, customer_id, "complaints_per_customer") == (1, "normal")
+    # records: the closed complaint filed in the customer's file (opened by its registration).
+    customer_file = await eventually(
+        lambda: file_of(records_http, archivist, customer_id),
+        lambda f: "crm.ComplaintClosed" in {r["source"] for r in f["records"]},
+        within=60,
+    )
+    assert customer_file["category"] == "customer"
 
     # §7.2 An overspend: held, in management's inbox, approved, then paid (posted).
     marketing = next(x for x in budget["lines"] if x["category"] == "marketing")
@@ -401,12 +478,13 @@ async def _walk(
     assert decision["kind"] == "overspend_to_decide"
     expenses = f"/budgets/{budget_id}/expenses"
     await ok(await finance_http.post(f"{expenses}/{held['expense_id']}/approve", headers=boss))
+    pay_trace, paying = traced(fin)
     for expense in (within, held):
         paid = await ok(
             await finance_http.post(
                 f"{expenses}/{expense['expense_id']}/pay",
                 json={"paid_on": today.isoformat()},
-                headers=fin,
+                headers=paying,
             )
         )
     after = await budget_at(finance_http, budget_id, fin, lambda b: b["version"] >= paid["version"])
@@ -415,6 +493,10 @@ async def _walk(
     # risk: the line's overrun (finance's BudgetLineOverrun) fired the project's cost KRI.
     [overrun] = await alerts_of(risk_http, "budget_overruns_per_project", project_id)
     assert overrun["cause"].startswith("finance/")
+    # The payment's trace continues into risk's reaction to the overrun; performance's views,
+    # which count the cost against the team's profit, link to the payment's publish.
+    await reaction_in_trace(collector, pay_trace, "risk")
+    await projection_linked(collector, pay_trace, "performance")
 
     # §3.4 A deviation reported, acknowledged with re-planning: the plan's revision 2 is
     # approved, and finance opens the budget's next version from it.
@@ -422,6 +504,8 @@ async def _walk(
     second = await budget_at(finance_http, budget_id, fin, lambda b: b["budget_version"] == 2)
     assert (second["state"], second["plan_revision"]) == ("draft", 2)
     assert [v["budget_version"] for v in second["versions"]] == [1, 2]
+    # risk: the deviation counted against the project (DeviationReported).
+    assert await _kri(risk_http, project_id, "deviations_per_project") == (1, "normal")
 
     # §8.3 The salesperson's attainment comes from the contract (crm) and the revenue
     # invoiced (finance), in the quarter evaluated.
@@ -439,9 +523,24 @@ async def _walk(
         perf_http, officer, revenue, sales.rep_id, period, lambda r: r["facts"] >= 1
     )
     assert (invoiced["actual"], Decimal(invoiced["attainment"])) == ("200000.00", Decimal(50))
+    # The project's team: its profit is the revenue invoiced less the expenses paid.
+    profit = await indicator(perf_http, officer, "profit")
+    await target(perf_http, officer, profit, project_id, period, "134998.90", subject_kind="team")
+    earned = await attainment_of(
+        perf_http, officer, profit, project_id, period, lambda r: r["facts"] >= 3
+    )
+    assert (earned["actual"], Decimal(earned["attainment"])) == ("67499.45", Decimal(50))
+    # The complaint's owner: the satisfaction the customer confirmed at closing (crm).
+    await join(perf_http, officer, sales.owner_id, sales.department)
+    satisfaction = await indicator(perf_http, officer, "customer_satisfaction", unit="score")
+    await target(perf_http, officer, satisfaction, sales.owner_id, period, "5")
+    rated = await attainment_of(
+        perf_http, officer, satisfaction, sales.owner_id, period, lambda r: r["facts"] >= 1
+    )
+    assert Decimal(rated["actual"]) == ANALYSIS["satisfaction"]
     await eventually(
         lambda: perf_http.get("/people", params={"department": sales.department}, headers=officer),
-        lambda r: r.status_code == 200 and len(r.json()["items"]) == 1,
+        lambda r: r.status_code == 200 and len(r.json()["items"]) == 2,
     )
     # §8.2 The quarterly cycle, finalized by hr once the quarter is over (performance's clock).
     cycle = await ok(
@@ -589,3 +688,21 @@ async def _walk(
         archivist_id,
     )
     assert kept["approved_by"] == crew.manager_id
+
+
+async def _listed(response: Any) -> list[dict[str, Any]]:
+    r = await response
+    return list(r.json()) if r.status_code == 200 else []
+
+
+async def _kri(risk_http: httpx.AsyncClient, scope_id: str, indicator: str) -> tuple[int, str]:
+    """The indicator's value and band for its scope, once risk has counted it."""
+
+    async def fetch() -> dict[str, Any] | None:
+        r = await risk_http.get("/kris", params={"scope_id": scope_id}, headers=OFFICER)
+        items = (await ok(r))["items"]
+        return next((k for k in items if k["indicator"] == indicator), None)
+
+    kri = await eventually(fetch, lambda k: k is not None, within=60)
+    assert kri is not None
+    return kri["value"], kri["band"]
