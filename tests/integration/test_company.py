@@ -353,6 +353,7 @@ async def _walk(
     assert contract_file["category"] == "contract"
     for service in ("finance", "records"):
         await reaction_in_trace(collector, sign_trace, service)
+    await projection_linked(collector, sign_trace, "performance")  # the salesperson's sales
     # §7.3 Invoiced in finance: revenue recorded.
     await ok(
         await finance_http.post(
@@ -369,6 +370,7 @@ async def _walk(
 
     # §4.4 The customer complains; unanswered past its response deadline (crm's test clock)
     # the complaint is escalated; then assigned, answered, resolved and closed.
+    complaint_trace, complaining = traced(sales.rep)
     complaint = await ok(
         await crm_http.post(
             "/complaints",
@@ -379,7 +381,7 @@ async def _walk(
                 "subject": "Sensors offline",
                 "description": "Half the pilot warehouse went dark for a day",
             },
-            headers=sales.rep,
+            headers=complaining,
         ),
         201,
     )
@@ -404,14 +406,14 @@ async def _walk(
             f"{complaint_path}/assign", json={"owner": sales.owner_id}, headers=sales.head
         )
     )
+    close_trace, closing_it = traced(sales.owner)
     for step, body in [
         ("respond", {"proposal": "Replace the gateway"}),
         ("resolve", {"resolution": "Gateway replaced"}),
         ("close", {**ANALYSIS, "confirmed_on": today.isoformat()}),
     ]:
-        done = await ok(
-            await crm_http.post(f"{complaint_path}/{step}", json=body, headers=sales.owner)
-        )
+        who = closing_it if step == "close" else sales.owner
+        done = await ok(await crm_http.post(f"{complaint_path}/{step}", json=body, headers=who))
     closed = await eventually(
         lambda: crm_http.get(
             complaint_path, params={"min_version": done["version"]}, headers=sales.rep
@@ -439,6 +441,8 @@ async def _walk(
         within=60,
     )
     assert customer_file["category"] == "customer"
+    await reaction_in_trace(collector, complaint_trace, "risk")
+    await reaction_in_trace(collector, close_trace, "records")
 
     # §7.2 An overspend: held, in management's inbox, approved, then paid (posted).
     marketing = next(x for x in budget["lines"] if x["category"] == "marketing")
@@ -616,11 +620,12 @@ async def _walk(
     assert back["on_loan"] is False
 
     # §3.5 The project closed by management: records starts the file's retention.
+    project_close_trace, closing_project = traced(crew.manager)
     closing = await ok(
         await http.post(
             f"/projects/{project_id}/close",
             json={"outcome": "achieved", "summary": "Three customers won"},
-            headers=crew.manager,
+            headers=closing_project,
         )
     )
     assert (await project_at(http, crew, project_id, closing["version"]))["state"] == "closed"
@@ -632,6 +637,7 @@ async def _walk(
     assert ended["active"] is False
     retention_ends = date.fromisoformat(ended["retention_ends_on"])
     assert retention_ends.year == today.year + 10
+    await reaction_in_trace(collector, project_close_trace, "records")
 
     # §9.4 Past the retention (records' clock): listed, approved by management, destroyed
     # before a witness; the destruction record stays.
