@@ -193,6 +193,7 @@ async def _walk(
         project_id,
     )
     assert reward["amount"] == {"amount": "5000.00", "currency": "CNY"}
+    assert reward["approved_by"] == crew.manager_id
     # One trace joins the approval request to each reaction it caused.
     for service in ("crm", "records", "performance"):
         await reaction_in_trace(collector, approval_trace, service)
@@ -312,6 +313,11 @@ async def _walk(
         within=60,
     )
     assert [r["source"] for r in application_file["records"]] == ["projects.ApplicationReviewed"]
+    # The project's file leads to it: its opening record names the application.
+    [opening] = [r for r in project_file["records"] if r["source"] == "projects.ProjectOpened"]
+    opened_doc = await ok(await records_http.get(f"/records/{opening['id']}", headers=archivist))
+    assert opened_doc["document"]["application_id"] == app_id
+    assert opened_doc["document"]["customer_id"] == customer_id
 
     # §4.3 A contract drafted by the salesperson, signed by the department head in crm...
     contract = await ok(
@@ -354,19 +360,28 @@ async def _walk(
     for service in ("finance", "records"):
         await reaction_in_trace(collector, sign_trace, service)
     await projection_linked(collector, sign_trace, "performance")  # the salesperson's sales
-    # §7.3 Invoiced in finance: revenue recorded.
+    # §7.3 Invoiced in finance: revenue recorded. Unpaid past its due date (finance's test
+    # clock), the receivable is overdue and risk's credit KRI of the customer fires.
     await ok(
         await finance_http.post(
             f"/receivables/{receivable_id}/invoices",
             json={
                 "number": unique("FP"),
                 "amount": {"amount": "200000.00", "currency": "CNY"},
-                "due_on": (today + timedelta(days=30)).isoformat(),
+                "due_on": today.isoformat(),
             },
             headers=fin,
         ),
         201,
     )
+    finance_clock = clocks("finance")
+    try:
+        finance_clock.set(datetime.now(UTC) + timedelta(days=2))
+        [unpaid] = await alerts_of(risk_http, "overdue_receivables_per_customer", customer_id)
+    finally:
+        finance_clock.reset()
+    assert (unpaid["threshold"], unpaid["value"]) == ("warning", 1)
+    assert unpaid["cause"].startswith("finance/")
 
     # §4.4 The customer complains; unanswered past its response deadline (crm's test clock)
     # the complaint is escalated; then assigned, answered, resolved and closed.
@@ -497,6 +512,13 @@ async def _walk(
     # risk: the line's overrun (finance's BudgetLineOverrun) fired the project's cost KRI.
     [overrun] = await alerts_of(risk_http, "budget_overruns_per_project", project_id)
     assert overrun["cause"].startswith("finance/")
+    cost_risk = await ok(
+        await risk_http.get(
+            f"/risks/{overrun['risk_id']}", params={"min_version": 1}, headers=OFFICER
+        )
+    )
+    assert (cost_risk["scope"], cost_risk["project_id"]) == ("project", project_id)
+    assert cost_risk["department"] == crew.department  # risk learnt it from ProjectOpened
     # The payment's trace continues into risk's reaction to the overrun; performance's views,
     # which count the cost against the team's profit, link to the payment's publish.
     await reaction_in_trace(collector, pay_trace, "risk")
@@ -585,6 +607,7 @@ async def _walk(
     # No one rated: the ratings drop out with their weight; (40 x 100 + 40 x 50) / 80 = 75.
     assert result["score"] == "75.00"
     assert Decimal(result["attainments"][sold]) == 100
+    assert Decimal(result["attainments"][revenue]) == 50
 
     # §9.2-9.3 The project's file: its approval record numbered and bound by the archivist,
     # borrowed by a member (approved by the department head) and returned intact.
