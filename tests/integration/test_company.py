@@ -526,7 +526,35 @@ async def _walk(
 
     # §3.4 A deviation reported, acknowledged with re-planning: the plan's revision 2 is
     # approved, and finance opens the budget's next version from it.
-    await replan(http, crew, project_id, plan)
+    deviation_trace, reporting = traced(crew.lead)
+    report = await ok(
+        await http.post(
+            f"/projects/{project_id}/deviations",
+            json={
+                "deviation": "Rollout slips a quarter",
+                "cause": "Sensor supplier late",
+                "adjusted_strategy": "A second supplier; trade shows a year longer",
+            },
+            headers=reporting,
+        ),
+        201,
+    )
+
+    # Escalated to management: it waits in management's inbox until acknowledged.
+    async def to_acknowledge() -> list[dict[str, Any]]:
+        page = await ok(
+            await http.get(
+                "/inbox",
+                params={"kind": "deviation_acknowledgement", "limit": 200},
+                headers=crew.manager,
+            )
+        )
+        return [i for i in page["items"] if i["record_id"] == report["id"]]
+
+    [item] = await eventually(to_acknowledge)
+    assert item["link"] == f"/deviations/{report['id']}/acknowledge"
+    await reaction_in_trace(collector, deviation_trace, "risk")
+    await replan(http, crew, project_id, plan, report["id"])
     second = await budget_at(finance_http, budget_id, fin, lambda b: b["budget_version"] == 2)
     assert (second["state"], second["plan_revision"]) == ("draft", 2)
     assert [v["budget_version"] for v in second["versions"]] == [1, 2]
