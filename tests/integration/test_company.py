@@ -171,7 +171,11 @@ async def _walk(
     dealt = await eventually(
         customer, lambda c: any(d["project_id"] == project_id for d in c["dealings"]), within=60
     )
-    assert dealt["dealings"][0]["department"] == crew.department
+    [dealing] = dealt["dealings"]
+    assert (dealing["department"], dealing["project_name"]) == (
+        crew.department,
+        "Smart warehouse for ACME",
+    )
     # records: the project's file opened, the approval filed in it.
     project_file = await eventually(
         lambda: file_of(records_http, archivist, project_id),
@@ -231,6 +235,10 @@ async def _walk(
     budget_id = Budget.create_id(uuid.UUID(project_id))
     budget = await budget_at(finance_http, budget_id, fin, lambda b: True)
     assert (budget["state"], budget["budget_version"], budget["plan_revision"]) == ("draft", 1, 1)
+    assert (budget["project_name"], budget["department"]) == (
+        "Smart warehouse for ACME",
+        crew.department,
+    )
     assert sorted((x["line_id"], x["budget"]["amount"]) for x in budget["lines"]) == sorted(
         (b["line_id"], b["amount"]["amount"]) for b in plan["budget_lines"]
     )
