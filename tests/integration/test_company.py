@@ -63,6 +63,25 @@ async def reaction_in_trace(collector: Collector, trace_id: str, service: str) -
     return found
 
 
+async def reaction_published_in_trace(collector: Collector, trace_id: str, service: str) -> None:
+    """The events `service`'s reaction caused were published in the same trace: a publish of
+    `service` descends from its consumer span."""
+
+    def find() -> Span | None:
+        spans = collector.trace(trace_id)
+        ids = {s.span_id: s for s in spans}
+        for publish in (s for s in spans if s.kind == PRODUCER and s.service == service):
+            span: Span | None = ids.get(publish.parent_span_id)
+            while span is not None:
+                if span.kind == CONSUMER and span.service == service:
+                    return publish
+                span = ids.get(span.parent_span_id)
+        return None
+
+    found = await eventually(find, lambda s: s is not None, within=30)
+    assert found is not None, [(s.service, s.name, s.kind) for s in collector.trace(trace_id)]
+
+
 async def projection_linked(collector: Collector, trace_id: str, service: str) -> Span:
     """A batch consumer span of `service` (a projector: it starts a trace of its own, by
     OpenTelemetry's convention) linking to a publish of this trace."""
@@ -250,6 +269,8 @@ async def _walk(
     )
     for service in ("finance", "records"):
         await reaction_in_trace(collector, plan_trace, service)
+        # What the reaction caused (BudgetOpened, RecordFiled) is published in that trace too.
+        await reaction_published_in_trace(collector, plan_trace, service)
     await ok(
         await finance_http.post(
             f"/budgets/{budget_id}/approve", json={"contingency_percent": "10"}, headers=fin
