@@ -220,6 +220,7 @@ async def _walk(
     # One trace joins the approval request to each reaction it caused.
     for service in ("crm", "records", "performance"):
         await reaction_in_trace(collector, approval_trace, service)
+        await reaction_published_in_trace(collector, approval_trace, service)
 
     # §3.2 The team: a team lead appointed by management, a member added by the lead.
     await ok(
@@ -388,6 +389,7 @@ async def _walk(
     assert contract_file["category"] == "contract"
     for service in ("finance", "records"):
         await reaction_in_trace(collector, sign_trace, service)
+        await reaction_published_in_trace(collector, sign_trace, service)
     await projection_linked(collector, sign_trace, "performance")  # the salesperson's sales
     # §7.3 Invoiced in finance: revenue recorded. Unpaid past its due date (finance's test
     # clock), the receivable is overdue and risk's credit KRI of the customer fires.
@@ -551,6 +553,7 @@ async def _walk(
     # The payment's trace continues into risk's reaction to the overrun; performance's views,
     # which count the cost against the team's profit, link to the payment's publish.
     await reaction_in_trace(collector, pay_trace, "risk")
+    await reaction_published_in_trace(collector, pay_trace, "risk")  # KriThresholdBreached
     await projection_linked(collector, pay_trace, "performance")
 
     # §3.4 A deviation reported, acknowledged with re-planning: the plan's revision 2 is
