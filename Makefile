@@ -18,6 +18,7 @@ help:
 	@echo "make up      run Kafka, PostgreSQL and every service (Ctrl-C stops)"
 	@echo "make demo    (with make up running) fill it with a company through the HTTP APIs"
 	@echo "make test    lint, unit and integration tests against real Kafka and PostgreSQL"
+	@echo "make e2e     the regulations end to end: one business across the six services"
 	@echo "make token ROLE=department_head DEPT=sales [USER_ID=bob]   print a dev JWT"
 	@echo "make contracts   regenerate contracts/: event schemas, AsyncAPI documents, CATALOG.md"
 	@echo "make bench   command path, relay, projector, freshness, memory and queries beside"
@@ -70,6 +71,10 @@ unit: install
 
 integration: install
 	$(UV) run --frozen pytest tests/integration
+
+.PHONY: e2e
+e2e: install  ## the regulations end to end: one business across the six services
+	$(UV) run --frozen pytest tests/integration/test_company.py
 
 bench: install
 	$(UV) run --frozen python benchmarks/bench.py

@@ -34,20 +34,25 @@ async def budget_at(
     return found
 
 
-async def replan(http: httpx.AsyncClient, crew: Crew, project_id: str, plan: dict) -> None:
+async def replan(
+    http: httpx.AsyncClient, crew: Crew, project_id: str, plan: dict, report_id: str = ""
+) -> None:
     """Revision 2: the marketing line kept with more money, personnel dropped, operations
-    added (as tests/integration/test_replanning.py does)."""
-    report = await ok(
-        await http.post(
-            f"/projects/{project_id}/deviations",
-            json={"deviation": "Slips", "cause": "Supplier", "adjusted_strategy": "Another"},
-            headers=crew.lead,
-        ),
-        201,
-    )
+    added (as tests/integration/test_replanning.py does); after the deviation `report_id`,
+    or one reported here."""
+    if not report_id:
+        report = await ok(
+            await http.post(
+                f"/projects/{project_id}/deviations",
+                json={"deviation": "Slips", "cause": "Supplier", "adjusted_strategy": "Another"},
+                headers=crew.lead,
+            ),
+            201,
+        )
+        report_id = report["id"]
     await ok(
         await http.post(
-            f"/deviations/{report['id']}/acknowledge",
+            f"/deviations/{report_id}/acknowledge",
             json={"decision": "Re-plan", "replan": True},
             headers=crew.manager,
         )
