@@ -1,0 +1,440 @@
+"""`bizdev`, the operator's command line: tokens, topics, lag, rebuilds, dead letters, history.
+
+It is installed with bizdev-common, so every service's image has it, and it finds the
+services installed beside it by their console scripts (`bizdev-<service>`). A command about a
+service reads that service's settings from its usual variables (`BIZDEV_<SERVICE>_*`), as the
+service's own processes do; commands about Kafka alone take `--bootstrap`."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import os
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from importlib.metadata import entry_points
+from typing import Annotated, Any
+from uuid import UUID
+
+import asyncpg
+import typer
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from bizdev_common import dlq
+from bizdev_common.auth import DEV_SECRET, issue_token
+from bizdev_common.contract import topic_for
+from bizdev_common.domain import NotFound, Role
+from bizdev_common.envelope import Envelope
+from bizdev_common.eventstore import ServiceApplication
+from bizdev_common.rebuild import Progress as RebuildProgress
+from bizdev_common.rebuild import Rebuild
+from bizdev_common.settings import ServiceSettings
+
+app = typer.Typer(
+    help="The operator's tools for a running bizdev: tokens, topics, consumer lag, view "
+    "rebuilds with a swap, dead letters, an aggregate's history.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+dlq_app = typer.Typer(help="Dead-lettered messages of a service.", no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
+console = Console()
+
+DEFAULT_BOOTSTRAP = ServiceSettings.model_fields["kafka_bootstrap_servers"].default
+Bootstrap = Annotated[
+    str,
+    typer.Option(
+        "--bootstrap", envvar="BIZDEV_KAFKA_BOOTSTRAP_SERVERS", help="Kafka bootstrap servers"
+    ),
+]
+
+
+def installed_services() -> list[str]:
+    """The services installed beside this CLI, by their console scripts."""
+    return sorted(
+        ep.name.removeprefix("bizdev-")
+        for ep in entry_points(group="console_scripts")
+        if ep.name.startswith("bizdev-") and ep.value == f"bizdev_{ep.name[7:]}.main:run"
+    )
+
+
+def service_parts(service: str) -> Any:
+    """The service's parts (services/<name>/main.py), its settings from the environment."""
+    if service not in installed_services():
+        known = ", ".join(installed_services()) or "none"
+        raise typer.BadParameter(f"no service {service!r} installed here (installed: {known})")
+    return importlib.import_module(f"bizdev_{service}.main").parts()
+
+
+# --- token -----------------------------------------------------------------------------
+
+
+@app.command()
+def token(
+    roles: Annotated[list[Role], typer.Argument(help="one or more roles", show_default=False)],
+    dept: Annotated[str, typer.Option(help="the user's department")] = "sales",
+    user: Annotated[str | None, typer.Option(help="user id (default: <role>-<dept>)")] = None,
+    ttl: Annotated[int, typer.Option(help="seconds the token is valid")] = 8 * 3600,
+) -> None:
+    """Print a dev bearer token (HS256, the dev secret or BIZDEV_JWT_SECRET)."""
+    secret = os.environ.get("BIZDEV_JWT_SECRET", DEV_SECRET)
+    who = user or f"{roles[0].value}-{dept}"
+    print(issue_token(who, dept, roles, secret=secret, ttl_seconds=ttl))
+
+
+# --- tail ------------------------------------------------------------------------------
+
+
+def readable(record: ConsumerRecord) -> dict[str, Any]:
+    """A record as a CloudEvent: its attributes from the headers, its data from the value."""
+    try:
+        envelope = Envelope.from_headers(record.headers or ())
+        attributes: dict[str, Any] = {
+            "type": envelope.type,
+            "subject": envelope.subject,
+            "time": envelope.time.isoformat(),
+            "id": envelope.id,
+            "sequence": envelope.sequence,
+        }
+    except (KeyError, ValueError, UnicodeDecodeError) as e:
+        attributes = {"type": None, "subject": None, "error": f"not a CloudEvent: {e}"}
+    try:
+        data: Any = json.loads(record.value) if record.value is not None else None
+    except ValueError:
+        data = repr(record.value[:200])
+    return {
+        "position": f"{record.topic}/{record.partition}@{record.offset}",
+        **attributes,
+        "data": data,
+    }
+
+
+def _topic_of(name: str) -> str:
+    return topic_for(name) if name in installed_services() else name
+
+
+@app.command()
+def tail(
+    topic: Annotated[str, typer.Argument(help="a topic, or a service's name for its topic")],
+    from_beginning: Annotated[
+        bool, typer.Option("--from-beginning", help="start at the oldest record")
+    ] = False,
+    follow: Annotated[
+        bool, typer.Option("--follow/--no-follow", help="keep waiting for new records")
+    ] = False,
+    event_type: Annotated[
+        str | None, typer.Option("--type", help="only this ce_type (or its suffix)")
+    ] = None,
+    aggregate: Annotated[str | None, typer.Option(help="only this aggregate id")] = None,
+    limit: Annotated[int, typer.Option(help="stop after this many (0: no limit)")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object a line")] = False,
+    bootstrap: Bootstrap = DEFAULT_BOOTSTRAP,
+) -> None:
+    """Print a topic's records as readable CloudEvents. Without --from-beginning it shows
+    what arrives from now on (so add --follow); without --follow it stops at the end."""
+    name = _topic_of(topic)
+    shown = 0
+    for event in asyncio.run(
+        _collect(name, from_beginning, follow, bootstrap, limit, event_type, aggregate)
+    ):
+        shown += 1
+        if as_json:
+            print(json.dumps(event, default=str))
+        else:
+            console.print(
+                f"[dim]{event['position']}[/] [bold]{event.get('type')}[/] "
+                f"{event.get('subject')} [dim]{event.get('time', '')}[/]"
+            )
+            console.print_json(data=event["data"], default=str)
+    if not as_json:
+        console.print(f"[dim]{shown} event(s)[/]")
+
+
+def _matches(event: dict[str, Any], event_type: str | None, aggregate: str | None) -> bool:
+    if aggregate is not None and event.get("subject") != aggregate:
+        return False
+    kind = event.get("type") or ""
+    return (
+        event_type is None
+        or kind == event_type
+        or kind.split(".")[-2:-1] == [event_type]
+        or kind.endswith(event_type)
+    )
+
+
+async def _collect(
+    topic: str,
+    from_beginning: bool,
+    follow: bool,
+    bootstrap: str,
+    limit: int,
+    event_type: str | None,
+    aggregate: str | None,
+) -> list[dict[str, Any]]:
+    """The matching events, printed as they come when following (then returned empty)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    found: list[dict[str, Any]] = []
+    try:
+        partitions = consumer.partitions_for_topic(topic)
+        if not partitions:
+            await consumer._client.force_metadata_update()
+            partitions = consumer.partitions_for_topic(topic)
+        if not partitions:
+            raise typer.BadParameter(f"no topic {topic!r}")
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        consumer.assign(tps)
+        if from_beginning:
+            await consumer.seek_to_beginning(*tps)
+        else:
+            await consumer.seek_to_end(*tps)
+        ends = await consumer.end_offsets(tps)
+        while True:
+            batch = await consumer.getmany(timeout_ms=500)
+            records = sorted(
+                (r for recs in batch.values() for r in recs), key=lambda r: (r.timestamp, r.offset)
+            )
+            for record in records:
+                event = readable(record)
+                if _matches(event, event_type, aggregate):
+                    found.append(event)
+                    if limit and len(found) >= limit:
+                        return found
+            if follow:
+                for event in found:
+                    _print_now(event)
+                found.clear()
+                continue
+            positions = {tp: await consumer.position(tp) for tp in tps}
+            if all(positions[tp] >= ends[tp] for tp in tps):
+                return found
+    finally:
+        await consumer.stop()
+
+
+def _print_now(event: dict[str, Any]) -> None:
+    console.print(
+        f"[dim]{event['position']}[/] [bold]{event.get('type')}[/] {event.get('subject')}"
+    )
+    console.print_json(data=event["data"], default=str)
+
+
+# --- lag -------------------------------------------------------------------------------
+
+
+def lag_rows(service: str) -> list[dict[str, Any]]:
+    """Each consumer's position and lag per partition, where the consumer really keeps it:
+    a projection in its `projection_tracking` rows (it seeks there on every assignment; its
+    Kafka group's commits are not what it resumes from), a reaction in its Kafka group's
+    committed offsets (the event store's tracking only drops redeliveries)."""
+    return asyncio.run(_lag(service_parts(service)))
+
+
+async def _lag(parts: Any) -> list[dict[str, Any]]:
+    s: ServiceSettings = parts.settings
+    consumer = AIOKafkaConsumer(bootstrap_servers=s.kafka_bootstrap_servers)
+    admin = AIOKafkaAdminClient(bootstrap_servers=s.kafka_bootstrap_servers)
+    await consumer.start()
+    await admin.start()
+    conn = await asyncpg.connect(s.database_url)
+    rows: list[dict[str, Any]] = []
+    try:
+        for make in parts.projections:
+            projection = make(s.schema_name)
+            try:
+                positions = await projection.positions(conn)
+            except asyncpg.UndefinedTableError:
+                positions = {}
+            tps = await _partitions(consumer, projection.topics)
+            ends = await consumer.end_offsets(tps) if tps else {}
+            for tp in tps:
+                done = positions.get((tp.topic, tp.partition))
+                at = None if done is None else done + 1
+                rows.append(
+                    _lag_row(f"{s.schema_name}.{projection.name}", "projection", tp, at, ends[tp])
+                )
+        for make in parts.reactions:
+            reaction = make()
+            group = f"{s.schema_name}.{reaction.name}"
+            committed = await admin.list_consumer_group_offsets(group)
+            tps = await _partitions(consumer, [c.topic for c in reaction.upstream])
+            ends = await consumer.end_offsets(tps) if tps else {}
+            for tp in tps:
+                meta = committed.get(tp)
+                at = meta.offset if meta is not None and meta.offset >= 0 else None
+                rows.append(_lag_row(group, "reaction", tp, at, ends[tp]))
+    finally:
+        await conn.close()
+        await admin.close()
+        await consumer.stop()
+    return rows
+
+
+def _lag_row(group: str, kind: str, tp: TopicPartition, at: int | None, end: int) -> dict[str, Any]:
+    return {
+        "consumer": group,
+        "kind": kind,
+        "topic": tp.topic,
+        "partition": tp.partition,
+        "position": at,
+        "end": end,
+        "lag": end - (at or 0),
+    }
+
+
+async def _partitions(consumer: AIOKafkaConsumer, topics: list[str]) -> list[TopicPartition]:
+    await consumer._client.force_metadata_update()
+    return [
+        TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())
+    ]
+
+
+@app.command()
+def lag(
+    services: Annotated[
+        list[str] | None, typer.Argument(help="services (default: every one installed)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object a line")] = False,
+) -> None:
+    """Each consumer's lag per partition: projections (positions in PostgreSQL) and
+    reactions (their Kafka groups' committed offsets)."""
+    table = Table("consumer", "kind", "topic", "partition", "position", "end", "lag")
+    for service in services or installed_services():
+        for row in lag_rows(service):
+            if as_json:
+                print(json.dumps(row))
+                continue
+            style = "red" if row["lag"] > 0 else None
+            table.add_row(*(str("-" if v is None else v) for v in row.values()), style=style)
+    if not as_json:
+        console.print(table)
+
+
+# --- rebuild ---------------------------------------------------------------------------
+
+
+@app.command()
+def rebuild(
+    service: Annotated[str, typer.Argument(help="the service whose views to rebuild")],
+    projection: Annotated[
+        list[str] | None, typer.Option(help="only this projection (default: every one)")
+    ] = None,
+) -> None:
+    """Rebuild a service's views from the start of their topics into fresh tables and swap
+    them in while the service runs: queries never fail, no event is applied twice or missed
+    (see bizdev_common/rebuild.py)."""
+    parts = service_parts(service)
+    makes = [
+        m
+        for m in parts.projections
+        if not projection or m(parts.settings.schema_name).name in projection
+    ]
+    if not makes:
+        raise typer.BadParameter(f"no such projection in {service}: {projection}")
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        TextColumn("{task.fields[phase]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=console,
+    ) as bar:
+        for make in makes:
+            name = make(parts.settings.schema_name).name
+            task = bar.add_task(f"{service}.{name}", total=None, phase="starting")
+            swapped = asyncio.run(Rebuild(parts, make, RebuildProgress(_shown(bar, task))).run())
+            bar.console.print(
+                f"{service}.{name}: {swapped.records} record(s) in {swapped.seconds:.1f}s, "
+                f"swapped in: {', '.join(swapped.relations)}"
+            )
+
+
+def _shown(bar: Progress, task: TaskID) -> Callable[[RebuildProgress], None]:
+    def show(p: RebuildProgress) -> None:
+        bar.update(task, completed=p.done, total=p.total or None, phase=p.phase)
+
+    return show
+
+
+# --- dlq -------------------------------------------------------------------------------
+
+
+@dlq_app.command("list")
+def dlq_list(service: Annotated[str, typer.Argument(help="the service")]) -> None:
+    """The service's parked messages, oldest first."""
+    raise typer.Exit(dlq.main(service_parts(service), ["list"]))
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    service: Annotated[str, typer.Argument(help="the service")],
+    letter: Annotated[int | None, typer.Argument(help="one letter's id (default: all)")] = None,
+) -> None:
+    """Put one parked message, or all, back through its handler (once, however often run)."""
+    raise typer.Exit(
+        dlq.main(service_parts(service), ["replay", *([str(letter)] if letter else [])])
+    )
+
+
+# --- history ---------------------------------------------------------------------------
+
+
+@app.command()
+def history(
+    service: Annotated[str, typer.Argument(help="the service that owns the aggregate")],
+    aggregate_id: Annotated[UUID, typer.Argument(help="the aggregate's id")],
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object a line")] = False,
+) -> None:
+    """Every event of one aggregate from the service's event store: version, time, who,
+    what."""
+    entries = list(_history(service_parts(service), aggregate_id))
+    if as_json:
+        for e in entries:
+            print(json.dumps(e, default=str))
+        return
+    table = Table("version", "at", "event", "by", "data", title=str(aggregate_id))
+    for e in entries:
+        table.add_row(
+            str(e["version"]),
+            e["at"],
+            e["event"],
+            str(e["by"] or "-"),
+            json.dumps(e["data"], default=str),
+        )
+    console.print(table)
+
+
+def _history(parts: Any, aggregate_id: UUID) -> Iterator[dict[str, Any]]:
+    from eventsourcing.domain import Aggregate
+
+    application: ServiceApplication = parts.application(parts.settings)
+    try:
+        entries = application.history(Aggregate, aggregate_id)
+    except NotFound as e:
+        raise typer.BadParameter(str(e)) from e
+    finally:
+        application.close()
+    for entry in entries:
+        at: datetime = entry.at
+        yield {
+            "version": entry.version,
+            "at": at.isoformat(),
+            "event": entry.event,
+            "by": entry.by,
+            "data": entry.data,
+        }
