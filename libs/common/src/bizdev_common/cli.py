@@ -12,6 +12,7 @@ import importlib
 import json
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from importlib.metadata import entry_points
 from typing import Annotated, Any
@@ -136,7 +137,8 @@ def tail(
         bool, typer.Option("--follow/--no-follow", help="keep waiting for new records")
     ] = False,
     event_type: Annotated[
-        str | None, typer.Option("--type", help="only this ce_type (or its suffix)")
+        str | None,
+        typer.Option("--type", help="only this ce_type, or its event's name (LeadDiscarded)"),
     ] = None,
     aggregate: Annotated[str | None, typer.Option(help="only this aggregate id")] = None,
     limit: Annotated[int, typer.Option(help="stop after this many (0: no limit)")] = 0,
@@ -145,49 +147,51 @@ def tail(
 ) -> None:
     """Print a topic's records as readable CloudEvents. Without --from-beginning it shows
     what arrives from now on (so add --follow); without --follow it stops at the end."""
-    name = _topic_of(topic)
-    shown = 0
-    for event in asyncio.run(
-        _collect(name, from_beginning, follow, bootstrap, limit, event_type, aggregate)
-    ):
-        shown += 1
+
+    def show(event: dict[str, Any]) -> None:
         if as_json:
-            print(json.dumps(event, default=str))
-        else:
-            console.print(
-                f"[dim]{event['position']}[/] [bold]{event.get('type')}[/] "
-                f"{event.get('subject')} [dim]{event.get('time', '')}[/]"
-            )
-            console.print_json(data=event["data"], default=str)
+            print(json.dumps(event, default=str), flush=True)
+            return
+        console.print(
+            f"[dim]{event['position']}[/] [bold]{event.get('type')}[/] "
+            f"{event.get('subject')} [dim]{event.get('time', '')}[/]"
+        )
+        console.print_json(data=event["data"], default=str)
+
+    wanted = Filter(event_type, aggregate)
+    shown = asyncio.run(
+        _tail(_topic_of(topic), bootstrap, from_beginning, follow, limit, wanted, show)
+    )
     if not as_json:
         console.print(f"[dim]{shown} event(s)[/]")
 
 
-def _matches(event: dict[str, Any], event_type: str | None, aggregate: str | None) -> bool:
-    if aggregate is not None and event.get("subject") != aggregate:
-        return False
-    kind = event.get("type") or ""
-    return (
-        event_type is None
-        or kind == event_type
-        or kind.split(".")[-2:-1] == [event_type]
-        or kind.endswith(event_type)
-    )
+@dataclass(frozen=True)
+class Filter:
+    event_type: str | None = None
+    aggregate: str | None = None
+
+    def __call__(self, event: dict[str, Any]) -> bool:
+        if self.aggregate is not None and event.get("subject") != self.aggregate:
+            return False
+        kind = event.get("type") or ""
+        name = kind.split(".")[2] if kind.count(".") == 3 else None  # bizdev.<svc>.<Name>.vN
+        return self.event_type is None or self.event_type in (kind, name)
 
 
-async def _collect(
+async def _tail(
     topic: str,
+    bootstrap: str,
     from_beginning: bool,
     follow: bool,
-    bootstrap: str,
     limit: int,
-    event_type: str | None,
-    aggregate: str | None,
-) -> list[dict[str, Any]]:
-    """The matching events, printed as they come when following (then returned empty)."""
+    wanted: Callable[[dict[str, Any]], bool],
+    show: Callable[[dict[str, Any]], None],
+) -> int:
+    """Shows the wanted records in each partition's order; returns how many it showed."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
-    found: list[dict[str, Any]] = []
+    shown = 0
     try:
         partitions = consumer.partitions_for_topic(topic)
         if not partitions:
@@ -209,27 +213,15 @@ async def _collect(
             )
             for record in records:
                 event = readable(record)
-                if _matches(event, event_type, aggregate):
-                    found.append(event)
-                    if limit and len(found) >= limit:
-                        return found
-            if follow:
-                for event in found:
-                    _print_now(event)
-                found.clear()
-                continue
-            positions = {tp: await consumer.position(tp) for tp in tps}
-            if all(positions[tp] >= ends[tp] for tp in tps):
-                return found
+                if wanted(event):
+                    show(event)
+                    shown += 1
+                    if limit and shown >= limit:
+                        return shown
+            if not follow and all([await consumer.position(tp) >= ends[tp] for tp in tps]):
+                return shown
     finally:
         await consumer.stop()
-
-
-def _print_now(event: dict[str, Any]) -> None:
-    console.print(
-        f"[dim]{event['position']}[/] [bold]{event.get('type')}[/] {event.get('subject')}"
-    )
-    console.print_json(data=event["data"], default=str)
 
 
 # --- lag -------------------------------------------------------------------------------
