@@ -251,13 +251,19 @@ async def test_tail_history_and_lag_describe_what_happened(
 
     def caught_up(rows: list[dict[str, Any]]) -> bool:
         views = [r for r in rows if r["consumer"] == "projects.views"]
-        return {r["partition"] for r in views} >= set(seen) and all(
-            r["lag"] == 0 and r["end"] >= seen.get(r["partition"], 0) for r in views
+        relay = [r for r in rows if r["kind"] == "relay"]
+        return (
+            [r["lag"] for r in relay] == [0]
+            and {r["partition"] for r in views} >= set(seen)
+            and all(r["lag"] == 0 and r["end"] >= seen.get(r["partition"], 0) for r in views)
         )
 
     rows = await eventually(lambda: asyncio.to_thread(lag), caught_up)
     assert {r["kind"] for r in rows if r["consumer"] == "projects.views"} == {"projection"}
     assert all((r["position"] or 0) == r["end"] for r in rows if r["consumer"] == "projects.views")
+    [relay] = [r for r in rows if r["kind"] == "relay"]
+    assert relay["consumer"] == "projects.relay"
+    assert relay["position"] == relay["end"] >= 1
 
 
 async def test_dlq_lists_a_parked_message_and_replay_reports_it_still_fails(

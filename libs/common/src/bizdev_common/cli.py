@@ -231,7 +231,9 @@ def lag_rows(service: str) -> list[dict[str, Any]]:
     """Each consumer's position and lag per partition, where the consumer really keeps it:
     a projection in its `projection_tracking` rows (it seeks there on every assignment; its
     Kafka group's commits are not what it resumes from), a reaction in its Kafka group's
-    committed offsets (the event store's tracking only drops redeliveries)."""
+    committed offsets (the event store's tracking only drops redeliveries); and the outbox
+    relay, the service's producer: the last event it published (a position in the event log)
+    and how many stored events wait behind it."""
     return asyncio.run(_lag(service_parts(service)))
 
 
@@ -268,11 +270,37 @@ async def _lag(parts: Any) -> list[dict[str, Any]]:
                 meta = committed.get(tp)
                 at = meta.offset if meta is not None and meta.offset >= 0 else None
                 rows.append(_lag_row(group, "reaction", tp, at, ends[tp]))
+        rows.append(await _relay_row(conn, s))
     finally:
         await conn.close()
         await admin.close()
         await consumer.stop()
     return rows
+
+
+async def _relay_row(conn: asyncpg.Connection, s: ServiceSettings) -> dict[str, Any]:
+    schema = f'"{s.schema_name}"'
+    try:
+        at = await conn.fetchval(f"SELECT position FROM {schema}.outbox_position")
+    except asyncpg.UndefinedTableError:
+        at = None
+    try:
+        end, waiting = await conn.fetchrow(
+            f"SELECT coalesce(max(notification_id), 0), "
+            f"count(*) FILTER (WHERE notification_id > $1) FROM {schema}.{s.service}_events",
+            at or 0,
+        )
+    except asyncpg.UndefinedTableError:
+        end, waiting = 0, 0
+    return {
+        "consumer": f"{s.schema_name}.relay",
+        "kind": "relay",
+        "topic": topic_for(s.service),
+        "partition": None,
+        "position": at,
+        "end": end,
+        "lag": waiting,
+    }
 
 
 def _lag_row(group: str, kind: str, tp: TopicPartition, at: int | None, end: int) -> dict[str, Any]:
@@ -301,8 +329,8 @@ def lag(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object a line")] = False,
 ) -> None:
-    """Each consumer's lag per partition: projections (positions in PostgreSQL) and
-    reactions (their Kafka groups' committed offsets)."""
+    """Each consumer's lag per partition: projections (positions in PostgreSQL), reactions
+    (their Kafka groups' committed offsets), and the outbox relay (events not yet published)."""
     table = Table("consumer", "kind", "topic", "partition", "position", "end", "lag")
     for service in services or installed_services():
         for row in lag_rows(service):

@@ -52,6 +52,7 @@ SWAP_LAG = 200
 """Records the copy may still lack when the swap starts: caught up inside the swap, while
 the live projector waits."""
 BATCH = 500
+LOCK_TIMEOUT_SECONDS = 60
 BOOKKEEPING = frozenset({"projection_tracking", "projection_versions", "deadlines"})
 
 
@@ -230,6 +231,9 @@ class Rebuild:
         )
         name = self.live.name
         async with live.transaction():
+            # A projector stuck mid-batch must not hold the rebuild (and then the projectors
+            # queued behind it) for ever: give up, nothing swapped; run it again.
+            await live.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_SECONDS}s'")
             await live.execute(f"LOCK TABLE {schema}.projection_tracking IN EXCLUSIVE MODE")
             rows = await live.fetch(
                 f"SELECT topic, partition, kafka_offset FROM {schema}.projection_tracking "
