@@ -145,6 +145,17 @@ async def test_rebuild_swaps_in_a_view_equal_to_the_incremental_one_and_queries_
         assert not await conn.fetchval(
             "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'projects\\_\\_%'"
         )
+        # The view over two swapped tables came along with them: it reads the live ones.
+        assert (
+            await conn.fetchval(
+                "SELECT count(DISTINCT d.refobjid) FROM pg_rewrite r "
+                "JOIN pg_depend d ON d.objid = r.oid "
+                "WHERE r.ev_class = 'projects.action_item_list'::regclass "
+                "AND d.refobjid IN "
+                "('projects.action_items'::regclass, 'projects.meetings'::regclass)"
+            )
+            == 2
+        )
 
         # Once both have taken every event: the same rows, table by table.
         await eventually(lambda: _differences(conn), lambda d: d == {}, within=90)

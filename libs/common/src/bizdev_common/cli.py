@@ -41,7 +41,7 @@ from bizdev_common.domain import NotFound, Role
 from bizdev_common.envelope import Envelope
 from bizdev_common.eventstore import ServiceApplication
 from bizdev_common.rebuild import Progress as RebuildProgress
-from bizdev_common.rebuild import Rebuild
+from bizdev_common.rebuild import Rebuild, RebuildRunning
 from bizdev_common.settings import ServiceSettings
 
 app = typer.Typer(
@@ -377,7 +377,13 @@ def rebuild(
         for make in makes:
             name = make(parts.settings.schema_name).name
             task = bar.add_task(f"{service}.{name}", total=None, phase="starting")
-            swapped = asyncio.run(Rebuild(parts, make, RebuildProgress(_shown(bar, task))).run())
+            try:
+                swapped = asyncio.run(
+                    Rebuild(parts, make, RebuildProgress(_shown(bar, task))).run()
+                )
+            except RebuildRunning as e:
+                bar.console.print(f"[red]{e}[/]")
+                raise typer.Exit(1) from e
             bar.console.print(
                 f"{service}.{name}: {swapped.records} record(s) in {swapped.seconds:.1f}s, "
                 f"swapped in: {', '.join(swapped.relations)}"

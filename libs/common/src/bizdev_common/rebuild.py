@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -86,6 +87,10 @@ class Progress:
         self.on_change(self)
 
 
+class RebuildRunning(RuntimeError):
+    """Another rebuild of the same projection holds its lock."""
+
+
 @dataclass(frozen=True)
 class Swapped:
     projection: str
@@ -131,6 +136,12 @@ class Rebuild:
         )
         await consumer.start()
         try:
+            # Two rebuilds of one projection would drop each other's copy.
+            if not await live.fetchval(
+                "SELECT pg_try_advisory_lock($1)",
+                zlib.crc32(f"bizdev-rebuild:{self.shadow_schema}".encode()),
+            ):
+                raise RebuildRunning(f"a rebuild of {self.schema}.{self.live.name} is running")
             await self._prepare(build)
             tps = await self._assign(consumer)
             begin = await consumer.beginning_offsets(tps)
