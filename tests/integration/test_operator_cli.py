@@ -211,8 +211,6 @@ async def test_tail_history_and_lag_describe_what_happened(
             "--aggregate",
             lead_id,
             "--json",
-            "--bootstrap",
-            infra.kafka_bootstrap,
         )
         assert done.returncode == 0, done.stderr
         return [json.loads(line) for line in done.stdout.splitlines()]

@@ -7,9 +7,10 @@ import uuid
 from datetime import UTC, datetime
 
 import jwt
+import pytest
 from aiokafka import ConsumerRecord
 from bizdev_common.auth import DEV_SECRET
-from bizdev_common.cli import Filter, app, installed_services, readable
+from bizdev_common.cli import Filter, _bootstrap_for, app, installed_services, readable
 from bizdev_common.envelope import Envelope
 from typer.testing import CliRunner
 
@@ -92,3 +93,10 @@ def test_a_service_not_installed_is_refused_by_name() -> None:
     done = runner.invoke(app, ["history", "payroll", str(uuid.uuid4())])
     assert done.exit_code == 2
     assert "payroll" in done.output
+
+
+def test_a_topic_is_read_on_its_services_kafka_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BIZDEV_RISK_KAFKA_BOOTSTRAP_SERVERS", "kafka.risk:9092")
+    assert _bootstrap_for("bizdev.risk.events.v1", None) == "kafka.risk:9092"
+    assert _bootstrap_for("bizdev.risk.events.v1", "other:9092") == "other:9092"
+    assert _bootstrap_for("somebody.elses.topic", None) == "127.0.0.1:9092"

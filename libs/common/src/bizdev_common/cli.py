@@ -22,6 +22,7 @@ import asyncpg
 import typer
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaConnectionError
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -56,9 +57,12 @@ console = Console()
 
 DEFAULT_BOOTSTRAP = ServiceSettings.model_fields["kafka_bootstrap_servers"].default
 Bootstrap = Annotated[
-    str,
+    str | None,
     typer.Option(
-        "--bootstrap", envvar="BIZDEV_KAFKA_BOOTSTRAP_SERVERS", help="Kafka bootstrap servers"
+        "--bootstrap",
+        envvar="BIZDEV_KAFKA_BOOTSTRAP_SERVERS",
+        help=f"Kafka bootstrap servers (default: the topic's service's, else {DEFAULT_BOOTSTRAP})",
+        show_default=False,
     ),
 ]
 
@@ -78,6 +82,15 @@ def service_parts(service: str) -> Any:
         known = ", ".join(installed_services()) or "none"
         raise typer.BadParameter(f"no service {service!r} installed here (installed: {known})")
     return importlib.import_module(f"bizdev_{service}.main").parts()
+
+
+def run() -> None:
+    """The console script: an unreachable Kafka or PostgreSQL is one line, not a traceback."""
+    try:
+        app()
+    except (KafkaConnectionError, OSError, asyncpg.PostgresError) as e:
+        console.print(f"[red]bizdev: {e}[/]")
+        raise SystemExit(1) from e
 
 
 # --- token -----------------------------------------------------------------------------
@@ -127,6 +140,16 @@ def _topic_of(name: str) -> str:
     return topic_for(name) if name in installed_services() else name
 
 
+def _bootstrap_for(topic: str, given: str | None) -> str:
+    """The Kafka a service's own topic is on, as its settings say, unless told."""
+    if given:
+        return given
+    owner = topic.split(".")[1] if topic.startswith("bizdev.") else None
+    if owner in installed_services():
+        return str(service_parts(owner).settings.kafka_bootstrap_servers)
+    return str(DEFAULT_BOOTSTRAP)
+
+
 @app.command()
 def tail(
     topic: Annotated[str, typer.Argument(help="a topic, or a service's name for its topic")],
@@ -143,7 +166,7 @@ def tail(
     aggregate: Annotated[str | None, typer.Option(help="only this aggregate id")] = None,
     limit: Annotated[int, typer.Option(help="stop after this many (0: no limit)")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object a line")] = False,
-    bootstrap: Bootstrap = DEFAULT_BOOTSTRAP,
+    bootstrap: Bootstrap = None,
 ) -> None:
     """Print a topic's records as readable CloudEvents. Without --from-beginning it shows
     what arrives from now on (so add --follow); without --follow it stops at the end."""
@@ -159,9 +182,9 @@ def tail(
         console.print_json(data=event["data"], default=str)
 
     wanted = Filter(event_type, aggregate)
-    shown = asyncio.run(
-        _tail(_topic_of(topic), bootstrap, from_beginning, follow, limit, wanted, show)
-    )
+    name = _topic_of(topic)
+    kafka = _bootstrap_for(name, bootstrap)
+    shown = asyncio.run(_tail(name, kafka, from_beginning, follow, limit, wanted, show))
     if not as_json:
         console.print(f"[dim]{shown} event(s)[/]")
 
@@ -190,9 +213,9 @@ async def _tail(
 ) -> int:
     """Shows the wanted records in each partition's order; returns how many it showed."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
     shown = 0
     try:
+        await consumer.start()
         partitions = consumer.partitions_for_topic(topic)
         if not partitions:
             await consumer._client.force_metadata_update()
