@@ -15,12 +15,14 @@ import subprocess
 import sys
 import time
 import uuid
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
+from bizdev_common.rebuild import shadow_schema
 from bizdev_projects.projections import ProjectsViews
 
 from .conftest import Infra, ServiceProcess, eventually, headers_of, read_topic
@@ -300,3 +302,31 @@ async def test_dlq_lists_a_parked_message_and_replay_reports_it_still_fails(
     replay = bizdev(projects, "dlq", "replay", "projects", str(letter["id"]))
     assert replay.returncode == 1
     assert f"{letter['id']}: still failing" in replay.stderr
+
+
+async def test_a_rebuild_is_refused_while_another_runs_or_when_others_read_its_tables(
+    projects: ServiceProcess, infra: Infra
+) -> None:
+    conn = await asyncpg.connect(infra.database_url)
+    try:
+        # What a running rebuild of projects' views holds for as long as it runs.
+        lock = zlib.crc32(f"bizdev-rebuild:{shadow_schema('projects', 'views')}".encode())
+        await conn.execute("SELECT pg_advisory_lock($1)", lock)
+        refused = await asyncio.to_thread(bizdev, projects, "rebuild", "projects")
+        assert refused.returncode == 1
+        assert "a rebuild of projects.views is running" in refused.stdout
+        await conn.execute("SELECT pg_advisory_unlock($1)", lock)
+
+        # A view of someone else's over a table of the projection would be dropped with it.
+        await conn.execute("CREATE VIEW public.leads_report AS SELECT id FROM projects.leads")
+        try:
+            refused = await asyncio.to_thread(bizdev, projects, "rebuild", "projects")
+        finally:
+            await conn.execute("DROP VIEW public.leads_report")
+        assert refused.returncode == 1
+        assert "public.leads_report" in refused.stdout
+        assert not await conn.fetchval(
+            "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'projects\\_\\_%'"
+        )
+    finally:
+        await conn.close()

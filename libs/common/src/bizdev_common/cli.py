@@ -42,7 +42,7 @@ from bizdev_common.domain import NotFound, Role
 from bizdev_common.envelope import Envelope
 from bizdev_common.eventstore import ServiceApplication
 from bizdev_common.rebuild import Progress as RebuildProgress
-from bizdev_common.rebuild import Rebuild, RebuildRunning
+from bizdev_common.rebuild import Rebuild, RebuildRefused
 from bizdev_common.settings import ServiceSettings
 
 app = typer.Typer(
@@ -404,7 +404,7 @@ def rebuild(
                 swapped = asyncio.run(
                     Rebuild(parts, make, RebuildProgress(_shown(bar, task))).run()
                 )
-            except RebuildRunning as e:
+            except RebuildRefused as e:
                 bar.console.print(f"[red]{e}[/]")
                 raise typer.Exit(1) from e
             bar.console.print(

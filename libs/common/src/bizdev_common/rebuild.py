@@ -87,7 +87,11 @@ class Progress:
         self.on_change(self)
 
 
-class RebuildRunning(RuntimeError):
+class RebuildRefused(RuntimeError):
+    """The rebuild cannot go on; nothing was swapped."""
+
+
+class RebuildRunning(RebuildRefused):
     """Another rebuild of the same projection holds its lock."""
 
 
@@ -158,7 +162,11 @@ class Rebuild:
                     break
                 await self._build_until(consumer, build, ends, base)
             self.progress.update(phase="swapping")
-            relations = await self._swap(consumer, build, live, tps, base)
+            try:
+                relations = await self._swap(consumer, build, live, tps, base)
+            except RebuildRefused:
+                await live.execute(f'DROP SCHEMA IF EXISTS "{self.shadow_schema}" CASCADE')
+                raise
             await live.execute(f'DROP SCHEMA IF EXISTS "{self.retired_schema}" CASCADE')
             await live.execute(f'DROP SCHEMA IF EXISTS "{self.shadow_schema}" CASCADE')
             self.progress.update(phase="swapped")
@@ -258,6 +266,7 @@ class Rebuild:
                 targets[tp] = max(targets.get(tp, 0), r["kafka_offset"] + 1)
             await self._build_until(consumer, build, targets, base)
             relations = await self._relations(live)
+            await self._refuse_foreign_views(live, [rel for rel, _ in relations])
             await live.execute(f"CREATE SCHEMA {retired}")
             for rel, kind in relations:
                 verb = {"v": "VIEW", "m": "MATERIALIZED VIEW"}.get(kind, "TABLE")
@@ -285,6 +294,24 @@ class Rebuild:
                 self.live.fingerprint,
             )
         return [rel for rel, _ in relations]
+
+    async def _refuse_foreign_views(self, conn: asyncpg.Connection, moving: list[str]) -> None:
+        """A view that is not the projection's own but reads one of its tables would follow
+        the table into the retired schema and be dropped with it: refuse, swap nothing."""
+        foreign = await conn.fetch(
+            "SELECT DISTINCT vn.nspname || '.' || v.relname AS name FROM pg_depend d "
+            "JOIN pg_rewrite r ON r.oid = d.objid JOIN pg_class v ON v.oid = r.ev_class "
+            "JOIN pg_namespace vn ON vn.oid = v.relnamespace "
+            "JOIN pg_class t ON t.oid = d.refobjid "
+            "JOIN pg_namespace tn ON tn.oid = t.relnamespace "
+            "WHERE tn.nspname = $1 AND t.relname = ANY($2::text[]) AND v.oid <> t.oid "
+            "AND NOT (vn.nspname = $1 AND v.relname = ANY($2::text[]))",
+            self.schema,
+            moving,
+        )
+        if foreign:
+            names = ", ".join(r["name"] for r in foreign)
+            raise RebuildRefused(f"views outside {self.live.name} read its tables: {names}")
 
     async def _relations(self, conn: asyncpg.Connection) -> list[tuple[str, str]]:
         """The copy's tables and views to swap in: the projection's declared tables and any
