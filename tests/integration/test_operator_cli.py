@@ -78,7 +78,7 @@ async def test_rebuild_swaps_in_a_view_equal_to_the_incremental_one_and_queries_
     infra: Infra,
     start_service: Callable[..., ServiceProcess],
 ) -> None:
-    start_service(
+    incremental = start_service(
         "projects",
         roles=("worker",),
         db_schema=COPY,
@@ -165,6 +165,7 @@ async def test_rebuild_swaps_in_a_view_equal_to_the_incremental_one_and_queries_
         assert sum(watched["id"] in row for row in leads["leads"]) == 1
     finally:
         await conn.close()
+        incremental.stop()  # it is done: the rest of the session need not feed it
 
 
 async def _differences(conn: asyncpg.Connection) -> dict[str, tuple[int, int]]:
