@@ -18,7 +18,7 @@ comma := ,
 help:
 	@echo "make up      run Kafka, PostgreSQL and every service (Ctrl-C stops)"
 	@echo "make test    lint, unit and integration tests against real Kafka and PostgreSQL"
-	@echo "make token ROLE=employee,department_head DEPT=sales [USER_ID=bob]   print a dev JWT (bizdev token)"
+	@echo "make token ROLE=department_head DEPT=sales [USER_ID=bob]   print a dev JWT"
 	@echo "make contracts   regenerate contracts/: event schemas, AsyncAPI documents, CATALOG.md"
 	@echo "make bench   command path, relay, projector, freshness, memory and queries beside"
 	@echo "             their baselines, one run (minutes); table in .bench/latest.json"
