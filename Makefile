@@ -11,6 +11,7 @@ KAFKA_LIBS := deploy/local/kafka/libs
 ROLE ?= employee
 DEPT ?= sales
 USER_ID ?=
+comma := ,
 
 .PHONY: help install up demo test lint contracts contracts-check unit integration bench bench-quick token manifests clean
 
@@ -86,7 +87,7 @@ manifests: install
 	$(UV) run --frozen python deploy/generate.py
 
 token: install
-	@$(UV) run --frozen bizdev-token --role $(ROLE) --dept $(DEPT) $(if $(USER_ID),--user $(USER_ID))
+	@$(UV) run --frozen bizdev token $(subst $(comma), ,$(ROLE)) --dept $(DEPT) $(if $(USER_ID),--user $(USER_ID))
 
 clean:
 	rm -rf .state $(KAFKA_LIBS)

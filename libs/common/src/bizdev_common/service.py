@@ -299,6 +299,7 @@ USAGE = """usage: bizdev-{service} COMMAND
   worker          run the relay, projectors, reactions, deadline scheduler and dead letters,
                   with /healthz, /readyz and /metrics on BIZDEV_{prefix}_WORKER_HTTP_PORT
   rebuild-views   empty the read models, rebuilt from their topics at the workers' next start
+                  (`bizdev rebuild {service}` rebuilds them while the workers run)
   dlq list        show the parked messages
   dlq replay [ID] put one parked message, or all, back through its handler
 """
