@@ -142,6 +142,8 @@ class Projection:
     def __init__(self, schema: str, contracts: Sequence[EventContract]) -> None:
         self.schema = schema
         self.contracts = {c.topic: c for c in contracts}
+        self.t = {t: f'"{schema}".{t}' for t in self.tables}
+        """Its tables by name, qualified with its schema, for its SQL."""
 
     @property
     def topics(self) -> list[str]:

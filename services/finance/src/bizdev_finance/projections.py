@@ -208,7 +208,6 @@ class FinanceViews(Projection):
 
     def __init__(self, schema: str) -> None:
         super().__init__(schema, [c.CONTRACT, TEAM_LEADS])
-        self.t = {t: f'"{schema}".{t}' for t in self.tables}
 
     async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
         match event:

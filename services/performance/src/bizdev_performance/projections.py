@@ -241,7 +241,6 @@ class PerformanceViews(Projection):
 
     def __init__(self, schema: str) -> None:
         super().__init__(schema, [c.CONTRACT])
-        self.t = {t: f'"{schema}".{t}' for t in self.tables}
 
     async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
@@ -711,7 +710,6 @@ class ActualsViews(Projection):
 
     def __init__(self, schema: str) -> None:
         super().__init__(schema, [u.CRM, u.FINANCE, u.TEAMS])
-        self.t = {t: f'"{schema}".{t}' for t in self.tables}
 
     async def _fact(
         self,

@@ -370,7 +370,6 @@ class ProjectsViews(Projection):
 
     def __init__(self, schema: str) -> None:
         super().__init__(schema, [c.CONTRACT])
-        self.t = {t: f'"{schema}".{t}' for t in self.tables}
 
     async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
