@@ -11,8 +11,9 @@ never by sleeping a fixed time.
 What the clock decides cannot be made at once and honestly: an invoice cannot be issued due
 in the past, so the demo issues one due today, which the scheduler reports overdue
 (`ReceivableOverdue`) once the day is over; a milestone and a follow-up visit due yesterday
-are reported overdue at once. Records reach their destruction date after years of
-retention, so nothing is destroyed.
+are reported overdue at once. Records are kept for years after their file's active life
+ended, so the demo's archive takes in a backfile: a trade fair's material five years old,
+closed as of the day the fair ended, whose retention is therefore over.
 """
 
 from __future__ import annotations
@@ -1141,6 +1142,65 @@ class Demo:
             " and returned, one out on loan; project, customer and contract files (records)"
         )
 
+    def backfile(self) -> None:
+        """The market department hands the archive what is left of a trade fair years ago.
+        Its active life ended when the fair did, so its retention is over already: the
+        periodic check finds it, and the archivist has part of it destroyed."""
+        rec = self.records
+        year = self.today.year - 5
+        fair_ended = date(year, 10, 22)
+        subject = str(uuid.uuid5(NAMESPACE, f"trade-fair-{year}"))
+        file = rec.post(
+            "/files", "wu.fang", {"subject_id": subject, "title": f"Logistics trade fair {year}"}
+        )
+        found: dict[str, str] = {}
+        for title, box in (
+            ("Stand handouts", "31"),
+            ("Visitor sign-up sheets", "31"),
+            ("Stand photographs", "32"),
+        ):
+            record = rec.post(
+                "/records",
+                "wu.fang",
+                {"file_id": file["id"], "title": title, "medium": "physical"},
+            )
+            rec.post(
+                f"/records/{record['id']}/location",
+                "wu.fang",
+                {"room": "B2", "shelf": "1", "box": box},
+            )
+            rec.post(f"/records/{record['id']}/number", "luo.yu", {"series": "material"})
+            rec.post(f"/records/{record['id']}/bind", "luo.yu")
+            found[title] = record["id"]
+        rec.post(
+            f"/files/{file['id']}/close",
+            "luo.yu",
+            {"reason": f"The {year} fair is long over", "ended_on": fair_ended.isoformat()},
+        )
+        rec.until(
+            "the periodic check finding the trade fair file's retention over",
+            lambda: rec.items("/inbox", "luo.yu", kind="retention_over", record_id=file["id"]),
+            within=60,
+        )
+        # The photographs wait: marketing may want them for its next fair.
+        shredded = [found["Stand handouts"], found["Visitor sign-up sheets"]]
+        listed = rec.post(
+            "/destruction-lists",
+            "luo.yu",
+            {"record_ids": shredded, "reason": f"Handouts and sign-up sheets of the {year} fair"},
+        )
+        rec.post(f"/destruction-lists/{listed['id']}/approve", "wang.jun")
+        rec.post(
+            f"/destruction-lists/{listed['id']}/carry-out",
+            "luo.yu",
+            {"witness": "gao.ping", "method": "shredded"},
+        )
+        self.say(
+            f"  records: a {year} trade fair's material closed as of the day the fair ended;"
+            " its retention over, two records destroyed before a witness with management's"
+            " approval, the photographs still due for destruction (records)"
+        )
+
     def run(self) -> None:
         started = time.monotonic()
         self.organisation()
@@ -1153,6 +1213,7 @@ class Demo:
         self.risks()
         self.performance_cycle()
         self.archive()
+        self.backfile()
         self.say(f"done: {self.commands} commands in {time.monotonic() - started:.0f}s")
 
 
@@ -1180,7 +1241,7 @@ where to look (a token: make -s token ROLE=auditor DEPT=audit USER_ID=song.yi):
   finance     http://127.0.0.1:8003/docs   GET /budgets, /expenses, /receivables, /reports/profit
   risk        http://127.0.0.1:8004/docs   GET /risks, /kris, /alerts (as lin.tao, risk_officer)
   performance http://127.0.0.1:8005/docs   GET /people, /cycles, /evaluations, /decisions
-  records     http://127.0.0.1:8006/docs   GET /files, /records, /loans
+  records     http://127.0.0.1:8006/docs   GET /files, /records, /loans, /destructions
   people: wang.jun (management), zhao.min (head of sales), li.na, tang.hui (hr), ma.lin
   (finance), lin.tao (risk officer), luo.yu (archivist), song.yi (auditor): make -s token
   ROLE=employee,department_head DEPT=sales USER_ID=zhao.min and look at their GET /inbox."""

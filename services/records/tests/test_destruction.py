@@ -62,3 +62,36 @@ def test_retention_counts_from_the_end_of_active_life_and_expires_once() -> None
 
 def test_a_leap_day_retention_ends_on_the_28th() -> None:
     assert years_after(date(2028, 2, 29), 3) == date(2031, 2, 28)
+
+
+def _campaign() -> File:
+    return File.open_marketing(ARCHIVIST, uuid4(), "Trade fair 2019")
+
+
+def test_a_file_closed_on_the_day_its_life_ended_years_ago_is_due_at_once() -> None:
+    file = _campaign()
+    file.close(ARCHIVIST, TODAY, "Backfile of the 2019 fair", 3, ended_on=date(2019, 10, 20))
+    assert file.retention_ends_on == date(2022, 10, 20)
+    assert file.retention_over(TODAY)
+    [*_, ended] = file.collect_events()
+    assert isinstance(ended, File.ActiveLifeEnded)
+    assert ended.ended_on == date(2019, 10, 20)
+    file.retention_expired(TODAY)
+
+
+def test_a_file_closed_today_keeps_its_records_for_the_whole_retention() -> None:
+    file = _campaign()
+    file.close(ARCHIVIST, TODAY, "Campaign over", 3, ended_on=TODAY)
+    assert file.retention_ends_on == date(2029, 11, 28)
+    assert not file.retention_over(TODAY)
+    with pytest.raises(InvalidTransition):
+        file.retention_expired(TODAY)
+
+
+def test_a_life_cannot_end_after_today() -> None:
+    file = _campaign()
+    with pytest.raises(RuleViolation) as refused:
+        file.close(ARCHIVIST, TODAY, "Campaign over", 3, ended_on=date(2026, 11, 29))
+    assert refused.value.field == "ended_on"
+    assert file.ended_on is None
+    assert file.retention_ends_on is None

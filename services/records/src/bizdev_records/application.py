@@ -59,10 +59,18 @@ class RecordsApplication(ServiceApplication):
         return self.commit(file)
 
     def close_file(
-        self, actor: Actor, file_id: UUID, expected_version: int | None, reason: str
+        self,
+        actor: Actor,
+        file_id: UUID,
+        expected_version: int | None,
+        reason: str,
+        ended_on: date | None = None,
     ) -> CommandResult:
+        """`ended_on`: the day the file's active life ended, today when not said."""
         file = self.load(File, file_id, expected_version)
-        file.close(actor, self.today(), reason, self.records_settings.years_for(file.category))
+        today = self.today()
+        years = self.records_settings.years_for(file.category)
+        file.close(actor, today, reason, years, ended_on or today)
         return self.commit(file)
 
     def file_item(self, actor: Actor, file_id: UUID, title: str, medium: Medium) -> CommandResult:

@@ -18,7 +18,7 @@ from bizdev_common.api import (
     page_of,
 )
 from bizdev_common.auth import CurrentActor
-from bizdev_common.boundary import Name, PageParams, SearchText, Text, Title
+from bizdev_common.boundary import Day, Name, PageParams, SearchText, Text, Title
 from bizdev_common.domain import Actor, Forbidden
 from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.routes import RecordRoutes
@@ -42,6 +42,12 @@ class MarketingFileIn(BaseModel):
 class CloseFileIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: Text = Field(description="Why the file's active life is over")
+    ended_on: Day | None = Field(
+        default=None,
+        description="The day its active life actually ended (not after today; may be before "
+        "the file was opened here, for material taken in long after): retention counts from "
+        "it. Default today",
+    )
 
 
 class ItemIn(BaseModel):
@@ -211,7 +217,8 @@ def close_file(
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    return accepted(app_of(rt).close_file(actor, file_id, version, body.reason), response)
+    result = app_of(rt).close_file(actor, file_id, version, body.reason, body.ended_on)
+    return accepted(result, response)
 
 
 @router.get("/files", response_model=Page[FileView], tags=["files"])

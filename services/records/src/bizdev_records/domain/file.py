@@ -11,6 +11,7 @@ from bizdev_common.domain import (
     Actor,
     InvalidTransition,
     Role,
+    RuleViolation,
     require_acting,
     require_role,
 )
@@ -97,15 +98,21 @@ class File(Aggregate):
         self.retention_ends_on = retention_ends_on
         self.retention_expiry_raised = False
 
-    def close(self, actor: Actor, today: date, reason: str, retention_years: int) -> None:
-        """The archivist ends a marketing file's active life (no other service does)."""
+    def close(
+        self, actor: Actor, today: date, reason: str, retention_years: int, ended_on: date
+    ) -> None:
+        """The archivist ends a marketing file's active life (no other service does) on the
+        day it actually ended: material taken in long after its campaign (a backfile) counts
+        its retention from then, so it may be before the file was opened here."""
         require_acting(actor)
         require_role(actor, Role.ARCHIVIST)
         if self.category != Category.MARKETING:
             raise InvalidTransition(
                 f"a {self.category} file's active life ends with its subject, in its service"
             )
-        if not self.end_active_life(today, reason, retention_years):
+        if ended_on > today:
+            raise RuleViolation("ended_on", f"ended_on {ended_on} is after today ({today})")
+        if not self.end_active_life(ended_on, reason, retention_years):
             raise InvalidTransition("the file's active life has already ended")
 
     class ActiveLifeResumed(Aggregate.Event):
