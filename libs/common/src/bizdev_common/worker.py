@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -97,7 +98,21 @@ def create_worker_app(parts: ServiceParts[Any, Any]) -> FastAPI:
             yield
         finally:
             stopping.set()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            # Bounded: a task waiting on a PostgreSQL that is gone (the relay's thread in the
+            # event store's pool, retrying) would hold the exit for minutes, and the executor's
+            # threads with it. Leaving loses nothing: positions are saved with the views, and
+            # what the relay had not published is published by the next one.
+            done, late = await asyncio.wait(tasks, timeout=s.shutdown_timeout_seconds)
+            await asyncio.gather(*done, return_exceptions=True)
+            if late:
+                log.error(
+                    "stopping: %d task(s) still waiting after %s s (PostgreSQL or Kafka gone?); "
+                    "exiting without them",
+                    len(late),
+                    s.shutdown_timeout_seconds,
+                )
+                logging.shutdown()
+                os._exit(1)
             await broker.stop()
             await dead_letters.close()
             await pool.close()
