@@ -281,19 +281,23 @@ class FinanceViews(Projection):
         await update_row(
             conn, self.t["budget_lines"], {"budget_id": event.aggregate_id}, {"in_force": False}
         )
-        for line in lines:
-            await conn.execute(
-                f"INSERT INTO {self.t['budget_lines']} "
-                "(budget_id, line_id, category, budget_amount, currency, in_force) "
-                "VALUES ($1, $2, $3, $4, $5, true) ON CONFLICT (budget_id, line_id) DO UPDATE "
-                "SET category = EXCLUDED.category, budget_amount = EXCLUDED.budget_amount, "
-                "currency = EXCLUDED.currency, in_force = true",
-                event.aggregate_id,
-                line.line_id,
-                line.category,
-                line.amount.amount,
-                line.amount.currency,
-            )
+        await conn.executemany(
+            f"INSERT INTO {self.t['budget_lines']} "
+            "(budget_id, line_id, category, budget_amount, currency, in_force) "
+            "VALUES ($1, $2, $3, $4, $5, true) ON CONFLICT (budget_id, line_id) DO UPDATE "
+            "SET category = EXCLUDED.category, budget_amount = EXCLUDED.budget_amount, "
+            "currency = EXCLUDED.currency, in_force = true",
+            [
+                (
+                    event.aggregate_id,
+                    line.line_id,
+                    line.category,
+                    line.amount.amount,
+                    line.amount.currency,
+                )
+                for line in lines
+            ],
+        )
 
     async def _version(
         self,
