@@ -20,6 +20,9 @@ from bizdev_common.auth import (
 from bizdev_common.domain import Role
 from bizdev_common.settings import ServiceSettings
 from cryptography.hazmat.primitives.asymmetric import rsa
+from hypothesis import given
+from hypothesis import settings as fuzzing
+from hypothesis import strategies as st
 from jwt.algorithms import RSAAlgorithm
 
 
@@ -193,3 +196,93 @@ def test_a_token_is_checked_once_and_its_verdict_kept_until_it_expires(
     with pytest.raises(Unauthenticated, match="expired"):
         verifier.verify(token)
     assert len(decoded) == 2
+
+
+def _raw_token(payload: str) -> str:
+    """A token whose payload is this JSON text as written, signed with the dev secret: JSON
+    that `jwt.encode` would never write (Infinity, lone surrogates) is still what a caller
+    may send."""
+    import base64
+    import hashlib
+    import hmac
+
+    def b64(b: bytes) -> str:
+        return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+    header = b64(b'{"alg":"HS256","typ":"JWT"}')
+    signing_input = f"{header}.{b64(payload.encode())}"
+    key = settings().jwt_secret.get_secret_value().encode()
+    signature = hmac.new(key, signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{b64(signature)}"
+
+
+@pytest.mark.parametrize(
+    "exp", ["1" + "0" * 400, "Infinity", "1e400", "NaN", '"tomorrow"', "[1]", "-Infinity"]
+)
+def test_an_exp_that_is_no_usable_number_is_refused_not_a_crash(exp: str) -> None:
+    """`exp` 10**400 once overflowed float() in every service's every route (500)."""
+    token = _raw_token(f'{{"sub":"x","department":"sales","roles":["employee"],"exp":{exp}}}')
+    if exp.isdigit():
+        # A far but valid expiry is PyJWT's to accept: the token is good, the cache bounded.
+        assert TokenVerifier(settings()).verify(token).user_id == "x"
+    else:
+        with pytest.raises(Unauthenticated):
+            TokenVerifier(settings()).verify(token)
+
+
+@pytest.mark.parametrize("claim", ["sub", "department"])
+@pytest.mark.parametrize(
+    "value", ['"a\\u0000b"', '"a\\ud800b"', '"\\u001b[31m"', '"' + "x" * 201 + '"', '"\\t"']
+)
+def test_sub_and_department_cross_the_boundary_text_type(claim: str, value: str) -> None:
+    """A NUL or a lone surrogate in a claim once reached PostgreSQL (500) and would have been
+    stored in events as the actor."""
+    claims = {"sub": '"x"', "department": '"sales"', "roles": '["employee"]', "exp": "9999999999"}
+    claims[claim] = value
+    token = _raw_token("{" + ",".join(f'"{k}":{v}' for k, v in claims.items()) + "}")
+    with pytest.raises(Unauthenticated, match=claim):
+        TokenVerifier(settings()).verify(token)
+
+
+def test_a_verdict_is_not_kept_past_its_token_or_the_cache_bound() -> None:
+    verifier = TokenVerifier(settings())
+    token = _raw_token('{"sub":"x","department":"d","roles":["hr"],"exp":' + "9" * 50 + "}")
+    verifier.verify(token)
+    _, kept_until = verifier._verified[token]
+    assert kept_until <= time.time() + 3600 + 1
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=6,
+)
+
+
+@fuzzing(max_examples=150, deadline=None, derandomize=True, database=None)
+@given(
+    claims=st.fixed_dictionaries(
+        {},
+        optional={
+            "sub": _json | st.text(),
+            "department": _json | st.text(),
+            "roles": _json | st.lists(st.sampled_from([r.value for r in Role]) | st.text()),
+            "exp": _json | st.integers(min_value=2**33),
+            "nbf": _json,
+            "iat": _json,
+        },
+    )
+)
+def test_any_claims_give_an_actor_or_a_401(claims: dict[str, object]) -> None:
+    """The fuzz of token claims: whatever a signed token says, the verdict is an actor whose
+    every field is boundary text, or Unauthenticated; never another exception."""
+    token = _raw_token(json.dumps(claims))
+    try:
+        actor = TokenVerifier(settings()).verify(token)
+    except Unauthenticated:
+        return
+    for text in (actor.user_id, actor.department):
+        assert text.strip()
+        assert len(text) <= 200
+        assert not any(ord(c) < 32 and c not in "\t\r\n" for c in text)
+        text.encode("utf-8")

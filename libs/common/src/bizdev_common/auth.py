@@ -1,10 +1,13 @@
 """Bearer tokens (PyJWT): HS256 with a dev secret locally, RS256 against a JWKS URL in
 production. Claims: `sub` (user id), `department`, `roles` (REGULATIONS' role table).
 
-A token is refused (401) unless `sub` and `department` are non-empty strings and `roles` a
-non-empty list of known role names: a token with no usable role must not fall back to
-anything, least of all to reading everything. A token longer than MAX_TOKEN_BYTES is refused
-before it is decoded, so nobody makes the service parse and verify megabytes per request.
+A token is refused (401) unless its claims are a `Claims`: `sub` and `department` the
+boundary's `Name` (no control character, not blank, at most 200 characters, as any user id
+a client may send) and `roles` a non-empty list of known role names: a token with no usable
+role must not fall back to anything, least of all to reading everything. The claims become
+the actor stored in events as `by`, so they cross the same boundary as any other input.
+A token longer than MAX_TOKEN_BYTES is refused before it is decoded, so nobody makes the
+service parse and verify megabytes per request.
 
 Routes only identify the actor; what the actor may do is decided by the domain model."""
 
@@ -18,13 +21,15 @@ import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from functools import cached_property
-from typing import Annotated, Any
+from typing import Annotated
 
 import jwt
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bizdev_common.boundary import Name
 from bizdev_common.domain import Actor, Role
 from bizdev_common.settings import ServiceSettings
 
@@ -39,6 +44,19 @@ class Unauthenticated(Exception):
 
 
 VERIFIED_CACHE_SIZE = 4096
+VERIFIED_CACHE_SECONDS = 3600
+"""A verdict is kept until the token expires or for this long, whichever comes first: an
+`exp` years away (or 10**400) keeps no verdict for ever."""
+
+
+class Claims(BaseModel):
+    """The claims an actor is made of. `exp` and the signature are PyJWT's to check."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    sub: Name
+    department: Name
+    roles: list[Role] = Field(min_length=1, max_length=len(Role))
 
 
 class TokenVerifier:
@@ -87,31 +105,29 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as e:
             raise Unauthenticated(f"invalid token: {e}") from e
+        except (OverflowError, ValueError, TypeError) as e:
+            # PyJWT turns `exp`, `iat` or `nbf` into an int and lets these through for values
+            # such as Infinity, which Python's JSON reader accepts.
+            raise Unauthenticated("invalid token: a time claim is not a number of seconds") from e
+        try:
+            parsed = Claims.model_validate(claims)
+        except ValidationError as e:
+            raise Unauthenticated(f"invalid token: {_first_problem(e)}") from None
         actor = Actor(
-            user_id=_non_empty_text(claims, "sub"),
-            department=_non_empty_text(claims, "department"),
-            roles=_roles(claims.get("roles")),
+            user_id=parsed.sub, department=parsed.department, roles=frozenset(parsed.roles)
         )
-        return actor, float(claims["exp"])
+        # PyJWT accepted `exp` as an integer of any size; compared as integers, never floats.
+        return actor, float(min(int(claims["exp"]), int(time.time()) + VERIFIED_CACHE_SECONDS))
 
 
-def _non_empty_text(claims: dict[str, Any], name: str) -> str:
-    value = claims.get(name)
-    if not isinstance(value, str) or not value.strip():
-        raise Unauthenticated(f"invalid token: the {name} claim must be a non-empty string")
-    return value
-
-
-def _roles(value: object) -> frozenset[Role]:
-    if not isinstance(value, list) or not value:
-        raise Unauthenticated("invalid token: the roles claim must be a non-empty list of roles")
-    known = {r.value for r in Role}
-    unknown = [r for r in value if not isinstance(r, str) or r not in known]
-    if unknown:
-        # Echo no more than a name's worth: the claim is the caller's text.
-        shown = ", ".join(repr(r)[:40] for r in unknown[:3])
-        raise Unauthenticated(f"invalid token: unknown role {shown}")
-    return frozenset(Role(r) for r in value)
+def _first_problem(error: ValidationError) -> str:
+    """The claim at fault and why, echoing none of the caller's text."""
+    problem = error.errors(include_url=False, include_input=False)[0]
+    claim = problem["loc"][0] if problem["loc"] else "claims"
+    if claim == "roles":
+        known = ", ".join(r.value for r in Role)
+        return f"the roles claim must be a non-empty list of roles ({known})"
+    return f"the {claim} claim {problem['msg']}"
 
 
 _bearer = HTTPBearer(auto_error=False, description="JWT from `make token`")
