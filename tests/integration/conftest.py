@@ -8,15 +8,19 @@ both are set; else testcontainers when a Docker engine answers; else deploy/loca
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -42,6 +46,8 @@ class Infra:
     kafka_bootstrap: str
     kafka: launcher.Kafka | None = None
     """Set when the tests started the broker themselves and so may stop and restart it."""
+    state: Path | None = None
+    """Where the servers the tests started keep their data."""
 
 
 def _docker_answers() -> bool:
@@ -54,8 +60,41 @@ def _docker_answers() -> bool:
     return True
 
 
+def _stop_on_termination() -> None:
+    """SIGTERM and SIGHUP end the session as Ctrl-C does: pytest then tears its fixtures down,
+    so no broker, database or service outlives the suite (they run in sessions of their own,
+    and nothing else would stop them)."""
+
+    def interrupt(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, interrupt)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _stop_on_termination()
+
+
+@contextmanager
+def state_folder(name: str) -> Iterator[Path]:
+    """A folder for a server's data outside pytest's temp root: each pytest that starts resets
+    that root to 0700 and prunes old runs, which once took a running suite's PostgreSQL
+    (run by the postgres user through it) down in the middle of a `make test`.
+    BIZDEV_TEST_STATE is where to make it (default: the system's temp folder)."""
+    root = os.environ.get("BIZDEV_TEST_STATE") or None
+    if root:
+        Path(root).mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f"bizdev-{name}-", dir=root))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
-def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
+def infra() -> Iterator[Infra]:
     if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and os.environ.get("DATABASE_URL"):
         yield Infra(os.environ["DATABASE_URL"], os.environ["KAFKA_BOOTSTRAP_SERVERS"])
         return
@@ -69,18 +108,18 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
         ):
             yield Infra(pg.get_connection_url(), kafka.get_bootstrap_server())
         return
-    state = tmp_path_factory.mktemp("infra")
-    pg = launcher.Postgres(state, durable=False)
-    kafka = launcher.Kafka(state)
-    pg.start()
-    try:
-        kafka.start()
+    with state_folder("infra") as state:
+        pg = launcher.Postgres(state, durable=False)
+        kafka = launcher.Kafka(state)
+        pg.start()
         try:
-            yield Infra(pg.url, kafka.bootstrap, kafka)
+            kafka.start()
+            try:
+                yield Infra(pg.url, kafka.bootstrap, kafka, state)
+            finally:
+                kafka.stop()
         finally:
-            kafka.stop()
-    finally:
-        pg.stop()
+            pg.stop()
 
 
 @dataclass(frozen=True)
@@ -180,7 +219,15 @@ class RoleProcess:
     def launch(self) -> None:
         script = Path(sys.executable).parent / f"bizdev-{self.service}"
         log = self.log_path.open("ab")
-        self.proc = subprocess.Popen([str(script), self.role], env=self.env, stdout=log, stderr=log)
+        # A session of its own: Ctrl-C in a terminal reaches pytest alone, which then stops
+        # each process in order, and the whole group (an API's extra processes) goes with it.
+        self.proc = subprocess.Popen(
+            [str(script), self.role],
+            env=self.env,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
 
     def answers(self) -> bool:
         """Healthy; raises when the process has exited."""
@@ -193,13 +240,17 @@ class RoleProcess:
             return False
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.send_signal(sig)
+                try:
+                    self.proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+            # Whatever the process left in its group (its own children) goes too.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc = None
 
 
@@ -497,13 +548,14 @@ def problem_of(response: httpx.Response) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def own_kafka(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
+def own_kafka(infra: Infra) -> Iterator[Infra]:
     """A broker of the module's own, on the shared PostgreSQL: for tests that stop the broker
     or run extra instances of a service (on a schema of their own), whose events on the
     service's topic must not mix with the session instance's, nor stop its consumers."""
-    kafka = launcher.Kafka(tmp_path_factory.mktemp("own-kafka"))
-    kafka.start()
-    try:
-        yield Infra(infra.database_url, kafka.bootstrap, kafka)
-    finally:
-        kafka.stop()
+    with state_folder("own-kafka") as state:
+        kafka = launcher.Kafka(state)
+        kafka.start()
+        try:
+            yield Infra(infra.database_url, kafka.bootstrap, kafka, state)
+        finally:
+            kafka.stop()
