@@ -358,6 +358,7 @@ def serve(
             log_config=None,
             proxy_headers=True,
             timeout_graceful_shutdown=graceful,
+            timeout_keep_alive=s.http_keep_alive_seconds,
         )
         return
     # Several processes on one port need the app by name, each building its own from the
@@ -371,4 +372,5 @@ def serve(
         log_config=None,
         proxy_headers=True,
         timeout_graceful_shutdown=graceful,
+        timeout_keep_alive=s.http_keep_alive_seconds,
     )

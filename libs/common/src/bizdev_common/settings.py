@@ -38,6 +38,13 @@ class ServiceSettings(BaseSettings):
     api_processes: int = Field(
         default=1, ge=1, description="Processes one `api` command runs, sharing its port"
     )
+    http_keep_alive_seconds: int = Field(
+        default=75,
+        ge=1,
+        description="How long the API keeps an idle connection open. Longer than what clients "
+        "and proxies keep theirs (httpx 5 s, nginx 60 s): at uvicorn's 5 s a client reusing "
+        "a connection as the server closed it got 'Server disconnected' on a POST",
+    )
     log_level: str = "INFO"
     root_path: str = Field(
         default="",
