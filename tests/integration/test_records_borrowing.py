@@ -1,7 +1,8 @@
 """The whole borrowing path over HTTP (REGULATIONS 9.3): applied → approved by the borrower's
-department head → lent by the archivist (a second loan meanwhile refused) → past its due
-date under a test clock, LoanOverdue once, in the borrower's and the archivist's inboxes →
-returned and checked intact."""
+department head (or the archivist; nobody else) → lent by the archivist (a second loan
+meanwhile refused) → past its due date under a test clock, LoanOverdue once, in the
+borrower's and the archivist's inboxes → returned and checked intact, or closed as damaged
+or lost."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from bizdev_records.contract import CONTRACT as RECORDS
 
-from .conftest import Infra, by_subject, eventually, headers_of, read_topic
+from .conftest import Infra, auth, by_subject, eventually, headers_of, read_topic, unique
 from .conftest import TestClock as Clock
 from .flows import ok
 from .records_flows import (
@@ -124,3 +125,134 @@ async def test_a_record_is_borrowed_flagged_overdue_once_and_returned(
     assert names.count("LoanOverdue") == 1
     assert bound["number"].startswith("MKT-")
     assert lent["version"] < returned["version"]
+
+
+async def test_who_approves_a_loan_and_loans_closed_as_damaged_or_lost(
+    records_http: httpx.AsyncClient, clocks: Callable[[str], Clock], infra: Infra
+) -> None:
+    """The head of the borrower's department or the archivist approves, no one else; an
+    overdue loan closed as damaged leaves the record flagged and no longer overdue anywhere;
+    a loan closed as lost takes the record out of circulation, its deadline gone too."""
+    archive = Archive()
+    record_id = await physical_record(
+        records_http, archive, await marketing_file(records_http, archive)
+    )
+    await number_and_bind(records_http, archive, record_id)
+    today = datetime.now(UTC).date()
+    other_head = auth(unique("head"), unique("sales"), "employee", "department_head")
+
+    async def apply() -> str:
+        applied = await ok(
+            await records_http.post(
+                f"/records/{record_id}/loans",
+                json={"purpose": "Fair stand design", "due_on": today.isoformat()},
+                headers=archive.member,
+            ),
+            201,
+        )
+        return f"/records/{record_id}/loans/{applied['loan_id']}"
+
+    async def overdue_for(headers: dict[str, str]) -> list[dict[str, object]]:
+        items = await inbox(records_http, headers, "loan_overdue")
+        return [i for i in items if i["record_id"] == record_id]
+
+    async def loans() -> list[dict[str, object]]:
+        page = await ok(
+            await records_http.get(
+                "/loans",
+                params={"record_id": record_id, "sort": "applied_at"},
+                headers=archive.auditor,
+            )
+        )
+        return list(page["items"])
+
+    first = await apply()
+    for who in (other_head, archive.outsider, archive.auditor, archive.member):
+        refused = await records_http.post(f"{first}/approve", headers=who)
+        assert refused.status_code == 403, refused.text
+    await ok(await records_http.post(f"{first}/approve", headers=archive.archivist))
+    await ok(await records_http.post(f"{first}/lend", headers=archive.archivist))
+
+    damage = {
+        "outcome": "damaged",
+        "reported_by": "archivist",
+        "account": "Coffee stain across the cover",
+    }
+    clock = clocks("records")
+    try:
+        clock.set(datetime.now(UTC) + timedelta(days=2))
+        await eventually(lambda: overdue_for(archive.member), within=30)
+        assert (
+            await records_http.post(f"{first}/lost-or-damaged", json=damage, headers=archive.head)
+        ).status_code == 403
+        damaged = await ok(
+            await records_http.post(
+                f"{first}/lost-or-damaged", json=damage, headers=archive.archivist
+            )
+        )
+    finally:
+        clock.reset()
+    shown = await record_at(records_http, record_id, damaged["version"], archive.auditor)
+    assert (shown["state"], shown["on_loan"], shown["damage"]) == (
+        "bound",
+        False,
+        damage["account"],
+    )
+    assert await overdue_for(archive.member) == []
+    assert await overdue_for(archive.archivist) == []
+    [closed] = await loans()
+    assert closed["state"] == "damaged"
+    assert closed["decided_by"] == archive.archivist_id
+    assert (closed["reported_by"], closed["condition"]) == ("archivist", damage["account"])
+
+    # Damaged, it is back on the shelf: lent again, approved by the borrower's own head.
+    second = await apply()
+    await ok(await records_http.post(f"{second}/approve", headers=archive.head))
+    await ok(await records_http.post(f"{second}/lend", headers=archive.archivist))
+    loss = {"outcome": "lost", "reported_by": "borrower", "account": "Left on the train"}
+    assert (
+        await records_http.post(f"{second}/lost-or-damaged", json=loss, headers=archive.member)
+    ).status_code == 403
+    lost = await ok(
+        await records_http.post(f"{second}/lost-or-damaged", json=loss, headers=archive.archivist)
+    )
+    shown = await record_at(records_http, record_id, lost["version"], archive.auditor)
+    assert (shown["state"], shown["on_loan"]) == ("lost", False)
+    assert [x["state"] for x in await loans()] == ["damaged", "lost"]
+    # Out of circulation: no new loan; the closed one is not closed twice.
+    third = await records_http.post(
+        f"/records/{record_id}/loans",
+        json={"purpose": "Again", "due_on": today.isoformat()},
+        headers=archive.member,
+    )
+    assert third.status_code == 409, third.text
+    twice = await records_http.post(
+        f"{second}/lost-or-damaged", json=loss, headers=archive.archivist
+    )
+    assert twice.status_code == 422, twice.text
+
+    # Its due day passing raises nothing: the loan's deadline went with it.
+    try:
+        clock.set(datetime.now(UTC) + timedelta(days=2))
+        await asyncio.sleep(1.5)
+        assert await overdue_for(archive.member) == []
+    finally:
+        clock.reset()
+    events = await read_topic(
+        infra.kafka_bootstrap,
+        RECORDS.topic,
+        lambda rs: len(by_subject(rs, record_id)) >= lost["version"],
+    )
+    names = [headers_of(r)["ce_type"].split(".")[2] for r in by_subject(events, record_id)]
+    assert names[-9:] == [
+        "LoanApplied",
+        "LoanApproved",
+        "RecordLent",
+        "LoanOverdue",
+        "LoanClosedAsLostOrDamaged",
+        "LoanApplied",
+        "LoanApproved",
+        "RecordLent",
+        "LoanClosedAsLostOrDamaged",
+    ]
+    assert len(by_subject(events, record_id)) == lost["version"]

@@ -1,5 +1,6 @@
-"""A record's rules: binding freezes it, one loan at a time, who approves and lends, the
-overdue loan raised once, and what may never be destroyed."""
+"""A record's rules: the archivist's review accepts (numbers) or returns it to its filer, who
+files it again; binding freezes it, one loan at a time, who approves and lends, a loan closed
+as lost or damaged, the overdue loan raised once, and what may never be destroyed."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from bizdev_common.domain import Actor, Forbidden, InvalidTransition, Role, Rule
 from bizdev_records.domain import (
     Category,
     Content,
+    LoanLoss,
     Medium,
     NumberSeries,
     Record,
     RecordState,
+    ReportedBy,
 )
 
 TODAY = date(2026, 11, 28)
@@ -72,8 +75,16 @@ def bound() -> Record:
     return record
 
 
-def lent() -> tuple[Record, UUID]:
-    record = bound()
+def bound_physical() -> Record:
+    record = filed(Medium.PHYSICAL)
+    record.locate(FILER, room="B1", shelf="3", box="17")
+    record.assign_number(ARCHIVIST, "planning", numbers())
+    record.bind(ARCHIVIST)
+    return record
+
+
+def lent(medium: Medium = Medium.ELECTRONIC) -> tuple[Record, UUID]:
+    record = bound() if medium == Medium.ELECTRONIC else bound_physical()
     loan_id = record.apply_for_loan(BORROWER, "audit prep", TODAY, TODAY, False)
     record.approve_loan(SALES_HEAD, loan_id)
     record.lend(ARCHIVIST, loan_id, TODAY)
@@ -248,3 +259,163 @@ def test_who_reads_an_uploaded_document() -> None:
     record.may_read_content(FILER)  # its department
     with pytest.raises(Forbidden):
         record.may_read_content(OTHER_HEAD)
+
+
+# --- review: accept or return --------------------------------------------------------------
+
+
+def test_the_archivist_returns_filed_material_to_its_filer_with_a_reason() -> None:
+    record = filed()
+    with pytest.raises(Forbidden):
+        record.return_to_filer(FILER, "not mine to judge")
+    with pytest.raises(RuleViolation) as blank:
+        record.return_to_filer(ARCHIVIST, "  ")
+    assert blank.value.field == "reason"
+    record.return_to_filer(ARCHIVIST, "Slides 4-7 missing")
+    assert record.state == RecordState.RETURNED_TO_FILER
+    assert record.returned_reason == "Slides 4-7 missing"
+    # Waiting on the filer: not numbered meanwhile, nor returned twice.
+    uploaded(record)
+    with pytest.raises(InvalidTransition, match="returned_to_filer"):
+        record.assign_number(ARCHIVIST, "planning", numbers())
+    with pytest.raises(InvalidTransition):
+        record.return_to_filer(ARCHIVIST, "again")
+
+
+def test_the_filer_corrects_returned_material_and_files_it_again_for_a_new_review() -> None:
+    record = filed()
+    record.return_to_filer(ARCHIVIST, "Wrong title")
+    record.retitle(FILER, "Kick-off slides, 2026-11-02")
+    uploaded(record)
+    with pytest.raises(Forbidden):
+        record.resubmit(BORROWER, "")  # someone else of the department
+    with pytest.raises(Forbidden):
+        record.resubmit(ARCHIVIST, "")
+    record.resubmit(FILER, "Dated title, full deck")
+    assert record.state == RecordState.FILED
+    assert record.returned_reason is None
+    with pytest.raises(InvalidTransition, match="not returned"):
+        record.resubmit(FILER, "")
+    # Reviewed anew: returned again, or accepted.
+    record.return_to_filer(ARCHIVIST, "Still no date on slide 1")
+    record.resubmit(FILER, "")
+    assert record.assign_number(ARCHIVIST, "planning", numbers()) == "PRJ-2026-000001"
+
+
+def test_accepted_or_archived_material_is_not_returned() -> None:
+    record = filed()
+    uploaded(record)
+    record.assign_number(ARCHIVIST, "planning", numbers())
+    with pytest.raises(InvalidTransition, match="numbered"):
+        record.return_to_filer(ARCHIVIST, "on second thoughts")
+    record.bind(ARCHIVIST)
+    with pytest.raises(InvalidTransition, match="bound"):
+        record.return_to_filer(ARCHIVIST, "on second thoughts")
+
+
+def test_a_record_filed_from_another_services_event_has_no_filer_to_return_it_to() -> None:
+    record = Record(
+        file_id=uuid4(),
+        category=Category.PROJECT.value,
+        subject_id=uuid4(),
+        title="Initiation approved",
+        source="projects.ApplicationApproved",
+        source_event_id="evt-1",
+        department="sales",
+        medium=Medium.ELECTRONIC.value,
+        document={"comments": ""},
+        filed_by=None,
+    )
+    with pytest.raises(InvalidTransition, match="no filer"):
+        record.return_to_filer(ARCHIVIST, "incomplete")
+    assert record.state == RecordState.FILED
+
+
+# --- who approves a loan -------------------------------------------------------------------
+
+
+def test_the_head_of_the_borrowers_department_or_the_archivist_approves_no_one_else() -> None:
+    for approver, approved_as in ((SALES_HEAD, "department_head"), (ARCHIVIST, "archivist")):
+        record = bound()
+        loan_id = record.apply_for_loan(BORROWER, "read", TODAY, TODAY, False)
+        for refused in (OTHER_HEAD, MANAGER, AUDITOR, FILER):
+            with pytest.raises(Forbidden):
+                record.approve_loan(refused, loan_id)
+        record.approve_loan(approver, loan_id)
+        assert record.loan is not None
+        assert record.loan.state == "approved"
+        assert record.collect_events()[-1].approved_as == approved_as  # type: ignore[attr-defined]
+
+
+def test_a_heads_own_loan_is_approved_by_the_archivist() -> None:
+    record = bound()
+    loan_id = record.apply_for_loan(SALES_HEAD, "read", TODAY, TODAY, False)
+    with pytest.raises(Forbidden):
+        record.approve_loan(SALES_HEAD, loan_id)
+    record.approve_loan(ARCHIVIST, loan_id)
+
+
+# --- a loan closed as lost or damaged ------------------------------------------------------
+
+
+def close(record: Record, loan_id: UUID, outcome: LoanLoss, actor: Actor = ARCHIVIST) -> None:
+    record.close_loan_lost_or_damaged(
+        actor,
+        loan_id,
+        outcome=outcome,
+        reported_by=ReportedBy.BORROWER,
+        account="Left on the train on 27 November",
+        today=TODAY,
+    )
+
+
+def test_a_lost_record_leaves_circulation() -> None:
+    record, loan_id = lent(Medium.PHYSICAL)
+    with pytest.raises(Forbidden):
+        close(record, loan_id, LoanLoss.LOST, actor=SALES_HEAD)
+    close(record, loan_id, LoanLoss.LOST)
+    assert record.state == RecordState.LOST
+    assert record.loan is None
+    with pytest.raises(InvalidTransition):
+        record.apply_for_loan(BORROWER, "read", TODAY, TODAY, False)
+    with pytest.raises(InvalidTransition, match="lost"):
+        record.locate(ARCHIVIST, room="B2", shelf="1", box="1")
+    with pytest.raises(InvalidTransition, match="lost"):
+        record.destroy(ARCHIVIST, list_id=uuid4(), approved_by="boss", witness="w", method="m")
+    # Nothing lent any more: the deadline check finds no loan to raise overdue.
+    with pytest.raises(RuleViolation):
+        record.loan_overdue(loan_id, datetime(2026, 12, 5, tzinfo=UTC))
+
+
+def test_a_damaged_record_is_back_flagged_and_may_be_lent_again() -> None:
+    record, loan_id = lent(Medium.PHYSICAL)
+    close(record, loan_id, LoanLoss.DAMAGED)
+    assert record.state == RecordState.BOUND
+    assert record.damage == "Left on the train on 27 November"
+    assert record.loan is None
+    record.apply_for_loan(BORROWER, "read", TODAY, TODAY, False)
+
+
+def test_only_a_lent_physical_records_loan_is_closed_as_lost() -> None:
+    record = bound_physical()
+    loan_id = record.apply_for_loan(BORROWER, "read", TODAY, TODAY, False)
+    with pytest.raises(InvalidTransition, match="not lent"):
+        close(record, loan_id, LoanLoss.LOST)
+    electronic, electronic_loan = lent()
+    with pytest.raises(InvalidTransition, match="electronic"):
+        close(electronic, electronic_loan, LoanLoss.LOST)
+    record.approve_loan(SALES_HEAD, loan_id)
+    record.lend(ARCHIVIST, loan_id, TODAY)
+    with pytest.raises(RuleViolation) as blank:
+        record.close_loan_lost_or_damaged(
+            ARCHIVIST,
+            loan_id,
+            outcome=LoanLoss.LOST,
+            reported_by=ReportedBy.ARCHIVIST,
+            account="",
+            today=TODAY,
+        )
+    assert blank.value.field == "account"
+    close(record, loan_id, LoanLoss.LOST)
+    with pytest.raises(RuleViolation):  # the loan is over
+        close(record, loan_id, LoanLoss.DAMAGED)

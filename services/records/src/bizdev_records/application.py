@@ -17,9 +17,11 @@ from bizdev_records.domain import (
     Content,
     DestructionList,
     File,
+    LoanLoss,
     Medium,
     NumberSeries,
     Record,
+    ReportedBy,
 )
 from bizdev_records.settings import RecordsSettings
 
@@ -123,6 +125,22 @@ class RecordsApplication(ServiceApplication):
     def content_of(self, actor: Actor, record_id: UUID) -> Content:
         return self.load(Record, record_id).may_read_content(actor)
 
+    # --- review ------------------------------------------------------------------------------
+
+    def return_to_filer(
+        self, actor: Actor, record_id: UUID, expected_version: int | None, reason: str
+    ) -> CommandResult:
+        record = self.load(Record, record_id, expected_version)
+        record.return_to_filer(actor, reason)
+        return self.commit(record)
+
+    def resubmit(
+        self, actor: Actor, record_id: UUID, expected_version: int | None, note: str
+    ) -> CommandResult:
+        record = self.load(Record, record_id, expected_version)
+        record.resubmit(actor, note)
+        return self.commit(record)
+
     # --- archiving ---------------------------------------------------------------------------
 
     def assign_number(
@@ -209,6 +227,28 @@ class RecordsApplication(ServiceApplication):
     ) -> CommandResult:
         record = self.load(Record, record_id, expected_version)
         record.take_back(actor, loan_id, intact=intact, condition=condition, today=self.today())
+        return self.commit(record)
+
+    def close_loan_lost_or_damaged(
+        self,
+        actor: Actor,
+        record_id: UUID,
+        expected_version: int | None,
+        loan_id: UUID,
+        *,
+        outcome: LoanLoss,
+        reported_by: ReportedBy,
+        account: str,
+    ) -> CommandResult:
+        record = self.load(Record, record_id, expected_version)
+        record.close_loan_lost_or_damaged(
+            actor,
+            loan_id,
+            outcome=outcome,
+            reported_by=reported_by,
+            account=account,
+            today=self.today(),
+        )
         return self.commit(record)
 
     def loan_overdue(self, record_id: UUID, loan_id: UUID, now: datetime) -> CommandResult:

@@ -100,9 +100,23 @@ class DocumentUploaded(PublicEvent):
     replaces: UUID | None = Field(description="The content it replaces, if any")
 
 
+class RecordReturnedToFiler(PublicEvent):
+    """The archivist's review did not accept the record as filed: it went back to its filer
+    with what to correct (its filer files it again: RecordResubmitted)."""
+
+    filer: str = Field(description="User id of who filed it, whose inbox it is in now")
+    reason: str = Field(description="What to correct")
+
+
+class RecordResubmitted(PublicEvent):
+    """The filer filed the returned record again: the archivist reviews it anew."""
+
+    note: str = Field(description="What the filer corrected, or why it stands; may be empty")
+
+
 class RecordNumbered(PublicEvent):
-    """The archivist reviewed and classified the record and gave it its archive number,
-    unique and without gaps per category and year."""
+    """The archivist reviewed the record and accepted it: classified it and gave it its
+    archive number, unique and without gaps per category and year."""
 
     number: str = Field(description="The archive number, e.g. PRJ-2026-000123")
     classification: str = Field(description="`<category>/<series>`")
@@ -133,8 +147,8 @@ class LoanApplied(PublicEvent):
 
 
 class LoanApproved(PublicEvent):
-    """The borrower's department head, or the archivist for the categories configured so,
-    approved the loan."""
+    """The head of the borrower's department, or the archivist (alone, for the categories
+    configured so), approved the loan."""
 
     loan_id: UUID = Field(description="The loan")
     borrower: str = Field(description="User id of the borrower")
@@ -169,6 +183,24 @@ class RecordReturned(PublicEvent):
     intact: bool = Field(description="Whether it came back whole and unaltered")
     condition: str = Field(description="What was wrong with it, when not intact")
     late: bool = Field(description="Whether it came back after its due date")
+
+
+class LoanClosedAsLostOrDamaged(PublicEvent):
+    """The archivist closed a loan whose physical record did not come back whole: `lost`
+    (it leaves circulation: no loan, no destruction, its loss kept on record) or `damaged`
+    (back in the archive, flagged with its damage). The loan's overdue watch ends."""
+
+    loan_id: UUID = Field(description="The loan")
+    borrower: str = Field(description="User id of the borrower, who answers for it")
+    department: str = Field(description="The borrower's department")
+    number: str = Field(description="The record's archive number")
+    outcome: str = Field(description="lost or damaged")
+    reported_by: str = Field(
+        description="borrower (who reported it to the archivist) or archivist (who found it)"
+    )
+    account: str = Field(description="What happened, and for damage what is harmed")
+    closed_on: date = Field(description="The day the loan was closed")
+    late: bool = Field(description="Whether it was closed after the loan's due date")
 
 
 class LoanOverdue(PublicEvent):
@@ -244,6 +276,8 @@ CONTRACT = EventContract(
         Record.Retitled: RecordRetitled,
         Record.Located: RecordLocated,
         Record.ContentAttached: DocumentUploaded,
+        Record.ReturnedToFiler: RecordReturnedToFiler,
+        Record.Resubmitted: RecordResubmitted,
         Record.Numbered: RecordNumbered,
         Record.Bound: RecordBound,
         Record.LoanApplied: LoanApplied,
@@ -251,6 +285,7 @@ CONTRACT = EventContract(
         Record.LoanRefused: LoanRefused,
         Record.Lent: RecordLent,
         Record.Returned: RecordReturned,
+        Record.LoanClosedAsLostOrDamaged: LoanClosedAsLostOrDamaged,
         Record.LoanOverdue: LoanOverdue,
         Record.HoldPlaced: LegalHoldPlaced,
         Record.HoldReleased: LegalHoldReleased,

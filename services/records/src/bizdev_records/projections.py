@@ -20,11 +20,12 @@ from bizdev_common.scheduler import clear_deadline, set_deadline
 
 from bizdev_records import contract as c
 from bizdev_records import storage
-from bizdev_records.domain import ListState, RecordState, end_of
+from bizdev_records.domain import ListState, LoanLoss, RecordState, end_of
 from bizdev_records.reactions import LOAN_DUE, RETENTION_OVER
 
 INBOX_KINDS = [
     "record_to_archive",
+    "record_returned",
     "loan_to_approve",
     "loan_to_lend",
     "loan_overdue",
@@ -37,7 +38,13 @@ INBOX_KINDS = [
 ARCHIVIST = inbox.WaitsOn(role=Role.ARCHIVIST)
 
 LoanEvent = (
-    c.LoanApplied | c.LoanApproved | c.LoanRefused | c.RecordLent | c.RecordReturned | c.LoanOverdue
+    c.LoanApplied
+    | c.LoanApproved
+    | c.LoanRefused
+    | c.RecordLent
+    | c.RecordReturned
+    | c.LoanClosedAsLostOrDamaged
+    | c.LoanOverdue
 )
 
 DDL = [
@@ -156,6 +163,16 @@ DDL = [
         sha256 text
     )
     """,
+    """
+    ALTER TABLE {schema}.records
+        ADD COLUMN IF NOT EXISTS returned_reason text,
+        ADD COLUMN IF NOT EXISTS damage text
+    """,
+    """
+    ALTER TABLE {schema}.loans
+        ADD COLUMN IF NOT EXISTS reported_by text,
+        ADD COLUMN IF NOT EXISTS closed_on date
+    """,
     *inbox.DDL,
     *storage.DDL,
 ]
@@ -193,6 +210,7 @@ class RecordsViews(Projection):
                 | c.LoanRefused()
                 | c.RecordLent()
                 | c.RecordReturned()
+                | c.LoanClosedAsLostOrDamaged()
                 | c.LoanOverdue()
             ):
                 await self._loan(conn, event)
@@ -292,6 +310,41 @@ class RecordsViews(Projection):
         match event:
             case c.RecordRetitled():
                 await update_record(conn, records, event, {"title": event.title})
+            case c.RecordReturnedToFiler():
+                values: dict[str, object] = {
+                    "state": RecordState.RETURNED_TO_FILER.value,
+                    "returned_reason": event.reason,
+                }
+                if await update_record(conn, records, event, values):
+                    await inbox.close(conn, self.schema, event, kind="record_to_archive")
+                    title = await conn.fetchval(
+                        f"SELECT title FROM {records} WHERE id = $1", event.aggregate_id
+                    )
+                    await inbox.put(
+                        conn,
+                        self.schema,
+                        event,
+                        kind="record_returned",
+                        title=f"Returned to you: {title}: {event.reason}"[:200],
+                        waiting_on=inbox.person(event.filer),
+                        link=f"/records/{event.aggregate_id}/resubmit",
+                    )
+            case c.RecordResubmitted():
+                values = {"state": RecordState.FILED.value, "returned_reason": None}
+                if await update_record(conn, records, event, values):
+                    await inbox.close(conn, self.schema, event, kind="record_returned")
+                    title = await conn.fetchval(
+                        f"SELECT title FROM {records} WHERE id = $1", event.aggregate_id
+                    )
+                    await inbox.put(
+                        conn,
+                        self.schema,
+                        event,
+                        kind="record_to_archive",
+                        title=f"To review again, number and bind: {title}"[:200],
+                        waiting_on=ARCHIVIST,
+                        link=f"/records/{event.aggregate_id}/number",
+                    )
             case c.RecordLocated():
                 await update_record(
                     conn,
@@ -372,6 +425,12 @@ class RecordsViews(Projection):
             record_values = {"on_loan": True}
         elif isinstance(event, c.RecordReturned):
             record_values = {"on_loan": False}
+        elif isinstance(event, c.LoanClosedAsLostOrDamaged):
+            record_values = (
+                {"on_loan": False, "state": RecordState.LOST.value}
+                if event.outcome == LoanLoss.LOST
+                else {"on_loan": False, "damage": event.account}
+            )
         if not await update_record(conn, self.t["records"], event, record_values):
             return
         loan = str(event.loan_id)
@@ -455,11 +514,20 @@ class RecordsViews(Projection):
                         "condition": event.condition,
                     },
                 )
-                await clear_deadline(conn, self.schema, LOAN_DUE, event.aggregate_id, loan)
-                for who in ("borrower", "archivist"):
-                    await inbox.close(
-                        conn, self.schema, event, kind="loan_overdue", item=f"{loan}/{who}"
-                    )
+                await self._loan_ended(conn, event, loan)
+            case c.LoanClosedAsLostOrDamaged():
+                await update_row(
+                    conn,
+                    loans,
+                    {"id": event.loan_id},
+                    {
+                        "state": event.outcome,
+                        "condition": event.account,
+                        "reported_by": event.reported_by,
+                        "closed_on": event.closed_on,
+                    },
+                )
+                await self._loan_ended(conn, event, loan)
             case c.LoanOverdue():
                 await update_row(conn, loans, {"id": event.loan_id}, {"overdue": True})
                 title = f"Loan of {event.number} overdue since {event.due_on}"
@@ -478,6 +546,12 @@ class RecordsViews(Projection):
                         due_at=end_of(event.due_on),
                         link=f"/records/{event.aggregate_id}/loans/{loan}/return",
                     )
+
+    async def _loan_ended(self, conn: asyncpg.Connection, event: PublicEvent, loan: str) -> None:
+        """The record is no longer out: nothing is overdue any more."""
+        await clear_deadline(conn, self.schema, LOAN_DUE, event.aggregate_id, loan)
+        for who in ("borrower", "archivist"):
+            await inbox.close(conn, self.schema, event, kind="loan_overdue", item=f"{loan}/{who}")
 
     async def _destruction_list(self, conn: asyncpg.Connection, event: PublicEvent) -> None:
         lists = self.t["destruction_lists"]

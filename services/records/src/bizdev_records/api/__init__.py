@@ -5,9 +5,9 @@ Commands answer with the record's id and new version; send that version back in 
 to refuse a stale write (409), and as `min_version` to a query to read your own write.
 
 `GET /inbox` lists what waits on the caller: records to review, number and bind, files whose
-retention is over, loans to lend and overdue (the archivist); loans to approve (the
-borrower's department head, or the archivist); overdue loans (the borrower); destruction lists
-to approve (management)."""
+retention is over, loans to lend and overdue (the archivist); records returned to them to
+correct and file again (the filer); loans to approve (the borrower's department head, or the
+archivist); overdue loans (the borrower); destruction lists to approve (management)."""
 
 from __future__ import annotations
 

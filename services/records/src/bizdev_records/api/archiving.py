@@ -1,6 +1,8 @@
-"""Archiving (REGULATIONS 9.2): the archivist reviews each record, classifies it into a series
-of its category and numbers it (`PRJ-2026-000123`: unique and without gaps per category and
-year, however many are numbered at once), then binds it: its content never changes after."""
+"""Review and archiving (REGULATIONS 9.2): the archivist reviews each record filed and decides.
+Accepting it is classifying it into a series of its category and numbering it
+(`PRJ-2026-000123`: unique and without gaps per category and year, however many are numbered
+at once), then binding it: its content never changes after. Or the archivist returns it to
+its filer with a reason; the filer corrects it and files it again, and it is reviewed anew."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from uuid import UUID
 
 from bizdev_common.api import Accepted, ExpectedVersion, RuntimeDep, accepted
 from bizdev_common.auth import CurrentActor
+from bizdev_common.boundary import Note, Text
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,17 +30,68 @@ class NumberIn(BaseModel):
     )
 
 
+class ReturnToFilerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Text = Field(description="What the filer is to correct")
+
+
+class ResubmitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: Note = Field(default="", description="What was corrected, or why it stands as it is")
+
+
 class Numbered(Accepted):
     number: str = Field(description="The archive number given, e.g. PRJ-2026-000123")
+
+
+@router.post(
+    "/records/{record_id}/return-to-filer",
+    response_model=Accepted,
+    tags=["archiving"],
+    summary="Return filed material to its filer with a reason (archivist's review)",
+    description="Only a filed record a team member filed (one filed from another service's "
+    "event has no filer here: 409); it waits in the filer's /inbox (`record_returned`) until "
+    "filed again. Publishes RecordReturnedToFiler.",
+)
+def return_to_filer(
+    record_id: UUID,
+    body: ReturnToFilerIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    result = app_of(rt).return_to_filer(actor, record_id, version, body.reason)
+    return accepted(result, response)
+
+
+@router.post(
+    "/records/{record_id}/resubmit",
+    response_model=Accepted,
+    tags=["archiving"],
+    summary="File returned material again (its filer), for the archivist to review anew",
+    description="Correct it first (title, location, upload) as while filed. Publishes "
+    "RecordResubmitted.",
+)
+def resubmit(
+    record_id: UUID,
+    body: ResubmitIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    return accepted(app_of(rt).resubmit(actor, record_id, version, body.note), response)
 
 
 @router.post(
     "/records/{record_id}/number",
     response_model=Numbered,
     tags=["archiving"],
-    summary="Classify and number a reviewed record (archivist)",
+    summary="Accept a reviewed record: classify and number it (archivist)",
     description="A physical record needs its location first, an electronic one its "
-    "document. Publishes RecordNumbered.",
+    "document; a record returned to its filer waits for them (409). Publishes "
+    "RecordNumbered.",
 )
 def assign_number(
     record_id: UUID,

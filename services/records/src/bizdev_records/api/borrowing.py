@@ -1,8 +1,8 @@
 """Borrowing (REGULATIONS 9.3): an application with purpose and due date → approval by the
-borrower's department head (or the archivist, for the categories configured so) → lent by
-the archivist → returned and checked. A record out on loan is not lent again until returned;
-a loan past due raises LoanOverdue once and waits in the borrower's and the archivist's
-/inbox."""
+head of the borrower's department or the archivist (only the archivist, for the categories
+configured so) → lent by the archivist → returned and checked, or closed as lost or damaged.
+A record out on loan is not lent again until it is back; a loan past due raises LoanOverdue
+once and waits in the borrower's and the archivist's /inbox until the loan ends."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_records.api.common import app_of, reads_everything
+from bizdev_records.domain import LoanLoss, ReportedBy
 
 router = APIRouter()
 
@@ -48,6 +49,17 @@ class ReturnIn(BaseModel):
     condition: Note = Field(default="", description="What is wrong with it (when not intact)")
 
 
+class LossIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcome: LoanLoss = Field(
+        description="lost (it leaves circulation) or damaged (back, flagged with the damage)"
+    )
+    reported_by: ReportedBy = Field(
+        description="borrower (they reported it) or archivist (you found it)"
+    )
+    account: Text = Field(description="What happened, and for damage what is harmed")
+
+
 class LoanAccepted(Accepted):
     loan_id: UUID
 
@@ -61,13 +73,19 @@ class LoanView(BaseModel):
     purpose: str
     due_on: date
     approver: str = Field(description="department_head or archivist")
-    state: str = Field(description="applied, approved, refused, lent or returned")
+    state: str = Field(description="applied, approved, refused, lent, returned, lost or damaged")
     decided_by: str | None
     refusal_reason: str | None
     lent_on: date | None
     returned_on: date | None
     intact: bool | None
-    condition: str | None
+    condition: str | None = Field(
+        description="What was wrong when it came back, or the account of its loss or damage"
+    )
+    reported_by: str | None = Field(
+        description="For a loan closed as lost or damaged: borrower or archivist"
+    )
+    closed_on: date | None = Field(description="When it was closed as lost or damaged")
     overdue: bool = Field(description="Reported overdue (LoanOverdue)")
     applied_at: datetime
 
@@ -112,9 +130,9 @@ LOAN = "/records/{record_id}/loans/{loan_id}"
     f"{LOAN}/approve",
     response_model=LoanAccepted,
     tags=["borrowing"],
-    summary="Approve a loan (the borrower's department head, or the archivist for the configured "
-    "categories)",
-    description="Publishes LoanApproved.",
+    summary="Approve a loan (the head of the borrower's department, or the archivist)",
+    description="For the categories configured so only the archivist; never the borrower; "
+    "anyone else 403. Publishes LoanApproved.",
 )
 def approve_loan(
     record_id: UUID,
@@ -191,6 +209,37 @@ def take_back(
     return LoanAccepted(id=done.id, version=done.version, loan_id=loan_id)
 
 
+@router.post(
+    f"{LOAN}/lost-or-damaged",
+    response_model=LoanAccepted,
+    tags=["borrowing"],
+    summary="Close a loan as lost or damaged (archivist), as the borrower reported or as found",
+    description="A lent physical record only. Lost: the record leaves circulation (state "
+    "lost: not lent, not destroyed); damaged: it is back, flagged with its damage. The loan's "
+    "overdue watch and inbox items end. Publishes LoanClosedAsLostOrDamaged.",
+)
+def close_lost_or_damaged(
+    record_id: UUID,
+    loan_id: UUID,
+    body: LossIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> LoanAccepted:
+    result = app_of(rt).close_loan_lost_or_damaged(
+        actor,
+        record_id,
+        version,
+        loan_id,
+        outcome=body.outcome,
+        reported_by=body.reported_by,
+        account=body.account,
+    )
+    done = accepted(result, response)
+    return LoanAccepted(id=done.id, version=done.version, loan_id=loan_id)
+
+
 def loan_view(row: asyncpg.Record) -> LoanView:
     return LoanView.model_validate(dict(row))
 
@@ -212,7 +261,7 @@ async def list_loans(
     borrower: Name | None = None,
     department: Name | None = None,
     state: Annotated[
-        str | None, Query(pattern="^(applied|approved|refused|lent|returned)$")
+        str | None, Query(pattern="^(applied|approved|refused|lent|returned|lost|damaged)$")
     ] = None,
     overdue: bool | None = None,
 ) -> Page[LoanView]:

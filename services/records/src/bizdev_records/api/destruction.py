@@ -159,8 +159,8 @@ async def due_for_destruction(
     schema = f'"{rt.settings.schema_name}"'
     condition = (
         f"FROM {schema}.records r JOIN {schema}.files f ON f.id = r.file_id "
-        "WHERE f.retention_ends_on <= $1 AND r.state <> 'destroyed' AND r.legal_hold IS NULL "
-        "AND NOT r.on_loan AND ($2::text IS NULL OR r.category = $2) "
+        "WHERE f.retention_ends_on <= $1 AND r.state NOT IN ('destroyed', 'lost') "
+        "AND r.legal_hold IS NULL AND NOT r.on_loan AND ($2::text IS NULL OR r.category = $2) "
         "AND ($3::uuid IS NULL OR r.file_id = $3)"
     )
     args: list[Any] = [today, category.value if category else None, file_id]

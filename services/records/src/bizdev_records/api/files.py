@@ -122,6 +122,10 @@ class RecordView(BaseModel):
     uploaded: StoredDocument | None = Field(description="An electronic record's upload")
     legal_hold: str | None = Field(description="Why it is on legal hold; null when not")
     on_loan: bool
+    returned_reason: str | None = Field(
+        description="While returned to its filer: what to correct; null otherwise"
+    )
+    damage: str | None = Field(description="The damage a loan closed as damaged reported")
     filed_by: str | None
     created_at: datetime
     updated_at: datetime
@@ -316,6 +320,8 @@ def locate(
     response_model=Page[RecordView],
     tags=["records"],
     summary="The catalogue: search by category, number, title (q), source, state",
+    description="`state=returned_to_filer`: material the archivist sent back, waiting on its "
+    "filer; `state=lost`: records lost on loan, out of circulation.",
 )
 async def catalogue(
     actor: CurrentActor,
@@ -379,6 +385,8 @@ class RecordAsOf(BaseModel):
     number: str | None
     series: str | None
     legal_hold: str | None
+    returned_reason: str | None
+    damage: str | None
     uploaded_sha256: str | None
     modified_on: datetime
 
@@ -392,6 +400,8 @@ def _as_of(record: Record) -> RecordAsOf:
         number=record.number,
         series=record.series,
         legal_hold=record.legal_hold,
+        returned_reason=record.returned_reason,
+        damage=record.damage,
         uploaded_sha256=None if record.content is None else record.content.sha256,
         modified_on=record.modified_on,
     )

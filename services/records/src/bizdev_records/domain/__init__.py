@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from bizdev_records.domain.destruction import DestructionList, ListState
 from bizdev_records.domain.file import File
-from bizdev_records.domain.record import Content, Loan, LoanState, Medium, Record, RecordState
+from bizdev_records.domain.record import (
+    Content,
+    Loan,
+    LoanLoss,
+    LoanState,
+    Medium,
+    Record,
+    RecordState,
+    ReportedBy,
+)
 from bizdev_records.domain.scheme import (
     PREFIX,
     SERIES,
@@ -30,11 +39,13 @@ __all__ = [
     "File",
     "ListState",
     "Loan",
+    "LoanLoss",
     "LoanState",
     "Medium",
     "NumberSeries",
     "Record",
     "RecordState",
+    "ReportedBy",
     "archive_number",
     "end_of",
     "years_after",

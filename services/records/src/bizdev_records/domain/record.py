@@ -1,7 +1,9 @@
 """A record (檔案): one document filed in a file, physical (where it is kept) or electronic
 (an uploaded document, or the document another service's event carries). The archivist
-reviews, classifies, numbers and binds it; after binding its content never changes. It is
-lent one loan at a time, may be put on legal hold, and is destroyed at the end of its
+reviews it and decides: accepts it (classifies and numbers it, then binds it; after binding
+its content never changes) or returns it to its filer with a reason, who corrects it and
+files it again. It is lent one loan at a time; a loan ends with the record taken back, or
+closed as lost or damaged. It may be put on legal hold, and is destroyed at the end of its
 retention under an approved destruction list, its destruction record kept for good."""
 
 from __future__ import annotations
@@ -33,8 +35,10 @@ _FILED = uuid5(NAMESPACE_URL, "urn:bizdev:records:filed-from")
 
 class RecordState(StrEnum):
     FILED = "filed"
+    RETURNED_TO_FILER = "returned_to_filer"
     NUMBERED = "numbered"
     BOUND = "bound"
+    LOST = "lost"
     DESTROYED = "destroyed"
 
 
@@ -47,6 +51,22 @@ class LoanState(StrEnum):
     APPLIED = "applied"
     APPROVED = "approved"
     LENT = "lent"
+
+
+class LoanLoss(StrEnum):
+    """How a loan ends when the record does not come back whole: `lost` (it is gone: it
+    leaves circulation) or `damaged` (it is back but harmed: it stays, flagged)."""
+
+    LOST = "lost"
+    DAMAGED = "damaged"
+
+
+class ReportedBy(StrEnum):
+    """Who told the archivist of the loss or damage: the borrower owns up to it, or the
+    archivist found it (a borrower may not lose a record: either way it is theirs)."""
+
+    BORROWER = "borrower"
+    ARCHIVIST = "archivist"
 
 
 @dataclass
@@ -121,6 +141,8 @@ class Record(Aggregate):
         self.series: str | None = None
         self.legal_hold: str | None = None
         self.loan: Loan | None = None
+        self.returned_reason: str | None = None
+        self.damage: str | None = None
 
     @classmethod
     def add(
@@ -156,14 +178,15 @@ class Record(Aggregate):
     # --- before binding ----------------------------------------------------------------------
 
     def _require_open(self) -> None:
-        if self.state == RecordState.DESTROYED:
-            raise InvalidTransition("the record is destroyed")
+        if self.state in (RecordState.DESTROYED, RecordState.LOST):
+            raise InvalidTransition(f"the record is {self.state}")
         if self.state == RecordState.BOUND:
             raise InvalidTransition("the record is bound: its content cannot change")
 
     def _require_filer_or_archivist(self, actor: Actor) -> None:
-        """Who filed it changes it until the archivist numbers it (having reviewed it as it
-        was); from then on only the archivist, until it is bound."""
+        """Who filed it changes it until the archivist accepts and numbers it (having reviewed
+        it as it was), and again when it is returned to them; from numbering on only the
+        archivist, until it is bound."""
         require_acting(actor)
         if actor.has(Role.ARCHIVIST):
             return
@@ -197,8 +220,8 @@ class Record(Aggregate):
         only the archivist (moving the box changes where it is, not what it is)."""
         if self.medium != Medium.PHYSICAL:
             raise InvalidTransition("only a physical record has a location")
-        if self.state == RecordState.DESTROYED:
-            raise InvalidTransition("the record is destroyed")
+        if self.state in (RecordState.DESTROYED, RecordState.LOST):
+            raise InvalidTransition(f"the record is {self.state}")
         if self.state == RecordState.BOUND:
             require_acting(actor)
             require_role(actor, Role.ARCHIVIST)
@@ -283,6 +306,51 @@ class Record(Aggregate):
             )
         return self.content
 
+    # --- review ------------------------------------------------------------------------------
+
+    class ReturnedToFiler(Aggregate.Event):
+        by: str
+        filer: str
+        reason: str
+
+    def return_to_filer(self, actor: Actor, reason: str) -> None:
+        """The archivist's review refuses the material as filed: it goes back to who filed it,
+        with what to correct. Accepting it is numbering it (`assign_number`)."""
+        require_acting(actor)
+        require_role(actor, Role.ARCHIVIST)
+        if self.state != RecordState.FILED:
+            raise InvalidTransition(f"the record is {self.state}: only filed material is reviewed")
+        if self.filed_by is None:
+            # Another service's event filed it as that service published it: nobody here can
+            # correct it, so the review accepts it as it is.
+            raise InvalidTransition("a record filed from another service's event has no filer")
+        require_text("reason", reason)
+        self._return_to_filer(by=actor.user_id, filer=self.filed_by, reason=reason)
+
+    @event(ReturnedToFiler)
+    def _return_to_filer(self, by: str, filer: str, reason: str) -> None:
+        self.state = RecordState.RETURNED_TO_FILER
+        self.returned_reason = reason
+
+    class Resubmitted(Aggregate.Event):
+        by: str
+        note: str
+
+    def resubmit(self, actor: Actor, note: str) -> None:
+        """The filer files the returned material again, corrected (title, location, upload)
+        or with a `note` on why it stands as it is; the archivist reviews it anew."""
+        require_acting(actor)
+        if actor.user_id != self.filed_by:
+            raise Forbidden("only who filed the record files it again")
+        if self.state != RecordState.RETURNED_TO_FILER:
+            raise InvalidTransition(f"the record is {self.state}, not returned to its filer")
+        self._resubmit(by=actor.user_id, note=note)
+
+    @event(Resubmitted)
+    def _resubmit(self, by: str, note: str) -> None:
+        self.state = RecordState.FILED
+        self.returned_reason = None
+
     # --- archiving ---------------------------------------------------------------------------
 
     class Numbered(Aggregate.Event):
@@ -294,7 +362,7 @@ class Record(Aggregate):
         sequence: int
 
     def assign_number(self, actor: Actor, series: str, numbers: NumberSeries) -> str:
-        """The archivist, having reviewed the record, classifies it into a series of its
+        """The archivist's review accepts the record: classifies it into a series of its
         category and gives it the next number of `numbers` (its category's, this year's)."""
         require_acting(actor)
         require_role(actor, Role.ARCHIVIST)
@@ -423,20 +491,25 @@ class Record(Aggregate):
         approved_as: str
 
     def approve_loan(self, actor: Actor, loan_id: UUID) -> None:
-        """The borrower's department head approves; for the categories configured so, the
-        archivist does instead. Never the borrower."""
+        """The head of the borrower's department approves borrowing for their department
+        (the role table), or the archivist who keeps the archive; for the categories
+        configured so, only the archivist. Never the borrower."""
         require_acting(actor)
         loan = self._loan_of(loan_id)
         if loan.state != LoanState.APPLIED:
             raise InvalidTransition(f"the loan is {loan.state}")
         require_not_self(actor, loan.borrower, "approve")
-        if loan.approver == Role.ARCHIVIST:
-            require_role(actor, Role.ARCHIVIST)
+        if actor.has(Role.ARCHIVIST):
             approved_as = Role.ARCHIVIST.value
-        else:
-            if not actor.is_head_of(loan.department):
-                raise Forbidden(f"only the head of {loan.department} approves this loan")
+        elif loan.approver == Role.ARCHIVIST:
+            raise Forbidden("the archivist approves loans of this category")
+        elif actor.is_head_of(loan.department):
             approved_as = Role.DEPARTMENT_HEAD.value
+        else:
+            raise Forbidden(
+                f"only the head of {loan.department} (the borrower's department) or the "
+                "archivist approves this loan"
+            )
         self._approve(
             by=actor.user_id, loan_id=loan_id, borrower=loan.borrower, approved_as=approved_as
         )
@@ -557,6 +630,74 @@ class Record(Aggregate):
     ) -> None:
         self.loan = None
 
+    class LoanClosedAsLostOrDamaged(Aggregate.Event):
+        by: str
+        loan_id: UUID
+        borrower: str
+        department: str
+        number: str
+        outcome: str
+        reported_by: str
+        account: str
+        closed_on: date
+        late: bool
+
+    def close_loan_lost_or_damaged(
+        self,
+        actor: Actor,
+        loan_id: UUID,
+        *,
+        outcome: LoanLoss,
+        reported_by: ReportedBy,
+        account: str,
+        today: date,
+    ) -> None:
+        """The archivist closes a loan whose record does not come back whole, on the
+        borrower's word or their own finding, saying what happened (`account`). A lost
+        record leaves circulation for good; a damaged one is back, flagged with its damage.
+        Only a physical record: an electronic one's document never leaves the archive."""
+        require_acting(actor)
+        require_role(actor, Role.ARCHIVIST)
+        loan = self._loan_of(loan_id)
+        if loan.state != LoanState.LENT:
+            raise InvalidTransition("the record is not lent")
+        if self.medium != Medium.PHYSICAL:
+            raise InvalidTransition("an electronic record's document stays in the archive")
+        require_text("account", account)
+        assert self.number is not None
+        self._close_lost_or_damaged(
+            by=actor.user_id,
+            loan_id=loan_id,
+            borrower=loan.borrower,
+            department=loan.department,
+            number=self.number,
+            outcome=outcome.value,
+            reported_by=reported_by.value,
+            account=account,
+            closed_on=today,
+            late=today > loan.due_on,
+        )
+
+    @event(LoanClosedAsLostOrDamaged)
+    def _close_lost_or_damaged(
+        self,
+        by: str,
+        loan_id: UUID,
+        borrower: str,
+        department: str,
+        number: str,
+        outcome: str,
+        reported_by: str,
+        account: str,
+        closed_on: date,
+        late: bool,
+    ) -> None:
+        self.loan = None
+        if outcome == LoanLoss.LOST:
+            self.state = RecordState.LOST
+        else:
+            self.damage = account
+
     class LoanOverdue(Aggregate.Event):
         loan_id: UUID
         borrower: str
@@ -630,6 +771,9 @@ class Record(Aggregate):
         """Refuses a record that must not be destroyed now, whatever list it is on."""
         if self.state == RecordState.DESTROYED:
             raise InvalidTransition(f"record {self.number or self.id} is already destroyed")
+        if self.state == RecordState.LOST:
+            # Nothing is there to destroy: its loss stays on record instead.
+            raise InvalidTransition(f"record {self.number or self.id} is lost")
         if self.legal_hold is not None:
             raise InvalidTransition(
                 f"record {self.number or self.id} is on legal hold: {self.legal_hold}"
