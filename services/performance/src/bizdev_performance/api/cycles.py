@@ -46,7 +46,13 @@ from bizdev_performance.api.indicators import Period
 from bizdev_performance.attainment import attained
 from bizdev_performance.contract import Number
 from bizdev_performance.domain import Cycle, Evaluation, Participant
-from bizdev_performance.domain.values import CycleKind, EvaluationState, Relation, SubjectKind
+from bizdev_performance.domain.values import (
+    PERIOD_PATTERN,
+    CycleKind,
+    EvaluationState,
+    Relation,
+    SubjectKind,
+)
 
 router = APIRouter()
 
@@ -383,7 +389,7 @@ async def list_cycles(
     page: Annotated[PageParams, Depends(CYCLES.page_params)],
     consistency: Annotated[ReadConsistency, Query()],
     kind: CycleKind | None = None,
-    period: Annotated[str | None, Query(max_length=7)] = None,
+    period: Annotated[str | None, Query(pattern=PERIOD_PATTERN)] = None,
     state: Annotated[str | None, Query(pattern="^(open|finalized)$")] = None,
 ) -> Page[CycleView]:
     where = {"kind": kind and kind.value, "period": period, "state": state}
