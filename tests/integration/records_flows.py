@@ -83,8 +83,12 @@ async def record_at(
     )
 
 
-async def inbox(http: httpx.AsyncClient, headers: dict[str, str], kind: str) -> list[Any]:
-    page = await ok(await http.get("/inbox", params={"kind": kind, "limit": 200}, headers=headers))
+async def inbox(
+    http: httpx.AsyncClient, headers: dict[str, str], kind: str, record_id: str
+) -> list[Any]:
+    """The items of one record: the archivist's inbox holds every test's, more than a page."""
+    params = {"kind": kind, "record_id": record_id, "limit": 200}
+    page = await ok(await http.get("/inbox", params=params, headers=headers))
     return list(page["items"])
 
 

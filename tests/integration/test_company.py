@@ -742,7 +742,7 @@ async def _walk(
 
         listed = await eventually(due, lambda ids: record_id in ids, within=30)
         await eventually(
-            lambda: inbox(records_http, archivist, "retention_over"),
+            lambda: inbox(records_http, archivist, "retention_over", ended["id"]),
             lambda items: any(i["record_id"] == ended["id"] for i in items),
         )
         proposed = await ok(

@@ -49,11 +49,7 @@ async def test_a_record_is_borrowed_flagged_overdue_once_and_returned(
     assert (await records_http.post(f"{loan}/lend", headers=archive.archivist)).status_code == 409
     assert (await records_http.post(f"{loan}/approve", headers=archive.member)).status_code == 403
     await record_at(records_http, record_id, applied["version"], archive.head)
-    [waiting] = [
-        i
-        for i in await inbox(records_http, archive.head, "loan_to_approve")
-        if i["record_id"] == record_id
-    ]
+    [waiting] = await inbox(records_http, archive.head, "loan_to_approve", record_id)
     assert waiting["link"] == f"{loan}/approve"
     await ok(await records_http.post(f"{loan}/approve", headers=archive.head))
     assert (await records_http.post(f"{loan}/lend", headers=archive.head)).status_code == 403
@@ -71,8 +67,7 @@ async def test_a_record_is_borrowed_flagged_overdue_once_and_returned(
         clock.set(datetime.now(UTC) + timedelta(days=2))
 
         async def overdue_for(headers: dict[str, str]) -> list[dict[str, object]]:
-            items = await inbox(records_http, headers, "loan_overdue")
-            return [i for i in items if i["record_id"] == record_id]
+            return await inbox(records_http, headers, "loan_overdue", record_id)
 
         [for_borrower] = await eventually(lambda: overdue_for(archive.member), within=30)
         [for_archivist] = await eventually(lambda: overdue_for(archive.archivist))
@@ -153,8 +148,7 @@ async def test_who_approves_a_loan_and_loans_closed_as_damaged_or_lost(
         return f"/records/{record_id}/loans/{applied['loan_id']}"
 
     async def overdue_for(headers: dict[str, str]) -> list[dict[str, object]]:
-        items = await inbox(records_http, headers, "loan_overdue")
-        return [i for i in items if i["record_id"] == record_id]
+        return await inbox(records_http, headers, "loan_overdue", record_id)
 
     async def loans() -> list[dict[str, object]]:
         page = await ok(

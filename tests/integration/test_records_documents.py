@@ -185,7 +185,7 @@ async def test_a_document_of_several_mb_is_kept_whole_until_destroyed_for_good(
         assert listed["id"] == record_id
         # The periodic check put the file in the archivist's inbox.
         await eventually(
-            lambda: inbox(records_http, archive.archivist, "retention_over"),
+            lambda: inbox(records_http, archive.archivist, "retention_over", file_id),
             lambda items: any(i["record_id"] == file_id for i in items),
         )
         assert (

@@ -25,7 +25,7 @@ async def test_returned_material_goes_back_to_its_filer_who_files_it_again(
     record = f"/records/{record_id}"
 
     async def waiting(headers: dict[str, str], kind: str) -> list[dict[str, Any]]:
-        return [i for i in await inbox(records_http, headers, kind) if i["record_id"] == record_id]
+        return await inbox(records_http, headers, kind, record_id)
 
     reason = {"reason": "No date on the brochure: add the fair's year to the title"}
     for who in (archive.member, archive.head, archive.auditor):
