@@ -113,6 +113,11 @@ def _env(svc: Service, role: str) -> str:
                 configMapKeyRef:
                   name: bizdev-config
                   key: log-level
+            - name: BIZDEV_COMPANY_TIME_ZONE
+              valueFrom:
+                configMapKeyRef:
+                  name: bizdev-config
+                  key: company-time-zone
             - name: {p}TOPIC_PARTITIONS
               valueFrom:
                 configMapKeyRef:

@@ -519,6 +519,8 @@ def up(state: Path, names: Sequence[str]) -> int:
             svc = registry[name]
             prefix = svc.prefix
             env = {
+                # The demo's company works in China; a zone set in the shell wins.
+                "BIZDEV_COMPANY_TIME_ZONE": "Asia/Shanghai",
                 **os.environ,
                 f"{prefix}DATABASE_URL": pg.url,
                 f"{prefix}KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap,

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
+from bizdev_common import days
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
@@ -32,6 +33,8 @@ import launcher  # noqa: E402
 
 APP_SERVICES = sorted(launcher.services())
 ROLES = ("api", "worker")
+# One setting is the company's, not a service's: every service reads the same.
+COMPANY = {days.VARIABLE}
 
 pytestmark = pytest.mark.skipif(
     KUBECTL is None, reason="kubectl is not installed: cannot render the kustomizations"
@@ -297,10 +300,13 @@ def test_environment(kustomization: str) -> None:
                 f"{where}: {prefix}{port_variable} is not the container port"
             )
 
+            assert env_var(c, days.VARIABLE), f"{where}: the company's time zone missing"
             foreign = [
                 e["name"]
                 for e in c.get("env", [])
-                if e["name"].startswith("BIZDEV_") and not e["name"].startswith(prefix)
+                if e["name"].startswith("BIZDEV_")
+                and not e["name"].startswith(prefix)
+                and e["name"] not in COMPANY
             ]
             assert not foreign, f"{where}: variables with another service's prefix: {foreign}"
 

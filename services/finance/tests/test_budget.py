@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import partial
 from uuid import UUID, uuid4
 
 import pytest
+from bizdev_common.days import company_day, company_time_zone
 from bizdev_common.domain import Actor, Forbidden, InvalidTransition, Money, Role, RuleViolation
 from bizdev_finance.domain import (
     Books,
@@ -386,3 +388,26 @@ def test_a_period_report_is_final_only_once_every_line_past_the_threshold_is_exp
     assert period.final
     with pytest.raises(InvalidTransition):
         period.explain(FINANCE, b.id, PERSONNEL, reason="r", improvement="i")
+
+
+@pytest.mark.parametrize(
+    ("company_time", "over"),
+    [((2026, 3, 31, 23, 30), False), ((2026, 4, 1, 0, 30), True)],
+    ids=["23:30 on the last day", "00:30 the next day"],
+)
+def test_a_month_is_over_when_the_company_day_says_so(
+    company_time: tuple[int, int, int, int, int], over: bool
+) -> None:
+    """In Asia/Shanghai, 00:30 on 1 April is still 31 March in UTC: the close of March turns
+    on the company's day, as the application computes `today` from its clock."""
+    with company_time_zone("Asia/Shanghai") as zone:
+        now = datetime(*company_time, tzinfo=zone).astimezone(UTC)
+        today = company_day(now)
+    closing = partial(
+        close_month, FINANCE, 2026, 3, threshold_percent=Decimal(10), books=Books(), budgets=[]
+    )
+    if over:
+        assert closing(today=today).month == "2026-03"
+    else:
+        with pytest.raises(RuleViolation, match="not over"):
+            closing(today=today)

@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 
 import pytest
 from bizdev_common.contract import PublicEvent
+from bizdev_common.days import company_time_zone, end_of
 from bizdev_common.domain import (
     Actor,
     Forbidden,
@@ -41,7 +42,6 @@ from bizdev_projects.domain import (
     ProjectApplication,
     ProjectOutcome,
     ProjectState,
-    due_by_end_of,
     milestone_due_at,
 )
 from eventsourcing.application import Application
@@ -1232,7 +1232,7 @@ def test_an_overdue_action_item_is_reported_once() -> None:
     project = executing()
     m = _minuted(project)
     [item_id] = m.action_items
-    due = due_by_end_of(date(2027, 3, 25))
+    due = end_of(date(2027, 3, 25))
     with pytest.raises(InvalidTransition, match="not due yet"):
         m.mark_action_item_overdue(project, item_id, due - timedelta(seconds=1))
     m.collect_events()
@@ -1372,9 +1372,7 @@ def _every_new_kind_of_aggregate() -> list[Aggregate]:
     passed(plan, project, FINANCE_HEAD)
     project.schedule_milestones(plan)
     m = _minuted(project)
-    m.mark_action_item_overdue(
-        project, next(iter(m.action_items)), due_by_end_of(date(2027, 3, 25))
-    )
+    m.mark_action_item_overdue(project, next(iter(m.action_items)), end_of(date(2027, 3, 25)))
     m.complete_action_item(employee("bo"), project, next(iter(m.action_items)))
     logged = contact(project, LEAD, customer_id=uuid4())
     project.close(manager(), "achieved", "Delivered")
@@ -1463,3 +1461,20 @@ def test_an_auditor_holding_the_lead_or_a_members_id_changes_nothing() -> None:
     for command in refused:
         with pytest.raises(Forbidden, match="acting role"):
             command()
+
+
+def test_a_milestone_turns_overdue_at_the_end_of_the_company_day() -> None:
+    """In Asia/Shanghai a milestone due on 31 March is not overdue at 23:30 that day and is at
+    00:30 on 1 April, though UTC still says 31 March then."""
+    with company_time_zone("Asia/Shanghai") as zone:
+        project = executing()
+        milestone = first_milestone(project)
+        late_evening = datetime(2027, 3, 31, 23, 30, tzinfo=zone).astimezone(UTC)
+        after_midnight = datetime(2027, 4, 1, 0, 30, tzinfo=zone).astimezone(UTC)
+        with pytest.raises(InvalidTransition, match="not due yet"):
+            project.mark_milestone_overdue(milestone, late_evening)
+        project.collect_events()
+        project.mark_milestone_overdue(milestone, after_midnight)
+        [overdue] = project.collect_events()
+    assert isinstance(overdue, Project.MilestoneOverdue)
+    assert after_midnight.date() == FIRST_DUE

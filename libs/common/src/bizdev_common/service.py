@@ -36,6 +36,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from bizdev_common import dlq, docs, errors, idempotency, middleware, openapi, shutdown, status
 from bizdev_common.auth import DEV_SECRET, TokenVerifier
 from bizdev_common.contract import EventContract
+from bizdev_common.days import UnknownTimeZone, company_zone
 from bizdev_common.deadletters import DeadLetters
 from bizdev_common.eventstore import (
     ServiceApplication,
@@ -335,7 +336,8 @@ def serve(
     try:
         name = getattr(parts.application, "name", s.service)
         check_library_environment(name, os.environ)
-    except UnsafeEnvironment as e:
+        company_zone()  # a day decided in a zone nobody meant is worse than not starting
+    except (UnsafeEnvironment, UnknownTimeZone) as e:
         raise SystemExit(str(e)) from e
     # In-flight requests get this long after SIGTERM (and a drain), below the pod's grace.
     graceful = int(s.shutdown_timeout_seconds)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from uuid import UUID
 
+from bizdev_common.days import company_day
 from bizdev_common.domain import Actor, InvalidTransition, Money, NotFound, RuleViolation
 from bizdev_common.eventstore import CommandResult, ServiceApplication
 from bizdev_common.scheduler import clock_for
@@ -67,7 +68,7 @@ class CrmApplication(ServiceApplication):
             raise RuleViolation("customer_id", f"no customer with id {customer_id}") from e
 
     def _today(self) -> date:
-        return self.clock.now().date()
+        return company_day(self.clock.now())
 
     def _seal_for(self, customer_id: UUID) -> Seal:
         key = self.keys.key_of(customer_id)

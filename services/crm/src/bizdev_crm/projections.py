@@ -19,6 +19,7 @@ from datetime import date
 import asyncpg
 from bizdev_common import inbox
 from bizdev_common.contract import PublicEvent
+from bizdev_common.days import end_of
 from bizdev_common.domain import Role
 from bizdev_common.envelope import Envelope
 from bizdev_common.projector import (
@@ -37,7 +38,6 @@ from bizdev_crm.domain import (
     CustomerEventState,
     CustomerStatus,
     FollowUpState,
-    end_of,
 )
 from bizdev_crm.reactions import (
     COMPLAINT_RESOLUTION,

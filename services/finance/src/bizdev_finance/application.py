@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
+from bizdev_common.days import company_day
 from bizdev_common.domain import Actor, InvalidTransition, Money
 from bizdev_common.eventstore import CommandResult, ServiceApplication, VersionConflict
 from bizdev_common.scheduler import clock_for
@@ -37,7 +38,7 @@ class FinanceApplication(ServiceApplication):
         self.variance_threshold = settings.variance_threshold_percent
 
     def _today(self) -> date:
-        return self.clock.now().date()
+        return company_day(self.clock.now())
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

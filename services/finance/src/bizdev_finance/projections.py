@@ -14,6 +14,7 @@ from decimal import Decimal
 import asyncpg
 from bizdev_common import inbox
 from bizdev_common.contract import EventContract, PublicEvent
+from bizdev_common.days import end_of
 from bizdev_common.domain import Role
 from bizdev_common.envelope import Envelope
 from bizdev_common.projector import Projection, insert_record, insert_row, update_record, update_row
@@ -21,7 +22,7 @@ from bizdev_common.scheduler import clear_deadline, set_deadline
 from pydantic import Field
 
 from bizdev_finance import contract as c
-from bizdev_finance.domain import BudgetState, ExpenseState, end_of
+from bizdev_finance.domain import BudgetState, ExpenseState
 from bizdev_finance.reactions import INVOICE_DUE
 
 

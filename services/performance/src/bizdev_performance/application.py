@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
+from bizdev_common.days import company_day
 from bizdev_common.domain import Actor, InvalidTransition, Money, NotFound, RuleViolation
 from bizdev_common.eventstore import CommandResult, ServiceApplication
 from bizdev_common.scheduler import clock_for
@@ -50,7 +51,7 @@ class PerformanceApplication(ServiceApplication):
         self.clock = clock_for(settings)
 
     def today(self) -> date:
-        return self.clock.now().date()
+        return company_day(self.clock.now())
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -19,6 +19,7 @@ from datetime import date
 import asyncpg
 from bizdev_common import inbox
 from bizdev_common.contract import PublicEvent
+from bizdev_common.days import company_day, end_of
 from bizdev_common.domain import Role
 from bizdev_common.envelope import Envelope
 from bizdev_common.projector import Projection, insert_record, insert_row, update_record
@@ -26,7 +27,7 @@ from bizdev_common.scheduler import clear_deadline, set_deadline
 
 from bizdev_performance import contract as c
 from bizdev_performance import upstream as u
-from bizdev_performance.domain import STEP_ACKNOWLEDGEMENT, STEP_FEEDBACK, end_of
+from bizdev_performance.domain import STEP_ACKNOWLEDGEMENT, STEP_FEEDBACK
 from bizdev_performance.domain.values import EvaluationState, Measure, period_bounds
 from bizdev_performance.reactions import STEP_DUE
 
@@ -812,7 +813,7 @@ class ActualsViews(Projection):
                     conn,
                     f"satisfaction:{event.aggregate_id}/{event.version}",
                     Measure.SATISFACTION,
-                    day=event.confirmed_on or event.occurred_at.date(),
+                    day=event.confirmed_on or company_day(event.occurred_at),
                     person=owner,
                     department=event.department,
                     customer_id=event.customer_id,

@@ -188,7 +188,7 @@ class Milestone(BaseModel):
 
     id: UUID = Field(description="Milestone id; progress and overdue events name it")
     name: str = Field(description="What is to be reached")
-    due_date: date = Field(description="Due by the end of this day (UTC)")
+    due_date: date = Field(description="Due by the end of this company day")
     owner: str = Field(description="User id of who answers for it")
 
 
@@ -353,7 +353,7 @@ class MilestoneCompleted(PublicEvent):
 
 
 class MilestoneOverdue(PublicEvent):
-    """A milestone's due date ended (UTC) before it was completed. Emitted once per milestone,
+    """A milestone's due date (a company day) ended before it was completed. Emitted once,
     by the service's own periodic check: `by` is null."""
 
     milestone_id: UUID = Field(description="The milestone")
@@ -458,7 +458,7 @@ class ActionItemCompleted(PublicEvent):
 
 
 class ActionItemOverdue(PublicEvent):
-    """An action item's due date ended (UTC) before it was done. Emitted once per item, by the
+    """An action item's due date (a company day) ended before it was done. Emitted once, by the
     service's own periodic check: `by` is null. The aggregate is the meeting."""
 
     project_id: UUID = Field(description="The project")

@@ -13,6 +13,7 @@ from uuid import UUID, uuid5
 import asyncpg
 from bizdev_common import inbox
 from bizdev_common.contract import PublicEvent
+from bizdev_common.days import end_of
 from bizdev_common.envelope import Envelope
 from bizdev_common.projector import Projection, insert_record, update_record
 from bizdev_common.scheduler import clear_deadline, clear_deadlines, set_deadlines
@@ -31,7 +32,6 @@ from bizdev_projects.domain import (
     ProjectState,
     Verdict,
     budget_totals,
-    due_by_end_of,
     milestone_due_at,
 )
 
@@ -1063,7 +1063,7 @@ class ProjectsViews(Projection):
                     self.schema,
                     ACTION_ITEM_OVERDUE,
                     event.aggregate_id,
-                    {str(i.id): due_by_end_of(i.due_date) for i in event.action_items},
+                    {str(i.id): end_of(i.due_date) for i in event.action_items},
                 )
                 for i in event.action_items:
                     await inbox.put(
@@ -1074,7 +1074,7 @@ class ProjectsViews(Projection):
                         item=str(i.id),
                         title=i.description,
                         waiting_on=inbox.person(i.owner),
-                        due_at=due_by_end_of(i.due_date),
+                        due_at=end_of(i.due_date),
                         link=f"/meetings/{event.aggregate_id}/action-items/{i.id}/done",
                     )
                 project_id = await conn.fetchval(

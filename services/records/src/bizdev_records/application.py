@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from uuid import UUID
 
+from bizdev_common.days import company_day
 from bizdev_common.domain import Actor, InvalidTransition, RuleViolation
 from bizdev_common.eventstore import CommandResult, ServiceApplication, VersionConflict
 from bizdev_common.scheduler import clock_for
@@ -50,7 +51,7 @@ class RecordsApplication(ServiceApplication):
         return environment
 
     def today(self) -> date:
-        return self.clock.now().date()
+        return company_day(self.clock.now())
 
     # --- files and records -------------------------------------------------------------------
 
@@ -274,7 +275,7 @@ class RecordsApplication(ServiceApplication):
 
     def retention_expired(self, file_id: UUID, now: datetime) -> CommandResult:
         file = self.load(File, file_id)
-        file.retention_expired(now.date())
+        file.retention_expired(company_day(now))
         return self.commit(file)
 
     def propose_destruction(

@@ -8,11 +8,11 @@ or older event changes nothing."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 import asyncpg
 from bizdev_common import inbox
 from bizdev_common.contract import PublicEvent
+from bizdev_common.days import end_of, start_of
 from bizdev_common.domain import Role
 from bizdev_common.envelope import Envelope
 from bizdev_common.projector import Projection, insert_record, insert_row, update_record, update_row
@@ -20,7 +20,7 @@ from bizdev_common.scheduler import clear_deadline, set_deadline
 
 from bizdev_records import contract as c
 from bizdev_records import storage
-from bizdev_records.domain import ListState, LoanLoss, RecordState, end_of
+from bizdev_records.domain import ListState, LoanLoss, RecordState
 from bizdev_records.reactions import LOAN_DUE, RETENTION_OVER
 
 INBOX_KINDS = [
@@ -178,11 +178,6 @@ DDL = [
 ]
 
 
-def _start_of(day: object) -> datetime:
-    assert hasattr(day, "year")
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)  # type: ignore[attr-defined]
-
-
 class RecordsViews(Projection):
     name = "views"
     tables = ("files", "records", "loans", "destruction_lists", "destructions", inbox.TABLE)
@@ -248,7 +243,7 @@ class RecordsViews(Projection):
                         self.schema,
                         RETENTION_OVER,
                         event.aggregate_id,
-                        _start_of(event.retention_ends_on),
+                        start_of(event.retention_ends_on),
                     )
             case c.FileActiveLifeResumed():
                 values = {

@@ -19,6 +19,7 @@ from typing import Any
 from uuid import UUID
 
 from bizdev_common.contract import EventContract, MoneyModel, PublicEvent
+from bizdev_common.days import company_day
 from bizdev_common.envelope import Envelope
 from bizdev_common.eventstore import ServiceApplication
 from bizdev_common.reactions import Reaction
@@ -277,7 +278,7 @@ class ProjectFilesReaction(Reaction):
         self, app: ServiceApplication, event: PublicEvent, envelope: Envelope
     ) -> Sequence[Aggregate]:
         assert isinstance(app, RecordsApplication)
-        on = event.occurred_at.date()
+        on = company_day(event.occurred_at)
         match event:
             case ProjectOpened():
                 project = Subject(Category.PROJECT, event.aggregate_id, event.department)
@@ -352,7 +353,7 @@ class CustomerFilesReaction(Reaction):
                     return ()
                 customer = Subject(Category.CUSTOMER, event.aggregate_id, file.department)
                 if event.status == "lost":
-                    on = event.occurred_at.date()
+                    on = company_day(event.occurred_at)
                     return _present(_ended(app, customer, on, f"customer lost: {event.reason}"))
                 resumed = file.resume_active_life(f"customer {event.status} again")
                 return (file,) if resumed else ()

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+from bizdev_common.days import company_day
 from bizdev_common.domain import Actor, RuleViolation
 from bizdev_common.eventstore import CommandResult, ServiceApplication
 from bizdev_common.scheduler import clock_for
@@ -222,7 +223,7 @@ class RiskApplication(ServiceApplication):
                 period_end=period_end,
                 departments=departments,
                 due_on=due_on,
-                today=self._now().date(),
+                today=company_day(self._now()),
             )
         )
 
@@ -272,6 +273,6 @@ class RiskApplication(ServiceApplication):
                 risk_ids=risk_ids,
                 conclusions=conclusions,
                 actions=actions,
-                today=self._now().date(),
+                today=company_day(self._now()),
             )
         )

@@ -14,13 +14,14 @@ from uuid import UUID
 import asyncpg
 from bizdev_common import inbox
 from bizdev_common.contract import PublicEvent
+from bizdev_common.days import end_of
 from bizdev_common.domain import Role
 from bizdev_common.envelope import Envelope
 from bizdev_common.projector import Projection, insert_record, insert_row, update_record, update_row
 from bizdev_common.scheduler import clear_deadline, clear_deadlines, set_deadline
 
 from bizdev_risk import contract as c
-from bizdev_risk.domain import AlertState, ResponseState, RiskState, end_of
+from bizdev_risk.domain import AlertState, ResponseState, RiskState
 from bizdev_risk.reactions import IDENTIFICATION_DUE, KRI_WINDOW, MEASURE_DUE, REVIEW_DUE
 
 INBOX_KINDS = [

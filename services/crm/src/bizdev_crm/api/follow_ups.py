@@ -16,6 +16,7 @@ from bizdev_common.api import (
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import LIMIT_MAX, OFFSET_MAX, Day, Name, PageParams, Text
+from bizdev_common.days import company_day
 from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.routes import EVERY_EVENT, RecordRoutes
 from fastapi import APIRouter, Depends, Query, Response
@@ -173,7 +174,7 @@ async def overdue_follow_ups(
     limit: Annotated[int, Query(ge=1, le=LIMIT_MAX)] = 20,
     offset: Annotated[int, Query(ge=0, le=OFFSET_MAX)] = 0,
 ) -> Page[OverdueFollowUp]:
-    today = rt.clock.now().date()
+    today = company_day(rt.clock.now())
     args: list[Any] = [FollowUpState.SCHEDULED.value, today]
     cond = "state = $1 AND due_on < $2"
     for column, value in (("visitor", visitor), ("department", department)):

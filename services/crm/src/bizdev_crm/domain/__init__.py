@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from bizdev_common.stored_topics import keep_old_topics
 
-from bizdev_crm.domain.complaint import UNANSWERED, Complaint, CorrectiveAction, end_of
+from bizdev_crm.domain.complaint import UNANSWERED, Complaint, CorrectiveAction
 from bizdev_crm.domain.contract import Contract, ContractNumber
 from bizdev_crm.domain.customer import (
     ContactDetails,
@@ -82,5 +82,4 @@ __all__ = [
     "Sealed",
     "Severity",
     "VisitCycle",
-    "end_of",
 ]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
+from bizdev_common.days import company_day, end_of
 from bizdev_common.domain import (
     Actor,
     Forbidden,
@@ -55,11 +56,6 @@ class CorrectiveAction:
     done_on: date | None = None
     outcome: str | None = None
     overdue_raised: bool = False
-
-
-def end_of(day: date) -> datetime:
-    """A due date is met until the day is over (UTC)."""
-    return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
 
 
 class Complaint(Aggregate):
@@ -478,11 +474,11 @@ class Complaint(Aggregate):
         how = one_of("confirmation_channel", confirmation_channel, ConfirmationChannel)
         if confirmed_on is None:
             raise RuleViolation("confirmed_on", "the day satisfaction was confirmed is required")
-        if not self.received_at.date() <= confirmed_on <= today:
+        if not company_day(self.received_at) <= confirmed_on <= today:
             raise RuleViolation(
                 "confirmed_on",
                 f"satisfaction is confirmed between the complaint's receipt "
-                f"({self.received_at.date()}) and today ({today})",
+                f"({company_day(self.received_at)}) and today ({today})",
             )
         if confirmed_with is not None and confirmed_with not in contacts:
             raise RuleViolation(

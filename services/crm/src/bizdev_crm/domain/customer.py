@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
+from bizdev_common.days import company_day
 from bizdev_common.domain import (
     ACTING_ROLES,
     Actor,
@@ -634,7 +635,7 @@ class Customer(Aggregate):
         due = self.next_visit_due_on
         if due is None:
             raise InvalidTransition(f"customer {self.id} owes no visit")
-        if now.date() <= due:
+        if company_day(now) <= due:
             raise InvalidTransition(f"customer {self.id} is to be visited by {due}")
         self._follow_up_overdue(
             by=None,
@@ -643,7 +644,7 @@ class Customer(Aggregate):
             status=self.status,
             due_on=due,
             last_visited_on=self.last_visited_on,
-            next_visit_due_on=_cycle_running(visit_cycle.get(self.status), due, now.date()),
+            next_visit_due_on=_cycle_running(visit_cycle.get(self.status), due, company_day(now)),
         )
 
     @event(FollowUpOverdue)

@@ -13,6 +13,7 @@ from bizdev_common.api import ExpectedVersion, ReadConsistency, RuntimeDep, acce
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, MoneyIn, Name, PageParams, Title
 from bizdev_common.contract import MoneyModel
+from bizdev_common.days import company_day
 from bizdev_common.domain import Actor
 from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.routes import EVERY_EVENT, RecordRoutes
@@ -218,7 +219,7 @@ async def list_receivables(
     summary="What is still due, per currency, by days past its due date (as of today)",
 )
 async def ageing(actor: CurrentActor, rt: RuntimeDep) -> list[AgeingRow]:
-    today = app_of(rt).clock.now().date()
+    today = company_day(app_of(rt).clock.now())
     schema = f'"{rt.settings.schema_name}"'
     reach = Reach.of(rt, actor)
     visible, args = reach.sql(reach.receivables(), 2)

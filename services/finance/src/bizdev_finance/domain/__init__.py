@@ -22,7 +22,7 @@ from bizdev_finance.domain.budget import (
 )
 from bizdev_finance.domain.invoice_number import InvoiceNumber
 from bizdev_finance.domain.period import Period, close_month
-from bizdev_finance.domain.receivable import Invoice, Receivable, end_of
+from bizdev_finance.domain.receivable import Invoice, Receivable
 
 __all__ = [
     "Books",
@@ -36,7 +36,6 @@ __all__ = [
     "PlannedLine",
     "Receivable",
     "close_month",
-    "end_of",
     "line_totals",
     "month_of",
     "variance_percent",

@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
+from bizdev_common.days import end_of
 from bizdev_common.domain import (
     Actor,
     InvalidTransition,
@@ -23,11 +24,6 @@ from eventsourcing.domain import Aggregate, event
 from bizdev_finance.domain.budget import month_of
 
 _RECEIVABLES = uuid5(NAMESPACE_URL, "urn:bizdev:finance:receivable")
-
-
-def end_of(day: date) -> datetime:
-    """A due date is met until the day is over (UTC)."""
-    return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
 
 
 @dataclass

@@ -14,7 +14,6 @@ from bizdev_performance.domain.cycle import (
     Cycle,
     Evaluation,
     Participant,
-    end_of,
 )
 from bizdev_performance.domain.incentives import Grounds, PerformanceFile
 from bizdev_performance.domain.indicator import (
@@ -43,6 +42,5 @@ __all__ = [
     "Person",
     "Policy",
     "Target",
-    "end_of",
     "may_set_targets",
 ]

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4, uuid5
 
+from bizdev_common.days import end_of
 from bizdev_common.domain import (
     Actor,
     Forbidden,
@@ -40,11 +41,6 @@ ACKNOWLEDGE_DAYS = 7
 came early."""
 STEP_FEEDBACK = "feedback"
 STEP_ACKNOWLEDGEMENT = "acknowledgement"
-
-
-def end_of(day: date) -> datetime:
-    """A step due on a day is on time until the day is over (UTC)."""
-    return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
 
 
 @dataclass(frozen=True)

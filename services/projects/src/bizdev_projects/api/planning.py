@@ -47,7 +47,7 @@ router = APIRouter()
 class MilestoneIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Title
-    due_date: Day = Field(description="Due by the end of this day (UTC)")
+    due_date: Day = Field(description="Due by the end of this company day")
     owner: UserId
 
 

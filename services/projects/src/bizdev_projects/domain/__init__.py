@@ -53,7 +53,6 @@ from bizdev_projects.domain.values import (
     ProjectState,
     ReviewedAs,
     Verdict,
-    due_by_end_of,
 )
 
 STORED_BEFORE_THE_SPLIT = keep_old_topics(
@@ -105,6 +104,5 @@ __all__ = [
     "ReviewedAs",
     "Verdict",
     "budget_totals",
-    "due_by_end_of",
     "milestone_due_at",
 ]

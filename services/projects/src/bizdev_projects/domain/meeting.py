@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
+from bizdev_common.days import end_of
 from bizdev_common.domain import Actor, InvalidTransition, NotFound, require_acting, require_text
 from eventsourcing.domain import Aggregate, event
 
@@ -15,7 +16,6 @@ from bizdev_projects.domain.values import (
     MeetingKind,
     MeetingState,
     choice,
-    due_by_end_of,
     require_names,
 )
 
@@ -222,7 +222,7 @@ class Meeting(Aggregate):
             raise InvalidTransition("the action item is done")
         if item.overdue_since is not None:
             raise InvalidTransition("the action item was already reported overdue")
-        if now < due_by_end_of(item.due_date):
+        if now < end_of(item.due_date):
             raise InvalidTransition("the action item is not due yet")
         self._mark_action_item_overdue(
             by=None,

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid5
 
+from bizdev_common.days import end_of
 from bizdev_common.domain import (
     Actor,
     Forbidden,
@@ -29,7 +30,6 @@ from bizdev_projects.domain.values import (
     ProjectOutcome,
     ProjectState,
     choice,
-    due_by_end_of,
 )
 
 if TYPE_CHECKING:
@@ -42,8 +42,8 @@ MILESTONE_OVERDUE = "milestone_overdue"
 
 
 def milestone_due_at(due_date: date) -> datetime:
-    """A milestone is due by the end of its due date in UTC."""
-    return due_by_end_of(due_date)
+    """A milestone is due by the end of its due date, the company's day."""
+    return end_of(due_date)
 
 
 @dataclass

@@ -4,7 +4,6 @@ and the checks their commands share."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
 from bizdev_common.domain import Money, RuleViolation, require_text
@@ -13,12 +12,6 @@ from bizdev_common.domain import Money, RuleViolation, require_text
 def require_not_negative(field_name: str, value: Money) -> None:
     if value.is_negative():
         raise RuleViolation(field_name, f"{field_name} must not be negative")
-
-
-def due_by_end_of(day: date) -> datetime:
-    """Something due on a day is due by the end of it in UTC: overdue only once that has
-    passed, whatever the time zone of whoever set the date."""
-    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
 
 
 def choice(enum: type[StrEnum], field_name: str, value: str) -> str:

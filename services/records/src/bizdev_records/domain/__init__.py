@@ -25,7 +25,6 @@ from bizdev_records.domain.scheme import (
     SERIES,
     Category,
     archive_number,
-    end_of,
     years_after,
 )
 from bizdev_records.domain.series import NumberSeries
@@ -47,6 +46,5 @@ __all__ = [
     "RecordState",
     "ReportedBy",
     "archive_number",
-    "end_of",
     "years_after",
 ]

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
+from bizdev_common.days import end_of
 from bizdev_common.domain import (
     Actor,
     Forbidden,
@@ -27,7 +28,7 @@ from bizdev_common.domain import (
 )
 from eventsourcing.domain import Aggregate, event
 
-from bizdev_records.domain.scheme import SERIES, Category, archive_number, end_of
+from bizdev_records.domain.scheme import SERIES, Category, archive_number
 from bizdev_records.domain.series import NumberSeries
 
 _FILED = uuid5(NAMESPACE_URL, "urn:bizdev:records:filed-from")

@@ -6,7 +6,7 @@ sequence counts the records numbered in that category and year, from 1, without 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from enum import StrEnum
 
 
@@ -35,11 +35,6 @@ SERIES: dict[Category, tuple[str, ...]] = {
 
 def archive_number(category: Category, year: int, sequence: int) -> str:
     return f"{PREFIX[category]}-{year}-{sequence:06d}"
-
-
-def end_of(day: date) -> datetime:
-    """A due date is met until the day is over (UTC)."""
-    return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
 
 
 def years_after(day: date, years: int) -> date:

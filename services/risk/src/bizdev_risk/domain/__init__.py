@@ -29,7 +29,6 @@ from bizdev_risk.domain.risk import (
     Scenario,
     Scope,
     Strategy,
-    end_of,
 )
 from bizdev_risk.domain.round import IdentificationRound
 
@@ -55,5 +54,4 @@ __all__ = [
     "Scope",
     "Strategy",
     "Subject",
-    "end_of",
 ]

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
+from bizdev_common.days import company_day, end_of
 from bizdev_common.domain import (
     Actor,
     Forbidden,
@@ -71,11 +72,6 @@ class ResponseState(StrEnum):
     AWAITING_SIGN_OFF = "awaiting_sign_off"
     """`accept` of a risk at level high or above, until management signs it off."""
     IN_FORCE = "in_force"
-
-
-def end_of(day: date) -> datetime:
-    """A due date is met until the day is over (UTC)."""
-    return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -471,8 +467,8 @@ class Risk(Aggregate):
             ("person", person),
         ):
             require_text(name, text)
-        if due_on < now.date():
-            raise RuleViolation("due_on", f"a measure is due today ({now.date()}) or later")
+        if due_on < company_day(now):
+            raise RuleViolation("due_on", f"a measure is due today ({company_day(now)}) or later")
         self._measure_added(
             by=actor.user_id,
             measure_id=measure_id,

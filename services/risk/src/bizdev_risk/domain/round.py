@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from uuid import UUID
 
+from bizdev_common.days import end_of
 from bizdev_common.domain import (
     Actor,
     Forbidden,
@@ -18,7 +19,7 @@ from bizdev_common.domain import (
 )
 from eventsourcing.domain import Aggregate, event
 
-from bizdev_risk.domain.risk import end_of, require_risk_officer
+from bizdev_risk.domain.risk import require_risk_officer
 
 
 class IdentificationRound(Aggregate):
