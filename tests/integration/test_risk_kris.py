@@ -25,6 +25,7 @@ from .conftest import (
     auth,
     eventually,
     headers_of,
+    problem_of,
     read_topic,
     unique,
 )
@@ -34,7 +35,8 @@ from .flows import ok
 from .planning_flows import Crew, executing_project
 from .test_finance_receivables import signed_contract
 
-OFFICER = auth(unique("officer"), "risk", "employee", "risk_officer")
+OFFICER_ID = unique("officer")
+OFFICER = auth(OFFICER_ID, "risk", "employee", "risk_officer")
 
 
 async def alerts_of(
@@ -352,3 +354,97 @@ async def test_a_fresh_risk_reading_the_topics_from_the_beginning_raises_no_new_
     finally:
         await conn.close()
         replay.stop()
+
+
+async def test_the_risk_officer_tunes_an_indicator_and_its_alerts_name_the_version(
+    crm_http: httpx.AsyncClient, risk_http: httpx.AsyncClient
+) -> None:
+    # An indicator of this test's own (category legal, which no other test's risks are), so
+    # that no other test sees its alerts, and a replay on a fresh schema has no such one.
+    name = unique("complaints_legal").replace("-", "_").lower()
+    boss = auth(unique("boss"), "management", "employee", "management")
+    clerk = auth(unique("clerk"), "sales", "employee")
+    definition = {
+        "title": "Complaints that may end in court",
+        "events": ["ComplaintReceived"],
+        "category": "legal",
+        "window_days": 90,
+        "warning": 3,
+        "critical": 6,
+    }
+    new = {**definition, "name": name, "scope": "customer"}
+    assert (await risk_http.post("/indicators", json=new, headers=boss)).status_code == 403
+    bad = await risk_http.post(
+        "/indicators", json={**new, "events": ["MilestoneOverdue"]}, headers=OFFICER
+    )
+    assert bad.status_code == 422
+    assert [e["field"] for e in problem_of(bad)["errors"]] == ["body.events.0"]
+    defined = await ok(await risk_http.post("/indicators", json=new, headers=OFFICER), 201)
+    assert defined["version"] == 1
+    assert (await risk_http.post("/indicators", json=new, headers=OFFICER)).status_code == 409
+    listed = await ok(await risk_http.get("/indicators", headers=boss))
+    assert {i["name"]: i["version"] for i in listed}[name] == 1
+    assert (await risk_http.get("/indicators", headers=clerk)).status_code == 403
+
+    people = CrmPeople()
+    customer_id = str((await register(crm_http, people))["id"])
+
+    async def value() -> int | None:
+        r = await risk_http.get(
+            "/kris", params={"indicator": name, "scope_id": customer_id}, headers=OFFICER
+        )
+        items = (await ok(r))["items"]
+        return int(items[0]["value"]) if items else None
+
+    try:
+        await receive(crm_http, people, customer_id)
+        assert await eventually(value, lambda v: v == 1, within=60) == 1
+
+        # Tuned: past 1 is a warning, past 2 critical, from now on; a stale If-Match is refused.
+        tuned = {**definition, "warning": 1, "critical": 2}
+        stale = await risk_http.put(
+            f"/indicators/{name}", json=tuned, headers={**OFFICER, "If-Match": '"7"'}
+        )
+        assert stale.status_code == 409
+        refused = await risk_http.put(
+            f"/indicators/{name}", json=tuned, headers={**boss, "If-Match": '"1"'}
+        )
+        assert refused.status_code == 403
+        revised = await ok(
+            await risk_http.put(
+                f"/indicators/{name}", json=tuned, headers={**OFFICER, "If-Match": '"1"'}
+            )
+        )
+        assert revised["version"] == 2
+        now = await ok(await risk_http.get(f"/indicators/{name}", headers=OFFICER))
+        assert (now["version"], now["warning"], now["defined_by"]) == (2, 1, OFFICER_ID)
+        was = await ok(
+            await risk_http.get(f"/indicators/{name}", params={"version": 1}, headers=OFFICER)
+        )
+        assert (was["version"], was["warning"]) == (1, 3)
+
+        # The second complaint is past version 2's critical threshold (under version 1 it was
+        # below even the warning): one alert, naming version 2. The warning the first was
+        # already past when version 2 took effect raises none.
+        await receive(crm_http, people, customer_id, severity="low")
+        [alert] = await alerts_of(risk_http, name, customer_id)
+        assert (alert["threshold"], alert["threshold_value"], alert["value"]) == ("critical", 2, 2)
+        assert alert["kri_definition_version"] == 2
+        assert alert["category"] == "legal"
+        await asyncio.sleep(1.5)  # a second alert, were there one, has had time to follow
+        again = await ok(
+            await risk_http.get(
+                "/alerts", params={"indicator": name, "scope_id": customer_id}, headers=OFFICER
+            )
+        )
+        assert [a["id"] for a in again["items"]] == [alert["id"]]
+    finally:
+        # Out of the way of the tests after this one: thresholds no customer reaches.
+        current = await ok(await risk_http.get(f"/indicators/{name}", headers=OFFICER))
+        await ok(
+            await risk_http.put(
+                f"/indicators/{name}",
+                json={**definition, "window_days": 1, "warning": 100000, "critical": 100001},
+                headers={**OFFICER, "If-Match": f'"{current["version"]}"'},
+            )
+        )

@@ -7,6 +7,7 @@ flagged once each."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -203,3 +204,33 @@ async def test_a_risk_assessed_accepted_signed_off_and_its_measure_flagged_overd
     )
     final = await detail(done["version"])
     assert final["measures"][0]["state"] == "completed"
+
+
+async def test_risks_identified_at_once_against_one_subject_are_all_raised(
+    risk_http: httpx.AsyncClient,
+) -> None:
+    # Every identification also records the risk among its subject's open risks: concurrent
+    # ones against the company, or one project, must not fail one another (issue 20).
+    project_id = str(uuid.uuid4())
+
+    def body(n: int, scope: str) -> dict[str, Any]:
+        return {
+            "category": "operational",
+            "scope": scope,
+            **({"project_id": project_id} if scope == "project" else {}),
+            "department": "risk",
+            "title": f"Concurrent risk {n}",
+            "description": "Raised at the same time as others",
+            "cause": "Load",
+        }
+
+    for scope in ("company", "project"):
+        answers = await asyncio.gather(
+            *(risk_http.post("/risks", json=body(n, scope), headers=OFFICER) for n in range(6))
+        )
+        assert [r.status_code for r in answers] == [201] * 6, [r.text for r in answers]
+        for r in answers:
+            got = await risk_http.get(
+                f"/risks/{r.json()['id']}", params={"min_version": 1}, headers=OFFICER
+            )
+            assert got.status_code == 200

@@ -14,6 +14,7 @@ from bizdev_risk.settings import RiskSettings
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 COMPLAINTS = Indicator(
     "complaints_per_customer",
+    1,
     "Complaints",
     "crm",
     ("ComplaintReceived",),
@@ -117,23 +118,7 @@ def test_an_alert_stays_active_until_the_risk_officer_acknowledges_it() -> None:
         alert.acknowledge(officer, "again")
 
 
-def test_settings_tune_indicators_and_refuse_unknown_or_falling_thresholds() -> None:
-    s = RiskSettings(
-        service="risk",
-        kri_tuning={"complaints_per_customer": {"window_days": 7, "warning": 3, "critical": 5}},
-    )
-    found = s.indicators()["complaints_per_customer"]
-    assert (found.window_days, found.warning, found.critical) == (7, 3, 5)
-    assert s.indicators()["overdue_receivables"].scope is Scope.COMPANY
-    with pytest.raises(ValueError, match="no such"):
-        RiskSettings(
-            service="risk", kri_tuning={"nope": {"window_days": 1, "warning": 1, "critical": 2}}
-        )
-    with pytest.raises(ValueError, match="rise"):
-        RiskSettings(
-            service="risk",
-            kri_tuning={"complaints_per_customer": {"window_days": 1, "warning": 3, "critical": 3}},
-        )
+def test_settings_refuse_level_boundaries_that_do_not_rise() -> None:
     with pytest.raises(ValueError, match="rise"):
         RiskSettings(service="risk", level_high_from=4)
 

@@ -11,14 +11,13 @@ from uuid import UUID, uuid4
 from bizdev_common.domain import Actor, Role
 from bizdev_common.envelope import Envelope
 from bizdev_risk.application import RiskApplication
-from bizdev_risk.domain import Alert, Category, Kri, Risk, Scope, Subject
+from bizdev_risk.domain import BUILT_IN, Alert, Category, Indicator, Kri, Risk, Scope, Subject
 from bizdev_risk.reactions import (
     ComplaintReceived,
     CustomerRegistered,
     KriReaction,
     ReceivableOverdue,
 )
-from bizdev_risk.settings import RiskSettings
 from eventsourcing.domain import Aggregate
 
 A = TypeVar("A", bound=Aggregate)
@@ -30,8 +29,10 @@ class Store(RiskApplication):
     """The reaction's view of the application: the records it finds, kept in memory."""
 
     def __init__(self) -> None:  # no event store
-        self.indicators = RiskSettings(service="risk").indicators()
         self.records: dict[UUID, Aggregate] = {}
+
+    def indicators(self) -> list[Indicator]:
+        return list(BUILT_IN)
 
     def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
         found = self.records.get(aggregate_id)

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import random
+import time
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 from bizdev_common.days import company_day
 from bizdev_common.domain import Actor, RuleViolation
-from bizdev_common.eventstore import CommandResult, ServiceApplication
+from bizdev_common.eventstore import CommandResult, ServiceApplication, VersionConflict
 from bizdev_common.scheduler import clock_for
+from eventsourcing.persistence import IntegrityError
 
 from bizdev_risk.domain import (
+    BUILT_IN,
     Alert,
     Assessment,
     Category,
     IdentificationRound,
+    Indicator,
     Kri,
+    KriCatalogue,
+    KriDefinition,
     ReviewMeeting,
     Risk,
     Scenario,
@@ -27,16 +34,25 @@ from bizdev_risk.domain import (
 )
 from bizdev_risk.settings import RiskSettings
 
+SHARED_ATTEMPTS = 12
+"""How often a command that changes a shared record (a subject's open risks, the catalogue
+of indicators) decides again when another command changed it first (each attempt but the
+last lets at least one of them through)."""
+
 
 class RiskApplication(ServiceApplication):
     name = "risk"
 
     def __init__(self, settings: RiskSettings) -> None:
         super().__init__(settings)
+        self.configure(settings)
+
+    def configure(self, settings: RiskSettings) -> None:
+        """What the risk service adds to an application over its event store."""
         self.clock = clock_for(settings)
         self.matrix = settings.matrix()
         self.cadence = settings.cadence()
-        self.indicators = settings.indicators()
+        self.seed_indicators()
 
     def _now(self) -> datetime:
         return self.clock.now()
@@ -56,20 +72,39 @@ class RiskApplication(ServiceApplication):
         description: str,
         cause: str,
     ) -> CommandResult:
-        risk = Risk.identify(
-            actor,
-            category=category,
-            scope=scope,
-            project_id=project_id,
-            customer_id=customer_id,
-            department=department,
-            title=title,
-            description=description,
-            cause=cause,
-        )
-        subject = self.subject(risk.subject_id)
-        subject.risk_opened(risk.id, risk.category)
-        return self.commit(risk, subject)
+        def decide() -> CommandResult:
+            risk = Risk.identify(
+                actor,
+                category=category,
+                scope=scope,
+                project_id=project_id,
+                customer_id=customer_id,
+                department=department,
+                title=title,
+                description=description,
+                cause=cause,
+            )
+            subject = self.subject(risk.subject_id)
+            subject.risk_opened(risk.id, risk.category)
+            return self.commit(risk, subject)
+
+        return self._on_shared(decide)
+
+    def _on_shared(self, decide: Callable[[], CommandResult]) -> CommandResult:
+        """Runs a command that also saves a shared record (a subject's open risks, the
+        catalogue of indicators), deciding again when a concurrent command saved that record
+        first. Such commands never conflict in substance (each adds or removes only its own
+        entry), so the caller must not see a 409 for them; a stale `If-Match` on the command's
+        own record is still refused at once, by `load`."""
+        for attempt in range(1, SHARED_ATTEMPTS):
+            try:
+                return decide()
+            except VersionConflict as e:
+                if e.__cause__ is None:  # a stale If-Match, not a concurrent save
+                    raise
+            # Apart, so that the ones that met do not meet again at once.
+            time.sleep(random.uniform(0, 0.005 * attempt))  # noqa: S311 - not a secret
+        return decide()
 
     def subject(self, scope_id: UUID) -> Subject:
         """What risks are raised against; known from its first risk or upstream record."""
@@ -174,11 +209,14 @@ class RiskApplication(ServiceApplication):
     def close_risk(
         self, actor: Actor, risk_id: UUID, expected_version: int | None, reason: str
     ) -> CommandResult:
-        risk = self.load(Risk, risk_id, expected_version)
-        risk.close(actor, reason)
-        subject = self.subject(risk.subject_id)
-        subject.risk_closed(risk.id)
-        return self.commit(risk, subject)
+        def decide() -> CommandResult:
+            risk = self.load(Risk, risk_id, expected_version)
+            risk.close(actor, reason)
+            subject = self.subject(risk.subject_id)
+            subject.risk_closed(risk.id)
+            return self.commit(risk, subject)
+
+        return self._on_shared(decide)
 
     def measure_overdue(self, risk_id: UUID, measure_id: UUID, now: datetime) -> CommandResult:
         risk = self.load(Risk, risk_id)
@@ -201,9 +239,95 @@ class RiskApplication(ServiceApplication):
 
     def expire_kri(self, kri_id: UUID, now: datetime) -> CommandResult | None:
         kri = self.load(Kri, kri_id)
-        if not kri.expire(self.indicators[kri.indicator], now):
+        definition = self.load(KriDefinition, KriDefinition.create_id(kri.indicator))
+        if not kri.expire(definition.indicator, now):
             return None
         return self.commit(kri)
+
+    # --- the indicators' definitions -------------------------------------------------------
+
+    def seed_indicators(self) -> None:
+        """Defines each built-in indicator not defined yet, as its version 1. Every process
+        does this when it starts; the records' fixed ids make a second seeding, by a restart
+        or another replica, conflict rather than happen, and the loser looks again."""
+        for _attempt in range(SHARED_ATTEMPTS):
+            catalogue = self.find(KriCatalogue, KriCatalogue.create_id()) or KriCatalogue()
+            missing = [i for i in BUILT_IN if i.name not in catalogue.names]
+            if not missing:
+                return
+            seeded = [KriDefinition.built_in(i) for i in missing]
+            for d in seeded:
+                catalogue.add(d.name)
+            try:
+                self.save(catalogue, *seeded)
+                return
+            except IntegrityError:
+                continue  # another process seeded meanwhile
+        raise RuntimeError("the built-in indicators could not be seeded")
+
+    def definitions(self) -> list[KriDefinition]:
+        """Every indicator's definition, in its current version."""
+        catalogue = self.load(KriCatalogue, KriCatalogue.create_id())
+        return [self.load(KriDefinition, KriDefinition.create_id(n)) for n in catalogue.names]
+
+    def indicators(self) -> list[Indicator]:
+        return [d.indicator for d in self.definitions()]
+
+    def define_indicator(
+        self,
+        actor: Actor,
+        *,
+        name: str,
+        title: str,
+        events: Sequence[str],
+        scope: Scope,
+        category: Category,
+        window_days: int,
+        warning: int,
+        critical: int,
+    ) -> CommandResult:
+        def decide() -> CommandResult:
+            definition = KriDefinition.define(
+                actor,
+                name=name,
+                title=title,
+                events=events,
+                scope=scope,
+                category=category,
+                window_days=window_days,
+                warning=warning,
+                critical=critical,
+            )
+            catalogue = self.load(KriCatalogue, KriCatalogue.create_id())
+            catalogue.add(name)
+            return self.commit(definition, catalogue)
+
+        return self._on_shared(decide)
+
+    def revise_indicator(
+        self,
+        actor: Actor,
+        name: str,
+        expected_version: int | None,
+        *,
+        title: str,
+        events: Sequence[str],
+        category: Category,
+        window_days: int,
+        warning: int,
+        critical: int,
+    ) -> CommandResult:
+        definition = self.load(KriDefinition, KriDefinition.create_id(name), expected_version)
+        definition.revise(
+            actor,
+            title=title,
+            events=events,
+            category=category,
+            window_days=window_days,
+            warning=warning,
+            critical=critical,
+        )
+        return self.commit(definition)
 
     # --- identification rounds and review meetings -----------------------------------------
 

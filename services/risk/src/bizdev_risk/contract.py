@@ -12,7 +12,15 @@ from uuid import UUID
 from bizdev_common.contract import EventContract, MoneyModel, PublicEvent
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_risk.domain import COMPANY, Alert, IdentificationRound, Kri, ReviewMeeting, Risk
+from bizdev_risk.domain import (
+    COMPANY,
+    Alert,
+    IdentificationRound,
+    Kri,
+    KriDefinition,
+    ReviewMeeting,
+    Risk,
+)
 
 SCOPE_ID = f"The customer's (crm's id) or the project's id; for the company always {COMPANY}"
 
@@ -168,8 +176,12 @@ class KriValueChanged(PublicEvent):
     expired: list[str] = Field(description="The upstream events that fell out of the window")
     next_expiry_at: datetime | None = Field(description="When the oldest counted one falls out")
     crossings: dict[str, int] = Field(
-        description="How many times each threshold (warning, critical) has been crossed "
-        "upward so far: each crossing raised one KriThresholdBreached"
+        description="How many times each threshold (warning, critical) of the definition's "
+        "version has been crossed upward so far: each crossing raised one "
+        "KriThresholdBreached, but those already past when the version took effect"
+    )
+    kri_definition_version: int = Field(
+        default=1, description="The version of the indicator's definition it was measured by"
     )
 
 
@@ -189,6 +201,35 @@ class KriThresholdBreached(PublicEvent):
     cause: str = Field(description="The upstream event that took it across")
     risk_id: UUID = Field(description="The risk it raised or was linked to")
     category: str = Field(description="The risk category the indicator watches")
+    kri_definition_version: int = Field(
+        default=1, description="The version of the indicator's definition that raised it"
+    )
+
+
+class KriDefined(PublicEvent):
+    """A key risk indicator was defined (its version 1): by the risk officer, or built in
+    (`by` null). What it counts and per what stay as defined."""
+
+    name: str = Field(description="The indicator's name, which alerts and values carry")
+    title: str = Field(description="What it watches")
+    events: list[str] = Field(description="The upstream events it counts, of one service")
+    scope: str = Field(description="customer, project or company: per what it counts them")
+    category: str = Field(description="The category of the risks its alerts raise")
+    window_days: int = Field(description="The rolling window, in days")
+    warning: int = Field(description="A value at or above it is past the warning threshold")
+    critical: int = Field(description="... the critical threshold")
+
+
+class KriRevised(PublicEvent):
+    """The risk officer revised an indicator: its next version (the event's `version`),
+    applied to what is counted from then on."""
+
+    title: str = Field(description="What it watches")
+    events: list[str] = Field(description="The upstream events it counts, of one service")
+    category: str = Field(description="The category of the risks its alerts raise")
+    window_days: int = Field(description="The rolling window, in days")
+    warning: int = Field(description="The warning threshold")
+    critical: int = Field(description="The critical threshold")
 
 
 class AlertAcknowledged(PublicEvent):
@@ -252,6 +293,8 @@ CONTRACT = EventContract(
         Kri.Measured: KriValueChanged,
         Alert.Breached: KriThresholdBreached,
         Alert.Acknowledged: AlertAcknowledged,
+        KriDefinition.Defined: KriDefined,
+        KriDefinition.Revised: KriRevised,
         IdentificationRound.Opened: IdentificationRoundOpened,
         IdentificationRound.Submitted: IdentificationSubmitted,
         IdentificationRound.Overdue: IdentificationOverdue,

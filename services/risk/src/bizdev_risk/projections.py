@@ -167,6 +167,7 @@ DDL = [
         version int NOT NULL,
         kri_id uuid NOT NULL,
         indicator text NOT NULL,
+        kri_definition_version int NOT NULL,
         scope text NOT NULL,
         scope_id uuid NOT NULL,
         category text NOT NULL,
@@ -581,6 +582,7 @@ class RiskViews(Projection):
                     {
                         "kri_id": event.kri_id,
                         "indicator": event.indicator,
+                        "kri_definition_version": event.kri_definition_version,
                         "scope": event.scope,
                         "scope_id": event.scope_id,
                         "category": event.category,

@@ -152,7 +152,8 @@ class KriReaction(Reaction):
         changed: list[Aggregate] = []
         # One copy of each record per event, whichever indicators reach it.
         loaded: dict[UUID, Aggregate] = {}
-        for indicator in app.indicators.values():
+        # The definitions as they stand now: a revision applies to what is read after it.
+        for indicator in app.indicators():
             if indicator.source != source or event.event_name not in indicator.events:
                 continue
             scope_id = scope_of(indicator, event)

@@ -1,6 +1,7 @@
-"""Monitoring (REGULATIONS 5.3): the key risk indicators, computed from other services'
-events; their values over time; the alerts their crossings raise, active until the risk
-officer acknowledges them. Read by the risk officer, management and the auditor."""
+"""Monitoring (REGULATIONS 5.3): the key risk indicators the risk officer defines and tunes
+(versioned), computed from other services' events; their values over time; the alerts
+their crossings raise, active until the risk officer acknowledges them. Read by the risk
+officer, management and the auditor."""
 
 from __future__ import annotations
 
@@ -20,51 +21,153 @@ from bizdev_common.api import (
     page_of,
 )
 from bizdev_common.auth import CurrentActor
-from bizdev_common.boundary import Moment, Name, PageParams, Text
+from bizdev_common.boundary import Moment, Name, PageParams, Text, Title, Version
 from bizdev_common.readmodel import ListQuery, Page
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_risk.api.common import app_of, require_reads_all
-from bizdev_risk.domain import Band, Category, Scope
+from bizdev_risk.domain import COUNTABLE, Band, Category, KriDefinition, Scope
+from bizdev_risk.domain.kri import WINDOW_DAYS_MAX
 
 router = APIRouter()
 
 
 class IndicatorView(BaseModel):
     name: str
+    version: int = Field(description="Its definition's version; send it back as If-Match")
     title: str
     source: str = Field(description="The service whose events it counts")
     events: list[str] = Field(description="The events it counts")
-    scope: Scope
+    scope: Scope = Field(description="Per what it counts them")
     category: Category = Field(description="The category of the risk its alerts raise")
     window_days: int = Field(description="The rolling window")
     warning: int = Field(description="A value at or above it is past the warning threshold")
     critical: int = Field(description="... the critical threshold")
+    defined_by: str | None = Field(
+        description="User id of who defined or last revised it; null for a built-in version 1"
+    )
+
+
+def _view(d: KriDefinition) -> IndicatorView:
+    i = d.indicator
+    return IndicatorView(
+        name=i.name,
+        version=i.version,
+        title=i.title,
+        source=i.source,
+        events=list(i.events),
+        scope=i.scope,
+        category=i.category,
+        window_days=i.window_days,
+        warning=i.warning,
+        critical=i.critical,
+        defined_by=d.by,
+    )
 
 
 @router.get(
     "/indicators",
     response_model=list[IndicatorView],
     tags=["monitoring"],
-    summary="The key risk indicators: source, scope, window and thresholds (settings)",
+    summary="The key risk indicators' definitions, each in its current version",
 )
-async def indicators(actor: CurrentActor, rt: RuntimeDep) -> list[IndicatorView]:
+def indicators(actor: CurrentActor, rt: RuntimeDep) -> list[IndicatorView]:
     require_reads_all(actor)
-    return [
-        IndicatorView(
-            name=i.name,
-            title=i.title,
-            source=i.source,
-            events=list(i.events),
-            scope=i.scope,
-            category=i.category,
-            window_days=i.window_days,
-            warning=i.warning,
-            critical=i.critical,
-        )
-        for i in app_of(rt).indicators.values()
-    ]
+    return [_view(d) for d in app_of(rt).definitions()]
+
+
+@router.get(
+    "/indicators/{name}",
+    response_model=IndicatorView,
+    tags=["monitoring"],
+    summary="One indicator's definition, in its current version or in `version`",
+)
+def indicator(
+    name: str,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    response: Response,
+    version: Annotated[Version | None, Query(description="An earlier version")] = None,
+) -> IndicatorView:
+    require_reads_all(actor)
+    found = app_of(rt).as_of(KriDefinition, KriDefinition.create_id(name), version=version)
+    response.headers["ETag"] = f'"{found.version}"'
+    return _view(found)
+
+
+class IndicatorRevisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: Title
+    events: list[Name] = Field(
+        min_length=1,
+        max_length=len(COUNTABLE),
+        description=f"What it counts, events of one service: {', '.join(COUNTABLE)}",
+    )
+    category: Category = Field(description="The category of the risk its alerts raise")
+    window_days: int = Field(ge=1, le=WINDOW_DAYS_MAX, description="The rolling window")
+    warning: int = Field(ge=1, le=1_000_000, description="The warning threshold")
+    critical: int = Field(ge=2, le=1_000_000, description="The critical threshold, above it")
+
+
+class IndicatorIn(IndicatorRevisionIn):
+    name: Name = Field(description="2 to 80 of a-z, 0-9 and _; fixed once defined")
+    scope: Scope = Field(description="Per what it counts: fixed once defined")
+
+
+@router.post(
+    "/indicators",
+    status_code=201,
+    response_model=Accepted,
+    tags=["monitoring"],
+    summary="Define a key risk indicator (risk officer)",
+    description="Publishes KriDefined. It counts from now on.",
+)
+def define_indicator(
+    body: IndicatorIn, actor: CurrentActor, rt: RuntimeDep, response: Response
+) -> Accepted:
+    result = app_of(rt).define_indicator(
+        actor,
+        name=body.name,
+        title=body.title,
+        events=body.events,
+        scope=body.scope,
+        category=body.category,
+        window_days=body.window_days,
+        warning=body.warning,
+        critical=body.critical,
+    )
+    return accepted(result, response)
+
+
+@router.put(
+    "/indicators/{name}",
+    response_model=Accepted,
+    tags=["monitoring"],
+    summary="Revise an indicator's definition (risk officer): its next version",
+    description="Publishes KriRevised. The new version applies to what is counted from then "
+    "on; alerts name the version that raised them.",
+)
+def revise_indicator(
+    name: str,
+    body: IndicatorRevisionIn,
+    actor: CurrentActor,
+    rt: RuntimeDep,
+    version: ExpectedVersion,
+    response: Response,
+) -> Accepted:
+    result = app_of(rt).revise_indicator(
+        actor,
+        name,
+        version,
+        title=body.title,
+        events=body.events,
+        category=body.category,
+        window_days=body.window_days,
+        warning=body.warning,
+        critical=body.critical,
+    )
+    return accepted(result, response)
 
 
 class KriView(BaseModel):
@@ -159,6 +262,7 @@ class AlertView(BaseModel):
     version: int
     kri_id: UUID
     indicator: str
+    kri_definition_version: int = Field(description="The indicator's version that raised it")
     scope: Scope
     scope_id: UUID
     category: Category

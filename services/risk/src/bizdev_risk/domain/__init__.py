@@ -8,12 +8,16 @@ aggregate is rebuilt from its history."""
 from __future__ import annotations
 
 from bizdev_risk.domain.kri import (
+    BUILT_IN,
+    COUNTABLE,
     Alert,
     AlertState,
     Band,
     Crossing,
     Indicator,
     Kri,
+    KriCatalogue,
+    KriDefinition,
     Subject,
 )
 from bizdev_risk.domain.matrix import Level, Matrix
@@ -33,7 +37,9 @@ from bizdev_risk.domain.risk import (
 from bizdev_risk.domain.round import IdentificationRound
 
 __all__ = [
+    "BUILT_IN",
     "COMPANY",
+    "COUNTABLE",
     "Alert",
     "AlertState",
     "Assessment",
@@ -44,6 +50,8 @@ __all__ = [
     "IdentificationRound",
     "Indicator",
     "Kri",
+    "KriCatalogue",
+    "KriDefinition",
     "Level",
     "Matrix",
     "ResponseState",

@@ -7,30 +7,54 @@ read, so that reading the same topics again computes the same values and the sam
 Crossings are found in the value's whole history, so neither the order the events are read
 in (across partitions and topics) nor when the window's deadline check runs changes them; a
 crossing's alert is named by the indicator's record, the threshold and which crossing of it
-this is (the first, the second, ...)."""
+this is (the first, the second, ...) under the indicator's definition version.
+
+What an indicator counts, per what, over which window and against which thresholds is a
+record the risk officer keeps (`KriDefinition`), versioned: a revision applies from then on,
+and every alert names the version that raised it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from bizdev_common.domain import (
     Actor,
     InvalidTransition,
     Role,
+    RuleViolation,
     require_acting,
     require_role,
     require_text,
 )
 from eventsourcing.domain import Aggregate, event
 
-from bizdev_risk.domain.risk import Category, Scope
+from bizdev_risk.domain.risk import Category, Scope, require_risk_officer
 
 _KRIS = uuid5(NAMESPACE_URL, "urn:bizdev:risk:kri")
 _SUBJECTS = uuid5(NAMESPACE_URL, "urn:bizdev:risk:subject")
+_DEFINITIONS = uuid5(NAMESPACE_URL, "urn:bizdev:risk:kri-definition")
+
+COUNTABLE: dict[str, tuple[str, frozenset[Scope]]] = {
+    "ComplaintReceived": ("crm", frozenset({Scope.CUSTOMER, Scope.COMPANY})),
+    "ComplaintEscalated": ("crm", frozenset({Scope.CUSTOMER, Scope.COMPANY})),
+    "FollowUpOverdue": ("crm", frozenset({Scope.CUSTOMER, Scope.COMPANY})),
+    "ReceivableOverdue": ("finance", frozenset({Scope.CUSTOMER, Scope.COMPANY})),
+    "BudgetLineOverrun": ("finance", frozenset({Scope.PROJECT, Scope.COMPANY})),
+    "MilestoneOverdue": ("projects", frozenset({Scope.PROJECT, Scope.COMPANY})),
+    "DeviationReported": ("projects", frozenset({Scope.PROJECT, Scope.COMPANY})),
+}
+"""What an indicator can count: the upstream events risk reads (reactions.py), the service
+that publishes each, and what each names to be counted against (every one counts for the
+company)."""
+
+NAME = re.compile(r"^[a-z][a-z0-9_]{1,79}$")
+WINDOW_DAYS_MAX = 3660
 
 
 class Band(StrEnum):
@@ -47,10 +71,12 @@ class Band(StrEnum):
 
 @dataclass(frozen=True)
 class Indicator:
-    """One KRI: what it counts (`source` service and `events`), per what (`scope`), over how
-    many days, and its thresholds (a value at or above one is past it)."""
+    """One KRI as one version of its definition says: what it counts (`source` service and
+    `events`), per what (`scope`), over how many days, and its thresholds (a value at or
+    above one is past it)."""
 
     name: str
+    version: int
     title: str
     source: str
     events: tuple[str, ...]
@@ -79,6 +105,97 @@ class Indicator:
 
     def threshold(self, band: Band) -> int:
         return self.critical if band == Band.CRITICAL else self.warning
+
+
+def _built_in(
+    name: str, title: str, event: str, scope: Scope, category: Category, days: int, w: int, c: int
+) -> Indicator:
+    return Indicator(name, 1, title, COUNTABLE[event][0], (event,), scope, category, days, w, c)
+
+
+BUILT_IN: tuple[Indicator, ...] = (
+    _built_in(
+        "complaints_per_customer",
+        "Complaints received from a customer",
+        "ComplaintReceived",
+        Scope.CUSTOMER,
+        Category.MARKET,
+        90,
+        2,
+        4,
+    ),
+    _built_in(
+        "escalated_complaints_per_customer",
+        "Complaints of a customer escalated for want of an answer in time",
+        "ComplaintEscalated",
+        Scope.CUSTOMER,
+        Category.MARKET,
+        90,
+        1,
+        3,
+    ),
+    _built_in(
+        "overdue_follow_ups_per_customer",
+        "Follow-up visits of a customer missed",
+        "FollowUpOverdue",
+        Scope.CUSTOMER,
+        Category.MARKET,
+        180,
+        1,
+        3,
+    ),
+    _built_in(
+        "overdue_receivables_per_customer",
+        "Invoices of a customer unpaid past their due date",
+        "ReceivableOverdue",
+        Scope.CUSTOMER,
+        Category.CREDIT,
+        180,
+        1,
+        3,
+    ),
+    _built_in(
+        "overdue_receivables",
+        "Invoices unpaid past their due date, company-wide",
+        "ReceivableOverdue",
+        Scope.COMPANY,
+        Category.CREDIT,
+        30,
+        10,
+        25,
+    ),
+    _built_in(
+        "budget_overruns_per_project",
+        "Budget lines of a project overspent",
+        "BudgetLineOverrun",
+        Scope.PROJECT,
+        Category.OPERATIONAL,
+        365,
+        1,
+        3,
+    ),
+    _built_in(
+        "overdue_milestones_per_project",
+        "Milestones of a project overdue",
+        "MilestoneOverdue",
+        Scope.PROJECT,
+        Category.OPERATIONAL,
+        180,
+        1,
+        3,
+    ),
+    _built_in(
+        "deviations_per_project",
+        "Deviations from a project's plan reported",
+        "DeviationReported",
+        Scope.PROJECT,
+        Category.OPERATIONAL,
+        180,
+        2,
+        4,
+    ),
+)
+"""The indicators the service comes with: each one's definition at version 1."""
 
 
 @dataclass(frozen=True)
@@ -148,8 +265,11 @@ class Kri(Aggregate):
         self.as_of: datetime | None = None
         self.value = 0
         self.band = Band.NORMAL
+        self.definition_version = 1
+        """The version of its indicator's definition it was last measured by."""
         self.crossings: dict[str, int] = {}
-        """How many crossings of each threshold have raised their alert."""
+        """How many crossings of each threshold under that version are dealt with: raised
+        their alert, or were past when the version took effect."""
 
     def _value_at(self, indicator: Indicator, t: datetime, extra: Mapping[str, datetime]) -> int:
         counted = {**self.observations, **extra}
@@ -176,7 +296,10 @@ class Kri(Aggregate):
         )
 
     class Measured(Aggregate.Event):
+        class_version = 2
+
         indicator: str
+        kri_definition_version: int
         scope: str
         scope_id: UUID
         at: datetime
@@ -188,6 +311,27 @@ class Kri(Aggregate):
         next_expiry_at: datetime | None
         crossings: dict[str, int]
 
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["kri_definition_version"] = 1  # measured before definitions had versions
+
+    def alert_id(self, indicator: Indicator, band: Band, n: int) -> UUID:
+        """The n-th crossing of a threshold under the definition's version. Version 1's
+        alerts keep the names they had before definitions had versions."""
+        prefix = "" if indicator.version == 1 else f"v{indicator.version}/"
+        return uuid5(self.id, f"{prefix}{band.value}/{n}")
+
+    def _accounted(self, indicator: Indicator) -> dict[str, int]:
+        """The crossings of the current definition version already dealt with. Under a new
+        version, those the history so far holds by its thresholds are past: they raise no
+        alert, as the revision applies from then on."""
+        if indicator.version == self.definition_version:
+            return dict(self.crossings)
+        return {
+            band.value: len(found)
+            for band, found in timeline_crossings(indicator, self.observations).items()
+        }
+
     def observe(self, indicator: Indicator, key: str, at: datetime) -> list[Crossing]:
         """Counts the upstream event `key` of time `at`, once; returns the crossings it adds
         to the value's history, each to raise its alert. The value shown is the value at the
@@ -197,17 +341,19 @@ class Kri(Aggregate):
         extra = {key: at}
         history = timeline_crossings(indicator, {**self.observations, **extra})
         new: list[Crossing] = []
-        totals = dict(self.crossings)
+        accounted = self._accounted(indicator)
+        totals = dict(accounted)
         for band, found in history.items():
-            raised = self.crossings.get(band.value, 0)
+            raised = accounted.get(band.value, 0)
             for n in range(raised + 1, len(found) + 1):
                 t, value, cause = found[n - 1]
-                new.append(Crossing(uuid5(self.id, f"{band.value}/{n}"), band, value, t, cause))
+                new.append(Crossing(self.alert_id(indicator, band, n), band, value, t, cause))
             totals[band.value] = max(raised, len(found))
         now = at if self.as_of is None else max(self.as_of, at)
         value = self._value_at(indicator, now, extra)
         self._measured(
             indicator=self.indicator,
+            kri_definition_version=indicator.version,
             scope=self.scope.value,
             scope_id=self.scope_id,
             at=now,
@@ -238,6 +384,7 @@ class Kri(Aggregate):
             value = self._value_at(indicator, end, {})
             self._measured(
                 indicator=self.indicator,
+                kri_definition_version=indicator.version,
                 scope=self.scope.value,
                 scope_id=self.scope_id,
                 at=end,
@@ -247,7 +394,7 @@ class Kri(Aggregate):
                 counted_at=None,
                 expired=self._expired(indicator, self.as_of, end),
                 next_expiry_at=self._next_expiry(indicator, end, {}),
-                crossings=dict(self.crossings),
+                crossings=self._accounted(indicator),
             )
         return bool(ends)
 
@@ -255,6 +402,7 @@ class Kri(Aggregate):
     def _measured(
         self,
         indicator: str,
+        kri_definition_version: int,
         scope: str,
         scope_id: UUID,
         at: datetime,
@@ -271,6 +419,7 @@ class Kri(Aggregate):
         self.as_of = at
         self.value = value
         self.band = Band(band)
+        self.definition_version = kri_definition_version
         self.crossings = dict(crossings)
 
 
@@ -283,8 +432,11 @@ class Alert(Aggregate):
     """A KRI's crossing of a threshold: active until the risk officer acknowledges it."""
 
     class Breached(Aggregate.Created):
+        class_version = 2
+
         kri_id: UUID
         indicator: str
+        kri_definition_version: int
         scope: str
         scope_id: UUID
         threshold: str
@@ -295,11 +447,16 @@ class Alert(Aggregate):
         risk_id: UUID
         category: str
 
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["kri_definition_version"] = 1  # raised before definitions had versions
+
     @event(Breached)
     def __init__(
         self,
         kri_id: UUID,
         indicator: str,
+        kri_definition_version: int,
         scope: str,
         scope_id: UUID,
         threshold: str,
@@ -312,6 +469,7 @@ class Alert(Aggregate):
     ) -> None:
         self.kri_id = kri_id
         self.indicator = indicator
+        self.kri_definition_version = kri_definition_version
         self.risk_id = risk_id
         self.state = AlertState.ACTIVE
 
@@ -322,6 +480,7 @@ class Alert(Aggregate):
             id=crossing.alert_id,
             kri_id=kri.id,
             indicator=indicator.name,
+            kri_definition_version=indicator.version,
             scope=kri.scope.value,
             scope_id=kri.scope_id,
             threshold=crossing.band.value,
@@ -411,3 +570,229 @@ class Subject(Aggregate):
         for ids in self.open_risks.values():
             if risk_id in ids:
                 ids.remove(risk_id)
+
+
+def _require_definition(
+    name: str,
+    title: str,
+    events: Sequence[str],
+    scope: Scope,
+    window_days: int,
+    warning: int,
+    critical: int,
+) -> None:
+    if not NAME.match(name):
+        raise RuleViolation("name", "2 to 80 of a-z, 0-9 and _, starting with a letter")
+    require_text("title", title)
+    if not events:
+        raise RuleViolation("events", "an indicator counts at least one kind of event")
+    for n, e in enumerate(events):
+        if e not in COUNTABLE:
+            raise RuleViolation(f"events.{n}", f"not an event risk counts: {sorted(COUNTABLE)}")
+        if scope not in COUNTABLE[e][1]:
+            raise RuleViolation(f"events.{n}", f"{e} names no {scope.value} to count it against")
+    if len({COUNTABLE[e][0] for e in events}) > 1:
+        raise RuleViolation("events", "an indicator counts the events of one service")
+    if len(set(events)) != len(events):
+        raise RuleViolation("events", "each event once")
+    if not 1 <= window_days <= WINDOW_DAYS_MAX:
+        raise RuleViolation("window_days", f"1 to {WINDOW_DAYS_MAX} days")
+    if warning < 1:
+        raise RuleViolation("warning", "a threshold is 1 or more")
+    if critical <= warning:
+        raise RuleViolation("critical", "the critical threshold is above the warning one")
+
+
+class KriDefinition(Aggregate):
+    """One key risk indicator as the risk officer defines it (REGULATIONS 5.3, role table):
+    what it counts and per what (fixed once defined: its values are kept per customer,
+    project or the company), its title, window, thresholds and the category of the risks its
+    alerts raise (revised). Its version is the indicator's: a revision applies to what is
+    counted from then on. The built-in indicators are its version 1, defined by nobody."""
+
+    @staticmethod
+    def create_id(name: str) -> UUID:
+        return uuid5(_DEFINITIONS, name)
+
+    class Defined(Aggregate.Created):
+        by: str | None
+        name: str
+        title: str
+        events: list[str]
+        scope: str
+        category: str
+        window_days: int
+        warning: int
+        critical: int
+
+    @event(Defined)
+    def __init__(
+        self,
+        by: str | None,
+        name: str,
+        title: str,
+        events: list[str],
+        scope: str,
+        category: str,
+        window_days: int,
+        warning: int,
+        critical: int,
+    ) -> None:
+        self.name = name
+        self.scope = Scope(scope)
+        self._tuned(by, title, events, category, window_days, warning, critical)
+
+    def _tuned(
+        self,
+        by: str | None,
+        title: str,
+        events: list[str],
+        category: str,
+        window_days: int,
+        warning: int,
+        critical: int,
+    ) -> None:
+        self.by = by
+        self.title = title
+        self.events = list(events)
+        self.category = Category(category)
+        self.window_days = window_days
+        self.warning = warning
+        self.critical = critical
+
+    @classmethod
+    def define(
+        cls,
+        actor: Actor,
+        *,
+        name: str,
+        title: str,
+        events: Sequence[str],
+        scope: Scope,
+        category: Category,
+        window_days: int,
+        warning: int,
+        critical: int,
+    ) -> KriDefinition:
+        """The risk officer defines a new indicator."""
+        require_risk_officer(actor)
+        _require_definition(name, title, events, scope, window_days, warning, critical)
+        return cls._create(
+            cls.Defined,
+            id=cls.create_id(name),
+            by=actor.user_id,
+            name=name,
+            title=title,
+            events=list(events),
+            scope=scope.value,
+            category=category.value,
+            window_days=window_days,
+            warning=warning,
+            critical=critical,
+        )
+
+    @classmethod
+    def built_in(cls, indicator: Indicator) -> KriDefinition:
+        """An indicator the service comes with, as its version 1."""
+        return cls._create(
+            cls.Defined,
+            id=cls.create_id(indicator.name),
+            by=None,
+            name=indicator.name,
+            title=indicator.title,
+            events=list(indicator.events),
+            scope=indicator.scope.value,
+            category=indicator.category.value,
+            window_days=indicator.window_days,
+            warning=indicator.warning,
+            critical=indicator.critical,
+        )
+
+    class Revised(Aggregate.Event):
+        by: str
+        title: str
+        events: list[str]
+        category: str
+        window_days: int
+        warning: int
+        critical: int
+
+    def revise(
+        self,
+        actor: Actor,
+        *,
+        title: str,
+        events: Sequence[str],
+        category: Category,
+        window_days: int,
+        warning: int,
+        critical: int,
+    ) -> None:
+        """The risk officer tunes the indicator: the next version, from now on."""
+        require_risk_officer(actor)
+        _require_definition(self.name, title, events, self.scope, window_days, warning, critical)
+        self._revised(
+            by=actor.user_id,
+            title=title,
+            events=list(events),
+            category=category.value,
+            window_days=window_days,
+            warning=warning,
+            critical=critical,
+        )
+
+    @event(Revised)
+    def _revised(
+        self,
+        by: str,
+        title: str,
+        events: list[str],
+        category: str,
+        window_days: int,
+        warning: int,
+        critical: int,
+    ) -> None:
+        self._tuned(by, title, events, category, window_days, warning, critical)
+
+    @property
+    def indicator(self) -> Indicator:
+        return Indicator(
+            self.name,
+            self.version,
+            self.title,
+            COUNTABLE[self.events[0]][0],
+            tuple(self.events),
+            self.scope,
+            self.category,
+            self.window_days,
+            self.warning,
+            self.critical,
+        )
+
+
+class KriCatalogue(Aggregate):
+    """The names of the indicators defined, so that all of them can be found: each upstream
+    event is offered to every one. Written only when an indicator is defined."""
+
+    @staticmethod
+    def create_id() -> UUID:
+        return uuid5(_DEFINITIONS, "catalogue")
+
+    class Started(Aggregate.Created):
+        pass
+
+    @event(Started)
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    class Listed(Aggregate.Event):
+        name: str
+
+    def add(self, name: str) -> None:
+        if name in self.names:
+            raise InvalidTransition(f"an indicator {name} is defined already: revise it")
+        self._listed(name=name)
+
+    @event(Listed)
+    def _listed(self, name: str) -> None:
+        self.names.append(name)
