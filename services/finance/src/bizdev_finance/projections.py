@@ -18,19 +18,10 @@ from bizdev_common.domain import Role
 from bizdev_common.envelope import Envelope
 from bizdev_common.projector import Projection, insert_record, insert_row, update_record, update_row
 from bizdev_common.scheduler import clear_deadline, set_deadline
-from pydantic import Field
 
 from bizdev_finance import contract as c
 from bizdev_finance.domain import BudgetState, ExpenseState, end_of
-from bizdev_finance.reactions import INVOICE_DUE
-
-
-class TeamLeadAppointed(PublicEvent):
-    """bizdev.projects.TeamLeadAppointed.v1, as far as finance uses it: who leads a project
-    (the record is the project), and so reads its budget."""
-
-    team_lead: str = Field(description="User id of the new team lead")
-
+from bizdev_finance.reactions import INVOICE_DUE, TeamLeadAppointed
 
 TEAM_LEADS = EventContract.reading("projects", TeamLeadAppointed)
 
