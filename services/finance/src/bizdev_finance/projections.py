@@ -488,7 +488,8 @@ class FinanceViews(Projection):
                         item=str(event.expense_id),
                         title=f"Overspend of {event.amount.amount} {event.amount.currency} "
                         f"on {event.category}: {event.description}"[:200],
-                        waiting_on=inbox.MANAGEMENT,
+                        # Management decides, never the requester (REGULATIONS 7.2, Roles).
+                        waiting_on=inbox.WaitsOn(role=Role.MANAGEMENT, other_than=event.requester),
                         link=f"/budgets/{event.aggregate_id}/expenses/{event.expense_id}/approve",
                     )
             case c.OverspendApproved() | c.OverspendRefused():
