@@ -492,7 +492,7 @@ async def _walk(
 
     # §7.2 An overspend: held, in management's inbox, approved, then paid (posted).
     marketing = next(x for x in budget["lines"] if x["category"] == "marketing")
-    requester = auth(unique("req"), crew.department, "employee")
+    requester = crew.member  # on the team: the project's people book its spending
 
     async def spend(amount: str, **why: str) -> dict[str, Any]:
         return await ok(

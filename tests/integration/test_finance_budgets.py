@@ -83,8 +83,7 @@ async def test_an_approved_plan_becomes_a_budget_and_overspend_waits_for_managem
     fin = auth(unique("fin"), "finance", "employee", "finance")
     boss_id = unique("boss")
     boss = auth(boss_id, "management", "employee", "management")
-    requester_id = unique("req")
-    requester = auth(requester_id, crew.department, "employee")
+    requester = crew.member  # on the project's team
 
     project_id, plan = await executing_project(http, crew)
     budget_id = Budget.create_id(uuid.UUID(project_id))
@@ -240,7 +239,7 @@ async def test_a_closed_period_refuses_postings_and_the_variance_report_matches_
 ) -> None:
     crew = Crew()
     fin = auth(unique("fin"), "finance", "employee", "finance")
-    requester = auth(unique("req"), crew.department, "employee")
+    requester = crew.member  # on the project's team
     project_id, _ = await executing_project(http, crew)
     budget_id = Budget.create_id(uuid.UUID(project_id))
     draft = await budget_at(finance_http, budget_id, fin, lambda b: True)

@@ -50,7 +50,7 @@ class Budgeted:
         self.http = httpx.Client(base_url=finance.url, timeout=30)
         self.fin = auth(unique("fin"), "finance", "employee", "finance")
         self.boss = auth(unique("boss"), "management", "employee", "management")
-        self.requester = auth(unique("req"), crew.department, "employee")
+        self.requester = crew.member  # on the project's team
         budget = self.read(1)
         self.lines = [(x["line_id"], x["category"]) for x in budget["lines"]]
         self.command(f"/budgets/{self.id}/approve", {"contingency_percent": "0"}, self.fin)

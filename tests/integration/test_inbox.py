@@ -1,6 +1,7 @@
 """The shared inbox table on a real PostgreSQL: items opened, moved and settled by events in
 any order of delivery end as the newest event says, and the caller's condition picks exactly
-the items that wait on them (by id, by role in their department, by role anywhere)."""
+the items that wait on them (by id, by role in their department, by role anywhere, but for
+the one holder excepted)."""
 
 from __future__ import annotations
 
@@ -98,6 +99,8 @@ async def test_an_item_waits_on_its_user_its_departments_role_holders_or_every_r
         "sales head's": inbox.head_of("sales"),
         "market head's": inbox.head_of("market"),
         "management's": inbox.MANAGEMENT,
+        # Carol's own request: the other managers decide it, never she.
+        "other managers'": inbox.WaitsOn(role=Role.MANAGEMENT, other_than="carol"),
     }
     for title, whom in addressees.items():
         await inbox.put(
@@ -119,5 +122,9 @@ async def test_an_item_waits_on_its_user_its_departments_role_holders_or_every_r
     }
     assert await seen_by(who("carol", "board", Role.MANAGEMENT, Role.DEPARTMENT_HEAD)) == {
         "management's"
+    }
+    assert await seen_by(who("dora", "board", Role.MANAGEMENT)) == {
+        "management's",
+        "other managers'",
     }
     assert await seen_by(who("ann", "sales", Role.AUDITOR)) == set()

@@ -250,7 +250,7 @@ async def test_a_budget_line_overrun_raises_an_alert_for_its_project(
         )
     )
     marketing = next(x for x in draft["lines"] if x["category"] == "marketing")
-    requester = auth(unique("req"), crew.department, "employee")
+    requester = crew.member  # on the project's team
     # Past the line's budget (120000.50), within budget plus contingency: committed; finance's
     # record of its payment posts it, and the line's actual overruns its budget.
     expense = await ok(

@@ -23,13 +23,16 @@ def test_an_item_waits_on_a_user_or_a_role_never_both_nor_neither() -> None:
         WaitsOn(user="rita", role=Role.MANAGEMENT)
     with pytest.raises(ValueError, match="names no department"):
         WaitsOn(user="rita", department="sales")
+    with pytest.raises(ValueError, match="excepts nobody"):
+        WaitsOn(user="rita", other_than="sam")
 
 
 def test_the_condition_takes_the_callers_id_roles_and_department_in_order() -> None:
     bob = Actor("bob", "sales", frozenset({Role.EMPLOYEE, Role.DEPARTMENT_HEAD}))
     condition, args = waits_on(bob, first=3)
     assert condition == (
-        "(user_id = $3 OR (role = ANY($4::text[]) AND (department IS NULL OR department = $5)))"
+        "(user_id = $3 OR (role = ANY($4::text[]) AND (department IS NULL OR department = $5) "
+        "AND other_than IS DISTINCT FROM $3))"
     )
     assert args == ["bob", ["department_head", "employee"], "sales"]
 

@@ -17,6 +17,7 @@ from bizdev_finance.domain import (
     ExpenseState,
     Period,
     PlannedLine,
+    ProjectTeam,
     close_month,
     line_totals,
 )
@@ -27,6 +28,7 @@ FINANCE = Actor("fay", "finance", frozenset({Role.FINANCE, Role.EMPLOYEE}))
 BOSS = Actor("mo", "management", frozenset({Role.MANAGEMENT}))
 BOSS_2 = Actor("mia", "management", frozenset({Role.MANAGEMENT}))
 REQUESTER = Actor("rex", "sales", frozenset({Role.EMPLOYEE}))
+LEAD = Actor("lee", "ops", frozenset({Role.EMPLOYEE, Role.TEAM_LEAD}))
 AUDITOR = Actor("al", "audit", frozenset({Role.AUDITOR}))
 MARKETING = UUID(int=1)
 PERSONNEL = UUID(int=2)
@@ -51,9 +53,18 @@ def budget(contingency: str = "0") -> Budget:
     return b
 
 
+def team_of(b: Budget) -> ProjectTeam:
+    """The project's team as projects told finance: lead `lee`, the requester a member."""
+    team = ProjectTeam(project_id=b.project_id)
+    team.lead_appointed(2, LEAD.user_id)
+    team.member_added(3, REQUESTER.user_id)
+    return team
+
+
 def spend(b: Budget, amount: str, line: UUID = MARKETING, **why: str) -> UUID:
     return b.record_expense(
         REQUESTER,
+        team_of(b),
         line_id=line,
         amount=cny(amount),
         spent_on=date(2026, 3, 2),
@@ -128,6 +139,7 @@ def test_an_expense_in_another_currency_is_refused() -> None:
     with pytest.raises(RuleViolation) as refused:
         b.record_expense(
             REQUESTER,
+            team_of(b),
             line_id=MARKETING,
             amount=Money(Decimal("10.00"), "USD"),
             spent_on=date(2026, 3, 2),
@@ -136,6 +148,74 @@ def test_an_expense_in_another_currency_is_refused() -> None:
         )
     assert refused.value.field == "amount"
     assert not b.expenses
+
+
+def book(b: Budget, actor: Actor, team: ProjectTeam | None) -> UUID:
+    return b.record_expense(
+        actor,
+        team,
+        line_id=MARKETING,
+        amount=cny("10.00"),
+        spent_on=date(2026, 3, 2),
+        vendor="V",
+        description="D",
+    )
+
+
+def test_expenses_are_booked_by_the_projects_team_its_head_and_finance_only() -> None:
+    b = budget()
+    team = team_of(b)
+    outsiders = [
+        Actor("hana", "hr", frozenset({Role.HR, Role.EMPLOYEE})),
+        Actor("ari", "records", frozenset({Role.ARCHIVIST, Role.EMPLOYEE})),
+        Actor("olga", "ops", frozenset({Role.EMPLOYEE})),  # another department
+        Actor("sam", "sales", frozenset({Role.EMPLOYEE})),  # the project's, not on the team
+        Actor("hugo", "ops", frozenset({Role.DEPARTMENT_HEAD, Role.EMPLOYEE})),
+        Actor("lin", "sales", frozenset({Role.TEAM_LEAD})),  # leads some other project
+        BOSS,  # management approves overspend, books nothing of a team it is not on
+        AUDITOR,
+        # On the team, acting only in a role that carries no project work.
+        Actor(REQUESTER.user_id, "sales", frozenset({Role.HR})),
+    ]
+    for outsider in outsiders:
+        with pytest.raises(Forbidden):
+            book(b, outsider, team)
+    assert not b.expenses
+
+    head = Actor("hedy", "sales", frozenset({Role.DEPARTMENT_HEAD, Role.EMPLOYEE}))
+    for allowed in (REQUESTER, LEAD, head, FINANCE):
+        expense = book(b, allowed, team)
+        assert b.expenses[expense]["requester"] == allowed.user_id
+
+
+def test_the_team_as_projects_changes_it_decides_who_books() -> None:
+    b = budget()
+    team = team_of(b)
+    assert team.lead_appointed(4, "nell")  # lee, replaced, stays on the team
+    book(b, LEAD, team)
+    book(b, Actor("nell", "ops", frozenset({Role.TEAM_LEAD})), team)
+    assert team.member_removed(5, REQUESTER.user_id)
+    with pytest.raises(Forbidden):
+        book(b, REQUESTER, team)
+    # A redelivered or older change changes nothing.
+    assert not team.member_added(3, REQUESTER.user_id)
+    assert not team.member_removed(5, LEAD.user_id)
+    assert REQUESTER.user_id not in team.members
+    assert LEAD.user_id in team.members
+    # A team finance has not heard of yet: only the head and finance book.
+    with pytest.raises(Forbidden):
+        book(b, LEAD, None)
+    book(b, FINANCE, None)
+
+
+def test_an_outsider_is_refused_before_the_budget_state_is_told() -> None:
+    b = Budget.open_for_plan(
+        uuid4(), "P", "sales", 1, [PlannedLine(MARKETING, "marketing", cny("100.00"))]
+    )
+    with pytest.raises(Forbidden):  # a 403, not the draft's 409
+        book(b, Actor("hana", "hr", frozenset({Role.HR, Role.EMPLOYEE})), team_of(b))
+    with pytest.raises(InvalidTransition):
+        book(b, REQUESTER, team_of(b))
 
 
 def test_overspend_is_approved_only_by_management_never_by_the_requester() -> None:
@@ -178,6 +258,7 @@ def test_only_finance_approves_and_revises_and_every_version_is_kept() -> None:
     with pytest.raises(InvalidTransition):
         b.record_expense(
             REQUESTER,
+            team_of(b),
             line_id=MARKETING,
             amount=cny("1.00"),
             spent_on=date(2026, 1, 1),

@@ -16,7 +16,6 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 FINANCE = Actor("fay", "finance", frozenset({Role.FINANCE}))
-REQUESTER = Actor("rex", "sales", frozenset({Role.EMPLOYEE}))
 LINE = uuid4()
 
 
@@ -61,7 +60,8 @@ def test_a_posting_read_before_the_close_cannot_be_saved_after_it() -> None:
     store.save(period, books, *budgets)
 
     stale.record_expense(
-        REQUESTER,
+        FINANCE,
+        None,
         line_id=LINE,
         amount=cny("5.00"),
         spent_on=date(2026, 3, 31),

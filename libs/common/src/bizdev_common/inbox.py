@@ -11,9 +11,11 @@ after a newer one, changes nothing; a settled item stays as a row at its version
 reason, marked `done`.
 
 An item waits on one addressee (`WaitsOn`): a user, or the holders of a role in a department
-(`head_of("sales")`), or the holders of a role anywhere (`MANAGEMENT`). Something that waits on
-two people is two items. `inbox_router` lists the open items that wait on the caller, soonest
-due first, with `overdue` from the service's clock (the one its deadline scheduler reads).
+(`head_of("sales")`), or the holders of a role anywhere (`MANAGEMENT`), but for one of them
+who may not decide it (`other_than`: the requester, who never approves their own submission).
+Something that waits on two people is two items. `inbox_router` lists the open items that
+wait on the caller, soonest due first, with `overdue` from the service's clock (the one its
+deadline scheduler reads).
 
 The projection lists `DDL` among its statements and `TABLE` among its tables, so rebuilding
 its views rebuilds the inbox too."""
@@ -57,6 +59,7 @@ DDL = [
         user_id text,
         role text,
         department text,
+        other_than text,
         due_at timestamptz,
         link text NOT NULL,
         since timestamptz NOT NULL,
@@ -78,17 +81,21 @@ DONE = "done"
 
 @dataclass(frozen=True)
 class WaitsOn:
-    """Whom an item waits on: a user, or the holders of a role (in a department, if given)."""
+    """Whom an item waits on: a user, or the holders of a role (in a department, if given)
+    other than the user `other_than` (who holds the role but may not decide it)."""
 
     user: str | None = None
     role: Role | None = None
     department: str | None = None
+    other_than: str | None = None
 
     def __post_init__(self) -> None:
         if (self.user is None) == (self.role is None):
             raise ValueError("an item waits on a user or on a role, not both or neither")
         if self.user is not None and self.department is not None:
             raise ValueError("an item waiting on a user names no department")
+        if self.user is not None and self.other_than is not None:
+            raise ValueError("an item waiting on a user excepts nobody")
 
 
 def person(user_id: str) -> WaitsOn:
@@ -106,11 +113,13 @@ MANAGEMENT = WaitsOn(role=Role.MANAGEMENT)
 
 def waits_on(actor: Actor, first: int = 1) -> tuple[str, list[Any]]:
     """The condition (and its arguments, numbered from `first`) of items that wait on `actor`:
-    addressed to them, or to a role they hold, in their department or in none."""
+    addressed to them, or to a role they hold, in their department or in none, unless they
+    are the one excepted."""
     roles = sorted(r.value for r in actor.roles)
     condition = (
         f"(user_id = ${first} OR (role = ANY(${first + 1}::text[]) "
-        f"AND (department IS NULL OR department = ${first + 2})))"
+        f"AND (department IS NULL OR department = ${first + 2}) "
+        f"AND other_than IS DISTINCT FROM ${first}))"
     )
     return condition, [actor.user_id, roles, actor.department]
 
@@ -131,11 +140,12 @@ async def put(
     Returns whether it applied: not over a write of the same or a newer event."""
     applied = await conn.fetchval(
         f'INSERT INTO "{schema}".inbox AS i (record_id, kind, item, version, state, title, '
-        "user_id, role, department, due_at, link, since, updated_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) "
+        "user_id, role, department, other_than, due_at, link, since, updated_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $13, $10, $11, $12, $12) "
         "ON CONFLICT (record_id, kind, item) DO UPDATE SET version = EXCLUDED.version, "
         "state = EXCLUDED.state, title = EXCLUDED.title, user_id = EXCLUDED.user_id, "
-        "role = EXCLUDED.role, department = EXCLUDED.department, due_at = EXCLUDED.due_at, "
+        "role = EXCLUDED.role, department = EXCLUDED.department, "
+        "other_than = EXCLUDED.other_than, due_at = EXCLUDED.due_at, "
         "link = EXCLUDED.link, updated_at = EXCLUDED.updated_at, "
         # Waiting since it opened; a settled item opened again waits from now.
         "since = CASE WHEN i.state = 'open' THEN i.since ELSE EXCLUDED.since END "
@@ -152,6 +162,7 @@ async def put(
         due_at,
         link,
         event.occurred_at,
+        waiting_on.other_than,
     )
     return bool(applied)
 

@@ -19,6 +19,7 @@ from bizdev_finance.domain import (
     InvoiceNumber,
     Period,
     PlannedLine,
+    ProjectTeam,
     Receivable,
     close_month,
 )
@@ -137,8 +138,10 @@ class FinanceApplication(ServiceApplication):
         necessity: str | None,
     ) -> tuple[CommandResult, UUID]:
         budget = self.load(Budget, budget_id, expected_version)
+        team = self.find(ProjectTeam, ProjectTeam.create_id(budget.project_id))
         expense_id = budget.record_expense(
             actor,
+            team,
             line_id=line_id,
             amount=amount,
             spent_on=spent_on,

@@ -10,7 +10,12 @@ from bizdev_finance.api import router
 from bizdev_finance.application import FinanceApplication
 from bizdev_finance.contract import CONTRACT
 from bizdev_finance.projections import FinanceViews
-from bizdev_finance.reactions import ContractReceivableReaction, InvoiceDueCheck, PlanBudgetReaction
+from bizdev_finance.reactions import (
+    ContractReceivableReaction,
+    InvoiceDueCheck,
+    PlanBudgetReaction,
+    ProjectTeamReaction,
+)
 from bizdev_finance.settings import FinanceSettings
 
 
@@ -22,16 +27,17 @@ def parts(
         title="bizdev finance",
         description=(
             "Each project's budget from its approved plan, approved and revised by finance "
-            "with every version kept (REGULATIONS 7.1); expenses against its lines, spending "
-            "beyond budget plus contingency held for management, committed, then posted when "
-            "paid (7.2); revenue and receivables from crm's signed contracts; monthly periods "
-            "closed with the variance per line explained (7.3)."
+            "with every version kept (REGULATIONS 7.1); expenses against its lines, booked by "
+            "the project's team (from projects' events), its department's head or finance, "
+            "spending beyond budget plus contingency held for management, committed, then "
+            "posted when paid (7.2); revenue and receivables from crm's signed contracts; "
+            "monthly periods closed with the variance per line explained (7.3)."
         ),
         application=FinanceApplication,
         contract=CONTRACT,
         routers=[router],
         projections=[FinanceViews],
-        reactions=[PlanBudgetReaction, ContractReceivableReaction],
+        reactions=[PlanBudgetReaction, ProjectTeamReaction, ContractReceivableReaction],
         deadline_checks=[InvoiceDueCheck()],
     )
 

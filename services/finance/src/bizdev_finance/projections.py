@@ -19,19 +19,10 @@ from bizdev_common.domain import Role
 from bizdev_common.envelope import Envelope
 from bizdev_common.projector import Projection, insert_record, insert_row, update_record, update_row
 from bizdev_common.scheduler import clear_deadline, set_deadline
-from pydantic import Field
 
 from bizdev_finance import contract as c
 from bizdev_finance.domain import BudgetState, ExpenseState
-from bizdev_finance.reactions import INVOICE_DUE
-
-
-class TeamLeadAppointed(PublicEvent):
-    """bizdev.projects.TeamLeadAppointed.v1, as far as finance uses it: who leads a project
-    (the record is the project), and so reads its budget."""
-
-    team_lead: str = Field(description="User id of the new team lead")
-
+from bizdev_finance.reactions import INVOICE_DUE, TeamLeadAppointed
 
 TEAM_LEADS = EventContract.reading("projects", TeamLeadAppointed)
 
@@ -498,7 +489,8 @@ class FinanceViews(Projection):
                         item=str(event.expense_id),
                         title=f"Overspend of {event.amount.amount} {event.amount.currency} "
                         f"on {event.category}: {event.description}"[:200],
-                        waiting_on=inbox.MANAGEMENT,
+                        # Management decides, never the requester (REGULATIONS 7.2, Roles).
+                        waiting_on=inbox.WaitsOn(role=Role.MANAGEMENT, other_than=event.requester),
                         link=f"/budgets/{event.aggregate_id}/expenses/{event.expense_id}/approve",
                     )
             case c.OverspendApproved() | c.OverspendRefused():

@@ -18,7 +18,7 @@ from eventsourcing.domain import Aggregate
 from pydantic import BaseModel, Field
 
 from bizdev_finance.application import FinanceApplication
-from bizdev_finance.domain import Budget, PlannedLine, Receivable
+from bizdev_finance.domain import Budget, PlannedLine, ProjectTeam, Receivable
 
 
 class BudgetLine(BaseModel):
@@ -42,6 +42,28 @@ class PlanApproved(PublicEvent):
 
 
 PROJECTS = EventContract.reading("projects", PlanApproved)
+
+
+class TeamLeadAppointed(PublicEvent):
+    """bizdev.projects.TeamLeadAppointed.v1, as far as finance uses it: who leads a project
+    (the record is the project), and so books against and reads its budget."""
+
+    team_lead: str = Field(description="User id of the new team lead")
+
+
+class TeamMemberAdded(PublicEvent):
+    """bizdev.projects.TeamMemberAdded.v1, as far as finance uses it."""
+
+    member: str = Field(description="User id of the member")
+
+
+class TeamMemberRemoved(PublicEvent):
+    """bizdev.projects.TeamMemberRemoved.v1, as far as finance uses it."""
+
+    member: str = Field(description="User id of the member")
+
+
+TEAMS = EventContract.reading("projects", TeamLeadAppointed, TeamMemberAdded, TeamMemberRemoved)
 
 
 class ContractSigned(PublicEvent):
@@ -103,6 +125,32 @@ class PlanBudgetReaction(Reaction):
             books.enter(budget.id)
             return (budget, books)
         return (budget,) if budget.plan_revised(event.revision, lines) else ()
+
+
+class ProjectTeamReaction(Reaction):
+    """Projects' team changes are recorded in finance's own record of the project's team,
+    which decides who books expenses against its budget (REGULATIONS 7.2). A redelivered
+    change changes nothing."""
+
+    name = "project_teams"
+    upstream = (TEAMS,)
+
+    def react(
+        self, app: ServiceApplication, event: PublicEvent, envelope: Envelope
+    ) -> Sequence[Aggregate]:
+        team = app.find(ProjectTeam, ProjectTeam.create_id(event.aggregate_id))
+        if team is None:
+            team = ProjectTeam(project_id=event.aggregate_id)
+        match event:
+            case TeamLeadAppointed():
+                changed = team.lead_appointed(event.version, event.team_lead)
+            case TeamMemberAdded():
+                changed = team.member_added(event.version, event.member)
+            case TeamMemberRemoved():
+                changed = team.member_removed(event.version, event.member)
+            case _:
+                return ()
+        return (team,) if changed else ()
 
 
 class ContractReceivableReaction(Reaction):

@@ -107,10 +107,12 @@ EXPENSES = ListQuery(
     response_model=ExpenseAccepted,
     tags=["spending"],
     summary="Record an expense against a line (you are its requester)",
-    description="Committed (ExpenseCommitted) when the line's committed plus actual stays "
-    "within budget plus contingency; otherwise held pending approval (ExpenseHeldForApproval), "
-    "which needs `reason` and `necessity`. Refused (422 naming `spent_on`) when its month is "
-    "closed.",
+    description="Booked by the project's team (its lead and members, as projects' team events "
+    "told finance), the head of its department or finance; anyone else is a 403. Committed "
+    "(ExpenseCommitted) when the line's committed plus actual stays within budget plus "
+    "contingency; otherwise held pending approval (ExpenseHeldForApproval), which needs "
+    "`reason` and `necessity`, for management other than its requester. Refused (422 naming "
+    "`spent_on`) when its month is closed.",
 )
 def record_expense(
     budget_id: UUID,

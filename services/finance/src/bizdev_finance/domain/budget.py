@@ -21,6 +21,7 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from bizdev_common.domain import (
     Actor,
+    Forbidden,
     InvalidTransition,
     Money,
     Role,
@@ -32,6 +33,8 @@ from bizdev_common.domain import (
     require_text,
 )
 from eventsourcing.domain import Aggregate, event
+
+from bizdev_finance.domain.team import ProjectTeam
 
 _BUDGETS = uuid5(NAMESPACE_URL, "urn:bizdev:finance:budget")
 
@@ -157,12 +160,12 @@ class Budget(Aggregate):
     approved plan revision opens the next version, a draft again, with the changes line by
     line; finance may also revise it with a reason. Every version is kept.
 
-    Expenses are recorded against a line of the version in force by anyone acting for the
-    project (the requester). Within budget plus contingency (counting what the line has
-    committed and actually spent) it is committed; beyond, it is held `pending_approval` with
-    the requester's reason and necessity until management, never the requester, approves
-    (then it is committed) or refuses it with a reason. Finance's record of its payment
-    posts it: an actual cost."""
+    Expenses are recorded against a line of the version in force by the project's people
+    (the requester): its team, the head of its department, or finance. Within budget plus
+    contingency (counting what the line has committed and actually spent) it is committed;
+    beyond, it is held `pending_approval` with the requester's reason and necessity until
+    management, never the requester, approves (then it is committed) or refuses it with a
+    reason. Finance's record of its payment posts it: an actual cost."""
 
     @staticmethod
     def create_id(project_id: UUID) -> UUID:
@@ -438,9 +441,23 @@ class Budget(Aggregate):
         budgeted: Money
         line_actual: Money
 
+    def _require_booker(self, actor: Actor, team: ProjectTeam | None) -> None:
+        """Who books an expense against the project (REGULATIONS 7.2): its team (the lead is a
+        member), the head of its department, finance; `team` is None while finance knows none."""
+        require_acting(actor)
+        if actor.has(Role.FINANCE) or actor.is_head_of(self.department):
+            return
+        if team is not None and team.acts_for(actor):
+            return
+        raise Forbidden(
+            f"expenses against the budget of {self.project_name} are booked by its team, the "
+            f"head of department {self.department} and finance"
+        )
+
     def record_expense(
         self,
         actor: Actor,
+        team: ProjectTeam | None,
         *,
         line_id: UUID,
         amount: Money,
@@ -454,7 +471,7 @@ class Budget(Aggregate):
         committed plus actual stays within budget plus contingency it is committed; beyond,
         it is held for management with the requester's reason and necessity (both required
         then). Returns the expense's id."""
-        require_acting(actor)
+        self._require_booker(actor, team)
         if self.state is not BudgetState.APPROVED:
             raise InvalidTransition("expenses are booked against an approved budget")
         line = self.lines.get(line_id)
