@@ -135,8 +135,9 @@ def create_worker_app(parts: ServiceParts[Any, Any]) -> FastAPI:
     Gauge(
         "bizdev_relay_stuck_position",
         "Notification id of the event the relay cannot publish and stays at; 0 when none",
+        ["service"],
         registry=registry,
-    ).set_function(lambda: _stuck_position(state))
+    ).labels(s.service).set_function(lambda: _stuck_position(state))
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
