@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import IO, Any
 
 RESET = "\033[0m"
@@ -38,6 +39,7 @@ QUIET_FIELDS = frozenset(
         "logger",
         "message",
         "service",
+        "role",
         "trace_id",
         "span_id",
         "taskName",
@@ -77,9 +79,7 @@ def format_line(line: str, source: str, colour: str = "", use_colour: bool = Tru
         record = None
     if not isinstance(record, dict) or "message" not in record:
         return f"{' ' * 12} {tag} {line}"
-    time_of_day = str(record.get("time", ""))
-    # python-json-logger's asctime: "2026-11-28 10:54:41,381" -> "10:54:41.381"
-    time_of_day = time_of_day.split(" ")[-1].replace(",", ".")[:12]
+    time_of_day = _time_of_day(str(record.get("time", "")))
     level = str(record.get("level", "INFO")).upper()
     text = f"{time_of_day:<12} {tag} {paint(LEVEL_COLOURS.get(level, ''), f'{level:<7}')} "
     text += str(record["message"])
@@ -94,6 +94,15 @@ def format_line(line: str, source: str, colour: str = "", use_colour: bool = Tru
     if record.get("exc_info"):
         text += "\n" + "\n".join(f"{' ' * 13}{x}" for x in str(record["exc_info"]).splitlines())
     return text
+
+
+def _time_of_day(time: str) -> str:
+    """A record's RFC 3339 UTC time as the terminal's local time of day: "10:54:41.381"."""
+    try:
+        at = datetime.fromisoformat(time)
+    except ValueError:
+        return time[:12]
+    return at.astimezone().strftime("%H:%M:%S.%f")[:12]
 
 
 # --- the table ---------------------------------------------------------------------------

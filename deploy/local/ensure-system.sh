@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the machine-level tools the project needs when they are missing: a Java 17+
-# runtime and Maven (Kafka from Maven Central), PostgreSQL server binaries, and uv.
+# runtime and Maven (Kafka from Maven Central), PostgreSQL server binaries, promtool (the
+# alert rules' tests, tests/deploy) and uv.
 # Debian's packages are used; nothing is downloaded from outside the package registries.
 set -euo pipefail
 
@@ -10,6 +11,7 @@ command -v mvn >/dev/null 2>&1 || missing+=(maven)
 if ! command -v pg_ctl >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
   missing+=(postgresql)
 fi
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 if [ "$(id -u)" -eq 0 ] && ! id postgres >/dev/null 2>&1; then
   missing+=(postgresql)
 fi

@@ -502,6 +502,11 @@ def up(state: Path, names: Sequence[str]) -> int:
     readable = console.readable_logs(sys.stdout)
     printing = threading.Lock()
 
+    def say(*text: object) -> None:
+        """The launcher's own lines: on stderr when stdout carries the services' JSON
+        lines, which a log shipper reads as JSON only."""
+        print(*text, file=sys.stdout if readable else sys.stderr, flush=True)
+
     def _stop(*_: object) -> None:
         nonlocal stopping
         stopping = True
@@ -509,11 +514,11 @@ def up(state: Path, names: Sequence[str]) -> int:
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     try:
-        print(f"starting PostgreSQL on {pg.url}, max_connections={max_connections}:", flush=True)
+        say(f"starting PostgreSQL on {pg.url}, max_connections={max_connections}:")
         for line in budget:
-            print(f"  {line}", flush=True)
+            say(f"  {line}")
         pg.start()
-        print(f"starting Kafka on {kafka.bootstrap}", flush=True)
+        say(f"starting Kafka on {kafka.bootstrap}")
         kafka.start()
         for name in names:
             svc = registry[name]
@@ -549,21 +554,17 @@ def up(state: Path, names: Sequence[str]) -> int:
                 ).start()
         rows = _await_health(names, registry, procs, lambda: stopping)
         with printing:
-            print("\nbizdev is up:\n", flush=True)
-            print(console.table(rows, use_colour=readable), flush=True)
-            print(f"\n  Kafka {kafka.bootstrap}   PostgreSQL {pg.url}")
-            print(
+            say("\nbizdev is up:\n")
+            say(console.table(rows, use_colour=readable))
+            say(f"\n  Kafka {kafka.bootstrap}   PostgreSQL {pg.url}")
+            say(
                 "  a token: make token ROLE=employee DEPT=sales   a company to look at: make demo"
-                "   Ctrl-C stops everything\n",
-                flush=True,
+                "   Ctrl-C stops everything\n"
             )
         while not stopping:
             for p in procs:
                 if p.poll() is not None:
-                    print(
-                        f"{' '.join(map(str, p.args))} exited with code {p.returncode}; stopping",
-                        flush=True,
-                    )
+                    say(f"{' '.join(map(str, p.args))} exited with code {p.returncode}; stopping")
                     stopping = True
             time.sleep(0.5)
         return 0
@@ -578,7 +579,7 @@ def up(state: Path, names: Sequence[str]) -> int:
                 p.kill()
         kafka.stop()
         pg.stop()
-        print("stopped", flush=True)
+        say("stopped")
 
 
 def _relay_lines(stream: IO[bytes], source: str, colour: str, lock: threading.Lock) -> None:

@@ -8,6 +8,7 @@ import json
 import logging
 import sys
 import threading
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -21,7 +22,7 @@ import console  # noqa: E402
 def a_service_log_line(message: str, level: int = logging.INFO, **extra: object) -> str:
     """A line exactly as a service writes it, through its own logging setup."""
     out = io.StringIO()
-    setup_logging("crm", "DEBUG")
+    setup_logging("crm", "worker", "DEBUG")
     logging.getLogger().handlers[0].setStream(out)  # type: ignore[attr-defined]
     logging.getLogger("bizdev_crm.test").log(level, message, extra=extra)
     return out.getvalue().splitlines()[-1]
@@ -48,7 +49,7 @@ def test_a_json_record_becomes_one_readable_line_with_its_key_fields() -> None:
 
 def test_the_correlation_id_follows_the_message() -> None:
     record = {
-        "time": "2026-11-28 10:54:41,381",
+        "time": "2026-11-28T10:54:41.381Z",
         "level": "INFO",
         "logger": "x",
         "message": "done",
@@ -57,7 +58,8 @@ def test_the_correlation_id_follows_the_message() -> None:
         "trace_id": None,
     }
     shown = console.format_line(json.dumps(record), "crm/api", use_colour=False)
-    assert shown.startswith("10:54:41.381 crm/api")
+    local = datetime(2026, 11, 28, 10, 54, 41, 381000, UTC).astimezone()
+    assert shown.startswith(f"{local:%H:%M:%S}.381 crm/api")
     assert shown.endswith("done  correlation_id=abc-123")
 
 
@@ -86,7 +88,7 @@ def test_an_exception_is_shown_below_its_line() -> None:
         raise ValueError("bad")
     except ValueError:
         out = io.StringIO()
-        setup_logging("crm", "INFO")
+        setup_logging("crm", "api", "INFO")
         logging.getLogger().handlers[0].setStream(out)  # type: ignore[attr-defined]
         logging.getLogger("x").exception("failed")
     shown = console.format_line(out.getvalue().splitlines()[-1], "crm/api", use_colour=False)

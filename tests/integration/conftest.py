@@ -282,6 +282,8 @@ class ServiceProcess:
             f"{prefix}WORKER_HTTP_PORT": str(self.worker_port),
             # The API learns of Kafka and the relay from the workers' reports: often, in tests.
             f"{prefix}WORKER_STATUS_SECONDS": "0.5",
+            # And /metrics its lag and backlog (test_signals.py).
+            f"{prefix}SIGNALS_SECONDS": "0.5",
             f"{prefix}LOG_LEVEL": "INFO",
             "OTEL_EXPORTER_OTLP_ENDPOINT": otlp,
             "OTEL_BSP_SCHEDULE_DELAY": "200",

@@ -408,9 +408,17 @@ async def test_the_openapi_document_says_what_the_boundary_accepts(
         "-created_at",
         "-customer",
     }
-    assert list(spec["paths"]["/metrics"]["get"]["responses"]["200"]["content"]) == ["text/plain"]
+    assert list(spec["paths"]["/metrics"]["get"]["responses"]["200"]["content"]) == [
+        "text/plain",
+        "application/openmetrics-text",
+    ]
     metrics = await http.get("/metrics")
     assert metrics.headers["content-type"].startswith("text/plain")
+    openmetrics = await http.get(
+        "/metrics", headers={"Accept": "application/openmetrics-text;version=1.0.0"}
+    )
+    assert openmetrics.headers["content-type"].startswith("application/openmetrics-text")
+    assert openmetrics.text.endswith("# EOF\n")
     crm_spec = (await crm_http.get("/openapi.json")).json()
     post = crm_spec["paths"]["/customers"]["post"]["responses"]
     assert set(post) >= {"201", "400", "401", "403", "409", "413", "422"}

@@ -35,7 +35,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from bizdev_common import dlq
+from bizdev_common import dlq, signals
 from bizdev_common.auth import DEV_SECRET, issue_token
 from bizdev_common.contract import topic_for
 from bizdev_common.domain import NotFound, Role
@@ -251,12 +251,9 @@ async def _tail(
 
 
 def lag_rows(service: str) -> list[dict[str, Any]]:
-    """Each consumer's position and lag per partition, where the consumer really keeps it:
-    a projection in its `projection_tracking` rows (it seeks there on every assignment; its
-    Kafka group's commits are not what it resumes from), a reaction in its Kafka group's
-    committed offsets (the event store's tracking only drops redeliveries); and the outbox
-    relay, the service's producer: the last event it published (a position in the event log)
-    and how many stored events wait behind it."""
+    """Each consumer's position and lag per partition, where the consumer really keeps it,
+    and the outbox relay's: the last event it published and how many stored events wait
+    behind it (bizdev_common/signals.py, which the workers' /metrics measure too)."""
     return asyncio.run(_lag(service_parts(service)))
 
 
@@ -267,82 +264,37 @@ async def _lag(parts: Any) -> list[dict[str, Any]]:
     await consumer.start()
     await admin.start()
     conn = await asyncpg.connect(s.database_url)
-    rows: list[dict[str, Any]] = []
     try:
-        for make in parts.projections:
-            projection = make(s.schema_name)
-            try:
-                positions = await projection.positions(conn)
-            except asyncpg.UndefinedTableError:
-                positions = {}
-            tps = await _partitions(consumer, projection.topics)
-            ends = await consumer.end_offsets(tps) if tps else {}
-            for tp in tps:
-                done = positions.get((tp.topic, tp.partition))
-                at = None if done is None else done + 1
-                rows.append(
-                    _lag_row(f"{s.schema_name}.{projection.name}", "projection", tp, at, ends[tp])
-                )
-        for make in parts.reactions:
-            reaction = make()
-            group = f"{s.schema_name}.{reaction.name}"
-            committed = await admin.list_consumer_group_offsets(group)
-            tps = await _partitions(consumer, [c.topic for c in reaction.upstream])
-            ends = await consumer.end_offsets(tps) if tps else {}
-            for tp in tps:
-                meta = committed.get(tp)
-                at = meta.offset if meta is not None and meta.offset >= 0 else None
-                rows.append(_lag_row(group, "reaction", tp, at, ends[tp]))
-        rows.append(await _relay_row(conn, s))
+        lags = await signals.consumer_lags(parts, conn, consumer, admin)
+        relay = await signals.relay_backlog(conn, s)
     finally:
         await conn.close()
         await admin.close()
         await consumer.stop()
-    return rows
-
-
-async def _relay_row(conn: asyncpg.Connection, s: ServiceSettings) -> dict[str, Any]:
-    schema = f'"{s.schema_name}"'
-    try:
-        at = await conn.fetchval(f"SELECT position FROM {schema}.outbox_position")
-    except asyncpg.UndefinedTableError:
-        at = None
-    try:
-        end, waiting = await conn.fetchrow(
-            f"SELECT coalesce(max(notification_id), 0), "
-            f"count(*) FILTER (WHERE notification_id > $1) FROM {schema}.{s.service}_events",
-            at or 0,
-        )
-    except asyncpg.UndefinedTableError:
-        end, waiting = 0, 0
-    return {
-        "consumer": f"{s.schema_name}.relay",
-        "kind": "relay",
-        "topic": topic_for(s.service),
-        "partition": None,
-        "position": at,
-        "end": end,
-        "lag": waiting,
-    }
-
-
-def _lag_row(group: str, kind: str, tp: TopicPartition, at: int | None, end: int) -> dict[str, Any]:
-    return {
-        "consumer": group,
-        "kind": kind,
-        "topic": tp.topic,
-        "partition": tp.partition,
-        "position": at,
-        "end": end,
-        "lag": end - (at or 0),
-    }
-
-
-async def _partitions(consumer: AIOKafkaConsumer, topics: list[str]) -> list[TopicPartition]:
-    await consumer._client.force_metadata_update()
-    return [
-        TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())
+    rows = [
+        {
+            "consumer": r.consumer_group,
+            "kind": r.kind,
+            "topic": r.topic,
+            "partition": r.partition,
+            "position": r.position,
+            "end": r.end,
+            "lag": r.lag,
+        }
+        for r in lags
     ]
+    rows.append(
+        {
+            "consumer": f"{s.schema_name}.relay",
+            "kind": "relay",
+            "topic": topic_for(s.service),
+            "partition": None,
+            "position": relay.position,
+            "end": relay.end,
+            "lag": relay.waiting,
+        }
+    )
+    return rows
 
 
 @app.command()

@@ -79,6 +79,7 @@ class HttpMetrics:
             return
         start = time.perf_counter()
         status = 500  # what the server answers if the app fails before it answers
+        root_path = scope.get("root_path", "")
 
         async def send_seen(message: Message) -> None:
             nonlocal status
@@ -89,10 +90,16 @@ class HttpMetrics:
         try:
             await self.app(scope, receive, send_seen)
         finally:
-            route = getattr(scope.get("route"), "path", "unmatched")
+            route = getattr(scope.get("route"), "path", None) or _mount(scope, root_path)
             method = scope["method"]
             self.latency.labels(method, route).observe(time.perf_counter() - start)
             self.requests.labels(method, route, str(status)).inc()
+
+
+def _mount(scope: Scope, root_path: str) -> str:
+    """The path of the mount that served the request (static files), which Starlette adds to
+    the request's root_path; "unmatched" when nothing did."""
+    return scope.get("root_path", "").removeprefix(root_path) or "unmatched"
 
 
 class BodyTooLarge(HTTPException):

@@ -30,8 +30,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.specification import AsyncAPI
-from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client import CollectorRegistry
 
 from bizdev_common import dlq, docs, errors, idempotency, middleware, openapi, shutdown, status
 from bizdev_common.auth import DEV_SECRET, TokenVerifier
@@ -43,7 +42,12 @@ from bizdev_common.eventstore import (
     UnsafeEnvironment,
     check_library_environment,
 )
-from bizdev_common.observability import setup_logging, setup_tracing
+from bizdev_common.observability import (
+    metrics_response,
+    ready_gauge,
+    setup_logging,
+    setup_tracing,
+)
 from bizdev_common.projector import Projection, Projector
 from bizdev_common.reactions import Reaction, ReactionRunner
 from bizdev_common.scheduler import DEADLINES_DDL, Clock, DeadlineCheck, SystemClock, clock_for
@@ -90,8 +94,8 @@ def setup_process(s: ServiceSettings) -> None:
     """Logs, traces and database spans, the same in every role; the role's name on its
     connections (libpq's variable, for the psycopg pools; asyncpg's are given it)."""
     os.environ.setdefault("PGAPPNAME", s.application_name)
-    setup_logging(s.service, s.log_level)
-    setup_tracing(s.service)
+    setup_logging(s.service, s.role, s.log_level)
+    setup_tracing(s.service, s.role)
 
 
 def describe_topics(
@@ -106,6 +110,9 @@ def describe_topics(
         client_id=s.service,
         middlewares=[KafkaTelemetryMiddleware(), KafkaPrometheusMiddleware(registry=registry)],
         logger=logging.getLogger(f"{s.service}.kafka"),
+        # Its "Received" and "Processed" per message: at INFO they were nearly every line
+        # logged; errors stay at ERROR.
+        log_level=logging.DEBUG,
     )
     return broker, docs.describe_events(broker, parts)
 
@@ -157,6 +164,7 @@ def create_app(parts: ServiceParts[Any, Any]) -> FastAPI:
     setup_process(s)
     registry = CollectorRegistry()
     dead_letters = DeadLetters(s, registry)
+    readiness_metric = ready_gauge(registry, s.service, s.role)
     broker, spec = describe_topics(parts, registry)
 
     @contextlib.asynccontextmanager
@@ -225,12 +233,16 @@ def create_app(parts: ServiceParts[Any, Any]) -> FastAPI:
         responses={503: {"description": "Not ready: `checks` says what is not"}},
     )
     async def readyz(request: Request) -> JSONResponse:
+        body = await readiness(request.app.state.runtime)
+        readiness_metric.set(body["ready"])
+        return JSONResponse(body, status_code=200 if body["ready"] else 503)
+
+    async def readiness(runtime: Runtime[Any, Any]) -> dict[str, Any]:
         """503 without PostgreSQL, which every request needs, before a worker has created
         the views the queries read, or once SIGTERM has come (shutdown.py). Kafka down (as the
         workers last reported it), no worker reporting, messages parked, or a relay stuck at
         an event degrade the service (`status: degraded`, 200): commands still succeed then,
         and taking the pod out of its Service would not help."""
-        runtime: Runtime[Any, Any] = request.app.state.runtime
         checks: dict[str, str] = {}
         body: dict[str, Any] = {"checks": checks}
         workers = None
@@ -261,20 +273,27 @@ def create_app(parts: ServiceParts[Any, Any]) -> FastAPI:
         degraded = checks["kafka"] != "ok" or body.get("dead_letters") or "relay" in body
         body["status"] = "unavailable" if not ready else "degraded" if degraded else "ok"
         body["ready"] = ready
-        return JSONResponse(body, status_code=200 if ready else 503)
+        return body
 
     @app.get(
         "/metrics",
         tags=["operations"],
         summary="Prometheus metrics",
+        description="Prometheus' text format, or OpenMetrics when the Accept header asks.",
         response_class=PlainTextResponse,
-        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+        responses={
+            200: {
+                "content": {
+                    "text/plain": {"schema": {"type": "string"}},
+                    "application/openmetrics-text": {"schema": {"type": "string"}},
+                }
+            }
+        },
     )
     async def metrics(request: Request) -> Response:
-        runtime: Runtime[Any, Any] = request.app.state.runtime
-        with contextlib.suppress(Exception):  # PostgreSQL down: the last count stays
-            await asyncio.wait_for(runtime.dead_letters.waiting(runtime.pool), 2)
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+        # Readiness as /readyz would say it, which counts the dead letters waiting too.
+        readiness_metric.set((await readiness(request.app.state.runtime))["ready"])
+        return metrics_response(registry, request.headers.get("accept"))
 
     docs.install(app, spec)
     return app

@@ -85,6 +85,11 @@ class ServiceSettings(BaseSettings):
     worker_query_connections: int = Field(
         default=4, ge=1, description="A worker's asyncpg pool: projectors, dead letters, status"
     )
+    signals_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description="How often a worker measures consumer lag and relay backlog for /metrics",
+    )
     worker_status_seconds: float = Field(
         default=5.0,
         gt=0,

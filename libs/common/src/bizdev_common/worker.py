@@ -18,21 +18,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from faststream.kafka import KafkaBroker
-from prometheus_client import CollectorRegistry, Gauge, generate_latest
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client import CollectorRegistry, Gauge
 from starlette.responses import Response
 
 from bizdev_common import idempotency, status, topics
 from bizdev_common.deadletters import DeadLetters
 from bizdev_common.eventstore import schema_lock
+from bizdev_common.observability import metrics_response, ready_gauge
 from bizdev_common.readmodel import create_list_indexes, list_queries
 from bizdev_common.relay import OutboxRelay
 from bizdev_common.scheduler import DEADLINES_DDL, Scheduler, clock_for
 from bizdev_common.service import ServiceParts, add_consumers, describe_topics, setup_process
 from bizdev_common.settings import ServiceSettings
+from bizdev_common.signals import Signals
 from bizdev_common.tasks import pause
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,8 @@ def create_worker_app(parts: ServiceParts[Any, Any]) -> FastAPI:
     registry = CollectorRegistry()
     dead_letters = DeadLetters(s, registry)
     broker, _ = describe_topics(parts, registry)
+    signals = Signals(parts, registry)
+    readiness_metric = ready_gauge(registry, s.service, s.role)
     state = WorkerState()
 
     @contextlib.asynccontextmanager
@@ -88,6 +91,7 @@ def create_worker_app(parts: ServiceParts[Any, Any]) -> FastAPI:
                 idempotency.forget_old_keys(pool, schema, s.idempotency_key_hours, stopping)
             ),
             asyncio.create_task(_report(broker, state, parts, stopping)),
+            asyncio.create_task(signals.run(pool, stopping)),
         ]
         if s.relay_enabled:
             tasks.append(asyncio.create_task(relay.run(stopping)))
@@ -131,17 +135,17 @@ def create_worker_app(parts: ServiceParts[Any, Any]) -> FastAPI:
     Gauge(
         "bizdev_relay_stuck_position",
         "Notification id of the event the relay cannot publish and stays at; 0 when none",
+        ["service"],
         registry=registry,
-    ).set_function(lambda: _stuck_position(state))
+    ).labels(s.service).set_function(lambda: _stuck_position(state))
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz")
-    async def readyz() -> JSONResponse:
-        """503 only without PostgreSQL. Kafka down, messages parked, or a relay stuck at an
-        event degrade it (200, `status: degraded`): it keeps trying, a restart would not
+    async def readiness() -> dict[str, Any]:
+        """Not ready only without PostgreSQL. Kafka down, messages parked, or a relay stuck
+        at an event degrade it (`status: degraded`): it keeps trying, a restart would not
         help."""
         checks: dict[str, str] = {}
         body: dict[str, Any] = {"checks": checks}
@@ -160,14 +164,19 @@ def create_worker_app(parts: ServiceParts[Any, Any]) -> FastAPI:
         degraded = not kafka_ok or body.get("dead_letters") or "relay" in body
         body["status"] = "unavailable" if not ready else "degraded" if degraded else "ok"
         body["ready"] = ready
-        return JSONResponse(body, status_code=200 if ready else 503)
+        return body
+
+    @app.get("/readyz")
+    async def readyz() -> JSONResponse:
+        body = await readiness()
+        readiness_metric.set(body["ready"])
+        return JSONResponse(body, status_code=200 if body["ready"] else 503)
 
     @app.get("/metrics", response_class=PlainTextResponse)
-    async def metrics() -> Response:
-        with contextlib.suppress(Exception):  # PostgreSQL down: the last count stays
-            assert state.pool is not None, "the lifespan has run"
-            await asyncio.wait_for(dead_letters.waiting(state.pool), 2)
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    async def metrics(request: Request) -> Response:
+        # Readiness as /readyz would say it, which counts the dead letters waiting too.
+        readiness_metric.set((await readiness())["ready"])
+        return metrics_response(registry, request.headers.get("accept"))
 
     return app
 
