@@ -482,6 +482,16 @@ def connection_budget(names: Sequence[str]) -> tuple[int, list[str]]:
     return with_headroom(total), lines
 
 
+def prepare_database(url: str) -> None:
+    """The extensions every service needs, made once before they start rather than by
+    whichever service comes first."""
+    import asyncio
+
+    from bizdev_common.database import prepare
+
+    asyncio.run(prepare(url))
+
+
 def up(state: Path, names: Sequence[str]) -> int:
     """`make up`: infrastructure, then each service's worker and API; Ctrl-C stops
     everything in reverse."""
@@ -513,6 +523,7 @@ def up(state: Path, names: Sequence[str]) -> int:
         for line in budget:
             print(f"  {line}", flush=True)
         pg.start()
+        prepare_database(pg.url)
         print(f"starting Kafka on {kafka.bootstrap}", flush=True)
         kafka.start()
         for name in names:
@@ -520,6 +531,8 @@ def up(state: Path, names: Sequence[str]) -> int:
             prefix = svc.prefix
             env = {
                 **os.environ,
+                # This machine only: the services accept tokens signed with the dev secret.
+                f"{prefix}HTTP_HOST": "127.0.0.1",
                 f"{prefix}DATABASE_URL": pg.url,
                 f"{prefix}KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap,
                 f"{prefix}HTTP_PORT": str(svc.port),
