@@ -482,6 +482,12 @@ def connection_budget(names: Sequence[str]) -> tuple[int, list[str]]:
     return with_headroom(total), lines
 
 
+def record_environment(state: Path, variables: dict[str, str]) -> None:
+    """The services' variables, for the operator's `bizdev` (cli.py reads them): it then finds
+    this run's random ports with nothing exported."""
+    (state / "env").write_text("".join(f"{k}={v}\n" for k, v in sorted(variables.items())))
+
+
 def prepare_database(url: str) -> None:
     """The extensions every service needs, made once before they start rather than by
     whichever service comes first."""
@@ -526,11 +532,11 @@ def up(state: Path, names: Sequence[str]) -> int:
         prepare_database(pg.url)
         print(f"starting Kafka on {kafka.bootstrap}", flush=True)
         kafka.start()
+        recorded: dict[str, str] = {"BIZDEV_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap}
         for name in names:
             svc = registry[name]
             prefix = svc.prefix
-            env = {
-                **os.environ,
+            own = {
                 # This machine only: the services accept tokens signed with the dev secret.
                 f"{prefix}HTTP_HOST": "127.0.0.1",
                 f"{prefix}DATABASE_URL": pg.url,
@@ -540,7 +546,11 @@ def up(state: Path, names: Sequence[str]) -> int:
                 f"{prefix}CORS_ORIGINS": json.dumps(LOCAL_FRONTENDS),
             }
             for setting, key in svc.secret_files.items():
-                env.setdefault(prefix + setting, str(dev_secret(state, key)))
+                own[prefix + setting] = os.environ.get(prefix + setting) or str(
+                    dev_secret(state, key)
+                )
+            recorded.update(own)
+            env = {**os.environ, **own}
             for role in ("worker", "api"):
                 if not readable:
                     procs.append(subprocess.Popen([f"bizdev-{name}", role], env=env))
@@ -558,6 +568,7 @@ def up(state: Path, names: Sequence[str]) -> int:
                     kwargs={"lock": printing},
                     daemon=True,
                 ).start()
+        record_environment(state, recorded)
         rows = _await_health(names, registry, procs, lambda: stopping)
         with printing:
             print("\nbizdev is up:\n", flush=True)
