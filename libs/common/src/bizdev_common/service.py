@@ -34,7 +34,17 @@ from faststream.specification import AsyncAPI
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from bizdev_common import dlq, docs, errors, idempotency, middleware, openapi, shutdown, status
+from bizdev_common import (
+    dlq,
+    docs,
+    errors,
+    idempotency,
+    logthrottle,
+    middleware,
+    openapi,
+    shutdown,
+    status,
+)
 from bizdev_common.auth import DEV_SECRET, TokenVerifier
 from bizdev_common.contract import EventContract
 from bizdev_common.deadletters import DeadLetters
@@ -91,6 +101,7 @@ def setup_process(s: ServiceSettings) -> None:
     connections (libpq's variable, for the psycopg pools; asyncpg's are given it)."""
     os.environ.setdefault("PGAPPNAME", s.application_name)
     setup_logging(s.service, s.log_level)
+    logthrottle.install()
     setup_tracing(s.service)
 
 
