@@ -485,6 +485,7 @@ def connection_budget(names: Sequence[str]) -> tuple[int, list[str]]:
 def record_environment(state: Path, variables: dict[str, str]) -> None:
     """The services' variables, for the operator's `bizdev` (cli.py reads them): it then finds
     this run's random ports with nothing exported."""
+    state.mkdir(parents=True, exist_ok=True)
     (state / "env").write_text("".join(f"{k}={v}\n" for k, v in sorted(variables.items())))
 
 
