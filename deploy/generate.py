@@ -98,6 +98,17 @@ def _env(svc: Service, role: str) -> str:
     lines = [
         f"""            - name: {p}{port}
               value: "8000"
+            # Reached through the pod's IP; the service refuses to listen beyond loopback with
+            # the dev JWT secret.
+            - name: {p}HTTP_HOST
+              value: 0.0.0.0
+            # production: the service refuses to start with the dev JWT secret at all.
+            - name: {p}ENVIRONMENT
+              valueFrom:
+                configMapKeyRef:
+                  name: bizdev-config
+                  key: environment
+                  optional: true
             - name: {p}DATABASE_URL
               valueFrom:
                 secretKeyRef:

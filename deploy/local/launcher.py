@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import IO
 
 import console
+from bizdev_common import days
 
 ROOT = Path(__file__).resolve().parents[2]
 KAFKA_HOME = ROOT / "deploy" / "local" / "kafka"
@@ -482,6 +483,23 @@ def connection_budget(names: Sequence[str]) -> tuple[int, list[str]]:
     return with_headroom(total), lines
 
 
+def record_environment(state: Path, variables: dict[str, str]) -> None:
+    """The services' variables, for the operator's `bizdev` (cli.py reads them): it then finds
+    this run's random ports with nothing exported."""
+    state.mkdir(parents=True, exist_ok=True)
+    (state / "env").write_text("".join(f"{k}={v}\n" for k, v in sorted(variables.items())))
+
+
+def prepare_database(url: str) -> None:
+    """The extensions every service needs, made once before they start rather than by
+    whichever service comes first."""
+    import asyncio
+
+    from bizdev_common.database import prepare
+
+    asyncio.run(prepare(url))
+
+
 def up(state: Path, names: Sequence[str]) -> int:
     """`make up`: infrastructure, then each service's worker and API; Ctrl-C stops
     everything in reverse."""
@@ -518,15 +536,16 @@ def up(state: Path, names: Sequence[str]) -> int:
         for line in budget:
             say(f"  {line}")
         pg.start()
+        prepare_database(pg.url)
         say(f"starting Kafka on {kafka.bootstrap}")
         kafka.start()
+        recorded: dict[str, str] = {"BIZDEV_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap}
         for name in names:
             svc = registry[name]
             prefix = svc.prefix
-            env = {
-                # The demo's company works in China; a zone set in the shell wins.
-                "BIZDEV_COMPANY_TIME_ZONE": "Asia/Shanghai",
-                **os.environ,
+            own = {
+                # This machine only: the services accept tokens signed with the dev secret.
+                f"{prefix}HTTP_HOST": "127.0.0.1",
                 f"{prefix}DATABASE_URL": pg.url,
                 f"{prefix}KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap,
                 f"{prefix}HTTP_PORT": str(svc.port),
@@ -534,7 +553,12 @@ def up(state: Path, names: Sequence[str]) -> int:
                 f"{prefix}CORS_ORIGINS": json.dumps(LOCAL_FRONTENDS),
             }
             for setting, key in svc.secret_files.items():
-                env.setdefault(prefix + setting, str(dev_secret(state, key)))
+                own[prefix + setting] = os.environ.get(prefix + setting) or str(
+                    dev_secret(state, key)
+                )
+            recorded.update(own)
+            # The demo's company works in China; a zone set in the shell wins.
+            env = {days.VARIABLE: "Asia/Shanghai", **os.environ, **own}
             for role in ("worker", "api"):
                 if not readable:
                     procs.append(subprocess.Popen([f"bizdev-{name}", role], env=env))
@@ -552,6 +576,7 @@ def up(state: Path, names: Sequence[str]) -> int:
                     kwargs={"lock": printing},
                     daemon=True,
                 ).start()
+        record_environment(state, recorded)
         rows = _await_health(names, registry, procs, lambda: stopping)
         with printing:
             say("\nbizdev is up:\n")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import time
@@ -25,7 +26,7 @@ import httpx
 from bizdev_common.rebuild import shadow_schema
 from bizdev_projects.projections import ProjectsViews
 
-from .conftest import Infra, ServiceProcess, eventually, headers_of, read_topic
+from .conftest import Infra, ServiceProcess, eventually, headers_of, launcher, read_topic
 from .flows import People, ok
 from .test_poison import PROJECTS_TOPIC, headers, parked, put, reserve_sequence
 
@@ -249,6 +250,10 @@ async def test_tail_history_and_lag_describe_what_happened(
     entries = [json.loads(line) for line in told.stdout.splitlines()]
     assert [e["version"] for e in entries] == [1, 2]
     assert entries[1]["by"] == people.head_id
+    # The public model's JSON, as on the topic: money as amount and currency, no reprs.
+    assert entries[0]["type"] == events[0]["type"]
+    assert entries[0]["data"] == events[0]["data"]
+    assert "Money(" not in told.stdout
     missing = bizdev(projects, "history", "projects", str(uuid.uuid4()))
     assert missing.returncode != 0
 
@@ -301,11 +306,15 @@ async def test_dlq_lists_a_parked_message_and_replay_reports_it_still_fails(
         letter = await parked(conn, "projects", ce_id=f"{broken}/1")
     finally:
         await conn.close()
-    listing = bizdev(projects, "dlq", "list", "projects")
+    listing = bizdev(projects, "dlq", "list", "projects", "--json")
     assert listing.returncode == 0, listing.stderr
-    [line] = [x for x in listing.stdout.splitlines() if f"{broken}/1" in x]
-    assert line.split("\t")[:2] == [str(letter["id"]), "parked"]
-    assert "projection:views" in line
+    [line] = [json.loads(x) for x in listing.stdout.splitlines() if f"{broken}/1" in x]
+    assert (line["id"], line["state"]) == (letter["id"], "parked")
+    assert line["handler"] == "projection:views"
+    table = bizdev(projects, "dlq", "list", "projects")
+    assert table.returncode == 0, table.stderr
+    assert "dead letters" in table.stdout
+    assert "parked" in table.stdout
     replay = bizdev(projects, "dlq", "replay", "projects", str(letter["id"]))
     assert replay.returncode == 1
     assert f"{letter['id']}: still failing" in replay.stderr
@@ -337,3 +346,34 @@ async def test_a_rebuild_is_refused_while_another_runs_or_when_others_read_its_t
         )
     finally:
         await conn.close()
+
+
+async def test_right_after_make_up_the_cli_needs_no_variables(
+    projects: ServiceProcess, http: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    """`make up` records the variables it gave the services (its random ports) in .state/dev;
+    `bizdev` run in the checkout, with nothing exported, reads them."""
+    lead = await new_lead(http, People(), discard=False)
+    prefix = "BIZDEV_PROJECTS_"
+    launcher.record_environment(
+        tmp_path / ".state" / "dev",
+        {k: v for k, v in projects.env.items() if k.startswith(prefix)},
+    )
+    bare = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
+
+    def tailed() -> list[dict[str, Any]]:
+        done = subprocess.run(
+            [BIZDEV, "tail", "projects", "--from-beginning", "--json"],
+            env=bare,
+            cwd=tmp_path / ".state",  # a subfolder of the checkout: found in a parent
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        return [json.loads(line) for line in done.stdout.splitlines()]
+
+    events = await eventually(
+        lambda: asyncio.to_thread(tailed), lambda es: lead["id"] in {e["subject"] for e in es}
+    )
+    assert events

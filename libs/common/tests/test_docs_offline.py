@@ -6,13 +6,16 @@ PostgreSQL nor Kafka, so its lifespan does not run."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-from bizdev_common import catalog
+from bizdev_common import catalog, docs
 from bizdev_common.service import create_app
 from fastapi.testclient import TestClient
 
@@ -73,3 +76,37 @@ def test_the_asyncapi_page_renders_the_services_own_document(client: TestClient)
     document = client.get("/asyncapi.json").json()
     assert document["asyncapi"].startswith("3.")
     assert any(ch["address"].endswith(".events.v1") for ch in document["channels"].values())
+
+
+def csp(answer: Any) -> dict[str, list[str]]:
+    policy = answer.headers["content-security-policy"]
+    return {d.split()[0]: d.split()[1:] for d in policy.split(";") if d.strip()}
+
+
+@pytest.mark.parametrize("page", [*PAGES, "/docs/oauth2-redirect"])
+def test_a_docs_page_passes_its_own_content_security_policy(client: TestClient, page: str) -> None:
+    """What a browser would check: each inline script is allowed by its hash, every other
+    script and stylesheet comes from the service itself, nothing runs from an attribute."""
+    answer = client.get(page)
+    policy = csp(answer)
+    assert policy["default-src"] == ["'self'"]
+    assert policy["frame-ancestors"] == ["'none'"]
+    allowed = policy["script-src"]
+    assert "'unsafe-inline'" not in allowed
+    assert "'unsafe-eval'" not in allowed
+    inline = re.findall(r"<script>(.*?)</script>", answer.text, re.DOTALL)
+    for script in inline:
+        digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in allowed, f"{page}: an inline script the policy blocks"
+    assert inline or page in ("/redoc", "/asyncapi"), f"{page}: expected its inline script"
+    assert not re.search(r"\son[a-z]+\s*=", answer.text), f"{page}: an inline event handler"
+    for url in references(answer.text):
+        assert urlsplit(urljoin(f"{BASE}{page}", url)).netloc == "testserver"
+    assert answer.headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_asyncapi_document_does_not_say_where_kafka_is(client: TestClient) -> None:
+    document = client.get("/asyncapi.json")
+    assert "127.0.0.1" not in document.text
+    hosts = {s["host"] for s in document.json()["servers"].values()}
+    assert hosts == {docs.KAFKA_PLACEHOLDER}

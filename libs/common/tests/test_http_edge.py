@@ -148,3 +148,26 @@ def test_every_operation_documents_its_problems() -> None:
     assert set(spec["paths"]["/boom"]["get"]["responses"]) == {"200", "431", "500"}
     assert "HTTPValidationError" not in spec["components"]["schemas"]
     assert spec["components"]["schemas"]["Problem"]["properties"]["correlation_id"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/boom"), ("POST", "/things/x"), ("DELETE", "/echo"), ("GET", "/nowhere")],
+)
+def test_every_answer_carries_the_security_headers(method: str, path: str) -> None:
+    http, _ = client()
+    response = http.request(method, path)
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["content-security-policy"].startswith("default-src 'none'")
+
+
+def test_a_405_allows_every_method_of_the_path() -> None:
+    app = FastAPI()
+    errors.install(app)
+    middleware.install(app, ServiceSettings(service="edge"), CollectorRegistry())
+    for method in ("get", "put", "patch", "delete"):
+        app.add_api_route("/things/{thing_id}", lambda thing_id: {}, methods=[method.upper()])
+    response = TestClient(app).post("/things/1")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "DELETE, GET, PATCH, PUT"

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from bizdev_common import errors, idempotency, middleware
 from bizdev_common.idempotency import fingerprint, valid_key
+from bizdev_common.settings import ServiceSettings
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from prometheus_client import CollectorRegistry
 
 
 def test_the_same_request_has_the_same_fingerprint_and_any_difference_changes_it() -> None:
@@ -24,3 +29,18 @@ def test_keys_are_short_safe_tokens() -> None:
     assert not valid_key("with space")
     assert not valid_key("line\nbreak")
     assert not valid_key("ключ")
+
+
+def test_routing_comes_before_the_key() -> None:
+    """A method the path does not take is a 405 whatever the key; the key is checked (here:
+    refused as malformed) only on a route that takes the command."""
+    app = FastAPI()
+    errors.install(app)
+    idempotency.install(app)
+    middleware.install(app, ServiceSettings(service="edge"), CollectorRegistry())
+    app.add_api_route("/leads", lambda: {}, methods=["POST"])
+    http = TestClient(app)
+    headers = {"Idempotency-Key": "not a valid key"}
+    assert http.put("/leads", headers=headers).status_code == 405
+    assert http.post("/nowhere", headers=headers).status_code == 404
+    assert http.post("/leads", headers=headers).status_code == 422

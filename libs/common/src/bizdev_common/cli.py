@@ -13,37 +13,24 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from importlib.metadata import entry_points
-from typing import Annotated, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
-import asyncpg
 import typer
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import KafkaConnectionError
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Table
 
-from bizdev_common import dlq, signals
-from bizdev_common.auth import DEV_SECRET, issue_token
-from bizdev_common.contract import topic_for
-from bizdev_common.domain import NotFound, Role
-from bizdev_common.envelope import Envelope
-from bizdev_common.eventstore import ServiceApplication
-from bizdev_common.rebuild import Progress as RebuildProgress
-from bizdev_common.rebuild import Rebuild, RebuildRefused
-from bizdev_common.settings import ServiceSettings
+from bizdev_common.domain import Role
+
+# Imported where used: Kafka's, PostgreSQL's and the services' libraries take seconds to
+# load, which `bizdev --help` and `bizdev token` need none of.
+if TYPE_CHECKING:
+    from aiokafka import ConsumerRecord
+    from rich.progress import Progress, TaskID
+
+    from bizdev_common.rebuild import Progress as RebuildProgress
+    from bizdev_common.settings import ServiceSettings
 
 app = typer.Typer(
     help="The operator's tools for a running bizdev: tokens, topics, consumer lag, view "
@@ -55,16 +42,42 @@ dlq_app = typer.Typer(help="Dead-lettered messages of a service.", no_args_is_he
 app.add_typer(dlq_app, name="dlq")
 console = Console()
 
-DEFAULT_BOOTSTRAP = ServiceSettings.model_fields["kafka_bootstrap_servers"].default
 Bootstrap = Annotated[
     str | None,
     typer.Option(
         "--bootstrap",
         envvar="BIZDEV_KAFKA_BOOTSTRAP_SERVERS",
-        help=f"Kafka bootstrap servers (default: the topic's service's, else {DEFAULT_BOOTSTRAP})",
+        help="Kafka bootstrap servers (default: the topic's service's, else the services' default)",
         show_default=False,
     ),
 ]
+STATE_VARIABLE = "BIZDEV_STATE"
+RECORDED = "env"
+"""The file in `make up`'s state folder (.state/dev) with the variables it gave the services
+(deploy/local/launcher.py records it)."""
+
+
+def recorded_environment(start: Path | None = None) -> Path | None:
+    """What `make up` recorded: in $BIZDEV_STATE, else in .state/dev of this folder or the
+    nearest parent that has one."""
+    if os.environ.get(STATE_VARIABLE):
+        candidates = [Path(os.environ[STATE_VARIABLE])]
+    else:
+        here = start or Path.cwd()
+        candidates = [p / ".state" / "dev" for p in (here, *here.parents)]
+    return next((c / RECORDED for c in candidates if (c / RECORDED).is_file()), None)
+
+
+def use_recorded_environment(start: Path | None = None) -> None:
+    """The services' settings as `make up` gave them (its random ports), under any variable
+    the shell has not set itself."""
+    recorded = recorded_environment(start)
+    if recorded is None:
+        return
+    for line in recorded.read_text().splitlines():
+        name, sep, value = line.partition("=")
+        if sep and name.strip():
+            os.environ.setdefault(name.strip(), value)
 
 
 def installed_services() -> list[str]:
@@ -86,9 +99,15 @@ def service_parts(service: str) -> Any:
 
 def run() -> None:
     """The console script: an unreachable Kafka or PostgreSQL is one line, not a traceback."""
+    use_recorded_environment()
     try:
         app()
-    except (KafkaConnectionError, OSError, asyncpg.PostgresError) as e:
+    except Exception as e:
+        import asyncpg
+        from aiokafka.errors import KafkaConnectionError
+
+        if not isinstance(e, KafkaConnectionError | OSError | asyncpg.PostgresError):
+            raise
         console.print(f"[red]bizdev: {e}[/]")
         raise SystemExit(1) from e
 
@@ -104,6 +123,8 @@ def token(
     ttl: Annotated[int, typer.Option(help="seconds the token is valid")] = 8 * 3600,
 ) -> None:
     """Print a dev bearer token (HS256, the dev secret or BIZDEV_JWT_SECRET)."""
+    from bizdev_common.auth import DEV_SECRET, issue_token
+
     secret = os.environ.get("BIZDEV_JWT_SECRET", DEV_SECRET)
     who = user or f"{roles[0].value}-{dept}"
     print(issue_token(who, dept, roles, secret=secret, ttl_seconds=ttl))
@@ -114,6 +135,8 @@ def token(
 
 def readable(record: ConsumerRecord) -> dict[str, Any]:
     """A record as a CloudEvent: its attributes from the headers, its data from the value."""
+    from bizdev_common.envelope import Envelope
+
     try:
         envelope = Envelope.from_headers(record.headers or ())
         attributes: dict[str, Any] = {
@@ -137,6 +160,8 @@ def readable(record: ConsumerRecord) -> dict[str, Any]:
 
 
 def _topic_of(name: str) -> str:
+    from bizdev_common.contract import topic_for
+
     return topic_for(name) if name in installed_services() else name
 
 
@@ -147,7 +172,9 @@ def _bootstrap_for(topic: str, given: str | None) -> str:
     owner = topic.split(".")[1] if topic.startswith("bizdev.") else None
     if owner in installed_services():
         return str(service_parts(owner).settings.kafka_bootstrap_servers)
-    return str(DEFAULT_BOOTSTRAP)
+    from bizdev_common.settings import ServiceSettings
+
+    return str(ServiceSettings.model_fields["kafka_bootstrap_servers"].default)
 
 
 @app.command()
@@ -212,6 +239,8 @@ async def _tail(
     show: Callable[[dict[str, Any]], None],
 ) -> int:
     """Shows the wanted records in each partition's order; returns how many it showed."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     shown = 0
     try:
@@ -258,6 +287,13 @@ def lag_rows(service: str) -> list[dict[str, Any]]:
 
 
 async def _lag(parts: Any) -> list[dict[str, Any]]:
+    import asyncpg
+    from aiokafka import AIOKafkaConsumer
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    from bizdev_common import signals
+    from bizdev_common.contract import topic_for
+
     s: ServiceSettings = parts.settings
     consumer = AIOKafkaConsumer(bootstrap_servers=s.kafka_bootstrap_servers)
     admin = AIOKafkaAdminClient(bootstrap_servers=s.kafka_bootstrap_servers)
@@ -306,6 +342,8 @@ def lag(
 ) -> None:
     """Each consumer's lag per partition: projections (positions in PostgreSQL), reactions
     (their Kafka groups' committed offsets), and the outbox relay (events not yet published)."""
+    from rich.table import Table
+
     table = Table("consumer", "kind", "topic", "partition", "position", "end", "lag")
     for service in services or installed_services():
         for row in lag_rows(service):
@@ -331,6 +369,18 @@ def rebuild(
     """Rebuild a service's views from the start of their topics into fresh tables and swap
     them in while the service runs: queries never fail, no event is applied twice or missed
     (see bizdev_common/rebuild.py)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from bizdev_common.rebuild import Progress as RebuildProgress
+    from bizdev_common.rebuild import Rebuild, RebuildRefused
+
     parts = service_parts(service)
     makes = [
         m
@@ -376,9 +426,25 @@ def _shown(bar: Progress, task: TaskID) -> Callable[[RebuildProgress], None]:
 
 
 @dlq_app.command("list")
-def dlq_list(service: Annotated[str, typer.Argument(help="the service")]) -> None:
+def dlq_list(
+    service: Annotated[str, typer.Argument(help="the service")],
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object a line")] = False,
+) -> None:
     """The service's parked messages, oldest first."""
-    raise typer.Exit(dlq.main(service_parts(service), ["list"]))
+    from rich.table import Table
+
+    from bizdev_common import dlq
+
+    letters = asyncio.run(dlq.letters(service_parts(service)))
+    if as_json:
+        for letter in letters:
+            print(json.dumps(letter))
+        return
+    table = Table(*dlq.LIST_COLUMNS, title=f"{service}: dead letters")
+    for letter in letters:
+        style = "red" if letter["state"] == "parked" else None
+        table.add_row(*(str("-" if v is None else v) for v in letter.values()), style=style)
+    console.print(table)
 
 
 @dlq_app.command("replay")
@@ -387,6 +453,8 @@ def dlq_replay(
     letter: Annotated[int | None, typer.Argument(help="one letter's id (default: all)")] = None,
 ) -> None:
     """Put one parked message, or all, back through its handler (once, however often run)."""
+    from bizdev_common import dlq
+
     raise typer.Exit(
         dlq.main(service_parts(service), ["replay", *([str(letter)] if letter else [])])
     )
@@ -403,39 +471,50 @@ def history(
 ) -> None:
     """Every event of one aggregate from the service's event store: version, time, who,
     what."""
+    from rich.table import Table
+
     entries = list(_history(service_parts(service), aggregate_id))
     if as_json:
         for e in entries:
-            print(json.dumps(e, default=str))
+            print(json.dumps(e))
         return
     table = Table("version", "at", "event", "by", "data", title=str(aggregate_id))
     for e in entries:
         table.add_row(
-            str(e["version"]),
-            e["at"],
-            e["event"],
-            str(e["by"] or "-"),
-            json.dumps(e["data"], default=str),
+            str(e["version"]), e["at"], e["event"], str(e["by"] or "-"), json.dumps(e["data"])
         )
     console.print(table)
 
 
 def _history(parts: Any, aggregate_id: UUID) -> Iterator[dict[str, Any]]:
+    """Each event as JSON: a published one as its public model says it (and its `type` on the
+    wire), any other with its fields as JSON values (Money as amount and currency)."""
     from eventsourcing.domain import Aggregate
+    from pydantic_core import to_jsonable_python
+
+    from bizdev_common.domain import NotFound
+    from bizdev_common.eventstore import ServiceApplication
 
     application: ServiceApplication = parts.application(parts.settings)
     try:
         entries = application.history(Aggregate, aggregate_id)
+        events = list(application.events.get(aggregate_id))
     except NotFound as e:
         raise typer.BadParameter(str(e)) from e
     finally:
         application.close()
-    for entry in entries:
-        at: datetime = entry.at
+    contract = parts.contract
+    for entry, event in zip(entries, events, strict=True):
+        public = contract.to_public(event)
         yield {
             "version": entry.version,
-            "at": at.isoformat(),
+            "at": entry.at.isoformat(),
             "event": entry.event,
+            "type": None if public is None else contract.ce_type(type(public)),
             "by": entry.by,
-            "data": entry.data,
+            "data": (
+                to_jsonable_python(entry.data, fallback=str)
+                if public is None
+                else public.model_dump(mode="json")
+            ),
         }

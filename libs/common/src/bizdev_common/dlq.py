@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 from aiokafka import ConsumerRecord
@@ -60,26 +60,36 @@ async def _connect(parts: ServiceParts) -> tuple[asyncpg.Connection, DeadLetters
     return conn, dead_letters
 
 
-async def _list(parts: ServiceParts) -> int:
-    """One tab-separated line per dead letter, oldest first, under a header line."""
+async def letters(parts: ServiceParts) -> list[dict[str, Any]]:
+    """Every dead letter, oldest first, as LIST_COLUMNS."""
     conn, dead_letters = await _connect(parts)
     try:
         rows = await conn.fetch(f"SELECT * FROM {dead_letters.table} ORDER BY id")
     finally:
         await conn.close()
+    return [
+        {
+            "id": r["id"],
+            "state": "parked" if r["replayed_at"] is None else "replayed",
+            "parked_at": r["parked_at"].isoformat(),
+            "handler": f"{r['kind']}:{r['handler']}",
+            "position": f"{r['topic']}/{r['partition']}@{r['kafka_offset']}",
+            "ce_type": r["ce_type"],
+            "ce_id": r["ce_id"],
+            "attempts": r["attempts"],
+            "error": r["error"],
+        }
+        for r in rows
+    ]
+
+
+async def _list(parts: ServiceParts) -> int:
+    """One tab-separated line per dead letter, oldest first, under a header line (`bizdev dlq
+    list` shows them as a table)."""
     print("\t".join(LIST_COLUMNS))
-    for r in rows:
-        line = [
-            r["id"],
-            "parked" if r["replayed_at"] is None else "replayed",
-            r["parked_at"].isoformat(),
-            f"{r['kind']}:{r['handler']}",
-            f"{r['topic']}/{r['partition']}@{r['kafka_offset']}",
-            r["ce_type"] or "-",
-            r["ce_id"] or "-",
-            r["attempts"],
-            r["error"].replace("\t", " ").replace("\n", " "),
-        ]
+    for letter in await letters(parts):
+        line = [letter[c] if letter[c] is not None else "-" for c in LIST_COLUMNS]
+        line[-1] = str(line[-1]).replace("\t", " ").replace("\n", " ")
         print("\t".join(map(str, line)))
     return 0
 

@@ -13,8 +13,11 @@ by the same code.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import json
+import re
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Union
@@ -58,6 +61,29 @@ _ASYNCAPI_PAGE = """<!doctype html>
 """
 
 
+KAFKA_PLACEHOLDER = "kafka:9092"
+"""The host /asyncapi.json names, whatever Kafka the service really uses."""
+
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+
+
+def page(response: HTMLResponse) -> HTMLResponse:
+    """A docs page with the Content-Security-Policy it passes: scripts from the service and its
+    own inline scripts (by hash) only; styles inline too (Swagger UI and ReDoc set them),
+    ReDoc's search worker from a blob:, and nothing fetched from anywhere else."""
+    scripts = " ".join(
+        f"'sha256-{base64.b64encode(hashlib.sha256(m.encode()).digest()).decode()}'"
+        for m in _INLINE_SCRIPT.findall(bytes(response.body).decode())
+    )
+    response.headers["Content-Security-Policy"] = (
+        f"default-src 'self'; script-src 'self' {scripts}; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; "
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    )
+    return response
+
+
 def describe_events(broker: KafkaBroker, parts: ServiceParts) -> AsyncAPI:
     """Documents the service's own topic with every public event model (one message per
     `ce_type`), and returns the AsyncAPI document of the broker: its subscribers (projectors,
@@ -81,6 +107,10 @@ def asyncapi_json(spec: AsyncAPI) -> str:
     # Sorted: FastStream lists subscribers in an order that varies from one process to the
     # next, and the committed copy must not.
     document = spec.to_specification().to_jsonable()
+    # Where Kafka is, is the deployment's business, not every reader's: a placeholder.
+    for server in document.get("servers", {}).values():
+        server["host"] = KAFKA_PLACEHOLDER
+        server["description"] = "the deployment's Kafka bootstrap servers"
     return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True)
 
 
@@ -100,39 +130,45 @@ def install(app: FastAPI, spec: AsyncAPI) -> None:
     @app.get(docs_url, include_in_schema=False)
     async def swagger_ui(request: Request) -> HTMLResponse:
         base = f"{root(request)}{STATIC}/swagger"
-        return get_swagger_ui_html(
-            openapi_url=f"{root(request)}{app.openapi_url}",
-            title=f"{app.title} - Swagger UI",
-            swagger_js_url=f"{base}/swagger-ui-bundle.js",
-            swagger_css_url=f"{base}/swagger-ui.css",
-            swagger_favicon_url=f"{base}/favicon.png",
-            oauth2_redirect_url=f"{root(request)}{oauth2_redirect}",
-            # Swagger UI would otherwise ask swagger.io to validate the document.
-            swagger_ui_parameters={**(app.swagger_ui_parameters or {}), "validatorUrl": None},
+        return page(
+            get_swagger_ui_html(
+                openapi_url=f"{root(request)}{app.openapi_url}",
+                title=f"{app.title} - Swagger UI",
+                swagger_js_url=f"{base}/swagger-ui-bundle.js",
+                swagger_css_url=f"{base}/swagger-ui.css",
+                swagger_favicon_url=f"{base}/favicon.png",
+                oauth2_redirect_url=f"{root(request)}{oauth2_redirect}",
+                # Swagger UI would otherwise ask swagger.io to validate the document.
+                swagger_ui_parameters={**(app.swagger_ui_parameters or {}), "validatorUrl": None},
+            )
         )
 
     @app.get(oauth2_redirect, include_in_schema=False)
     async def swagger_ui_redirect() -> HTMLResponse:
-        return get_swagger_ui_oauth2_redirect_html()
+        return page(get_swagger_ui_oauth2_redirect_html())
 
     @app.get(redoc_url, include_in_schema=False)
     async def redoc(request: Request) -> HTMLResponse:
         base = f"{root(request)}{STATIC}/swagger"
-        return get_redoc_html(
-            openapi_url=f"{root(request)}{app.openapi_url}",
-            title=f"{app.title} - ReDoc",
-            redoc_js_url=f"{base}/redoc.standalone.js",
-            redoc_favicon_url=f"{base}/favicon.png",
-            with_google_fonts=False,
+        return page(
+            get_redoc_html(
+                openapi_url=f"{root(request)}{app.openapi_url}",
+                title=f"{app.title} - ReDoc",
+                redoc_js_url=f"{base}/redoc.standalone.js",
+                redoc_favicon_url=f"{base}/favicon.png",
+                with_google_fonts=False,
+            )
         )
 
     @app.get("/asyncapi", include_in_schema=False)
     async def asyncapi_page(request: Request) -> HTMLResponse:
-        return HTMLResponse(
-            _ASYNCAPI_PAGE.format(
-                title=html.escape(f"{app.title} - AsyncAPI"),
-                root=html.escape(root(request)),
-                static=STATIC,
+        return page(
+            HTMLResponse(
+                _ASYNCAPI_PAGE.format(
+                    title=html.escape(f"{app.title} - AsyncAPI"),
+                    root=html.escape(root(request)),
+                    static=STATIC,
+                )
             )
         )
 

@@ -144,9 +144,13 @@ def install(app: FastAPI) -> None:
             405: "method-not-allowed",
             413: "content-too-large",
         }.get(exc.status_code, "http-error")
-        return problem(
-            request, exc.status_code, slug, str(exc.detail), None, None, dict(exc.headers or {})
-        )
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # Starlette names the methods of the one route it matched; the path may have more.
+            from bizdev_common.middleware import allowed_methods  # it imports this module
+
+            headers["Allow"] = ", ".join(allowed_methods(request.scope)) or headers["Allow"]
+        return problem(request, exc.status_code, slug, str(exc.detail), None, None, headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -117,7 +117,13 @@ class IdempotencyMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in COMMAND_METHODS:
+        # Routing first: a request no command route takes is the router's to refuse (404,
+        # 405), whatever its key.
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in COMMAND_METHODS
+            or operation_of(scope) is None
+        ):
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])

@@ -1,8 +1,8 @@
 """What every HTTP request passes through before and after its route, as pure ASGI middleware
-(outermost first): its correlation id; its count and latency in /metrics; CORS for browser
-frontends; the header and body size limits; and the boundary that turns any unexpected
-exception into a 500 problem that carries the correlation id and is counted like any other
-answer."""
+(outermost first): its correlation id; its count and latency in /metrics; the security
+headers; CORS for browser frontends; the header and body size limits; and the boundary that
+turns any unexpected exception into a 500 problem that carries the correlation id and is
+counted like any other answer."""
 
 from __future__ import annotations
 
@@ -55,6 +55,50 @@ class CorrelationMiddleware:
                 await send(message)
 
             await self.app(scope, receive, send_with_id)
+
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+]
+API_CSP = b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+"""For JSON answers, which a browser must never run or frame; the docs pages set their own
+(docs.page)."""
+_CSP = b"content-security-policy"
+
+
+class SecurityHeaders:
+    """Every answer, refusals and 500s included: no content-type sniffing, no framing, no
+    referrer, and a Content-Security-Policy unless the route set one."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_secured(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                headers += [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+                if _CSP not in present:
+                    headers.append((_CSP, API_CSP))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_secured)
+
+
+def allowed_methods(scope: Scope) -> list[str]:
+    """Every method some documented operation takes at this path (a 405's `Allow`)."""
+    path = scope["path"].removeprefix(scope.get("root_path", ""))
+    return sorted(
+        {method for method, pattern, _ in operations(scope.get("app")) if pattern.match(path)}
+    )
 
 
 class HttpMetrics:
@@ -301,5 +345,6 @@ def install(app: FastAPI, settings: ServiceSettings, registry: CollectorRegistry
             ],
             max_age=600,
         )
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(HttpMetrics, registry=registry)
     app.add_middleware(CorrelationMiddleware)

@@ -24,6 +24,7 @@ from uuid import UUID
 import asyncpg
 from pydantic import BaseModel, Field, model_validator
 
+from bizdev_common import database
 from bizdev_common.boundary import page_params
 from bizdev_common.domain import NotFound, RuleViolation
 from bizdev_common.errors import ViewNotCaughtUp
@@ -248,8 +249,9 @@ async def create_list_indexes(
 
 
 async def _trigram_ops(conn: asyncpg.Connection) -> str | None:
-    """pg_trgm's GIN operator class, creating the extension when the role may; None (and a
-    warning: text searches will scan) when it is missing and cannot be created."""
+    """pg_trgm's GIN operator class, creating the extension (under database.py's lock) when
+    the role may; None (and a warning: text searches will scan) when it is missing and cannot
+    be created."""
     where = (
         "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
         "WHERE e.extname = 'pg_trgm'"
@@ -258,7 +260,7 @@ async def _trigram_ops(conn: asyncpg.Connection) -> str | None:
     if schema is None:
         try:
             async with conn.transaction():  # a savepoint: a refusal leaves the rest intact
-                await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
+                await database.create_extensions(conn)
         except asyncpg.PostgresError as e:
             log.warning("pg_trgm is not installed and cannot be (%s): text searches scan", e)
             return None

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import ipaddress
 import logging
 import os
 import sys
@@ -32,7 +33,17 @@ from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.specification import AsyncAPI
 from prometheus_client import CollectorRegistry
 
-from bizdev_common import dlq, docs, errors, idempotency, middleware, openapi, shutdown, status
+from bizdev_common import (
+    dlq,
+    docs,
+    errors,
+    idempotency,
+    logthrottle,
+    middleware,
+    openapi,
+    shutdown,
+    status,
+)
 from bizdev_common.auth import DEV_SECRET, TokenVerifier
 from bizdev_common.contract import EventContract
 from bizdev_common.days import UnknownTimeZone, company_zone
@@ -95,6 +106,7 @@ def setup_process(s: ServiceSettings) -> None:
     connections (libpq's variable, for the psycopg pools; asyncpg's are given it)."""
     os.environ.setdefault("PGAPPNAME", s.application_name)
     setup_logging(s.service, s.role, s.log_level)
+    logthrottle.install()
     setup_tracing(s.service, s.role)
 
 
@@ -156,6 +168,45 @@ async def views_built(
     return built == len(names)
 
 
+def dev_secret_in_use(s: ServiceSettings) -> bool:
+    """Whether tokens are verified with the HS256 secret published in the source."""
+    return s.jwt_jwks_url is None and s.jwt_secret.get_secret_value() == DEV_SECRET
+
+
+def loopback(host: str) -> bool:
+    """Whether `host` is reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name other than localhost may resolve to anything
+        return False
+
+
+def unsafe_to_serve(s: ServiceSettings) -> str | None:
+    """Why the API must not start, if it must not: with the published dev secret anyone can
+    sign a token of any role, which is tolerable only on a developer's own machine."""
+    if not dev_secret_in_use(s):
+        return None
+    p = f"BIZDEV_{s.service.upper()}_"
+    fix = (
+        f"set {p}JWT_SECRET (at least 32 random bytes, e.g. `openssl rand -base64 32`) or "
+        f"{p}JWT_JWKS_URL (RS256)"
+    )
+    if s.environment == "production":
+        return (
+            f"bizdev-{s.service}: refusing to start in production ({p}ENVIRONMENT) with the dev "
+            f"JWT secret published in the source, with which anyone can sign a token: {fix}"
+        )
+    if not loopback(s.http_host):
+        return (
+            f"bizdev-{s.service}: refusing to listen on {s.http_host} with the dev JWT secret "
+            f"published in the source: anyone who reaches it could sign a token of any role. "
+            f"{fix[0].upper()}{fix[1:]}, or listen on 127.0.0.1 ({p}HTTP_HOST) for development"
+        )
+    return None
+
+
 def create_app(parts: ServiceParts[Any, Any]) -> FastAPI:
     """The `api` role: HTTP only. Commands write the event store, queries read the views the
     workers build; /readyz reports what the workers last said about Kafka and the relay."""
@@ -207,10 +258,11 @@ def create_app(parts: ServiceParts[Any, Any]) -> FastAPI:
         },
     )
     app.state.verifier = TokenVerifier(s)
-    if s.jwt_jwks_url is None and s.jwt_secret.get_secret_value() == DEV_SECRET:
+    if dev_secret_in_use(s):
         log.warning(
-            "tokens are checked against the published dev secret: anyone can sign one. "
-            "Set BIZDEV_%s_JWT_JWKS_URL (RS256) or _JWT_SECRET outside development.",
+            "tokens are checked against the published dev secret: anyone who reaches %s can "
+            "sign one. Set BIZDEV_%s_JWT_JWKS_URL (RS256) or _JWT_SECRET outside development.",
+            s.http_host,
             s.service.upper(),
         )
     errors.install(app)
@@ -358,6 +410,8 @@ def serve(
         company_zone()  # a day decided in a zone nobody meant is worse than not starting
     except (UnsafeEnvironment, UnknownTimeZone) as e:
         raise SystemExit(str(e)) from e
+    if args == ["api"] and (refusal := unsafe_to_serve(s)) is not None:
+        raise SystemExit(refusal)
     # In-flight requests get this long after SIGTERM (and a drain), below the pod's grace.
     graceful = int(s.shutdown_timeout_seconds)
     if args == ["worker"]:

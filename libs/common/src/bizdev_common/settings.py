@@ -30,7 +30,13 @@ class ServiceSettings(BaseSettings):
         default=None, description="PostgreSQL schema of the service's tables (default: service)"
     )
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
-    http_host: str = "0.0.0.0"  # noqa: S104 - containers listen on all interfaces
+    # Containers listen on all interfaces; `make up` and the tests give 127.0.0.1.
+    http_host: str = "0.0.0.0"  # noqa: S104
+    environment: Literal["development", "production"] = Field(
+        default="development",
+        description="production: the service refuses to start with the published dev secret, "
+        "even bound to loopback",
+    )
     http_port: int = Field(default=8000, description="The API's port")
     worker_http_port: int = Field(
         default=8081, description="The worker's port: /healthz, /readyz and /metrics only"
