@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from bizdev_common import days
 from bizdev_common.auth import issue_token
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
@@ -266,6 +267,7 @@ class ServiceProcess:
         logs: Path,
         otlp: str,
         roles: tuple[str, ...] = ("api", "worker"),
+        company_time_zone: str = "UTC",
         **settings: str,
     ) -> None:
         assert name in launcher.services(), f"no services/{name}"
@@ -285,6 +287,7 @@ class ServiceProcess:
             # And /metrics its lag and backlog (test_signals.py).
             f"{prefix}SIGNALS_SECONDS": "0.5",
             f"{prefix}LOG_LEVEL": "INFO",
+            days.VARIABLE: company_time_zone,
             "OTEL_EXPORTER_OTLP_ENDPOINT": otlp,
             "OTEL_BSP_SCHEDULE_DELAY": "200",
             **(CRM_KEKS if name == "crm" else {}),

@@ -3,8 +3,12 @@ date in UTC terms; at 23:30 company time a due day is not over, at 00:30 it is."
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from bizdev_common.days import (
@@ -71,3 +75,15 @@ def test_a_day_across_a_daylight_saving_change_is_its_real_length() -> None:
 def test_an_unknown_zone_is_refused_with_the_setting_named(name: str) -> None:
     with pytest.raises(UnknownTimeZone, match="BIZDEV_COMPANY_TIME_ZONE"):
         zone_named(name)
+
+
+@pytest.mark.parametrize("role", ["api", "worker"])
+def test_a_service_set_to_an_unknown_zone_does_not_start(role: str) -> None:
+    """It stops before it connects to anything: no server is needed to see it refuse."""
+    script = Path(sys.executable).parent / "bizdev-risk"
+    env = {**os.environ, "BIZDEV_COMPANY_TIME_ZONE": "Asia/Shanghia"}
+    done = subprocess.run(
+        [str(script), role], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode != 0
+    assert "BIZDEV_COMPANY_TIME_ZONE='Asia/Shanghia' is not an IANA time zone" in done.stderr
