@@ -373,6 +373,7 @@ def close(
         year,
         month,
         today=today,
+        time_zone="UTC",
         threshold_percent=Decimal(threshold),
         books=books,
         budgets=budgets,
@@ -384,13 +385,13 @@ def test_a_posting_dated_in_a_closed_period_is_refused() -> None:
     books = Books()
     with pytest.raises(Forbidden):
         close_month(
-            BOSS, 2026, 2, today=date(2026, 3, 1), threshold_percent=Decimal(10), books=books,
-            budgets=[],
+            BOSS, 2026, 2, today=date(2026, 3, 1), time_zone="UTC", threshold_percent=Decimal(10),
+            books=books, budgets=[],
         )  # fmt: skip
     with pytest.raises(RuleViolation) as refused:
         close_month(
-            FINANCE, 2026, 3, today=date(2026, 3, 31), threshold_percent=Decimal(10),
-            books=books, budgets=[],
+            FINANCE, 2026, 3, today=date(2026, 3, 31), time_zone="UTC",
+            threshold_percent=Decimal(10), books=books, budgets=[],
         )  # fmt: skip
     assert refused.value.field == "month"
     b = budget()
@@ -485,7 +486,14 @@ def test_a_month_is_over_when_the_company_day_says_so(
         now = datetime(*company_time, tzinfo=zone).astimezone(UTC)
         today = company_day(now)
     closing = partial(
-        close_month, FINANCE, 2026, 3, threshold_percent=Decimal(10), books=Books(), budgets=[]
+        close_month,
+        FINANCE,
+        2026,
+        3,
+        time_zone="Asia/Shanghai",
+        threshold_percent=Decimal(10),
+        books=Books(),
+        budgets=[],
     )
     if over:
         assert closing(today=today).month == "2026-03"

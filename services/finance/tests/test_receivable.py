@@ -82,6 +82,7 @@ def test_a_payment_dated_in_a_closed_month_is_refused() -> None:
         2026,
         3,
         today=date(2026, 4, 2),
+        time_zone="UTC",
         threshold_percent=Decimal(10),
         books=books,
         budgets=[],
