@@ -8,8 +8,9 @@ from functools import partial
 from uuid import UUID, uuid4
 
 import pytest
-from bizdev_common.days import company_day, company_time_zone
+from bizdev_common.days import company_day, company_time_zone, decided_in_utc
 from bizdev_common.domain import Actor, Forbidden, InvalidTransition, Money, Role, RuleViolation
+from bizdev_finance.contract import CONTRACT, PeriodClosed
 from bizdev_finance.domain import (
     Books,
     Budget,
@@ -496,7 +497,12 @@ def test_a_month_is_over_when_the_company_day_says_so(
         budgets=[],
     )
     if over:
-        assert closing(today=today).month == "2026-03"
+        period = closing(today=today)
+        assert period.month == "2026-03"
+        closed = CONTRACT.to_public(period.collect_events()[0])
+        assert isinstance(closed, PeriodClosed)
+        assert closed.time_zone == "Asia/Shanghai"  # whose day said the month was over
+        assert (Period.Closed.class_version, Period.Closed.upcast_v1_v2) == (2, decided_in_utc)
     else:
         with pytest.raises(RuleViolation, match="not over"):
             closing(today=today)

@@ -6,7 +6,9 @@ from datetime import date
 from uuid import uuid4
 
 import pytest
+from bizdev_common.days import decided_in_utc
 from bizdev_common.domain import Actor, Forbidden, InvalidTransition, Role, RuleViolation
+from bizdev_records.contract import CONTRACT, FileRetentionExpired
 from bizdev_records.domain import DestructionList, File, ListState, years_after
 
 ARCHIVIST = Actor("arc", "archives", frozenset({Role.ARCHIVIST, Role.MANAGEMENT}))
@@ -53,7 +55,15 @@ def test_retention_counts_from_the_end_of_active_life_and_expires_once() -> None
     assert not file.retention_over(date(2056, 2, 29))
     with pytest.raises(InvalidTransition):
         file.retention_expired(date(2056, 2, 29), "UTC")
-    file.retention_expired(date(2056, 3, 1), "UTC")
+    file.retention_expired(date(2056, 3, 1), "Asia/Shanghai")
+    # The day is the company's (the application's), in the zone the event names.
+    expired = CONTRACT.to_public(file.collect_events()[-1])
+    assert isinstance(expired, FileRetentionExpired)
+    assert (expired.retention_ends_on, expired.time_zone) == (date(2056, 3, 1), "Asia/Shanghai")
+    assert (File.RetentionExpired.class_version, File.RetentionExpired.upcast_v1_v2) == (
+        2,
+        decided_in_utc,
+    )  # stored before it named its zone, it reads as UTC's, whose days decided it then
     with pytest.raises(InvalidTransition, match="already"):
         file.retention_expired(date(2056, 3, 2), "UTC")
     assert file.resume_active_life("back")
