@@ -9,12 +9,14 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Callable, Iterator
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+from bizdev_common.days import company_time_zone
 from bizdev_common.domain import Money
 from bizdev_common.eventstore import ServiceApplication
 from eventsourcing.application import Application
@@ -138,3 +140,77 @@ def test_the_new_definition_stores_its_version_and_reads_it_back_as_is(
 def test_the_transcoder_is_the_services_own() -> None:
     assert isinstance(Store().mapper.transcoder, Transcoder)
     assert type(Store().mapper.transcoder).__name__ == "MetaTranscoder"
+
+
+OLD_LOAN = """
+from datetime import date
+
+from eventsourcing.domain import Aggregate, event
+
+
+class Loan(Aggregate):
+    @event("Lent")
+    def __init__(self, due_on: date) -> None:
+        self.due_on = due_on
+        self.overdue_in: str | None = None
+
+    class Overdue(Aggregate.Event):
+        due_on: date
+
+    def overdue(self) -> None:
+        self._overdue(due_on=self.due_on)
+
+    @event(Overdue)
+    def _overdue(self, due_on: date) -> None:
+        self.overdue_in = "?"
+"""
+
+# Today's definition: the report names the zone whose day decided it (bizdev_common.days).
+NEW_LOAN = """
+from datetime import date
+
+from bizdev_common.days import decided_in_utc, zone_name
+from eventsourcing.domain import Aggregate, event
+
+
+class Loan(Aggregate):
+    @event("Lent")
+    def __init__(self, due_on: date) -> None:
+        self.due_on = due_on
+        self.overdue_in: str | None = None
+
+    class Overdue(Aggregate.Event):
+        class_version = 2
+        due_on: date
+        time_zone: str
+
+        upcast_v1_v2 = staticmethod(decided_in_utc)
+
+    def overdue(self) -> None:
+        self._overdue(due_on=self.due_on, time_zone=zone_name())
+
+    @event(Overdue)
+    def _overdue(self, due_on: date, time_zone: str) -> None:
+        self.overdue_in = time_zone
+"""
+
+
+def test_an_overdue_report_stored_before_it_named_its_zone_reads_as_decided_in_utc(
+    code: Callable[[str], ModuleType],
+) -> None:
+    old = code(OLD_LOAN)
+    old_process = Store()
+    stored = old.Loan(due_on=date(2026, 3, 31))
+    stored.overdue()
+    old_process.save(stored)
+
+    new = code(NEW_LOAN)
+    new_process = Store(old_process.recorder)
+    with company_time_zone("Asia/Shanghai"):  # the zone now is not the one that decided then
+        loaded: Any = new_process.repository.get(stored.id)
+        _, overdue = new_process.events.get(stored.id)
+        later = new.Loan(due_on=date(2026, 4, 30))
+        later.overdue()
+    assert type(overdue) is new.Loan.Overdue
+    assert (overdue.time_zone, loaded.overdue_in) == ("UTC", "UTC")
+    assert later.overdue_in == "Asia/Shanghai"

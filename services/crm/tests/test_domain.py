@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 
 import pytest
 from bizdev_common.contract import MoneyModel, PublicEvent
+from bizdev_common.days import company_time_zone, decided_in_utc, end_of
 from bizdev_common.domain import (
     Actor,
     Forbidden,
@@ -698,6 +699,37 @@ def test_corrective_actions_are_followed_up_until_done() -> None:
         c.corrective_action_overdue(action_id, end_of_due_day + timedelta(days=9))
     with pytest.raises(NotFound):
         c.complete_corrective_action(head(), uuid4(), outcome="X", today=TODAY)
+
+
+def _follow_up_overdue() -> Aggregate.Event:
+    c = customer()
+    assert c.next_visit_due_on is not None
+    c.follow_up_overdue(end_of(c.next_visit_due_on), CYCLE)
+    return c.collect_events()[-1]
+
+
+def _corrective_action_overdue() -> Aggregate.Event:
+    c = resolved()
+    due_on = TODAY + timedelta(days=7)
+    action_id = c.add_corrective_action(
+        OWNER, description="Second carrier", owner="pete", due_on=due_on, today=TODAY
+    )
+    c.corrective_action_overdue(action_id, end_of(due_on))
+    return c.collect_events()[-1]
+
+
+@pytest.mark.parametrize("overdue", [_follow_up_overdue, _corrective_action_overdue])
+def test_an_overdue_report_names_the_zone_whose_day_decided_it(
+    overdue: Callable[[], Aggregate.Event],
+) -> None:
+    """Reported at Shanghai's midnight, still the due day in UTC: the event says whose day."""
+    with company_time_zone("Asia/Shanghai"):
+        event = overdue()
+    public = CONTRACT.to_public(event)
+    assert public is not None
+    assert public.model_dump()["time_zone"] == "Asia/Shanghai"
+    # Stored before it named its zone, it reads as UTC's, whose days decided it then.
+    assert (type(event).class_version, type(event).upcast_v1_v2) == (2, decided_in_utc)
 
 
 def test_corrective_actions_follow_the_analysis_by_the_owner_or_the_head() -> None:

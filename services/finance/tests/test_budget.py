@@ -8,8 +8,9 @@ from functools import partial
 from uuid import UUID, uuid4
 
 import pytest
-from bizdev_common.days import company_day, company_time_zone
+from bizdev_common.days import company_day, company_time_zone, decided_in_utc
 from bizdev_common.domain import Actor, Forbidden, InvalidTransition, Money, Role, RuleViolation
+from bizdev_finance.contract import CONTRACT, PeriodClosed
 from bizdev_finance.domain import (
     Books,
     Budget,
@@ -373,6 +374,7 @@ def close(
         year,
         month,
         today=today,
+        time_zone="UTC",
         threshold_percent=Decimal(threshold),
         books=books,
         budgets=budgets,
@@ -384,13 +386,13 @@ def test_a_posting_dated_in_a_closed_period_is_refused() -> None:
     books = Books()
     with pytest.raises(Forbidden):
         close_month(
-            BOSS, 2026, 2, today=date(2026, 3, 1), threshold_percent=Decimal(10), books=books,
-            budgets=[],
+            BOSS, 2026, 2, today=date(2026, 3, 1), time_zone="UTC", threshold_percent=Decimal(10),
+            books=books, budgets=[],
         )  # fmt: skip
     with pytest.raises(RuleViolation) as refused:
         close_month(
-            FINANCE, 2026, 3, today=date(2026, 3, 31), threshold_percent=Decimal(10),
-            books=books, budgets=[],
+            FINANCE, 2026, 3, today=date(2026, 3, 31), time_zone="UTC",
+            threshold_percent=Decimal(10), books=books, budgets=[],
         )  # fmt: skip
     assert refused.value.field == "month"
     b = budget()
@@ -485,10 +487,22 @@ def test_a_month_is_over_when_the_company_day_says_so(
         now = datetime(*company_time, tzinfo=zone).astimezone(UTC)
         today = company_day(now)
     closing = partial(
-        close_month, FINANCE, 2026, 3, threshold_percent=Decimal(10), books=Books(), budgets=[]
+        close_month,
+        FINANCE,
+        2026,
+        3,
+        time_zone="Asia/Shanghai",
+        threshold_percent=Decimal(10),
+        books=Books(),
+        budgets=[],
     )
     if over:
-        assert closing(today=today).month == "2026-03"
+        period = closing(today=today)
+        assert period.month == "2026-03"
+        closed = CONTRACT.to_public(period.collect_events()[0])
+        assert isinstance(closed, PeriodClosed)
+        assert closed.time_zone == "Asia/Shanghai"  # whose day said the month was over
+        assert (Period.Closed.class_version, Period.Closed.upcast_v1_v2) == (2, decided_in_utc)
     else:
         with pytest.raises(RuleViolation, match="not over"):
             closing(today=today)

@@ -8,7 +8,9 @@ from decimal import Decimal
 from uuid import uuid4
 
 import pytest
+from bizdev_common.days import company_time_zone, decided_in_utc, end_of
 from bizdev_common.domain import Actor, Forbidden, InvalidTransition, Money, Role, RuleViolation
+from bizdev_finance.contract import CONTRACT, ReceivableOverdue
 from bizdev_finance.domain import Books, Receivable, close_month
 
 FINANCE = Actor("fay", "finance", frozenset({Role.FINANCE}))
@@ -67,9 +69,27 @@ def test_payments_and_overdue_once() -> None:
     assert raised.outstanding == cny("500.00")
     with pytest.raises(InvalidTransition):
         r.overdue(invoice, datetime(2026, 3, 4, tzinfo=UTC))
+
     r.record_payment(FINANCE, invoice, amount=cny("500.00"), paid_on=TODAY, today=TODAY)
     with pytest.raises(InvalidTransition):
         r.record_payment(FINANCE, invoice, amount=cny("1.00"), paid_on=TODAY, today=TODAY)
+
+
+def test_an_overdue_invoice_names_the_zone_whose_day_decided_it() -> None:
+    """Reported at Shanghai's midnight, still the due day in UTC: the event says whose day."""
+    r = receivable()
+    invoice = r.invoice(FINANCE, number="F-1", amount=cny("600.00"), due_on=TODAY, today=TODAY)
+    with company_time_zone("Asia/Shanghai"):
+        r.overdue(invoice, end_of(TODAY))
+    overdue = r.collect_events()[-1]
+    public = CONTRACT.to_public(overdue)
+    assert isinstance(public, ReceivableOverdue)
+    assert public.time_zone == "Asia/Shanghai"
+    # Stored before it named its zone, it reads as UTC's, whose days decided it then.
+    assert (Receivable.Overdue.class_version, Receivable.Overdue.upcast_v1_v2) == (
+        2,
+        decided_in_utc,
+    )
 
 
 def test_a_payment_dated_in_a_closed_month_is_refused() -> None:
@@ -82,6 +102,7 @@ def test_a_payment_dated_in_a_closed_month_is_refused() -> None:
         2026,
         3,
         today=date(2026, 4, 2),
+        time_zone="UTC",
         threshold_percent=Decimal(10),
         books=books,
         budgets=[],

@@ -7,7 +7,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from bizdev_common.days import company_time_zone, decided_in_utc, end_of
 from bizdev_common.domain import Actor, Forbidden, InvalidTransition, Role, RuleViolation
+from bizdev_performance.contract import CONTRACT, EvaluationStepOverdue
 from bizdev_performance.domain import (
     STEP_ACKNOWLEDGEMENT,
     STEP_FEEDBACK,
@@ -172,6 +174,22 @@ def test_feedback_not_delivered_by_its_day_is_reported_overdue_once() -> None:
     ann.step_overdue(STEP_FEEDBACK, datetime(2027, 2, 1, 0, 0, tzinfo=UTC))
     with pytest.raises(InvalidTransition, match="already"):
         ann.step_overdue(STEP_FEEDBACK, datetime(2027, 2, 2, tzinfo=UTC))
+
+
+def test_an_overdue_step_names_the_zone_whose_day_decided_it() -> None:
+    """Reported at Shanghai's midnight, still the due day in UTC: the event says whose day."""
+    _, (ann, _) = opened()
+    with company_time_zone("Asia/Shanghai"):
+        ann.step_overdue(STEP_FEEDBACK, end_of(ann.feedback_due))
+    overdue = ann.collect_events()[-1]
+    public = CONTRACT.to_public(overdue)
+    assert isinstance(public, EvaluationStepOverdue)
+    assert public.time_zone == "Asia/Shanghai"
+    # Stored before it named its zone, it reads as UTC's, whose days decided it then.
+    assert (Evaluation.StepOverdue.class_version, Evaluation.StepOverdue.upcast_v1_v2) == (
+        2,
+        decided_in_utc,
+    )
 
 
 def test_acknowledgement_is_overdue_a_week_after_delivery_never_before_it() -> None:

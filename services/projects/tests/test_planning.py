@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 
 import pytest
 from bizdev_common.contract import PublicEvent
-from bizdev_common.days import company_time_zone, end_of
+from bizdev_common.days import company_time_zone, decided_in_utc, end_of
 from bizdev_common.domain import (
     Actor,
     Forbidden,
@@ -1478,3 +1478,31 @@ def test_a_milestone_turns_overdue_at_the_end_of_the_company_day() -> None:
         [overdue] = project.collect_events()
     assert isinstance(overdue, Project.MilestoneOverdue)
     assert after_midnight.date() == FIRST_DUE
+
+
+def _milestone_overdue() -> Aggregate.Event:
+    project = executing()
+    project.mark_milestone_overdue(first_milestone(project), end_of(FIRST_DUE))
+    return project.collect_events()[-1]
+
+
+def _action_item_overdue() -> Aggregate.Event:
+    project = executing()
+    m = _minuted(project)
+    [item_id] = m.action_items
+    m.mark_action_item_overdue(project, item_id, end_of(m.action_items[item_id].due_date))
+    return m.collect_events()[-1]
+
+
+@pytest.mark.parametrize("overdue", [_milestone_overdue, _action_item_overdue])
+def test_an_overdue_report_names_the_zone_whose_day_decided_it(
+    overdue: Callable[[], Aggregate.Event],
+) -> None:
+    """Reported at Shanghai's midnight, still the due day in UTC: the event says whose day."""
+    with company_time_zone("Asia/Shanghai"):
+        event = overdue()
+    public = CONTRACT.to_public(event)
+    assert public is not None
+    assert public.model_dump()["time_zone"] == "Asia/Shanghai"
+    # Stored before it named its zone, it reads as UTC's, whose days decided it then.
+    assert (type(event).class_version, type(event).upcast_v1_v2) == (2, decided_in_utc)

@@ -6,7 +6,9 @@ from datetime import date
 from uuid import uuid4
 
 import pytest
+from bizdev_common.days import decided_in_utc
 from bizdev_common.domain import Actor, Forbidden, InvalidTransition, Role, RuleViolation
+from bizdev_records.contract import CONTRACT, FileRetentionExpired
 from bizdev_records.domain import DestructionList, File, ListState, years_after
 
 ARCHIVIST = Actor("arc", "archives", frozenset({Role.ARCHIVIST, Role.MANAGEMENT}))
@@ -52,10 +54,18 @@ def test_retention_counts_from_the_end_of_active_life_and_expires_once() -> None
     assert file.retention_ends_on == date(2056, 3, 1)
     assert not file.retention_over(date(2056, 2, 29))
     with pytest.raises(InvalidTransition):
-        file.retention_expired(date(2056, 2, 29))
-    file.retention_expired(date(2056, 3, 1))
+        file.retention_expired(date(2056, 2, 29), "UTC")
+    file.retention_expired(date(2056, 3, 1), "Asia/Shanghai")
+    # The day is the company's (the application's), in the zone the event names.
+    expired = CONTRACT.to_public(file.collect_events()[-1])
+    assert isinstance(expired, FileRetentionExpired)
+    assert (expired.retention_ends_on, expired.time_zone) == (date(2056, 3, 1), "Asia/Shanghai")
+    assert (File.RetentionExpired.class_version, File.RetentionExpired.upcast_v1_v2) == (
+        2,
+        decided_in_utc,
+    )  # stored before it named its zone, it reads as UTC's, whose days decided it then
     with pytest.raises(InvalidTransition, match="already"):
-        file.retention_expired(date(2056, 3, 2))
+        file.retention_expired(date(2056, 3, 2), "UTC")
     assert file.resume_active_life("back")
     assert file.retention_ends_on is None
 
@@ -76,7 +86,7 @@ def test_a_file_closed_on_the_day_its_life_ended_years_ago_is_due_at_once() -> N
     [*_, ended] = file.collect_events()
     assert isinstance(ended, File.ActiveLifeEnded)
     assert ended.ended_on == date(2019, 10, 20)
-    file.retention_expired(TODAY)
+    file.retention_expired(TODAY, "UTC")
 
 
 def test_a_file_closed_today_keeps_its_records_for_the_whole_retention() -> None:
@@ -85,7 +95,7 @@ def test_a_file_closed_today_keeps_its_records_for_the_whole_retention() -> None
     assert file.retention_ends_on == date(2029, 11, 28)
     assert not file.retention_over(TODAY)
     with pytest.raises(InvalidTransition):
-        file.retention_expired(TODAY)
+        file.retention_expired(TODAY, "UTC")
 
 
 def test_a_life_cannot_end_after_today() -> None:

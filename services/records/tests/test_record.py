@@ -8,7 +8,9 @@ from datetime import UTC, date, datetime
 from uuid import UUID, uuid4
 
 import pytest
+from bizdev_common.days import company_time_zone, decided_in_utc, end_of
 from bizdev_common.domain import Actor, Forbidden, InvalidTransition, Role, RuleViolation
+from bizdev_records.contract import CONTRACT, LoanOverdue
 from bizdev_records.domain import (
     Category,
     Content,
@@ -216,6 +218,21 @@ def test_an_overdue_loan_is_raised_once_after_its_due_date() -> None:
     record.loan_overdue(loan_id, datetime(2026, 11, 29, tzinfo=UTC))
     with pytest.raises(InvalidTransition, match="already"):
         record.loan_overdue(loan_id, datetime(2026, 12, 1, tzinfo=UTC))
+
+
+def test_an_overdue_loan_names_the_zone_whose_day_decided_it() -> None:
+    """Reported at Shanghai's midnight, still the due day in UTC: the event says whose day."""
+    record, loan_id = lent()
+    with company_time_zone("Asia/Shanghai"):
+        record.loan_overdue(loan_id, end_of(TODAY))
+    public = CONTRACT.to_public(record.collect_events()[-1])
+    assert isinstance(public, LoanOverdue)
+    assert public.time_zone == "Asia/Shanghai"
+    # Stored before it named its zone, it reads as UTC's, whose days decided it then.
+    assert (Record.LoanOverdue.class_version, Record.LoanOverdue.upcast_v1_v2) == (
+        2,
+        decided_in_utc,
+    )
 
 
 def test_destruction_of_a_held_or_lent_record_is_refused() -> None:

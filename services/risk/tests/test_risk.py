@@ -3,15 +3,19 @@ and its sign-off, measures and their reviews on a cadence by level, overdue flag
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from uuid import uuid4
 
 import pytest
+from bizdev_common.days import company_time_zone, decided_in_utc, end_of
 from bizdev_common.domain import Actor, Forbidden, InvalidTransition, Money, Role, RuleViolation
+from bizdev_risk.contract import CONTRACT
 from bizdev_risk.domain import (
     Assessment,
     Category,
+    IdentificationRound,
     Level,
     Matrix,
     ResponseState,
@@ -21,6 +25,7 @@ from bizdev_risk.domain import (
     Scope,
     Strategy,
 )
+from eventsourcing.domain import Aggregate
 
 OFFICER = Actor("rita", "risk", frozenset({Role.EMPLOYEE, Role.RISK_OFFICER}))
 OTHER_OFFICER = Actor("rolf", "risk", frozenset({Role.EMPLOYEE, Role.RISK_OFFICER}))
@@ -251,6 +256,55 @@ def test_measures_are_reviewed_on_a_cadence_by_level_and_flagged_overdue_once() 
         r.complete_measure(CLERK, measure_id, "again", later)
     with pytest.raises(InvalidTransition):
         r.review_overdue(measure_id, later + timedelta(days=90))
+
+
+def _measure_overdue() -> Aggregate.Event:
+    r = assessed(4, 4)
+    r.plan_response(OFFICER, Strategy.REDUCE, "Collateral")
+    measure_id = uuid4()
+    due_on = date(2026, 3, 10)
+    r.add_measure(
+        HEAD,
+        measure_id,
+        description="Take collateral",
+        department="sales",
+        person="cy",
+        due_on=due_on,
+        now=NOW,
+        cadence=CADENCE,
+    )
+    r.measure_overdue(measure_id, end_of(due_on))
+    return r.collect_events()[-1]
+
+
+def _identification_overdue() -> Aggregate.Event:
+    due_on = NOW.date()
+    r = IdentificationRound.open(
+        OFFICER,
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 3, 31),
+        departments=["ops"],
+        due_on=due_on,
+        today=due_on,
+    )
+    r.overdue("ops", end_of(due_on))
+    return r.collect_events()[-1]
+
+
+@pytest.mark.parametrize("overdue", [_measure_overdue, _identification_overdue])
+def test_an_overdue_report_names_the_zone_whose_day_decided_it(
+    overdue: Callable[[], Aggregate.Event],
+) -> None:
+    """Reported at Shanghai's midnight, still the due day in UTC: the event says whose day.
+    A review's due time is an instant (now plus the cadence), no day: MeasureReviewOverdue
+    names no zone."""
+    with company_time_zone("Asia/Shanghai"):
+        event = overdue()
+    public = CONTRACT.to_public(event)
+    assert public is not None
+    assert public.model_dump()["time_zone"] == "Asia/Shanghai"
+    # Stored before it named its zone, it reads as UTC's, whose days decided it then.
+    assert (type(event).class_version, type(event).upcast_v1_v2) == (2, decided_in_utc)
 
 
 def test_critical_risks_are_reviewed_weekly_low_ones_twice_a_year() -> None:

@@ -59,6 +59,19 @@ class MoneyModel(BaseModel):
         return Money(self.amount, self.currency)
 
 
+DecidingTimeZone = Annotated[
+    str,
+    Field(
+        default="UTC",
+        description="IANA time zone whose day decided this (BIZDEV_COMPANY_TIME_ZONE)",
+        examples=["Asia/Shanghai"],
+    ),
+]
+"""`time_zone` of an event that reports a company day as over: its instants are UTC, and a
+reader in another zone learns whose midnight it was. UTC for events decided before the zone
+was a setting, which is what decided them then."""
+
+
 class PublicEvent(BaseModel):
     """Fields every published event carries; subclasses add their own."""
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 VARIABLE = "BIZDEV_COMPANY_TIME_ZONE"
@@ -40,6 +41,12 @@ def company_zone() -> ZoneInfo:
 def zone_name() -> str:
     """The zone's IANA name, as events record it."""
     return company_zone().key
+
+
+def decided_in_utc(state: dict[str, Any]) -> None:
+    """Upcaster (`upcast_v1_v2`) of a stored event that reported a day as over before it
+    named its `time_zone`: UTC days decided those."""
+    state["time_zone"] = "UTC"
 
 
 def company_day(instant: datetime) -> date:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from uuid import UUID
 
-from bizdev_common.contract import EventContract, MoneyModel, PublicEvent
+from bizdev_common.contract import DecidingTimeZone, EventContract, MoneyModel, PublicEvent
 from pydantic import Field
 
 from bizdev_crm.domain import Complaint, Contract, Customer, CustomerEvent, FollowUp
@@ -135,6 +135,7 @@ class FollowUpOverdue(PublicEvent):
     due_on: date = Field(description="The day the visit was due by")
     last_visited_on: date | None = Field(description="The last visit recorded, if any")
     next_visit_due_on: date | None = Field(description="When the next cycle ends")
+    time_zone: DecidingTimeZone
 
 
 # --- contracts (REGULATIONS 4.2, 9.1) -------------------------------------------------------
@@ -396,6 +397,7 @@ class CorrectiveActionOverdue(PublicEvent):
     department: str = Field(description="Department that handles the complaint")
     owner: str = Field(description="User id of who is to do it")
     due_on: date = Field(description="The day it was due by")
+    time_zone: DecidingTimeZone
 
 
 CONTRACT = EventContract(

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
-from bizdev_common.days import company_day
+from bizdev_common.days import company_day, zone_name
 from bizdev_common.domain import Actor, InvalidTransition, Money
 from bizdev_common.eventstore import CommandResult, ServiceApplication, VersionConflict
 from bizdev_common.scheduler import clock_for
@@ -61,6 +61,7 @@ class FinanceApplication(ServiceApplication):
                 year,
                 month,
                 today=self._today(),
+                time_zone=zone_name(),
                 threshold_percent=self.variance_threshold,
                 books=books,
                 budgets=budgets,

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
-from bizdev_common.contract import EventContract, MoneyModel, PublicEvent
+from bizdev_common.contract import DecidingTimeZone, EventContract, MoneyModel, PublicEvent
 from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_finance.domain import Budget, Period, Receivable
@@ -231,6 +231,7 @@ class ReceivableOverdue(PublicEvent):
     customer_id: UUID = Field(description="The customer")
     salesperson: str = Field(description="User id of the salesperson")
     project_id: UUID | None = Field(description="The project, if any")
+    time_zone: DecidingTimeZone
 
 
 class FlaggedLine(BaseModel):
@@ -267,6 +268,7 @@ class PeriodClosed(PublicEvent):
         description="The lines past the threshold at the close, with their figures: those "
         "the report needs explained (null on periods closed before they were recorded)",
     )
+    time_zone: DecidingTimeZone
 
 
 class VarianceExplained(PublicEvent):

@@ -11,7 +11,13 @@ from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
-from bizdev_common.contract import AMOUNT_OUT, EventContract, MoneyModel, PublicEvent
+from bizdev_common.contract import (
+    AMOUNT_OUT,
+    DecidingTimeZone,
+    EventContract,
+    MoneyModel,
+    PublicEvent,
+)
 from pydantic import Field, PlainSerializer, WithJsonSchema
 
 from bizdev_performance.domain import (
@@ -235,6 +241,7 @@ class EvaluationStepOverdue(PublicEvent):
     step: str = Field(description="feedback or acknowledgement")
     due_on: date = Field(description="The day it was due")
     waiting_on: str | None = Field(description="User id of who should have done it")
+    time_zone: DecidingTimeZone
 
 
 # --- incentives and sanctions ---------------------------------------------------------------------

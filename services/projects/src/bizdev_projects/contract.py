@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from uuid import UUID
 
-from bizdev_common.contract import EventContract, MoneyModel, PublicEvent
+from bizdev_common.contract import DecidingTimeZone, EventContract, MoneyModel, PublicEvent
 from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_projects.domain import (
@@ -364,6 +364,7 @@ class MilestoneOverdue(PublicEvent):
     detected_at: datetime = Field(description="When the check found it overdue")
     project_name: str = Field(description="Name of the project")
     department: str = Field(description="Department that runs the project")
+    time_zone: DecidingTimeZone
 
 
 class ProjectHealthChanged(PublicEvent):
@@ -470,6 +471,7 @@ class ActionItemOverdue(PublicEvent):
     owner: str = Field(description="User id of who was to do it")
     due_date: date = Field(description="When it was due")
     detected_at: datetime = Field(description="When the check found it overdue")
+    time_zone: DecidingTimeZone
 
 
 class ContactLogged(PublicEvent):

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from uuid import UUID
 
-from bizdev_common.days import company_day
+from bizdev_common.days import company_day, zone_name
 from bizdev_common.domain import Actor, InvalidTransition, RuleViolation
 from bizdev_common.eventstore import CommandResult, ServiceApplication, VersionConflict
 from bizdev_common.scheduler import clock_for
@@ -275,7 +275,7 @@ class RecordsApplication(ServiceApplication):
 
     def retention_expired(self, file_id: UUID, now: datetime) -> CommandResult:
         file = self.load(File, file_id)
-        file.retention_expired(company_day(now))
+        file.retention_expired(company_day(now), zone_name())
         return self.commit(file)
 
     def propose_destruction(

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from bizdev_common.contract import EventContract, PublicEvent
+from bizdev_common.contract import DecidingTimeZone, EventContract, PublicEvent
 from pydantic import Field
 
 from bizdev_records.domain import DestructionList, File, Record
@@ -51,6 +51,7 @@ class FileRetentionExpired(PublicEvent):
     for destruction (once per end of active life)."""
 
     retention_ends_on: date = Field(description="The day the retention ended")
+    time_zone: DecidingTimeZone
 
 
 # --- records ----------------------------------------------------------------------------------
@@ -211,6 +212,7 @@ class LoanOverdue(PublicEvent):
     department: str = Field(description="The borrower's department")
     number: str = Field(description="The record's archive number")
     due_on: date = Field(description="When it was due")
+    time_zone: DecidingTimeZone
 
 
 class LegalHoldPlaced(PublicEvent):

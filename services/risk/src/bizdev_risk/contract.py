@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
-from bizdev_common.contract import EventContract, MoneyModel, PublicEvent
+from bizdev_common.contract import DecidingTimeZone, EventContract, MoneyModel, PublicEvent
 from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_risk.domain import (
@@ -137,6 +137,7 @@ class MeasureOverdue(PublicEvent):
     person: str = Field(description="User id of the responsible person")
     department: str = Field(description="Responsible department")
     due_on: date = Field(description="When it was due")
+    time_zone: DecidingTimeZone
 
 
 class MeasureReviewOverdue(PublicEvent):
@@ -261,6 +262,7 @@ class IdentificationOverdue(PublicEvent):
 
     department: str = Field(description="The department")
     due_on: date = Field(description="When it was due")
+    time_zone: DecidingTimeZone
 
 
 class ReviewMeetingRecorded(PublicEvent):

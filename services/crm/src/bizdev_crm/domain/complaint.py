@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
-from bizdev_common.days import company_day, end_of
+from bizdev_common.days import company_day, decided_in_utc, end_of, zone_name
 from bizdev_common.domain import (
     Actor,
     Forbidden,
@@ -611,12 +611,16 @@ class Complaint(Aggregate):
         self.actions[action_id] = replace(self.actions[action_id], done_on=done_on, outcome=outcome)
 
     class CorrectiveActionOverdue(Aggregate.Event):
+        class_version = 2
         by: str | None
         action_id: UUID
         customer_id: UUID
         department: str
         owner: str
         due_on: date
+        time_zone: str
+
+        upcast_v1_v2 = staticmethod(decided_in_utc)
 
     def corrective_action_overdue(self, action_id: UUID, now: datetime) -> None:
         """The deadline check: an action not done when its due date is over is reported
@@ -636,6 +640,7 @@ class Complaint(Aggregate):
             department=self.department,
             owner=action.owner,
             due_on=action.due_on,
+            time_zone=zone_name(),
         )
 
     @event(CorrectiveActionOverdue)
@@ -647,5 +652,6 @@ class Complaint(Aggregate):
         department: str,
         owner: str,
         due_on: date,
+        time_zone: str,
     ) -> None:
         self.actions[action_id] = replace(self.actions[action_id], overdue_raised=True)

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-from bizdev_common.days import company_day
+from bizdev_common.days import company_day, decided_in_utc, zone_name
 from bizdev_common.domain import (
     ACTING_ROLES,
     Actor,
@@ -618,6 +618,7 @@ class Customer(Aggregate):
         self.next_visit_due_on = next_visit_due_on
 
     class FollowUpOverdue(Aggregate.Event):
+        class_version = 2
         by: str | None
         owner: str
         department: str
@@ -625,6 +626,9 @@ class Customer(Aggregate):
         due_on: date
         last_visited_on: date | None
         next_visit_due_on: date | None
+        time_zone: str
+
+        upcast_v1_v2 = staticmethod(decided_in_utc)
 
     def follow_up_overdue(self, now: datetime, visit_cycle: VisitCycle) -> None:
         """The deadline check: a customer not visited by the end of its due day is reported
@@ -645,6 +649,7 @@ class Customer(Aggregate):
             due_on=due,
             last_visited_on=self.last_visited_on,
             next_visit_due_on=_cycle_running(visit_cycle.get(self.status), due, company_day(now)),
+            time_zone=zone_name(),
         )
 
     @event(FollowUpOverdue)
@@ -657,5 +662,6 @@ class Customer(Aggregate):
         due_on: date,
         last_visited_on: date | None,
         next_visit_due_on: date | None,
+        time_zone: str,
     ) -> None:
         self.next_visit_due_on = next_visit_due_on

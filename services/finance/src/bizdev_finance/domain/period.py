@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from bizdev_common.days import decided_in_utc
 from bizdev_common.domain import (
     Actor,
     InvalidTransition,
@@ -43,12 +44,16 @@ class Period(Aggregate):
         return uuid5(_PERIODS, month)
 
     class Closed(Aggregate.Created):
+        class_version = 2
         by: str
         month: str
         first_day: date
         last_day: date
         threshold_percent: Decimal | None
         flagged_lines: list[dict[str, Any]] | None
+        time_zone: str
+
+        upcast_v1_v2 = staticmethod(decided_in_utc)
 
     @event(Closed)
     def __init__(
@@ -57,6 +62,7 @@ class Period(Aggregate):
         month: str,
         first_day: date,
         last_day: date,
+        time_zone: str,
         threshold_percent: Decimal | None = None,
         flagged_lines: list[dict[str, Any]] | None = None,
     ) -> None:
@@ -132,12 +138,14 @@ def close_month(
     month: int,
     *,
     today: date,
+    time_zone: str,
     threshold_percent: Decimal,
     books: Books,
     budgets: Iterable[Budget],
     receivables: Iterable[Receivable] = (),
 ) -> Period:
-    """Finance closes a month that is over. `budgets` and `receivables` are every one the
+    """Finance closes a month that is over: `today`, the company's day in `time_zone`, is
+    past it, and the period names that zone. `budgets` and `receivables` are every one the
     books list: each is stamped closed for the month (no expense, payment or receipt dated
     inside it from then), and each line whose actual passes its budget by more
     than `threshold_percent` (variance % below minus it) as of the month's last day is
@@ -182,4 +190,5 @@ def close_month(
         last_day=last,
         threshold_percent=threshold_percent,
         flagged_lines=flagged,
+        time_zone=time_zone,
     )

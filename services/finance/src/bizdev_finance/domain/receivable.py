@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
-from bizdev_common.days import end_of
+from bizdev_common.days import decided_in_utc, end_of, zone_name
 from bizdev_common.domain import (
     Actor,
     InvalidTransition,
@@ -222,6 +222,7 @@ class Receivable(Aggregate):
         invoice.paid = invoice.paid + amount
 
     class Overdue(Aggregate.Event):
+        class_version = 2
         invoice_id: UUID
         number: str
         outstanding: Money
@@ -230,6 +231,9 @@ class Receivable(Aggregate):
         customer_id: UUID
         salesperson: str
         project_id: UUID | None
+        time_zone: str
+
+        upcast_v1_v2 = staticmethod(decided_in_utc)
 
     def overdue(self, invoice_id: UUID, now: datetime) -> None:
         """The deadline check: an invoice unpaid when its due date is over, once."""
@@ -249,6 +253,7 @@ class Receivable(Aggregate):
             customer_id=self.customer_id,
             salesperson=self.salesperson,
             project_id=self.project_id,
+            time_zone=zone_name(),
         )
 
     @event(Overdue)
@@ -262,6 +267,7 @@ class Receivable(Aggregate):
         customer_id: UUID,
         salesperson: str,
         project_id: UUID | None,
+        time_zone: str,
     ) -> None:
         self.invoices[invoice_id].overdue_raised = True
 

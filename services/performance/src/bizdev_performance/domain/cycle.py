@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4, uuid5
 
-from bizdev_common.days import end_of
+from bizdev_common.days import decided_in_utc, end_of, zone_name
 from bizdev_common.domain import (
     Actor,
     Forbidden,
@@ -487,11 +487,15 @@ class Evaluation(Aggregate):
         self.state = EvaluationState.ACKNOWLEDGED
 
     class StepOverdue(Aggregate.Event):
+        class_version = 2
         cycle_id: UUID
         person: str
         step: str
         due_on: date
         waiting_on: str | None
+        time_zone: str
+
+        upcast_v1_v2 = staticmethod(decided_in_utc)
 
     def step_overdue(self, step: str, now: datetime) -> None:
         """The deadline check: feedback not delivered, or not acknowledged, when its day is
@@ -514,11 +518,22 @@ class Evaluation(Aggregate):
         if now < end_of(due):
             raise InvalidTransition(f"the {step} is due on {due}")
         self._overdue(
-            cycle_id=self.cycle_id, person=self.person, step=step, due_on=due, waiting_on=waiting_on
+            cycle_id=self.cycle_id,
+            person=self.person,
+            step=step,
+            due_on=due,
+            waiting_on=waiting_on,
+            time_zone=zone_name(),
         )
 
     @event(StepOverdue)
     def _overdue(
-        self, cycle_id: UUID, person: str, step: str, due_on: date, waiting_on: str | None
+        self,
+        cycle_id: UUID,
+        person: str,
+        step: str,
+        due_on: date,
+        waiting_on: str | None,
+        time_zone: str,
     ) -> None:
         self.overdue.add(step)

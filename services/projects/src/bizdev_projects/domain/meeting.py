@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
-from bizdev_common.days import end_of
+from bizdev_common.days import decided_in_utc, end_of, zone_name
 from bizdev_common.domain import Actor, InvalidTransition, NotFound, require_acting, require_text
 from eventsourcing.domain import Aggregate, event
 
@@ -202,6 +202,7 @@ class Meeting(Aggregate):
         self.action_items[item_id].done_by = by
 
     class ActionItemOverdue(Aggregate.Event):
+        class_version = 2
         by: str | None
         project_id: UUID
         project_name: str
@@ -212,6 +213,9 @@ class Meeting(Aggregate):
         owner: str
         due_date: date
         detected_at: datetime
+        time_zone: str
+
+        upcast_v1_v2 = staticmethod(decided_in_utc)
 
     def mark_action_item_overdue(self, project: Project, item_id: UUID, now: datetime) -> None:
         """The periodic check found the item's due date passed (REGULATIONS §6). Reported once:
@@ -235,6 +239,7 @@ class Meeting(Aggregate):
             owner=item.owner,
             due_date=item.due_date,
             detected_at=now,
+            time_zone=zone_name(),
         )
 
     @event(ActionItemOverdue)
@@ -250,5 +255,6 @@ class Meeting(Aggregate):
         owner: str,
         due_date: date,
         detected_at: datetime,
+        time_zone: str,
     ) -> None:
         self.action_items[item_id].overdue_since = detected_at

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid5
 
-from bizdev_common.days import end_of
+from bizdev_common.days import decided_in_utc, end_of, zone_name
 from bizdev_common.domain import (
     Actor,
     Forbidden,
@@ -415,6 +415,7 @@ class Project(Aggregate):
         done.completed_on = completed_on
 
     class MilestoneOverdue(Aggregate.Event):
+        class_version = 2
         by: str | None
         milestone_id: UUID
         milestone_name: str
@@ -424,6 +425,9 @@ class Project(Aggregate):
         detected_at: datetime
         project_name: str
         department: str
+        time_zone: str
+
+        upcast_v1_v2 = staticmethod(decided_in_utc)
 
     def mark_milestone_overdue(self, milestone_id: UUID, now: datetime) -> None:
         """The periodic check found the milestone's due date passed. Reported once: asked again
@@ -446,6 +450,7 @@ class Project(Aggregate):
             detected_at=now,
             project_name=self.name,
             department=self.department,
+            time_zone=zone_name(),
         )
 
     @event(MilestoneOverdue)
@@ -460,6 +465,7 @@ class Project(Aggregate):
         detected_at: datetime,
         project_name: str,
         department: str,
+        time_zone: str,
     ) -> None:
         self.milestones[milestone_id].overdue_since = detected_at
 

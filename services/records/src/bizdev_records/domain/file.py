@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from bizdev_common.days import decided_in_utc
 from bizdev_common.domain import (
     Actor,
     InvalidTransition,
@@ -134,17 +135,22 @@ class File(Aggregate):
         return self.retention_ends_on is not None and self.retention_ends_on <= today
 
     class RetentionExpired(Aggregate.Event):
+        class_version = 2
         retention_ends_on: date
+        time_zone: str
 
-    def retention_expired(self, today: date) -> None:
+        upcast_v1_v2 = staticmethod(decided_in_utc)
+
+    def retention_expired(self, today: date, time_zone: str) -> None:
         """The periodic check: the file's retention is over, its records are due for review
-        for destruction; raised once per end of active life."""
+        for destruction; raised once per end of active life. `today` is the company's day in
+        `time_zone`, which the event names."""
         if self.retention_ends_on is None or not self.retention_over(today):
             raise InvalidTransition("the file's retention is not over")
         if self.retention_expiry_raised:
             raise InvalidTransition("the file's retention expiry is already raised")
-        self._expired(retention_ends_on=self.retention_ends_on)
+        self._expired(retention_ends_on=self.retention_ends_on, time_zone=time_zone)
 
     @event(RetentionExpired)
-    def _expired(self, retention_ends_on: date) -> None:
+    def _expired(self, retention_ends_on: date, time_zone: str) -> None:
         self.retention_expiry_raised = True

@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
-from bizdev_common.days import end_of
+from bizdev_common.days import decided_in_utc, end_of, zone_name
 from bizdev_common.domain import (
     Actor,
     Forbidden,
@@ -700,11 +700,15 @@ class Record(Aggregate):
             self.damage = account
 
     class LoanOverdue(Aggregate.Event):
+        class_version = 2
         loan_id: UUID
         borrower: str
         department: str
         number: str
         due_on: date
+        time_zone: str
+
+        upcast_v1_v2 = staticmethod(decided_in_utc)
 
     def loan_overdue(self, loan_id: UUID, now: datetime) -> None:
         """The deadline check: a record still lent when its due date is over, once."""
@@ -722,11 +726,18 @@ class Record(Aggregate):
             department=loan.department,
             number=self.number,
             due_on=loan.due_on,
+            time_zone=zone_name(),
         )
 
     @event(LoanOverdue)
     def _overdue(
-        self, loan_id: UUID, borrower: str, department: str, number: str, due_on: date
+        self,
+        loan_id: UUID,
+        borrower: str,
+        department: str,
+        number: str,
+        due_on: date,
+        time_zone: str,
     ) -> None:
         assert self.loan is not None
         self.loan.overdue_raised = True

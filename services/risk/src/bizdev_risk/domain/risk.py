@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
-from bizdev_common.days import company_day, end_of
+from bizdev_common.days import company_day, decided_in_utc, end_of, zone_name
 from bizdev_common.domain import (
     Actor,
     Forbidden,
@@ -572,10 +572,14 @@ class Risk(Aggregate):
         self.measures[measure_id].completed = True
 
     class MeasureOverdue(Aggregate.Event):
+        class_version = 2
         measure_id: UUID
         person: str
         department: str
         due_on: date
+        time_zone: str
+
+        upcast_v1_v2 = staticmethod(decided_in_utc)
 
     def measure_overdue(self, measure_id: UUID, now: datetime) -> None:
         """The deadline check: a measure not completed when its due date is over, once."""
@@ -591,11 +595,12 @@ class Risk(Aggregate):
             person=measure.person,
             department=measure.department,
             due_on=measure.due_on,
+            time_zone=zone_name(),
         )
 
     @event(MeasureOverdue)
     def _measure_overdue(
-        self, measure_id: UUID, person: str, department: str, due_on: date
+        self, measure_id: UUID, person: str, department: str, due_on: date, time_zone: str
     ) -> None:
         self.measures[measure_id].overdue_flagged = True
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from uuid import UUID
 
-from bizdev_common.days import end_of
+from bizdev_common.days import decided_in_utc, end_of, zone_name
 from bizdev_common.domain import (
     Actor,
     Forbidden,
@@ -114,8 +114,12 @@ class IdentificationRound(Aggregate):
         self.submitted.add(department)
 
     class Overdue(Aggregate.Event):
+        class_version = 2
         department: str
         due_on: date
+        time_zone: str
+
+        upcast_v1_v2 = staticmethod(decided_in_utc)
 
     def overdue(self, department: str, now: datetime) -> None:
         """The deadline check: a department that has not submitted when the due date is
@@ -127,8 +131,8 @@ class IdentificationRound(Aggregate):
             raise InvalidTransition(f"{department} is already flagged overdue")
         if now < end_of(self.due_on):
             raise InvalidTransition(f"the round is due on {self.due_on}")
-        self._overdue(department=department, due_on=self.due_on)
+        self._overdue(department=department, due_on=self.due_on, time_zone=zone_name())
 
     @event(Overdue)
-    def _overdue(self, department: str, due_on: date) -> None:
+    def _overdue(self, department: str, due_on: date, time_zone: str) -> None:
         self.overdue_flagged.add(department)
