@@ -88,6 +88,9 @@ UNAVAILABLE: dict[str, Callable[[int], Exception]] = {
     "asyncpg starting up": lambda _: asyncpg.CannotConnectNowError("starting up"),
     "asyncpg too many": lambda _: asyncpg.TooManyConnectionsError("too many clients"),
     "asyncpg pool closing": lambda _: asyncpg.InterfaceError("pool is closing"),
+    "asyncpg connection died under a query": lambda _: asyncpg.InternalClientError(
+        "cannot switch to state 12; another operation (2) is in progress"
+    ),
     "reset": lambda _: ConnectionResetError(104, "Connection reset by peer"),
     # asyncio's connect to a name with two addresses, each refused in its own words.
     "asyncpg refused twice": lambda _: OSError(

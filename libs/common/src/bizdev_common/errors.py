@@ -102,6 +102,10 @@ def _unavailable(exc: BaseException) -> bool:
         # "the connection is closed/lost", "pool is closing"; its other uses are our bugs.
         text = str(exc)
         return "connection is" in text or "pool is closing" in text
+    if isinstance(exc, asyncpg.InternalClientError):
+        # What a query meets on a pooled connection whose server died under it before asyncpg
+        # saw the socket close (seen with the postmaster killed under load).
+        return "cannot switch to state" in str(exc)
     if isinstance(exc, _CONNECTION_LOST):
         return True
     if isinstance(exc, OSError):
