@@ -1,6 +1,9 @@
 """RFC 9457 problem details for every 4xx and 5xx, so that a frontend handles every error the
 same way: `type`, `title`, `status`, `detail`, `instance`, and `errors` (field, message) on
 422. A command refused by the domain never half-applies: nothing is saved unless it succeeds.
+
+The database unreachable is not a bug of ours but an outage the caller can wait out: 503 with
+Retry-After, never a 500 (see `database_unavailable` for what counts).
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ import json
 import logging
 from typing import Any
 
+import asyncpg
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -51,6 +56,63 @@ class Problem(BaseModel):
 
 class ViewNotCaughtUp(Exception):
     """A query asked for a version its read model has not reached within the wait (503)."""
+
+
+RETRY_AFTER_SECONDS = 5
+"""How long a caller waits before retrying a request the database could not serve: about what
+a PostgreSQL restart or failover takes."""
+
+_PG_UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+"""admin_shutdown, crash_shutdown, cannot_connect_now (starting up, shutting down, in
+recovery), too_many_connections; and class 08, connection exceptions."""
+_CONNECTION_LOST = (
+    ConnectionError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` (or what it wraps) says the database could not be reached or the
+    connection died, rather than that a statement failed: no transaction of the request was
+    committed by the statement that raised it, and the same request may succeed later.
+
+    Narrow on purpose: a constraint violation, a lock or statement timeout, a serialization
+    failure or a programming error stays a logged 500."""
+    seen: BaseException | None = exc
+    for _ in range(5):  # the library's wrapper, psycopg's error, the socket's: never deeper
+        if seen is None:
+            return False
+        if _unavailable(seen):
+            return True
+        seen = seen.__cause__
+    return False
+
+
+def _unavailable(exc: BaseException) -> bool:
+    if isinstance(exc, psycopg.OperationalError):
+        # libpq's own failures (refused, reset, "server closed the connection") carry no
+        # SQLSTATE, nor do the pool's (no connection within its timeout, too many waiting).
+        state = exc.sqlstate
+        return state is None or state.startswith("08") or state in _PG_UNAVAILABLE_SQLSTATES
+    if isinstance(exc, psycopg.InterfaceError | asyncpg.InterfaceError):
+        # "the connection is closed/lost", "pool is closing"; its other uses are our bugs.
+        text = str(exc)
+        return "connection is" in text or "pool is closing" in text
+    if isinstance(exc, asyncpg.InternalClientError):
+        # What a query meets on a pooled connection whose server died under it before asyncpg
+        # saw the socket close (seen with the postmaster killed under load).
+        return "cannot switch to state" in str(exc)
+    if isinstance(exc, _CONNECTION_LOST):
+        return True
+    if isinstance(exc, OSError):
+        # asyncio's connect, when each of a host's addresses failed differently, raises a
+        # plain OSError naming them all.
+        return exc.errno is None and "Connect call failed" in str(exc)
+    return False
 
 
 _DOMAIN: dict[type[DomainError], tuple[int, str, str]] = {
@@ -154,11 +216,34 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return failure(request, exc)
+
+
+def failure(request: Request, exc: Exception) -> JSONResponse:
+    """What a request that raised `exc` answers: 503 when the database is unavailable (one
+    line logged: its cause is the outage, not this request), else a 500 with the traceback."""
+    if database_unavailable(exc):
+        log.warning(
+            "database unavailable on %s %s: %s: %s",
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+            str(exc).strip().splitlines()[0] if str(exc).strip() else "",
+        )
         return problem(
             request,
-            500,
-            "internal",
-            "Internal error",
-            "the error was logged with this correlation id",
+            503,
+            "database-unavailable",
+            "Database unavailable",
+            "nothing was changed by this request; retry it after Retry-After seconds "
+            "(with the same Idempotency-Key for a command)",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem(
+        request,
+        500,
+        "internal",
+        "Internal error",
+        "the error was logged with this correlation id",
+    )

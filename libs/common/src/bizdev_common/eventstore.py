@@ -282,6 +282,14 @@ class ServiceApplication(Application[UUID]):
             # One connection at start, more only while the threads need them.
             "POSTGRES_POOL_SIZE": "1",
             "POSTGRES_MAX_OVERFLOW": str(settings.event_store_connections - 1),
+            # After a database restart every pooled connection is dead: checked when taken,
+            # a dead one is replaced there, rather than failing the command that drew it.
+            "POSTGRES_PRE_PING": "yes",
+            # How long a call waits for a connection (the library's default is 30 s). The
+            # library retries a failed call ten times, so with the database away a command
+            # answers 503 after some 20 s rather than five minutes; an outage of a few
+            # seconds is waited out and the command succeeds.
+            "POSTGRES_CONNECT_TIMEOUT": "2",
             "POSTGRES_LOCK_TIMEOUT": "5",
             "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "10",
             # Must stay off: with the insert function the table lock is not taken, and the

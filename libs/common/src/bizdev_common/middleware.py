@@ -1,12 +1,11 @@
 """What every HTTP request passes through before and after its route, as pure ASGI middleware
 (outermost first): its correlation id; its count and latency in /metrics; the security
 headers; CORS for browser frontends; the header and body size limits; and the boundary that
-turns any unexpected exception into a 500 problem that carries the correlation id and is
-counted like any other answer."""
+turns any unexpected exception into a 500 problem (a 503 when the database is unavailable)
+that carries the correlation id and is counted like any other answer."""
 
 from __future__ import annotations
 
-import logging
 import re
 import time
 import uuid
@@ -21,8 +20,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bizdev_common import context, errors
 from bizdev_common.settings import ServiceSettings
-
-log = logging.getLogger(__name__)
 
 CORRELATION_HEADER = "X-Correlation-Id"
 SAFE_CORRELATION_ID = r"^[A-Za-z0-9._:-]{1,128}$"
@@ -275,7 +272,8 @@ class RequestLimits:
 
 
 class ErrorBoundary:
-    """Any exception a route lets escape becomes a logged 500 problem here, inside the
+    """Any exception a route lets escape becomes a logged 500 problem here (a 503 when the
+    database is unavailable), inside the
     correlation id's context and the metrics, rather than in Starlette's outermost handler,
     which runs outside both."""
 
@@ -296,17 +294,10 @@ class ErrorBoundary:
 
         try:
             await self.app(scope, receive, send_seen)
-        except Exception:
+        except Exception as exc:
             if started:  # half an answer is out: nothing to do but drop the connection
                 raise
-            log.exception("unhandled error on %s %s", scope["method"], scope["path"])
-            response = errors.problem(
-                Request(scope),
-                500,
-                "internal",
-                "Internal error",
-                "the error was logged with this correlation id",
-            )
+            response = errors.failure(Request(scope), exc)
             await response(scope, receive, send)
 
 

@@ -45,6 +45,8 @@ from psycopg_pool import ConnectionPool
 from bizdev_crm.domain import ContactPerson, Sealed
 
 NONCE_BYTES = 12
+POOL_TIMEOUT_SECONDS = 5.0
+"""As long as the event store's pool waits for a connection."""
 MIN_KEK_CHARS = 32
 
 log = logging.getLogger(__name__)
@@ -170,8 +172,17 @@ class KeyStore:
         self.table = f'"{schema}".customer_keys'
         self.schema = schema
         self.ring = ring
+        # Checked when taken, so that a connection the database dropped (a restart) is
+        # replaced rather than failing the call; and a bounded wait for one, after which the
+        # pool's PoolTimeout answers 503 (errors.py) while the database is away.
         self.pool = ConnectionPool(
-            database_url, min_size=1, max_size=connections, kwargs={"autocommit": True}, open=True
+            database_url,
+            min_size=1,
+            max_size=connections,
+            kwargs={"autocommit": True},
+            open=True,
+            check=ConnectionPool.check_connection,
+            timeout=POOL_TIMEOUT_SECONDS,
         )
         with self.pool.connection() as conn:
             conn.execute(KEYS_DDL.format(table=self.table))
