@@ -8,12 +8,18 @@ the field) and documented in the OpenAPI document as what it accepts.
 - text: `Name`, `Title` (≤ 200), `Line` (≤ 1,000), `Text` (≤ 10,000) and `Note` (≤ 10,000,
   may be empty), `Phone` and `Email`; no C0 control character but tab, CR and LF; the
   required kinds not blank.
-  Lone surrogates never get this far: pydantic's `str` refuses them.
+  No lone surrogate either (pydantic's constrained `str` refuses them, a plain `str` not).
 - money: `MoneyIn`, the amount a JSON string in plain decimal notation, |amount| < 10^15,
   with no more decimals than its currency, an active ISO 4217 code.
 - shares: `Percent`, a decimal string from 0 to 100 with at most two decimals (`percent`
   turns it into a Decimal).
 - time: `Day` and `Moment` between 1900 and 2200, a moment with its timezone.
+- decimals (in events; what a client sends is `MoneyIn`): finite, |d| < 10^18, at most 18
+  decimals.
+- events another service published: `refuse_unsafe` holds every value of a consumed event to
+  the same rules (no NUL, no lone surrogate, days and moments in range, decimals bounded,
+  integers within 64 bits), so a consumer refuses what its producer should never have
+  stored, before it stores anything itself.
 - lists: `PageParams` with `q`, `limit` ≤ 200, `offset` ≤ 2^31 - 1, and `sort` an enum of the
   list's own columns (`page_params`); `Version` for versions; `If-Match` by `IF_MATCH`.
 """
@@ -22,7 +28,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -45,7 +51,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
-from bizdev_common.domain import Money, decimal_places, minor_units
+from bizdev_common.domain import MONEY_LIMIT, Money, decimal_places, minor_units
 
 # --- text ----------------------------------------------------------------------------------
 
@@ -54,7 +60,9 @@ SAFE_TEXT = rf"^[^{_CONTROLS}]*$"
 """No C0 control character but tab, LF and CR."""
 FILLED_TEXT = rf"^[^{_CONTROLS}]*[^\s{_CONTROLS}][^{_CONTROLS}]*$"
 """The same, with at least one character that is not white space."""
-_CONTROL = re.compile(rf"[{_CONTROLS}]")
+_UNSAFE = re.compile(rf"[{_CONTROLS}\ud800-\udfff]")
+"""A control character, or a lone surrogate: pydantic's constrained `str` refuses those, a
+plain `str` field of a model does not."""
 
 
 @dataclass(frozen=True)
@@ -73,12 +81,14 @@ class _Pattern:
 
 
 def _safe(value: str) -> str:
-    bad = _CONTROL.search(value)
+    bad = _UNSAFE.search(value)
     if bad is not None:
+        code = ord(bad.group())
+        kind = "lone surrogate" if code >= 0xD800 else "control character"
         raise PydanticCustomError(
-            "control_character",
-            "must not contain the control character U+{code}",
-            {"code": f"{ord(bad.group()):04X}"},
+            kind.replace(" ", "_"),
+            f"must not contain the {kind} U+{{code}}",
+            {"code": f"{code:04X}"},
         )
     return value
 
@@ -253,6 +263,21 @@ Moment = Annotated[
     Field(description=f"ISO 8601 with a timezone, in the years {FIRST_DAY.year}-{LAST_DAY.year}"),
 ]
 
+# --- decimals ------------------------------------------------------------------------------
+
+DECIMALS_MAX = 18
+
+
+def _decimal_in_range(value: Decimal) -> Decimal:
+    # Finite is not enough: 1E-999999999 is a billion digits once written in plain notation.
+    if not value.is_finite() or abs(value) >= MONEY_LIMIT or decimal_places(value) > DECIMALS_MAX:
+        raise PydanticCustomError(
+            "decimal_range", "must be a finite decimal, |d| < 10^18, at most {places} decimals",
+            {"places": DECIMALS_MAX},
+        )  # fmt: skip
+    return value
+
+
 # --- versions and lists --------------------------------------------------------------------
 
 VERSION_MAX = 2**63 - 1
@@ -317,3 +342,116 @@ def page_params(list_name: str, sorts: Sequence[str]) -> Callable[..., Awaitable
         return_annotation=PageParams,
     )
     return params
+
+
+# --- what other services publish -----------------------------------------------------------
+
+
+class Refused(ValueError):
+    """A value of a consumed event that does not cross the boundary, and where it sits."""
+
+    def __init__(self, path: str, error: PydanticCustomError) -> None:
+        super().__init__(f"{path}: {error.message()}")
+        self.path = path
+        self.error = error
+
+
+def refuse_unsafe(event: BaseModel) -> None:
+    """Holds every value of a model another service published to the boundary's rules, wherever
+    it sits (nested models, lists, dicts and their keys): text safe, days and moments in range,
+    moments with a timezone, decimals and integers bounded. Raises `Refused` naming the first
+    field at fault (`budget_lines[2].amount.amount`). Lengths are not checked: a tolerant
+    reader does not know which kind of text the producer accepted, and no length breaks a
+    view's text column."""
+    try:
+        _walk(event)
+    except _At as at:
+        path = "".join(p if p.startswith("[") else f".{p}" for p in reversed(at.path))
+        raise Refused(path.removeprefix("."), at.error) from None
+
+
+class _At(Exception):
+    """Carries the path out of the walk, built only on the way out of a refusal."""
+
+    def __init__(self, error: PydanticCustomError) -> None:
+        self.error = error
+        self.path: list[str] = []
+
+
+def _walk(value: object) -> None:
+    kind = type(value)
+    walk = _WALKS.get(kind)
+    if walk is None:  # once per type: a message's values are of a few types, checked often
+        walk = _WALKS[kind] = _walk_for(kind)
+    walk(value)
+
+
+def _leaf(check: Callable[[Any], object]) -> Callable[[Any], None]:
+    def walk(value: Any) -> None:
+        try:
+            check(value)
+        except PydanticCustomError as e:
+            raise _At(e) from None
+
+    return walk
+
+
+def _model(value: BaseModel) -> None:
+    for name, item in value.__dict__.items():
+        try:
+            _walk(item)
+        except _At as at:
+            at.path.append(name)
+            raise
+
+
+def _mapping(value: dict[Any, Any]) -> None:
+    for key, item in value.items():
+        try:
+            _walk(key)
+        except _At as at:
+            at.path.append(f"[{key!r}] (key)")
+            raise
+        try:
+            _walk(item)
+        except _At as at:
+            at.path.append(f"[{key!r}]")
+            raise
+
+
+def _items(value: Iterable[Any]) -> None:
+    for n, item in enumerate(value):
+        try:
+            _walk(item)
+        except _At as at:
+            at.path.append(f"[{n}]")
+            raise
+
+
+def _bigint(value: int) -> int:
+    if not -VERSION_MAX - 1 <= value <= VERSION_MAX:
+        raise PydanticCustomError("int_range", "must fit in 64 bits (a PostgreSQL bigint)")
+    return value
+
+
+def _nothing(value: object) -> None:
+    """Ids, None and the like: nothing in them can break a view."""
+
+
+_WALK_BY_BASE: tuple[tuple[type | tuple[type, ...], Callable[[Any], None]], ...] = (
+    (str, _leaf(_safe)),
+    (datetime, _leaf(_moment_in_range)),  # before date: a datetime is a date
+    (date, _leaf(_day_in_range)),
+    (Decimal, _leaf(_decimal_in_range)),
+    (int, _leaf(_bigint)),  # booleans too, harmlessly
+    (BaseModel, _model),
+    (dict, _mapping),
+    ((list, tuple, set, frozenset), _items),
+)
+
+
+def _walk_for(kind: type) -> Callable[[Any], None]:
+    return next((walk for base, walk in _WALK_BY_BASE if issubclass(kind, base)), _nothing)
+
+
+_WALKS: dict[type, Callable[[Any], None]] = {}

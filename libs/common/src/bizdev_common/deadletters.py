@@ -9,7 +9,8 @@ of times (`consumer_retry_*` settings), then parks it:
   the message as handled (the tracking position moves past it), so the partition moves on.
 
 A message that cannot be decoded (not CloudEvents, not valid JSON of its model, a type the
-service does not know on its own topic) is parked at once: retrying the same bytes with the
+service does not know on its own topic, an event of another service that does not cross the
+boundary types) is parked at once: retrying the same bytes with the
 same code cannot change the answer. `bizdev-<service> dlq list` shows what is parked and
 `dlq replay [ID]` puts it back through its handler once the cause is fixed; replaying twice
 applies once. `/readyz` reports the service degraded while anything is parked, and
@@ -30,6 +31,7 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord
 from faststream.message import StreamMessage
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from bizdev_common.boundary import Refused, refuse_unsafe
 from bizdev_common.contract import EventContract, PublicEvent
 from bizdev_common.envelope import Envelope
 from bizdev_common.settings import ServiceSettings
@@ -137,13 +139,24 @@ def read_event(
     contract: EventContract, rec: ConsumerRecord, envelope: Envelope
 ) -> PublicEvent | None:
     """The record's public event; None for an event of another service that the consumer does
-    not read (a tolerant reader). On a service's own topic every type must be known."""
+    not read (a tolerant reader). On a service's own topic every type must be known.
+
+    An event of another service crosses the boundary types first (`boundary.refuse_unsafe`):
+    what its producer should have refused (a NUL in a name) is refused here, before a reaction
+    decides anything or stores it in its own event store, where no replay could ever apply it.
+    A service's own topic holds what its own store holds: its views read it as it is."""
     try:
         event = contract.parse(envelope.type, rec.value)
     except Exception as e:
         raise Undecodable(f"{envelope.type} does not match its model: {describe(e)}") from e
-    if event is None and not contract.tolerant:
-        raise Undecodable(f"unknown event type {envelope.type!r} on {rec.topic}")
+    if event is None:
+        if not contract.tolerant:
+            raise Undecodable(f"unknown event type {envelope.type!r} on {rec.topic}")
+    elif contract.tolerant:
+        try:
+            refuse_unsafe(event)
+        except Refused as e:
+            raise Undecodable(f"{envelope.type} refused at the boundary: {describe(e)}") from e
     return event
 
 
