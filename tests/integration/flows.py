@@ -6,7 +6,9 @@ from typing import Any
 
 import httpx
 
-from .conftest import auth, unique
+from .conftest import auth, eventually, unique
+
+Headers = dict[str, str]
 
 
 class People:
@@ -77,3 +79,16 @@ async def approved(http: httpx.AsyncClient, people: People, **overrides: Any) ->
         headers=people.manager,
     )
     return await ok(r)
+
+
+async def booked(
+    finance_http: httpx.AsyncClient, budget_id: object, body: dict[str, Any], headers: Headers
+) -> httpx.Response:
+    """An expense booked by one of the project's team. Finance learns the team from projects'
+    events a moment after projects commits them; until then it refuses the member (403,
+    nothing booked), as it would any client in that moment, who tries again."""
+    return await eventually(
+        lambda: finance_http.post(f"/budgets/{budget_id}/expenses", json=body, headers=headers),
+        lambda r: r.status_code != 403,
+        within=60,
+    )

@@ -26,7 +26,7 @@ from bizdev_performance.domain import Evaluation, LeadReward
 from .conftest import Collector, ServiceProcess, Span, auth, eventually, unique
 from .conftest import TestClock as Clock
 from .crm_flows import ANALYSIS, CrmPeople, register
-from .flows import APPROVAL, REVIEW, draft, ok
+from .flows import APPROVAL, REVIEW, booked, draft, ok
 from .performance_flows import attainment_of, hr, indicator, join, target
 from .planning_flows import Crew, drafted_plan, project_at, review
 from .records_flows import file_of, inbox, record_at
@@ -495,21 +495,15 @@ async def _walk(
     requester = crew.member  # on the team: the project's people book its spending
 
     async def spend(amount: str, **why: str) -> dict[str, Any]:
-        return await ok(
-            await finance_http.post(
-                f"/budgets/{budget_id}/expenses",
-                json={
-                    "line_id": marketing["line_id"],
-                    "amount": {"amount": amount, "currency": "CNY"},
-                    "spent_on": today.isoformat(),
-                    "vendor": "Expo Hall Ltd",
-                    "description": "Booth",
-                    **why,
-                },
-                headers=requester,
-            ),
-            201,
-        )
+        body = {
+            "line_id": marketing["line_id"],
+            "amount": {"amount": amount, "currency": "CNY"},
+            "spent_on": today.isoformat(),
+            "vendor": "Expo Hall Ltd",
+            "description": "Booth",
+            **why,
+        }
+        return await ok(await booked(finance_http, budget_id, body, requester), 201)
 
     within = await spend("132000.55")  # the budget plus its 10 % contingency
     held = await spend("500.00", reason="Power for the booth", necessity="No booth without it")

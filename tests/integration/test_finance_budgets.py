@@ -16,7 +16,7 @@ from bizdev_finance.contract import CONTRACT as FINANCE
 from bizdev_finance.domain import Budget
 
 from .conftest import Infra, auth, by_subject, eventually, headers_of, read_topic, unique
-from .flows import ok
+from .flows import booked, ok
 from .planning_flows import Crew, executing_project, plan_body, refused, review
 
 FINANCE_TOPIC = FINANCE.topic
@@ -116,10 +116,11 @@ async def test_an_approved_plan_becomes_a_budget_and_overspend_waits_for_managem
         "description": "Booth",
     }
     posted = await ok(
-        await finance_http.post(
-            f"/budgets/{budget_id}/expenses",
-            json={**expense, "amount": {"amount": "132000.55", "currency": "CNY"}},
-            headers=requester,
+        await booked(
+            finance_http,
+            budget_id,
+            {**expense, "amount": {"amount": "132000.55", "currency": "CNY"}},
+            requester,
         ),
         201,
     )
@@ -251,21 +252,15 @@ async def test_a_closed_period_refuses_postings_and_the_variance_report_matches_
     line = {x["category"]: x["line_id"] for x in draft["lines"]}
 
     async def spend(category: str, amount: str, day: str, **why: str) -> dict[str, Any]:
-        return await ok(
-            await finance_http.post(
-                f"/budgets/{budget_id}/expenses",
-                json={
-                    "line_id": line[category],
-                    "amount": {"amount": amount, "currency": "CNY"},
-                    "spent_on": day,
-                    "vendor": "V",
-                    "description": "D",
-                    **why,
-                },
-                headers=requester,
-            ),
-            201,
-        )
+        body = {
+            "line_id": line[category],
+            "amount": {"amount": amount, "currency": "CNY"},
+            "spent_on": day,
+            "vendor": "V",
+            "description": "D",
+            **why,
+        }
+        return await ok(await booked(finance_http, budget_id, body, requester), 201)
 
     # A month of this test's own, long past: periods are the company's, not a project's.
     # Booked into it before it closes: marketing 16.67 % over its budget, approved.

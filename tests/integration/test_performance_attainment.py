@@ -16,7 +16,7 @@ from bizdev_finance.domain import Budget, Receivable
 
 from .conftest import auth, eventually, unique
 from .crm_flows import CrmPeople, closed, register
-from .flows import ok
+from .flows import booked, ok
 from .performance_flows import attainment_of, hr, indicator, join, target, today_iso
 from .planning_flows import Crew, executing_project
 from .test_finance_receivables import signed_contract
@@ -210,20 +210,14 @@ async def test_teams_follow_projects_and_their_sales_and_profit_come_from_crm_an
         )
     )
     line = next(x for x in budget.json()["lines"] if x["category"] == "marketing")
-    expense = await ok(
-        await finance_http.post(
-            f"/budgets/{budget_id}/expenses",
-            json={
-                "line_id": line["line_id"],
-                "amount": {"amount": "10000.00", "currency": "CNY"},
-                "spent_on": today_iso(),
-                "vendor": "Expo Hall Ltd",
-                "description": "Booth",
-            },
-            headers=crew.member,
-        ),
-        201,
-    )
+    body = {
+        "line_id": line["line_id"],
+        "amount": {"amount": "10000.00", "currency": "CNY"},
+        "spent_on": today_iso(),
+        "vendor": "Expo Hall Ltd",
+        "description": "Booth",
+    }
+    expense = await ok(await booked(finance_http, budget_id, body, crew.member), 201)
     # Paid, it is posted: an actual cost.
     await ok(
         await finance_http.post(

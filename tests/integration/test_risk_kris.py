@@ -31,7 +31,7 @@ from .conftest import (
 )
 from .conftest import TestClock as Clock
 from .crm_flows import CrmPeople, contact_body, receive, register
-from .flows import ok
+from .flows import booked, ok
 from .planning_flows import Crew, executing_project
 from .test_finance_receivables import signed_contract
 
@@ -253,20 +253,14 @@ async def test_a_budget_line_overrun_raises_an_alert_for_its_project(
     requester = crew.member  # on the project's team
     # Past the line's budget (120000.50), within budget plus contingency: committed; finance's
     # record of its payment posts it, and the line's actual overruns its budget.
-    expense = await ok(
-        await finance_http.post(
-            f"/budgets/{budget_id}/expenses",
-            json={
-                "line_id": marketing["line_id"],
-                "amount": {"amount": "125000.00", "currency": "CNY"},
-                "spent_on": "2026-03-02",
-                "vendor": "Expo Hall Ltd",
-                "description": "Booth",
-            },
-            headers=requester,
-        ),
-        201,
-    )
+    body = {
+        "line_id": marketing["line_id"],
+        "amount": {"amount": "125000.00", "currency": "CNY"},
+        "spent_on": "2026-03-02",
+        "vendor": "Expo Hall Ltd",
+        "description": "Booth",
+    }
+    expense = await ok(await booked(finance_http, budget_id, body, requester), 201)
     await ok(
         await finance_http.post(
             f"/budgets/{budget_id}/expenses/{expense['expense_id']}/pay",
