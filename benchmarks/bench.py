@@ -20,6 +20,9 @@ Sections:
   same records with the same settings in the same batches;
 - projector: the projection applying those records, against bare asyncpg writing the same
   rows (version-guarded upserts plus the tracking row) in the same batch size;
+- consumers: a projection and a reaction of another service's topic, where they ignore 90%
+  of the records' types and where they handle every one, in CPU ms per record beside a bare
+  aiokafka consumer reading the same records, and their CPU once idle;
 - freshness: from a command's 2xx to the detail query answering with the new version, at
   50 and 200 commands/s;
 - memory: resident memory of each service process under load;
@@ -50,6 +53,7 @@ from uuid import UUID, uuid4
 import httpx
 import psutil
 from eventsourcing.domain import Aggregate, event
+from faststream.kafka.annotations import KafkaMessage
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "deploy" / "local"))
@@ -632,6 +636,7 @@ async def section_pipeline(report: Report, infra: Infra, sizes: Sizes) -> None:
 
     # Its own views: the service sections' projector builds the service schema's.
     await section_projector(report, infra, f"{SCHEMA}_views", settings, records)
+    await section_consumers(report, infra, records)
 
 
 async def section_projector(
@@ -692,6 +697,233 @@ async def section_projector(
             note=f"batches of {batch}, one transaction each, with the view's indexes",
         )
     )
+
+
+# --- consumers of another service's topic ----------------------------------------------------
+
+IGNORED_SHARE = 0.9
+
+
+async def mixed_topic(bootstrap: str, service: str, records: list[Any], handled_every: int) -> str:
+    """Another service's topic holding the relay's records, renamed to `service`'s types: one in
+    `handled_every` of type Handled, which the consumers below read, the rest of a type they
+    ignore."""
+    from aiokafka import AIOKafkaProducer
+    from bizdev_common.contract import topic_for
+
+    topic = topic_for(service)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
+    await producer.start()
+    try:
+        acks = []
+        for i, r in enumerate(records):
+            kind = "Handled" if i % handled_every == 0 else "Ignored"
+            headers = [
+                (k, f"bizdev.{service}.{kind}.v1".encode() if k == "ce_type" else v)
+                for k, v in r.headers
+            ]
+            acks.append(await producer.send(topic, value=r.value, key=r.key, headers=headers))
+        await asyncio.gather(*acks)
+    finally:
+        await producer.stop()
+    return topic
+
+
+@dataclass
+class CpuWindow:
+    """Process CPU from the first record a consumer is handed until it has seen `n`."""
+
+    n: int
+    seen: int = 0
+    cpu_start: float | None = None
+    cpu_end: float | None = None
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def begin(self) -> None:
+        if self.cpu_start is None:
+            self.cpu_start = time.process_time()
+
+    def end(self, count: int) -> None:
+        self.seen += count
+        if self.seen >= self.n and self.cpu_end is None:
+            self.cpu_end = time.process_time()
+            self.done.set()
+
+    @property
+    def ms_per_event(self) -> float:
+        assert self.cpu_start is not None
+        assert self.cpu_end is not None
+        return (self.cpu_end - self.cpu_start) * 1000 / self.n
+
+
+def _batch_size(msg: Any) -> int:
+    raw = msg.raw_message
+    return len(raw) if isinstance(raw, tuple | list) else 1
+
+
+async def bare_consumer_cpu(bootstrap: str, topic: str, n: int) -> float:
+    """A bare aiokafka consumer reading the topic from the start, looking at each record's
+    ce_type: CPU ms per record."""
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"bare-{uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    window = CpuWindow(n)
+    types: dict[bytes, int] = {}
+    try:
+        while not window.done.is_set():
+            batch = await consumer.getmany(timeout_ms=1000, max_records=200)
+            if batch:
+                window.begin()
+            for recs in batch.values():
+                for r in recs:
+                    for k, v in r.headers:
+                        if k == "ce_type":
+                            types[v] = types.get(v, 0) + 1
+                window.end(sum(map(len, batch.values())))
+            if batch:
+                await consumer.commit()
+    finally:
+        await consumer.stop()
+    return window.ms_per_event
+
+
+async def service_consumers_cpu(
+    infra: Infra, service: str, n: int, idle_seconds: float
+) -> dict[str, float]:
+    """CPU ms per record of a projection and of a reaction reading `service`'s topic, each
+    alone, in a broker set up as a worker's (service.describe_topics); and the CPU of both
+    once idle, in % of a core."""
+    import asyncpg
+    from bizdev_common.contract import EventContract, PublicEvent
+    from bizdev_common.deadletters import DeadLetters
+    from bizdev_common.projector import Projection, Projector
+    from bizdev_common.reactions import Reaction, ReactionRunner
+    from bizdev_common.service import kafka_broker
+    from bizdev_common.settings import ServiceSettings
+    from bizdev_projects.application import ProjectsApplication
+    from prometheus_client import CollectorRegistry
+
+    class Handled(PublicEvent):
+        title: str
+
+    contract = EventContract.reading(service, Handled)
+    schema = f"{SCHEMA}_{service}"
+
+    class Reader(Projection):
+        name = "reader"
+        tables = ("handled",)
+        ddl = ("CREATE TABLE IF NOT EXISTS {schema}.handled (id uuid PRIMARY KEY, title text)",)
+
+        async def apply(self, conn: Any, event: Any, envelope: Any) -> None:
+            await conn.execute(
+                f"INSERT INTO {self.t['handled']} VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                event.aggregate_id,
+                event.title,
+            )
+
+    class Reacting(Reaction):
+        name = "reacting"
+        upstream = (contract,)
+
+        def react(self, app: Any, event: Any, envelope: Any) -> Any:
+            return ()
+
+    windows = {"projection": CpuWindow(n), "reaction": CpuWindow(n)}
+    registry = CollectorRegistry()
+
+    class TimedProjector(Projector):
+        async def _handle(self, body: Any, msg: KafkaMessage) -> None:
+            windows["projection"].begin()
+            await super()._handle(body, msg)
+            windows["projection"].end(_batch_size(msg))
+
+    class TimedReactions(ReactionRunner):
+        async def _handle(self, body: Any, msg: KafkaMessage) -> None:
+            windows["reaction"].begin()
+            await super()._handle(body, msg)
+            windows["reaction"].end(_batch_size(msg))
+
+    settings = ServiceSettings(
+        service="projects",
+        database_url=infra.database_url,
+        kafka_bootstrap_servers=infra.bootstrap,
+        db_schema=schema,
+    )
+    app = await asyncio.to_thread(ProjectsApplication, settings)
+    pool = await asyncpg.create_pool(infra.database_url, min_size=1, max_size=4)
+    figures: dict[str, float] = {}
+    try:
+        dead_letters = DeadLetters(settings, registry)
+        for kind in ("projection", "reaction"):
+            broker = kafka_broker(settings, registry)
+            async with pool.acquire() as conn:
+                await dead_letters.create(conn)
+                projection = Reader(schema, [contract])
+                await projection.create(conn)
+            if kind == "projection":
+                TimedProjector(broker, pool, projection, settings, dead_letters)
+            else:
+                TimedReactions(broker, app, Reacting(), settings, dead_letters)
+            await broker.start()
+            try:
+                await asyncio.wait_for(windows[kind].done.wait(), 120)
+                figures[kind] = windows[kind].ms_per_event
+                cpu = time.process_time()
+                await asyncio.sleep(idle_seconds)
+                figures[f"{kind} idle"] = (time.process_time() - cpu) / idle_seconds * 100
+            finally:
+                await broker.stop()
+        await dead_letters.close()
+    finally:
+        await pool.close()
+        await asyncio.to_thread(app.close)
+    return figures
+
+
+async def section_consumers(report: Report, infra: Infra, records: list[Any]) -> None:
+    n = len(records)
+    for label, service, every in (
+        (
+            f"{IGNORED_SHARE:.0%} of types ignored",
+            f"mix{SCHEMA[-6:]}",
+            round(1 / (1 - IGNORED_SHARE)),
+        ),
+        ("every type handled", f"all{SCHEMA[-6:]}", 1),
+    ):
+        topic = await mixed_topic(infra.bootstrap, service, records, every)
+        bare = await bare_consumer_cpu(infra.bootstrap, topic, n)
+        figures = await service_consumers_cpu(infra, service, n, idle_seconds=3.0)
+        for kind in ("projection", "reaction"):
+            report.add(
+                Figure(
+                    "consumers",
+                    f"{kind} of another service's topic, {label}",
+                    figures[kind],
+                    "ms CPU/event",
+                    "bare aiokafka consumer, same records",
+                    bare,
+                    "",
+                    note=f"{n} events",
+                )
+            )
+        if every == 1:
+            continue
+        for kind in ("projection", "reaction"):
+            report.add(
+                Figure(
+                    "consumers",
+                    f"{kind}, idle after catching up",
+                    figures[f"{kind} idle"],
+                    "% of a core",
+                )
+            )
 
 
 def run_like_a_service(main: Any) -> Any:

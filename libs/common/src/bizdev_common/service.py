@@ -116,8 +116,13 @@ def describe_topics(
     """The service's broker, with its own topic documented with every public event model, and
     the AsyncAPI document of it. The worker starts it and adds its consumers; the API only
     shows it."""
-    s = parts.settings
-    broker = KafkaBroker(
+    broker = kafka_broker(parts.settings, registry)
+    return broker, docs.describe_events(broker, parts)
+
+
+def kafka_broker(s: ServiceSettings, registry: CollectorRegistry) -> KafkaBroker:
+    """The broker a worker's consumers run in."""
+    return KafkaBroker(
         s.kafka_bootstrap_servers,
         client_id=s.service,
         middlewares=[KafkaTelemetryMiddleware(), KafkaPrometheusMiddleware(registry=registry)],
@@ -126,7 +131,6 @@ def describe_topics(
         # logged; errors stay at ERROR.
         log_level=logging.DEBUG,
     )
-    return broker, docs.describe_events(broker, parts)
 
 
 def add_consumers(
