@@ -1,6 +1,6 @@
-"""A reaction passes over the upstream events its tolerant reader has no model of without a
-transaction each, and records the position past them in bulk; the events it acts on take
-the usual, exactly-once path."""
+"""A reaction passes over the upstream events its tolerant reader has no model of, by their
+raw ce_type header, without decoding them or a transaction each, and records the position
+past them in bulk; the events it acts on take the usual, exactly-once path."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from aiokafka import ConsumerRecord
 from bizdev_common import reactions
 from bizdev_common.contract import EventContract, PublicEvent
-from bizdev_common.deadletters import DeadLetters
+from bizdev_common.deadletters import DeadLetters, Undecodable, ignored, read_envelope, read_event
 from bizdev_common.envelope import Envelope
 from bizdev_common.reactions import Reaction, ReactionRunner
 from bizdev_common.settings import ServiceSettings
@@ -111,3 +111,53 @@ async def test_ignored_events_cost_no_transaction_each_and_their_position_is_rec
         (f"watching:{UPSTREAM.topic}#0", 102),
         (f"watching:{UPSTREAM.topic}#1", 99),
     ]
+
+
+def raw(ce_type: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> ConsumerRecord:  # type: ignore[type-arg]
+    return ConsumerRecord(
+        topic=UPSTREAM.topic,
+        partition=0,
+        offset=7,
+        timestamp=0,
+        timestamp_type=0,
+        key=b"k",
+        value=value,
+        checksum=None,
+        serialized_key_size=1,
+        serialized_value_size=len(value),
+        headers=[("ce_type", ce_type), *headers],
+    )
+
+
+async def test_a_type_it_has_no_model_of_is_passed_over_by_its_raw_header_undecoded() -> None:
+    """Neither the value (not JSON) nor the other headers (not CloudEvents: a consumer that
+    decoded them would park the record) are read: the raw ce_type decides."""
+    settings = ServiceSettings(service="test")
+    app = App()
+    runner = ReactionRunner(
+        KafkaBroker(), app, Watching(), settings, DeadLetters(settings, CollectorRegistry())
+    )  # type: ignore[arg-type]
+    junk = raw(b"bizdev.upstream.Revised.v1", b"{not json", [("ce_sequence", b"\xff")])
+    assert ignored(UPSTREAM, junk)
+    assert await runner._ignorable(junk)
+    assert runner._ignored == {}  # no readable position: Kafka's committed offset moves on
+
+    readable = raw(b"bizdev.upstream.Revised.v1", b"{not json", [("ce_sequence", b"12")])
+    assert await runner._ignorable(readable)
+    assert runner._ignored == {f"watching:{UPSTREAM.topic}#0": 12}
+
+    # The type it reads, however malformed, takes the usual path: decoded, parked if bad.
+    mine = raw(UPSTREAM.ce_type(Opened).encode(), b"{not json", [])
+    assert not ignored(UPSTREAM, mine)
+    assert not await runner._ignorable(mine)
+    with pytest.raises(Undecodable):
+        read_envelope(mine)
+
+
+def test_on_a_services_own_topic_an_unknown_type_is_not_ignored_but_parked() -> None:
+    own = EventContract("upstream", {Opened: Opened})
+    unknown = raw(b"bizdev.upstream.Revised.v1", b"{}", [])
+    assert not ignored(own, unknown)
+    good = record("bizdev.upstream.Revised.v1", 3)
+    with pytest.raises(Undecodable, match="unknown event type"):
+        read_event(own, good, read_envelope(good))

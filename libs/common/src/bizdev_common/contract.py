@@ -116,6 +116,9 @@ class EventContract:
         """Earlier versions of events, no longer published but kept on the topic for good:
         still readable, so that a view rebuilt from the beginning reads them."""
         self._by_type = {self.ce_type(m): m for m in (*mapping.values(), *self.retired)}
+        self.wire_types = frozenset(t.encode() for t in self._by_type)
+        """The types it has models of, as their `ce_type` header's bytes: compared with a
+        record's before anything of it is decoded."""
 
     @classmethod
     def reading(cls, service: str, *models: type[PublicEvent]) -> EventContract:

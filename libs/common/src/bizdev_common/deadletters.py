@@ -128,6 +128,25 @@ class Undecodable(Exception):
     """The message cannot be read at all: retrying the same bytes cannot help."""
 
 
+def raw_header(rec: ConsumerRecord, key: str) -> bytes | None:
+    for k, v in rec.headers or ():
+        if k == key:
+            return v
+    return None
+
+
+def ignored(contract: EventContract, rec: ConsumerRecord) -> bool:
+    """Whether the record is, by its raw `ce_type` header, of another service's event type the
+    consumer has no model of: it is passed over without decoding anything, so what a consumer
+    ignores costs it a header comparison, and a malformed record of such a type is not parked
+    (it is none of this consumer's business). On a service's own topic nothing is ignored:
+    every type must be known."""
+    if not contract.tolerant:
+        return False
+    ce_type = raw_header(rec, "ce_type")
+    return ce_type is not None and ce_type not in contract.wire_types
+
+
 def read_envelope(rec: ConsumerRecord) -> Envelope:
     try:
         return Envelope.from_headers(rec.headers)

@@ -9,6 +9,8 @@ a view and its position never disagree:
   not Kafka's committed offsets, says where to resume; a projector killed mid-batch rolls
   back and resumes at the last committed batch;
 - rebuilding a projection is: empty its tables and tracking rows, and restart it;
+- a record of another service's event type the projection has no model of is passed over by
+  its raw `ce_type` header, decoding nothing; only the batch's one position write notes it;
 - a record that keeps failing is parked (deadletters.py) in the transaction that moves the
   position past it, and the rest of its batch is applied: one bad record never stops a view;
 - behind the tracking position, the write helpers below are guarded by version and keyed, so
@@ -37,6 +39,7 @@ from bizdev_common.deadletters import (
     Letter,
     Undecodable,
     describe,
+    ignored,
     read_envelope,
     read_event,
     retrying,
@@ -49,6 +52,11 @@ from bizdev_common.settings import ServiceSettings
 log = logging.getLogger(__name__)
 
 BATCH_WAIT_MS = 20
+"""How long a projector of its own service's topic waits for records: a user reading what
+they just wrote waits on it."""
+FOREIGN_WAIT_MS = 500
+"""How long a consumer of other services' topics only waits: nobody waits on it as closely,
+and a long wait leaves it asleep while idle and gathers records into batches."""
 
 TRACKING_DDL = """
 CREATE TABLE IF NOT EXISTS {schema}.projection_tracking (
@@ -228,6 +236,9 @@ class Projection:
             for rec in records:
                 tp = (rec.topic, rec.partition)
                 last = moved.get(tp, (seen.get(tp, 0), -1))[0]
+                if ignored(self.contracts[rec.topic], rec):
+                    moved[tp] = (last, rec.offset)  # written once for the batch, below
+                    continue
                 try:
                     envelope = read_envelope(rec)
                     fresh = envelope.sequence > last
@@ -362,7 +373,11 @@ class Projector:
             max_records=settings.projector_batch_size,
             # How long a poll waits for records; FastStream sleeps as long again after an
             # empty one, so this bounds what an idle projector adds to a view's freshness.
-            batch_timeout_ms=BATCH_WAIT_MS,
+            batch_timeout_ms=(
+                FOREIGN_WAIT_MS
+                if all(c.tolerant for c in projection.contracts.values())
+                else BATCH_WAIT_MS
+            ),
             group_id=group,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,

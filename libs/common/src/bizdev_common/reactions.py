@@ -1,15 +1,17 @@
 """Reactions: a service acting on other services' events, exactly once per event.
 
-Each reaction consumes upstream topics with FastStream and, for each record, decides in the
-service's own domain what to do. The new events and the upstream position (per topic and
-partition, the record's `ce_sequence`) are recorded in one transaction through the
-eventsourcing library's tracking table, so a redelivered or re-published record is skipped
-and a crash in between leaves neither. A record of a type the reaction's tolerant reader has
-no model of cannot make it act: it is passed over without a transaction, and the position
-past such records is recorded in bulk, at most every IGNORED_FLUSH_SECONDS (the position
-only ever moves forward, so this never hides an event the reaction acts on). A record that
-keeps failing is parked with its position (deadletters.py), so one bad record never holds
-back its partition. The new events carry the upstream correlation id and name the upstream
+Each reaction consumes upstream topics with FastStream, in batches whose offsets are committed
+once each is through, and for each record decides in the service's own domain what to do.
+The new events and the upstream position (per topic and partition, the record's
+`ce_sequence`) are recorded in one transaction through the eventsourcing library's tracking
+table, so a redelivered or re-published record is skipped and a crash in between leaves
+neither. A record of a type the reaction's tolerant reader has no model of cannot make it
+act: known by its raw `ce_type` header, it is passed over without decoding it or a
+transaction, and the position past such records is recorded in bulk, at most every
+IGNORED_FLUSH_SECONDS (the position only ever moves forward, so this never hides an event
+the reaction acts on). A record that keeps failing is parked with its position
+(deadletters.py), so one bad record never holds back its partition; the rest of its batch
+goes on. The new events carry the upstream correlation id and name the upstream
 event as their cause, so the conversation can be followed across services.
 """
 
@@ -27,6 +29,8 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, Topic
 from faststream.kafka.annotations import KafkaMessage
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind
 
 from bizdev_common import context
 from bizdev_common.contract import EventContract, PublicEvent
@@ -36,6 +40,8 @@ from bizdev_common.deadletters import (
     Letter,
     Undecodable,
     describe,
+    ignored,
+    raw_header,
     read_envelope,
     read_event,
     retrying,
@@ -44,9 +50,13 @@ from bizdev_common.deadletters import (
 )
 from bizdev_common.envelope import Envelope
 from bizdev_common.eventstore import ServiceApplication
+from bizdev_common.projector import FOREIGN_WAIT_MS
 from bizdev_common.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
+
+TRACE = frozenset({"traceparent", "tracestate"})
 
 IGNORED_FLUSH_SECONDS = 5.0
 
@@ -92,6 +102,11 @@ class ReactionRunner:
         ]
         self.subscriber = broker.subscriber(
             *topics,
+            # Batches: the framework's path (middlewares, acknowledgement, the offset commit)
+            # once per batch, not once per record, most of which a reaction ignores.
+            batch=True,
+            max_records=settings.projector_batch_size,
+            batch_timeout_ms=FOREIGN_WAIT_MS,
             group_id=group,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
@@ -106,10 +121,15 @@ class ReactionRunner:
         self._ignored_recorded_at = time.monotonic()
 
     async def _handle(self, body: Any, msg: KafkaMessage) -> None:
-        record: ConsumerRecord = msg.raw_message
-        if await self._ignorable(record):
-            return
+        """A batch, record by record: each the reaction acts on is retried, then parked, on
+        its own, so one bad record neither stops the rest nor is applied twice. The batch's
+        offsets are committed once it is through."""
+        records: Sequence[ConsumerRecord] = msg.raw_message
+        for record in records:
+            if not await self._ignorable(record):
+                await self._handle_one(record)
 
+    async def _handle_one(self, record: ConsumerRecord) -> None:
         async def attempt(n: int, last: bool) -> None:
             try:
                 await asyncio.to_thread(self.process, record)
@@ -121,29 +141,45 @@ class ReactionRunner:
                     raise
                 await self.park(record, e, n)
 
-        await retrying(
-            self.settings,
-            f"reaction {self.reaction.name}: {record.topic}/{record.partition}@{record.offset}",
-            attempt,
-        )
+        # Its own consumer span, child of the upstream publish: the events it causes are
+        # published in the trace of the request that started the conversation.
+        headers = {k: v.decode("utf-8", "replace") for k, v in record.headers if k in TRACE}
+        with tracer.start_as_current_span(
+            f"{record.topic} process",
+            context=propagate.extract(headers),
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.destination.name": record.topic,
+                "messaging.kafka.destination.partition": record.partition,
+                "messaging.kafka.message.offset": record.offset,
+                "messaging.consumer.group.name": self.handler.group,
+            },
+        ):
+            await retrying(
+                self.settings,
+                f"reaction {self.reaction.name}: {record.topic}/{record.partition}@{record.offset}",
+                attempt,
+            )
 
     async def _ignorable(self, record: ConsumerRecord) -> bool:
-        """Passes over a record of a type the reaction cannot act on, noting its position;
-        records the positions passed over when they have waited long enough."""
-        contract = self.contracts[record.topic]
-        try:
-            envelope = read_envelope(record)
-        except Undecodable:
-            return False  # parked by the usual path
-        if not contract.tolerant or contract.reads(envelope.type):
+        """Passes over a record of a type the reaction has no model of, by its raw headers,
+        noting its position; records the positions passed over when they have waited long
+        enough."""
+        if not ignored(self.contracts[record.topic], record):
             return False
-        name = self._tracking_name(record)
-        self._ignored[name] = max(self._ignored.get(name, 0), envelope.sequence)
+        try:
+            sequence = int(raw_header(record, "ce_sequence") or b"")
+        except ValueError:
+            sequence = 0  # no position to note: the committed offset moves past it
+        if sequence > 0:
+            name = self._tracking_name(record)
+            self._ignored[name] = max(self._ignored.get(name, 0), sequence)
         if time.monotonic() - self._ignored_recorded_at >= IGNORED_FLUSH_SECONDS:
             self._ignored_recorded_at = time.monotonic()
-            ignored, self._ignored = self._ignored, {}
-            for name, sequence in ignored.items():
-                await asyncio.to_thread(self._record_ignored, name, sequence)
+            ignored_positions, self._ignored = self._ignored, {}
+            for name, position in ignored_positions.items():
+                await asyncio.to_thread(self._record_ignored, name, position)
         return True
 
     def _record_ignored(self, name: str, sequence: int) -> None:
