@@ -98,9 +98,10 @@ def test_stored_events_carry_correlation_but_aggregates_never_see_it() -> None:
 def test_list_query_refuses_unknown_sort_and_filter() -> None:
     q = ListQuery("t", filters=["state"], sorts=["title"], text=["title"], default_sort="title")
     with pytest.raises(RuleViolation) as bad:
-        q._order("-secret")
+        q._sort("-secret")
     assert bad.value.field == "sort"
-    assert q._order("-title") == "title DESC, id DESC"
+    assert q._sort("-title") == ("-title", "title", "DESC")
+    assert q._sort(None) == ("title", "title", "ASC")
 
 
 def test_a_list_orders_its_tie_breaker_with_its_column_and_brings_its_indexes() -> None:
@@ -111,14 +112,15 @@ def test_a_list_orders_its_tie_breaker_with_its_column_and_brings_its_indexes() 
         text=["title", "notes"],
         default_sort="title",
     )
-    assert q._order("title") == "title ASC, id ASC"
     ddl = q.indexes("s", '"public".gin_trgm_ops')
     assert 'CREATE INDEX IF NOT EXISTS t_sort_title ON "s".t (title, id)' in ddl
     assert 'CREATE INDEX IF NOT EXISTS t_filter_state ON "s".t (state)' in ddl
     # The search index is on the very expression the query searches.
     assert any(q.search_text in d and "gin_trgm_ops" in d for d in ddl)
-    # Without pg_trgm the list still works; its searches scan.
-    assert not any("gin" in d for d in q.indexes("s", None))
+    assert f'CREATE INDEX IF NOT EXISTS t_words ON "s".t USING gin ({q.words})' in ddl
+    # Without pg_trgm the list still works: words through their index, other text scans.
+    assert not any("gin_trgm_ops" in d for d in q.indexes("s", None))
+    assert any(q.words in d for d in q.indexes("s", None))
 
 
 def test_a_page_says_when_its_total_is_an_estimate() -> None:
@@ -131,5 +133,6 @@ def test_a_page_says_when_its_total_is_an_estimate() -> None:
         "total_estimated": True,
         "limit": 20,
         "offset": 0,
+        "next_cursor": None,
     }
     assert Page[int](items=[], total=3, limit=20, offset=0).total_estimated is False
