@@ -124,12 +124,15 @@ def test_a_page_carries_its_next_cursor() -> None:
     assert Page[int](items=[], total=Total(0), limit=1, offset=0).next_cursor is None
 
 
+THINGS = ListQuery("things", filters=[], sorts=["title"], text=["title"], default_sort="title")
+ThingsPage = Annotated[PageParams, Depends(THINGS.page_params)]
+
+
 def test_the_cursor_parameter_is_documented_and_refused_at_the_boundary() -> None:
-    query = ListQuery("things", filters=[], sorts=["title"], text=["title"], default_sort="title")
     app = FastAPI()
 
     @app.get("/things")
-    async def things(page: Annotated[PageParams, Depends(query.page_params)]) -> dict[str, Any]:
+    async def things(page: ThingsPage) -> dict[str, Any]:
         return {"cursor": page.cursor}
 
     param = next(
