@@ -845,7 +845,7 @@ def section_queries(report: Report, infra: Infra, sizes: Sizes) -> None:
             finally:
                 await conn.close()
 
-        with client:
+        try:
             for name, (query, (sql, args)) in queries.items():
                 path = f"/applications?limit=20&{query}"
                 first = client.get(path)
@@ -878,6 +878,8 @@ def section_queries(report: Report, infra: Infra, sizes: Sizes) -> None:
                         extra={"p50_ms": pct(timings, 0.5) * 1000, "path": path},
                     )
                 )
+        finally:
+            client.close()
         print(f"(view filled with {n:,} rows by SQL in {fill_seconds:.0f} s)", flush=True)
     finally:
         service.stop()

@@ -4,10 +4,8 @@ frontend that just wrote never shows the page as it was before the write.
 
 Each list brings its own indexes (`ListQuery.indexes`, made at start-up by
 `create_list_indexes`): one per sort column (with `id`, the tie-breaker, so that a page is an
-index range in either direction), one per filter column, and two over its text columns: a
-word index (`to_tsvector('simple', ...)`) that answers a search in Latin letters and digits
-at the cost of its matches, and a pg_trgm trigram index for any other text (Chinese: the
-'simple' parser does not split it into words, trigrams work on characters). A list's total is
+index range in either direction), one per filter column, and a pg_trgm trigram index over its
+text columns, which `ILIKE '%...%'` uses in any language (Chinese too). A list's total is
 exact up to `EXACT_COUNT_LIMIT` matches and the planner's estimate beyond, flagged
 `total_estimated`: counting a million rows for a page of twenty costs more than the page.
 
@@ -240,9 +238,8 @@ class ListQuery:
         self.page_params = page_params(table, sorts)
         """The dependency that reads a page of this list: `Depends(LIST.page_params)`."""
         self.page_params.list_query = self  # type: ignore[attr-defined]
-        # The text searched, as one expression: the indexes are built on exactly it.
+        # The text searched, as one expression: the trigram index is built on exactly it.
         self.search_text = " || ' ' || ".join(f"coalesce({c}::text, '')" for c in self.text)
-        self.words = f"to_tsvector('simple'::regconfig, {self.search_text})"
 
     def _sort(self, sort: str | None) -> tuple[str, str, str]:
         """The sort as asked (or the default), its column and direction."""
@@ -255,7 +252,7 @@ class ListQuery:
 
     def indexes(self, schema: str, trgm_ops: str | None) -> list[str]:
         """What this list's queries need; `trgm_ops` is pg_trgm's operator class, or None
-        where the extension is missing (searches beyond words then scan)."""
+        where the extension is missing (searches then scan)."""
         table = f'"{schema}".{self.table}'
         ddl = [
             f"CREATE INDEX IF NOT EXISTS {self.table}_sort_{c} ON {table} ({c}, id)"
@@ -265,37 +262,12 @@ class ListQuery:
             f"CREATE INDEX IF NOT EXISTS {self.table}_filter_{c} ON {table} ({c})"
             for c in sorted(self.filters - self.sorts)
         ]
-        if self.text:
-            ddl.append(
-                f"CREATE INDEX IF NOT EXISTS {self.table}_words ON {table} USING gin ({self.words})"
-            )
         if self.text and trgm_ops is not None:
             ddl.append(
                 f"CREATE INDEX IF NOT EXISTS {self.table}_search ON {table} "
                 f"USING gin (({self.search_text}) {trgm_ops})"
             )
         return ddl
-
-    async def _search(
-        self, conn: asyncpg.Connection | asyncpg.Pool, q: str, args: list[Any]
-    ) -> str:
-        """The condition for rows that hold `q`. Text in Latin letters and digits is found
-        by its words: each word of `q` must begin a word of the row (`fact` finds
-        `factory`), which the word index answers from the rows holding the rarest of them,
-        then the row must hold `q` as typed. Any other text (Chinese, which has no spaces
-        between words, or accented letters) is found anywhere through the trigram index."""
-        args.append(f"%{q}%")
-        substring = f"({self.search_text}) ILIKE ${len(args)}"
-        if not q.isascii():
-            return substring
-        # PostgreSQL's own parser makes the words, so that they are the ones it indexed.
-        words = await conn.fetchval(
-            "SELECT coalesce(array_agg(lexeme), '{}') FROM unnest(to_tsvector('simple', $1))", q
-        )
-        if not words:  # only punctuation: nothing a word index holds
-            return substring
-        args.append(" & ".join(_prefix(w) for w in words))
-        return f"{self.words} @@ to_tsquery('simple', ${len(args)}) AND {substring}"
 
     async def page(
         self,
@@ -326,7 +298,8 @@ class ListQuery:
             args.append(value)
             clauses.append(f"{column} = ${len(args)}")
         if q:
-            clauses.append(await self._search(conn, q, args))
+            args.append(f"%{q}%")
+            clauses.append(f"({self.search_text}) ILIKE ${len(args)}")
         table = f'"{schema}".{self.table}'
         sort, column, direction = self._sort(sort)
         # The tie-breaker runs the same way, so that the (column, id) index serves both.
@@ -430,12 +403,6 @@ class ListQuery:
 
 def _where(clauses: Sequence[str]) -> str:
     return f"WHERE {' AND '.join(clauses)}" if clauses else ""
-
-
-def _prefix(word: str) -> str:
-    """A word of a search as a tsquery prefix term, quoted as tsquery quotes."""
-    quoted = word.replace("\\", "\\\\").replace("'", "''")
-    return f"'{quoted}':*"
 
 
 def list_queries(routers: Iterable[Any]) -> list[ListQuery]:
