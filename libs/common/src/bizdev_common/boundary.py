@@ -303,9 +303,12 @@ class PageParams(BaseModel):
     cursor: str | None = None
 
 
-def page_params(list_name: str, sorts: Sequence[str]) -> Callable[..., Awaitable[PageParams]]:
+def page_params(
+    list_name: str, sorts: Sequence[str], *, cursor: bool = True
+) -> Callable[..., Awaitable[PageParams]]:
     """The dependency that reads one list's page parameters, `sort` an enum of its columns
-    (`col` and `-col`) so that the OpenAPI document says which."""
+    (`col` and `-col`) so that the OpenAPI document says which; `cursor` only for a list
+    that pages by cursor (ListQuery's)."""
     members = {f"{c}": c for c in sorts} | {f"{c}_desc": f"-{c}" for c in sorts}
     enum_name = "".join(p.capitalize() for p in re.split(r"[_\W]+", list_name)) + "Sort"
     sort_enum = cast(Any, StrEnum)(enum_name, members)
@@ -317,7 +320,7 @@ def page_params(list_name: str, sorts: Sequence[str]) -> Callable[..., Awaitable
             sort=sort.value if sort is not None else None,
             limit=kwargs["limit"],
             offset=kwargs["offset"],
-            cursor=kwargs["cursor"],
+            cursor=kwargs.get("cursor"),
         )
 
     def param(name: str, annotation: Any, default: Any) -> inspect.Parameter:
@@ -344,24 +347,30 @@ def page_params(list_name: str, sorts: Sequence[str]) -> Callable[..., Awaitable
                 annotated[int, Query(ge=0, le=OFFSET_MAX, description="Rows to skip")],
                 0,
             ),
-            param(
-                "cursor",
-                annotated[
-                    str | None,
-                    Query(
-                        max_length=CURSOR_MAX,
-                        pattern=CURSOR,
-                        description=(
-                            "The `next_cursor` of the previous page: the page after it, as "
-                            "fast at any depth, with no row missed or repeated when rows are "
-                            "added meanwhile. Same `sort` (and filters) as that page; not "
-                            "with `offset`"
+        ]
+        + (
+            [
+                param(
+                    "cursor",
+                    annotated[
+                        str | None,
+                        Query(
+                            max_length=CURSOR_MAX,
+                            pattern=CURSOR,
+                            description=(
+                                "The `next_cursor` of the previous page: the page after it, as "
+                                "fast at any depth, with no row missed or repeated when rows are "
+                                "added meanwhile. Same `sort` (and filters) as that page; not "
+                                "with `offset`"
+                            ),
                         ),
-                    ),
-                ],
-                None,
-            ),
-        ],
+                    ],
+                    None,
+                ),
+            ]
+            if cursor
+            else []
+        ),
         return_annotation=PageParams,
     )
     return params
