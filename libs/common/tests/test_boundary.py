@@ -191,6 +191,7 @@ def test_page_params_sort_is_an_enum_of_the_lists_columns() -> None:
         "sort": "-due_date",
         "limit": 20,
         "offset": 0,
+        "cursor": None,
     }
     assert client.get("/items", params={"sort": "secret_column"}).status_code == 422
     parameters = client.app.openapi()["paths"]["/items"]["get"]["parameters"]  # type: ignore[attr-defined]

@@ -98,9 +98,10 @@ def test_stored_events_carry_correlation_but_aggregates_never_see_it() -> None:
 def test_list_query_refuses_unknown_sort_and_filter() -> None:
     q = ListQuery("t", filters=["state"], sorts=["title"], text=["title"], default_sort="title")
     with pytest.raises(RuleViolation) as bad:
-        q._order("-secret")
+        q._sort("-secret")
     assert bad.value.field == "sort"
-    assert q._order("-title") == "title DESC, id DESC"
+    assert q._sort("-title") == ("-title", "title", "DESC")
+    assert q._sort(None) == ("title", "title", "ASC")
 
 
 def test_a_list_orders_its_tie_breaker_with_its_column_and_brings_its_indexes() -> None:
@@ -111,7 +112,6 @@ def test_a_list_orders_its_tie_breaker_with_its_column_and_brings_its_indexes() 
         text=["title", "notes"],
         default_sort="title",
     )
-    assert q._order("title") == "title ASC, id ASC"
     ddl = q.indexes("s", '"public".gin_trgm_ops')
     assert 'CREATE INDEX IF NOT EXISTS t_sort_title ON "s".t (title, id)' in ddl
     assert 'CREATE INDEX IF NOT EXISTS t_filter_state ON "s".t (state)' in ddl
@@ -131,5 +131,6 @@ def test_a_page_says_when_its_total_is_an_estimate() -> None:
         "total_estimated": True,
         "limit": 20,
         "offset": 0,
+        "next_cursor": None,
     }
     assert Page[int](items=[], total=3, limit=20, offset=0).total_estimated is False

@@ -113,6 +113,7 @@ async def page_of(
         sort=page.sort,
         limit=page.limit,
         offset=page.offset,
+        cursor=page.cursor,
     )
 
 

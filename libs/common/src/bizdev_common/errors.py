@@ -167,7 +167,9 @@ def install(app: FastAPI) -> None:
         )
         errors = None
         if isinstance(exc, RuleViolation):
-            errors = [FieldError(field=f"body.{exc.field}", message=exc.detail)]
+            # A rule on a query parameter names it whole (`query.cursor`); others are the body's.
+            where = exc.field if exc.field.startswith("query.") else f"body.{exc.field}"
+            errors = [FieldError(field=where, message=exc.detail)]
         return problem(request, status, slug, title, exc.detail, errors)
 
     @app.exception_handler(RequestValidationError)

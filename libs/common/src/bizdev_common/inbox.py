@@ -248,7 +248,7 @@ def inbox_router(
     view (its row in one of the tables `records`, written in the transaction that writes its
     items) has reached that version."""
     kind_enum = cast(Any, StrEnum)("InboxKind", {k: k for k in kinds})
-    pages = page_params(TABLE, SORTS)
+    pages = page_params(TABLE, SORTS, cursor=False)  # the inbox pages by offset alone
     router = APIRouter(tags=[tag])
 
     async def inbox(**params: Any) -> Page[InboxItem]:

@@ -7,25 +7,42 @@ Each list brings its own indexes (`ListQuery.indexes`, made at start-up by
 index range in either direction), one per filter column, and a pg_trgm trigram index over its
 text columns, which `ILIKE '%...%'` uses in any language (Chinese too). A list's total is
 exact up to `EXACT_COUNT_LIMIT` matches and the planner's estimate beyond, flagged
-`total_estimated`: counting a million rows for a page of twenty costs more than the page."""
+`total_estimated`: counting a million rows for a page of twenty costs more than the page.
+
+A page is found by `offset` or by `cursor`: the sort key and id of the last row of the page
+before, so that the next page is an index range from there, as fast at any depth, with no
+row missed or repeated when rows are written between pages."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import json
 import logging
 import time
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Generic, Literal, TypeVar
 from uuid import UUID
 
 import asyncpg
-from pydantic import BaseModel, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 from bizdev_common import database
-from bizdev_common.boundary import page_params
+from bizdev_common.boundary import Line, page_params
 from bizdev_common.domain import NotFound, RuleViolation
 from bizdev_common.errors import ViewNotCaughtUp
 
@@ -42,14 +59,19 @@ DEFERRED_JOIN_OFFSET = 1_000
 
 
 class Total(int):
-    """A list's total as `ListQuery.page` returns it: an int that knows if it is estimated,
-    so that `Page(total=...)` flags it without each route passing the flag on."""
+    """A list's total as `ListQuery.page` returns it: an int that knows if it is estimated and
+    where the next page starts, so that `Page(total=...)` says both without each route
+    passing them on."""
 
     estimated: bool
+    next_cursor: str | None
 
-    def __new__(cls, value: int, *, estimated: bool = False) -> Total:
+    def __new__(
+        cls, value: int, *, estimated: bool = False, next_cursor: str | None = None
+    ) -> Total:
         total = super().__new__(cls, value)
         total.estimated = estimated
+        total.next_cursor = next_cursor
         return total
 
 
@@ -63,13 +85,127 @@ class Page(BaseModel, Generic[T]):
     )
     limit: int
     offset: int
+    next_cursor: str | None = Field(
+        default=None,
+        description="Send it as `cursor` (with the same sort and filters) for the next page; "
+        "null on the last page",
+    )
 
     @model_validator(mode="before")
     @classmethod
     def _flag_estimate(cls, data: Any) -> Any:
         if isinstance(data, dict) and isinstance(data.get("total"), Total):
-            data = {**data, "total_estimated": data["total"].estimated}
+            total = data["total"]
+            data = {**data, "total_estimated": total.estimated, "next_cursor": total.next_cursor}
         return data
+
+
+# --- cursors ---------------------------------------------------------------------------------
+
+
+class _Key(BaseModel):
+    """Where a page ended: the list, its sort, the last row's sort value and id. The value
+    keeps its kind, so that it goes back to PostgreSQL as what it came out as."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    list: str
+    sort: str
+    id: UUID
+
+
+class _NullKey(_Key):
+    kind: Literal["null"]
+    value: None = None
+
+
+class _TextKey(_Key):
+    kind: Literal["text"]
+    value: Line
+
+
+class _IntKey(_Key):
+    kind: Literal["int"]
+    value: Annotated[StrictInt, Field(ge=-(2**63), lt=2**63)]
+
+
+class _DecimalKey(_Key):
+    kind: Literal["decimal"]
+    value: Annotated[Decimal, Field(allow_inf_nan=False, max_digits=40)]
+
+
+class _BoolKey(_Key):
+    kind: Literal["bool"]
+    value: StrictBool
+
+
+class _DateKey(_Key):
+    kind: Literal["date"]
+    value: date
+
+
+class _MomentKey(_Key):
+    kind: Literal["moment"]
+    value: datetime
+
+
+class _UuidKey(_Key):
+    kind: Literal["uuid"]
+    value: UUID
+
+
+_CURSOR = TypeAdapter[
+    _NullKey | _TextKey | _IntKey | _DecimalKey | _BoolKey | _DateKey | _MomentKey | _UuidKey
+](
+    Annotated[
+        _NullKey | _TextKey | _IntKey | _DecimalKey | _BoolKey | _DateKey | _MomentKey | _UuidKey,
+        Field(discriminator="kind"),
+    ]
+)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    # bool before int and datetime before date: each is a subclass of the other.
+    for kind, types in (
+        ("bool", bool),
+        ("int", int),
+        ("text", str),
+        ("decimal", Decimal),
+        ("moment", datetime),
+        ("date", date),
+        ("uuid", UUID),
+    ):
+        if isinstance(value, types):
+            return kind
+    raise TypeError(f"a list cannot be sorted by a {type(value).__name__} for a cursor")
+
+
+def encode_cursor(list_name: str, sort: str, value: Any, row_id: UUID) -> str:
+    """The cursor of the page after a row: base64url JSON, opaque to clients."""
+    key = {"list": list_name, "sort": sort, "kind": _kind(value), "value": value, "id": row_id}
+    raw = _CURSOR.dump_json(_CURSOR.validate_python(key))
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def decode_cursor(cursor: str, list_name: str, sort: str) -> tuple[Any, UUID]:
+    """The last row's sort value and id a cursor holds; `RuleViolation` on `cursor` (422) for
+    one that is not this list's, not of this sort, or not a cursor at all."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key = _CURSOR.validate_json(raw)
+    except (binascii.Error, ValueError, ValidationError):
+        raise RuleViolation(
+            "query.cursor", "not a cursor: send back a next_cursor as it came"
+        ) from None
+    if key.list != list_name:
+        raise RuleViolation("query.cursor", f"a cursor of the list {key.list!r}, not of this one")
+    if key.sort != sort:
+        raise RuleViolation(
+            "query.cursor",
+            f"a cursor for sort={key.sort}, not sort={sort}: keep the sort of its page",
+        )
+    return key.value, key.id
 
 
 @dataclass(frozen=True)
@@ -105,15 +241,14 @@ class ListQuery:
         # The text searched, as one expression: the trigram index is built on exactly it.
         self.search_text = " || ' ' || ".join(f"coalesce({c}::text, '')" for c in self.text)
 
-    def _order(self, sort: str | None) -> str:
+    def _sort(self, sort: str | None) -> tuple[str, str, str]:
+        """The sort as asked (or the default), its column and direction."""
         sort = sort or self.default_sort
         column = sort.lstrip("-")
         if column not in self.sorts:
             allowed = ", ".join(sorted(self.sorts))
             raise RuleViolation("sort", f"cannot sort by {column!r}; use one of {allowed}")
-        # The tie-breaker runs the same way, so that the (column, id) index serves both.
-        direction = "DESC" if sort.startswith("-") else "ASC"
-        return f"{column} {direction}, id {direction}"
+        return sort, column, "DESC" if sort.startswith("-") else "ASC"
 
     def indexes(self, schema: str, trgm_ops: str | None) -> list[str]:
         """What this list's queries need; `trgm_ops` is pg_trgm's operator class, or None
@@ -144,7 +279,9 @@ class ListQuery:
         sort: str | None,
         limit: int,
         offset: int,
+        cursor: str | None = None,
     ) -> tuple[list[asyncpg.Record], int]:
+        """The page and the total (a `Total`: estimated or not, and the next page's cursor)."""
         clauses, args = [], []
         for column, value in where.items():
             if value is None:
@@ -163,41 +300,109 @@ class ListQuery:
         if q:
             args.append(f"%{q}%")
             clauses.append(f"({self.search_text}) ILIKE ${len(args)}")
-        cond = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         table = f'"{schema}".{self.table}'
-        order = self._order(sort)
-        if offset >= DEFERRED_JOIN_OFFSET:
+        sort, column, direction = self._sort(sort)
+        # The tie-breaker runs the same way, so that the (column, id) index serves both.
+        order = f"{column} {direction}, id {direction}"
+        # One row more than the page tells whether there is a next page.
+        if cursor is not None:
+            if offset:
+                raise RuleViolation(
+                    "query.offset", "a page is found by cursor or by offset, not both"
+                )
+            rows = await self._after(conn, table, clauses, args, cursor, sort, order, limit + 1)
+        elif offset >= DEFERRED_JOIN_OFFSET:
             # A deep page: skip through the (sort column, id) index alone, then read the
             # page's rows, rather than reading every skipped row.
             rows = await conn.fetch(
-                f"SELECT t.* FROM (SELECT id FROM {table} {cond} ORDER BY {order} "
-                f"LIMIT {int(limit)} OFFSET {int(offset)}) AS p JOIN {table} AS t USING (id) "
-                f"ORDER BY {order}",
+                f"SELECT t.* FROM (SELECT id FROM {table} {_where(clauses)} ORDER BY {order} "
+                f"LIMIT {int(limit) + 1} OFFSET {int(offset)}) AS p "
+                f"JOIN {table} AS t USING (id) ORDER BY {order}",
                 *args,
             )
         else:
             rows = await conn.fetch(
-                f"SELECT * FROM {table} {cond} ORDER BY {order} "
-                f"LIMIT {int(limit)} OFFSET {int(offset)}",
+                f"SELECT * FROM {table} {_where(clauses)} ORDER BY {order} "
+                f"LIMIT {int(limit) + 1} OFFSET {int(offset)}",
                 *args,
             )
-        if len(rows) < limit and (rows or offset == 0):
-            return rows, Total(offset + len(rows))  # the last page: no need to count
-        return rows, await self._total(conn, table, cond, args)
+        if len(rows) <= limit:
+            if cursor is None and (rows or offset == 0):
+                return rows, Total(offset + len(rows))  # the last page: no need to count
+            return rows, await self._total(conn, table, clauses, args, None)
+        rows = rows[:limit]
+        last = rows[-1]
+        after = encode_cursor(self.table, sort, last[column], last["id"])
+        return rows, await self._total(conn, table, clauses, args, after)
+
+    async def _after(
+        self,
+        conn: asyncpg.Connection | asyncpg.Pool,
+        table: str,
+        clauses: list[str],
+        args: list[Any],
+        cursor: str,
+        sort: str,
+        order: str,
+        n: int,
+    ) -> list[asyncpg.Record]:
+        """Up to `n` rows after the cursor's, each read as an index range. NULLs sort last
+        ascending and first descending (PostgreSQL's default, which the (column, id) index
+        keeps), and a row comparison holds no NULL: so the rows after a key are those of its
+        part (NULL or not) after it, then, if the page is not full, the next part's first."""
+        value, last_id = decode_cursor(cursor, self.table, sort)
+        column = sort.lstrip("-")
+        descending = sort.startswith("-")
+        k = len(args)
+        later = "<" if descending else ">"
+        if value is None:
+            key_args = [last_id]
+            rest = f"{column} IS NULL AND id {later} ${k + 1}"
+            then = f"{column} IS NOT NULL" if descending else None
+        else:
+            key_args = [value, last_id]
+            rest = f"({column}, id) {later} (${k + 1}, ${k + 2})"
+            then = None if descending else f"{column} IS NULL"
+        try:
+            rows = await conn.fetch(
+                f"SELECT * FROM {table} {_where([*clauses, rest])} ORDER BY {order} LIMIT {n}",
+                *args,
+                *key_args,
+            )
+        except (asyncpg.DataError, ValueError):
+            # A cursor well formed but with a value of another kind than the column's.
+            raise RuleViolation("query.cursor", "not a cursor of this list") from None
+        if then is not None and len(rows) < n:
+            rows += await conn.fetch(
+                f"SELECT * FROM {table} {_where([*clauses, then])} ORDER BY {order} "
+                f"LIMIT {n - len(rows)}",
+                *args,
+            )
+        return rows
 
     async def _total(
-        self, conn: asyncpg.Connection | asyncpg.Pool, table: str, cond: str, args: list[Any]
+        self,
+        conn: asyncpg.Connection | asyncpg.Pool,
+        table: str,
+        clauses: list[str],
+        args: list[Any],
+        next_cursor: str | None,
     ) -> Total:
+        cond = _where(clauses)
         counted = await conn.fetchval(
             f"SELECT count(*) FROM (SELECT 1 FROM {table} {cond} "
             f"LIMIT {EXACT_COUNT_LIMIT + 1}) AS capped",
             *args,
         )
         if counted <= EXACT_COUNT_LIMIT:
-            return Total(counted)
+            return Total(counted, next_cursor=next_cursor)
         plan = await conn.fetchval(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {table} {cond}", *args)
         estimate = int(json.loads(plan)[0]["Plan"]["Plan Rows"])
-        return Total(max(estimate, EXACT_COUNT_LIMIT + 1), estimated=True)
+        return Total(max(estimate, EXACT_COUNT_LIMIT + 1), estimated=True, next_cursor=next_cursor)
+
+
+def _where(clauses: Sequence[str]) -> str:
+    return f"WHERE {' AND '.join(clauses)}" if clauses else ""
 
 
 def list_queries(routers: Iterable[Any]) -> list[ListQuery]:
