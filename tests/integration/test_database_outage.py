@@ -221,14 +221,14 @@ async def test_a_killed_postgresql_answers_503_with_retry_after_and_recovers_by_
             assert customer["contacts"][0]["name"].startswith("Zhang Wei")
 
 
-KAFKA_OUTAGE_SECONDS = 20.0
-KAFKA_LOG_LINES_PER_MINUTE = 200
+KAFKA_OUTAGE_SECONDS = 60.0
+KAFKA_LOG_LINES = 200
 
 
 async def test_kafka_stopped_keeps_the_logs_bounded(crm: ServiceProcess, own_kafka: Infra) -> None:
-    """The issue's bound is fewer than 200 lines in 60 s; the broker is stopped 20 s here to
-    keep the suite short, and the bound scaled to it (66). The throttle passes one line per
-    message and node per 30 s, so a longer outage adds lines at that rate, not faster."""
+    """The operators' bound: fewer than 200 lines while the broker is stopped 60 s (aiokafka
+    wrote ~39,000 in 31 s). The throttle passes one line per message and node per 30 s, so a
+    longer outage adds lines at that rate, not faster."""
     assert own_kafka.kafka is not None
     sizes = {role: r.log_path.stat().st_size for role, r in crm.roles.items()}
     own_kafka.kafka.stop()
@@ -241,8 +241,7 @@ async def test_kafka_stopped_keeps_the_logs_bounded(crm: ServiceProcess, own_kaf
     finally:
         own_kafka.kafka.start()
     print(f"log lines in {KAFKA_OUTAGE_SECONDS:.0f} s without Kafka: {lines}")
-    bound = KAFKA_LOG_LINES_PER_MINUTE * KAFKA_OUTAGE_SECONDS / 60
-    assert sum(lines.values()) < bound, lines
+    assert sum(lines.values()) < KAFKA_LOG_LINES, lines
     async with httpx.AsyncClient(base_url=crm.url, timeout=10) as http:
         r = await http.get("/readyz")
         assert r.status_code == 200, r.text
