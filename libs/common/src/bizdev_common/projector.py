@@ -123,16 +123,28 @@ async def update_record(
     Guarded by version: a row already at or past the event (a redelivery, an older event
     applied again) is left as it is. Returns whether it applied; the event's other writes
     (child rows, deadlines) follow that verdict."""
+    return await updated_record(conn, table, event, values) is not None
+
+
+async def updated_record(
+    conn: asyncpg.Connection,
+    table: str,
+    event: PublicEvent,
+    values: Mapping[str, Any],
+    returning: Sequence[str] = ("id",),
+) -> asyncpg.Record | None:
+    """`update_record`, answering the updated row's `returning` columns (None when it did not
+    apply) in the same statement, for an event whose other writes need what the row holds."""
     row = {**values, "version": event.version, "updated_at": event.occurred_at}
     sets = ", ".join(f"{k} = ${i}" for i, k in enumerate(row, start=1))
     n = len(row)
-    status = await conn.execute(
-        f"UPDATE {table} SET {sets} WHERE id = ${n + 1} AND version < ${n + 2}",
+    return await conn.fetchrow(
+        f"UPDATE {table} SET {sets} WHERE id = ${n + 1} AND version < ${n + 2} "
+        f"RETURNING {', '.join(returning)}",
         *row.values(),
         event.aggregate_id,
         event.version,
     )
-    return bool(status != "UPDATE 0")
 
 
 class Projection:

@@ -28,6 +28,7 @@ from bizdev_common.projector import (
     insert_row,
     update_record,
     update_row,
+    updated_record,
 )
 from bizdev_common.scheduler import clear_deadline, set_deadline
 
@@ -546,15 +547,14 @@ class CrmViews(Projection):
                     if event.status == CustomerStatus.LOST:
                         await inbox.close(conn, self.schema, event, kind="customer_visit_overdue")
             case c.CustomerOwnerReassigned():
-                if await update_record(conn, customers, event, {"owner": event.owner}):
-                    row = await conn.fetchrow(
-                        f"SELECT name, visit_overdue_since FROM {customers} WHERE id = $1",
-                        event.aggregate_id,
+                row = await updated_record(
+                    conn, customers, event, {"owner": event.owner}, ["name", "visit_overdue_since"]
+                )
+                # The new owner is to visit a customer overdue for one.
+                if row is not None and row["visit_overdue_since"] is not None:
+                    await self._put_overdue_visit(
+                        conn, event, event.owner, row["visit_overdue_since"], row["name"]
                     )
-                    if row["visit_overdue_since"] is not None:  # the new owner is to visit
-                        await self._put_overdue_visit(
-                            conn, event, event.owner, row["visit_overdue_since"], row["name"]
-                        )
             case c.CustomerVisited():
                 if await update_record(
                     conn,
@@ -730,11 +730,10 @@ class CrmViews(Projection):
                 if event.response_due_at is not None:
                     values |= {"response_due_at": event.response_due_at}
                     values |= {"response_escalation_level": 0}
-                if await update_record(conn, complaints, event, values):
-                    row = await conn.fetchrow(
-                        f"SELECT subject, owner, response_due_at FROM {complaints} WHERE id = $1",
-                        event.aggregate_id,
-                    )
+                row = await updated_record(
+                    conn, complaints, event, values, ["subject", "owner", "response_due_at"]
+                )
+                if row is not None:
                     await inbox.close(conn, self.schema, event, kind="complaint_to_resolve")
                     await inbox.close(conn, self.schema, event, kind="complaint_to_close")
                     if event.response_due_at is not None:

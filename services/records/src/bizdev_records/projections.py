@@ -15,7 +15,14 @@ from bizdev_common.contract import PublicEvent
 from bizdev_common.days import end_of, start_of
 from bizdev_common.domain import Role
 from bizdev_common.envelope import Envelope
-from bizdev_common.projector import Projection, insert_record, insert_row, update_record, update_row
+from bizdev_common.projector import (
+    Projection,
+    insert_record,
+    insert_row,
+    update_record,
+    update_row,
+    updated_record,
+)
 from bizdev_common.scheduler import clear_deadline, set_deadline
 
 from bizdev_records import contract as c
@@ -256,10 +263,9 @@ class RecordsViews(Projection):
                     await clear_deadline(conn, self.schema, RETENTION_OVER, event.aggregate_id)
                     await inbox.close(conn, self.schema, event, kind="retention_over")
             case c.FileRetentionExpired():
-                if await update_record(conn, files, event, {"retention_expired": True}):
-                    title = await conn.fetchval(
-                        f"SELECT title FROM {files} WHERE id = $1", event.aggregate_id
-                    )
+                values = {"retention_expired": True}
+                if row := await updated_record(conn, files, event, values, ["title"]):
+                    title = row["title"]
                     await inbox.put(
                         conn,
                         self.schema,
@@ -310,11 +316,9 @@ class RecordsViews(Projection):
                     "state": RecordState.RETURNED_TO_FILER.value,
                     "returned_reason": event.reason,
                 }
-                if await update_record(conn, records, event, values):
+                if row := await updated_record(conn, records, event, values, ["title"]):
                     await inbox.close(conn, self.schema, event, kind="record_to_archive")
-                    title = await conn.fetchval(
-                        f"SELECT title FROM {records} WHERE id = $1", event.aggregate_id
-                    )
+                    title = row["title"]
                     await inbox.put(
                         conn,
                         self.schema,
@@ -326,11 +330,9 @@ class RecordsViews(Projection):
                     )
             case c.RecordResubmitted():
                 values = {"state": RecordState.FILED.value, "returned_reason": None}
-                if await update_record(conn, records, event, values):
+                if row := await updated_record(conn, records, event, values, ["title"]):
                     await inbox.close(conn, self.schema, event, kind="record_returned")
-                    title = await conn.fetchval(
-                        f"SELECT title FROM {records} WHERE id = $1", event.aggregate_id
-                    )
+                    title = row["title"]
                     await inbox.put(
                         conn,
                         self.schema,
