@@ -9,11 +9,10 @@ from typing import Any, Literal
 from uuid import UUID, uuid4
 
 import pytest
-from aiokafka import ConsumerRecord
 from bizdev_common import catalog
 from bizdev_common.catalog import breaking_changes, event_schema, incompatibilities
 from bizdev_common.contract import EventContract, MoneyModel, PublicEvent
-from bizdev_common.deadletters import Handler, Letter
+from bizdev_common.deadletters import Handler, Letter, record_of
 from bizdev_common.envelope import CE_HEADERS, Envelope, ce_id
 from pydantic import Field, create_model
 
@@ -98,7 +97,7 @@ def test_every_header_on_the_wire_is_documented() -> None:
     env = Envelope(ce_id(aggregate, 1), "/bizdev/x", "t", _now(), str(aggregate), 1, "c", "r")
     sent = {k for k, _ in env.headers({"traceparent": "00-" + "a" * 32 + "-" + "b" * 16 + "-01"})}
     assert sent <= set(CE_HEADERS)
-    record = ConsumerRecord("t", 0, 7, 0, 0, b"k", b"v", None, 1, 1, [("ce_id", b"x")])
+    record = record_of("t", 0, 7, b"k", b"v", [("ce_id", b"x")])
     letter = Letter(Handler("projection", "views", "g"), record, "boom", 5)
     added = {k for k, _ in letter.dlq_headers()} - {"ce_id"}
     assert added == set(catalog.DLQ_HEADERS)

@@ -11,6 +11,7 @@ import pytest
 from aiokafka import ConsumerRecord
 from bizdev_common.auth import DEV_SECRET
 from bizdev_common.cli import Filter, _bootstrap_for, app, installed_services, readable
+from bizdev_common.deadletters import record_of
 from bizdev_common.envelope import Envelope
 from typer.testing import CliRunner
 
@@ -18,19 +19,7 @@ runner = CliRunner()
 
 
 def record(headers: list[tuple[str, bytes]], value: bytes) -> ConsumerRecord:
-    return ConsumerRecord(
-        topic="bizdev.projects.events.v1",
-        partition=2,
-        offset=41,
-        timestamp=0,
-        timestamp_type=0,
-        key=None,
-        value=value,
-        checksum=None,
-        serialized_key_size=0,
-        serialized_value_size=len(value),
-        headers=headers,
-    )
+    return record_of("bizdev.projects.events.v1", 2, 41, None, value, headers)
 
 
 def test_token_carries_the_roles_department_and_user_asked_for() -> None:

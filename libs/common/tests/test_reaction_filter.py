@@ -14,7 +14,14 @@ import pytest
 from aiokafka import ConsumerRecord
 from bizdev_common import reactions
 from bizdev_common.contract import EventContract, PublicEvent
-from bizdev_common.deadletters import DeadLetters, Undecodable, ignored, read_envelope, read_event
+from bizdev_common.deadletters import (
+    DeadLetters,
+    Undecodable,
+    ignored,
+    read_envelope,
+    read_event,
+    record_of,
+)
 from bizdev_common.envelope import Envelope
 from bizdev_common.reactions import Reaction, ReactionRunner
 from bizdev_common.settings import ServiceSettings
@@ -69,19 +76,7 @@ def record(ce_type: str, sequence: int, partition: int = 0) -> ConsumerRecord:  
         subject=str(uuid4()),
         sequence=sequence,
     )
-    return ConsumerRecord(
-        topic=UPSTREAM.topic,
-        partition=partition,
-        offset=sequence,
-        timestamp=0,
-        timestamp_type=0,
-        key=b"k",
-        value=b"{}",
-        checksum=None,
-        serialized_key_size=1,
-        serialized_value_size=2,
-        headers=envelope.headers({}),
-    )
+    return record_of(UPSTREAM.topic, partition, sequence, b"k", b"{}", envelope.headers({}))
 
 
 async def test_ignored_events_cost_no_transaction_each_and_their_position_is_recorded_in_bulk(
@@ -114,19 +109,7 @@ async def test_ignored_events_cost_no_transaction_each_and_their_position_is_rec
 
 
 def raw(ce_type: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> ConsumerRecord:  # type: ignore[type-arg]
-    return ConsumerRecord(
-        topic=UPSTREAM.topic,
-        partition=0,
-        offset=7,
-        timestamp=0,
-        timestamp_type=0,
-        key=b"k",
-        value=value,
-        checksum=None,
-        serialized_key_size=1,
-        serialized_value_size=len(value),
-        headers=[("ce_type", ce_type), *headers],
-    )
+    return record_of(UPSTREAM.topic, 0, 7, b"k", value, [("ce_type", ce_type), *headers])
 
 
 async def test_a_type_it_has_no_model_of_is_passed_over_by_its_raw_header_undecoded() -> None:

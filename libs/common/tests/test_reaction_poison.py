@@ -22,7 +22,7 @@ import pytest
 from aiokafka import ConsumerRecord
 from bizdev_common import catalog
 from bizdev_common.contract import EventContract, MoneyModel, PublicEvent
-from bizdev_common.deadletters import DeadLetters, Undecodable
+from bizdev_common.deadletters import DeadLetters, Undecodable, record_of
 from bizdev_common.envelope import Envelope
 from bizdev_common.reactions import Reaction, ReactionRunner
 from bizdev_common.settings import ServiceSettings
@@ -159,19 +159,7 @@ def record(contract: EventContract, model: type[PublicEvent], value: bytes) -> C
         subject=str(uuid4()),
         sequence=1,
     )
-    return ConsumerRecord(
-        topic=contract.topic,
-        partition=0,
-        offset=1,
-        timestamp=0,
-        timestamp_type=0,
-        key=b"k",
-        value=value,
-        checksum=None,
-        serialized_key_size=1,
-        serialized_value_size=len(value),
-        headers=envelope.headers({}),
-    )
+    return record_of(contract.topic, 0, 1, b"k", value, envelope.headers({}))
 
 
 @pytest.mark.parametrize(("service", "make", "contract", "model"), CONSUMED)

@@ -83,6 +83,30 @@ COLUMNS = (
 ERROR_MAX = 2000
 
 
+def record_of(
+    topic: str,
+    partition: int,
+    offset: int,
+    key: bytes | None,
+    value: bytes | None,
+    headers: list[tuple[str, bytes]],
+) -> ConsumerRecord:
+    """A consumed record made from what a dead letter kept of it (a replay), or a test's."""
+    return ConsumerRecord(
+        topic=topic,
+        partition=partition,
+        offset=offset,
+        timestamp=0,
+        timestamp_type=0,
+        key=key,
+        value=value,
+        checksum=None,
+        serialized_key_size=len(key or b""),
+        serialized_value_size=len(value or b""),
+        headers=headers,
+    )
+
+
 def _readable(record: ConsumerRecord) -> ConsumerRecord:
     """The record with headers FastStream can read: it decodes every one as UTF-8."""
     try:

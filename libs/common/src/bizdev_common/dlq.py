@@ -19,7 +19,7 @@ import asyncpg
 from aiokafka import ConsumerRecord
 
 from bizdev_common import reactions
-from bizdev_common.deadletters import DeadLetters, describe, read_envelope, read_event
+from bizdev_common.deadletters import DeadLetters, describe, read_envelope, read_event, record_of
 from bizdev_common.eventstore import ServiceApplication
 from bizdev_common.settings import ServiceSettings
 
@@ -99,18 +99,8 @@ def _record(row: asyncpg.Record) -> ConsumerRecord:
         (k.decode("utf-8", "surrogatepass"), v)
         for k, v in zip(row["header_keys"], row["header_values"], strict=True)
     ]
-    return ConsumerRecord(
-        topic=row["topic"],
-        partition=row["partition"],
-        offset=row["kafka_offset"],
-        timestamp=0,
-        timestamp_type=0,
-        key=row["key"],
-        value=row["value"],
-        checksum=None,
-        serialized_key_size=len(row["key"] or b""),
-        serialized_value_size=len(row["value"] or b""),
-        headers=headers,
+    return record_of(
+        row["topic"], row["partition"], row["kafka_offset"], row["key"], row["value"], headers
     )
 
 
