@@ -6,11 +6,9 @@ stored."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 import asyncpg
 import httpx
-from bizdev_crm.contract import CustomerRegistered
 from bizdev_records.domain import Category, File, Record
 
 from .conftest import Infra
@@ -23,6 +21,7 @@ from .test_poison import (
     PROJECTS_TOPIC,
     headers,
     letters,
+    nul_customer,
     parked,
     put,
     reserve_sequence,
@@ -94,20 +93,7 @@ async def test_a_customer_with_a_nul_in_its_name_is_a_dead_letter_in_records_wit
     conn = await asyncpg.connect(infra.database_url)
     try:
         nul_id = uuid.uuid4()
-        nul = CustomerRegistered(
-            aggregate_id=nul_id,
-            version=1,
-            occurred_at=datetime.now(UTC),
-            by=people.rep_id,
-            name="ACME\x00Logistics",
-            industry="Logistics",
-            channel="trade_show",
-            owner=people.rep_id,
-            department=people.department,
-            address="",
-            needs="Stock tracking",
-            preferences="",
-        )
+        nul = nul_customer(people, nul_id)
         hdrs = headers(
             "crm", "bizdev.crm.CustomerRegistered.v1", nul_id, await reserve_sequence(conn, "crm")
         )
