@@ -764,9 +764,12 @@ def _batch_size(msg: Any) -> int:
     return len(raw) if isinstance(raw, tuple | list) else 1
 
 
-async def bare_consumer_cpu(bootstrap: str, topic: str, n: int) -> float:
+async def bare_consumer_cpu(
+    bootstrap: str, topic: str, n: int, idle_seconds: float
+) -> tuple[float, float]:
     """A bare aiokafka consumer reading the topic from the start, looking at each record's
-    ce_type: CPU ms per record."""
+    ce_type: CPU ms per record; then its CPU once caught up, in % of a core, fetching with
+    the 500 ms wait the services' consumers of other topics use."""
     from aiokafka import AIOKafkaConsumer
 
     consumer = AIOKafkaConsumer(
@@ -792,9 +795,13 @@ async def bare_consumer_cpu(bootstrap: str, topic: str, n: int) -> float:
                 window.end(sum(map(len, batch.values())))
             if batch:
                 await consumer.commit()
+        cpu, until = time.process_time(), time.monotonic() + idle_seconds
+        while time.monotonic() < until:
+            await consumer.getmany(timeout_ms=500, max_records=200)
+        idle = (time.process_time() - cpu) / idle_seconds * 100
     finally:
         await consumer.stop()
-    return window.ms_per_event
+    return window.ms_per_event, idle
 
 
 async def service_consumers_cpu(
@@ -901,7 +908,7 @@ async def section_consumers(report: Report, infra: Infra, records: list[Any]) ->
         ("every type handled", f"all{SCHEMA[-6:]}", 1),
     ):
         topic = await mixed_topic(infra.bootstrap, service, records, every)
-        bare = await bare_consumer_cpu(infra.bootstrap, topic, n)
+        bare, bare_idle = await bare_consumer_cpu(infra.bootstrap, topic, n, idle_seconds=3.0)
         figures = await service_consumers_cpu(infra, service, n, idle_seconds=3.0)
         for kind in ("projection", "reaction"):
             report.add(
@@ -925,6 +932,9 @@ async def section_consumers(report: Report, infra: Infra, records: list[Any]) ->
                     f"{kind}, idle after catching up",
                     figures[f"{kind} idle"],
                     "% of a core",
+                    "bare aiokafka consumer idle, 500 ms fetch wait",
+                    bare_idle,
+                    "",
                 )
             )
 
