@@ -205,7 +205,7 @@ async def test_a_killed_postgresql_answers_503_with_retry_after_and_recovers_by_
                 if a.kind == kind and a.at >= back_at and a.status and a.status < 300
             )
             later = [a.status for a in answers if a.kind == kind and a.at > recovered]
-            assert all(s is not None and s < 300 for s in later), (kind, later)
+            assert all(s is not None and s < 300 for s in later), (kind, later, _why(crm))
 
         # Nothing acknowledged was lost: each registered customer reads back, its contact
         # person opened with its key.
@@ -219,6 +219,12 @@ async def test_a_killed_postgresql_answers_503_with_retry_after_and_recovers_by_
             customer = await ok(r)
             assert customer["personal_data_masked"] is False
             assert customer["contacts"][0]["name"].startswith("Zhang Wei")
+
+
+def _why(crm: ServiceProcess) -> list[str]:
+    """What the API logged for its last 503s."""
+    lines = crm.roles["api"].log_path.read_text(errors="replace").splitlines()
+    return [line[:400] for line in lines if "database unavailable" in line][-8:]
 
 
 KAFKA_OUTAGE_SECONDS = 60.0

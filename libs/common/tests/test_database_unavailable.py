@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 import asyncpg
 import psycopg
 import pytest
-from bizdev_common import errors, middleware
+from bizdev_common import database, errors, middleware
 from bizdev_common.settings import ServiceSettings
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.postgres import PostgresDatastore
@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 from psycopg_pool import ConnectionPool
+from psycopg_pool.base import AttemptWithBackoff
 
 
 @pytest.fixture(scope="module")
@@ -164,3 +165,15 @@ def test_any_other_failure_stays_a_logged_500(name: str, caplog: pytest.LogCaptu
         assert "retry-after" not in response.headers
         assert response.json()["type"] == errors.TYPE_BASE + "internal"
     assert any(r.exc_info and r.exc_info[1] is exc for r in caplog.records)
+
+
+def test_psycopg_pools_try_again_at_a_steady_pace_however_long_the_outage() -> None:
+    """Doubling delays would leave a pool down for up to half the outage after the database
+    came back."""
+    database.reconnect_steadily()
+    attempt = AttemptWithBackoff(timeout=300)
+    delays = []
+    for second in range(60):
+        attempt.update_delay(float(second))
+        delays.append(attempt.delay)
+    assert max(delays) <= database.RECONNECT_SECONDS * 1.1

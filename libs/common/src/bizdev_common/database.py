@@ -1,4 +1,5 @@
-"""What the whole database needs before the services use it: its extensions.
+"""What the whole database needs before the services use it: its extensions; and how the
+processes' psycopg pools reconnect after an outage.
 
 `make up`'s launcher makes them once before any service starts. A service that finds one
 missing (a fresh database where nothing prepared it: the tests, a Kubernetes cluster) makes it
@@ -10,10 +11,28 @@ from __future__ import annotations
 import zlib
 
 import asyncpg
+from psycopg_pool.base import AttemptWithBackoff
 
 EXTENSIONS = ("pg_trgm",)
 """pg_trgm: the trigram indexes of the lists' text searches (readmodel.py)."""
 _LOCK = zlib.crc32(b"bizdev-extensions")
+
+
+RECONNECT_SECONDS = 0.5
+"""How often a psycopg pool (the event store's, crm's key store) tries again to open a
+connection the database refused."""
+
+
+def reconnect_steadily() -> None:
+    """psycopg_pool doubles its delay between connection attempts without bound (1, 2, 4, 8 …
+    s, until its five-minute reconnect timeout), and a client that finds a dead pooled
+    connection waits the same growing delays before trying the next one. After an outage of
+    ten seconds a pool would come back up to eight seconds after the database, and commands
+    would keep answering 503 meanwhile. Attempts against a refusing server cost nothing, so
+    they are made at a steady pace instead. The pace is the library's class attribute: there
+    is no pool argument for it."""
+    AttemptWithBackoff.INITIAL_DELAY = RECONNECT_SECONDS
+    AttemptWithBackoff.DELAY_BACKOFF = 1.0
 
 
 async def create_extensions(conn: asyncpg.Connection) -> None:

@@ -1,6 +1,8 @@
-"""Kafka down must not flood the logs: aiokafka logs an ERROR per node at every reconnect
-attempt of every client (tens of thousands of lines a minute for six workers). One line per
-message and node per interval passes; the next one that passes says how many were held back."""
+"""Kafka or PostgreSQL down must not flood the logs: aiokafka logs an ERROR per node at every
+reconnect attempt of every client (tens of thousands of lines a minute for six workers), and
+psycopg's pools a WARNING at each of theirs (two a second: database.reconnect_steadily). One
+line per message and node (or pool) per interval passes; the next one that passes says how many
+were held back."""
 
 from __future__ import annotations
 
@@ -15,15 +17,19 @@ class Throttle(logging.Filter):
     """Passes the first record of a kind (logger, message, first argument: the node) per
     `interval` seconds, and counts the rest."""
 
-    def __init__(self, prefix: str = "aiokafka", interval: float = INTERVAL_SECONDS) -> None:
+    def __init__(
+        self,
+        prefixes: tuple[str, ...] = ("aiokafka", "psycopg.pool"),
+        interval: float = INTERVAL_SECONDS,
+    ) -> None:
         super().__init__()
-        self.prefix = prefix
+        self.prefixes = prefixes
         self.interval = interval
         self._last: dict[tuple[str, str, str], tuple[float, int]] = {}
         self._lock = threading.Lock()
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not record.name.startswith(self.prefix):
+        if not record.name.startswith(self.prefixes):
             return True
         args = record.args if isinstance(record.args, tuple) else ()
         key = (record.name, str(record.msg), str(args[0]) if args else "")
@@ -40,7 +46,7 @@ class Throttle(logging.Filter):
 
 
 def install(interval: float = INTERVAL_SECONDS) -> None:
-    """On every handler of the root logger, where aiokafka's records end up."""
+    """On every handler of the root logger, where aiokafka's and psycopg's records end up."""
     throttle = Throttle(interval=interval)
     for handler in logging.getLogger().handlers:
         handler.addFilter(throttle)

@@ -34,6 +34,7 @@ from faststream.specification import AsyncAPI
 from prometheus_client import CollectorRegistry
 
 from bizdev_common import (
+    database,
     dlq,
     docs,
     errors,
@@ -103,8 +104,10 @@ class Runtime(Generic[AppT, SettingsT]):
 
 def setup_process(s: ServiceSettings) -> None:
     """Logs, traces and database spans, the same in every role; the role's name on its
-    connections (libpq's variable, for the psycopg pools; asyncpg's are given it)."""
+    connections (libpq's variable, for the psycopg pools; asyncpg's are given it) and their
+    pace of reconnecting."""
     os.environ.setdefault("PGAPPNAME", s.application_name)
+    database.reconnect_steadily()
     setup_logging(s.service, s.role, s.log_level)
     logthrottle.install()
     setup_tracing(s.service, s.role)
