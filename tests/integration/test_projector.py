@@ -1,6 +1,9 @@
-"""The projector: a redelivered or re-published event changes nothing, and a projector
-killed mid-batch and restarted ends with the same view as one that never stopped; a view
-rebuilt from the beginning of the topic is the same again."""
+"""The own views' feed (feed.py): a worker killed -9 again and again while it applies the
+event store in small batches ends with the views one built in a single quiet pass gives:
+nothing applied twice, nothing missed.
+
+A projects instance of its own (its own schema, so its own event store and views), its relay
+off: nothing of it reaches the suite's topic."""
 
 from __future__ import annotations
 
@@ -12,119 +15,86 @@ from typing import Any
 
 import asyncpg
 import httpx
-from aiokafka import AIOKafkaProducer
+from bizdev_common.projector import STORE_PARTITION
 from bizdev_projects.projections import ProjectsViews
 
-from .conftest import Infra, ServiceProcess, by_subject, eventually, read_topic
-from .flows import REVIEW, People, draft, ok
+from .conftest import Infra, ServiceProcess
+from .flows import People, draft, ok
 
+SCHEMA = "projects_feed_kill"
 TOPIC = "bizdev.projects.events.v1"
 TABLES = ProjectsViews.tables
+APPLICATIONS = 120
 
 
-async def _rows(conn: asyncpg.Connection, schema: str, table: str) -> list[dict[str, Any]]:
+async def _rows(conn: asyncpg.Connection, table: str) -> list[dict[str, Any]]:
     # Not every view is keyed by an `id` (team members, deadlines): the order of all columns
     # is one order for every table.
-    rows = [dict(r) for r in await conn.fetch(f'SELECT * FROM "{schema}".{table}')]
+    rows = [dict(r) for r in await conn.fetch(f'SELECT * FROM "{SCHEMA}".{table}')]
     return sorted(rows, key=repr)
 
 
-async def test_republished_events_change_nothing(http: httpx.AsyncClient, infra: Infra) -> None:
-    people = People()
-    app_id = (await draft(http, people))["id"]
-    await ok(await http.post(f"/applications/{app_id}/submit", headers=people.applicant))
-    await ok(await http.post(f"/applications/{app_id}/review", json=REVIEW, headers=people.head))
-    await ok(
-        await http.get(
-            f"/applications/{app_id}", params={"min_version": 3}, headers=people.applicant
-        )
-    )
-
-    records = await read_topic(
-        infra.kafka_bootstrap, TOPIC, lambda rs: len(by_subject(rs, app_id)) >= 3
-    )
-    conn = await asyncpg.connect(infra.database_url)
-    try:
-        before = await conn.fetchrow('SELECT * FROM "projects".applications WHERE id = $1', app_id)
-        # What a relay restarted before recording its position does: publish them again.
-        producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap)
-        await producer.start()
-        try:
-            sent = [
-                await (await producer.send(TOPIC, r.value, key=r.key, headers=list(r.headers)))
-                for r in by_subject(records, app_id)
-            ]
-        finally:
-            await producer.stop()
-        partition, last_offset = sent[-1].partition, sent[-1].offset
-
-        # Wait until the projector got past the re-published records.
-        await eventually(
-            lambda: conn.fetchval(
-                'SELECT kafka_offset FROM "projects".projection_tracking '
-                "WHERE projection = 'views' AND topic = $1 AND partition = $2",
-                TOPIC,
-                partition,
-            ),
-            lambda tracked: tracked is not None and tracked >= last_offset,
-        )
-        after = await conn.fetchrow('SELECT * FROM "projects".applications WHERE id = $1', app_id)
-        assert dict(after) == dict(before)
-        assert after["state"] == "department_reviewed"
-    finally:
-        await conn.close()
+async def _views(conn: asyncpg.Connection) -> dict[str, list[dict[str, Any]]]:
+    return {table: await _rows(conn, table) for table in TABLES}
 
 
-async def test_killed_projector_converges_and_a_rebuild_gives_the_same_view(
-    http: httpx.AsyncClient,
-    infra: Infra,
-    start_service: Callable[..., ServiceProcess],
-) -> None:
-    people = People()
-
-    async def one(i: int) -> None:
-        app_id = (await draft(http, people, title=f"Load {i}"))["id"]
-        await ok(await http.post(f"/applications/{app_id}/submit", headers=people.applicant))
-
-    for chunk in range(0, 150, 15):
-        await asyncio.gather(*(one(i) for i in range(chunk, chunk + 15)))
-
-    # A second copy of the views, in its own schema and consumer group, that we kill -9 while
-    # it works through the topic in small batches: a worker alone, its relay off.
-    replica = start_service(
-        "projects",
-        roles=("worker",),
-        db_schema="projects_replica",
-        relay_enabled="false",
-        projector_batch_size="10",
-    )
-    for delay in (0.3, 0.5, 0.4, 0.7):
-        await asyncio.sleep(delay)
-        replica.stop(signal.SIGKILL)
-        replica.start()
-
-    conn = await asyncpg.connect(infra.database_url)
-    try:
-        await _converged(conn)
-        replica.stop()
-        await ProjectsViews("projects_replica").reset(conn)
-        assert await conn.fetchval('SELECT count(*) FROM "projects_replica".applications') == 0
-        replica.start()
-        await _converged(conn)
-    finally:
-        await conn.close()
-        replica.stop()
-
-
-async def _converged(conn: asyncpg.Connection, within: float = 90.0) -> None:
+async def _caught_up(conn: asyncpg.Connection, within: float = 90.0) -> None:
+    """Until the feed has applied the last stored event."""
     deadline = time.monotonic() + within
     while True:
-        diff = []
-        for table in TABLES:
-            if await _rows(conn, "projects", table) != await _rows(conn, "projects_replica", table):
-                diff.append(table)
-        if not diff:
+        end = await conn.fetchval(f'SELECT max(notification_id) FROM "{SCHEMA}".projects_events')
+        at = await conn.fetchval(
+            f'SELECT min(sequence) FROM "{SCHEMA}".projection_tracking '
+            "WHERE topic = $1 AND partition = $2",
+            TOPIC,
+            STORE_PARTITION,
+        )
+        if at is not None and at >= end:
             return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"views still differ in {diff}")
-        await asyncio.sleep(0.5)
+        assert time.monotonic() < deadline, f"the feed is at {at} of {end}"
+        await asyncio.sleep(0.2)
+
+
+async def test_a_worker_killed_mid_batch_converges_to_the_view_built_in_one_pass(
+    infra: Infra, start_service: Callable[..., ServiceProcess]
+) -> None:
+    svc = start_service(
+        "projects", db_schema=SCHEMA, relay_enabled="false", projector_batch_size="10"
+    )
+    worker = svc.roles["worker"]
+    people = People()
+    conn = await asyncpg.connect(infra.database_url)
+    try:
+        # The events wait in the store while the worker is away; then it applies them ten at
+        # a time and is killed in the middle, four times.
+        worker.stop()
+        async with httpx.AsyncClient(base_url=svc.url, timeout=30) as http:
+
+            async def one(i: int) -> None:
+                made = await draft(http, people, title=f"Feed {i}")
+                await ok(
+                    await http.post(f"/applications/{made['id']}/submit", headers=people.applicant)
+                )
+
+            for chunk in range(0, APPLICATIONS, 15):
+                await asyncio.gather(*(one(i) for i in range(chunk, chunk + 15)))
+        worker.launch()
+        for delay in (0.8, 0.5, 0.7, 0.6):
+            await asyncio.sleep(delay)
+            worker.stop(signal.SIGKILL)
+            worker.launch()
+        await _caught_up(conn)
+        survived = await _views(conn)
+        assert len(survived["applications"]) == APPLICATIONS
+        assert {r["version"] for r in survived["applications"]} == {2}
+
+        # The same views from scratch, in one pass with no interruption.
+        worker.stop()
+        await ProjectsViews(SCHEMA).reset(conn)
+        assert await conn.fetchval(f'SELECT count(*) FROM "{SCHEMA}".applications') == 0
+        worker.launch()
+        await _caught_up(conn)
+        assert await _views(conn) == survived
+    finally:
+        await conn.close()
+        svc.stop()

@@ -1,8 +1,8 @@
 """SIGTERM under load, as Kubernetes stops a pod: the API fails /readyz first while still
 answering (the load balancer, played here by the clients, stops sending new requests when it
 sees that), finishes every request in flight and exits on its own; the worker stops with its
-views and its tracked positions agreeing; after a restart every command answered 2xx has its
-event once in the store, on the topic and in the views.
+views and its tracked position in the event store agreeing; after a restart every command
+answered 2xx has its event once in the store, on the topic and in the views.
 
 A projects instance of its own (own schema, own broker, as test_kill.py), so that stopping
 it disturbs nothing else. It runs behind the path prefix of the prod Ingress."""
@@ -19,7 +19,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
-from aiokafka import ConsumerRecord
+from bizdev_common.projector import STORE_PARTITION
 
 from .conftest import (
     Collector,
@@ -27,7 +27,6 @@ from .conftest import (
     ServiceProcess,
     auth,
     eventually,
-    headers_of,
     read_topic,
     unique,
 )
@@ -114,38 +113,33 @@ async def load_balancer(svc: ServiceProcess, load: Load) -> float:
 
 
 async def positions_agree_with_views(infra: Infra) -> int:
-    """With the worker stopped: the leads view holds exactly the records on the topic up to
-    the tracked offset of their partition (each lead is one record). Returns how many."""
+    """With the worker stopped: the leads view holds exactly the leads whose creation is at
+    or before the notification id its feed recorded (each lead is one event). Returns how
+    many."""
     conn = await asyncpg.connect(infra.database_url)
     try:
-        tracked = {
-            r["partition"]: r["kafka_offset"]
+        tracked = await conn.fetchval(
+            f'SELECT sequence FROM "{SCHEMA}".projection_tracking '
+            "WHERE projection = 'views' AND topic = $1 AND partition = $2",
+            TOPIC,
+            STORE_PARTITION,
+        )
+        assert tracked is not None, "the worker recorded no position"
+        up_to = {
+            r["id"]
             for r in await conn.fetch(
-                f'SELECT partition, kafka_offset FROM "{SCHEMA}".projection_tracking '
-                "WHERE projection = 'views' AND topic = $1",
-                TOPIC,
+                f'SELECT originator_id::text AS id FROM "{SCHEMA}".projects_events '
+                "WHERE originator_version = 1 AND notification_id <= $1",
+                tracked,
             )
         }
-        rows = await conn.fetch(f'SELECT id::text AS id FROM "{SCHEMA}".leads')
+        in_view = {
+            r["id"] for r in await conn.fetch(f'SELECT id::text AS id FROM "{SCHEMA}".leads')
+        }
     finally:
         await conn.close()
-    assert tracked, "the worker recorded no position"
-
-    def reached(records: list[ConsumerRecord]) -> bool:
-        last: dict[int, int] = {}
-        for rec in records:
-            last[rec.partition] = max(last.get(rec.partition, -1), rec.offset)
-        return all(last.get(p, -1) >= offset for p, offset in tracked.items())
-
-    records = await read_topic(infra.kafka_bootstrap, TOPIC, reached, within=30)
-    up_to = {
-        headers_of(rec)["ce_subject"]
-        for rec in records
-        if rec.offset <= tracked.get(rec.partition, -1)
-    }
-    in_view = {r["id"] for r in rows}
     assert in_view == up_to, (
-        f"view and positions disagree: {len(in_view - up_to)} in the view past the position, "
+        f"view and position disagree: {len(in_view - up_to)} in the view past the position, "
         f"{len(up_to - in_view)} before it missing"
     )
     return len(in_view)

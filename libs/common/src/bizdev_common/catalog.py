@@ -115,7 +115,7 @@ def default_settings(name: str) -> ServiceSettings:
 
 def asyncapi_document(service: Service) -> str:
     """The document the service's `/asyncapi.json` serves once started: its topic and events,
-    and the subscribers of its projectors and reactions. Declaring those connects nothing
+    and the subscribers of its projectors of other services' topics and of its reactions. Declaring those connects nothing
     (the pool and the application are only used when messages arrive), so none is given."""
     settings = default_settings(service.name)
     broker = KafkaBroker(settings.kafka_bootstrap_servers, client_id=settings.service)
@@ -123,7 +123,8 @@ def asyncapi_document(service: Service) -> str:
     dead_letters = DeadLetters(settings)
     for make in service.parts.projections:
         projection = make(settings.schema_name)
-        Projector(broker, cast(asyncpg.Pool, None), projection, settings, dead_letters)
+        if projection.foreign_topics:  # the own events come from the event store
+            Projector(broker, cast(asyncpg.Pool, None), projection, settings, dead_letters)
     for make_reaction in service.parts.reactions:
         ReactionRunner(
             broker, cast(ServiceApplication, None), make_reaction(), settings, dead_letters

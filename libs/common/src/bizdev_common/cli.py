@@ -366,8 +366,8 @@ def rebuild(
         list[str] | None, typer.Option(help="only this projection (default: every one)")
     ] = None,
 ) -> None:
-    """Rebuild a service's views from the start of their topics into fresh tables and swap
-    them in while the service runs: queries never fail, no event is applied twice or missed
+    """Rebuild a service's views from the start of their sources (its own event store, other
+    services' topics) into fresh tables and swap them in while the service runs: queries never fail, no event is applied twice or missed
     (see bizdev_common/rebuild.py)."""
     from rich.progress import (
         BarColumn,
@@ -409,9 +409,10 @@ def rebuild(
             except RebuildRefused as e:
                 bar.console.print(f"[red]{e}[/]")
                 raise typer.Exit(1) from e
+            rate = swapped.records / swapped.seconds if swapped.seconds else 0.0
             bar.console.print(
-                f"{service}.{name}: {swapped.records} record(s) in {swapped.seconds:.1f}s, "
-                f"swapped in: {', '.join(swapped.relations)}"
+                f"{service}.{name}: {swapped.records} event(s) in {swapped.seconds:.1f}s "
+                f"({rate:,.0f}/s), swapped in: {', '.join(swapped.relations)}"
             )
 
 

@@ -1,8 +1,10 @@
-"""Projector runtime: FastStream Kafka subscribers that keep read models in PostgreSQL.
+"""Projections: read models in PostgreSQL, fed the service's own events from its event store
+(feed.py) and other services' events from their Kafka topics (the Projector here).
 
 Each batch of records is applied in one asyncpg transaction together with the projection's
-tracking rows (per topic and partition: the last applied `ce_sequence` and Kafka offset), so
-a view and its position never disagree:
+tracking rows (per topic and partition: the last applied `ce_sequence` and Kafka offset; the
+event store is the own topic's partition `STORE_PARTITION`, its sequence the notification id),
+so a view and its position never disagree:
 - a record redelivered by Kafka, or re-published by a relay, has a sequence at or below the
   tracked one and is skipped, so applying is exactly once;
 - on partition assignment the consumer seeks to the tracked offset, so the tracking table,
@@ -51,12 +53,16 @@ from bizdev_common.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
-BATCH_WAIT_MS = 20
-"""How long a projector of its own service's topic waits for records: a user reading what
-they just wrote waits on it."""
 FOREIGN_WAIT_MS = 500
-"""How long a consumer of other services' topics only waits: nobody waits on it as closely,
-and a long wait leaves it asleep while idle and gathers records into batches."""
+"""How long a consumer of other services' topics waits for records: nobody waits on it as
+closely as on the own views (fed from the event store), and a long wait leaves it asleep while
+idle and gathers records into batches."""
+
+STORE_PARTITION = -1
+"""The tracking rows' partition of the service's own events, read from its event store."""
+SOURCES = "own events from the event store, others' from Kafka"
+"""Part of every projection's fingerprint: views built when the own events came from Kafka are
+rebuilt once from the event store, whose positions are notification ids."""
 
 TRACKING_DDL = """
 CREATE TABLE IF NOT EXISTS {schema}.projection_tracking (
@@ -169,17 +175,30 @@ class Projection:
     def topics(self) -> list[str]:
         return list(self.contracts)
 
+    @property
+    def own_topics(self) -> list[str]:
+        """The service's own topic, if the projection reads it: fed from the event store. A
+        contract of the service's own events is the one that tolerates nothing unknown."""
+        return [t for t, c in self.contracts.items() if not c.tolerant]
+
+    @property
+    def foreign_topics(self) -> list[str]:
+        """Other services' topics the projection reads, from Kafka."""
+        return [t for t, c in self.contracts.items() if c.tolerant]
+
     async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
         raise NotImplementedError
 
     @property
     def fingerprint(self) -> str:
-        return hashlib.sha256("\n".join(self.ddl).encode()).hexdigest()[:16]
+        return hashlib.sha256("\n".join([*self.ddl, SOURCES]).encode()).hexdigest()[:16]
 
     async def create(self, conn: asyncpg.Connection) -> bool:
         """Creates the projection's tables; when their definition changed since they were
-        built, drops them and its tracking, so the new shape is rebuilt from the topics.
-        Returns True when it did so."""
+        built, drops them and its tracking, so the new shape is rebuilt from its sources.
+        Tables of its names found with no fingerprint of this projection were built by
+        another (one split out of a larger projection takes its tables): dropped too, since
+        its tracking starts from nothing. Returns True when it did so."""
         schema = f'"{self.schema}"'
         async with conn.transaction():
             # Replicas starting together must not drop and create over each other.
@@ -197,9 +216,13 @@ class Projection:
                 f"SELECT fingerprint FROM {schema}.projection_versions WHERE projection = $1",
                 self.name,
             )
-            changed = built is not None and built != self.fingerprint
+            changed = built != self.fingerprint and (
+                built is not None or await self._tables_exist(conn)
+            )
             if changed:
-                log.warning("projection %s changed shape: rebuilding it from its topics", self.name)
+                log.warning(
+                    "projection %s changed shape: rebuilding it from its sources", self.name
+                )
                 for table in self.tables:
                     await conn.execute(f"DROP TABLE IF EXISTS {schema}.{table} CASCADE")
                 await conn.execute(
@@ -214,6 +237,15 @@ class Projection:
                 self.fingerprint,
             )
         return changed
+
+    async def _tables_exist(self, conn: asyncpg.Connection) -> bool:
+        found: bool = await conn.fetchval(
+            "SELECT EXISTS (SELECT FROM pg_tables WHERE schemaname = $1 "
+            "AND tablename = ANY($2::text[]))",
+            self.schema,
+            list(self.tables),
+        )
+        return found
 
     async def reset(self, conn: asyncpg.Connection) -> None:
         """Forgets everything this projection built, so that it is rebuilt from the topics."""
@@ -230,12 +262,15 @@ class Projection:
         conn: asyncpg.Connection,
         records: Sequence[ConsumerRecord],
         parking: Parking | None = None,
+        through: int | None = None,
     ) -> int:
         """Applies new records of one batch atomically; returns how many were applied.
 
         With `parking`, a record that cannot be decoded is parked at once, and on the final
         attempt each record is applied in a savepoint and one that fails is parked, in the
-        same transaction that moves the tracking position past it."""
+        same transaction that moves the tracking position past it. `through` is the event
+        store's notification id the batch was read up to (feed.py), the position even where
+        the last events are ones the service does not publish."""
         applied = 0
         async with conn.transaction():
             rows = await conn.fetch(
@@ -269,6 +304,10 @@ class Projection:
                         applied += 1
                     last = envelope.sequence
                 moved[tp] = (last, rec.offset)
+            if through is not None:
+                store = (self.own_topics[0], STORE_PARTITION)
+                if through > moved.get(store, (seen.get(store, 0), 0))[0]:
+                    moved[store] = (through, through)
             if moved:
                 await conn.executemany(
                     f'INSERT INTO "{self.schema}".projection_tracking '
@@ -353,7 +392,8 @@ class Parking:
 
 
 class Projector:
-    """Binds a projection to a FastStream batch subscriber."""
+    """Binds a projection to a FastStream batch subscriber of the other services' topics it
+    reads (its own events come from the event store: feed.py)."""
 
     def __init__(
         self,
@@ -377,7 +417,7 @@ class Projector:
                 num_partitions=settings.topic_partitions,
                 replication_factor=settings.topic_replication_factor,
             )
-            for t in projection.topics
+            for t in projection.foreign_topics
         ]
         self.subscriber = broker.subscriber(
             *topics,
@@ -385,11 +425,7 @@ class Projector:
             max_records=settings.projector_batch_size,
             # How long a poll waits for records; FastStream sleeps as long again after an
             # empty one, so this bounds what an idle projector adds to a view's freshness.
-            batch_timeout_ms=(
-                FOREIGN_WAIT_MS
-                if all(c.tolerant for c in projection.contracts.values())
-                else BATCH_WAIT_MS
-            ),
+            batch_timeout_ms=FOREIGN_WAIT_MS,
             group_id=group,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,

@@ -6,18 +6,20 @@ workers refill it, and the workers must be stopped. This builds a second copy in
 1. the projection's tables (with their list indexes and a tracking table of their own) are
    created in a shadow schema, `<schema>__rebuild_<projection>`, dropped first if an
    interrupted rebuild left it;
-2. an outside consumer (no group: it commits nothing) reads the projection's topics from
-   the beginning and applies them there with the projection's own `apply_batch`, so the
-   copy is built exactly as the live one was, up to the topics' end, then again until it is
-   within `SWAP_LAG` records of it;
+2. the service's own events are read from the beginning of its event store, as the live
+   feed reads them (feed.py), and other services' from the beginning of their topics by an
+   outside consumer (no group: it commits nothing); both are applied there with the
+   projection's own `apply_batch`, so the copy is built exactly as the live one was, up to
+   the sources' end, then again until it is within `SWAP_LAG` events of it;
 3. one transaction takes the live `projection_tracking` table in EXCLUSIVE mode: the live
-   projectors of the service begin each batch by locking their tracking rows, so they wait
-   there, and one already in a batch is waited for. Inside it the copy catches up to at
-   least the live positions (the live projector cannot move now), the live tables move to a
-   retired schema and the copy's into the service's schema under the same names, and the
-   live tracking rows become the copy's. At commit the live projector resumes from the
-   copy's positions: each event after them it applies, each before them it skips by its
-   `ce_sequence` - nothing applied twice, nothing missed;
+   feed and projectors of the service begin each batch by locking their tracking rows, so
+   they wait there, and one already in a batch is waited for. Inside it the copy catches up
+   to at least the live positions (the live ones cannot move now), the live tables move to
+   a retired schema and the copy's into the service's schema under the same names, and the
+   live tracking rows become the copy's. At commit the live feed and projector resume from
+   the copy's positions: each event after them they apply, each before them they skip by its
+   `ce_sequence` (the notification id, for the own events) - nothing applied twice, nothing
+   missed;
 4. the retired tables are dropped.
 
 Queries never see a missing or half-built table: `ALTER TABLE ... SET SCHEMA` holds the
@@ -40,7 +42,10 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from bizdev_common.deadletters import DeadLetters, Handler, retrying
-from bizdev_common.projector import Parking, Projection
+from bizdev_common.envelope import source_for
+from bizdev_common.eventstore import ServiceApplication
+from bizdev_common.feed import store_records
+from bizdev_common.projector import STORE_PARTITION, Parking, Projection
 from bizdev_common.readmodel import create_list_indexes, list_queries
 from bizdev_common.scheduler import DEADLINES_DDL
 
@@ -67,7 +72,7 @@ def retired_schema(schema: str, projection: str) -> str:
 
 @dataclass
 class Progress:
-    """What a rebuild reports as it goes: records applied of those known to exist."""
+    """What a rebuild reports as it goes: events applied of those known to exist."""
 
     on_change: Callable[[Progress], None] = lambda p: None
     phase: str = "starting"
@@ -127,18 +132,26 @@ class Rebuild:
         self.handler = Handler("projection", self.live.name, group)
         self.dead_letters = DeadLetters(s)
         self.positions: dict[TopicPartition, int] = {}
+        self.store_at = 0
+        """The notification id the copy has applied the own events up to."""
+        self.app: ServiceApplication | None = None
 
     async def run(self) -> Swapped:
         started = time.monotonic()
         s = self.settings
         build = await asyncpg.connect(s.database_url)
         live = await asyncpg.connect(s.database_url)
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=s.kafka_bootstrap_servers,
-            enable_auto_commit=False,
-            client_id=f"{s.service}-rebuild",
-        )
-        await consumer.start()
+        if self.live.own_topics:
+            self.app = await asyncio.to_thread(self.parts.application, s)
+        # Only a projection of other services' events needs Kafka to be rebuilt.
+        consumer = None
+        if self.live.foreign_topics:
+            consumer = AIOKafkaConsumer(
+                bootstrap_servers=s.kafka_bootstrap_servers,
+                enable_auto_commit=False,
+                client_id=f"{s.service}-rebuild",
+            )
+            await consumer.start()
         try:
             # Two rebuilds of one projection would drop each other's copy.
             if not await live.fetchval(
@@ -147,20 +160,23 @@ class Rebuild:
             ):
                 raise RebuildRunning(f"a rebuild of {self.schema}.{self.live.name} is running")
             await self._prepare(build)
-            tps = await self._assign(consumer)
-            begin = await consumer.beginning_offsets(tps)
+            tps = await self._assign(consumer) if consumer else []
+            begin = await consumer.beginning_offsets(tps) if consumer else {}
             self.positions = dict(begin)
-            ends = await consumer.end_offsets(tps)
             base = sum(begin.values())
-            self.progress.update(phase="building", done=0, total=sum(ends.values()) - base)
-            await self._build_until(consumer, build, ends, base)
-            while True:  # catch up with what arrived meanwhile, until little is left
-                ends = await consumer.end_offsets(tps)
-                behind = sum(max(0, ends[tp] - self.positions[tp]) for tp in tps)
-                self.progress.update(phase="catching up", total=sum(ends.values()) - base)
-                if behind <= SWAP_LAG:
+            phase = "building"
+            while True:  # then catch up with what arrived meanwhile, until little is left
+                ends = await consumer.end_offsets(tps) if consumer else {}
+                store_end = await self._store_end(build)
+                behind = store_end - self.store_at
+                behind += sum(max(0, ends[tp] - self.positions[tp]) for tp in tps)
+                self.progress.update(phase=phase, total=sum(ends.values()) - base + store_end)
+                if phase != "building" and behind <= SWAP_LAG:
                     break
-                await self._build_until(consumer, build, ends, base)
+                await self._build_store_until(build, store_end, base)
+                if consumer:
+                    await self._build_until(consumer, build, ends, base)
+                phase = "catching up"
             self.progress.update(phase="swapping")
             try:
                 relations = await self._swap(consumer, build, live, tps, base)
@@ -174,7 +190,10 @@ class Rebuild:
                 self.live.name, relations, self.progress.done, time.monotonic() - started
             )
         finally:
-            await consumer.stop()
+            if consumer:
+                await consumer.stop()
+            if self.app is not None:
+                await asyncio.to_thread(self.app.close)
             await self.dead_letters.close()
             await build.close()
             await live.close()
@@ -190,7 +209,7 @@ class Rebuild:
 
     async def _assign(self, consumer: AIOKafkaConsumer) -> list[TopicPartition]:
         tps: list[TopicPartition] = []
-        for topic in self.live.topics:
+        for topic in self.live.foreign_topics:
             partitions = consumer.partitions_for_topic(topic)
             for _ in range(50):
                 if partitions:
@@ -220,24 +239,61 @@ class Rebuild:
             for tp in wanted:
                 self.positions[tp] = await consumer.position(tp)
             wanted = [tp for tp in wanted if self.positions[tp] < targets[tp]]
-            self.progress.update(done=sum(self.positions.values()) - base)
+            self._show(base)
 
-    async def _apply(self, conn: asyncpg.Connection, records: Sequence[ConsumerRecord]) -> None:
+    def _show(self, base: int) -> None:
+        self.progress.update(done=sum(self.positions.values()) - base + self.store_at)
+
+    async def _store_end(self, conn: asyncpg.Connection) -> int:
+        if self.app is None:
+            return 0
+        s = self.settings
+        end: int = await conn.fetchval(
+            f'SELECT coalesce(max(notification_id), 0) FROM "{s.schema_name}".{s.service}_events'
+        )
+        return end
+
+    async def _build_store_until(self, conn: asyncpg.Connection, target: int, base: int) -> None:
+        """Applies the own events to the copy until it has applied notification `target`."""
+        app = self.app
+        if app is None:
+            return
+        contract = self.live.contracts[self.live.own_topics[0]]
+        source = source_for(self.settings.service)
+        while self.store_at < target:
+            notifications = await asyncio.to_thread(
+                app.recorder.select_notifications, self.store_at, BATCH, None, ()
+            )
+            notifications = [n for n in notifications if n.id > self.store_at]
+            if not notifications:
+                return
+            through = notifications[-1].id
+            await self._apply(conn, store_records(app, contract, source, notifications), through)
+            self.store_at = through
+            self._show(base)
+
+    async def _apply(
+        self,
+        conn: asyncpg.Connection,
+        records: Sequence[ConsumerRecord],
+        through: int | None = None,
+    ) -> None:
         async def attempt(n: int, last: bool) -> None:
             parking = Parking(self.dead_letters, self.handler, n, last)
-            await self.shadow.apply_batch(conn, records, parking)
+            await self.shadow.apply_batch(conn, records, parking, through)
 
-        first = records[0]
+        where = (
+            f"notifications up to {through}"
+            if through is not None
+            else f"{records[0].topic}/{records[0].partition}@{records[0].offset}"
+        )
         await retrying(
-            self.settings,
-            f"rebuild of {self.live.name}: batch of {len(records)} from "
-            f"{first.topic}/{first.partition}@{first.offset}",
-            attempt,
+            self.settings, f"rebuild of {self.live.name}: {len(records)} event(s), {where}", attempt
         )
 
     async def _swap(
         self,
-        consumer: AIOKafkaConsumer,
+        consumer: AIOKafkaConsumer | None,
         build: asyncpg.Connection,
         live: asyncpg.Connection,
         tps: list[TopicPartition],
@@ -259,12 +315,19 @@ class Rebuild:
                 "WHERE projection = $1",
                 name,
             )
-            # The live projector has applied up to these offsets: the copy must have too.
+            # The live feed and projector have applied up to these positions: the copy must
+            # have too.
             targets = {tp: self.positions[tp] for tp in tps}
+            store_target = self.store_at
             for r in rows:
+                if r["partition"] == STORE_PARTITION:
+                    store_target = max(store_target, r["kafka_offset"])
+                    continue
                 tp = TopicPartition(r["topic"], r["partition"])
                 targets[tp] = max(targets.get(tp, 0), r["kafka_offset"] + 1)
-            await self._build_until(consumer, build, targets, base)
+            await self._build_store_until(build, store_target, base)
+            if consumer:
+                await self._build_until(consumer, build, targets, base)
             relations = await self._relations(live)
             await self._refuse_foreign_views(live, [rel for rel, _ in relations])
             await live.execute(f"CREATE SCHEMA {retired}")

@@ -33,7 +33,7 @@ from eventsourcing.persistence import Notification
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
 
-from bizdev_common.contract import EventContract
+from bizdev_common.contract import EventContract, PublicEvent
 from bizdev_common.envelope import Envelope, ce_id, source_for
 from bizdev_common.eventstore import META_KEY, ServiceApplication
 from bizdev_common.leader import Leader, lead
@@ -217,11 +217,10 @@ class OutboxRelay:
         )
 
     async def _send(self, producer: AIOKafkaProducer, n: Notification) -> Any:
-        domain_event = self.app.mapper.to_domain_event(n)
-        public = self.contract.to_public(domain_event)
-        if public is None:
+        form = published_form(self.app, self.contract, self.source, n)
+        if form is None:
             return None
-        meta: dict[str, str] = orjson.loads(n.state).get(META_KEY, {})
+        public, envelope, meta = form
         parent = propagate.extract(meta)
         with tracer.start_as_current_span(
             f"{self.contract.topic} publish", context=parent, kind=SpanKind.PRODUCER
@@ -231,19 +230,34 @@ class OutboxRelay:
             span.set_attribute("bizdev.position", n.id)
             carrier: dict[str, str] = {}
             propagate.inject(carrier)
-            envelope = Envelope(
-                id=ce_id(public.aggregate_id, public.version),
-                source=self.source,
-                type=self.contract.ce_type(type(public)),
-                time=public.occurred_at,
-                subject=str(public.aggregate_id),
-                sequence=n.id,
-                correlation_id=meta.get("correlation_id"),
-                causation_id=meta.get("causation_id"),
-            )
             return await producer.send(
                 self.contract.topic,
                 value=public.model_dump_json().encode(),
                 key=str(public.aggregate_id).encode(),
                 headers=envelope.headers(carrier),
             )
+
+
+def published_form(
+    app: ServiceApplication, contract: EventContract, source: str, n: Notification
+) -> tuple[PublicEvent, Envelope, dict[str, str]] | None:
+    """A stored event as the service publishes it: its public model, its CloudEvents envelope
+    (`ce_sequence` is its notification id) and the metadata the command stored with it
+    (correlation, causation, trace); None for an event the service does not publish. The
+    relay sends this to Kafka, and the service's own views (feed.py) apply the same."""
+    domain_event = app.mapper.to_domain_event(n)
+    public = contract.to_public(domain_event)
+    if public is None:
+        return None
+    meta: dict[str, str] = orjson.loads(n.state).get(META_KEY, {})
+    envelope = Envelope(
+        id=ce_id(public.aggregate_id, public.version),
+        source=source,
+        type=contract.ce_type(type(public)),
+        time=public.occurred_at,
+        subject=str(public.aggregate_id),
+        sequence=n.id,
+        correlation_id=meta.get("correlation_id"),
+        causation_id=meta.get("causation_id"),
+    )
+    return public, envelope, meta

@@ -143,12 +143,14 @@ def add_consumers(
     pool: asyncpg.Pool,
     dead_letters: DeadLetters,
 ) -> tuple[list[Projector], list[ReactionRunner]]:
-    """Subscribes the service's projectors and reactions to the broker."""
+    """Subscribes the service's projectors of other services' topics and its reactions to the
+    broker (its own events reach its views from its event store: feed.py)."""
     s = parts.settings
+    projections = [make(s.schema_name) for make in parts.projections] if s.projector_enabled else []
     projectors = [
-        Projector(broker, pool, make(s.schema_name), s, dead_letters)
-        for make in parts.projections
-        if s.projector_enabled
+        Projector(broker, pool, projection, s, dead_letters)
+        for projection in projections
+        if projection.foreign_topics
     ]
     reactions = [
         ReactionRunner(broker, application, make(), s, dead_letters) for make in parts.reactions

@@ -3,7 +3,9 @@
 
 - each consumer's position and lag per partition: a projection's position is in its
   `projection_tracking` rows (it seeks there on every assignment; its Kafka group's commits
-  are not what it resumes from), a reaction's in its Kafka group's committed offsets;
+  are not what it resumes from), a reaction's in its Kafka group's committed offsets; a
+  projection of the service's own events reads them from its event store (feed.py), shown as
+  the own topic's partition -1 whose positions are notification ids;
 - how old the oldest record a consumer has not read is (the view is that far behind);
 - the outbox relay's backlog: events stored but not yet published, behind its position in the
   service's event log.
@@ -28,6 +30,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from bizdev_common.projector import STORE_PARTITION
 from bizdev_common.settings import ServiceSettings
 from bizdev_common.tasks import pause
 
@@ -73,9 +76,11 @@ async def consumer_lags(
             done = await projection.positions(conn)
         except asyncpg.UndefinedTableError:
             done = {}
-        tps = await _partitions(consumer, projection.topics)
-        ends = await consumer.end_offsets(tps) if tps else {}
         group = f"{s.schema_name}.{projection.name}"
+        for topic in projection.own_topics:
+            rows.append(await _store_lag(conn, s, group, topic, done))
+        tps = await _partitions(consumer, projection.foreign_topics)
+        ends = await consumer.end_offsets(tps) if tps else {}
         for tp in tps:
             last = done.get((tp.topic, tp.partition))
             at = None if last is None else last + 1
@@ -93,6 +98,47 @@ async def consumer_lags(
     return rows
 
 
+def _events(s: ServiceSettings) -> str:
+    return f'"{s.schema_name}".{s.service}_events'
+
+
+async def _store_lag(
+    conn: asyncpg.Connection,
+    s: ServiceSettings,
+    group: str,
+    topic: str,
+    done: dict[tuple[str, int], int],
+) -> ConsumerLag:
+    """Offsets here are notification ids: the next one to apply, and one past the last."""
+    try:
+        end = await conn.fetchval(f"SELECT coalesce(max(notification_id), 0) FROM {_events(s)}")
+    except asyncpg.UndefinedTableError:
+        end = 0
+    last = done.get((topic, STORE_PARTITION))
+    return ConsumerLag(
+        group, "projection", topic, STORE_PARTITION, None if last is None else last + 1, end + 1
+    )
+
+
+async def store_written(
+    conn: asyncpg.Connection, s: ServiceSettings, lags: Sequence[ConsumerLag]
+) -> dict[tuple[str, int, int | None], float]:
+    """When the oldest event each lagging projection of the event store has not applied was
+    stored (its domain event's timestamp), like `oldest_unread` for Kafka's partitions."""
+    found: dict[tuple[str, int, int | None], float] = {}
+    for r in lags:
+        if r.partition != STORE_PARTITION or r.lag <= 0:
+            continue
+        at = await conn.fetchval(
+            "SELECT (convert_from(state, 'UTF8')::jsonb #>> '{timestamp,_data_}')::timestamptz "
+            f"FROM {_events(s)} WHERE notification_id >= $1 ORDER BY notification_id LIMIT 1",
+            r.position or 0,
+        )
+        if at is not None:
+            found[(r.topic, r.partition, r.position)] = at.timestamp()
+    return found
+
+
 async def relay_backlog(conn: asyncpg.Connection, s: ServiceSettings) -> RelayBacklog:
     schema = f'"{s.schema_name}"'
     try:
@@ -102,7 +148,7 @@ async def relay_backlog(conn: asyncpg.Connection, s: ServiceSettings) -> RelayBa
     try:
         end, waiting = await conn.fetchrow(
             f"SELECT coalesce(max(notification_id), 0), "
-            f"count(*) FILTER (WHERE notification_id > $1) FROM {schema}.{s.service}_events",
+            f"count(*) FILTER (WHERE notification_id > $1) FROM {_events(s)}",
             at or 0,
         )
     except asyncpg.UndefinedTableError:
@@ -116,7 +162,11 @@ async def oldest_unread(
     """When the oldest record each lagging consumer has not read was written (Kafka's record
     timestamp, in seconds), by its (topic, partition, position); one fetch per partition and
     position. A record not fetched within `wait` is left out."""
-    behind = {(r.topic, r.partition, r.position) for r in lags if r.lag > 0}
+    behind = {
+        (r.topic, r.partition, r.position)
+        for r in lags
+        if r.lag > 0 and r.partition != STORE_PARTITION
+    }
     if not behind:
         return {}
     firsts = await consumer.beginning_offsets(sorted({TopicPartition(t, p) for t, p, _ in behind}))
@@ -175,7 +225,9 @@ class Signals(Collector):
     async def measure(self, conn: asyncpg.Connection) -> Measurement:
         consumer, admin = await self._clients()
         lags = await consumer_lags(self.parts, conn, consumer, admin)
-        written = await oldest_unread(consumer, lags)
+        written = await oldest_unread(consumer, lags) | await store_written(
+            conn, self.settings, lags
+        )
         relay = await relay_backlog(conn, self.settings)
         self.last = Measurement(lags, written, relay, self.clock())
         return self.last

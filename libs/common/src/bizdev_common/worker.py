@@ -1,9 +1,10 @@
 """The `worker` role of a service: everything but HTTP requests, in a process of its own.
 
 It creates the service's tables (read models, dead letters, deadlines, worker status), then
-runs the outbox relay and the deadline scheduler (each on one elected leader among the
-replicas, leader.py), the FastStream broker with the projectors and reactions (replicas share
-the partitions of their consumer groups), the forgetting of old Idempotency-Keys, and a
+runs the outbox relay, the feed of its own views from its event store and the deadline
+scheduler (each on one elected leader among the replicas, leader.py), the FastStream broker
+with the projectors of other services' topics and the reactions (replicas share the
+partitions of their consumer groups), the forgetting of old Idempotency-Keys, and a
 report of its state for the API's /readyz (status.py). Its own small HTTP server answers
 /healthz, /readyz and /metrics, for Kubernetes' probes and Prometheus."""
 
@@ -27,6 +28,7 @@ from starlette.responses import Response
 from bizdev_common import idempotency, status, topics
 from bizdev_common.deadletters import DeadLetters
 from bizdev_common.eventstore import schema_lock
+from bizdev_common.feed import StoreFeed
 from bizdev_common.observability import metrics_response, ready_gauge
 from bizdev_common.readmodel import create_list_indexes, list_queries
 from bizdev_common.relay import OutboxRelay
@@ -95,6 +97,10 @@ def create_worker_app(parts: ServiceParts[Any, Any]) -> FastAPI:
         ]
         if s.relay_enabled:
             tasks.append(asyncio.create_task(relay.run(stopping)))
+        if s.projector_enabled:
+            projections = [make(schema) for make in parts.projections]
+            feed = StoreFeed(application, parts.contract, s, pool, projections, dead_letters)
+            tasks.append(asyncio.create_task(feed.run(stopping)))
         if parts.deadline_checks and s.scheduler_enabled:
             scheduler = Scheduler(application, s, parts.deadline_checks, clock_for(s))
             tasks.append(asyncio.create_task(scheduler.run(stopping)))
