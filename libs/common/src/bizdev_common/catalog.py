@@ -115,8 +115,9 @@ def default_settings(name: str) -> ServiceSettings:
 
 def asyncapi_document(service: Service) -> str:
     """The document the service's `/asyncapi.json` serves once started: its topic and events,
-    and the subscribers of its projectors of other services' topics and of its reactions. Declaring those connects nothing
-    (the pool and the application are only used when messages arrive), so none is given."""
+    and the subscribers of its projectors of other services' topics and of its reactions.
+    Declaring those connects nothing (the pool and the application are only used when
+    messages arrive), so none is given."""
     settings = default_settings(service.name)
     broker = KafkaBroker(settings.kafka_bootstrap_servers, client_id=settings.service)
     spec = docs.describe_events(broker, service.parts)

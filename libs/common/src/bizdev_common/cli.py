@@ -367,8 +367,8 @@ def rebuild(
     ] = None,
 ) -> None:
     """Rebuild a service's views from the start of their sources (its own event store, other
-    services' topics) into fresh tables and swap them in while the service runs: queries never fail, no event is applied twice or missed
-    (see bizdev_common/rebuild.py)."""
+    services' topics) into fresh tables and swap them in while the service runs: queries never
+    fail, no event is applied twice or missed (see bizdev_common/rebuild.py)."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
