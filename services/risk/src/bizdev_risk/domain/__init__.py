@@ -7,19 +7,12 @@ aggregate is rebuilt from its history."""
 
 from __future__ import annotations
 
-from bizdev_risk.domain.kri import (
-    BUILT_IN,
-    COUNTABLE,
-    Alert,
-    AlertState,
-    Band,
-    Crossing,
-    Indicator,
-    Kri,
-    KriCatalogue,
-    KriDefinition,
-    Subject,
-)
+from bizdev_common.stored_topics import keep_old_topics
+
+from bizdev_risk.domain.alert import Alert, AlertState
+from bizdev_risk.domain.definition import KriCatalogue, KriDefinition
+from bizdev_risk.domain.indicator import BUILT_IN, COUNTABLE, Band, Indicator
+from bizdev_risk.domain.kri import Crossing, Kri
 from bizdev_risk.domain.matrix import Level, Matrix
 from bizdev_risk.domain.meeting import ReviewMeeting
 from bizdev_risk.domain.risk import (
@@ -35,11 +28,19 @@ from bizdev_risk.domain.risk import (
     Strategy,
 )
 from bizdev_risk.domain.round import IdentificationRound
+from bizdev_risk.domain.subject import Subject
+
+STORED_BEFORE_THE_SPLIT = keep_old_topics(
+    "bizdev_risk.domain.kri", Alert, Subject, KriDefinition, KriCatalogue
+)
+"""Until issue 18 the alerts, subjects and indicator definitions lived in the module
+`bizdev_risk.domain.kri` with the indicators: the events stored then name their classes there."""
 
 __all__ = [
     "BUILT_IN",
     "COMPANY",
     "COUNTABLE",
+    "STORED_BEFORE_THE_SPLIT",
     "Alert",
     "AlertState",
     "Assessment",
