@@ -23,6 +23,7 @@ from bizdev_risk.domain import (
     Kri,
     KriCatalogue,
     KriDefinition,
+    Risk,
     Scope,
     Subject,
 )
@@ -111,3 +112,12 @@ def test_every_aggregate_and_event_class_answers_to_its_old_topic() -> None:
     for cls in aggregates_in(bizdev_risk.domain) & set(STORED_BEFORE_THE_SPLIT.values()):
         for moved in {cls} | event_classes_of(cls):
             assert resolve_topic(f"{OLD_MODULE}:{moved.__qualname__}") is moved
+
+
+def test_the_aggregates_that_stayed_keep_their_topics() -> None:
+    """A risk's commands are split over a package and the indicators' module lost its other
+    records, but the events of `Risk` and `Kri` stay declared in them, in the modules they
+    were stored from."""
+    for cls, module in ((Risk, "bizdev_risk.domain.risk"), (Kri, OLD_MODULE)):
+        for kept in {cls} | event_classes_of(cls):
+            assert get_topic(kept) == f"{module}:{kept.__qualname__}"

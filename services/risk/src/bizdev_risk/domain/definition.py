@@ -15,7 +15,7 @@ from bizdev_common.domain import (
 from eventsourcing.domain import Aggregate, event
 
 from bizdev_risk.domain.indicator import COUNTABLE, NAME, WINDOW_DAYS_MAX, Indicator
-from bizdev_risk.domain.risk import Category, Scope, require_risk_officer
+from bizdev_risk.domain.values import Category, Scope, require_risk_officer
 
 _DEFINITIONS = uuid5(NAMESPACE_URL, "urn:bizdev:risk:kri-definition")
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
-from bizdev_risk.domain.risk import Category, Scope
+from bizdev_risk.domain.values import Category, Scope
 
 COUNTABLE: dict[str, tuple[str, frozenset[Scope]]] = {
     "ComplaintReceived": ("crm", frozenset({Scope.CUSTOMER, Scope.COMPANY})),

@@ -24,7 +24,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from bizdev_risk.domain.indicator import Band, Indicator
-from bizdev_risk.domain.risk import Scope
+from bizdev_risk.domain.values import Scope
 
 _KRIS = uuid5(NAMESPACE_URL, "urn:bizdev:risk:kri")
 

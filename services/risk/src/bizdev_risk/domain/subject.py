@@ -7,7 +7,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from bizdev_risk.domain.risk import Category
+from bizdev_risk.domain.values import Category
 
 _SUBJECTS = uuid5(NAMESPACE_URL, "urn:bizdev:risk:subject")
 
