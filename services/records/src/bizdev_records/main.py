@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from bizdev_records.api import router
 from bizdev_records.application import RecordsApplication
 from bizdev_records.contract import CONTRACT
-from bizdev_records.projections import RecordsViews
+from bizdev_records.projections import PROJECTIONS
 from bizdev_records.reactions import (
     CustomerFilesReaction,
     LoanDueCheck,
@@ -35,7 +35,7 @@ def parts(
         application=RecordsApplication,
         contract=CONTRACT,
         routers=[router],
-        projections=[RecordsViews],
+        projections=PROJECTIONS,
         reactions=[ProjectFilesReaction, CustomerFilesReaction],
         deadline_checks=[LoanDueCheck(), RetentionCheck()],
     )

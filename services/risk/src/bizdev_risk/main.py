@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from bizdev_risk.api import router
 from bizdev_risk.application import RiskApplication
 from bizdev_risk.contract import CONTRACT
-from bizdev_risk.projections import RiskViews
+from bizdev_risk.projections import PROJECTIONS
 from bizdev_risk.reactions import (
     IdentificationDueCheck,
     KriReaction,
@@ -35,7 +35,7 @@ def parts(settings: RiskSettings | None = None) -> ServiceParts[RiskApplication,
         application=RiskApplication,
         contract=CONTRACT,
         routers=[router],
-        projections=[RiskViews],
+        projections=PROJECTIONS,
         reactions=[KriReaction],
         deadline_checks=[
             KriWindowCheck(),

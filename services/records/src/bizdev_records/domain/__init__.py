@@ -1,6 +1,7 @@
 """Records (REGULATIONS §9): files opened by the other services' events, the records filed in
 them, the counters that number them, and the lists they are destroyed under. One module per
-aggregate.
+aggregate; the record's is a package, its commands by part of the regulations (archiving,
+borrowing, destruction) beside it, and `values` what it and the API and views speak of.
 
 Every rule is checked in a public command method before its event is triggered; the private
 methods decorated with `@event` only apply an event, because they run again whenever an
@@ -10,13 +11,13 @@ from __future__ import annotations
 
 from bizdev_records.domain.destruction import DestructionList, ListState
 from bizdev_records.domain.file import File
-from bizdev_records.domain.record import (
+from bizdev_records.domain.record import Record
+from bizdev_records.domain.record.values import (
     Content,
     Loan,
     LoanLoss,
     LoanState,
     Medium,
-    Record,
     RecordState,
     ReportedBy,
 )

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_risk.api.common import app_of, require_reads_all
 from bizdev_risk.domain import COUNTABLE, Band, Category, KriDefinition, Scope
-from bizdev_risk.domain.kri import WINDOW_DAYS_MAX
+from bizdev_risk.domain.indicator import WINDOW_DAYS_MAX
 
 router = APIRouter()
 

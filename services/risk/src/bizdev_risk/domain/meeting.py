@@ -11,7 +11,7 @@ from uuid import UUID
 from bizdev_common.domain import Actor, RuleViolation, require_text
 from eventsourcing.domain import Aggregate, event
 
-from bizdev_risk.domain.risk import require_risk_officer
+from bizdev_risk.domain.values import require_risk_officer
 
 
 class ReviewMeeting(Aggregate):

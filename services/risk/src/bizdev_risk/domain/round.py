@@ -19,7 +19,7 @@ from bizdev_common.domain import (
 )
 from eventsourcing.domain import Aggregate, event
 
-from bizdev_risk.domain.risk import require_risk_officer
+from bizdev_risk.domain.values import require_risk_officer
 
 
 class IdentificationRound(Aggregate):

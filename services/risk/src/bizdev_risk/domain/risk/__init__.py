@@ -5,20 +5,16 @@ the risk's level."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from decimal import Decimal
-from enum import StrEnum
+from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
-from bizdev_common.days import company_day, decided_in_utc, end_of, zone_name
+from bizdev_common.days import decided_in_utc
 from bizdev_common.domain import (
     Actor,
     Forbidden,
     InvalidTransition,
-    Money,
     Role,
     RuleViolation,
     require_acting,
@@ -29,89 +25,25 @@ from bizdev_common.domain import (
 from eventsourcing.domain import Aggregate, event
 
 from bizdev_risk.domain.matrix import Level, Matrix
+from bizdev_risk.domain.risk.measures import Measures
+from bizdev_risk.domain.values import (
+    COMPANY,
+    Assessment,
+    Category,
+    Measure,
+    ResponseState,
+    RiskState,
+    Scenario,
+    Scope,
+    Strategy,
+    require_risk_officer,
+    require_scope,
+)
 
 _RISKS = uuid5(NAMESPACE_URL, "urn:bizdev:risk:risk")
-COMPANY = uuid5(NAMESPACE_URL, "urn:bizdev:risk:company")
-"""The id the company goes by as what a risk or an indicator is about."""
 
 
-class Category(StrEnum):
-    MARKET = "market"
-    CREDIT = "credit"
-    OPERATIONAL = "operational"
-    LEGAL = "legal"
-
-
-class Scope(StrEnum):
-    PROJECT = "project"
-    CUSTOMER = "customer"
-    COMPANY = "company"
-
-
-class Strategy(StrEnum):
-    AVOID = "avoid"
-    REDUCE = "reduce"
-    TRANSFER = "transfer"
-    ACCEPT = "accept"
-
-
-class Assessment(StrEnum):
-    INHERENT = "inherent"
-    """Before any response."""
-    RESIDUAL = "residual"
-    """What remains with the response's measures in place."""
-
-
-class RiskState(StrEnum):
-    OPEN = "open"
-    CLOSED = "closed"
-
-
-class ResponseState(StrEnum):
-    NONE = "none"
-    AWAITING_SIGN_OFF = "awaiting_sign_off"
-    """`accept` of a risk at level high or above, until management signs it off."""
-    IN_FORCE = "in_force"
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """A scenario analysis: what could happen, how likely (percent) and what it would cost."""
-
-    scenario: str
-    probability: Decimal
-    impact: Money
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "scenario": self.scenario,
-            "probability": str(self.probability),
-            "impact": self.impact.as_dict(),
-        }
-
-
-@dataclass
-class Measure:
-    description: str
-    department: str
-    person: str
-    due_on: date
-    next_review_at: datetime
-    completed: bool = False
-    overdue_flagged: bool = False
-    review_flagged_for: datetime | None = None
-
-
-Cadence = Mapping[Level, int]
-"""Days between two reviews of a measure, by the risk's level."""
-
-
-def require_risk_officer(actor: Actor) -> None:
-    require_acting(actor)
-    require_role(actor, Role.RISK_OFFICER)
-
-
-class Risk(Aggregate):
+class Risk(Measures, Aggregate):
     """One risk. Its level is the residual assessment's once there is one, else the
     inherent's: what the response is judged by."""
 
@@ -161,7 +93,7 @@ class Risk(Aggregate):
             )
         for name, text in (("title", title), ("description", description), ("cause", cause)):
             require_text(name, text)
-        _require_scope(scope, project_id, customer_id)
+        require_scope(scope, project_id, customer_id)
         return cls(
             by=actor.user_id,
             category=category.value,
@@ -431,7 +363,7 @@ class Risk(Aggregate):
     def _signed_off(self, by: str, level: str, proposed_by: str) -> None:
         self.signed_off_by = by
 
-    # --- measures ------------------------------------------------------------------------
+    # --- measures: their commands are in measures.py ----------------------------------------
 
     class MeasureAdded(Aggregate.Event):
         by: str
@@ -441,46 +373,6 @@ class Risk(Aggregate):
         person: str
         due_on: date
         next_review_at: datetime
-
-    def add_measure(
-        self,
-        actor: Actor,
-        measure_id: UUID,
-        *,
-        description: str,
-        department: str,
-        person: str,
-        due_on: date,
-        now: datetime,
-        cadence: Cadence,
-    ) -> None:
-        """A measure of the response: a responsible department and person and a due date;
-        its first review is due a cadence after it is added."""
-        require_acting(actor)
-        self._require_responder(actor)
-        self._require_open()
-        if self.strategy is None:
-            raise InvalidTransition("plan the response before adding its measures")
-        for name, text in (
-            ("description", description),
-            ("department", department),
-            ("person", person),
-        ):
-            require_text(name, text)
-        if due_on < company_day(now):
-            raise RuleViolation("due_on", f"a measure is due today ({company_day(now)}) or later")
-        self._measure_added(
-            by=actor.user_id,
-            measure_id=measure_id,
-            description=description,
-            department=department,
-            person=person,
-            due_on=due_on,
-            next_review_at=now + timedelta(days=self._cadence(cadence)),
-        )
-
-    def _cadence(self, cadence: Cadence) -> int:
-        return cadence[self.level or Level.LOW]
 
     @event(MeasureAdded)
     def _measure_added(
@@ -495,49 +387,12 @@ class Risk(Aggregate):
     ) -> None:
         self.measures[measure_id] = Measure(description, department, person, due_on, next_review_at)
 
-    def _measure(self, measure_id: UUID) -> Measure:
-        found = self.measures.get(measure_id)
-        if found is None:
-            raise RuleViolation("measure_id", f"no measure {measure_id} on this risk")
-        return found
-
     class MeasureReviewed(Aggregate.Event):
         by: str
         measure_id: UUID
         effective: bool
         note: str
         next_review_at: datetime
-
-    def review_measure(
-        self,
-        actor: Actor,
-        measure_id: UUID,
-        *,
-        effective: bool,
-        note: str,
-        now: datetime,
-        cadence: Cadence,
-    ) -> None:
-        """The periodic review of a measure (5.2), by the risk officer or the head of the
-        measure's department; the next is due a cadence (by the risk's level) later. A review
-        that finds it ineffective is the reason to change the strategy."""
-        require_acting(actor)
-        measure = self._measure(measure_id)
-        if not (actor.has(Role.RISK_OFFICER) or actor.is_head_of(measure.department)):
-            raise Forbidden(
-                "a measure is reviewed by the risk officer or the head of its department"
-            )
-        self._require_open()
-        if measure.completed:
-            raise InvalidTransition("the measure is completed")
-        require_text("note", note)
-        self._reviewed(
-            by=actor.user_id,
-            measure_id=measure_id,
-            effective=effective,
-            note=note,
-            next_review_at=now + timedelta(days=self._cadence(cadence)),
-        )
 
     @event(MeasureReviewed)
     def _reviewed(
@@ -550,22 +405,6 @@ class Risk(Aggregate):
         measure_id: UUID
         note: str
         late: bool
-
-    def complete_measure(self, actor: Actor, measure_id: UUID, note: str, now: datetime) -> None:
-        """The responsible person, or the risk officer, reports the measure done."""
-        require_acting(actor)
-        measure = self._measure(measure_id)
-        if not (actor.has(Role.RISK_OFFICER) or actor.user_id == measure.person):
-            raise Forbidden("a measure is completed by its responsible person or the risk officer")
-        self._require_open()
-        if measure.completed:
-            raise InvalidTransition("the measure is already completed")
-        self._completed(
-            by=actor.user_id,
-            measure_id=measure_id,
-            note=note,
-            late=now >= end_of(measure.due_on),
-        )
 
     @event(MeasureCompleted)
     def _completed(self, by: str, measure_id: UUID, note: str, late: bool) -> None:
@@ -581,23 +420,6 @@ class Risk(Aggregate):
 
         upcast_v1_v2 = staticmethod(decided_in_utc)
 
-    def measure_overdue(self, measure_id: UUID, now: datetime) -> None:
-        """The deadline check: a measure not completed when its due date is over, once."""
-        measure = self._measure(measure_id)
-        if self.state != RiskState.OPEN or measure.completed:
-            raise InvalidTransition("the measure is completed or its risk closed")
-        if measure.overdue_flagged:
-            raise InvalidTransition("the measure is already flagged overdue")
-        if now < end_of(measure.due_on):
-            raise InvalidTransition(f"the measure is due on {measure.due_on}")
-        self._measure_overdue(
-            measure_id=measure_id,
-            person=measure.person,
-            department=measure.department,
-            due_on=measure.due_on,
-            time_zone=zone_name(),
-        )
-
     @event(MeasureOverdue)
     def _measure_overdue(
         self, measure_id: UUID, person: str, department: str, due_on: date, time_zone: str
@@ -608,19 +430,6 @@ class Risk(Aggregate):
         measure_id: UUID
         department: str
         due_at: datetime
-
-    def review_overdue(self, measure_id: UUID, now: datetime) -> None:
-        """The deadline check: a review not held by its due time, flagged once per due time."""
-        measure = self._measure(measure_id)
-        if self.state != RiskState.OPEN or measure.completed:
-            raise InvalidTransition("the measure is completed or its risk closed")
-        if measure.review_flagged_for == measure.next_review_at:
-            raise InvalidTransition("this review is already flagged overdue")
-        if now < measure.next_review_at:
-            raise InvalidTransition(f"the review is due at {measure.next_review_at}")
-        self._review_overdue(
-            measure_id=measure_id, department=measure.department, due_at=measure.next_review_at
-        )
 
     @event(ReviewOverdue)
     def _review_overdue(self, measure_id: UUID, department: str, due_at: datetime) -> None:
@@ -664,12 +473,3 @@ class Risk(Aggregate):
     @event(Closed)
     def _closed(self, by: str, reason: str) -> None:
         self.state = RiskState.CLOSED
-
-
-def _require_scope(scope: Scope, project_id: UUID | None, customer_id: UUID | None) -> None:
-    if scope == Scope.PROJECT and (project_id is None or customer_id is not None):
-        raise RuleViolation("project_id", "a risk against a project names the project only")
-    if scope == Scope.CUSTOMER and (customer_id is None or project_id is not None):
-        raise RuleViolation("customer_id", "a risk against a customer names the customer only")
-    if scope == Scope.COMPANY and (project_id is not None or customer_id is not None):
-        raise RuleViolation("scope", "a risk against the company names no project or customer")

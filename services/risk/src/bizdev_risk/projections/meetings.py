@@ -1,0 +1,61 @@
+"""The review meetings' read model (REGULATIONS §5.3): who met on which risks, what they
+concluded and which actions they agreed."""
+
+from __future__ import annotations
+
+import json
+
+import asyncpg
+from bizdev_common.contract import PublicEvent
+from bizdev_common.envelope import Envelope
+from bizdev_common.projector import Projection, insert_record
+
+from bizdev_risk import contract as c
+
+DDL = [
+    """
+    CREATE TABLE IF NOT EXISTS {schema}.meetings (
+        id uuid PRIMARY KEY,
+        version int NOT NULL,
+        held_on date NOT NULL,
+        title text NOT NULL,
+        attendees text[] NOT NULL,
+        risk_ids uuid[] NOT NULL,
+        conclusions text NOT NULL,
+        actions jsonb NOT NULL,
+        recorded_by text NOT NULL,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL
+    )
+    """,
+]
+
+
+class Meetings(Projection):
+    name = "meetings"
+    tables = ("meetings",)
+    ddl = DDL
+
+    def __init__(self, schema: str) -> None:
+        super().__init__(schema, [c.CONTRACT])
+
+    async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
+        match event:
+            case c.ReviewMeetingRecorded():
+                await self._recorded(conn, event)
+
+    async def _recorded(self, conn: asyncpg.Connection, event: c.ReviewMeetingRecorded) -> None:
+        await insert_record(
+            conn,
+            self.t["meetings"],
+            event,
+            {
+                "held_on": event.held_on,
+                "title": event.title,
+                "attendees": event.attendees,
+                "risk_ids": event.risk_ids,
+                "conclusions": event.conclusions,
+                "actions": json.dumps([a.model_dump(mode="json") for a in event.actions]),
+                "recorded_by": event.by or "",
+            },
+        )
