@@ -178,20 +178,21 @@ async def test_projector_parks_poison_and_applies_what_follows(
         after = await register(crm_http, people)
         assert (await view(crm_http, after["id"], after["version"], people.rep))["customer"]["name"]
 
+        # The customers' family stores the name; each crm family parks what it cannot read.
         letter = await parked(conn, "crm", ce_id=f"{nul_id}/1")
         assert (letter["kind"], letter["handler"], letter["consumer_group"]) == (
             "projection",
-            "views",
-            "crm.views",
+            "customers",
+            "crm.customers",
         )
         assert "0x00" in letter["error"] or "\\x00" in letter["error"], letter["error"]
         assert letter["attempts"] == 3  # the conftest's consumer_retry_attempts
         assert letter["value"] == nul.encode()
         assert letter["replayed_at"] is None
-        unknown = await parked(conn, "crm", ce_id=f"{unknown_id}/1")
+        unknown = await parked(conn, "crm", ce_id=f"{unknown_id}/1", handler="customers")
         assert "unknown event type 'bizdev.crm.CustomerTeleported.v1'" in unknown["error"]
         assert unknown["attempts"] == 1  # retrying the same bytes cannot help
-        broken = await parked(conn, "crm", ce_id=f"{broken_id}/1")
+        broken = await parked(conn, "crm", ce_id=f"{broken_id}/1", handler="customers")
         assert "does not match its model" in broken["error"]
         assert "json" in broken["error"].lower()
         assert (
@@ -200,7 +201,7 @@ async def test_projector_parks_poison_and_applies_what_follows(
 
         on_topic = await on_dlq(infra, "crm", {f"{i}/1" for i in (nul_id, unknown_id, broken_id)})
         nul_letter = on_topic[f"{nul_id}/1"]
-        assert nul_letter["dlq_group"] == "crm.views"
+        assert nul_letter["dlq_group"] == "crm.customers"
         assert nul_letter["dlq_topic"] == CRM_TOPIC
         assert nul_letter["dlq_attempts"] == "3"
         assert int(nul_letter["dlq_offset"]) == letter["kafka_offset"]
@@ -210,7 +211,7 @@ async def test_projector_parks_poison_and_applies_what_follows(
         assert body["checks"] == {"postgresql": "ok", "views": "ok", "kafka": "ok"}
         # Parked by the worker, counted in its metrics; waiting, in every process's.
         worker_metrics = (await crm_http.get(f"{crm.worker.url}/metrics")).text
-        assert 'bizdev_dead_letters_parked_total{consumer_group="crm.views"}' in worker_metrics
+        assert 'bizdev_dead_letters_parked_total{consumer_group="crm.customers"}' in worker_metrics
         assert "bizdev_dead_letters_waiting " in worker_metrics
         assert "bizdev_dead_letters_waiting " in (await crm_http.get("/metrics")).text
 
@@ -220,7 +221,7 @@ async def test_projector_parks_poison_and_applies_what_follows(
         assert rows[0][:2] == ["id", "state"]
         by_id = {r[0]: r for r in rows[1:]}
         assert by_id[str(letter["id"])][1] == "parked"
-        assert by_id[str(letter["id"])][3] == "projection:views"
+        assert by_id[str(letter["id"])][3] == "projection:customers"
     finally:
         await conn.close()
 
@@ -251,7 +252,9 @@ async def test_a_projection_replays_a_parked_event_once_after_the_fix(
             ),
             201,
         )
-        letter = await parked(conn, "crm", ce_id=f"{customer_id}/{added['version']}")
+        letter = await parked(
+            conn, "crm", ce_id=f"{customer_id}/{added['version']}", handler="customers"
+        )
         assert "check constraint" in letter["error"], letter["error"]
 
         # Another record's events go on being applied.
