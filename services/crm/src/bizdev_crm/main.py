@@ -14,7 +14,7 @@ from bizdev_crm.api import router
 from bizdev_crm.application import CrmApplication
 from bizdev_crm.contract import CONTRACT
 from bizdev_crm.personal_data import KeyStore
-from bizdev_crm.projections import CrmViews
+from bizdev_crm.projections import PROJECTIONS
 from bizdev_crm.reactions import DEADLINE_CHECKS, DealingsReaction
 from bizdev_crm.settings import CrmSettings
 
@@ -31,7 +31,7 @@ def parts(settings: CrmSettings | None = None) -> ServiceParts[CrmApplication, C
         application=CrmApplication,
         contract=CONTRACT,
         routers=[router],
-        projections=[CrmViews],
+        projections=PROJECTIONS,
         reactions=[DealingsReaction],
         deadline_checks=DEADLINE_CHECKS,
     )

@@ -26,7 +26,7 @@ from bizdev_crm.domain import Customer, Deadline
 log = logging.getLogger(__name__)
 
 COMPLAINT_RESPONSE = "complaint_response"
-"""Deadline kinds, armed by the views (projections.py): a complaint's answer is due (or its
+"""Deadline kinds, armed by the views (projections/): a complaint's answer is due (or its
 next escalation), """
 COMPLAINT_RESOLUTION = "complaint_resolution"
 """a complaint's resolution is due (or its next escalation), """

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from bizdev_performance.api import router
 from bizdev_performance.application import PerformanceApplication
 from bizdev_performance.contract import CONTRACT
-from bizdev_performance.projections import ActualsViews, PerformanceViews
+from bizdev_performance.projections import PROJECTIONS
 from bizdev_performance.reactions import EvaluationStepCheck, LeadRewardReaction
 from bizdev_performance.settings import PerformanceSettings
 
@@ -30,7 +30,7 @@ def parts(
         application=PerformanceApplication,
         contract=CONTRACT,
         routers=[router],
-        projections=[PerformanceViews, ActualsViews],
+        projections=PROJECTIONS,
         reactions=[LeadRewardReaction],
         deadline_checks=[EvaluationStepCheck()],
     )

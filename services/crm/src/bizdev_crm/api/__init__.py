@@ -18,11 +18,18 @@ from __future__ import annotations
 from bizdev_common.inbox import inbox_router
 from fastapi import APIRouter
 
-from bizdev_crm.api import complaints, contracts, customer_events, customers, follow_ups
+from bizdev_crm.api import (
+    complaints,
+    contracts,
+    corrective_actions,
+    customer_events,
+    customers,
+    follow_ups,
+)
 from bizdev_crm.projections import INBOX_KINDS
 
 router = APIRouter()
-for section in (customers, contracts, follow_ups, customer_events, complaints):
+for section in (customers, contracts, follow_ups, customer_events, complaints, corrective_actions):
     router.include_router(section.router)
 router.include_router(
     inbox_router(INBOX_KINDS, records=["complaints", "customers", "follow_ups", "contracts"])

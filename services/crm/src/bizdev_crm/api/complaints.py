@@ -148,22 +148,6 @@ class CloseIn(BaseModel):
     )
 
 
-class CorrectiveActionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    description: Text = Field(description="What is to be done so that the cause does not recur")
-    owner: Name = Field(description="User id of who does it")
-    due_on: Day = Field(description="The day it is due by (today or later)")
-
-
-class CompletionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    outcome: Text = Field(description="What was done and achieved")
-
-
-class ActionAccepted(Accepted):
-    action_id: UUID = Field(description="The corrective action added")
-
-
 class QueuedComplaint(ComplaintView):
     time_left_seconds: float | None = Field(
         description="Until the response deadline (negative: past it); null once answered"
@@ -344,56 +328,6 @@ def close_complaint(
         ),
         confirmed_on=body.confirmed_on,
         confirmed_with=body.confirmed_with,
-    )
-    return accepted(result, response)
-
-
-@router.post(
-    "/complaints/{complaint_id}/corrective-actions",
-    status_code=201,
-    response_model=ActionAccepted,
-    tags=["complaints"],
-    summary="Set a corrective action with its owner and due date (owner, head or management)",
-    description="Once the customer accepted a solution; followed up until done: overdue ones "
-    "are reported once (CorrectiveActionOverdue) and wait in their owner's inbox.",
-)
-def add_corrective_action(
-    complaint_id: UUID,
-    body: CorrectiveActionIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> ActionAccepted:
-    result, action_id = app_of(rt).add_corrective_action(
-        actor,
-        complaint_id,
-        version,
-        description=body.description,
-        owner=body.owner,
-        due_on=body.due_on,
-    )
-    response.headers["ETag"] = f'"{result.version}"'
-    return ActionAccepted(id=result.id, version=result.version, action_id=action_id)
-
-
-@router.post(
-    "/complaints/{complaint_id}/corrective-actions/{action_id}/complete",
-    response_model=Accepted,
-    tags=["complaints"],
-    summary="Record a corrective action done (its owner, the head or management)",
-)
-def complete_corrective_action(
-    complaint_id: UUID,
-    action_id: UUID,
-    body: CompletionIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    result = app_of(rt).complete_corrective_action(
-        actor, complaint_id, version, action_id, body.outcome
     )
     return accepted(result, response)
 

@@ -1,6 +1,8 @@
 """Customer relationships (REGULATIONS §4): customers and their file, follow-up visits,
-customer events, and complaints. One module per record (aggregate); `values` holds the states
-and kinds more than one of them, or the API and the views, speak of.
+customer events, and complaints. One module per record (aggregate), or a package where it
+grew (customer, complaint: the aggregate in its `__init__`, so its events' topics stay as
+stored, its stored events in `events`); `values` holds the states and kinds more than one of
+them, or the API and the views, speak of.
 
 Every rule is checked in a public command method before its event is triggered; the private
 methods decorated with `@event` only apply an event, because they run again whenever an

@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_performance.api.access import Reach, guard_lead_reward
 from bizdev_performance.api.common import app_of, schema
-from bizdev_performance.api.cycles import EvaluationView, evaluation_view
+from bizdev_performance.api.evaluations import EvaluationView, evaluation_view
 from bizdev_performance.contract import Number
 from bizdev_performance.domain import LeadReward, PerformanceFile
 from bizdev_performance.domain.values import ImprovementMeasure, IncentiveKind, SanctionKind

@@ -3,14 +3,12 @@ data kept sealed."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Any
 from uuid import UUID, uuid4
 
-from bizdev_common.days import company_day, decided_in_utc, zone_name
+from bizdev_common.days import company_day, zone_name
 from bizdev_common.domain import (
     ACTING_ROLES,
     Actor,
@@ -26,6 +24,14 @@ from bizdev_common.domain import (
 )
 from eventsourcing.domain import Aggregate, event
 
+from bizdev_crm.domain.customer import events
+from bizdev_crm.domain.customer.contacts import (
+    ContactDetails,
+    ContactPerson,
+    Seal,
+    Sealed,
+    sealed_contact,
+)
 from bizdev_crm.domain.values import (
     EXPLAINED_STATUSES,
     Channel,
@@ -53,69 +59,6 @@ def next_visit(cycle: VisitCycle, status: str, since: date) -> date | None:
     return None if days is None else since + timedelta(days=days)
 
 
-# --- personal data ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Sealed:
-    """A piece of personal data encrypted with its customer's own key: base64 text of the
-    nonce and the AES-GCM ciphertext. Meaningless without the key; once the key is destroyed
-    it is meaningless for good."""
-
-    token: str
-
-    def __repr__(self) -> str:
-        return "Sealed(...)"
-
-
-Seal = Callable[[str], Sealed]
-"""Encrypts one piece of personal data for the customer at hand; pure computation (the
-application fetched the key), so the domain stays free of I/O."""
-
-
-@dataclass(frozen=True)
-class ContactPerson:
-    """A contact person of a customer as the aggregate keeps it: `position` is the only field
-    in the clear. After erasure the sealed fields remain, unreadable without the key."""
-
-    position: str
-    name: Sealed
-    phone: Sealed | None
-    email: Sealed | None
-
-
-@dataclass(frozen=True)
-class ContactDetails:
-    """A contact person as given in a command, in the clear; never stored so, and kept out of
-    its repr so that no traceback or log line shows it."""
-
-    position: str
-    name: str = field(repr=False)
-    phone: str | None = field(default=None, repr=False)
-    email: str | None = field(default=None, repr=False)
-
-
-_PHONE = re.compile(r"^\+?[0-9][0-9 ()\-]{4,30}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def _sealed_contact(details: ContactDetails, seal: Seal, prefix: str = "") -> ContactPerson:
-    """Checks a contact person's details, then seals the personal ones. Refusals name the
-    field but never echo its value, which is personal data."""
-    require_text(f"{prefix}position", details.position)
-    require_text(f"{prefix}name", details.name)
-    if details.phone is not None and not _PHONE.match(details.phone):
-        raise RuleViolation(f"{prefix}phone", "phone must be digits, spaces, ( ) - and a leading +")
-    if details.email is not None and not _EMAIL.match(details.email):
-        raise RuleViolation(f"{prefix}email", "email must be an address such as name@example.com")
-    return ContactPerson(
-        position=details.position,
-        name=seal(details.name),
-        phone=None if details.phone is None else seal(details.phone),
-        email=None if details.email is None else seal(details.email),
-    )
-
-
 # --- customers (REGULATIONS 4.1, 4.2) --------------------------------------------------------
 
 
@@ -141,26 +84,19 @@ class Customer(Aggregate):
     past it the deadline scheduler reports the customer `FollowUpOverdue`, once per missed
     cycle, until a visit is recorded."""
 
-    class Registered(Aggregate.Created):
-        class_version = 2
-        by: str
-        name: str
-        industry: str
-        channel: str
-        owner: str
-        department: str
-        address: str
-        needs: str
-        preferences: str
-        status: str
-        next_visit_due_on: date | None
-
-        @staticmethod
-        def upcast_v1_v2(state: dict[str, Any]) -> None:
-            # Registered before statuses and visit cycles: a prospect with no visit owed
-            # until its status is set or a visit is recorded.
-            state["status"] = CustomerStatus.PROSPECT.value
-            state["next_visit_due_on"] = None
+    # Its events (events.py), named here so that their topics stay `Customer.<Event>`.
+    Registered = events.Registered
+    FileUpdated = events.FileUpdated
+    ContactPersonAdded = events.ContactPersonAdded
+    ContactPersonChanged = events.ContactPersonChanged
+    ProposalOffered = events.ProposalOffered
+    ProposalOutcomeRecorded = events.ProposalOutcomeRecorded
+    DealingRecorded = events.DealingRecorded
+    PersonalDataErased = events.PersonalDataErased
+    StatusChanged = events.StatusChanged
+    OwnerReassigned = events.OwnerReassigned
+    Visited = events.Visited
+    FollowUpOverdue = events.FollowUpOverdue
 
     @event(Registered)
     def __init__(
@@ -222,7 +158,7 @@ class Customer(Aggregate):
         require_text("needs", needs)
         if owner is not None:
             require_text("owner", owner)
-        sealed = [_sealed_contact(c, seal, f"contacts.{i}.") for i, c in enumerate(contacts)]
+        sealed = [sealed_contact(c, seal, f"contacts.{i}.") for i, c in enumerate(contacts)]
         customer = cls(
             by=actor.user_id,
             name=name,
@@ -272,14 +208,6 @@ class Customer(Aggregate):
                 f"only the customer's owner or the head of department {self.department} may {what}"
             )
 
-    class FileUpdated(Aggregate.Event):
-        by: str
-        name: str
-        industry: str
-        address: str
-        needs: str
-        preferences: str
-
     def update_file(
         self,
         actor: Actor,
@@ -319,19 +247,11 @@ class Customer(Aggregate):
         self.needs = needs
         self.preferences = preferences
 
-    class ContactPersonAdded(Aggregate.Event):
-        by: str
-        contact_id: UUID
-        position: str
-        name: Sealed
-        phone: Sealed | None
-        email: Sealed | None
-
     def add_contact(self, actor: Actor, details: ContactDetails, seal: Seal) -> UUID:
         """Returns the new contact person's id."""
         self._require_keeper(actor, "add a contact person")
         self._require_personal_data_kept()
-        contact = _sealed_contact(details, seal)
+        contact = sealed_contact(details, seal)
         contact_id = uuid4()
         self._add_contact(
             by=actor.user_id,
@@ -355,14 +275,6 @@ class Customer(Aggregate):
     ) -> None:
         self.contacts[contact_id] = ContactPerson(position, name, phone, email)
 
-    class ContactPersonChanged(Aggregate.Event):
-        by: str
-        contact_id: UUID
-        position: str
-        name: Sealed
-        phone: Sealed | None
-        email: Sealed | None
-
     def change_contact(
         self, actor: Actor, contact_id: UUID, details: ContactDetails, seal: Seal
     ) -> None:
@@ -371,7 +283,7 @@ class Customer(Aggregate):
             raise NotFound(f"no contact person {contact_id} for customer {self.id}")
         self._require_keeper(actor, "change a contact person")
         self._require_personal_data_kept()
-        contact = _sealed_contact(details, seal)
+        contact = sealed_contact(details, seal)
         self._change_contact(
             by=actor.user_id,
             contact_id=contact_id,
@@ -400,13 +312,6 @@ class Customer(Aggregate):
                 "recorded for it any more"
             )
 
-    class ProposalOffered(Aggregate.Event):
-        by: str
-        proposal_id: UUID
-        title: str
-        description: str
-        value: Money
-
     def offer_proposal(self, actor: Actor, *, title: str, description: str, value: Money) -> UUID:
         """Any employee may offer the customer a proposal; returns its id."""
         require_role(actor, Role.EMPLOYEE)
@@ -429,12 +334,6 @@ class Customer(Aggregate):
         self, by: str, proposal_id: UUID, title: str, description: str, value: Money
     ) -> None:
         self.proposals[proposal_id] = Proposal(title, description, value, offered_by=by)
-
-    class ProposalOutcomeRecorded(Aggregate.Event):
-        by: str
-        proposal_id: UUID
-        outcome: str
-        notes: str
 
     def record_proposal_outcome(
         self, actor: Actor, *, proposal_id: UUID, outcome: str, notes: str = ""
@@ -460,13 +359,6 @@ class Customer(Aggregate):
         self.proposals[proposal_id] = replace(
             self.proposals[proposal_id], outcome=outcome, outcome_notes=notes
         )
-
-    class DealingRecorded(Aggregate.Event):
-        by: str
-        project_id: UUID
-        project_name: str
-        department: str
-        application_id: UUID
 
     def record_dealing(
         self,
@@ -500,11 +392,6 @@ class Customer(Aggregate):
     ) -> None:
         self.dealings[project_id] = project_name
 
-    class PersonalDataErased(Aggregate.Event):
-        by: str
-        reason: str
-        contact_ids: list[UUID]
-
     def erase_personal_data(self, actor: Actor, *, reason: str) -> None:
         """On request, management erases the customer's personal data: the application
         destroys the customer's key, so every sealed value ever stored becomes unreadable;
@@ -520,13 +407,6 @@ class Customer(Aggregate):
         self.personal_data_erased = True
 
     # --- status, owner and visit cycle (4.1, 4.2) -------------------------------------------
-
-    class StatusChanged(Aggregate.Event):
-        by: str
-        status: str
-        previous: str
-        reason: str
-        next_visit_due_on: date | None
 
     def change_status(
         self, actor: Actor, *, status: str, reason: str, today: date, visit_cycle: VisitCycle
@@ -563,13 +443,6 @@ class Customer(Aggregate):
         self.status_reason = reason or None
         self.next_visit_due_on = next_visit_due_on
 
-    class OwnerReassigned(Aggregate.Event):
-        by: str
-        owner: str
-        previous_owner: str
-        department: str
-        reason: str
-
     def reassign_owner(self, actor: Actor, *, owner: str, reason: str) -> None:
         """The head of the owner's department (the customer's) or management hands the
         customer to another owner; the customer stays in its department."""
@@ -591,12 +464,6 @@ class Customer(Aggregate):
     ) -> None:
         self.owner = owner
 
-    class Visited(Aggregate.Event):
-        by: str
-        follow_up_id: UUID
-        visited_on: date
-        next_visit_due_on: date | None
-
     def record_visit(
         self, *, by: str, follow_up_id: UUID, visited_on: date, visit_cycle: VisitCycle
     ) -> None:
@@ -616,19 +483,6 @@ class Customer(Aggregate):
     ) -> None:
         self.last_visited_on = max(visited_on, self.last_visited_on or visited_on)
         self.next_visit_due_on = next_visit_due_on
-
-    class FollowUpOverdue(Aggregate.Event):
-        class_version = 2
-        by: str | None
-        owner: str
-        department: str
-        status: str
-        due_on: date
-        last_visited_on: date | None
-        next_visit_due_on: date | None
-        time_zone: str
-
-        upcast_v1_v2 = staticmethod(decided_in_utc)
 
     def follow_up_overdue(self, now: datetime, visit_cycle: VisitCycle) -> None:
         """The deadline check: a customer not visited by the end of its due day is reported

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
-from bizdev_common.days import company_day, decided_in_utc, end_of, zone_name
+from bizdev_common.days import company_day, end_of, zone_name
 from bizdev_common.domain import (
     Actor,
     Forbidden,
@@ -22,6 +22,8 @@ from bizdev_common.domain import (
 )
 from eventsourcing.domain import Aggregate, event
 
+from bizdev_crm.domain.complaint import events
+from bizdev_crm.domain.complaint.corrective_action import CorrectiveAction
 from bizdev_crm.domain.values import (
     CauseCategory,
     ComplaintChannel,
@@ -45,19 +47,6 @@ TOP_LEVEL = 2
 """Escalation goes to the head of the complaint's department (1), then to management (2)."""
 
 
-@dataclass(frozen=True)
-class CorrectiveAction:
-    """What is done so that a complaint's cause does not recur, by whom and by when; followed
-    up until it is done."""
-
-    description: str
-    owner: str
-    due_on: date
-    done_on: date | None = None
-    outcome: str | None = None
-    overdue_raised: bool = False
-
-
 class Complaint(Aggregate):
     """A customer complaint (客戶投訴): received → assigned → responded → resolved → closed,
     back to assigned whenever the customer is not satisfied with the proposal, until they are.
@@ -72,24 +61,17 @@ class Complaint(Aggregate):
     Closing records who confirmed the customer's satisfaction, how and when; corrective
     actions, each with an owner and a due date, are followed up until done."""
 
-    class Received(Aggregate.Created):
-        class_version = 2
-        by: str
-        customer_id: UUID
-        department: str
-        contact_id: UUID | None
-        channel: str
-        severity: str
-        subject: str
-        description: str
-        received_at: datetime
-        response_due_at: datetime
-        resolution_due_at: datetime | None
-
-        @staticmethod
-        def upcast_v1_v2(state: dict[str, Any]) -> None:
-            # Received before resolutions had a deadline: none is owed.
-            state["resolution_due_at"] = None
+    # Its events (events.py), named here so that their topics stay `Complaint.<Event>`.
+    Received = events.Received
+    Assigned = events.Assigned
+    Responded = events.Responded
+    Escalated = events.Escalated
+    Resolved = events.Resolved
+    Reopened = events.Reopened
+    Closed = events.Closed
+    CorrectiveActionAdded = events.CorrectiveActionAdded
+    CorrectiveActionCompleted = events.CorrectiveActionCompleted
+    CorrectiveActionOverdue = events.CorrectiveActionOverdue
 
     @event(Received)
     def __init__(
@@ -205,11 +187,6 @@ class Complaint(Aggregate):
                 f"only the head of department {self.department} or management may {what}"
             )
 
-    class Assigned(Aggregate.Event):
-        by: str
-        owner: str
-        department: str
-
     def assign(self, actor: Actor, *, owner: str) -> None:
         """The head of the complaint's department (or management) names its owner; an owner
         may be replaced until the complaint is answered."""
@@ -225,10 +202,6 @@ class Complaint(Aggregate):
         self.owner = owner
         self.state = ComplaintState.ASSIGNED
 
-    class Responded(Aggregate.Event):
-        by: str
-        proposal: str
-
     def respond(self, actor: Actor, *, proposal: str) -> None:
         """The owner answers the customer with a proposal for putting things right; the
         first answer meets (or misses) the response deadline."""
@@ -243,33 +216,6 @@ class Complaint(Aggregate):
         self.awaiting_response = False
         self.proposal = proposal
         self.rounds += 1
-
-    class Escalated(Aggregate.Event):
-        class_version = 2
-        by: str | None
-        customer_id: UUID
-        department: str
-        owner: str | None
-        severity: str
-        response_due_at: datetime
-        escalated_at: datetime
-        deadline: str
-        due_at: datetime
-        level: int
-        to_role: str
-        to_department: str | None
-        next_escalation_at: datetime | None
-
-        @staticmethod
-        def upcast_v1_v2(state: dict[str, Any]) -> None:
-            # Before levels, an escalation was the first one, of the response deadline, to
-            # the head of the complaint's department; no second level was owed.
-            state["deadline"] = Deadline.RESPONSE.value
-            state["due_at"] = state["response_due_at"]
-            state["level"] = 1
-            state["to_role"] = Role.DEPARTMENT_HEAD.value
-            state["to_department"] = state["department"]
-            state["next_escalation_at"] = None
 
     def due(self, deadline: Deadline) -> datetime | None:
         """When the deadline is met by, None when it is met or owes nothing."""
@@ -347,11 +293,6 @@ class Complaint(Aggregate):
             self.escalated_at = escalated_at
         self.levels[Deadline(deadline)] = level
 
-    class Resolved(Aggregate.Event):
-        by: str
-        customer_id: UUID
-        resolution: str
-
     def resolve(self, actor: Actor, *, resolution: str) -> None:
         """The customer accepted the proposal."""
         self._require_owner(actor, "resolve")
@@ -363,19 +304,6 @@ class Complaint(Aggregate):
     def _resolve(self, by: str, customer_id: UUID, resolution: str) -> None:
         self.state = ComplaintState.RESOLVED
         self.resolution = resolution
-
-    class Reopened(Aggregate.Event):
-        class_version = 2
-        by: str
-        reason: str
-        response_due_at: datetime | None
-        resolution_escalation_at: datetime | None
-
-        @staticmethod
-        def upcast_v1_v2(state: dict[str, Any]) -> None:
-            # Reopened before a new answer had a deadline: none is owed.
-            state["response_due_at"] = None
-            state["resolution_escalation_at"] = None
 
     def reopen(self, actor: Actor, *, reason: str, now: datetime) -> None:
         """The customer is not satisfied (with the proposal, or after all with the
@@ -410,26 +338,6 @@ class Complaint(Aggregate):
             self.response_due_at = response_due_at
             self.awaiting_response = True
             self.levels[Deadline.RESPONSE] = 0
-
-    class Closed(Aggregate.Event):
-        class_version = 2
-        by: str
-        customer_id: UUID
-        department: str
-        cause: str
-        root_cause: str
-        corrective_action: str
-        satisfaction: int
-        confirmed_by: str | None
-        confirmation_channel: str | None
-        confirmed_on: date | None
-        confirmed_with: UUID | None
-
-        @staticmethod
-        def upcast_v1_v2(state: dict[str, Any]) -> None:
-            # Closed before the confirmation was recorded: not known.
-            for name in ("confirmed_by", "confirmation_channel", "confirmed_on", "confirmed_with"):
-                state[name] = None
 
     def _require_owner_or_head(self, actor: Actor, what: str) -> None:
         require_acting(actor)
@@ -523,15 +431,6 @@ class Complaint(Aggregate):
 
     # --- corrective actions, followed up until done ---------------------------------------
 
-    class CorrectiveActionAdded(Aggregate.Event):
-        by: str
-        action_id: UUID
-        customer_id: UUID
-        department: str
-        description: str
-        owner: str
-        due_on: date
-
     def add_corrective_action(
         self, actor: Actor, *, description: str, owner: str, due_on: date, today: date
     ) -> UUID:
@@ -577,12 +476,6 @@ class Complaint(Aggregate):
             raise NotFound(f"no corrective action {action_id} for complaint {self.id}")
         return action
 
-    class CorrectiveActionCompleted(Aggregate.Event):
-        by: str
-        action_id: UUID
-        done_on: date
-        outcome: str
-
     def complete_corrective_action(
         self, actor: Actor, action_id: UUID, *, outcome: str, today: date
     ) -> None:
@@ -609,18 +502,6 @@ class Complaint(Aggregate):
         self, by: str, action_id: UUID, done_on: date, outcome: str
     ) -> None:
         self.actions[action_id] = replace(self.actions[action_id], done_on=done_on, outcome=outcome)
-
-    class CorrectiveActionOverdue(Aggregate.Event):
-        class_version = 2
-        by: str | None
-        action_id: UUID
-        customer_id: UUID
-        department: str
-        owner: str
-        due_on: date
-        time_zone: str
-
-        upcast_v1_v2 = staticmethod(decided_in_utc)
 
     def corrective_action_overdue(self, action_id: UUID, now: datetime) -> None:
         """The deadline check: an action not done when its due date is over is reported

@@ -1,0 +1,103 @@
+"""The organisation (REGULATIONS §8): people with their department, position and supervisor,
+and the departments with their heads."""
+
+from __future__ import annotations
+
+import asyncpg
+from bizdev_common.contract import PublicEvent
+from bizdev_common.envelope import Envelope
+from bizdev_common.projector import Projection, insert_record, update_record
+
+from bizdev_performance import contract as c
+
+
+class OrganisationView(Projection):
+    name = "organisation"
+    tables = ("people", "departments")
+    ddl = (
+        """
+        CREATE TABLE IF NOT EXISTS {schema}.people (
+            id uuid PRIMARY KEY,
+            version int NOT NULL,
+            user_id text NOT NULL UNIQUE,
+            department text NOT NULL,
+            position text NOT NULL,
+            supervisor text,
+            joined_on date NOT NULL,
+            left_on date,
+            active boolean NOT NULL DEFAULT true,
+            created_at timestamptz NOT NULL,
+            updated_at timestamptz NOT NULL
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS people_supervisor ON {schema}.people (supervisor)",
+        """
+        CREATE TABLE IF NOT EXISTS {schema}.departments (
+            id uuid PRIMARY KEY,
+            version int NOT NULL,
+            department text NOT NULL UNIQUE,
+            head text NOT NULL,
+            created_at timestamptz NOT NULL,
+            updated_at timestamptz NOT NULL
+        )
+        """,
+    )
+
+    def __init__(self, schema: str) -> None:
+        super().__init__(schema, [c.CONTRACT])
+
+    async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
+        match event:
+            case c.PersonJoined():
+                await self._joined(conn, event)
+            case c.PersonMoved():
+                await self._moved(conn, event)
+            case c.SupervisorAssigned():
+                await self._supervisor(conn, event)
+            case c.PersonLeft():
+                await self._left(conn, event)
+            case c.DepartmentEstablished():
+                await self._established(conn, event)
+            case c.DepartmentHeadAppointed():
+                await self._head(conn, event)
+
+    async def _joined(self, conn: asyncpg.Connection, event: c.PersonJoined) -> None:
+        await insert_record(
+            conn,
+            self.t["people"],
+            event,
+            {
+                "user_id": event.user_id,
+                "department": event.department,
+                "position": event.position,
+                "supervisor": event.supervisor,
+                "joined_on": event.joined_on,
+            },
+        )
+
+    async def _moved(self, conn: asyncpg.Connection, event: c.PersonMoved) -> None:
+        await update_record(
+            conn,
+            self.t["people"],
+            event,
+            {"department": event.department, "position": event.position},
+        )
+
+    async def _supervisor(self, conn: asyncpg.Connection, event: c.SupervisorAssigned) -> None:
+        await update_record(conn, self.t["people"], event, {"supervisor": event.supervisor})
+
+    async def _left(self, conn: asyncpg.Connection, event: c.PersonLeft) -> None:
+        await update_record(
+            conn, self.t["people"], event, {"left_on": event.left_on, "active": False}
+        )
+
+    async def _established(self, conn: asyncpg.Connection, event: c.DepartmentEstablished) -> None:
+        await insert_record(
+            conn,
+            self.t["departments"],
+            event,
+            {"department": event.department, "head": event.head},
+        )
+
+    async def _head(self, conn: asyncpg.Connection, event: c.DepartmentHeadAppointed) -> None:
+        await update_record(conn, self.t["departments"], event, {"head": event.head})
