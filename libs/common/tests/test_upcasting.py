@@ -15,13 +15,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import eventsourcing.utils
 import pytest
 from bizdev_common.days import company_time_zone
 from bizdev_common.domain import Money
 from bizdev_common.eventstore import ServiceApplication
 from eventsourcing.application import Application
 from eventsourcing.persistence import ApplicationRecorder, Transcoder
-from eventsourcing.utils import clear_topic_cache
 
 
 class Store(Application[Any]):
@@ -89,14 +89,23 @@ def code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[
 
     def deploy(source: str) -> ModuleType:
         sys.modules.pop(MODULE, None)
-        clear_topic_cache()
+        forget_topics_of(MODULE)
         (tmp_path / f"{MODULE}.py").write_text(source)
         importlib.invalidate_caches()
         return importlib.import_module(MODULE)
 
     yield deploy
     sys.modules.pop(MODULE, None)
-    clear_topic_cache()
+    forget_topics_of(MODULE)
+
+
+def forget_topics_of(module: str) -> None:
+    """Only this module's resolved topics: clearing the whole cache would also drop the old
+    topics the services register for classes they moved (stored_topics.keep_old_topics),
+    which nothing registers again in this process."""
+    cache = eventsourcing.utils._topic_cache
+    for topic in [t for t in cache if t == module or t.startswith(f"{module}:")]:
+        del cache[topic]
 
 
 def test_an_event_stored_by_the_old_definition_loads_upcast_under_the_new_one(
