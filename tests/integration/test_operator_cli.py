@@ -24,7 +24,7 @@ from typing import Any
 import asyncpg
 import httpx
 from bizdev_common.rebuild import shadow_schema
-from bizdev_projects.projections import ProjectsViews
+from bizdev_projects.projections import TABLES
 
 from .conftest import Infra, ServiceProcess, eventually, headers_of, launcher, read_topic
 from .flows import People, ok
@@ -65,7 +65,7 @@ async def table_rows(conn: asyncpg.Connection, schema: str) -> dict[str, list[st
     """Every row of every table of the projection, in a stable order. `fired_at` is the
     scheduler's mark, not the projection's: the copy runs no scheduler."""
     rows = {}
-    for table in ProjectsViews.tables:
+    for table in TABLES:
         found = await conn.fetch(
             f"SELECT (to_jsonb(t) - 'fired_at')::text AS j FROM \"{schema}\".{table} t ORDER BY 1"
         )
@@ -326,11 +326,11 @@ async def test_a_rebuild_is_refused_while_another_runs_or_when_others_read_its_t
     conn = await asyncpg.connect(infra.database_url)
     try:
         # What a running rebuild of projects' views holds for as long as it runs.
-        lock = zlib.crc32(f"bizdev-rebuild:{shadow_schema('projects', 'views')}".encode())
+        lock = zlib.crc32(f"bizdev-rebuild:{shadow_schema('projects', 'applications')}".encode())
         await conn.execute("SELECT pg_advisory_lock($1)", lock)
         refused = await asyncio.to_thread(bizdev, projects, "rebuild", "projects")
         assert refused.returncode == 1
-        assert "a rebuild of projects.views is running" in refused.stdout
+        assert "a rebuild of projects.applications is running" in refused.stdout
         await conn.execute("SELECT pg_advisory_unlock($1)", lock)
 
         # A view of someone else's over a table of the projection would be dropped with it.

@@ -13,13 +13,12 @@ from typing import Any
 import asyncpg
 import httpx
 from aiokafka import AIOKafkaProducer
-from bizdev_projects.projections import ProjectsViews
+from bizdev_projects.projections import PROJECTIONS, TABLES
 
 from .conftest import Infra, ServiceProcess, by_subject, eventually, read_topic
 from .flows import REVIEW, People, draft, ok
 
 TOPIC = "bizdev.projects.events.v1"
-TABLES = ProjectsViews.tables
 
 
 async def _rows(conn: asyncpg.Connection, schema: str, table: str) -> list[dict[str, Any]]:
@@ -62,7 +61,7 @@ async def test_republished_events_change_nothing(http: httpx.AsyncClient, infra:
         await eventually(
             lambda: conn.fetchval(
                 'SELECT kafka_offset FROM "projects".projection_tracking '
-                "WHERE projection = 'views' AND topic = $1 AND partition = $2",
+                "WHERE projection = 'applications' AND topic = $1 AND partition = $2",
                 TOPIC,
                 partition,
             ),
@@ -107,7 +106,8 @@ async def test_killed_projector_converges_and_a_rebuild_gives_the_same_view(
     try:
         await _converged(conn)
         replica.stop()
-        await ProjectsViews("projects_replica").reset(conn)
+        for make in PROJECTIONS:
+            await make("projects_replica").reset(conn)
         assert await conn.fetchval('SELECT count(*) FROM "projects_replica".applications') == 0
         replica.start()
         await _converged(conn)

@@ -122,7 +122,7 @@ async def positions_agree_with_views(infra: Infra) -> int:
             r["partition"]: r["kafka_offset"]
             for r in await conn.fetch(
                 f'SELECT partition, kafka_offset FROM "{SCHEMA}".projection_tracking '
-                "WHERE projection = 'views' AND topic = $1",
+                "WHERE projection = 'leads' AND topic = $1",
                 TOPIC,
             )
         }
