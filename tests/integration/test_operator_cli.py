@@ -273,7 +273,7 @@ async def test_tail_history_and_lag_describe_what_happened(
         return [json.loads(line) for line in done.stdout.splitlines()]
 
     def caught_up(rows: list[dict[str, Any]]) -> bool:
-        views = [r for r in rows if r["consumer"] == "projects.views"]
+        views = [r for r in rows if r["consumer"] == "projects.leads"]
         relay = [r for r in rows if r["kind"] == "relay"]
         return (
             [r["lag"] for r in relay] == [0]
@@ -282,8 +282,8 @@ async def test_tail_history_and_lag_describe_what_happened(
         )
 
     rows = await eventually(lambda: asyncio.to_thread(lag), caught_up)
-    assert {r["kind"] for r in rows if r["consumer"] == "projects.views"} == {"projection"}
-    assert all((r["position"] or 0) == r["end"] for r in rows if r["consumer"] == "projects.views")
+    assert {r["kind"] for r in rows if r["consumer"] == "projects.leads"} == {"projection"}
+    assert all((r["position"] or 0) == r["end"] for r in rows if r["consumer"] == "projects.leads")
     [relay] = [r for r in rows if r["kind"] == "relay"]
     assert relay["consumer"] == "projects.relay"
     assert relay["position"] == relay["end"] >= 1
@@ -303,14 +303,19 @@ async def test_dlq_lists_a_parked_message_and_replay_reports_it_still_fails(
             b"{not json",
             headers("projects", "bizdev.projects.LeadSubmitted.v1", broken, sequence),
         )
-        letter = await parked(conn, "projects", ce_id=f"{broken}/1")
+        # Every family of projects' views reads it and parks it; the leads' is the one to follow.
+        letter = await parked(conn, "projects", ce_id=f"{broken}/1", handler="leads")
     finally:
         await conn.close()
     listing = bizdev(projects, "dlq", "list", "projects", "--json")
     assert listing.returncode == 0, listing.stderr
-    [line] = [json.loads(x) for x in listing.stdout.splitlines() if f"{broken}/1" in x]
+    [line] = [
+        json.loads(x)
+        for x in listing.stdout.splitlines()
+        if f"{broken}/1" in x and "projection:leads" in x
+    ]
     assert (line["id"], line["state"]) == (letter["id"], "parked")
-    assert line["handler"] == "projection:views"
+    assert line["handler"] == "projection:leads"
     table = bizdev(projects, "dlq", "list", "projects")
     assert table.returncode == 0, table.stderr
     assert "dead letters" in table.stdout
