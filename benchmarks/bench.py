@@ -646,10 +646,11 @@ async def section_projector(
     report: Report, infra: Infra, schema: str, settings: Any, records: list[Any]
 ) -> None:
     import asyncpg
-    from bizdev_projects.projections import ProjectsViews
+    from bizdev_projects.projections.applications import Applications
 
     batch = settings.projector_batch_size
-    views = ProjectsViews(schema)
+    # The applications' family: the records are applications, its rows what bare writes.
+    views = Applications(schema)
     conn = await asyncpg.connect(infra.database_url)
     try:
         await views.create(conn)

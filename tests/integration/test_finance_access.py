@@ -40,8 +40,8 @@ async def test_budgets_are_read_by_their_department_head_and_team_lead_only(
         )
         crew = Crew()
         project_id, _ = await executing_project(http, crew)
-        broken = await parked(conn, "finance", ce_id=f"{broken_id}/1", handler="views")
-        assert broken["consumer_group"] == "finance.views"
+        broken = await parked(conn, "finance", ce_id=f"{broken_id}/1", handler="team_leads")
+        assert broken["consumer_group"] == "finance.team_leads"
     finally:
         await conn.close()
 

@@ -23,7 +23,7 @@ import asyncpg
 import httpx
 from bizdev_common.projector import STORE_PARTITION
 from bizdev_common.rebuild import shadow_schema
-from bizdev_projects.projections import ProjectsViews
+from bizdev_projects.projections import TABLES
 
 from .conftest import Infra, ServiceProcess, eventually, launcher
 from .flows import People, ok
@@ -64,7 +64,7 @@ async def table_rows(conn: asyncpg.Connection, schema: str) -> dict[str, list[st
     """Every row of every table of the projection, in a stable order. `fired_at` is the
     scheduler's mark, not the projection's."""
     rows = {}
-    for table in ProjectsViews.tables:
+    for table in TABLES:
         found = await conn.fetch(
             f"SELECT (to_jsonb(t) - 'fired_at')::text AS j FROM \"{schema}\".{table} t ORDER BY 1"
         )
@@ -258,12 +258,12 @@ async def test_tail_history_and_lag_describe_what_happened(
         return [json.loads(line) for line in done.stdout.splitlines()]
 
     def caught_up(rows: list[dict[str, Any]]) -> bool:
-        views = [r for r in rows if r["consumer"] == "projects.views"]
+        views = [r for r in rows if r["consumer"] == "projects.leads"]
         relay = [r for r in rows if r["kind"] == "relay"]
         return [r["lag"] for r in relay] == [0] and [r["lag"] for r in views] == [0]
 
     rows = await eventually(lambda: asyncio.to_thread(lag), caught_up)
-    [views] = [r for r in rows if r["consumer"] == "projects.views"]
+    [views] = [r for r in rows if r["consumer"] == "projects.leads"]
     [relay] = [r for r in rows if r["kind"] == "relay"]
     assert (views["kind"], views["partition"]) == ("projection", STORE_PARTITION)
     assert relay["consumer"] == "projects.relay"
@@ -308,11 +308,11 @@ async def test_a_rebuild_is_refused_while_another_runs_or_when_others_read_its_t
     conn = await asyncpg.connect(infra.database_url)
     try:
         # What a running rebuild of projects' views holds for as long as it runs.
-        lock = zlib.crc32(f"bizdev-rebuild:{shadow_schema('projects', 'views')}".encode())
+        lock = zlib.crc32(f"bizdev-rebuild:{shadow_schema('projects', 'applications')}".encode())
         await conn.execute("SELECT pg_advisory_lock($1)", lock)
         refused = await asyncio.to_thread(bizdev, projects, "rebuild", "projects")
         assert refused.returncode == 1
-        assert "a rebuild of projects.views is running" in refused.stdout
+        assert "a rebuild of projects.applications is running" in refused.stdout
         await conn.execute("SELECT pg_advisory_unlock($1)", lock)
 
         # A view of someone else's over a table of the projection would be dropped with it.

@@ -16,14 +16,13 @@ from typing import Any
 import asyncpg
 import httpx
 from bizdev_common.projector import STORE_PARTITION
-from bizdev_projects.projections import ProjectsViews
+from bizdev_projects.projections import PROJECTIONS, TABLES
 
 from .conftest import Infra, ServiceProcess
 from .flows import People, draft, ok
 
 SCHEMA = "projects_feed_kill"
 TOPIC = "bizdev.projects.events.v1"
-TABLES = ProjectsViews.tables
 APPLICATIONS = 120
 
 
@@ -88,9 +87,12 @@ async def test_a_worker_killed_mid_batch_converges_to_the_view_built_in_one_pass
         assert len(survived["applications"]) == APPLICATIONS
         assert {r["version"] for r in survived["applications"]} == {2}
 
-        # The same views from scratch, in one pass with no interruption.
+        # The same views from scratch, in one pass with no interruption: every family's, and
+        # the inbox and deadlines they share.
         worker.stop()
-        await ProjectsViews(SCHEMA).reset(conn)
+        for make in PROJECTIONS:
+            await make(SCHEMA).reset(conn)
+        await conn.execute(f'TRUNCATE "{SCHEMA}".inbox, "{SCHEMA}".deadlines')
         assert await conn.fetchval(f'SELECT count(*) FROM "{SCHEMA}".applications') == 0
         worker.launch()
         await _caught_up(conn)

@@ -120,7 +120,7 @@ async def positions_agree_with_views(infra: Infra) -> int:
     try:
         tracked = await conn.fetchval(
             f'SELECT sequence FROM "{SCHEMA}".projection_tracking '
-            "WHERE projection = 'views' AND topic = $1 AND partition = $2",
+            "WHERE projection = 'leads' AND topic = $1 AND partition = $2",
             TOPIC,
             STORE_PARTITION,
         )

@@ -12,8 +12,9 @@ import asyncpg
 import httpx
 from aiokafka import ConsumerRecord
 from bizdev_common.deadletters import read_envelope, read_event
+from bizdev_common.projector import Projection
 from bizdev_common.scheduler import DEADLINES_DDL
-from bizdev_projects.projections import ProjectsViews
+from bizdev_projects.projections import PROJECTIONS, TABLES
 
 from .conftest import Infra, ServiceProcess, read_topic, unique
 from .flows import ok
@@ -31,20 +32,21 @@ async def _view(conn: asyncpg.Connection, schema: str) -> dict[str, list[dict[st
         table: sorted(
             (dict(r) for r in await conn.fetch(f'SELECT * FROM "{schema}".{table}')), key=repr
         )
-        for table in ProjectsViews.tables
+        for table in TABLES
     }
 
 
 async def _apply_each(
-    conn: asyncpg.Connection, views: ProjectsViews, records: list[ConsumerRecord]
+    conn: asyncpg.Connection, views: list[Projection], records: list[ConsumerRecord]
 ) -> None:
-    """Every record through the projection with no tracking at all: only the guards stand."""
+    """Every record through the projections with no tracking at all: only the guards stand."""
     async with conn.transaction():
-        for rec in records:
-            envelope = read_envelope(rec)
-            event = read_event(views.contracts[rec.topic], rec, envelope)
-            assert event is not None
-            await views.apply(conn, event, envelope)
+        for family in views:
+            for rec in records:
+                envelope = read_envelope(rec)
+                event = read_event(family.contracts[rec.topic], rec, envelope)
+                assert event is not None
+                await family.apply(conn, event, envelope)
 
 
 async def test_a_batch_applied_again_or_out_of_order_leaves_the_same_view(
@@ -113,12 +115,14 @@ async def test_a_batch_applied_again_or_out_of_order_leaves_the_same_view(
     assert {"MeetingMinutesRecorded", "ActionItemCompleted"} <= types
 
     schema = f"forgive_{uuid.uuid4().hex[:8]}"
-    views = ProjectsViews(schema)
+    views = [make(schema) for make in PROJECTIONS]
     conn = await asyncpg.connect(infra.database_url)
     try:
-        await views.create(conn)
+        for family in views:
+            await family.create(conn)
         await conn.execute(DEADLINES_DDL.format(schema=f'"{schema}"'))
-        assert await views.apply_batch(conn, mine) == len(mine)
+        for family in views:
+            assert await family.apply_batch(conn, mine) == len(mine)
         first = await _view(conn, schema)
         assert [p["id"] for p in first["projects"]] == [uuid.UUID(project_id)]
         assert len(first["team_members"]) == 2
@@ -129,7 +133,8 @@ async def test_a_batch_applied_again_or_out_of_order_leaves_the_same_view(
 
         # The tracking lost: the whole batch again.
         await conn.execute(f'DELETE FROM "{schema}".projection_tracking')
-        await views.apply_batch(conn, mine)
+        for family in views:
+            await family.apply_batch(conn, mine)
         assert await _view(conn, schema) == first
 
         # Older events after newer ones, with no tracking to stop them: all of them again, in

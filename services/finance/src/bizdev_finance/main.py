@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from bizdev_finance.api import router
 from bizdev_finance.application import FinanceApplication
 from bizdev_finance.contract import CONTRACT
-from bizdev_finance.projections import FinanceViews
+from bizdev_finance.projections import PROJECTIONS
 from bizdev_finance.reactions import (
     ContractReceivableReaction,
     InvoiceDueCheck,
@@ -36,7 +36,7 @@ def parts(
         application=FinanceApplication,
         contract=CONTRACT,
         routers=[router],
-        projections=[FinanceViews],
+        projections=PROJECTIONS,
         reactions=[PlanBudgetReaction, ProjectTeamReaction, ContractReceivableReaction],
         deadline_checks=[InvoiceDueCheck()],
     )

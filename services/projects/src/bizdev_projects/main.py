@@ -13,7 +13,7 @@ from bizdev_projects.application import (
     ProjectsApplication,
 )
 from bizdev_projects.contract import CONTRACT
-from bizdev_projects.projections import ProjectsViews
+from bizdev_projects.projections import PROJECTIONS
 from bizdev_projects.reactions import CrmCustomersReaction
 
 
@@ -32,7 +32,7 @@ def parts(
         application=ProjectsApplication,
         contract=CONTRACT,
         routers=[router],
-        projections=[ProjectsViews],
+        projections=PROJECTIONS,
         reactions=[CrmCustomersReaction],
         deadline_checks=[MilestoneOverdueCheck(), ActionItemOverdueCheck()],
     )

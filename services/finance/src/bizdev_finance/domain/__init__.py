@@ -11,13 +11,12 @@ aggregate is rebuilt from its history."""
 from __future__ import annotations
 
 from bizdev_finance.domain.books import Books
-from bizdev_finance.domain.budget import (
-    Budget,
+from bizdev_finance.domain.budget import Budget, line_totals
+from bizdev_finance.domain.budget_lines import (
     BudgetState,
     ExpenseState,
     LineFigures,
     PlannedLine,
-    line_totals,
     month_of,
     variance_percent,
 )

@@ -7,154 +7,49 @@ many people book against the line at the same time.
 An expense goes `pending_approval` (beyond the ceiling, held for management) → `committed`
 (approved, not yet paid) → `posted` (paid: the actual cost), or `refused`. The months closed
 are stamped on every budget by the close itself (period.close_month), so that a posting and
-a close write the same record and cannot both succeed on a stale view of each other."""
+a close write the same record and cannot both succeed on a stale view of each other.
+
+This module holds the record and its events; the rules of spending are in spending.py (mixed
+in), the lines and what is reckoned from them in budget_lines.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from bizdev_common.domain import (
     Actor,
-    Forbidden,
     InvalidTransition,
     Money,
     Role,
     RuleViolation,
-    decimal_places,
     require_acting,
-    require_not_self,
     require_role,
     require_text,
 )
 from eventsourcing.domain import Aggregate, event
 
-from bizdev_finance.domain.team import ProjectTeam
+from bizdev_finance.domain.budget_lines import (
+    BudgetState,
+    ExpenseState,
+    LineFigures,
+    PlannedLine,
+    changes_between,
+    check_contingency,
+    check_lines,
+    lines_of,
+    month_of,
+    zero_of,
+)
+from bizdev_finance.domain.spending import Spending
 
 _BUDGETS = uuid5(NAMESPACE_URL, "urn:bizdev:finance:budget")
 
-CONTINGENCY_MAX = Decimal(100)
 
-
-class BudgetState(StrEnum):
-    DRAFT = "draft"
-    APPROVED = "approved"
-
-
-class ExpenseState(StrEnum):
-    PENDING_APPROVAL = "pending_approval"
-    COMMITTED = "committed"
-    POSTED = "posted"
-    REFUSED = "refused"
-
-
-@dataclass(frozen=True)
-class LineFigures:
-    """A line as of a day: its budget, committed (approved, unpaid then) and actual (paid by
-    then). Variance is budget minus actual (REGULATIONS 7.3: budget versus actual); its
-    percent of the budget is rounded to 2 places the way every report shows it."""
-
-    category: str
-    budget: Money
-    committed: Money
-    actual: Money
-
-    @property
-    def variance(self) -> Money:
-        return self.budget - self.actual
-
-    @property
-    def variance_percent(self) -> Decimal | None:
-        return variance_percent(self.budget.amount, self.actual.amount)
-
-
-def variance_percent(budget: Decimal, actual: Decimal) -> Decimal | None:
-    if not budget:
-        return None
-    return ((budget - actual) * 100 / budget).quantize(Decimal("0.01"))
-
-
-@dataclass(frozen=True)
-class PlannedLine:
-    """A budget line as the plan (or finance's revision) gives it."""
-
-    line_id: UUID
-    category: str
-    amount: Money
-
-    def as_event(self) -> dict[str, Any]:
-        return {"line_id": self.line_id, "category": self.category, "amount": self.amount}
-
-    @classmethod
-    def of(cls, data: Mapping[str, Any]) -> PlannedLine:
-        return cls(UUID(str(data["line_id"])), str(data["category"]), data["amount"])
-
-
-def _changes(before: Mapping[UUID, PlannedLine], after: Mapping[UUID, PlannedLine]) -> list[dict]:
-    """The line-by-line difference between two versions: added, changed, removed."""
-    changes: list[dict[str, Any]] = []
-    for line_id, line in after.items():
-        old = before.get(line_id)
-        if old is None:
-            changes.append(
-                {"line_id": line_id, "change": "added", "before": None, "after": line.amount}
-            )
-        elif old.amount != line.amount or old.category != line.category:
-            changes.append(
-                {
-                    "line_id": line_id,
-                    "change": "changed",
-                    "before": old.amount,
-                    "after": line.amount,
-                }
-            )
-    for line_id, old in before.items():
-        if line_id not in after:
-            changes.append(
-                {"line_id": line_id, "change": "removed", "before": old.amount, "after": None}
-            )
-    return changes
-
-
-def _lines_of(lines: Iterable[Mapping[str, Any]]) -> dict[UUID, PlannedLine]:
-    return {p.line_id: p for p in (PlannedLine.of(d) for d in lines)}
-
-
-def _check_lines(lines: Iterable[PlannedLine]) -> list[PlannedLine]:
-    checked = list(lines)
-    if not checked:
-        raise RuleViolation("lines", "a budget has at least one line")
-    if len({p.line_id for p in checked}) != len(checked):
-        raise RuleViolation("lines", "a line id appears twice")
-    for p in checked:
-        require_text("category", p.category)
-        if p.amount.amount <= 0:
-            raise RuleViolation("lines", "a line's amount is more than zero")
-    return checked
-
-
-def _check_contingency(percent: Decimal) -> None:
-    if not Decimal(0) <= percent <= CONTINGENCY_MAX or decimal_places(percent) > 2:
-        raise RuleViolation(
-            "contingency_percent", "the contingency is 0 to 100 percent, two decimals at most"
-        )
-
-
-def _zero_of(amount: Money) -> Money:
-    return Money(Decimal(0), amount.currency)
-
-
-def month_of(day: date) -> str:
-    """The accounting period a day falls in, YYYY-MM."""
-    return f"{day.year:04d}-{day.month:02d}"
-
-
-class Budget(Aggregate):
+class Budget(Spending, Aggregate):
     """The budget of one project. Projects' approved plan opens it as a `draft` (version 1);
     finance approves it (`approved`), with a contingency in percent for price swings. A later
     approved plan revision opens the next version, a draft again, with the changes line by
@@ -196,7 +91,7 @@ class Budget(Aggregate):
         self.budget_version = 1
         self.state = BudgetState.DRAFT
         self.contingency_percent = Decimal(0)
-        self.lines = _lines_of(lines)
+        self.lines = lines_of(lines)
         self.versions: list[dict[str, Any]] = [self._version_record(None, [])]
         self.expenses: dict[UUID, dict[str, Any]] = {}
         self.committed: dict[UUID, Money] = {}
@@ -225,7 +120,7 @@ class Budget(Aggregate):
         closed_months: Iterable[str] = (),
     ) -> Budget:
         """`closed_months`: the months the books have closed, which it refuses postings in."""
-        checked = _check_lines(lines)
+        checked = check_lines(lines)
         return cls(
             project_id=project_id,
             project_name=project_name,
@@ -248,12 +143,12 @@ class Budget(Aggregate):
         same revision (a redelivery) changes nothing. Returns whether it opened one."""
         if plan_revision <= self.plan_revision:
             return False
-        after = {p.line_id: p for p in _check_lines(lines)}
+        after = {p.line_id: p for p in check_lines(lines)}
         self._open_version(
             plan_revision=plan_revision,
             budget_version=self.budget_version + 1,
             lines=[p.as_event() for p in after.values()],
-            changes=_changes(self.lines, after),
+            changes=changes_between(self.lines, after),
         )
         return True
 
@@ -267,7 +162,7 @@ class Budget(Aggregate):
     ) -> None:
         self.plan_revision = plan_revision
         self.budget_version = budget_version
-        self.lines = _lines_of(lines)
+        self.lines = lines_of(lines)
         self.state = BudgetState.DRAFT
         self.versions.append(self._version_record(None, changes))
 
@@ -284,7 +179,7 @@ class Budget(Aggregate):
         require_role(actor, Role.FINANCE)
         if self.state is not BudgetState.DRAFT:
             raise InvalidTransition(f"cannot approve a budget that is {self.state}")
-        _check_contingency(contingency_percent)
+        check_contingency(contingency_percent)
         self._approve(
             by=actor.user_id,
             project_id=self.project_id,
@@ -330,8 +225,8 @@ class Budget(Aggregate):
         if self.state is not BudgetState.APPROVED:
             raise InvalidTransition(f"cannot revise a budget that is {self.state}")
         require_text("reason", reason)
-        _check_contingency(contingency_percent)
-        after = {p.line_id: p for p in _check_lines(lines)}
+        check_contingency(contingency_percent)
+        after = {p.line_id: p for p in check_lines(lines)}
         for line_id in self.actual.keys() | self.committed.keys() | self.pending.keys():
             if line_id not in after:
                 raise RuleViolation("lines", f"line {line_id} has spending and cannot go")
@@ -344,7 +239,7 @@ class Budget(Aggregate):
             reason=reason,
             budget_version=self.budget_version + 1,
             lines=[p.as_event() for p in after.values()],
-            changes=_changes(self.lines, after),
+            changes=changes_between(self.lines, after),
             contingency_percent=contingency_percent,
         )
 
@@ -360,7 +255,7 @@ class Budget(Aggregate):
         contingency_percent: Decimal,
     ) -> None:
         self.budget_version = budget_version
-        self.lines = _lines_of(lines)
+        self.lines = lines_of(lines)
         self.contingency_percent = contingency_percent
         self.versions.append(self._version_record(reason, changes))
         self.versions[-1]["approved_by"] = by
@@ -441,131 +336,6 @@ class Budget(Aggregate):
         budgeted: Money
         line_actual: Money
 
-    def _require_booker(self, actor: Actor, team: ProjectTeam | None) -> None:
-        """Who books an expense against the project (REGULATIONS 7.2): its team (the lead is a
-        member), the head of its department, finance; `team` is None while finance knows none."""
-        require_acting(actor)
-        if actor.has(Role.FINANCE) or actor.is_head_of(self.department):
-            return
-        if team is not None and team.acts_for(actor):
-            return
-        raise Forbidden(
-            f"expenses against the budget of {self.project_name} are booked by its team, the "
-            f"head of department {self.department} and finance"
-        )
-
-    def record_expense(
-        self,
-        actor: Actor,
-        team: ProjectTeam | None,
-        *,
-        line_id: UUID,
-        amount: Money,
-        spent_on: date,
-        vendor: str,
-        description: str,
-        reason: str | None = None,
-        necessity: str | None = None,
-    ) -> UUID:
-        """Records an expense against a line of the approved budget. While the line's
-        committed plus actual stays within budget plus contingency it is committed; beyond,
-        it is held for management with the requester's reason and necessity (both required
-        then). Returns the expense's id."""
-        self._require_booker(actor, team)
-        if self.state is not BudgetState.APPROVED:
-            raise InvalidTransition("expenses are booked against an approved budget")
-        line = self.lines.get(line_id)
-        if line is None:
-            raise RuleViolation("line_id", f"the budget has no line {line_id}")
-        if amount.currency != line.amount.currency:
-            raise RuleViolation(
-                "amount", f"line {line_id} is in {line.amount.currency}, not {amount.currency}"
-            )
-        if amount.amount <= 0:
-            raise RuleViolation("amount", "an expense is more than zero")
-        require_text("vendor", vendor)
-        require_text("description", description)
-        self._refuse_closed("spent_on", spent_on)
-        expense_id = uuid4()
-        common: dict[str, Any] = {
-            "project_id": self.project_id,
-            "expense_id": expense_id,
-            "line_id": line_id,
-            "category": line.category,
-            "amount": amount,
-            "spent_on": spent_on,
-            "vendor": vendor,
-            "description": description,
-            "requester": actor.user_id,
-        }
-        if (self.taken(line_id) + amount).amount <= self.ceiling(line_id):
-            self._commit(
-                **common, approved_by=None, line_committed=self.committed_of(line_id) + amount
-            )
-            return expense_id
-        if reason is None or not reason.strip():
-            raise RuleViolation("reason", "an expense beyond the budget needs its reason")
-        if necessity is None or not necessity.strip():
-            raise RuleViolation("necessity", "an expense beyond the budget needs its necessity")
-        self._hold(
-            **common,
-            reason=reason,
-            necessity=necessity,
-            ceiling=self.ceiling(line_id),
-            line_actual=self.actual_of(line_id),
-            line_committed=self.committed_of(line_id),
-        )
-        return expense_id
-
-    def _expense(self, expense_id: UUID, state: ExpenseState) -> dict[str, Any]:
-        expense = self.expenses.get(expense_id)
-        if expense is None:
-            raise RuleViolation("expense_id", f"the budget has no expense {expense_id}")
-        if expense["state"] is not state:
-            raise InvalidTransition(f"the expense is {expense['state']}, not {state}")
-        return expense
-
-    def pay_expense(self, actor: Actor, expense_id: UUID, *, paid_on: date, today: date) -> None:
-        """Finance records the payment of a committed expense: it is posted, an actual cost
-        dated `paid_on` (on or after the day it was spent, not after today, in a period
-        still open)."""
-        require_acting(actor)
-        require_role(actor, Role.FINANCE)
-        expense = self._expense(expense_id, ExpenseState.COMMITTED)
-        if not expense["spent_on"] <= paid_on <= today:
-            raise RuleViolation(
-                "paid_on", f"a payment is dated from {expense['spent_on']} to today ({today})"
-            )
-        self._refuse_closed("paid_on", paid_on)
-        line_id: UUID = expense["line_id"]
-        if line_id not in self.lines:
-            raise InvalidTransition(f"line {line_id} is no longer in the budget")
-        after = self.actual_of(line_id) + expense["amount"]
-        self._post(
-            project_id=self.project_id,
-            expense_id=expense_id,
-            line_id=line_id,
-            category=self.lines[line_id].category,
-            amount=expense["amount"],
-            spent_on=expense["spent_on"],
-            vendor=expense["vendor"],
-            description=expense["description"],
-            requester=expense["requester"],
-            approved_by=expense["approved_by"],
-            line_actual=after,
-            paid_on=paid_on,
-            by=actor.user_id,
-        )
-        line = self.lines[line_id]
-        if after.amount - expense["amount"].amount <= line.amount.amount < after.amount:
-            self._overrun(
-                project_id=self.project_id,
-                line_id=line_id,
-                category=line.category,
-                budgeted=line.amount,
-                line_actual=after,
-            )
-
     def _record(self, expense_id: UUID, state: ExpenseState, **fields: Any) -> None:
         self.expenses[expense_id] = {
             k: fields[k]
@@ -598,7 +368,7 @@ class Budget(Aggregate):
             requester=requester,
             approved_by=approved_by,
         )
-        self.committed[line_id] = self.committed.get(line_id, _zero_of(amount)) + amount
+        self.committed[line_id] = self.committed.get(line_id, zero_of(amount)) + amount
 
     @event(ExpensePosted)
     def _post(
@@ -633,7 +403,7 @@ class Budget(Aggregate):
             approved_by=approved_by,
         )
         self.expenses[expense_id]["paid_on"] = paid_on or spent_on
-        self.actual[line_id] = self.actual.get(line_id, _zero_of(amount)) + amount
+        self.actual[line_id] = self.actual.get(line_id, zero_of(amount)) + amount
 
     @event(ExpenseHeld)
     def _hold(
@@ -663,7 +433,7 @@ class Budget(Aggregate):
             description=description,
             requester=requester,
         )
-        self.pending[line_id] = self.pending.get(line_id, _zero_of(amount)) + amount
+        self.pending[line_id] = self.pending.get(line_id, zero_of(amount)) + amount
 
     @event(LineOverrun)
     def _overrun(
@@ -678,39 +448,6 @@ class Budget(Aggregate):
         amount: Money
         requester: str
 
-    def approve_overspend(self, actor: Actor, expense_id: UUID) -> None:
-        """Management approves a held expense, never its requester: it is committed, unless
-        the period of its date was closed meanwhile."""
-        require_acting(actor)
-        require_role(actor, Role.MANAGEMENT)
-        expense = self._expense(expense_id, ExpenseState.PENDING_APPROVAL)
-        require_not_self(actor, expense["requester"], "approve the overspend of")
-        if month_of(expense["spent_on"]) in self.closed_months:
-            raise InvalidTransition(f"the period of {expense['spent_on']} is closed")
-        line_id: UUID = expense["line_id"]
-        if line_id not in self.lines:
-            raise InvalidTransition(f"line {line_id} is no longer in the budget")
-        self._approve_overspend(
-            by=actor.user_id,
-            expense_id=expense_id,
-            line_id=line_id,
-            amount=expense["amount"],
-            requester=expense["requester"],
-        )
-        self._commit(
-            project_id=self.project_id,
-            expense_id=expense_id,
-            line_id=line_id,
-            category=self.lines[line_id].category,
-            amount=expense["amount"],
-            spent_on=expense["spent_on"],
-            vendor=expense["vendor"],
-            description=expense["description"],
-            requester=expense["requester"],
-            approved_by=actor.user_id,
-            line_committed=self.committed_of(line_id) + expense["amount"],
-        )
-
     @event(OverspendApproved)
     def _approve_overspend(
         self, by: str, expense_id: UUID, line_id: UUID, amount: Money, requester: str
@@ -724,22 +461,6 @@ class Budget(Aggregate):
         amount: Money
         requester: str
         reason: str
-
-    def refuse_overspend(self, actor: Actor, expense_id: UUID, reason: str) -> None:
-        """Management refuses a held expense with a reason, never its requester."""
-        require_acting(actor)
-        require_role(actor, Role.MANAGEMENT)
-        expense = self._expense(expense_id, ExpenseState.PENDING_APPROVAL)
-        require_not_self(actor, expense["requester"], "refuse the overspend of")
-        require_text("reason", reason)
-        self._refuse_overspend(
-            by=actor.user_id,
-            expense_id=expense_id,
-            line_id=expense["line_id"],
-            amount=expense["amount"],
-            requester=expense["requester"],
-            reason=reason,
-        )
 
     @event(OverspendRefused)
     def _refuse_overspend(

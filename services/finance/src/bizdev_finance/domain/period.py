@@ -29,7 +29,8 @@ from bizdev_common.domain import (
 from eventsourcing.domain import Aggregate, event
 
 from bizdev_finance.domain.books import Books
-from bizdev_finance.domain.budget import Budget, month_of
+from bizdev_finance.domain.budget import Budget
+from bizdev_finance.domain.budget_lines import month_of
 from bizdev_finance.domain.receivable import Receivable
 
 _PERIODS = uuid5(NAMESPACE_URL, "urn:bizdev:finance:period")

@@ -21,7 +21,7 @@ from bizdev_common.domain import (
 )
 from eventsourcing.domain import Aggregate, event
 
-from bizdev_finance.domain.budget import month_of
+from bizdev_finance.domain.budget_lines import month_of
 
 _RECEIVABLES = uuid5(NAMESPACE_URL, "urn:bizdev:finance:receivable")
 

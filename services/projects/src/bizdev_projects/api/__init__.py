@@ -1,5 +1,5 @@
 """HTTP API of the projects service: typed routes that translate to commands and queries, one
-module per REGULATIONS section.
+module per part of a REGULATIONS section.
 
 Commands answer with the record's id and new version; send that version back in `If-Match`
 to refuse a stale write (409), and as `min_version` to a query to read your own write.
@@ -12,11 +12,20 @@ from __future__ import annotations
 from bizdev_common.inbox import inbox_router
 from fastapi import APIRouter
 
-from bizdev_projects.api import communication, dashboard, execution, initiation, planning, team
+from bizdev_projects.api import (
+    applications,
+    communication,
+    dashboard,
+    execution,
+    leads,
+    planning,
+    projects,
+    team,
+)
 from bizdev_projects.projections import INBOX_KINDS
 
 router = APIRouter()
-for section in (initiation, planning, team, execution, communication, dashboard):
+for section in (leads, applications, projects, planning, team, execution, communication, dashboard):
     router.include_router(section.router)
 # Read-your-writes on the inbox waits on the view of the record a command changed.
 router.include_router(

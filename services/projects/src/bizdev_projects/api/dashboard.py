@@ -16,8 +16,8 @@ from pydantic import BaseModel, Field
 from bizdev_projects.api.common import money_list
 from bizdev_projects.api.communication import MeetingView
 from bizdev_projects.api.execution import DeviationView, MilestoneView
-from bizdev_projects.api.initiation import ProjectView, project_view
 from bizdev_projects.api.planning import PlanReviewView
+from bizdev_projects.api.projects import ProjectView, project_view
 from bizdev_projects.api.team import MemberView, team_of
 from bizdev_projects.domain import DeviationState, PlanState
 

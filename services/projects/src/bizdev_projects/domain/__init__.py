@@ -36,7 +36,8 @@ from bizdev_projects.domain.meeting import (
     Meeting,
     PlannedActionItem,
 )
-from bizdev_projects.domain.project import MILESTONE_OVERDUE, Milestone, Project, milestone_due_at
+from bizdev_projects.domain.milestone import MILESTONE_OVERDUE, Milestone, milestone_due_at
+from bizdev_projects.domain.project import Project
 from bizdev_projects.domain.project_application import Assessment, ProjectApplication
 from bizdev_projects.domain.values import (
     ApplicationState,

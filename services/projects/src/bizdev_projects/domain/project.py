@@ -3,12 +3,11 @@ and closing (3.3)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid5
 
-from bizdev_common.days import decided_in_utc, end_of, zone_name
+from bizdev_common.days import decided_in_utc, zone_name
 from bizdev_common.domain import (
     Actor,
     Forbidden,
@@ -23,6 +22,7 @@ from bizdev_common.domain import (
 )
 from eventsourcing.domain import Aggregate, event
 
+from bizdev_projects.domain.milestone import Milestone, milestone_due_at
 from bizdev_projects.domain.values import (
     ApplicationState,
     HealthStatus,
@@ -35,32 +35,6 @@ from bizdev_projects.domain.values import (
 if TYPE_CHECKING:
     from bizdev_projects.domain.business_plan import BusinessPlan
     from bizdev_projects.domain.project_application import ProjectApplication
-
-
-MILESTONE_OVERDUE = "milestone_overdue"
-"""The kind of deadline a milestone's due date arms (see application.MilestoneOverdueCheck)."""
-
-
-def milestone_due_at(due_date: date) -> datetime:
-    """A milestone is due by the end of its due date, the company's day."""
-    return end_of(due_date)
-
-
-@dataclass
-class Milestone:
-    """A milestone of the approved plan and how far the team has got with it."""
-
-    id: UUID
-    name: str
-    due_date: date
-    owner: str
-    percent: int = 0
-    completed_on: date | None = None
-    overdue_since: datetime | None = None
-
-    @property
-    def done(self) -> bool:
-        return self.completed_on is not None
 
 
 class Project(Aggregate):
