@@ -190,7 +190,7 @@ async def test_overdue_follow_ups_are_listed_by_the_service_clock(
     clock.set(datetime(2031, 5, 10, 12, tzinfo=UTC))
     try:
         ids = {}
-        for due in ("2031-05-08", "2031-05-09", "2031-05-10", "2031-05-12"):
+        for due in ("2031-05-07", "2031-05-08", "2031-05-09", "2031-05-10", "2031-05-12"):
             ids[due] = (
                 await ok(
                     await crm_http.post(
@@ -220,7 +220,27 @@ async def test_overdue_follow_ups_are_listed_by_the_service_clock(
                 "/follow-ups/overdue", params={"visitor": people.rep_id}, headers=people.head
             )
         )
-        assert [(f["id"], f["days_overdue"]) for f in overdue["items"]] == [(ids["2031-05-08"], 2)]
+        assert [(f["id"], f["days_overdue"]) for f in overdue["items"]] == [
+            (ids["2031-05-07"], 3),
+            (ids["2031-05-08"], 2),
+        ]
+        # One at a time by cursor: the same rows, most overdue first, then no next page.
+        walked, cursor = [], None
+        for _ in range(3):
+            page = await ok(
+                await crm_http.get(
+                    "/follow-ups/overdue",
+                    params={"visitor": people.rep_id, "limit": 1}
+                    | ({"cursor": cursor} if cursor else {}),
+                    headers=people.head,
+                )
+            )
+            assert page["total"] == 2
+            walked += [f["id"] for f in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert walked == [ids["2031-05-07"], ids["2031-05-08"]]
         scheduled = await ok(
             await crm_http.get(
                 "/follow-ups",
@@ -229,6 +249,7 @@ async def test_overdue_follow_ups_are_listed_by_the_service_clock(
             )
         )
         assert [f["due_on"] for f in scheduled["items"]] == [
+            "2031-05-07",
             "2031-05-08",
             "2031-05-10",
             "2031-05-12",

@@ -12,6 +12,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 import httpx
+from bizdev_common import readmodel
 from bizdev_common.readmodel import ListQuery
 
 from .conftest import Infra, eventually, problem_of, unique
@@ -198,6 +199,89 @@ async def test_cursor_pages_keep_nulls_in_place_in_both_directions(infra: Infra)
             nulls = [r["due"] is None for r in seen]
             assert any(nulls)
             assert not all(nulls)
+    finally:
+        await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        await conn.close()
+
+
+# --- searches found in order or by the trigram index, by the list query itself ---------------
+
+FOUND = ListQuery(
+    "found_items", filters=["shelf"], sorts=["seq"], text=["name"], default_sort="seq"
+)
+
+
+async def test_a_search_pages_the_same_rows_however_it_finds_them(infra: Infra) -> None:
+    """More rows than a search first reads in order (`PROBE_ROWS`): a common term is paged
+    from the rows in order and its total estimated from how densely they match; a rare one,
+    none of them among the first rows, is found by the trigram index and counted. Either way
+    the pages, by offset and by cursor, in both directions, are exactly PostgreSQL's own
+    answer to the ILIKE, quotes and backslashes in the term taken as typed."""
+    schema = f"pages_{uuid4().hex[:8]}"
+    n = readmodel.PROBE_ROWS * 3
+    conn = await asyncpg.connect(infra.database_url)
+    try:
+        await conn.execute(f'CREATE SCHEMA "{schema}"')
+        table = f'"{schema}".found_items'
+        await conn.execute(
+            f"CREATE TABLE {table} (id uuid PRIMARY KEY, seq int, shelf text, name text NOT NULL)"
+        )
+
+        def name(i: int) -> str:
+            if i < 5:
+                return f"Oldest O'Brien \\ {i}"  # rare, and only at one end
+            return f"Common item {i}" if i % 10 == 0 else f"other {i}"
+
+        await conn.executemany(
+            f"INSERT INTO {table} VALUES ($1, $2, $3, $4)",
+            [(uuid4(), i, "a" if i % 2 else "b", name(i)) for i in range(n)],
+        )
+        await readmodel.create_list_indexes(conn, schema, [FOUND])
+        await conn.execute(f"ANALYZE {table}")
+
+        async def expected(q: str, sort: str, where: dict[str, str]) -> list[UUID]:
+            way = "DESC" if sort.startswith("-") else "ASC"
+            shelf = where.get("shelf")
+            rows = await conn.fetch(
+                f"SELECT id FROM {table} WHERE name ILIKE $1 AND ($2::text IS NULL OR shelf = $2) "
+                f"ORDER BY seq {way}, id {way}",
+                f"%{q}%",
+                shelf,
+            )
+            return [r["id"] for r in rows]
+
+        for q, where in (("COMMON", {}), ("common", {"shelf": "b"}), ("o'brien \\", {})):
+            for sort in ("seq", "-seq"):
+                wanted = await expected(q, sort, where)
+                seen: list[UUID] = []
+                cursor = None
+                while True:
+                    rows, total = await FOUND.page(
+                        conn,
+                        schema,
+                        where=where,
+                        q=q,
+                        sort=sort,
+                        limit=50,
+                        offset=0,
+                        cursor=cursor,
+                    )
+                    seen += [r["id"] for r in rows]
+                    estimated: bool = total.estimated  # type: ignore[attr-defined]
+                    if q == "o'brien \\" or total.next_cursor is None:  # type: ignore[attr-defined]
+                        assert not estimated, (q, sort, total)
+                        assert total == len(wanted), (q, sort, total)
+                    else:
+                        assert estimated, (q, sort, total)
+                        assert 0.7 * len(wanted) <= total <= 1.3 * len(wanted), (q, sort, total)
+                    cursor = total.next_cursor  # type: ignore[attr-defined]
+                    if cursor is None:
+                        break
+                assert seen == wanted, (q, sort)
+                rows, total = await FOUND.page(
+                    conn, schema, where=where, q=q, sort=sort, limit=50, offset=100
+                )
+                assert [r["id"] for r in rows] == wanted[100:150], (q, sort)
     finally:
         await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
         await conn.close()

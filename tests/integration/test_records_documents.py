@@ -10,13 +10,15 @@ import base64
 import hashlib
 import os
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 import httpx
+from bizdev_common.readmodel import encode_cursor
 
-from .conftest import Infra, eventually, unique
+from .conftest import Infra, eventually, problem_of, unique
 from .conftest import TestClock as Clock
 from .flows import ok
 from .records_flows import Archive, inbox, marketing_file, number_and_bind, record_at
@@ -183,6 +185,36 @@ async def test_a_document_of_several_mb_is_kept_whole_until_destroyed_for_good(
 
         [listed] = await eventually(due)
         assert listed["id"] == record_id
+        # Walked one record at a time by cursor: the same records as one page by offset.
+        one_page = await ok(
+            await records_http.get(
+                "/records-due-for-destruction", params={"limit": 200}, headers=archive.archivist
+            )
+        )
+        walked: list[str] = []
+        cursor = None
+        while True:
+            page = await ok(
+                await records_http.get(
+                    "/records-due-for-destruction",
+                    params={"limit": 1} | ({"cursor": cursor} if cursor else {}),
+                    headers=archive.archivist,
+                )
+            )
+            walked += [r["id"] for r in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert walked == [r["id"] for r in one_page["items"]]
+        assert record_id in walked
+        # A cursor of another list is refused on `cursor`.
+        other = await records_http.get(
+            "/records-due-for-destruction",
+            params={"cursor": _cursor_of_another_list(record_id)},
+            headers=archive.archivist,
+        )
+        assert other.status_code == 422, other.text
+        assert problem_of(other)["errors"][0]["field"] == "query.cursor"
         # The periodic check put the file in the archivist's inbox.
         await eventually(
             lambda: inbox(records_http, archive.archivist, "retention_over", file_id),
@@ -274,3 +306,7 @@ async def _stored_bytes(conn: asyncpg.Connection, content_id: Any) -> int:
             content_id,
         )
     )
+
+
+def _cursor_of_another_list(record_id: str) -> str:
+    return encode_cursor("files", "retention_ends_on", date(2030, 1, 1), UUID(record_id))

@@ -291,6 +291,20 @@ OFFSET_MAX = 2**31 - 1
 CURSOR_MAX = 2_048
 CURSOR = r"^[A-Za-z0-9_-]+$"
 """A cursor is base64url without padding; what it holds is checked where it is decoded."""
+CursorQuery = Annotated[
+    str | None,
+    Query(
+        max_length=CURSOR_MAX,
+        pattern=CURSOR,
+        description=(
+            "The `next_cursor` of the previous page: the page after it, as fast at any depth, "
+            "with no row missed or repeated when rows are added meanwhile. Same `sort` (and "
+            "filters) as that page; not with `offset`"
+        ),
+    ),
+]
+"""The `cursor` parameter of a list, in the lists of `page_params` and in those that page
+by hand."""
 
 
 class PageParams(BaseModel):
@@ -350,23 +364,7 @@ def page_params(
         ]
         + (
             [
-                param(
-                    "cursor",
-                    annotated[
-                        str | None,
-                        Query(
-                            max_length=CURSOR_MAX,
-                            pattern=CURSOR,
-                            description=(
-                                "The `next_cursor` of the previous page: the page after it, as "
-                                "fast at any depth, with no row missed or repeated when rows are "
-                                "added meanwhile. Same `sort` (and filters) as that page; not "
-                                "with `offset`"
-                            ),
-                        ),
-                    ],
-                    None,
-                ),
+                param("cursor", CursorQuery, None),
             ]
             if cursor
             else []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from bizdev_common.api import (
@@ -15,14 +15,22 @@ from bizdev_common.api import (
     page_of,
 )
 from bizdev_common.auth import CurrentActor
-from bizdev_common.boundary import LIMIT_MAX, OFFSET_MAX, Day, Name, PageParams, Text
+from bizdev_common.boundary import (
+    LIMIT_MAX,
+    OFFSET_MAX,
+    CursorQuery,
+    Day,
+    Name,
+    PageParams,
+    Text,
+)
 from bizdev_common.days import company_day
-from bizdev_common.readmodel import ListQuery, Page
+from bizdev_common.readmodel import Condition, ListQuery, Page
 from bizdev_common.routes import EVERY_EVENT, RecordRoutes
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_crm.api.common import ReasonIn, Score, app_of, schema_of, sealed_history
+from bizdev_crm.api.common import ReasonIn, Score, app_of, sealed_history
 from bizdev_crm.domain import FollowUp, FollowUpState
 
 router = APIRouter()
@@ -173,26 +181,30 @@ async def overdue_follow_ups(
     department: Name | None = None,
     limit: Annotated[int, Query(ge=1, le=LIMIT_MAX)] = 20,
     offset: Annotated[int, Query(ge=0, le=OFFSET_MAX)] = 0,
+    cursor: CursorQuery = None,
 ) -> Page[OverdueFollowUp]:
     today = company_day(rt.clock.now())
-    args: list[Any] = [FollowUpState.SCHEDULED.value, today]
-    cond = "state = $1 AND due_on < $2"
-    for column, value in (("visitor", visitor), ("department", department)):
-        if value is not None:
-            args.append(value)
-            cond += f" AND {column} = ${len(args)}"
-    table = f"{schema_of(rt)}.follow_ups"
-    async with rt.pool.acquire() as conn:
-        total = await conn.fetchval(f"SELECT count(*) FROM {table} WHERE {cond}", *args)
-        rows = await conn.fetch(
-            f"SELECT * FROM {table} WHERE {cond} ORDER BY due_on, id LIMIT {limit} OFFSET {offset}",
-            *args,
-        )
+    where = {
+        "state": FollowUpState.SCHEDULED.value,
+        "visitor": visitor,
+        "department": department,
+        "overdue": Condition("due_on < {}", (today,)),
+    }
+    rows, total = await FOLLOW_UPS.page(
+        rt.pool,
+        rt.settings.schema_name,
+        where=where,
+        q=None,
+        sort="due_on",
+        limit=limit,
+        offset=offset,
+        cursor=cursor,
+    )
     items = [
         OverdueFollowUp.model_validate({**dict(r), "days_overdue": (today - r["due_on"]).days})
         for r in rows
     ]
-    return Page(items=items, total=int(total), limit=limit, offset=offset)
+    return Page(items=items, total=total, limit=limit, offset=offset)
 
 
 FOLLOW_UP = RecordRoutes(router, "/follow-ups/{follow_up_id}", "follow_up", ["follow-ups"])

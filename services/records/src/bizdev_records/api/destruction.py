@@ -21,9 +21,9 @@ from bizdev_common.api import (
     page_of,
 )
 from bizdev_common.auth import CurrentActor
-from bizdev_common.boundary import LIMIT_MAX, OFFSET_MAX, Name, PageParams, Text
-from bizdev_common.domain import Actor
-from bizdev_common.readmodel import ListQuery, Page, wait_for
+from bizdev_common.boundary import LIMIT_MAX, OFFSET_MAX, CursorQuery, Name, PageParams, Text
+from bizdev_common.domain import Actor, RuleViolation
+from bizdev_common.readmodel import ListQuery, Page, decode_cursor, encode_cursor, wait_for
 from bizdev_common.routes import RecordRoutes
 from bizdev_common.service import Runtime
 from fastapi import APIRouter, Depends, Query, Response
@@ -129,6 +129,10 @@ def release_hold(
     return accepted(app_of(rt).release_hold(actor, record_id, version, body.reason), response)
 
 
+DUE_LIST, DUE_SORT = "records-due-for-destruction", "retention_ends_on"
+"""What a cursor of this list names, so that one of another list is refused."""
+
+
 @router.get(
     "/records-due-for-destruction",
     response_model=Page[DueRecord],
@@ -144,6 +148,7 @@ async def due_for_destruction(
     file_id: UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=LIMIT_MAX)] = 50,
     offset: Annotated[int, Query(ge=0, le=OFFSET_MAX)] = 0,
+    cursor: CursorQuery = None,
 ) -> Page[DueRecord]:
     """Read-your-writes waits on a file (`wait_for` its id, e.g. after closing it)."""
     require_archive_reader(actor)
@@ -165,11 +170,26 @@ async def due_for_destruction(
     )
     args: list[Any] = [today, category.value if category else None, file_id]
     total = await rt.pool.fetchval(f"SELECT count(*) {condition}", *args)
+    after = ""
+    if cursor is not None:
+        if offset:
+            raise RuleViolation("query.offset", "a page is found by cursor or by offset, not both")
+        # retention_ends_on is never NULL here (it is <= today), so one row comparison holds.
+        ends_on, last_id = decode_cursor(cursor, DUE_LIST, DUE_SORT)
+        if not isinstance(ends_on, date) or isinstance(ends_on, datetime):
+            raise RuleViolation("query.cursor", "not a cursor of this list")
+        args += [ends_on, last_id]
+        after = "AND (f.retention_ends_on, r.id) > ($4, $5) "
     rows = await rt.pool.fetch(
-        f"SELECT r.*, f.retention_ends_on {condition} "
-        f"ORDER BY f.retention_ends_on, r.id LIMIT {int(limit)} OFFSET {int(offset)}",
+        f"SELECT r.*, f.retention_ends_on {condition} {after}"
+        f"ORDER BY f.retention_ends_on, r.id LIMIT {int(limit) + 1} OFFSET {int(offset)}",
         *args,
     )
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor(DUE_LIST, DUE_SORT, last["retention_ends_on"], last["id"])
     return Page(
         items=[
             DueRecord(**record_view(r).model_dump(), retention_ends_on=r["retention_ends_on"])
@@ -178,6 +198,7 @@ async def due_for_destruction(
         total=int(total),
         limit=limit,
         offset=offset,
+        next_cursor=next_cursor,
     )
 
 
