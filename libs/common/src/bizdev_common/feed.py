@@ -21,14 +21,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import asyncpg
 from aiokafka import ConsumerRecord
 from eventsourcing.persistence import Notification
 
-from bizdev_common.contract import EventContract
+from bizdev_common.contract import EventContract, PublicEvent
 from bizdev_common.deadletters import DeadLetters, Handler, record_of, retrying
-from bizdev_common.envelope import source_for
+from bizdev_common.envelope import Envelope, source_for
 from bizdev_common.eventstore import ServiceApplication
 from bizdev_common.leader import lead
 from bizdev_common.projector import STORE_PARTITION, Parking, Projection
@@ -39,15 +40,24 @@ from bizdev_common.tasks import pause, wake_or_pause
 log = logging.getLogger(__name__)
 
 
-def store_records(
+@dataclass(frozen=True)
+class StoreBatch:
+    """Notifications read from the event store, as the records the relay publishes of them
+    (on the event store's partition of the service's topic, at their notification ids, for a
+    dead letter to keep), their events already decoded, and the notification id read up to."""
+
+    records: list[ConsumerRecord]
+    decoded: dict[int, tuple[Envelope, PublicEvent]]
+    through: int
+
+
+def store_batch(
     app: ServiceApplication,
     contract: EventContract,
     source: str,
     notifications: Sequence[Notification],
-) -> list[ConsumerRecord]:
-    """The notifications as the records the relay publishes of them, on the event store's
-    partition of the service's topic, at their notification ids."""
-    records = []
+) -> StoreBatch:
+    records, decoded = [], {}
     for n in notifications:
         form = published_form(app, contract, source, n)
         if form is None:
@@ -63,7 +73,8 @@ def store_records(
                 envelope.headers({}),
             )
         )
-    return records
+        decoded[n.id] = (envelope, public)
+    return StoreBatch(records, decoded, notifications[-1].id)
 
 
 class StoreFeed:
@@ -129,13 +140,12 @@ class StoreFeed:
         notifications = await asyncio.to_thread(self._select, after)
         if not notifications:
             return 0
-        records = store_records(
+        batch = store_batch(
             self.app, self.contract, source_for(self.settings.service), notifications
         )
-        through = notifications[-1].id
         for projection in self.projections:
-            if positions[projection.name] < through:
-                self.applied += await self._apply(projection, records, through)
+            if positions[projection.name] < batch.through:
+                self.applied += await self._apply(projection, batch)
         return len(notifications)
 
     def _select(self, after: int) -> Sequence[Notification]:
@@ -155,22 +165,22 @@ class StoreFeed:
         done = {r["projection"]: r["sequence"] for r in rows}
         return {p.name: done.get(p.name, 0) for p in self.projections}
 
-    async def _apply(
-        self, projection: Projection, records: Sequence[ConsumerRecord], through: int
-    ) -> int:
+    async def _apply(self, projection: Projection, batch: StoreBatch) -> int:
         applied = 0
 
         async def attempt(n: int, last: bool) -> None:
             nonlocal applied
             parking = Parking(self.dead_letters, self.handlers[projection.name], n, last)
             async with self.pool.acquire() as conn:
-                applied = await projection.apply_batch(conn, records, parking, through)
+                applied = await projection.apply_batch(
+                    conn, batch.records, parking, batch.through, batch.decoded
+                )
             for letter in parking.letters:  # committed: count and log them once
                 self.dead_letters.parked(letter)
 
         await retrying(
             self.settings,
-            f"projection {projection.name}: notifications up to {through}",
+            f"projection {projection.name}: notifications up to {batch.through}",
             attempt,
         )
         return applied

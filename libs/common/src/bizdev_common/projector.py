@@ -263,6 +263,7 @@ class Projection:
         records: Sequence[ConsumerRecord],
         parking: Parking | None = None,
         through: int | None = None,
+        decoded: Mapping[int, tuple[Envelope, PublicEvent]] | None = None,
     ) -> int:
         """Applies new records of one batch atomically; returns how many were applied.
 
@@ -270,7 +271,9 @@ class Projection:
         attempt each record is applied in a savepoint and one that fails is parked, in the
         same transaction that moves the tracking position past it. `through` is the event
         store's notification id the batch was read up to (feed.py), the position even where
-        the last events are ones the service does not publish."""
+        the last events are ones the service does not publish; `decoded`, the events of its
+        records by offset, made once for every projection of the service rather than decoded
+        again by each."""
         applied = 0
         async with conn.transaction():
             rows = await conn.fetch(
@@ -287,9 +290,15 @@ class Projection:
                     moved[tp] = (last, rec.offset)  # written once for the batch, below
                     continue
                 try:
-                    envelope = read_envelope(rec)
+                    known = decoded.get(rec.offset) if decoded is not None else None
+                    envelope = known[0] if known else read_envelope(rec)
                     fresh = envelope.sequence > last
-                    event = read_event(self.contracts[rec.topic], rec, envelope) if fresh else None
+                    if not fresh:
+                        event = None
+                    elif known:
+                        event = known[1]
+                    else:
+                        event = read_event(self.contracts[rec.topic], rec, envelope)
                 except Undecodable as e:
                     if parking is None:
                         raise

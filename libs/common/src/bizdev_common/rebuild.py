@@ -44,7 +44,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from bizdev_common.deadletters import DeadLetters, Handler, retrying
 from bizdev_common.envelope import source_for
 from bizdev_common.eventstore import ServiceApplication
-from bizdev_common.feed import store_records
+from bizdev_common.feed import StoreBatch, store_batch
 from bizdev_common.projector import STORE_PARTITION, Parking, Projection
 from bizdev_common.readmodel import create_list_indexes, list_queries
 from bizdev_common.scheduler import DEADLINES_DDL
@@ -267,24 +267,27 @@ class Rebuild:
             notifications = [n for n in notifications if n.id > self.store_at]
             if not notifications:
                 return
-            through = notifications[-1].id
-            await self._apply(conn, store_records(app, contract, source, notifications), through)
-            self.store_at = through
+            batch = store_batch(app, contract, source, notifications)
+            await self._apply(conn, batch.records, batch)
+            self.store_at = batch.through
             self._show(base)
 
     async def _apply(
         self,
         conn: asyncpg.Connection,
         records: Sequence[ConsumerRecord],
-        through: int | None = None,
+        store: StoreBatch | None = None,
     ) -> None:
         async def attempt(n: int, last: bool) -> None:
             parking = Parking(self.dead_letters, self.handler, n, last)
-            await self.shadow.apply_batch(conn, records, parking, through)
+            if store is None:
+                await self.shadow.apply_batch(conn, records, parking)
+            else:
+                await self.shadow.apply_batch(conn, records, parking, store.through, store.decoded)
 
         where = (
-            f"notifications up to {through}"
-            if through is not None
+            f"notifications up to {store.through}"
+            if store is not None
             else f"{records[0].topic}/{records[0].partition}@{records[0].offset}"
         )
         await retrying(
