@@ -27,11 +27,12 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+from bizdev_common import days
 from bizdev_common.auth import DEV_SECRET, issue_token
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -212,6 +213,10 @@ class Service:
 class Demo:
     def __init__(self, urls: Mapping[str, str], secret: str, out: Callable[[str], None]) -> None:
         self.secret = secret
+        # The company's day, as the services reckon it (`make up` runs them in this zone),
+        # not UTC's: from 16:00 UTC on, Shanghai is a day ahead, and an invoice issued
+        # "today" by finance would fall after a payment dated UTC's today.
+        zone = days.zone_named(os.environ.get(days.VARIABLE, launcher.DEMO_TIME_ZONE))
         self.say = out
         self.commands = 0
         self.tokens = {p.user_id: p.token(secret) for p in STAFF}
@@ -222,7 +227,7 @@ class Demo:
         self.risk = Service("risk", urls["risk"], self)
         self.performance = Service("performance", urls["performance"], self)
         self.records = Service("records", urls["records"], self)
-        self.today = datetime.now(UTC).date()
+        self.today = datetime.now(zone).date()
         self.made: dict[str, Any] = {}
 
     def auth(self, who: str) -> dict[str, str]:

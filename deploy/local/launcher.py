@@ -38,6 +38,9 @@ from bizdev_common import days
 ROOT = Path(__file__).resolve().parents[2]
 KAFKA_HOME = ROOT / "deploy" / "local" / "kafka"
 WORKER_PORT_OFFSET = 100
+DEMO_TIME_ZONE = "Asia/Shanghai"
+"""Where the company of `make up` and `make demo` works, unless the shell sets
+BIZDEV_COMPANY_TIME_ZONE."""
 """A service's worker answers /healthz, /readyz and /metrics on its API port plus this."""
 
 
@@ -558,7 +561,7 @@ def up(state: Path, names: Sequence[str]) -> int:
                 )
             recorded.update(own)
             # The demo's company works in China; a zone set in the shell wins.
-            env = {days.VARIABLE: "Asia/Shanghai", **os.environ, **own}
+            env = {days.VARIABLE: DEMO_TIME_ZONE, **os.environ, **own}
             for role in ("worker", "api"):
                 if not readable:
                     procs.append(subprocess.Popen([f"bizdev-{name}", role], env=env))

@@ -74,7 +74,7 @@ def stack(
             logs,
             collector.endpoint,
             db_schema=f"demo_{name}",
-            company_time_zone="Asia/Shanghai",  # as `make up` runs the demo's company
+            company_time_zone=launcher.DEMO_TIME_ZONE,  # as `make up` runs the demo's company
             # Small pools: the session's services share this PostgreSQL's connection limit.
             api_event_store_connections="4",
             api_query_connections="4",
