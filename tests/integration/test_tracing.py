@@ -1,5 +1,6 @@
 """One trace from the HTTP request through the event store and the relay's Kafka publish
-into the consumers that read the event, as exported over OTLP by the real processes."""
+into the consumers that read the event, and into the service's own views' feed, as exported
+over OTLP by the real processes."""
 
 from __future__ import annotations
 
@@ -38,15 +39,21 @@ async def test_request_trace_reaches_the_kafka_publish_and_the_projector(
     publish = publishes[0]
     assert publish.name == "bizdev.projects.events.v1 publish"
 
-    # The projector consumes in batches, so by OpenTelemetry's convention its span starts a
-    # trace of its own that links to the publish of every message in the batch.
-    # Other services reading projects' topic (finance, for its team leads) link to it too.
-    def projects_consumers() -> list[Span]:
-        return [c for c in collector.linked_to(publish) if c.service == "projects"]
-
-    consumers = await eventually(projects_consumers)
-    assert consumers, "no consumer span of projects links to the publish"
+    # Consumers in batches start traces of their own, by OpenTelemetry's convention: other
+    # services' projectors reading projects' topic link to the publish of every message in
+    # the batch, and projects' own views' feed, reading its event store, to the command of
+    # every event in the batch.
     assert all(c.kind == CONSUMER for c in collector.linked_to(publish))
+
+    def own_feed() -> list[Span]:
+        return [
+            s
+            for s in collector.spans
+            if s.service == "projects" and any(t == trace_id for t, _ in s.links)
+        ]
+
+    fed = await eventually(own_feed)
+    assert {(s.kind, s.name) for s in fed} == {(CONSUMER, "bizdev.projects.events.v1 apply")}
 
 
 async def test_a_reaction_in_another_service_continues_the_request_trace(

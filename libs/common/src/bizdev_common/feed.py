@@ -26,6 +26,8 @@ from dataclasses import dataclass
 import asyncpg
 from aiokafka import ConsumerRecord
 from eventsourcing.persistence import Notification
+from opentelemetry import propagate, trace
+from opentelemetry.trace import Link, SpanKind
 
 from bizdev_common.contract import EventContract, PublicEvent
 from bizdev_common.deadletters import DeadLetters, Handler, record_of, retrying
@@ -38,6 +40,7 @@ from bizdev_common.settings import ServiceSettings
 from bizdev_common.tasks import pause, wake_or_pause
 
 log = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,8 @@ class StoreBatch:
     records: list[ConsumerRecord]
     decoded: dict[int, tuple[Envelope, PublicEvent]]
     through: int
+    links: list[Link]
+    """The trace context each event's command stored with it."""
 
 
 def store_batch(
@@ -57,12 +62,15 @@ def store_batch(
     source: str,
     notifications: Sequence[Notification],
 ) -> StoreBatch:
-    records, decoded = [], {}
+    records, decoded, links = [], {}, []
     for n in notifications:
         form = published_form(app, contract, source, n)
         if form is None:
             continue
-        public, envelope, _ = form
+        public, envelope, meta = form
+        context = trace.get_current_span(propagate.extract(meta)).get_span_context()
+        if context.is_valid:
+            links.append(Link(context))
         records.append(
             record_of(
                 contract.topic,
@@ -74,7 +82,7 @@ def store_batch(
             )
         )
         decoded[n.id] = (envelope, public)
-    return StoreBatch(records, decoded, notifications[-1].id)
+    return StoreBatch(records, decoded, notifications[-1].id, links)
 
 
 class StoreFeed:
@@ -143,9 +151,15 @@ class StoreFeed:
         batch = store_batch(
             self.app, self.contract, source_for(self.settings.service), notifications
         )
-        for projection in self.projections:
-            if positions[projection.name] < batch.through:
-                self.applied += await self._apply(projection, batch)
+        # A batch, so by OpenTelemetry's convention a trace of its own linking to each
+        # event's command, as the projectors of other services' topics link to the publish.
+        with tracer.start_as_current_span(
+            f"{self.contract.topic} apply", kind=SpanKind.CONSUMER, links=batch.links
+        ) as span:
+            span.set_attribute("bizdev.position", batch.through)
+            for projection in self.projections:
+                if positions[projection.name] < batch.through:
+                    self.applied += await self._apply(projection, batch)
         return len(notifications)
 
     def _select(self, after: int) -> Sequence[Notification]:
