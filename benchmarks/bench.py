@@ -62,7 +62,7 @@ sys.path.insert(0, str(ROOT / "deploy" / "local"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import launcher  # noqa: E402
 import loadgen  # noqa: E402
-from bizdev_projects.api.initiation import APPLICATIONS  # noqa: E402
+from bizdev_projects.api.applications import APPLICATIONS  # noqa: E402
 
 OUT = ROOT / ".bench"
 SCHEMA = f"bench_{uuid4().hex[:6]}"
