@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import jwt
 import pytest
 from bizdev_common.auth import (
+    LATEST_EXP,
     MAX_TOKEN_BYTES,
     TokenVerifier,
     Unauthenticated,
@@ -222,12 +223,20 @@ def _raw_token(payload: str) -> str:
 def test_an_exp_that_is_no_usable_number_is_refused_not_a_crash(exp: str) -> None:
     """`exp` 10**400 once overflowed float() in every service's every route (500)."""
     token = _raw_token(f'{{"sub":"x","department":"sales","roles":["employee"],"exp":{exp}}}')
-    if exp.isdigit():
-        # A far but valid expiry is PyJWT's to accept: the token is good, the cache bounded.
-        assert TokenVerifier(settings()).verify(token).user_id == "x"
-    else:
-        with pytest.raises(Unauthenticated):
-            TokenVerifier(settings()).verify(token)
+    with pytest.raises(Unauthenticated, match="exp"):
+        TokenVerifier(settings()).verify(token)
+
+
+def test_an_exp_on_the_last_representable_second_is_good_past_it_malformed() -> None:
+    last = _raw_token(f'{{"sub":"x","department":"d","roles":["hr"],"exp":{LATEST_EXP}}}')
+    assert TokenVerifier(settings()).verify(last).user_id == "x"
+    past = _raw_token(f'{{"sub":"x","department":"d","roles":["hr"],"exp":{LATEST_EXP + 1}}}')
+    with pytest.raises(Unauthenticated, match="exp"):
+        TokenVerifier(settings()).verify(past)
+    fractional = _raw_token(
+        '{"sub":"x","department":"d","roles":["hr"],"exp":%s}' % (time.time() + 60.5)
+    )
+    assert TokenVerifier(settings()).verify(fractional).user_id == "x"
 
 
 @pytest.mark.parametrize("claim", ["sub", "department"])
@@ -246,7 +255,7 @@ def test_sub_and_department_cross_the_boundary_text_type(claim: str, value: str)
 
 def test_a_verdict_is_not_kept_past_its_token_or_the_cache_bound() -> None:
     verifier = TokenVerifier(settings())
-    token = _raw_token('{"sub":"x","department":"d","roles":["hr"],"exp":' + "9" * 50 + "}")
+    token = _raw_token(f'{{"sub":"x","department":"d","roles":["hr"],"exp":{LATEST_EXP}}}')
     verifier.verify(token)
     _, kept_until = verifier._verified[token]
     assert kept_until <= time.time() + 3600 + 1

@@ -49,14 +49,21 @@ VERIFIED_CACHE_SECONDS = 3600
 `exp` years away (or 10**400) keeps no verdict for ever."""
 
 
+LATEST_EXP = 253_402_300_799
+"""9999-12-31T23:59:59Z, the last instant a timestamp of the boundary can name: an `exp` past it
+(10**400 came once) is no time at all, so the token is malformed rather than everlasting."""
+
+
 class Claims(BaseModel):
-    """The claims an actor is made of. `exp` and the signature are PyJWT's to check."""
+    """The claims an actor is made of. Whether `exp` has passed, and the signature, are PyJWT's
+    to check; that `exp` names an instant at all is the boundary's."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     sub: Name
     department: Name
     roles: list[Role] = Field(min_length=1, max_length=len(Role))
+    exp: float = Field(le=LATEST_EXP, allow_inf_nan=False)  # NumericDate: seconds, maybe fractional
 
 
 class TokenVerifier:
@@ -116,8 +123,7 @@ class TokenVerifier:
         actor = Actor(
             user_id=parsed.sub, department=parsed.department, roles=frozenset(parsed.roles)
         )
-        # PyJWT accepted `exp` as an integer of any size; compared as integers, never floats.
-        return actor, float(min(int(claims["exp"]), int(time.time()) + VERIFIED_CACHE_SECONDS))
+        return actor, min(parsed.exp, time.time() + VERIFIED_CACHE_SECONDS)
 
 
 def _first_problem(error: ValidationError) -> str:
