@@ -12,6 +12,7 @@ from bizdev_common.domain import Role
 from bizdev_common.envelope import Envelope
 from bizdev_common.projector import (
     Projection,
+    ViewConnection,
     insert_record,
     insert_row,
     update_record,
@@ -93,7 +94,7 @@ class ComplaintsView(Projection):
     def __init__(self, schema: str) -> None:
         super().__init__(schema, [c.CONTRACT])
 
-    async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
+    async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
             case c.ComplaintReceived():
                 await self._received(conn, event)
@@ -116,7 +117,7 @@ class ComplaintsView(Projection):
             case c.CorrectiveActionOverdue():
                 await self._action_overdue(conn, event)
 
-    async def _received(self, conn: asyncpg.Connection, event: c.ComplaintReceived) -> None:
+    async def _received(self, conn: ViewConnection, event: c.ComplaintReceived) -> None:
         created = await insert_record(
             conn,
             self.t["complaints"],
@@ -160,7 +161,7 @@ class ComplaintsView(Projection):
             due_at=event.response_due_at,
         )
 
-    async def _assigned(self, conn: asyncpg.Connection, event: c.ComplaintAssigned) -> None:
+    async def _assigned(self, conn: ViewConnection, event: c.ComplaintAssigned) -> None:
         row = await conn.fetchrow(
             f"UPDATE {self.t['complaints']} SET state = $2, owner = $3, version = $4, "
             "updated_at = $5 WHERE id = $1 AND version < $4 "
@@ -175,7 +176,7 @@ class ComplaintsView(Projection):
             await inbox.close(conn, self.schema, event, kind="complaint_to_assign")
             await self._to_answer(conn, event, event.owner, row)
 
-    async def _responded(self, conn: asyncpg.Connection, event: c.ComplaintResponded) -> None:
+    async def _responded(self, conn: ViewConnection, event: c.ComplaintResponded) -> None:
         # The first answer is the one the deadline asked for; later rounds follow a customer
         # not satisfied.
         row = await conn.fetchrow(
@@ -203,7 +204,7 @@ class ComplaintsView(Projection):
             due_at=row["resolution_due_at"],
         )
 
-    async def _escalated(self, conn: asyncpg.Connection, event: c.ComplaintEscalated) -> None:
+    async def _escalated(self, conn: ViewConnection, event: c.ComplaintEscalated) -> None:
         level = (
             "response_escalation_level"
             if event.deadline == "response"
@@ -247,7 +248,7 @@ class ComplaintsView(Projection):
             due_at=event.due_at or event.response_due_at,
         )
 
-    async def _resolved(self, conn: asyncpg.Connection, event: c.ComplaintResolved) -> None:
+    async def _resolved(self, conn: ViewConnection, event: c.ComplaintResolved) -> None:
         row = await updated_record(
             conn,
             self.t["complaints"],
@@ -269,7 +270,7 @@ class ComplaintsView(Projection):
             link=f"/complaints/{event.aggregate_id}/close",
         )
 
-    async def _reopened(self, conn: asyncpg.Connection, event: c.ComplaintReopened) -> None:
+    async def _reopened(self, conn: ViewConnection, event: c.ComplaintReopened) -> None:
         values: dict[str, object] = {
             "state": ComplaintState.ASSIGNED.value,
             "resolution": None,
@@ -298,7 +299,7 @@ class ComplaintsView(Projection):
                 event.resolution_escalation_at,
             )
 
-    async def _closed(self, conn: asyncpg.Connection, event: c.ComplaintClosed) -> None:
+    async def _closed(self, conn: ViewConnection, event: c.ComplaintClosed) -> None:
         if await update_record(
             conn,
             self.t["complaints"],
@@ -322,7 +323,7 @@ class ComplaintsView(Projection):
     # Corrective actions are parts of their complaint: written only when the event is newer
     # than the complaint's row, which moves to its version.
 
-    async def _action_added(self, conn: asyncpg.Connection, event: c.CorrectiveActionAdded) -> None:
+    async def _action_added(self, conn: ViewConnection, event: c.CorrectiveActionAdded) -> None:
         if not await update_record(conn, self.t["complaints"], event, {}):
             return
         await insert_row(
@@ -354,7 +355,7 @@ class ComplaintsView(Projection):
         )
 
     async def _action_completed(
-        self, conn: asyncpg.Connection, event: c.CorrectiveActionCompleted
+        self, conn: ViewConnection, event: c.CorrectiveActionCompleted
     ) -> None:
         if not await update_record(conn, self.t["complaints"], event, {}):
             return
@@ -368,16 +369,14 @@ class ComplaintsView(Projection):
         await clear_deadline(conn, self.schema, CORRECTIVE_ACTION, event.aggregate_id, item)
         await inbox.close(conn, self.schema, event, kind="corrective_action_due", item=item)
 
-    async def _action_overdue(
-        self, conn: asyncpg.Connection, event: c.CorrectiveActionOverdue
-    ) -> None:
+    async def _action_overdue(self, conn: ViewConnection, event: c.CorrectiveActionOverdue) -> None:
         if await update_record(conn, self.t["complaints"], event, {}):
             await update_row(
                 conn, self.t["corrective_actions"], {"id": event.action_id}, {"overdue": True}
             )
 
     async def _to_answer(
-        self, conn: asyncpg.Connection, event: PublicEvent, owner: str, row: asyncpg.Record
+        self, conn: ViewConnection, event: PublicEvent, owner: str, row: asyncpg.Record
     ) -> None:
         await inbox.put(
             conn,
@@ -391,7 +390,7 @@ class ComplaintsView(Projection):
         )
 
     async def _settle(
-        self, conn: asyncpg.Connection, event: PublicEvent, kind: str, deadline: str
+        self, conn: ViewConnection, event: PublicEvent, kind: str, deadline: str
     ) -> None:
         """A deadline met: its work item and its escalations no longer wait on anyone."""
         await inbox.close(conn, self.schema, event, kind=kind)

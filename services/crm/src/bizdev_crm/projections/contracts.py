@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import asyncpg
 from bizdev_common import inbox
 from bizdev_common.contract import PublicEvent
 from bizdev_common.envelope import Envelope
-from bizdev_common.projector import Projection, insert_record, update_record
+from bizdev_common.projector import (
+    Projection,
+    ViewConnection,
+    change_record,
+    insert_record,
+    update_record,
+)
 
 from bizdev_crm import contract as c
 from bizdev_crm.domain import ContractState
@@ -45,7 +50,7 @@ class ContractsView(Projection):
     def __init__(self, schema: str) -> None:
         super().__init__(schema, [c.CONTRACT])
 
-    async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
+    async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
             case c.ContractDrafted():
                 await self._drafted(conn, event)
@@ -56,7 +61,7 @@ class ContractsView(Projection):
             case c.ContractTerminated():
                 await self._terminated(conn, event)
 
-    async def _drafted(self, conn: asyncpg.Connection, event: c.ContractDrafted) -> None:
+    async def _drafted(self, conn: ViewConnection, event: c.ContractDrafted) -> None:
         if await insert_record(
             conn,
             self.t["contracts"],
@@ -84,7 +89,7 @@ class ContractsView(Projection):
                 link=f"/contracts/{event.aggregate_id}/sign",
             )
 
-    async def _signed(self, conn: asyncpg.Connection, event: c.ContractSigned) -> None:
+    async def _signed(self, conn: ViewConnection, event: c.ContractSigned) -> None:
         if await update_record(
             conn,
             self.t["contracts"],
@@ -93,15 +98,15 @@ class ContractsView(Projection):
         ):
             await inbox.close(conn, self.schema, event, kind="contract_to_sign")
 
-    async def _completed(self, conn: asyncpg.Connection, event: c.ContractCompleted) -> None:
-        await update_record(
+    async def _completed(self, conn: ViewConnection, event: c.ContractCompleted) -> None:
+        await change_record(
             conn,
             self.t["contracts"],
             event,
             {"state": ContractState.COMPLETED.value, "completed_on": event.completed_on},
         )
 
-    async def _terminated(self, conn: asyncpg.Connection, event: c.ContractTerminated) -> None:
+    async def _terminated(self, conn: ViewConnection, event: c.ContractTerminated) -> None:
         if await update_record(
             conn,
             self.t["contracts"],

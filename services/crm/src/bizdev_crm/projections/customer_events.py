@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-import asyncpg
 from bizdev_common.contract import PublicEvent
 from bizdev_common.envelope import Envelope
-from bizdev_common.projector import Projection, insert_record, insert_row, update_record, update_row
+from bizdev_common.projector import (
+    Projection,
+    ViewConnection,
+    change_record,
+    insert_row,
+    put_record,
+    update_record,
+    update_row,
+)
 
 from bizdev_crm import contract as c
 from bizdev_crm.domain import CustomerEventState
@@ -47,7 +54,7 @@ class CustomerEventsView(Projection):
     def __init__(self, schema: str) -> None:
         super().__init__(schema, [c.CONTRACT])
 
-    async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
+    async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
             case c.CustomerEventPlanned():
                 await self._planned(conn, event)
@@ -58,8 +65,8 @@ class CustomerEventsView(Projection):
             case c.CustomerEventCancelled():
                 await self._cancelled(conn, event)
 
-    async def _planned(self, conn: asyncpg.Connection, event: c.CustomerEventPlanned) -> None:
-        await insert_record(
+    async def _planned(self, conn: ViewConnection, event: c.CustomerEventPlanned) -> None:
+        await put_record(
             conn,
             self.t["customer_events"],
             event,
@@ -74,7 +81,7 @@ class CustomerEventsView(Projection):
             },
         )
 
-    async def _invited(self, conn: asyncpg.Connection, event: c.CustomerInvited) -> None:
+    async def _invited(self, conn: ViewConnection, event: c.CustomerInvited) -> None:
         if await update_record(conn, self.t["customer_events"], event, {}):
             await insert_row(
                 conn,
@@ -86,7 +93,7 @@ class CustomerEventsView(Projection):
                 },
             )
 
-    async def _attendance(self, conn: asyncpg.Connection, event: c.AttendanceRecorded) -> None:
+    async def _attendance(self, conn: ViewConnection, event: c.AttendanceRecorded) -> None:
         if await update_record(conn, self.t["customer_events"], event, {}):
             await update_row(
                 conn,
@@ -95,8 +102,8 @@ class CustomerEventsView(Projection):
                 {"attended": event.attended},
             )
 
-    async def _cancelled(self, conn: asyncpg.Connection, event: c.CustomerEventCancelled) -> None:
-        await update_record(
+    async def _cancelled(self, conn: ViewConnection, event: c.CustomerEventCancelled) -> None:
+        await change_record(
             conn,
             self.t["customer_events"],
             event,

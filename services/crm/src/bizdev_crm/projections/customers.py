@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from datetime import date
 
-import asyncpg
 from bizdev_common import inbox
 from bizdev_common.contract import PublicEvent
 from bizdev_common.days import end_of
 from bizdev_common.envelope import Envelope
 from bizdev_common.projector import (
     Projection,
+    ViewConnection,
+    change_record,
     insert_record,
     insert_row,
     update_record,
@@ -87,7 +88,7 @@ class CustomersView(Projection):
     def __init__(self, schema: str) -> None:
         super().__init__(schema, [c.CONTRACT])
 
-    async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
+    async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
             case c.CustomerRegistered():
                 await self._registered(conn, event)
@@ -96,7 +97,7 @@ class CustomersView(Projection):
             case c.ContactPersonAdded():
                 await self._contact_added(conn, event)
             case c.ContactPersonChanged():
-                await update_record(conn, self.t["customers"], event, {})
+                await change_record(conn, self.t["customers"], event, {})
             case c.ProposalOffered():
                 await self._proposal_offered(conn, event)
             case c.ProposalOutcomeRecorded():
@@ -114,7 +115,7 @@ class CustomersView(Projection):
             case c.FollowUpOverdue():
                 await self._visit_overdue(conn, event)
 
-    async def _registered(self, conn: asyncpg.Connection, event: c.CustomerRegistered) -> None:
+    async def _registered(self, conn: ViewConnection, event: c.CustomerRegistered) -> None:
         created = await insert_record(
             conn,
             self.t["customers"],
@@ -137,15 +138,15 @@ class CustomersView(Projection):
         if created:
             await self._arm_visit(conn, event, event.next_visit_due_on)
 
-    async def _file_updated(self, conn: asyncpg.Connection, event: c.CustomerFileUpdated) -> None:
-        await update_record(
+    async def _file_updated(self, conn: ViewConnection, event: c.CustomerFileUpdated) -> None:
+        await change_record(
             conn,
             self.t["customers"],
             event,
             event.model_dump(include={"name", "industry", "address", "needs", "preferences"}),
         )
 
-    async def _contact_added(self, conn: asyncpg.Connection, event: c.ContactPersonAdded) -> None:
+    async def _contact_added(self, conn: ViewConnection, event: c.ContactPersonAdded) -> None:
         await conn.execute(
             f"UPDATE {self.t['customers']} SET contact_ids = array_append(contact_ids, $2), "
             "version = $3, updated_at = $4 WHERE id = $1 AND version < $3",
@@ -155,7 +156,7 @@ class CustomersView(Projection):
             event.occurred_at,
         )
 
-    async def _proposal_offered(self, conn: asyncpg.Connection, event: c.ProposalOffered) -> None:
+    async def _proposal_offered(self, conn: ViewConnection, event: c.ProposalOffered) -> None:
         if await update_record(conn, self.t["customers"], event, {}):
             await insert_row(
                 conn,
@@ -173,7 +174,7 @@ class CustomersView(Projection):
             )
 
     async def _proposal_outcome(
-        self, conn: asyncpg.Connection, event: c.ProposalOutcomeRecorded
+        self, conn: ViewConnection, event: c.ProposalOutcomeRecorded
     ) -> None:
         if await update_record(conn, self.t["customers"], event, {}):
             await update_row(
@@ -188,7 +189,7 @@ class CustomersView(Projection):
                 },
             )
 
-    async def _dealing(self, conn: asyncpg.Connection, event: c.DealingRecorded) -> None:
+    async def _dealing(self, conn: ViewConnection, event: c.DealingRecorded) -> None:
         if await update_record(conn, self.t["customers"], event, {}):
             await insert_row(
                 conn,
@@ -203,17 +204,15 @@ class CustomersView(Projection):
                 },
             )
 
-    async def _erased(self, conn: asyncpg.Connection, event: c.CustomerDataErased) -> None:
-        await update_record(
+    async def _erased(self, conn: ViewConnection, event: c.CustomerDataErased) -> None:
+        await change_record(
             conn,
             self.t["customers"],
             event,
             {"personal_data_erased": True, "erased_at": event.occurred_at},
         )
 
-    async def _status_changed(
-        self, conn: asyncpg.Connection, event: c.CustomerStatusChanged
-    ) -> None:
+    async def _status_changed(self, conn: ViewConnection, event: c.CustomerStatusChanged) -> None:
         if await update_record(
             conn,
             self.t["customers"],
@@ -229,7 +228,7 @@ class CustomersView(Projection):
                 await inbox.close(conn, self.schema, event, kind="customer_visit_overdue")
 
     async def _owner_reassigned(
-        self, conn: asyncpg.Connection, event: c.CustomerOwnerReassigned
+        self, conn: ViewConnection, event: c.CustomerOwnerReassigned
     ) -> None:
         row = await updated_record(
             conn,
@@ -244,7 +243,7 @@ class CustomersView(Projection):
                 conn, event, event.owner, row["visit_overdue_since"], row["name"]
             )
 
-    async def _visited(self, conn: asyncpg.Connection, event: c.CustomerVisited) -> None:
+    async def _visited(self, conn: ViewConnection, event: c.CustomerVisited) -> None:
         if await update_record(
             conn,
             self.t["customers"],
@@ -258,7 +257,7 @@ class CustomersView(Projection):
             await self._arm_visit(conn, event, event.next_visit_due_on)
             await inbox.close(conn, self.schema, event, kind="customer_visit_overdue")
 
-    async def _visit_overdue(self, conn: asyncpg.Connection, event: c.FollowUpOverdue) -> None:
+    async def _visit_overdue(self, conn: ViewConnection, event: c.FollowUpOverdue) -> None:
         row = await conn.fetchrow(
             f"UPDATE {self.t['customers']} SET next_visit_due_on = $2, "
             "visit_overdue_since = COALESCE(visit_overdue_since, $3), "
@@ -276,9 +275,7 @@ class CustomersView(Projection):
                 conn, event, event.owner, row["visit_overdue_since"], row["name"]
             )
 
-    async def _arm_visit(
-        self, conn: asyncpg.Connection, event: PublicEvent, due: date | None
-    ) -> None:
+    async def _arm_visit(self, conn: ViewConnection, event: PublicEvent, due: date | None) -> None:
         """The customer's next visit: overdue once its due day is over."""
         if due is None:
             await clear_deadline(conn, self.schema, CUSTOMER_VISIT, event.aggregate_id)
@@ -286,7 +283,7 @@ class CustomersView(Projection):
             await set_deadline(conn, self.schema, CUSTOMER_VISIT, event.aggregate_id, end_of(due))
 
     async def _put_overdue_visit(
-        self, conn: asyncpg.Connection, event: PublicEvent, owner: str, since: date, name: str
+        self, conn: ViewConnection, event: PublicEvent, owner: str, since: date, name: str
     ) -> None:
         await inbox.put(
             conn,

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import asyncpg
 from bizdev_common import inbox
 from bizdev_common.contract import PublicEvent
 from bizdev_common.days import end_of
 from bizdev_common.envelope import Envelope
-from bizdev_common.projector import Projection, insert_record, update_record
+from bizdev_common.projector import (
+    Projection,
+    ViewConnection,
+    change_record,
+    put_record,
+)
 
 from bizdev_crm import contract as c
 from bizdev_crm.domain import FollowUpState
@@ -45,7 +49,7 @@ class FollowUpsView(Projection):
     def __init__(self, schema: str) -> None:
         super().__init__(schema, [c.CONTRACT])
 
-    async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
+    async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
             case c.FollowUpScheduled():
                 await self._scheduled(conn, event)
@@ -54,8 +58,8 @@ class FollowUpsView(Projection):
             case c.FollowUpCancelled():
                 await self._cancelled(conn, event)
 
-    async def _scheduled(self, conn: asyncpg.Connection, event: c.FollowUpScheduled) -> None:
-        await insert_record(
+    async def _scheduled(self, conn: ViewConnection, event: c.FollowUpScheduled) -> None:
+        await put_record(
             conn,
             self.t["follow_ups"],
             event,
@@ -80,9 +84,9 @@ class FollowUpsView(Projection):
             due_at=end_of(event.due_on),
         )
 
-    async def _recorded(self, conn: asyncpg.Connection, event: c.FollowUpRecorded) -> None:
+    async def _recorded(self, conn: ViewConnection, event: c.FollowUpRecorded) -> None:
         await inbox.close_record(conn, self.schema, event)
-        await update_record(
+        await change_record(
             conn,
             self.t["follow_ups"],
             event,
@@ -95,9 +99,9 @@ class FollowUpsView(Projection):
             },
         )
 
-    async def _cancelled(self, conn: asyncpg.Connection, event: c.FollowUpCancelled) -> None:
+    async def _cancelled(self, conn: ViewConnection, event: c.FollowUpCancelled) -> None:
         await inbox.close_record(conn, self.schema, event)
-        await update_record(
+        await change_record(
             conn,
             self.t["follow_ups"],
             event,

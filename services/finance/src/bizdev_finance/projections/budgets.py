@@ -11,13 +11,14 @@ import json
 from datetime import date
 from decimal import Decimal
 
-import asyncpg
 from bizdev_common import inbox
 from bizdev_common.contract import PublicEvent
 from bizdev_common.domain import Role
 from bizdev_common.envelope import Envelope
 from bizdev_common.projector import (
     Projection,
+    ViewConnection,
+    change_record,
     insert_record,
     insert_row,
     update_record,
@@ -114,7 +115,7 @@ class Budgets(Projection):
     def __init__(self, schema: str) -> None:
         super().__init__(schema, [c.CONTRACT])
 
-    async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
+    async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
             case c.BudgetOpened():
                 await self._opened(conn, event)
@@ -137,7 +138,7 @@ class Budgets(Projection):
             case c.BudgetLineOverrun():
                 await self._overrun(conn, event)
 
-    async def _opened(self, conn: asyncpg.Connection, event: c.BudgetOpened) -> None:
+    async def _opened(self, conn: ViewConnection, event: c.BudgetOpened) -> None:
         if not await insert_record(
             conn,
             self.t["budgets"],
@@ -164,7 +165,7 @@ class Budgets(Projection):
             link=f"/budgets/{event.aggregate_id}/approve",
         )
 
-    async def _version_opened(self, conn: asyncpg.Connection, event: c.BudgetVersionOpened) -> None:
+    async def _version_opened(self, conn: ViewConnection, event: c.BudgetVersionOpened) -> None:
         if not await update_record(
             conn,
             self.t["budgets"],
@@ -189,7 +190,7 @@ class Budgets(Projection):
             link=f"/budgets/{event.aggregate_id}/approve",
         )
 
-    async def _approved(self, conn: asyncpg.Connection, event: c.BudgetApproved) -> None:
+    async def _approved(self, conn: ViewConnection, event: c.BudgetApproved) -> None:
         if not await update_record(
             conn,
             self.t["budgets"],
@@ -208,7 +209,7 @@ class Budgets(Projection):
         )
         await inbox.close(conn, self.schema, event, kind="budget_to_approve")
 
-    async def _revised(self, conn: asyncpg.Connection, event: c.BudgetRevised) -> None:
+    async def _revised(self, conn: ViewConnection, event: c.BudgetRevised) -> None:
         # A revision keeps the plan revision the budget follows: the row answers it.
         budget = await updated_record(
             conn,
@@ -236,7 +237,7 @@ class Budgets(Projection):
 
     async def _version(
         self,
-        conn: asyncpg.Connection,
+        conn: ViewConnection,
         event: PublicEvent,
         budget_version: int,
         plan_revision: int,
@@ -282,13 +283,13 @@ class Budgets(Projection):
             ],
         )
 
-    async def _committed(self, conn: asyncpg.Connection, event: c.ExpenseCommitted) -> None:
+    async def _committed(self, conn: ViewConnection, event: c.ExpenseCommitted) -> None:
         if not await update_record(conn, self.t["budgets"], event, {}):
             return
         await self._book(conn, event, ExpenseState.COMMITTED, approved_by=event.approved_by)
         await self._add_to_line(conn, event, "committed_amount = committed_amount + $3")
 
-    async def _posted(self, conn: asyncpg.Connection, event: c.ExpensePosted) -> None:
+    async def _posted(self, conn: ViewConnection, event: c.ExpensePosted) -> None:
         if not await update_record(conn, self.t["budgets"], event, {}):
             return
         before = await self._book(
@@ -307,7 +308,7 @@ class Budgets(Projection):
         )
         await self._add_to_line(conn, event, f"{moved}actual_amount = actual_amount + $3")
 
-    async def _held(self, conn: asyncpg.Connection, event: c.ExpenseHeldForApproval) -> None:
+    async def _held(self, conn: ViewConnection, event: c.ExpenseHeldForApproval) -> None:
         if not await update_record(conn, self.t["budgets"], event, {}):
             return
         await self._book(
@@ -331,13 +332,13 @@ class Budgets(Projection):
             link=f"/budgets/{event.aggregate_id}/expenses/{event.expense_id}/approve",
         )
 
-    async def _overrun(self, conn: asyncpg.Connection, event: c.BudgetLineOverrun) -> None:
+    async def _overrun(self, conn: ViewConnection, event: c.BudgetLineOverrun) -> None:
         # Nothing to show but the budget's version, for read-your-writes.
-        await update_record(conn, self.t["budgets"], event, {})
+        await change_record(conn, self.t["budgets"], event, {})
 
     async def _book(
         self,
-        conn: asyncpg.Connection,
+        conn: ViewConnection,
         event: Booked,
         state: ExpenseState,
         *,
@@ -381,7 +382,7 @@ class Budgets(Projection):
 
     async def _add_to_line(
         self,
-        conn: asyncpg.Connection,
+        conn: ViewConnection,
         event: Booked | c.OverspendApproved | c.OverspendRefused,
         sets: str,
     ) -> None:
@@ -393,15 +394,13 @@ class Budgets(Projection):
             event.amount.amount,
         )
 
-    async def _overspend_approved(
-        self, conn: asyncpg.Connection, event: c.OverspendApproved
-    ) -> None:
+    async def _overspend_approved(self, conn: ViewConnection, event: c.OverspendApproved) -> None:
         if not await update_record(conn, self.t["budgets"], event, {}):
             return
         await self._add_to_line(conn, event, "pending_amount = pending_amount - $3")
         await self._decided(conn, event)
 
-    async def _overspend_refused(self, conn: asyncpg.Connection, event: c.OverspendRefused) -> None:
+    async def _overspend_refused(self, conn: ViewConnection, event: c.OverspendRefused) -> None:
         if not await update_record(conn, self.t["budgets"], event, {}):
             return
         await self._add_to_line(conn, event, "pending_amount = pending_amount - $3")
@@ -418,7 +417,7 @@ class Budgets(Projection):
         await self._decided(conn, event)
 
     async def _decided(
-        self, conn: asyncpg.Connection, event: c.OverspendApproved | c.OverspendRefused
+        self, conn: ViewConnection, event: c.OverspendApproved | c.OverspendRefused
     ) -> None:
         await inbox.close(
             conn, self.schema, event, kind="overspend_to_decide", item=str(event.expense_id)

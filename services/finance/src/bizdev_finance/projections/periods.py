@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import json
 
-import asyncpg
 from bizdev_common.contract import PublicEvent
 from bizdev_common.envelope import Envelope
-from bizdev_common.projector import Projection, insert_record, update_record
+from bizdev_common.projector import (
+    Projection,
+    ViewConnection,
+    change_record,
+    put_record,
+    update_record,
+)
 
 from bizdev_finance import contract as c
 
@@ -48,7 +53,7 @@ class Periods(Projection):
     def __init__(self, schema: str) -> None:
         super().__init__(schema, [c.CONTRACT])
 
-    async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
+    async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
             case c.PeriodClosed():
                 await self._closed(conn, event)
@@ -57,8 +62,8 @@ class Periods(Projection):
             case c.PeriodReportFinalized():
                 await self._finalized(conn, event)
 
-    async def _closed(self, conn: asyncpg.Connection, event: c.PeriodClosed) -> None:
-        await insert_record(
+    async def _closed(self, conn: ViewConnection, event: c.PeriodClosed) -> None:
+        await put_record(
             conn,
             self.t["periods"],
             event,
@@ -74,7 +79,7 @@ class Periods(Projection):
             },
         )
 
-    async def _explained(self, conn: asyncpg.Connection, event: c.VarianceExplained) -> None:
+    async def _explained(self, conn: ViewConnection, event: c.VarianceExplained) -> None:
         if not await update_record(conn, self.t["periods"], event, {}):
             return
         await conn.execute(
@@ -91,5 +96,5 @@ class Periods(Projection):
             event.by,
         )
 
-    async def _finalized(self, conn: asyncpg.Connection, event: c.PeriodReportFinalized) -> None:
-        await update_record(conn, self.t["periods"], event, {"final": True})
+    async def _finalized(self, conn: ViewConnection, event: c.PeriodReportFinalized) -> None:
+        await change_record(conn, self.t["periods"], event, {"final": True})

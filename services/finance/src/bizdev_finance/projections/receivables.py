@@ -4,11 +4,17 @@ receivable's own events arm and clear."""
 
 from __future__ import annotations
 
-import asyncpg
 from bizdev_common.contract import PublicEvent
 from bizdev_common.days import end_of
 from bizdev_common.envelope import Envelope
-from bizdev_common.projector import Projection, insert_record, insert_row, update_record, update_row
+from bizdev_common.projector import (
+    Projection,
+    ViewConnection,
+    insert_row,
+    put_record,
+    update_record,
+    update_row,
+)
 from bizdev_common.scheduler import clear_deadline, set_deadline
 
 from bizdev_finance import contract as c
@@ -60,7 +66,7 @@ class Receivables(Projection):
     def __init__(self, schema: str) -> None:
         super().__init__(schema, [c.CONTRACT])
 
-    async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
+    async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
             case c.ReceivableOpened():
                 await self._opened(conn, event)
@@ -71,8 +77,8 @@ class Receivables(Projection):
             case c.ReceivableOverdue():
                 await self._overdue(conn, event)
 
-    async def _opened(self, conn: asyncpg.Connection, event: c.ReceivableOpened) -> None:
-        await insert_record(
+    async def _opened(self, conn: ViewConnection, event: c.ReceivableOpened) -> None:
+        await put_record(
             conn,
             self.t["receivables"],
             event,
@@ -89,7 +95,7 @@ class Receivables(Projection):
             },
         )
 
-    async def _revenue(self, conn: asyncpg.Connection, event: c.RevenueRecorded) -> None:
+    async def _revenue(self, conn: ViewConnection, event: c.RevenueRecorded) -> None:
         receivables = self.t["receivables"]
         if not await update_record(conn, receivables, event, {}):
             return
@@ -123,7 +129,7 @@ class Receivables(Projection):
             str(event.invoice_id),
         )
 
-    async def _payment(self, conn: asyncpg.Connection, event: c.PaymentReceived) -> None:
+    async def _payment(self, conn: ViewConnection, event: c.PaymentReceived) -> None:
         receivables = self.t["receivables"]
         if not await update_record(conn, receivables, event, {}):
             return
@@ -142,6 +148,6 @@ class Receivables(Projection):
                 conn, self.schema, INVOICE_DUE, event.aggregate_id, str(event.invoice_id)
             )
 
-    async def _overdue(self, conn: asyncpg.Connection, event: c.ReceivableOverdue) -> None:
+    async def _overdue(self, conn: ViewConnection, event: c.ReceivableOverdue) -> None:
         if await update_record(conn, self.t["receivables"], event, {}):
             await update_row(conn, self.t["invoices"], {"id": event.invoice_id}, {"overdue": True})

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncpg
 from bizdev_common.contract import EventContract, PublicEvent
 from bizdev_common.envelope import Envelope
-from bizdev_common.projector import Projection
+from bizdev_common.projector import Projection, ViewConnection
 
 from bizdev_finance.reactions import TeamLeadAppointed
 
@@ -30,12 +29,12 @@ class TeamLeads(Projection):
     def __init__(self, schema: str) -> None:
         super().__init__(schema, [TEAM_LEADS])
 
-    async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
+    async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
             case TeamLeadAppointed():
                 await self._appointed(conn, event)
 
-    async def _appointed(self, conn: asyncpg.Connection, event: TeamLeadAppointed) -> None:
+    async def _appointed(self, conn: ViewConnection, event: TeamLeadAppointed) -> None:
         leads = self.t["project_team_leads"]
         await conn.execute(
             f"INSERT INTO {leads} (project_id, version, team_lead) "

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from datetime import date
 
-import asyncpg
 from bizdev_common.contract import PublicEvent
 from bizdev_common.days import company_day
 from bizdev_common.envelope import Envelope
-from bizdev_common.projector import Projection, insert_row
+from bizdev_common.projector import Projection, ViewConnection, insert_row
 
 from bizdev_performance import upstream as u
 from bizdev_performance.domain.values import Measure
@@ -59,7 +58,7 @@ class ActualsView(Projection):
     def __init__(self, schema: str) -> None:
         super().__init__(schema, [u.CRM, u.FINANCE])
 
-    async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
+    async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
             case u.ContractSigned():
                 await self._contract_signed(conn, event)
@@ -76,7 +75,7 @@ class ActualsView(Projection):
             case u.ComplaintClosed():
                 await self._complaint_closed(conn, event)
 
-    async def _contract_signed(self, conn: asyncpg.Connection, event: u.ContractSigned) -> None:
+    async def _contract_signed(self, conn: ViewConnection, event: u.ContractSigned) -> None:
         await self._fact(
             conn,
             f"contract:{event.aggregate_id}",
@@ -92,7 +91,7 @@ class ActualsView(Projection):
         await self._served(conn, event.salesperson, event.customer_id)
 
     async def _signed_contract_terminated(
-        self, conn: asyncpg.Connection, event: u.ContractTerminated
+        self, conn: ViewConnection, event: u.ContractTerminated
     ) -> None:
         # A signed contract ended before completion was no sale after all; its invoices
         # (revenue) stay what finance recorded.
@@ -100,7 +99,7 @@ class ActualsView(Projection):
             f"DELETE FROM {self.t['facts']} WHERE source = $1", f"contract:{event.aggregate_id}"
         )
 
-    async def _revenue(self, conn: asyncpg.Connection, event: u.RevenueRecorded) -> None:
+    async def _revenue(self, conn: ViewConnection, event: u.RevenueRecorded) -> None:
         common = {
             "day": event.issued_on,
             "department": event.department,
@@ -115,7 +114,7 @@ class ActualsView(Projection):
         # Profit is a project's (and its team's and department's), not a person's.
         await self._fact(conn, f"profit:{event.invoice_id}", Measure.PROFIT, **common)
 
-    async def _expense(self, conn: asyncpg.Connection, event: u.ExpensePosted) -> None:
+    async def _expense(self, conn: ViewConnection, event: u.ExpensePosted) -> None:
         await self._fact(
             conn,
             f"profit:{event.expense_id}",
@@ -127,7 +126,7 @@ class ActualsView(Projection):
             currency=event.amount.currency,
         )
 
-    async def _follow_up(self, conn: asyncpg.Connection, event: u.FollowUpRecorded) -> None:
+    async def _follow_up(self, conn: ViewConnection, event: u.FollowUpRecorded) -> None:
         await self._fact(
             conn,
             f"satisfaction:{event.aggregate_id}/{event.version}",
@@ -139,9 +138,7 @@ class ActualsView(Projection):
         )
         await self._served(conn, event.by, event.customer_id)
 
-    async def _complaint_assigned(
-        self, conn: asyncpg.Connection, event: u.ComplaintAssigned
-    ) -> None:
+    async def _complaint_assigned(self, conn: ViewConnection, event: u.ComplaintAssigned) -> None:
         await conn.execute(
             f"INSERT INTO {self.t['complaint_owners']} AS o (id, version, owner, "
             "department) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET "
@@ -153,7 +150,7 @@ class ActualsView(Projection):
             event.department,
         )
 
-    async def _complaint_closed(self, conn: asyncpg.Connection, event: u.ComplaintClosed) -> None:
+    async def _complaint_closed(self, conn: ViewConnection, event: u.ComplaintClosed) -> None:
         """The satisfaction counts for the complaint's owner: its events share its partition,
         so `ComplaintAssigned` has named them by now. Fact and dealing in one statement with
         the owner's lookup, rather than a read of the view and two writes."""
@@ -176,13 +173,13 @@ class ActualsView(Projection):
         )
 
     async def _fact(
-        self, conn: asyncpg.Connection, source: str, measure: Measure, **values: object
+        self, conn: ViewConnection, source: str, measure: Measure, **values: object
     ) -> None:
         await insert_row(
             conn, self.t["facts"], {"source": source, "measure": measure.value, **values}
         )
 
-    async def _served(self, conn: asyncpg.Connection, person: str | None, customer: object) -> None:
+    async def _served(self, conn: ViewConnection, person: str | None, customer: object) -> None:
         if person:
             await insert_row(
                 conn, self.t["customers_served"], {"person": person, "customer_id": customer}

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 
-import asyncpg
 from bizdev_common import inbox
 from bizdev_common.contract import PublicEvent
 from bizdev_common.days import end_of
 from bizdev_common.envelope import Envelope
-from bizdev_common.projector import Projection, insert_record, update_record
+from bizdev_common.projector import Projection, ViewConnection, insert_record, update_record
 
 from bizdev_performance import contract as c
 from bizdev_performance.projections._common import HR
@@ -51,14 +50,14 @@ class CyclesView(Projection):
     def __init__(self, schema: str) -> None:
         super().__init__(schema, [c.CONTRACT])
 
-    async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
+    async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
             case c.CycleOpened():
                 await self._opened(conn, event)
             case c.CycleFinalized():
                 await self._finalized(conn, event)
 
-    async def _opened(self, conn: asyncpg.Connection, event: c.CycleOpened) -> None:
+    async def _opened(self, conn: ViewConnection, event: c.CycleOpened) -> None:
         if await insert_record(
             conn,
             self.t["cycles"],
@@ -92,7 +91,7 @@ class CyclesView(Projection):
                 due_at=end_of(event.finalize_due),
             )
 
-    async def _finalized(self, conn: asyncpg.Connection, event: c.CycleFinalized) -> None:
+    async def _finalized(self, conn: ViewConnection, event: c.CycleFinalized) -> None:
         if await update_record(
             conn,
             self.t["cycles"],

@@ -6,12 +6,17 @@ from __future__ import annotations
 
 import json
 
-import asyncpg
 from bizdev_common import inbox
 from bizdev_common.contract import PublicEvent
 from bizdev_common.days import end_of
 from bizdev_common.envelope import Envelope
-from bizdev_common.projector import Projection, insert_record, update_record, updated_record
+from bizdev_common.projector import (
+    Projection,
+    ViewConnection,
+    insert_record,
+    update_record,
+    updated_record,
+)
 from bizdev_common.scheduler import clear_deadline, set_deadline
 
 from bizdev_performance import contract as c
@@ -60,7 +65,7 @@ class EvaluationsView(Projection):
     def __init__(self, schema: str) -> None:
         super().__init__(schema, [c.CONTRACT])
 
-    async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
+    async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
             case c.EvaluationOpened():
                 await self._opened(conn, event)
@@ -75,7 +80,7 @@ class EvaluationsView(Projection):
             case c.EvaluationStepOverdue():
                 await self._step_overdue(conn, event)
 
-    async def _opened(self, conn: asyncpg.Connection, event: c.EvaluationOpened) -> None:
+    async def _opened(self, conn: ViewConnection, event: c.EvaluationOpened) -> None:
         if not await insert_record(
             conn,
             self.t["evaluations"],
@@ -114,7 +119,7 @@ class EvaluationsView(Projection):
             STEP_FEEDBACK,
         )
 
-    async def _rated(self, conn: asyncpg.Connection, event: c.RatingRecorded) -> None:
+    async def _rated(self, conn: ViewConnection, event: c.RatingRecorded) -> None:
         counted = await conn.fetchval(
             f"UPDATE {self.t['evaluations']} SET ratings = ratings + 1, version = $2, "
             "updated_at = $3 WHERE id = $1 AND version < $2 RETURNING true",
@@ -125,7 +130,7 @@ class EvaluationsView(Projection):
         if counted:
             await inbox.close(conn, self.schema, event, kind="rating_to_give", item=event.rater)
 
-    async def _finalized(self, conn: asyncpg.Connection, event: c.EvaluationFinalized) -> None:
+    async def _finalized(self, conn: ViewConnection, event: c.EvaluationFinalized) -> None:
         row = await updated_record(
             conn,
             self.t["evaluations"],
@@ -167,9 +172,7 @@ class EvaluationsView(Projection):
             due_at=end_of(row["feedback_due"]),
         )
 
-    async def _feedback_delivered(
-        self, conn: asyncpg.Connection, event: c.FeedbackDelivered
-    ) -> None:
+    async def _feedback_delivered(self, conn: ViewConnection, event: c.FeedbackDelivered) -> None:
         if not await update_record(
             conn,
             self.t["evaluations"],
@@ -199,7 +202,7 @@ class EvaluationsView(Projection):
             due_at=end_of(event.acknowledge_by),
         )
 
-    async def _acknowledged(self, conn: asyncpg.Connection, event: c.FeedbackAcknowledged) -> None:
+    async def _acknowledged(self, conn: ViewConnection, event: c.FeedbackAcknowledged) -> None:
         if await update_record(
             conn, self.t["evaluations"], event, {"state": EvaluationState.ACKNOWLEDGED.value}
         ):
@@ -211,7 +214,7 @@ class EvaluationsView(Projection):
                 conn, self.schema, STEP_DUE, event.aggregate_id, STEP_ACKNOWLEDGEMENT
             )
 
-    async def _step_overdue(self, conn: asyncpg.Connection, event: c.EvaluationStepOverdue) -> None:
+    async def _step_overdue(self, conn: ViewConnection, event: c.EvaluationStepOverdue) -> None:
         if await update_record(conn, self.t["evaluations"], event, {}):
             await inbox.put(
                 conn,

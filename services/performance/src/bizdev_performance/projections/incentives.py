@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import json
 
-import asyncpg
 from bizdev_common.contract import PublicEvent
 from bizdev_common.envelope import Envelope
-from bizdev_common.projector import Projection, insert_row
+from bizdev_common.projector import Projection, ViewConnection, insert_row
 
 from bizdev_performance import contract as c
 
@@ -55,7 +54,7 @@ class IncentivesView(Projection):
     def __init__(self, schema: str) -> None:
         super().__init__(schema, [c.CONTRACT])
 
-    async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
+    async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
             case c.IncentiveGranted():
                 await self._incentive(conn, event)
@@ -64,7 +63,7 @@ class IncentivesView(Projection):
             case c.SanctionApplied():
                 await self._sanction(conn, event)
 
-    async def _incentive(self, conn: asyncpg.Connection, event: c.IncentiveGranted) -> None:
+    async def _incentive(self, conn: ViewConnection, event: c.IncentiveGranted) -> None:
         await self._decided(
             conn,
             event,
@@ -79,7 +78,7 @@ class IncentivesView(Projection):
         )
 
     async def _improvement_plan(
-        self, conn: asyncpg.Connection, event: c.ImprovementPlanStarted
+        self, conn: ViewConnection, event: c.ImprovementPlanStarted
     ) -> None:
         await self._decided(
             conn,
@@ -93,7 +92,7 @@ class IncentivesView(Projection):
             },
         )
 
-    async def _sanction(self, conn: asyncpg.Connection, event: c.SanctionApplied) -> None:
+    async def _sanction(self, conn: ViewConnection, event: c.SanctionApplied) -> None:
         await self._decided(
             conn,
             event,
@@ -106,7 +105,7 @@ class IncentivesView(Projection):
         )
 
     async def _decided(
-        self, conn: asyncpg.Connection, event: Decision, decision: dict[str, object]
+        self, conn: ViewConnection, event: Decision, decision: dict[str, object]
     ) -> None:
         """The person's file moves to the event's version; the decision is keyed by its id."""
         await conn.execute(

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import asyncpg
 from bizdev_common.contract import PublicEvent
 from bizdev_common.envelope import Envelope
-from bizdev_common.projector import Projection, insert_record, update_record
+from bizdev_common.projector import (
+    Projection,
+    ViewConnection,
+    change_record,
+    put_record,
+)
 
 from bizdev_performance import contract as c
 from bizdev_performance.domain.values import period_bounds
@@ -65,7 +69,7 @@ class IndicatorsView(Projection):
     def __init__(self, schema: str) -> None:
         super().__init__(schema, [c.CONTRACT])
 
-    async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
+    async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
             case c.IndicatorDefined():
                 await self._defined(conn, event)
@@ -76,8 +80,8 @@ class IndicatorsView(Projection):
             case c.MarketShareRecorded():
                 await self._market_share(conn, event)
 
-    async def _defined(self, conn: asyncpg.Connection, event: c.IndicatorDefined) -> None:
-        await insert_record(
+    async def _defined(self, conn: ViewConnection, event: c.IndicatorDefined) -> None:
+        await put_record(
             conn,
             self.t["indicators"],
             event,
@@ -91,9 +95,9 @@ class IndicatorsView(Projection):
             },
         )
 
-    async def _target_set(self, conn: asyncpg.Connection, event: c.TargetSet) -> None:
+    async def _target_set(self, conn: ViewConnection, event: c.TargetSet) -> None:
         first, last = period_bounds(event.period)
-        await insert_record(
+        await put_record(
             conn,
             self.t["targets"],
             event,
@@ -110,13 +114,13 @@ class IndicatorsView(Projection):
             },
         )
 
-    async def _target_revised(self, conn: asyncpg.Connection, event: c.TargetRevised) -> None:
-        await update_record(
+    async def _target_revised(self, conn: ViewConnection, event: c.TargetRevised) -> None:
+        await change_record(
             conn, self.t["targets"], event, {"value": event.value, "set_by": event.by}
         )
 
-    async def _market_share(self, conn: asyncpg.Connection, event: c.MarketShareRecorded) -> None:
-        await insert_record(
+    async def _market_share(self, conn: ViewConnection, event: c.MarketShareRecorded) -> None:
+        await put_record(
             conn,
             self.t["market_shares"],
             event,

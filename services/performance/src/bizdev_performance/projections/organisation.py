@@ -3,10 +3,14 @@ and the departments with their heads."""
 
 from __future__ import annotations
 
-import asyncpg
 from bizdev_common.contract import PublicEvent
 from bizdev_common.envelope import Envelope
-from bizdev_common.projector import Projection, insert_record, update_record
+from bizdev_common.projector import (
+    Projection,
+    ViewConnection,
+    change_record,
+    put_record,
+)
 
 from bizdev_performance import contract as c
 
@@ -46,7 +50,7 @@ class OrganisationView(Projection):
     def __init__(self, schema: str) -> None:
         super().__init__(schema, [c.CONTRACT])
 
-    async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
+    async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
             case c.PersonJoined():
                 await self._joined(conn, event)
@@ -61,8 +65,8 @@ class OrganisationView(Projection):
             case c.DepartmentHeadAppointed():
                 await self._head(conn, event)
 
-    async def _joined(self, conn: asyncpg.Connection, event: c.PersonJoined) -> None:
-        await insert_record(
+    async def _joined(self, conn: ViewConnection, event: c.PersonJoined) -> None:
+        await put_record(
             conn,
             self.t["people"],
             event,
@@ -75,29 +79,29 @@ class OrganisationView(Projection):
             },
         )
 
-    async def _moved(self, conn: asyncpg.Connection, event: c.PersonMoved) -> None:
-        await update_record(
+    async def _moved(self, conn: ViewConnection, event: c.PersonMoved) -> None:
+        await change_record(
             conn,
             self.t["people"],
             event,
             {"department": event.department, "position": event.position},
         )
 
-    async def _supervisor(self, conn: asyncpg.Connection, event: c.SupervisorAssigned) -> None:
-        await update_record(conn, self.t["people"], event, {"supervisor": event.supervisor})
+    async def _supervisor(self, conn: ViewConnection, event: c.SupervisorAssigned) -> None:
+        await change_record(conn, self.t["people"], event, {"supervisor": event.supervisor})
 
-    async def _left(self, conn: asyncpg.Connection, event: c.PersonLeft) -> None:
-        await update_record(
+    async def _left(self, conn: ViewConnection, event: c.PersonLeft) -> None:
+        await change_record(
             conn, self.t["people"], event, {"left_on": event.left_on, "active": False}
         )
 
-    async def _established(self, conn: asyncpg.Connection, event: c.DepartmentEstablished) -> None:
-        await insert_record(
+    async def _established(self, conn: ViewConnection, event: c.DepartmentEstablished) -> None:
+        await put_record(
             conn,
             self.t["departments"],
             event,
             {"department": event.department, "head": event.head},
         )
 
-    async def _head(self, conn: asyncpg.Connection, event: c.DepartmentHeadAppointed) -> None:
-        await update_record(conn, self.t["departments"], event, {"head": event.head})
+    async def _head(self, conn: ViewConnection, event: c.DepartmentHeadAppointed) -> None:
+        await change_record(conn, self.t["departments"], event, {"head": event.head})

@@ -5,11 +5,10 @@ Named `rewards`, not `lead_rewards`: a projection's consumer group is named afte
 
 from __future__ import annotations
 
-import asyncpg
 from bizdev_common import inbox
 from bizdev_common.contract import PublicEvent
 from bizdev_common.envelope import Envelope
-from bizdev_common.projector import Projection, insert_record
+from bizdev_common.projector import Projection, ViewConnection, insert_record
 
 from bizdev_performance import contract as c
 from bizdev_performance.projections._common import HR
@@ -43,14 +42,14 @@ class RewardsView(Projection):
     def __init__(self, schema: str) -> None:
         super().__init__(schema, [c.CONTRACT])
 
-    async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
+    async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
             case c.LeadRewardHeld():
                 await self._held(conn, event)
             case c.LeadRewardGranted():
                 await self._granted(conn, event)
 
-    async def _held(self, conn: asyncpg.Connection, event: c.LeadRewardHeld) -> None:
+    async def _held(self, conn: ViewConnection, event: c.LeadRewardHeld) -> None:
         if await insert_record(
             conn,
             self.t["lead_rewards"],
@@ -74,7 +73,7 @@ class RewardsView(Projection):
                 link=f"/lead-rewards/{event.aggregate_id}/approve",
             )
 
-    async def _granted(self, conn: asyncpg.Connection, event: c.LeadRewardGranted) -> None:
+    async def _granted(self, conn: ViewConnection, event: c.LeadRewardGranted) -> None:
         revenue = event.expected_revenue
         if await insert_record(
             conn,

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
-import asyncpg
 from bizdev_common.contract import PublicEvent
 from bizdev_common.envelope import Envelope
-from bizdev_common.projector import Projection
+from bizdev_common.projector import Projection, ViewConnection
 
 from bizdev_performance import upstream as u
 
@@ -40,7 +39,7 @@ class TeamsView(Projection):
     def __init__(self, schema: str) -> None:
         super().__init__(schema, [u.TEAMS])
 
-    async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
+    async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
             case u.ProjectOpened():
                 await self._project(conn, event.aggregate_id, event.name, event.department)
@@ -51,12 +50,12 @@ class TeamsView(Projection):
             case u.TeamMemberRemoved():
                 await self._member(conn, event, event.member, lead=False, active=False)
 
-    async def _lead_appointed(self, conn: asyncpg.Connection, event: u.TeamLeadAppointed) -> None:
+    async def _lead_appointed(self, conn: ViewConnection, event: u.TeamLeadAppointed) -> None:
         await self._project(conn, event.aggregate_id, event.project_name, event.department)
         await self._member(conn, event, event.team_lead, lead=True, active=True)
 
     async def _project(
-        self, conn: asyncpg.Connection, project_id: UUID, name: str, department: str
+        self, conn: ViewConnection, project_id: UUID, name: str, department: str
     ) -> None:
         await conn.execute(
             f"INSERT INTO {self.t['projects']} (id, name, department) VALUES ($1, $2, $3) "
@@ -67,7 +66,7 @@ class TeamsView(Projection):
         )
 
     async def _member(
-        self, conn: asyncpg.Connection, event: PublicEvent, member: str, *, lead: bool, active: bool
+        self, conn: ViewConnection, event: PublicEvent, member: str, *, lead: bool, active: bool
     ) -> None:
         members = self.t["team_members"]
         if lead:

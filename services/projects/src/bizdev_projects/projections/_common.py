@@ -10,9 +10,8 @@ from __future__ import annotations
 from typing import ClassVar
 from uuid import UUID
 
-import asyncpg
 from bizdev_common import inbox
-from bizdev_common.projector import Projection
+from bizdev_common.projector import Projection, ViewConnection
 
 from bizdev_projects import contract as c
 
@@ -28,7 +27,7 @@ class ProjectRecords(Projection):
     closures: ClassVar[str]
     """Its table of the projects closed."""
 
-    async def _note_closed(self, conn: asyncpg.Connection, event: c.ProjectClosed) -> bool:
+    async def _note_closed(self, conn: ViewConnection, event: c.ProjectClosed) -> bool:
         """Whether the closure is news to this family (a redelivery settles nothing again)."""
         return bool(
             await conn.fetchval(
@@ -40,7 +39,7 @@ class ProjectRecords(Projection):
         )
 
     async def _settle_items_of(
-        self, conn: asyncpg.Connection, event: c.ProjectClosed, records: str
+        self, conn: ViewConnection, event: c.ProjectClosed, records: str
     ) -> None:
         """Nothing of a closed project waits on anyone: the items of its records (`records`,
         a SELECT of their ids from this family's table, $3 the project) are settled. They
@@ -54,7 +53,7 @@ class ProjectRecords(Projection):
         )
 
     async def _settled_if_project_closed(
-        self, conn: asyncpg.Connection, record_id: UUID, project_id: UUID
+        self, conn: ViewConnection, record_id: UUID, project_id: UUID
     ) -> None:
         """What a record of a closed project opens is settled at once, as ProjectClosed
         settles what was open."""

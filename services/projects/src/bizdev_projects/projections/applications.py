@@ -4,11 +4,16 @@ head) and to approve or reject (management)."""
 
 from __future__ import annotations
 
-import asyncpg
 from bizdev_common import inbox
 from bizdev_common.contract import PublicEvent
 from bizdev_common.envelope import Envelope
-from bizdev_common.projector import Projection, insert_record, update_record, updated_record
+from bizdev_common.projector import (
+    Projection,
+    ViewConnection,
+    change_record,
+    put_record,
+    updated_record,
+)
 
 from bizdev_projects import contract as c
 from bizdev_projects.domain import ApplicationState
@@ -57,7 +62,7 @@ class Applications(Projection):
     def __init__(self, schema: str) -> None:
         super().__init__(schema, [c.CONTRACT])
 
-    async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
+    async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
             case c.ApplicationDrafted():
                 await self._drafted(conn, event)
@@ -72,8 +77,8 @@ class Applications(Projection):
             case c.ApplicationRejected():
                 await self._rejected(conn, event)
 
-    async def _drafted(self, conn: asyncpg.Connection, event: c.ApplicationDrafted) -> None:
-        await insert_record(
+    async def _drafted(self, conn: ViewConnection, event: c.ApplicationDrafted) -> None:
+        await put_record(
             conn,
             self.t["applications"],
             event,
@@ -92,8 +97,8 @@ class Applications(Projection):
             },
         )
 
-    async def _revised(self, conn: asyncpg.Connection, event: c.ApplicationRevised) -> None:
-        await update_record(
+    async def _revised(self, conn: ViewConnection, event: c.ApplicationRevised) -> None:
+        await change_record(
             conn,
             self.t["applications"],
             event,
@@ -111,8 +116,8 @@ class Applications(Projection):
             },
         )
 
-    async def _submitted(self, conn: asyncpg.Connection, event: c.ApplicationSubmitted) -> None:
-        await update_record(
+    async def _submitted(self, conn: ViewConnection, event: c.ApplicationSubmitted) -> None:
+        await change_record(
             conn,
             self.t["applications"],
             event,
@@ -133,7 +138,7 @@ class Applications(Projection):
             link=f"/applications/{event.aggregate_id}/review",
         )
 
-    async def _reviewed(self, conn: asyncpg.Connection, event: c.ApplicationReviewed) -> None:
+    async def _reviewed(self, conn: ViewConnection, event: c.ApplicationReviewed) -> None:
         opinion = event.model_dump_json(
             include={
                 "by",
@@ -166,8 +171,8 @@ class Applications(Projection):
             link=f"/applications/{event.aggregate_id}/approve",
         )
 
-    async def _approved(self, conn: asyncpg.Connection, event: c.ApplicationApproved) -> None:
-        await update_record(
+    async def _approved(self, conn: ViewConnection, event: c.ApplicationApproved) -> None:
+        await change_record(
             conn,
             self.t["applications"],
             event,
@@ -183,8 +188,8 @@ class Applications(Projection):
         )
         await inbox.close(conn, self.schema, event, kind=APPLICATION_DECISION)
 
-    async def _rejected(self, conn: asyncpg.Connection, event: c.ApplicationRejected) -> None:
-        await update_record(
+    async def _rejected(self, conn: ViewConnection, event: c.ApplicationRejected) -> None:
+        await change_record(
             conn,
             self.t["applications"],
             event,

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncpg
 from bizdev_common.contract import PublicEvent
 from bizdev_common.envelope import Envelope
-from bizdev_common.projector import Projection, insert_record
+from bizdev_common.projector import Projection, ViewConnection, put_record
 
 from bizdev_projects import contract as c
 
@@ -38,13 +37,13 @@ class Contacts(Projection):
     def __init__(self, schema: str) -> None:
         super().__init__(schema, [c.CONTRACT])
 
-    async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
+    async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
             case c.ContactLogged():
                 await self._logged(conn, event)
 
-    async def _logged(self, conn: asyncpg.Connection, event: c.ContactLogged) -> None:
-        await insert_record(
+    async def _logged(self, conn: ViewConnection, event: c.ContactLogged) -> None:
+        await put_record(
             conn,
             self.t["contacts"],
             event,

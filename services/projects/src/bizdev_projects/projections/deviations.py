@@ -3,11 +3,14 @@ and the inbox item each opens until management acknowledges it."""
 
 from __future__ import annotations
 
-import asyncpg
 from bizdev_common import inbox
 from bizdev_common.contract import PublicEvent
 from bizdev_common.envelope import Envelope
-from bizdev_common.projector import insert_record, update_record
+from bizdev_common.projector import (
+    ViewConnection,
+    change_record,
+    put_record,
+)
 
 from bizdev_projects import contract as c
 from bizdev_projects.domain import DeviationState
@@ -53,7 +56,7 @@ class Deviations(ProjectRecords):
     def __init__(self, schema: str) -> None:
         super().__init__(schema, [c.CONTRACT])
 
-    async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
+    async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
             case c.DeviationReported():
                 await self._reported(conn, event)
@@ -62,8 +65,8 @@ class Deviations(ProjectRecords):
             case c.ProjectClosed():
                 await self._project_closed(conn, event)
 
-    async def _reported(self, conn: asyncpg.Connection, event: c.DeviationReported) -> None:
-        await insert_record(
+    async def _reported(self, conn: ViewConnection, event: c.DeviationReported) -> None:
+        await put_record(
             conn,
             self.t["deviations"],
             event,
@@ -90,8 +93,8 @@ class Deviations(ProjectRecords):
         )
         await self._settled_if_project_closed(conn, event.aggregate_id, event.project_id)
 
-    async def _acknowledged(self, conn: asyncpg.Connection, event: c.DeviationAcknowledged) -> None:
-        await update_record(
+    async def _acknowledged(self, conn: ViewConnection, event: c.DeviationAcknowledged) -> None:
+        await change_record(
             conn,
             self.t["deviations"],
             event,
@@ -105,7 +108,7 @@ class Deviations(ProjectRecords):
         )
         await inbox.close(conn, self.schema, event, kind=DEVIATION_ACKNOWLEDGEMENT)
 
-    async def _project_closed(self, conn: asyncpg.Connection, event: c.ProjectClosed) -> None:
+    async def _project_closed(self, conn: ViewConnection, event: c.ProjectClosed) -> None:
         if await self._note_closed(conn, event):
             await self._settle_items_of(
                 conn, event, f"SELECT id FROM {self.t['deviations']} WHERE project_id = $3"

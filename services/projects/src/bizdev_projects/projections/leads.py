@@ -3,10 +3,14 @@ head, and converted into an initiation application and its project."""
 
 from __future__ import annotations
 
-import asyncpg
 from bizdev_common.contract import PublicEvent
 from bizdev_common.envelope import Envelope
-from bizdev_common.projector import Projection, insert_record, update_record
+from bizdev_common.projector import (
+    Projection,
+    ViewConnection,
+    change_record,
+    put_record,
+)
 
 from bizdev_projects import contract as c
 from bizdev_projects.domain import LeadState
@@ -54,7 +58,7 @@ class Leads(Projection):
     def __init__(self, schema: str) -> None:
         super().__init__(schema, [c.CONTRACT])
 
-    async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
+    async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
             case c.LeadSubmitted():
                 await self._submitted(conn, event)
@@ -65,8 +69,8 @@ class Leads(Projection):
             case c.LeadConverted():
                 await self._converted(conn, event)
 
-    async def _submitted(self, conn: asyncpg.Connection, event: c.LeadSubmitted) -> None:
-        await insert_record(
+    async def _submitted(self, conn: ViewConnection, event: c.LeadSubmitted) -> None:
+        await put_record(
             conn,
             self.t["leads"],
             event,
@@ -82,8 +86,8 @@ class Leads(Projection):
             },
         )
 
-    async def _qualified(self, conn: asyncpg.Connection, event: c.LeadQualified) -> None:
-        await update_record(
+    async def _qualified(self, conn: ViewConnection, event: c.LeadQualified) -> None:
+        await change_record(
             conn,
             self.t["leads"],
             event,
@@ -95,8 +99,8 @@ class Leads(Projection):
             },
         )
 
-    async def _discarded(self, conn: asyncpg.Connection, event: c.LeadDiscarded) -> None:
-        await update_record(
+    async def _discarded(self, conn: ViewConnection, event: c.LeadDiscarded) -> None:
+        await change_record(
             conn,
             self.t["leads"],
             event,
@@ -107,8 +111,8 @@ class Leads(Projection):
             },
         )
 
-    async def _converted(self, conn: asyncpg.Connection, event: c.LeadConverted) -> None:
-        await update_record(
+    async def _converted(self, conn: ViewConnection, event: c.LeadConverted) -> None:
+        await change_record(
             conn,
             self.t["leads"],
             event,

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncpg
 from bizdev_common.contract import PublicEvent
 from bizdev_common.envelope import Envelope
-from bizdev_common.projector import Projection, insert_record
+from bizdev_common.projector import Projection, ViewConnection, put_record
 
 from bizdev_projects import contract as c
 
@@ -32,13 +31,13 @@ class MarketInsights(Projection):
     def __init__(self, schema: str) -> None:
         super().__init__(schema, [c.CONTRACT])
 
-    async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
+    async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
             case c.MarketInsightRecorded():
                 await self._recorded(conn, event)
 
-    async def _recorded(self, conn: asyncpg.Connection, event: c.MarketInsightRecorded) -> None:
-        await insert_record(
+    async def _recorded(self, conn: ViewConnection, event: c.MarketInsightRecorded) -> None:
+        await put_record(
             conn,
             self.t["market_insights"],
             event,

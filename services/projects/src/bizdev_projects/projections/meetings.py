@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from uuid import UUID
 
-import asyncpg
 from bizdev_common import inbox
 from bizdev_common.contract import PublicEvent
 from bizdev_common.days import end_of
 from bizdev_common.envelope import Envelope
-from bizdev_common.projector import insert_record, update_record
+from bizdev_common.projector import ViewConnection, put_record, update_record
 from bizdev_common.scheduler import clear_deadline, set_deadlines
 
 from bizdev_projects import contract as c
@@ -76,7 +75,7 @@ class Meetings(ProjectRecords):
     def __init__(self, schema: str) -> None:
         super().__init__(schema, [c.CONTRACT])
 
-    async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
+    async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
             case c.MeetingScheduled():
                 await self._scheduled(conn, event)
@@ -89,8 +88,8 @@ class Meetings(ProjectRecords):
             case c.ProjectClosed():
                 await self._project_closed(conn, event)
 
-    async def _scheduled(self, conn: asyncpg.Connection, event: c.MeetingScheduled) -> None:
-        await insert_record(
+    async def _scheduled(self, conn: ViewConnection, event: c.MeetingScheduled) -> None:
+        await put_record(
             conn,
             self.t["meetings"],
             event,
@@ -108,7 +107,7 @@ class Meetings(ProjectRecords):
             },
         )
 
-    async def _minutes(self, conn: asyncpg.Connection, event: c.MeetingMinutesRecorded) -> None:
+    async def _minutes(self, conn: ViewConnection, event: c.MeetingMinutesRecorded) -> None:
         if not await update_record(
             conn,
             self.t["meetings"],
@@ -160,7 +159,7 @@ class Meetings(ProjectRecords):
         await self._settled_if_project_closed(conn, event.aggregate_id, event.project_id)
         await self._no_deadlines_if_project_closed(conn, event.aggregate_id, event.project_id)
 
-    async def _item_completed(self, conn: asyncpg.Connection, event: c.ActionItemCompleted) -> None:
+    async def _item_completed(self, conn: ViewConnection, event: c.ActionItemCompleted) -> None:
         if not await update_record(conn, self.t["meetings"], event, {}):
             return
         await conn.execute(
@@ -175,7 +174,7 @@ class Meetings(ProjectRecords):
         )
         await inbox.close(conn, self.schema, event, kind=ACTION_ITEM, item=str(event.item_id))
 
-    async def _item_overdue(self, conn: asyncpg.Connection, event: c.ActionItemOverdue) -> None:
+    async def _item_overdue(self, conn: ViewConnection, event: c.ActionItemOverdue) -> None:
         if not await update_record(conn, self.t["meetings"], event, {}):
             return
         # Reported: nothing is left for the deadline to do.
@@ -183,7 +182,7 @@ class Meetings(ProjectRecords):
             conn, self.schema, ACTION_ITEM_OVERDUE, event.aggregate_id, str(event.item_id)
         )
 
-    async def _project_closed(self, conn: asyncpg.Connection, event: c.ProjectClosed) -> None:
+    async def _project_closed(self, conn: ViewConnection, event: c.ProjectClosed) -> None:
         if not await self._note_closed(conn, event):
             return
         meetings = f"SELECT id FROM {self.t['meetings']} WHERE project_id = $3"
@@ -197,7 +196,7 @@ class Meetings(ProjectRecords):
         )
 
     async def _no_deadlines_if_project_closed(
-        self, conn: asyncpg.Connection, meeting_id: UUID, project_id: UUID
+        self, conn: ViewConnection, meeting_id: UUID, project_id: UUID
     ) -> None:
         await conn.execute(
             f'DELETE FROM "{self.schema}".deadlines WHERE kind = $1 AND aggregate_id = $2 '

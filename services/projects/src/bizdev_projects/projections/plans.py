@@ -9,11 +9,15 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID, uuid5
 
-import asyncpg
 from bizdev_common import inbox
 from bizdev_common.contract import PublicEvent
 from bizdev_common.envelope import Envelope
-from bizdev_common.projector import insert_record, update_record
+from bizdev_common.projector import (
+    ViewConnection,
+    change_record,
+    put_record,
+    update_record,
+)
 from pydantic import BaseModel
 
 from bizdev_projects import contract as c
@@ -107,7 +111,7 @@ class Plans(ProjectRecords):
     def __init__(self, schema: str) -> None:
         super().__init__(schema, [c.CONTRACT])
 
-    async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
+    async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
             case c.PlanDrafted():
                 await self._drafted(conn, event)
@@ -124,8 +128,8 @@ class Plans(ProjectRecords):
             case c.ProjectClosed():
                 await self._project_closed(conn, event)
 
-    async def _drafted(self, conn: asyncpg.Connection, event: c.PlanDrafted) -> None:
-        await insert_record(
+    async def _drafted(self, conn: ViewConnection, event: c.PlanDrafted) -> None:
+        await put_record(
             conn,
             self.t["plans"],
             event,
@@ -140,8 +144,8 @@ class Plans(ProjectRecords):
             },
         )
 
-    async def _revised(self, conn: asyncpg.Connection, event: c.PlanRevised) -> None:
-        await update_record(
+    async def _revised(self, conn: ViewConnection, event: c.PlanRevised) -> None:
+        await change_record(
             conn,
             self.t["plans"],
             event,
@@ -153,7 +157,7 @@ class Plans(ProjectRecords):
             },
         )
 
-    async def _submitted(self, conn: asyncpg.Connection, event: c.PlanSubmitted) -> None:
+    async def _submitted(self, conn: ViewConnection, event: c.PlanSubmitted) -> None:
         for d in event.review_departments:
             await inbox.put(
                 conn,
@@ -193,7 +197,7 @@ class Plans(ProjectRecords):
             ],
         )
 
-    async def _reviewed(self, conn: asyncpg.Connection, event: c.PlanReviewed) -> None:
+    async def _reviewed(self, conn: ViewConnection, event: c.PlanReviewed) -> None:
         sent_back = event.verdict == Verdict.CHANGES_REQUESTED
         if sent_back:
             # Sent back: no department reviews this revision any more.
@@ -219,8 +223,8 @@ class Plans(ProjectRecords):
             event.occurred_at,
         )
 
-    async def _approved(self, conn: asyncpg.Connection, event: c.PlanApproved) -> None:
-        await update_record(
+    async def _approved(self, conn: ViewConnection, event: c.PlanApproved) -> None:
+        await change_record(
             conn,
             self.t["plans"],
             event,
@@ -236,9 +240,9 @@ class Plans(ProjectRecords):
         )
 
     async def _replanning_required(
-        self, conn: asyncpg.Connection, event: c.PlanReplanningRequired
+        self, conn: ViewConnection, event: c.PlanReplanningRequired
     ) -> None:
-        await update_record(
+        await change_record(
             conn,
             self.t["plans"],
             event,
@@ -248,7 +252,7 @@ class Plans(ProjectRecords):
             },
         )
 
-    async def _project_closed(self, conn: asyncpg.Connection, event: c.ProjectClosed) -> None:
+    async def _project_closed(self, conn: ViewConnection, event: c.ProjectClosed) -> None:
         if await self._note_closed(conn, event):
             await self._settle_items_of(
                 conn, event, f"SELECT id FROM {self.t['plans']} WHERE project_id = $3"

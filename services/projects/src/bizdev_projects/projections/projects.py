@@ -5,10 +5,15 @@ members and milestones follow that verdict."""
 
 from __future__ import annotations
 
-import asyncpg
 from bizdev_common.contract import PublicEvent
 from bizdev_common.envelope import Envelope
-from bizdev_common.projector import Projection, insert_record, update_record
+from bizdev_common.projector import (
+    Projection,
+    ViewConnection,
+    change_record,
+    put_record,
+    update_record,
+)
 from bizdev_common.scheduler import clear_deadline, clear_deadlines, set_deadlines
 
 from bizdev_projects import contract as c
@@ -83,7 +88,7 @@ class Projects(Projection):
     def __init__(self, schema: str) -> None:
         super().__init__(schema, [c.CONTRACT])
 
-    async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
+    async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
             case c.ProjectOpened():
                 await self._opened(conn, event)
@@ -108,8 +113,8 @@ class Projects(Projection):
             case c.ProjectClosed():
                 await self._closed(conn, event)
 
-    async def _opened(self, conn: asyncpg.Connection, event: c.ProjectOpened) -> None:
-        await insert_record(
+    async def _opened(self, conn: ViewConnection, event: c.ProjectOpened) -> None:
+        await put_record(
             conn,
             self.t["projects"],
             event,
@@ -127,9 +132,7 @@ class Projects(Projection):
             },
         )
 
-    async def _team_lead_appointed(
-        self, conn: asyncpg.Connection, event: c.TeamLeadAppointed
-    ) -> None:
+    async def _team_lead_appointed(self, conn: ViewConnection, event: c.TeamLeadAppointed) -> None:
         if not await update_record(conn, self.t["projects"], event, {"team_lead": event.team_lead}):
             return
         members = self.t["team_members"]
@@ -148,7 +151,7 @@ class Projects(Projection):
             event.occurred_at,
         )
 
-    async def _member_added(self, conn: asyncpg.Connection, event: c.TeamMemberAdded) -> None:
+    async def _member_added(self, conn: ViewConnection, event: c.TeamMemberAdded) -> None:
         if not await update_record(conn, self.t["projects"], event, {}):
             return
         await conn.execute(
@@ -162,7 +165,7 @@ class Projects(Projection):
         )
 
     async def _responsibilities_changed(
-        self, conn: asyncpg.Connection, event: c.TeamMemberResponsibilitiesChanged
+        self, conn: ViewConnection, event: c.TeamMemberResponsibilitiesChanged
     ) -> None:
         if not await update_record(conn, self.t["projects"], event, {}):
             return
@@ -174,7 +177,7 @@ class Projects(Projection):
             event.responsibilities,
         )
 
-    async def _member_removed(self, conn: asyncpg.Connection, event: c.TeamMemberRemoved) -> None:
+    async def _member_removed(self, conn: ViewConnection, event: c.TeamMemberRemoved) -> None:
         if not await update_record(conn, self.t["projects"], event, {}):
             return
         await conn.execute(
@@ -183,7 +186,7 @@ class Projects(Projection):
             event.member,
         )
 
-    async def _scheduled(self, conn: asyncpg.Connection, event: c.MilestonesScheduled) -> None:
+    async def _scheduled(self, conn: ViewConnection, event: c.MilestonesScheduled) -> None:
         """The approved revision's milestones replace the project's (re-planning): a kept one
         keeps its progress and is open again when its date moved, a dropped one goes, and
         the deadline of each open milestone whose date is new is (re-)armed. One statement
@@ -234,7 +237,7 @@ class Projects(Projection):
             {str(r["id"]): milestone_due_at(r["due_date"]) for r in changed if r["due_date"]},
         )
 
-    async def _progress(self, conn: asyncpg.Connection, event: c.MilestoneProgressRecorded) -> None:
+    async def _progress(self, conn: ViewConnection, event: c.MilestoneProgressRecorded) -> None:
         if not await update_record(conn, self.t["projects"], event, {}):
             return
         await conn.execute(
@@ -244,7 +247,7 @@ class Projects(Projection):
             event.occurred_at,
         )
 
-    async def _completed(self, conn: asyncpg.Connection, event: c.MilestoneCompleted) -> None:
+    async def _completed(self, conn: ViewConnection, event: c.MilestoneCompleted) -> None:
         if not await update_record(conn, self.t["projects"], event, {}):
             return
         await conn.execute(
@@ -259,7 +262,7 @@ class Projects(Projection):
             conn, self.schema, MILESTONE_OVERDUE, event.aggregate_id, str(event.milestone_id)
         )
 
-    async def _overdue(self, conn: asyncpg.Connection, event: c.MilestoneOverdue) -> None:
+    async def _overdue(self, conn: ViewConnection, event: c.MilestoneOverdue) -> None:
         if not await update_record(conn, self.t["projects"], event, {}):
             return
         await conn.execute(
@@ -275,12 +278,12 @@ class Projects(Projection):
             conn, self.schema, MILESTONE_OVERDUE, event.aggregate_id, str(event.milestone_id)
         )
 
-    async def _health(self, conn: asyncpg.Connection, event: c.ProjectHealthChanged) -> None:
-        await update_record(
+    async def _health(self, conn: ViewConnection, event: c.ProjectHealthChanged) -> None:
+        await change_record(
             conn, self.t["projects"], event, {"health": event.health, "health_note": event.note}
         )
 
-    async def _closed(self, conn: asyncpg.Connection, event: c.ProjectClosed) -> None:
+    async def _closed(self, conn: ViewConnection, event: c.ProjectClosed) -> None:
         # What the project's plan, deviations and meetings leave open, their own families
         # settle (projections._common).
         if await update_record(

@@ -4,11 +4,10 @@ that waits on management, then on the archivist."""
 
 from __future__ import annotations
 
-import asyncpg
 from bizdev_common import inbox
 from bizdev_common.contract import PublicEvent
 from bizdev_common.envelope import Envelope
-from bizdev_common.projector import Projection, insert_record, update_record
+from bizdev_common.projector import Projection, ViewConnection, insert_record, update_record
 
 from bizdev_records import contract as c
 from bizdev_records.domain import ListState
@@ -43,7 +42,7 @@ class DestructionLists(Projection):
     def __init__(self, schema: str) -> None:
         super().__init__(schema, [c.CONTRACT])
 
-    async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
+    async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
             case c.DestructionListed():
                 await self._listed(conn, event)
@@ -52,7 +51,7 @@ class DestructionLists(Projection):
             case c.DestructionCarriedOut():
                 await self._carried_out(conn, event)
 
-    async def _listed(self, conn: asyncpg.Connection, event: c.DestructionListed) -> None:
+    async def _listed(self, conn: ViewConnection, event: c.DestructionListed) -> None:
         applied = await insert_record(
             conn,
             self.t["destruction_lists"],
@@ -76,7 +75,7 @@ class DestructionLists(Projection):
                 link=f"/destruction-lists/{event.aggregate_id}/approve",
             )
 
-    async def _approved(self, conn: asyncpg.Connection, event: c.DestructionApproved) -> None:
+    async def _approved(self, conn: ViewConnection, event: c.DestructionApproved) -> None:
         values = {"state": ListState.APPROVED.value, "approved_by": event.by}
         if await update_record(conn, self.t["destruction_lists"], event, values):
             await inbox.close(conn, self.schema, event, kind="destruction_to_approve")
@@ -90,7 +89,7 @@ class DestructionLists(Projection):
                 link=f"/destruction-lists/{event.aggregate_id}/carry-out",
             )
 
-    async def _carried_out(self, conn: asyncpg.Connection, event: c.DestructionCarriedOut) -> None:
+    async def _carried_out(self, conn: ViewConnection, event: c.DestructionCarriedOut) -> None:
         values = {
             "state": ListState.CARRIED_OUT.value,
             "witness": event.witness,

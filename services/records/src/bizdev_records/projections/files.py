@@ -4,12 +4,17 @@ item when it is over."""
 
 from __future__ import annotations
 
-import asyncpg
 from bizdev_common import inbox
 from bizdev_common.contract import PublicEvent
 from bizdev_common.days import start_of
 from bizdev_common.envelope import Envelope
-from bizdev_common.projector import Projection, insert_record, update_record, updated_record
+from bizdev_common.projector import (
+    Projection,
+    ViewConnection,
+    put_record,
+    update_record,
+    updated_record,
+)
 from bizdev_common.scheduler import clear_deadline, set_deadline
 
 from bizdev_records import contract as c
@@ -51,7 +56,7 @@ class Files(Projection):
     def __init__(self, schema: str) -> None:
         super().__init__(schema, [c.CONTRACT])
 
-    async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
+    async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
             case c.FileOpened():
                 await self._opened(conn, event)
@@ -62,8 +67,8 @@ class Files(Projection):
             case c.FileRetentionExpired():
                 await self._retention_expired(conn, event)
 
-    async def _opened(self, conn: asyncpg.Connection, event: c.FileOpened) -> None:
-        await insert_record(
+    async def _opened(self, conn: ViewConnection, event: c.FileOpened) -> None:
+        await put_record(
             conn,
             self.t["files"],
             event,
@@ -77,9 +82,7 @@ class Files(Projection):
             },
         )
 
-    async def _active_life_ended(
-        self, conn: asyncpg.Connection, event: c.FileActiveLifeEnded
-    ) -> None:
+    async def _active_life_ended(self, conn: ViewConnection, event: c.FileActiveLifeEnded) -> None:
         values = {
             "active": False,
             "ended_on": event.ended_on,
@@ -97,16 +100,14 @@ class Files(Projection):
             )
 
     async def _active_life_resumed(
-        self, conn: asyncpg.Connection, event: c.FileActiveLifeResumed
+        self, conn: ViewConnection, event: c.FileActiveLifeResumed
     ) -> None:
         values = {"active": True, "ended_on": None, "end_reason": None, "retention_ends_on": None}
         if await update_record(conn, self.t["files"], event, values):
             await clear_deadline(conn, self.schema, RETENTION_OVER, event.aggregate_id)
             await inbox.close(conn, self.schema, event, kind="retention_over")
 
-    async def _retention_expired(
-        self, conn: asyncpg.Connection, event: c.FileRetentionExpired
-    ) -> None:
+    async def _retention_expired(self, conn: ViewConnection, event: c.FileRetentionExpired) -> None:
         values = {"retention_expired": True}
         if row := await updated_record(conn, self.t["files"], event, values, ["title"]):
             await inbox.put(

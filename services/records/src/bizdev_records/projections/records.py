@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 
-import asyncpg
 from bizdev_common import inbox
 from bizdev_common.contract import PublicEvent
 from bizdev_common.days import end_of
@@ -18,6 +17,8 @@ from bizdev_common.domain import Role
 from bizdev_common.envelope import Envelope
 from bizdev_common.projector import (
     Projection,
+    ViewConnection,
+    change_record,
     insert_record,
     insert_row,
     update_record,
@@ -129,12 +130,12 @@ class Records(Projection):
     def __init__(self, schema: str) -> None:
         super().__init__(schema, [c.CONTRACT])
 
-    async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
+    async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
             case c.RecordFiled():
                 await self._filed(conn, event)
             case c.RecordRetitled():
-                await update_record(conn, self.t["records"], event, {"title": event.title})
+                await change_record(conn, self.t["records"], event, {"title": event.title})
             case c.RecordReturnedToFiler():
                 await self._returned_to_filer(conn, event)
             case c.RecordResubmitted():
@@ -148,9 +149,9 @@ class Records(Projection):
             case c.RecordBound():
                 await self._bound(conn, event)
             case c.LegalHoldPlaced():
-                await update_record(conn, self.t["records"], event, {"legal_hold": event.reason})
+                await change_record(conn, self.t["records"], event, {"legal_hold": event.reason})
             case c.LegalHoldReleased():
-                await update_record(conn, self.t["records"], event, {"legal_hold": None})
+                await change_record(conn, self.t["records"], event, {"legal_hold": None})
             case c.RecordDestroyed():
                 await self._destroyed(conn, event)
             case c.LoanApplied():
@@ -170,7 +171,7 @@ class Records(Projection):
 
     # --- filing, review and archiving --------------------------------------------------------
 
-    async def _filed(self, conn: asyncpg.Connection, event: c.RecordFiled) -> None:
+    async def _filed(self, conn: ViewConnection, event: c.RecordFiled) -> None:
         applied = await insert_record(
             conn,
             self.t["records"],
@@ -201,7 +202,7 @@ class Records(Projection):
             )
 
     async def _returned_to_filer(
-        self, conn: asyncpg.Connection, event: c.RecordReturnedToFiler
+        self, conn: ViewConnection, event: c.RecordReturnedToFiler
     ) -> None:
         values = {"state": RecordState.RETURNED_TO_FILER.value, "returned_reason": event.reason}
         if row := await updated_record(conn, self.t["records"], event, values, ["title"]):
@@ -216,7 +217,7 @@ class Records(Projection):
                 link=f"/records/{event.aggregate_id}/resubmit",
             )
 
-    async def _resubmitted(self, conn: asyncpg.Connection, event: c.RecordResubmitted) -> None:
+    async def _resubmitted(self, conn: ViewConnection, event: c.RecordResubmitted) -> None:
         values = {"state": RecordState.FILED.value, "returned_reason": None}
         if row := await updated_record(conn, self.t["records"], event, values, ["title"]):
             await inbox.close(conn, self.schema, event, kind="record_returned")
@@ -230,11 +231,11 @@ class Records(Projection):
                 link=f"/records/{event.aggregate_id}/number",
             )
 
-    async def _located(self, conn: asyncpg.Connection, event: c.RecordLocated) -> None:
+    async def _located(self, conn: ViewConnection, event: c.RecordLocated) -> None:
         values = {"room": event.room, "shelf": event.shelf, "box": event.box}
-        await update_record(conn, self.t["records"], event, values)
+        await change_record(conn, self.t["records"], event, values)
 
-    async def _document_uploaded(self, conn: asyncpg.Connection, event: c.DocumentUploaded) -> None:
+    async def _document_uploaded(self, conn: ViewConnection, event: c.DocumentUploaded) -> None:
         values = {
             "content_id": event.content_id,
             "content_size": event.size,
@@ -246,7 +247,7 @@ class Records(Projection):
             # The command deletes it too; this covers a crash before it did.
             await storage.delete_content(conn, self.schema, event.replaces)
 
-    async def _numbered(self, conn: asyncpg.Connection, event: c.RecordNumbered) -> None:
+    async def _numbered(self, conn: ViewConnection, event: c.RecordNumbered) -> None:
         values = {
             "state": RecordState.NUMBERED.value,
             "number": event.number,
@@ -266,12 +267,12 @@ class Records(Projection):
                 link=f"/records/{event.aggregate_id}/bind",
             )
 
-    async def _bound(self, conn: asyncpg.Connection, event: c.RecordBound) -> None:
+    async def _bound(self, conn: ViewConnection, event: c.RecordBound) -> None:
         values = {"state": RecordState.BOUND.value}
         if await update_record(conn, self.t["records"], event, values):
             await inbox.close(conn, self.schema, event, kind="record_to_archive")
 
-    async def _destroyed(self, conn: asyncpg.Connection, event: c.RecordDestroyed) -> None:
+    async def _destroyed(self, conn: ViewConnection, event: c.RecordDestroyed) -> None:
         values = {"state": RecordState.DESTROYED.value, "document": None}
         row = await updated_record(conn, self.t["records"], event, values, ["content_id"])
         if row is None:
@@ -301,7 +302,7 @@ class Records(Projection):
 
     # --- loans -------------------------------------------------------------------------------
 
-    async def _loan_applied(self, conn: asyncpg.Connection, event: c.LoanApplied) -> None:
+    async def _loan_applied(self, conn: ViewConnection, event: c.LoanApplied) -> None:
         if not await update_record(conn, self.t["records"], event, {}):
             return
         loan = str(event.loan_id)
@@ -335,7 +336,7 @@ class Records(Projection):
             link=f"/records/{event.aggregate_id}/loans/{loan}/approve",
         )
 
-    async def _loan_approved(self, conn: asyncpg.Connection, event: c.LoanApproved) -> None:
+    async def _loan_approved(self, conn: ViewConnection, event: c.LoanApproved) -> None:
         if not await update_record(conn, self.t["records"], event, {}):
             return
         loan = str(event.loan_id)
@@ -357,7 +358,7 @@ class Records(Projection):
             link=f"/records/{event.aggregate_id}/loans/{loan}/lend",
         )
 
-    async def _loan_refused(self, conn: asyncpg.Connection, event: c.LoanRefused) -> None:
+    async def _loan_refused(self, conn: ViewConnection, event: c.LoanRefused) -> None:
         if not await update_record(conn, self.t["records"], event, {}):
             return
         loan = str(event.loan_id)
@@ -370,7 +371,7 @@ class Records(Projection):
         await inbox.close(conn, self.schema, event, kind="loan_to_approve", item=loan)
         await inbox.close(conn, self.schema, event, kind="loan_to_lend", item=loan)
 
-    async def _lent(self, conn: asyncpg.Connection, event: c.RecordLent) -> None:
+    async def _lent(self, conn: ViewConnection, event: c.RecordLent) -> None:
         if not await update_record(conn, self.t["records"], event, {"on_loan": True}):
             return
         loan = str(event.loan_id)
@@ -385,7 +386,7 @@ class Records(Projection):
             conn, self.schema, LOAN_DUE, event.aggregate_id, end_of(event.due_on), loan
         )
 
-    async def _returned(self, conn: asyncpg.Connection, event: c.RecordReturned) -> None:
+    async def _returned(self, conn: ViewConnection, event: c.RecordReturned) -> None:
         if not await update_record(conn, self.t["records"], event, {"on_loan": False}):
             return
         await update_row(
@@ -402,7 +403,7 @@ class Records(Projection):
         await self._loan_ended(conn, event, str(event.loan_id))
 
     async def _loan_closed_as_lost_or_damaged(
-        self, conn: asyncpg.Connection, event: c.LoanClosedAsLostOrDamaged
+        self, conn: ViewConnection, event: c.LoanClosedAsLostOrDamaged
     ) -> None:
         values: dict[str, object] = (
             {"on_loan": False, "state": RecordState.LOST.value}
@@ -424,7 +425,7 @@ class Records(Projection):
         )
         await self._loan_ended(conn, event, str(event.loan_id))
 
-    async def _loan_overdue(self, conn: asyncpg.Connection, event: c.LoanOverdue) -> None:
+    async def _loan_overdue(self, conn: ViewConnection, event: c.LoanOverdue) -> None:
         if not await update_record(conn, self.t["records"], event, {}):
             return
         loan = str(event.loan_id)
@@ -446,7 +447,7 @@ class Records(Projection):
                 link=f"/records/{event.aggregate_id}/loans/{loan}/return",
             )
 
-    async def _loan_ended(self, conn: asyncpg.Connection, event: PublicEvent, loan: str) -> None:
+    async def _loan_ended(self, conn: ViewConnection, event: PublicEvent, loan: str) -> None:
         """The record is no longer out: nothing is overdue any more."""
         await clear_deadline(conn, self.schema, LOAN_DUE, event.aggregate_id, loan)
         for who in ("borrower", "archivist"):

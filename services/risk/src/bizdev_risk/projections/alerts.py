@@ -4,12 +4,11 @@ for whom it waits in the inbox until then."""
 
 from __future__ import annotations
 
-import asyncpg
 from bizdev_common import inbox
 from bizdev_common.contract import PublicEvent
 from bizdev_common.domain import Role
 from bizdev_common.envelope import Envelope
-from bizdev_common.projector import Projection, insert_record, update_record
+from bizdev_common.projector import Projection, ViewConnection, insert_record, update_record
 
 from bizdev_risk import contract as c
 from bizdev_risk.domain import AlertState
@@ -51,14 +50,14 @@ class Alerts(Projection):
     def __init__(self, schema: str) -> None:
         super().__init__(schema, [c.CONTRACT])
 
-    async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
+    async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
             case c.KriThresholdBreached():
                 await self._breached(conn, event)
             case c.AlertAcknowledged():
                 await self._acknowledged(conn, event)
 
-    async def _breached(self, conn: asyncpg.Connection, event: c.KriThresholdBreached) -> None:
+    async def _breached(self, conn: ViewConnection, event: c.KriThresholdBreached) -> None:
         applied = await insert_record(
             conn,
             self.t["alerts"],
@@ -90,7 +89,7 @@ class Alerts(Projection):
                 link=f"/alerts/{event.aggregate_id}/acknowledge",
             )
 
-    async def _acknowledged(self, conn: asyncpg.Connection, event: c.AlertAcknowledged) -> None:
+    async def _acknowledged(self, conn: ViewConnection, event: c.AlertAcknowledged) -> None:
         values = {
             "state": AlertState.ACKNOWLEDGED.value,
             "acknowledged_by": event.by,

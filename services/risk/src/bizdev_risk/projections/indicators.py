@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import json
 
-import asyncpg
 from bizdev_common.contract import PublicEvent
 from bizdev_common.envelope import Envelope
-from bizdev_common.projector import Projection, insert_record, insert_row
+from bizdev_common.projector import Projection, ViewConnection, insert_record, insert_row
 from bizdev_common.scheduler import clear_deadline, set_deadline
 
 from bizdev_risk import contract as c
@@ -53,12 +52,12 @@ class Indicators(Projection):
     def __init__(self, schema: str) -> None:
         super().__init__(schema, [c.CONTRACT])
 
-    async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
+    async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
             case c.KriValueChanged():
                 await self._value_changed(conn, event)
 
-    async def _value_changed(self, conn: asyncpg.Connection, event: c.KriValueChanged) -> None:
+    async def _value_changed(self, conn: ViewConnection, event: c.KriValueChanged) -> None:
         applied = await insert_record(
             conn,
             self.t["kris"],

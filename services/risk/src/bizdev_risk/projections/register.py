@@ -11,12 +11,18 @@ import json
 from datetime import datetime
 from uuid import UUID
 
-import asyncpg
 from bizdev_common import inbox
 from bizdev_common.contract import PublicEvent
 from bizdev_common.days import end_of
 from bizdev_common.envelope import Envelope
-from bizdev_common.projector import Projection, insert_record, insert_row, update_record, update_row
+from bizdev_common.projector import (
+    Projection,
+    ViewConnection,
+    insert_row,
+    put_record,
+    update_record,
+    update_row,
+)
 from bizdev_common.scheduler import clear_deadline, clear_deadlines, set_deadline
 
 from bizdev_risk import contract as c
@@ -133,7 +139,7 @@ class Register(Projection):
     def __init__(self, schema: str) -> None:
         super().__init__(schema, [c.CONTRACT])
 
-    async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
+    async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
             case c.RiskRaised():
                 await self._raised(conn, event)
@@ -160,8 +166,8 @@ class Register(Projection):
 
     # --- the risk ----------------------------------------------------------------------------
 
-    async def _raised(self, conn: asyncpg.Connection, event: c.RiskRaised) -> None:
-        await insert_record(
+    async def _raised(self, conn: ViewConnection, event: c.RiskRaised) -> None:
+        await put_record(
             conn,
             self.t["risks"],
             event,
@@ -182,7 +188,7 @@ class Register(Projection):
             },
         )
 
-    async def _assessed(self, conn: asyncpg.Connection, event: c.RiskAssessed) -> None:
+    async def _assessed(self, conn: ViewConnection, event: c.RiskAssessed) -> None:
         p = event.assessment
         values = {
             f"{p}_likelihood": event.likelihood,
@@ -212,7 +218,7 @@ class Register(Projection):
         await self._derive(conn, event)
 
     async def _response(
-        self, conn: asyncpg.Connection, event: c.ResponsePlanned | c.StrategyChanged
+        self, conn: ViewConnection, event: c.ResponsePlanned | c.StrategyChanged
     ) -> None:
         values = {
             "strategy": event.strategy,
@@ -239,15 +245,15 @@ class Register(Projection):
         )
         await self._derive(conn, event)
 
-    async def _signed_off(self, conn: asyncpg.Connection, event: c.AcceptanceSignedOff) -> None:
+    async def _signed_off(self, conn: ViewConnection, event: c.AcceptanceSignedOff) -> None:
         if await update_record(conn, self.t["risks"], event, {"signed_off_by": event.by}):
             await self._derive(conn, event)
 
-    async def _alert_linked(self, conn: asyncpg.Connection, event: c.RiskAlertLinked) -> None:
+    async def _alert_linked(self, conn: ViewConnection, event: c.RiskAlertLinked) -> None:
         if await update_record(conn, self.t["risks"], event, {}):
             await self._derive(conn, event)
 
-    async def _closed(self, conn: asyncpg.Connection, event: c.RiskClosed) -> None:
+    async def _closed(self, conn: ViewConnection, event: c.RiskClosed) -> None:
         values = {"state": RiskState.CLOSED.value, "closed_reason": event.reason}
         if not await update_record(conn, self.t["risks"], event, values):
             return
@@ -255,7 +261,7 @@ class Register(Projection):
         for kind in (MEASURE_DUE, REVIEW_DUE):
             await clear_deadlines(conn, self.schema, kind, event.aggregate_id)
 
-    async def _derive(self, conn: asyncpg.Connection, event: PublicEvent) -> None:
+    async def _derive(self, conn: ViewConnection, event: PublicEvent) -> None:
         """The risk's level is its residual assessment's once there is one; an acceptance at
         level high or above waits for management's sign-off (as the Risk decides)."""
         row = await conn.fetchrow(
@@ -268,7 +274,7 @@ class Register(Projection):
             "ELSE 'in_force' END WHERE id = $1 RETURNING response_state, title",
             event.aggregate_id,
         )
-        if row["response_state"] == ResponseState.AWAITING_SIGN_OFF.value:
+        if row is not None and row["response_state"] == ResponseState.AWAITING_SIGN_OFF.value:
             await inbox.put(
                 conn,
                 self.schema,
@@ -283,7 +289,7 @@ class Register(Projection):
 
     # --- its measures ------------------------------------------------------------------------
 
-    async def _measure_added(self, conn: asyncpg.Connection, event: c.MeasureAdded) -> None:
+    async def _measure_added(self, conn: ViewConnection, event: c.MeasureAdded) -> None:
         if not await update_record(conn, self.t["risks"], event, {}):
             return
         await conn.execute(
@@ -325,7 +331,7 @@ class Register(Projection):
             conn, event, event.measure_id, event.department, event.next_review_at
         )
 
-    async def _measure_reviewed(self, conn: asyncpg.Connection, event: c.MeasureReviewed) -> None:
+    async def _measure_reviewed(self, conn: ViewConnection, event: c.MeasureReviewed) -> None:
         if not await update_record(conn, self.t["risks"], event, {}):
             return
         await insert_row(
@@ -358,7 +364,7 @@ class Register(Projection):
         )
         await self._review_item(conn, event, event.measure_id, department, event.next_review_at)
 
-    async def _measure_completed(self, conn: asyncpg.Connection, event: c.MeasureCompleted) -> None:
+    async def _measure_completed(self, conn: ViewConnection, event: c.MeasureCompleted) -> None:
         if not await update_record(conn, self.t["risks"], event, {}):
             return
         item = str(event.measure_id)
@@ -373,12 +379,12 @@ class Register(Projection):
         for kind in ("measure_due", "measure_review_due"):
             await inbox.close(conn, self.schema, event, kind=kind, item=item)
 
-    async def _measure_overdue(self, conn: asyncpg.Connection, event: c.MeasureOverdue) -> None:
+    async def _measure_overdue(self, conn: ViewConnection, event: c.MeasureOverdue) -> None:
         if await update_record(conn, self.t["risks"], event, {}):
             await update_row(conn, self.t["measures"], {"id": event.measure_id}, {"overdue": True})
 
     async def _measure_review_overdue(
-        self, conn: asyncpg.Connection, event: c.MeasureReviewOverdue
+        self, conn: ViewConnection, event: c.MeasureReviewOverdue
     ) -> None:
         if await update_record(conn, self.t["risks"], event, {}):
             await update_row(
@@ -387,7 +393,7 @@ class Register(Projection):
 
     async def _review_item(
         self,
-        conn: asyncpg.Connection,
+        conn: ViewConnection,
         event: PublicEvent,
         measure_id: UUID,
         department: str,

@@ -4,12 +4,18 @@ the inbox item of every department that has not submitted yet."""
 
 from __future__ import annotations
 
-import asyncpg
 from bizdev_common import inbox
 from bizdev_common.contract import PublicEvent
 from bizdev_common.days import end_of
 from bizdev_common.envelope import Envelope
-from bizdev_common.projector import Projection, insert_record, insert_row, update_record, update_row
+from bizdev_common.projector import (
+    Projection,
+    ViewConnection,
+    insert_record,
+    insert_row,
+    update_record,
+    update_row,
+)
 from bizdev_common.scheduler import clear_deadline, set_deadline
 
 from bizdev_risk import contract as c
@@ -54,7 +60,7 @@ class Rounds(Projection):
     def __init__(self, schema: str) -> None:
         super().__init__(schema, [c.CONTRACT])
 
-    async def apply(self, conn: asyncpg.Connection, event: PublicEvent, envelope: Envelope) -> None:
+    async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
             case c.IdentificationRoundOpened():
                 await self._opened(conn, event)
@@ -63,7 +69,7 @@ class Rounds(Projection):
             case c.IdentificationOverdue():
                 await self._overdue(conn, event)
 
-    async def _opened(self, conn: asyncpg.Connection, event: c.IdentificationRoundOpened) -> None:
+    async def _opened(self, conn: ViewConnection, event: c.IdentificationRoundOpened) -> None:
         applied = await insert_record(
             conn,
             self.t["rounds"],
@@ -101,7 +107,7 @@ class Rounds(Projection):
                 link=f"/identification-rounds/{event.aggregate_id}/submissions",
             )
 
-    async def _submitted(self, conn: asyncpg.Connection, event: c.IdentificationSubmitted) -> None:
+    async def _submitted(self, conn: ViewConnection, event: c.IdentificationSubmitted) -> None:
         if not await update_record(conn, self.t["rounds"], event, {}):
             return
         await update_row(
@@ -124,7 +130,7 @@ class Rounds(Projection):
             conn, self.schema, event, kind="identification_to_submit", item=event.department
         )
 
-    async def _overdue(self, conn: asyncpg.Connection, event: c.IdentificationOverdue) -> None:
+    async def _overdue(self, conn: ViewConnection, event: c.IdentificationOverdue) -> None:
         if await update_record(conn, self.t["rounds"], event, {}):
             await update_row(
                 conn,
