@@ -4,12 +4,15 @@ the plain `def`."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import anyio
+import pytest
 from bizdev_common.commands import CommandRoute
 from fastapi import APIRouter, FastAPI, Response
 from fastapi.routing import APIRoute
@@ -117,3 +120,23 @@ def test_no_more_commands_run_at_once_than_the_slots() -> None:
         answers = list(pool.map(lambda _: http.post("/slow").status_code, range(16)))
     assert answers == [200] * 16
     assert most == 2
+
+
+SERVICES = ["projects", "crm", "risk", "finance", "performance", "records"]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_router_of_a_service_runs_its_commands_in_one_hop(service: str) -> None:
+    package = importlib.import_module(f"bizdev_{service}.api")
+    modules = [package] + [
+        importlib.import_module(f"{package.__name__}.{m.name}")
+        for m in pkgutil.iter_modules(package.__path__)
+    ]
+    routers = [
+        (module.__name__, router)
+        for module in modules
+        for router in vars(module).values()
+        if isinstance(router, APIRouter)
+    ]
+    assert routers
+    assert [name for name, r in routers if r.route_class is not CommandRoute] == []
