@@ -42,6 +42,7 @@ HEADER = "Idempotency-Key"
 COMMAND_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 KEY_PATTERN = r"^[A-Za-z0-9._~:-]{1,128}$"
 _KEY = re.compile(KEY_PATTERN)
+_KEY_HEADER = HEADER.lower().encode()
 _FIELD = f"header.{HEADER}"
 # A twin still running has recorded its key but not yet its answer: ask the client to come
 # back rather than answer without the answer's extra fields.
@@ -117,18 +118,15 @@ class IdempotencyMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # Routing first: a request no command route takes is the router's to refuse (404,
-        # 405), whatever its key.
-        if (
-            scope["type"] != "http"
-            or scope["method"] not in COMMAND_METHODS
-            or operation_of(scope) is None
-        ):
+        if scope["type"] != "http" or scope["method"] not in COMMAND_METHODS:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
-        raw_key = headers.get(HEADER.lower().encode())
-        if raw_key is None:
+        raw_key = headers.get(_KEY_HEADER)
+        # Then routing (only with a key: looking the route up costs a match per operation): a
+        # request no command route takes is the router's to refuse (404, 405), whatever its
+        # key.
+        if raw_key is None or operation_of(scope) is None:
             await self.app(scope, receive, send)
             return
         request = Request(scope)

@@ -1,5 +1,5 @@
-"""What every HTTP request passes through before and after its route, as pure ASGI middleware
-(outermost first): its correlation id; its count and latency in /metrics; the security
+"""What every HTTP request passes through before and after its route, in one pure ASGI
+middleware (`Edge`): its correlation id; its count and latency in /metrics; the security
 headers; CORS for browser frontends; the header and body size limits; and the boundary that
 turns any unexpected exception into a 500 problem (a 503 when the database is unavailable)
 that carries the correlation id and is counted like any other answer."""
@@ -29,31 +29,6 @@ _SAFE_ID = re.compile(SAFE_CORRELATION_ID.encode())
 _CORRELATION_KEY = CORRELATION_HEADER.lower().encode()
 
 
-class CorrelationMiddleware:
-    """Every request belongs to a conversation: the caller's X-Correlation-Id when it is a
-    safe token, else a new one; it is echoed back, logged, and saved with the events the
-    request causes."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        incoming = next((v for k, v in scope["headers"] if k.lower() == _CORRELATION_KEY), b"")
-        correlation_id = incoming.decode() if _SAFE_ID.match(incoming) else str(uuid.uuid4())
-        with context.caused_by(correlation_id, f"request:{uuid.uuid4()}"):
-
-            async def send_with_id(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    message.setdefault("headers", [])
-                    message["headers"].append((_CORRELATION_KEY, correlation_id.encode()))
-                await send(message)
-
-            await self.app(scope, receive, send_with_id)
-
-
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -65,76 +40,12 @@ API_CSP = b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-ac
 _CSP = b"content-security-policy"
 
 
-class SecurityHeaders:
-    """Every answer, refusals and 500s included: no content-type sniffing, no framing, no
-    referrer, and a Content-Security-Policy unless the route set one."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_secured(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {k.lower() for k, _ in headers}
-                headers += [(k, v) for k, v in SECURITY_HEADERS if k not in present]
-                if _CSP not in present:
-                    headers.append((_CSP, API_CSP))
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_secured)
-
-
 def allowed_methods(scope: Scope) -> list[str]:
     """Every method some documented operation takes at this path (a 405's `Allow`)."""
     path = scope["path"].removeprefix(scope.get("root_path", ""))
     return sorted(
         {method for method, pattern, _ in operations(scope.get("app")) if pattern.match(path)}
     )
-
-
-class HttpMetrics:
-    """Counts every answer by method, route and status, the 500s too (the error boundary sits
-    inside this), and the latency by method and route."""
-
-    def __init__(self, app: ASGIApp, registry: CollectorRegistry) -> None:
-        self.app = app
-        self.requests = Counter(
-            "http_requests", "HTTP requests", ["method", "route", "status"], registry=registry
-        )
-        self.latency = Histogram(
-            "http_request_duration_seconds",
-            "HTTP request latency",
-            ["method", "route"],
-            registry=registry,
-        )
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        start = time.perf_counter()
-        status = 500  # what the server answers if the app fails before it answers
-        root_path = scope.get("root_path", "")
-
-        async def send_seen(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_seen)
-        finally:
-            route = getattr(scope.get("route"), "path", None) or _mount(scope, root_path)
-            method = scope["method"]
-            self.latency.labels(method, route).observe(time.perf_counter() - start)
-            self.requests.labels(method, route, str(status)).inc()
 
 
 def _mount(scope: Scope, root_path: str) -> str:
@@ -194,28 +105,118 @@ def large_body(scope: Scope) -> bool:
     return operation is not None and bool(operation.get(LARGE_BODY))
 
 
-class RequestLimits:
-    """Refuses a request whose headers add up to more than `max_header_bytes` (431) or whose
-    body is over `max_body_bytes` (413), or `max_upload_bytes` for a route marked LARGE_BODY:
-    declared by Content-Length, refused before any of it is read; streamed without one,
-    refused as soon as the bytes read pass the limit."""
+class _Answer:
+    """How far the answer to a request has gone."""
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        max_header_bytes: int,
-        max_body_bytes: int,
-        max_upload_bytes: int | None = None,
-    ) -> None:
+    __slots__ = ("started", "status")
+
+    def __init__(self) -> None:
+        self.started = False
+        self.status = 500  # what the server answers if the app fails before it answers
+
+
+_ANSWER = "bizdev.answer"
+"""The scope's key to the request's _Answer, for the error boundary behind CORS."""
+
+
+class Edge:
+    """Every HTTP request, in one layer, outermost first as each step sees it:
+
+    - its correlation id: the caller's X-Correlation-Id when it is a safe token, else a new
+      one; echoed back, logged, and saved with the events the request causes;
+    - its count by method, route and status and its latency by method and route, the 500s
+      too;
+    - the security headers on every answer, refusals and 500s included: no content-type
+      sniffing, no framing, no referrer, and a Content-Security-Policy unless the route set
+      one;
+    - CORS for browser frontends when origins are configured (preflights are answered there
+      and never reach a route), before the limits and the boundary so that a browser may read
+      every refusal too;
+    - the limits: headers adding up to more than `max_header_bytes` (431), a body over
+      `max_body_bytes`, or `max_upload_bytes` for a route marked LARGE_BODY (413): declared by
+      Content-Length, refused before any of it is read; streamed without one, refused as soon
+      as the bytes read pass the limit;
+    - the boundary that turns any exception a route lets escape into a logged 500 problem (a
+      503 when the database is unavailable), inside the correlation id's context and the
+      metrics rather than in Starlette's outermost handler, which runs outside both.
+
+    One layer rather than one per concern: each wrapped `send` again and added a coroutine to
+    every message of every request."""
+
+    def __init__(self, app: ASGIApp, settings: ServiceSettings, registry: CollectorRegistry):
         self.app = app
-        self.max_header_bytes = max_header_bytes
-        self.max_body_bytes = max_body_bytes
-        self.max_upload_bytes = max_upload_bytes
+        self.max_header_bytes = settings.max_header_bytes
+        self.max_body_bytes = settings.max_body_bytes
+        self.max_upload_bytes = settings.max_upload_bytes
+        self.requests = Counter(
+            "http_requests", "HTTP requests", ["method", "route", "status"], registry=registry
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds",
+            "HTTP request latency",
+            ["method", "route"],
+            registry=registry,
+        )
+        self.inner: ASGIApp = self._guarded
+        if settings.cors_origins:
+            self.inner = CORSMiddleware(
+                self._guarded,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                allow_headers=[
+                    "Authorization",
+                    "Content-Type",
+                    "If-Match",
+                    "Idempotency-Key",
+                    CORRELATION_HEADER,
+                ],
+                expose_headers=[
+                    "ETag",
+                    "Retry-After",
+                    "Location",
+                    "Idempotent-Replayed",
+                    CORRELATION_HEADER,
+                    # A download's file name and digest (records' documents).
+                    "Content-Disposition",
+                    "Repr-Digest",
+                ],
+                max_age=600,
+            )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        start = time.perf_counter()
+        root_path = scope.get("root_path", "")
+        incoming = next((v for k, v in scope["headers"] if k.lower() == _CORRELATION_KEY), b"")
+        correlation_id = incoming.decode() if _SAFE_ID.match(incoming) else str(uuid.uuid4())
+        answer = scope[_ANSWER] = _Answer()
+
+        async def send_out(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                answer.started = True
+                answer.status = message["status"]
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                headers += [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+                if _CSP not in present:
+                    headers.append((_CSP, API_CSP))
+                headers.append((_CORRELATION_KEY, correlation_id.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            with context.caused_by(correlation_id, f"request:{uuid.uuid4()}"):
+                await self.inner(scope, receive, send_out)
+        finally:
+            route = getattr(scope.get("route"), "path", None) or _mount(scope, root_path)
+            method = scope["method"]
+            self.latency.labels(method, route).observe(time.perf_counter() - start)
+            self.requests.labels(method, route, str(answer.status)).inc()
+
+    async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The limits and the error boundary, behind CORS."""
         headers = scope["headers"]
         limit = self.max_body_bytes
         upload_checked = False
@@ -268,74 +269,14 @@ class RequestLimits:
                     raise BodyTooLarge(limit)
             return message
 
-        await self.app(scope, receive_bounded, send)
-
-
-class ErrorBoundary:
-    """Any exception a route lets escape becomes a logged 500 problem here (a 503 when the
-    database is unavailable), inside the
-    correlation id's context and the metrics, rather than in Starlette's outermost handler,
-    which runs outside both."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def send_seen(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
         try:
-            await self.app(scope, receive, send_seen)
+            await self.app(scope, receive_bounded, send)
         except Exception as exc:
-            if started:  # half an answer is out: nothing to do but drop the connection
+            if scope[_ANSWER].started:  # half an answer is out: nothing to do but drop it
                 raise
-            response = errors.failure(Request(scope), exc)
-            await response(scope, receive, send)
+            await errors.failure(Request(scope), exc)(scope, receive, send)
 
 
 def install(app: FastAPI, settings: ServiceSettings, registry: CollectorRegistry) -> None:
-    """Adds them, innermost first (each `add_middleware` wraps what is there)."""
-    app.add_middleware(ErrorBoundary)
-    app.add_middleware(
-        RequestLimits,
-        max_header_bytes=settings.max_header_bytes,
-        max_body_bytes=settings.max_body_bytes,
-        max_upload_bytes=settings.max_upload_bytes,
-    )
-    if settings.cors_origins:
-        # Outside the limits and the error boundary, so that a browser may read every
-        # refusal too; preflights are answered here and never reach a route.
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=[
-                "Authorization",
-                "Content-Type",
-                "If-Match",
-                "Idempotency-Key",
-                CORRELATION_HEADER,
-            ],
-            expose_headers=[
-                "ETag",
-                "Retry-After",
-                "Location",
-                "Idempotent-Replayed",
-                CORRELATION_HEADER,
-                # A download's file name and digest (records' documents).
-                "Content-Disposition",
-                "Repr-Digest",
-            ],
-            max_age=600,
-        )
-    app.add_middleware(SecurityHeaders)
-    app.add_middleware(HttpMetrics, registry=registry)
-    app.add_middleware(CorrelationMiddleware)
+    """Adds the edge around what is there (the idempotency of commands, the app)."""
+    app.add_middleware(Edge, settings=settings, registry=registry)

@@ -3,7 +3,7 @@
 - Traces: OpenTelemetry from the HTTP request (FastAPI's own server span) through the event
   store (one span per save, eventstore.py) to the relay's Kafka publish (trace context saved
   with each event) and into consumers (FastStream's telemetry middleware). Configured by the
-  SDK's standard variables (`tracing_exporters`).
+  SDK's standard variables (`tracing_exporters`); with no exporter, no span is made.
 - Metrics: Prometheus on /metrics, text or OpenMetrics as the scraper asks (`metrics_response`);
   the worker's consumer, relay and projection figures in signals.py.
 - Logs: one JSON object per line on stdout: RFC 3339 UTC `time`, `service`, `role`, and the
@@ -75,13 +75,17 @@ def setup_tracing(
 ) -> TracerProvider | None:
     """Installs the global tracer provider once per process; tests pass an in-memory exporter.
 
-    None with OTEL_SDK_DISABLED=true: OpenTelemetry's no-op API stays, no span is recorded.
-    Otherwise the SDK reads its own variables: OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES
-    (the service's name when neither names it), OTEL_TRACES_SAMPLER, OTEL_BSP_*, and the
-    exporters' (`tracing_exporters`)."""
+    None with OTEL_SDK_DISABLED=true, or when no exporter is configured and none was installed
+    before: OpenTelemetry's no-op API stays, and no request, save or publish pays for a span
+    that nothing would export. Otherwise the SDK reads its own variables: OTEL_SERVICE_NAME
+    and OTEL_RESOURCE_ATTRIBUTES (the service's name when neither names it),
+    OTEL_TRACES_SAMPLER, OTEL_BSP_*, and the exporters' (`tracing_exporters`)."""
     if os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
         return None
+    exporters = [exporter] if exporter is not None else tracing_exporters()
     current = trace.get_tracer_provider()
+    if not exporters:
+        return current if isinstance(current, TracerProvider) else None
     if isinstance(current, TracerProvider):
         provider = current
     else:
@@ -90,7 +94,6 @@ def setup_tracing(
             resource = resource.merge(Resource({SERVICE_NAME: service}))
         provider = TracerProvider(resource=resource)
         trace.set_tracer_provider(provider)
-    exporters = [exporter] if exporter is not None else tracing_exporters()
     for each in exporters:
         provider.add_span_processor(BatchSpanProcessor(each))
     return provider

@@ -102,15 +102,15 @@ class Runtime(Generic[AppT, SettingsT]):
     clock: Clock = field(default_factory=SystemClock)
 
 
-def setup_process(s: ServiceSettings) -> None:
+def setup_process(s: ServiceSettings) -> bool:
     """Logs, traces and database spans, the same in every role; the role's name on its
     connections (libpq's variable, for the psycopg pools; asyncpg's are given it) and their
-    pace of reconnecting."""
+    pace of reconnecting. Whether spans are recorded (something exports them)."""
     os.environ.setdefault("PGAPPNAME", s.application_name)
     database.reconnect_steadily()
     setup_logging(s.service, s.role, s.log_level)
     logthrottle.install()
-    setup_tracing(s.service, s.role)
+    return setup_tracing(s.service, s.role) is not None
 
 
 def describe_topics(
@@ -221,7 +221,7 @@ def create_app(parts: ServiceParts[Any, Any]) -> FastAPI:
     workers build; /readyz reports what the workers last said about Kafka and the relay."""
     parts = parts.in_role("api")
     s = parts.settings
-    setup_process(s)
+    traced = setup_process(s)
     registry = CollectorRegistry()
     dead_letters = DeadLetters(s, registry)
     readiness_metric = ready_gauge(registry, s.service, s.role)
@@ -230,6 +230,7 @@ def create_app(parts: ServiceParts[Any, Any]) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = s.threadpool_size
+        app.state.command_slots = anyio.CapacityLimiter(s.command_concurrency)
         application = await asyncio.to_thread(parts.application, s)
         pool = await asyncpg.create_pool(
             s.database_url,
@@ -255,11 +256,12 @@ def create_app(parts: ServiceParts[Any, Any]) -> FastAPI:
         # Behind a proxy serving it under a prefix (the prod Ingress: /api/<service>/), for
         # the docs' links; routes match with or without the prefix.
         root_path=s.root_path,
-        # FastAPI's own tracing: one server span per request, named by route. Not its
-        # operation spans (dependencies, endpoint, serialisation: three more per request),
-        # metrics (Prometheus has them) or logs; nothing for the probes.
+        # FastAPI's own tracing, when something exports spans: one server span per request,
+        # named by route. Not its operation spans (dependencies, endpoint, serialisation:
+        # three more per request), metrics (Prometheus has them) or logs; nothing for the
+        # probes.
         telemetry={
-            "tracing": True,
+            "tracing": traced,
             "operation_spans": False,
             "metrics": False,
             "logs": False,

@@ -77,6 +77,14 @@ class ServiceSettings(BaseSettings):
         default=40,
         description="Threads running the synchronous event store's calls; they share its pool",
     )
+    command_concurrency: int = Field(
+        default=4,
+        ge=1,
+        description=(
+            "Commands an API process runs at once; more wait their turn. Their saves take the "
+            "events table's lock one at a time: more in threads only adds switching"
+        ),
+    )
     # The connection budget. Every pool opens one connection and grows on demand up to its
     # size, so an idle process holds a few; these are the most each process may hold.
     api_event_store_connections: int = Field(

@@ -15,6 +15,7 @@ contracts to sign."""
 
 from __future__ import annotations
 
+from bizdev_common.commands import CommandRoute
 from bizdev_common.inbox import inbox_router
 from fastapi import APIRouter
 
@@ -28,7 +29,7 @@ from bizdev_crm.api import (
 )
 from bizdev_crm.projections import INBOX_KINDS
 
-router = APIRouter()
+router = APIRouter(route_class=CommandRoute)
 for section in (customers, contracts, follow_ups, customer_events, complaints, corrective_actions):
     router.include_router(section.router)
 router.include_router(

@@ -17,6 +17,7 @@ from bizdev_common.api import (
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, Moment, Name, Note, PageParams, Text, Title
+from bizdev_common.commands import CommandRoute
 from bizdev_common.domain import Actor
 from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.routes import EVERY_EVENT, RecordRoutes
@@ -34,7 +35,7 @@ from bizdev_crm.domain import (
     Severity,
 )
 
-router = APIRouter()
+router = APIRouter(route_class=CommandRoute)
 
 
 class ComplaintView(BaseModel):

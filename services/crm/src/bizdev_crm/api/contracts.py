@@ -20,6 +20,7 @@ from bizdev_common.api import (
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, MoneyIn, Name, PageParams, Title
+from bizdev_common.commands import CommandRoute
 from bizdev_common.contract import MoneyModel
 from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.routes import EVERY_EVENT, RecordRoutes
@@ -29,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bizdev_crm.api.common import ReasonIn, app_of
 from bizdev_crm.domain import Contract, ContractState
 
-router = APIRouter()
+router = APIRouter(route_class=CommandRoute)
 
 
 class ContractIn(BaseModel):

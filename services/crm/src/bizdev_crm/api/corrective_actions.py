@@ -9,12 +9,13 @@ from uuid import UUID
 from bizdev_common.api import Accepted, ExpectedVersion, RuntimeDep, accepted
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, Name, Text
+from bizdev_common.commands import CommandRoute
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_crm.api.common import app_of
 
-router = APIRouter()
+router = APIRouter(route_class=CommandRoute)
 
 
 class CorrectiveActionIn(BaseModel):

@@ -17,6 +17,7 @@ from bizdev_common.api import (
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, Name, PageParams, Title
+from bizdev_common.commands import CommandRoute
 from bizdev_common.domain import Actor
 from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.routes import EVERY_EVENT, RecordRoutes
@@ -27,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bizdev_crm.api.common import ReasonIn, app_of, schema_of, sealed_history
 from bizdev_crm.domain import CustomerEvent, CustomerEventKind, CustomerEventState
 
-router = APIRouter()
+router = APIRouter(route_class=CommandRoute)
 
 
 class CustomerEventIn(BaseModel):

@@ -19,6 +19,7 @@ from bizdev_common.api import (
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Email, Line, MoneyIn, Name, Note, PageParams, Phone, Text, Title
+from bizdev_common.commands import CommandRoute
 from bizdev_common.contract import MoneyModel
 from bizdev_common.domain import Actor
 from bizdev_common.readmodel import ListQuery, Page
@@ -42,7 +43,7 @@ from bizdev_crm.domain import (
     ProposalOutcome,
 )
 
-router = APIRouter()
+router = APIRouter(route_class=CommandRoute)
 
 
 class ContactAccepted(Accepted):

@@ -24,6 +24,7 @@ from bizdev_common.boundary import (
     PageParams,
     Text,
 )
+from bizdev_common.commands import CommandRoute
 from bizdev_common.days import company_day
 from bizdev_common.readmodel import Condition, ListQuery, Page
 from bizdev_common.routes import EVERY_EVENT, RecordRoutes
@@ -33,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bizdev_crm.api.common import ReasonIn, Score, app_of, sealed_history
 from bizdev_crm.domain import FollowUp, FollowUpState
 
-router = APIRouter()
+router = APIRouter(route_class=CommandRoute)
 
 
 class FollowUpView(BaseModel):

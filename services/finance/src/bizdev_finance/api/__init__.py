@@ -9,13 +9,14 @@ beyond the budget (management)."""
 
 from __future__ import annotations
 
+from bizdev_common.commands import CommandRoute
 from bizdev_common.inbox import inbox_router
 from fastapi import APIRouter
 
 from bizdev_finance.api import budgets, periods, receivables, spending
 from bizdev_finance.projections import INBOX_KINDS
 
-router = APIRouter()
+router = APIRouter(route_class=CommandRoute)
 for section in (budgets, spending, receivables, periods):
     router.include_router(section.router)
 router.include_router(inbox_router(INBOX_KINDS, records=["budgets"]))

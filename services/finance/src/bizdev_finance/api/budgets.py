@@ -20,6 +20,7 @@ from bizdev_common.api import (
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import MoneyIn, Name, PageParams, Percent, Text, percent
+from bizdev_common.commands import CommandRoute
 from bizdev_common.contract import MoneyModel
 from bizdev_common.domain import Actor
 from bizdev_common.readmodel import ListQuery, Page
@@ -33,7 +34,7 @@ from bizdev_finance.api.common import app_of
 from bizdev_finance.contract import BudgetLineModel, LineChange
 from bizdev_finance.domain import Budget, BudgetState, PlannedLine, variance_percent
 
-router = APIRouter()
+router = APIRouter(route_class=CommandRoute)
 
 
 class ApproveIn(BaseModel):

@@ -25,6 +25,7 @@ from bizdev_common.api import (
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, PageParams, Text
+from bizdev_common.commands import CommandRoute
 from bizdev_common.domain import minor_units
 from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.service import Runtime
@@ -36,7 +37,7 @@ from bizdev_finance.api.common import app_of
 from bizdev_finance.contract import FlaggedLine
 from bizdev_finance.domain import variance_percent
 
-router = APIRouter()
+router = APIRouter(route_class=CommandRoute)
 
 
 class CloseIn(BaseModel):

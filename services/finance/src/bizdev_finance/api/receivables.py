@@ -12,6 +12,7 @@ import asyncpg
 from bizdev_common.api import ExpectedVersion, ReadConsistency, RuntimeDep, accepted, page_of
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, MoneyIn, Name, PageParams, Title
+from bizdev_common.commands import CommandRoute
 from bizdev_common.contract import MoneyModel
 from bizdev_common.days import company_day
 from bizdev_common.domain import Actor
@@ -25,7 +26,7 @@ from bizdev_finance.api.access import Reach, guard_receivable
 from bizdev_finance.api.common import app_of
 from bizdev_finance.domain import Receivable
 
-router = APIRouter()
+router = APIRouter(route_class=CommandRoute)
 
 
 class InvoiceIn(BaseModel):

@@ -20,6 +20,7 @@ from bizdev_common.api import (
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, MoneyIn, Name, PageParams, Text, Title
+from bizdev_common.commands import CommandRoute
 from bizdev_common.contract import MoneyModel
 from bizdev_common.readmodel import ListQuery, Page
 from fastapi import APIRouter, Depends, Query, Response
@@ -29,7 +30,7 @@ from bizdev_finance.api.access import Reach
 from bizdev_finance.api.common import app_of
 from bizdev_finance.domain import ExpenseState
 
-router = APIRouter()
+router = APIRouter(route_class=CommandRoute)
 
 
 class ExpenseIn(BaseModel):

@@ -10,13 +10,14 @@ lead rewards held for approval (hr)."""
 
 from __future__ import annotations
 
+from bizdev_common.commands import CommandRoute
 from bizdev_common.inbox import inbox_router
 from fastapi import APIRouter
 
 from bizdev_performance.api import cycles, evaluations, incentives, indicators, organisation
 from bizdev_performance.projections import INBOX_KINDS
 
-router = APIRouter()
+router = APIRouter(route_class=CommandRoute)
 for section in (organisation, indicators, cycles, evaluations, incentives):
     router.include_router(section.router)
 router.include_router(inbox_router(INBOX_KINDS, records=["evaluations", "cycles", "lead_rewards"]))

@@ -23,6 +23,7 @@ from bizdev_common.api import (
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, Name, PageParams, Percent, Title, percent
+from bizdev_common.commands import CommandRoute
 from bizdev_common.domain import RuleViolation
 from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.routes import EVERY_EVENT, RecordRoutes
@@ -39,7 +40,7 @@ from bizdev_performance.contract import Number
 from bizdev_performance.domain import Cycle, Participant
 from bizdev_performance.domain.values import PERIOD_PATTERN, CycleKind, Relation, SubjectKind
 
-router = APIRouter()
+router = APIRouter(route_class=CommandRoute)
 
 POPULATION_MAX = 5_000
 

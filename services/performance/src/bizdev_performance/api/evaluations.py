@@ -21,6 +21,7 @@ from bizdev_common.api import (
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Name, Note, PageParams, Text
+from bizdev_common.commands import CommandRoute
 from bizdev_common.domain import Actor
 from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.routes import EVERY_EVENT, RecordRoutes
@@ -35,7 +36,7 @@ from bizdev_performance.contract import Number
 from bizdev_performance.domain import Evaluation
 from bizdev_performance.domain.values import EvaluationState, Relation
 
-router = APIRouter()
+router = APIRouter(route_class=CommandRoute)
 
 
 class RatingIn(BaseModel):

@@ -21,6 +21,7 @@ from bizdev_common.api import (
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, MoneyIn, Name, PageParams, Text, Title
+from bizdev_common.commands import CommandRoute
 from bizdev_common.contract import MoneyModel
 from bizdev_common.domain import NotFound
 from bizdev_common.readmodel import ListQuery, Page
@@ -36,7 +37,7 @@ from bizdev_performance.contract import Number
 from bizdev_performance.domain import LeadReward, PerformanceFile
 from bizdev_performance.domain.values import ImprovementMeasure, IncentiveKind, SanctionKind
 
-router = APIRouter()
+router = APIRouter(route_class=CommandRoute)
 
 
 class IncentiveIn(BaseModel):

@@ -11,6 +11,7 @@ from uuid import UUID
 from bizdev_common.api import Accepted, ReadConsistency, RuntimeDep, accepted, page_of
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Line, Name, PageParams, Percent, Text, Title, percent
+from bizdev_common.commands import CommandRoute
 from bizdev_common.domain import RuleViolation
 from bizdev_common.readmodel import ListQuery, Page, wait_for
 from bizdev_common.routes import EVERY_EVENT, RecordRoutes
@@ -31,7 +32,7 @@ from bizdev_performance.domain.values import (
     SubjectKind,
 )
 
-router = APIRouter()
+router = APIRouter(route_class=CommandRoute)
 
 Period = Annotated[
     str,

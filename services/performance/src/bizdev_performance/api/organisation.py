@@ -19,6 +19,7 @@ from bizdev_common.api import (
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, Name, PageParams, Text, Title
+from bizdev_common.commands import CommandRoute
 from bizdev_common.domain import Actor
 from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.routes import EVERY_EVENT, RecordRoutes
@@ -31,7 +32,7 @@ from bizdev_performance.api.access import guard_person
 from bizdev_performance.api.common import app_of, schema
 from bizdev_performance.domain import Department, Person
 
-router = APIRouter()
+router = APIRouter(route_class=CommandRoute)
 
 
 class PersonIn(BaseModel):

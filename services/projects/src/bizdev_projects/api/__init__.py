@@ -9,6 +9,7 @@ revisions to review, deviations to acknowledge, action items to do."""
 
 from __future__ import annotations
 
+from bizdev_common.commands import CommandRoute
 from bizdev_common.inbox import inbox_router
 from fastapi import APIRouter
 
@@ -24,7 +25,7 @@ from bizdev_projects.api import (
 )
 from bizdev_projects.projections import INBOX_KINDS
 
-router = APIRouter()
+router = APIRouter(route_class=CommandRoute)
 for section in (leads, applications, projects, planning, team, execution, communication, dashboard):
     router.include_router(section.router)
 # Read-your-writes on the inbox waits on the view of the record a command changed.

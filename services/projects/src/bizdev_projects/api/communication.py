@@ -18,6 +18,7 @@ from bizdev_common.api import (
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, Name, Note, PageParams, Text, Title
+from bizdev_common.commands import CommandRoute
 from bizdev_common.domain import Actor
 from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.routes import RecordRoutes
@@ -28,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bizdev_projects.api.common import UserId, app_of
 from bizdev_projects.domain import Meeting, MeetingKind, MeetingState, PartyKind, PlannedActionItem
 
-router = APIRouter()
+router = APIRouter(route_class=CommandRoute)
 
 
 class MeetingIn(BaseModel):

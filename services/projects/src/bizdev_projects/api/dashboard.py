@@ -9,6 +9,7 @@ from uuid import UUID
 from bizdev_common.api import RuntimeDep, one_of
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Version
+from bizdev_common.commands import CommandRoute
 from bizdev_common.contract import MoneyModel
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
@@ -21,7 +22,7 @@ from bizdev_projects.api.projects import ProjectView, project_view
 from bizdev_projects.api.team import MemberView, team_of
 from bizdev_projects.domain import DeviationState, PlanState
 
-router = APIRouter()
+router = APIRouter(route_class=CommandRoute)
 
 
 class PlanSummary(BaseModel):

@@ -17,6 +17,7 @@ from bizdev_common.api import (
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, Name, Note, PageParams, Text
+from bizdev_common.commands import CommandRoute
 from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.routes import RecordRoutes
 from bizdev_common.service import Runtime
@@ -26,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bizdev_projects.api.common import app_of
 from bizdev_projects.domain import DeviationReport, DeviationState, HealthStatus, ProjectOutcome
 
-router = APIRouter()
+router = APIRouter(route_class=CommandRoute)
 
 
 class ProgressIn(BaseModel):

@@ -17,6 +17,7 @@ from bizdev_common.api import (
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import MoneyIn, Name, Note, PageParams, Text, Title
+from bizdev_common.commands import CommandRoute
 from bizdev_common.contract import MoneyModel
 from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.routes import RecordRoutes
@@ -29,7 +30,7 @@ from bizdev_projects.domain import (
     LeadState,
 )
 
-router = APIRouter()
+router = APIRouter(route_class=CommandRoute)
 
 
 class LeadIn(BaseModel):

@@ -20,6 +20,7 @@ from bizdev_common.api import (
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, Line, MoneyIn, Name, Note, PageParams, Text, Title
+from bizdev_common.commands import CommandRoute
 from bizdev_common.contract import MoneyModel
 from bizdev_common.domain import Actor
 from bizdev_common.readmodel import ListQuery, Page
@@ -41,7 +42,7 @@ from bizdev_projects.domain import (
 )
 from bizdev_projects.projections import PENDING
 
-router = APIRouter()
+router = APIRouter(route_class=CommandRoute)
 
 
 class MilestoneIn(BaseModel):

@@ -13,6 +13,7 @@ from bizdev_common.api import (
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Name, PageParams
+from bizdev_common.commands import CommandRoute
 from bizdev_common.contract import MoneyModel
 from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.routes import EVERY_EVENT, RecordRoutes
@@ -26,7 +27,7 @@ from bizdev_projects.domain import (
     ProjectState,
 )
 
-router = APIRouter()
+router = APIRouter(route_class=CommandRoute)
 
 
 class ProjectView(BaseModel):

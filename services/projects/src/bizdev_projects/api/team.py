@@ -10,12 +10,13 @@ import asyncpg
 from bizdev_common.api import Accepted, ExpectedVersion, RuntimeDep, accepted, one_of
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Text, Version
+from bizdev_common.commands import CommandRoute
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict
 
 from bizdev_projects.api.common import UserId, app_of
 
-router = APIRouter()
+router = APIRouter(route_class=CommandRoute)
 
 
 class TeamLeadIn(BaseModel):

@@ -11,13 +11,14 @@ archivist); overdue loans (the borrower); destruction lists to approve (manageme
 
 from __future__ import annotations
 
+from bizdev_common.commands import CommandRoute
 from bizdev_common.inbox import inbox_router
 from fastapi import APIRouter
 
 from bizdev_records.api import archiving, borrowing, content, destruction, files
 from bizdev_records.projections import INBOX_KINDS
 
-router = APIRouter()
+router = APIRouter(route_class=CommandRoute)
 for section in (files, content, archiving, borrowing, destruction):
     router.include_router(section.router)
 router.include_router(inbox_router(INBOX_KINDS, records=["records", "files", "destruction_lists"]))

@@ -11,13 +11,14 @@ from uuid import UUID
 from bizdev_common.api import Accepted, ExpectedVersion, RuntimeDep, accepted
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Note, Text
+from bizdev_common.commands import CommandRoute
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_records.api.common import app_of
 from bizdev_records.domain import SERIES
 
-router = APIRouter()
+router = APIRouter(route_class=CommandRoute)
 
 _SCHEME = "; ".join(f"{c}: {', '.join(s)}" for c, s in SERIES.items())
 

@@ -21,6 +21,7 @@ from bizdev_common.api import (
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, Name, Note, PageParams, Text
+from bizdev_common.commands import CommandRoute
 from bizdev_common.domain import Role
 from bizdev_common.readmodel import ListQuery, Page
 from fastapi import APIRouter, Depends, Query, Response
@@ -29,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bizdev_records.api.common import app_of, reads_everything
 from bizdev_records.domain import LoanLoss, ReportedBy
 
-router = APIRouter()
+router = APIRouter(route_class=CommandRoute)
 
 
 class LoanIn(BaseModel):

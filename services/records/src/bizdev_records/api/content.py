@@ -16,6 +16,7 @@ from uuid import UUID
 from bizdev_common.api import ExpectedVersion, RuntimeDep, accepted
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Title
+from bizdev_common.commands import CommandRoute
 from bizdev_common.middleware import LARGE_BODY
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -27,7 +28,7 @@ from bizdev_records.api.common import app_of, store_of
 from bizdev_records.domain import Content
 from bizdev_records.settings import DEFAULT_CONTENT_TYPES, RecordsSettings
 
-router = APIRouter()
+router = APIRouter(route_class=CommandRoute)
 
 SIGNATURES: dict[str, tuple[bytes, ...]] = {
     "application/pdf": (b"%PDF-",),

@@ -22,6 +22,7 @@ from bizdev_common.api import (
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import LIMIT_MAX, OFFSET_MAX, CursorQuery, Name, PageParams, Text
+from bizdev_common.commands import CommandRoute
 from bizdev_common.domain import Actor, RuleViolation
 from bizdev_common.readmodel import ListQuery, Page, decode_cursor, encode_cursor, wait_for
 from bizdev_common.routes import RecordRoutes
@@ -34,7 +35,7 @@ from bizdev_records.api.common import app_of, require_archive_reader, store_of
 from bizdev_records.api.files import RecordView, record_view
 from bizdev_records.domain import Category, DestructionList, ListState
 
-router = APIRouter()
+router = APIRouter(route_class=CommandRoute)
 
 
 class HoldIn(BaseModel):

@@ -19,6 +19,7 @@ from bizdev_common.api import (
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, Name, PageParams, SearchText, Text, Title
+from bizdev_common.commands import CommandRoute
 from bizdev_common.domain import Actor, Forbidden
 from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.routes import RecordRoutes
@@ -30,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bizdev_records.api.common import app_of, reads_record
 from bizdev_records.domain import Category, File, Medium, Record, RecordState
 
-router = APIRouter()
+router = APIRouter(route_class=CommandRoute)
 
 
 class MarketingFileIn(BaseModel):

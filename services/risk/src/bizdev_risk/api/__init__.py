@@ -10,13 +10,14 @@ identification submissions due (department heads)."""
 
 from __future__ import annotations
 
+from bizdev_common.commands import CommandRoute
 from bizdev_common.inbox import inbox_router
 from fastapi import APIRouter
 
 from bizdev_risk.api import identification, measures, meetings, monitoring, register
 from bizdev_risk.projections import INBOX_KINDS
 
-router = APIRouter()
+router = APIRouter(route_class=CommandRoute)
 for section in (register, measures, monitoring, identification, meetings):
     router.include_router(section.router)
 router.include_router(inbox_router(INBOX_KINDS, records=["risks", "alerts", "rounds"]))

@@ -21,6 +21,7 @@ from bizdev_common.api import (
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, Name, PageParams
+from bizdev_common.commands import CommandRoute
 from bizdev_common.domain import Actor, Forbidden, Role
 from bizdev_common.readmodel import Condition, ListQuery, Page
 from fastapi import APIRouter, Depends, Query, Response
@@ -28,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_risk.api.common import app_of, reads_all
 
-router = APIRouter()
+router = APIRouter(route_class=CommandRoute)
 
 
 class RoundIn(BaseModel):

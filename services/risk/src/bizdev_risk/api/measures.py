@@ -10,6 +10,7 @@ from uuid import UUID
 from bizdev_common.api import ExpectedVersion, ReadConsistency, RuntimeDep, accepted, page_of
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, Name, Note, PageParams, Text
+from bizdev_common.commands import CommandRoute
 from bizdev_common.readmodel import Condition, ListQuery, Page
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bizdev_risk.api.common import app_of, reads_all
 from bizdev_risk.api.register import MeasureView
 
-router = APIRouter()
+router = APIRouter(route_class=CommandRoute)
 
 
 class MeasureIn(BaseModel):

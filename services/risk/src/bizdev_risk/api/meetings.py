@@ -19,6 +19,7 @@ from bizdev_common.api import (
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, Name, PageParams, Text, Title
+from bizdev_common.commands import CommandRoute
 from bizdev_common.domain import Forbidden
 from bizdev_common.readmodel import Condition, ListQuery, Page
 from fastapi import APIRouter, Depends, Query, Response
@@ -26,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_risk.api.common import app_of, reads_all
 
-router = APIRouter()
+router = APIRouter(route_class=CommandRoute)
 
 
 class ActionIn(BaseModel):

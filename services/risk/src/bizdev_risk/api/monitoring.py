@@ -22,6 +22,7 @@ from bizdev_common.api import (
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Moment, Name, PageParams, Text, Title, Version
+from bizdev_common.commands import CommandRoute
 from bizdev_common.readmodel import ListQuery, Page
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -30,7 +31,7 @@ from bizdev_risk.api.common import app_of, require_reads_all
 from bizdev_risk.domain import COUNTABLE, Band, Category, KriDefinition, Scope
 from bizdev_risk.domain.indicator import WINDOW_DAYS_MAX
 
-router = APIRouter()
+router = APIRouter(route_class=CommandRoute)
 
 
 class IndicatorView(BaseModel):

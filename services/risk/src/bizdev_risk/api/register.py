@@ -25,6 +25,7 @@ from bizdev_common.api import (
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import MoneyIn, Name, Note, PageParams, Percent, Text, Title, percent
+from bizdev_common.commands import CommandRoute
 from bizdev_common.contract import MoneyModel
 from bizdev_common.domain import Actor
 from bizdev_common.readmodel import ListQuery, Page
@@ -35,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bizdev_risk.api.common import app_of, clause, require_sees_risk, visible_risks
 from bizdev_risk.domain import Assessment, Category, Level, Risk, Scenario, Scope, Strategy
 
-router = APIRouter()
+router = APIRouter(route_class=CommandRoute)
 
 
 class RiskIn(BaseModel):
