@@ -269,6 +269,15 @@ class ServiceApplication(Application[UUID]):
     def __init__(self, settings: ServiceSettings) -> None:
         check_library_environment(type(self).name, os.environ)
         self.settings = settings
+        self.open_store(settings)
+        # One span per save, not one per statement: a command's trace shows its write (the
+        # lock, the events, the notification, the Idempotency-Key, in one transaction)
+        # without paying for a span around each of its statements.
+        self._save_span = f"INSERT {settings.schema_name}.stored_events"
+
+    def open_store(self, settings: ServiceSettings) -> None:
+        """Starts the library's application on the service's schema of PostgreSQL; a test
+        seam starts it on the library's in-memory recorders instead (bizdev_common.seam)."""
         db = settings.db
         ensure_schema(settings)
         env = {
@@ -305,10 +314,6 @@ class ServiceApplication(Application[UUID]):
         with psycopg.connect(settings.database_url, autocommit=True) as lock:
             lock.execute("SELECT pg_advisory_lock(%s)", (schema_lock(settings.schema_name),))
             super().__init__(env=env)
-        # One span per save, not one per statement: a command's trace shows its write (the
-        # lock, the events, the notification, the Idempotency-Key, in one transaction)
-        # without paying for a span around each of its statements.
-        self._save_span = f"INSERT {settings.schema_name}.stored_events"
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         # Only what __init__ passes: the library would let the process environment override

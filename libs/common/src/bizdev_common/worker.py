@@ -50,6 +50,17 @@ class WorkerState:
     kafka_started: asyncio.Event = field(default_factory=asyncio.Event)
 
 
+async def create_views(conn: asyncpg.Connection, parts: ServiceParts[Any, Any]) -> None:
+    """The service's views, its deadlines and its lists' indexes, as the worker builds them."""
+    schema = parts.settings.schema_name
+    for make in parts.projections:
+        await make(schema).create(conn)
+    # After the projections: one that keeps deadlines may have just dropped the table.
+    await conn.execute(DEADLINES_DDL.format(schema=f'"{schema}"'))
+    # And so may a list's table: its indexes come after too.
+    await create_list_indexes(conn, schema, list_queries(parts.routers))
+
+
 def create_worker_app(parts: ServiceParts[Any, Any]) -> FastAPI:
     parts = parts.in_role("worker")
     s = parts.settings
@@ -77,12 +88,7 @@ def create_worker_app(parts: ServiceParts[Any, Any]) -> FastAPI:
             await conn.execute("SELECT pg_advisory_xact_lock($1)", schema_lock(schema))
             await dead_letters.create(conn)
             await status.create(conn, schema)
-            for make in parts.projections:
-                await make(schema).create(conn)
-            # After the projections: one that keeps deadlines may have just dropped the table.
-            await conn.execute(DEADLINES_DDL.format(schema=f'"{schema}"'))
-            # And so may a list's table: its indexes come after too.
-            await create_list_indexes(conn, schema, list_queries(parts.routers))
+            await create_views(conn, parts)
         projectors, reactions = add_consumers(broker, parts, application, pool, dead_letters)
         used = topics.used_by(parts.contract.topic, dead_letters.topic, projectors, reactions)
         relay = state.relay = OutboxRelay(application, parts.contract, s)

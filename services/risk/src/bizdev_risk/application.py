@@ -45,10 +45,6 @@ class RiskApplication(ServiceApplication):
 
     def __init__(self, settings: RiskSettings) -> None:
         super().__init__(settings)
-        self.configure(settings)
-
-    def configure(self, settings: RiskSettings) -> None:
-        """What the risk service adds to an application over its event store."""
         self.clock = clock_for(settings)
         self.matrix = settings.matrix()
         self.cadence = settings.cadence()
