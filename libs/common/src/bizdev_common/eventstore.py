@@ -97,15 +97,17 @@ class _IdempotencyRecord:
 _NO_IDEMPOTENCY_KEY = (None,) * 7
 _NO_TRACKING = (None, None)
 
-# One call appends a command's events: the library sends the table lock, the notification,
-# the insert and the commit in four round trips, each waited for while the lock is held.
+# One call appends a command's events. The library's save waits on four round trips (BEGIN;
+# the lock, notification and insert; COMMIT; its pipeline's end) and holds the events table's
+# lock while the client turns from the insert's answer to the COMMIT: under load, every writer
+# waits on that turn. Here the server commits before it answers.
 # Written in the order the library's process recorder writes, with the Idempotency-Key first:
 # a concurrent twin waits on its key before it takes the events table's lock, and fails once
 # the first one commits. Notification ids are the log's last plus one, two, ... taken under
-# the lock: a rolled-back append (a version conflict, a client killed mid-call) gives its ids
-# back, so the log has no holes, which the sequence (nextval is never rolled back) would
-# leave. The sequence is kept past them for a process still on the library's insert (during
-# a rolling deploy), whose ids it draws and which would otherwise collide with ours.
+# the lock: a rolled-back append (a version conflict, an invoice number taken twice) gives
+# its ids back, so the log has no holes, which the sequence (nextval is never rolled back)
+# would leave. The sequence is kept past them for a process still on the library's insert
+# (during a rolling deploy), whose ids it draws and which would otherwise collide with ours.
 APPEND_FUNCTION = """
 CREATE OR REPLACE FUNCTION {schema}.{function}(
     events {schema}.{event_type}[],
