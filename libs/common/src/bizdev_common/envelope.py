@@ -7,7 +7,8 @@ Beyond the required attributes every record carries:
   duplicates (the relay publishes at least once);
 - `ce_correlationid` / `ce_causationid`: the conversation and the event or request that caused
   this one, so that a reaction in another service traces back to the command that started it;
-- `traceparent` / `tracestate`: W3C trace context, read by OpenTelemetry on the consumer side;
+- `traceparent` / `tracestate`: W3C trace context of the command that stored the event (its
+  creation context), read by OpenTelemetry on the consumer side;
 - `correlation_id`: the correlation id again under FastStream's header name.
 """
 

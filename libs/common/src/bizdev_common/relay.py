@@ -199,8 +199,10 @@ class OutboxRelay:
         reached is not the event's fault: that raises, and the relay reconnects.
 
         One span for the batch, by OpenTelemetry's convention for batch publishing: it links
-        to the command of every event in it, and every record carries its context, so that a
-        consumer finds the publish and, through its links, each command's trace."""
+        to each record's creation context, which for an outbox is the command that stored the
+        event. Each record carries that context, so a consumer continues the command's trace
+        (a reaction in another service is in the request's trace) and finds the publish by
+        its link."""
         topic = self.contract.topic
         partitions = sorted(await producer.partitions_for(topic))
         forms: list[tuple[Notification, Published | None]] = []
@@ -220,8 +222,6 @@ class OutboxRelay:
             span.set_attribute("messaging.destination.name", topic)
             span.set_attribute("messaging.batch.message_count", len(records))
             span.set_attribute("bizdev.position", batch[-1].id)
-            carrier: dict[str, str] = {}
-            propagate.inject(carrier)
             sent: list[tuple[Notification, Any]] = []
             for n, form in forms:
                 if form is None:
@@ -233,7 +233,7 @@ class OutboxRelay:
                         value=form.value,
                         key=form.key,
                         partition=partition_of(form.key, partitions),
-                        headers=form.envelope.headers(carrier),
+                        headers=form.envelope.headers(form.trace),
                     )
                 except Exception as e:
                     if not _refused(e):
@@ -265,12 +265,14 @@ class OutboxRelay:
 class Published:
     """A stored event as the service publishes it: its public model, the record's key and
     value (the model's JSON, encoded once), its CloudEvents envelope (`ce_sequence` is its
-    notification id), and a link to the span of the command that stored it."""
+    notification id), the trace context of the command that stored it (what the record
+    carries) and a link to that command's span (what a batch's span links to)."""
 
     public: PublicEvent
     key: bytes
     value: bytes
     envelope: Envelope
+    trace: dict[str, str]
     link: Link | None
 
 
@@ -296,7 +298,12 @@ def published_form(
         causation_id=meta.get("causation_id"),
     )
     return Published(
-        public, subject.encode(), public.model_dump_json().encode(), envelope, command_link(meta)
+        public,
+        subject.encode(),
+        public.model_dump_json().encode(),
+        envelope,
+        meta,
+        command_link(meta),
     )
 
 
