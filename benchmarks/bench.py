@@ -115,14 +115,36 @@ class Figure:
 class Report:
     def __init__(self) -> None:
         self.figures: list[Figure] = []
+        self.failures: dict[str, str] = {}
 
     def add(self, figure: Figure) -> Figure:
         self.figures.append(figure)
         print(_row(figure), flush=True)
         return figure
 
+    def fail(self, section: str, error: BaseException) -> None:
+        """A section that failed says why, and the next one runs all the same."""
+        self.failures[section] = why = _why(error)
+        print(f"{section} | FAILED: {why}", flush=True)
+
     def table(self) -> str:
-        return "\n".join([HEADER, "|".join(["---"] * 7), *(_row(f) for f in self.figures)])
+        return "\n".join(
+            [
+                HEADER,
+                "|".join(["---"] * 7),
+                *(_row(f) for f in self.figures),
+                *(f"{s} | FAILED: {why}" for s, why in self.failures.items()),
+            ]
+        )
+
+
+def _why(error: BaseException) -> str:
+    why = f"{type(error).__name__}: {error}"
+    if isinstance(error, subprocess.CalledProcessError) and error.stderr:
+        # The load generator's own traceback: its last lines say what went wrong.
+        tail = error.stderr.decode(errors="replace").strip().splitlines()[-3:]
+        why += " -- " + " / ".join(line.strip() for line in tail)
+    return why
 
 
 HEADER = "section | figure | value | baseline (same run) | ratio | target | met"
@@ -688,10 +710,13 @@ async def read_records(bootstrap: str, topic: str, start: dict[Any, int], n: int
 
 async def section_pipeline(report: Report, infra: Infra, sizes: Sizes) -> None:
     from aiokafka import AIOKafkaProducer
+    from bizdev_common.observability import setup_tracing
     from bizdev_common.relay import OutboxRelay
     from bizdev_common.settings import ServiceSettings
     from bizdev_projects.contract import CONTRACT
 
+    # As the worker runs it: the SDK's tracer provider makes every span, exported or not.
+    setup_tracing("projects", "worker")
     n = sizes.pipeline_events
     settings = ServiceSettings(
         service="projects",
@@ -735,6 +760,7 @@ async def section_pipeline(report: Report, infra: Infra, sizes: Sizes) -> None:
     bare_seconds = time.perf_counter() - start
     await producer.stop()
     relay_rate, bare_rate = n / relay_seconds, len(records) / bare_seconds
+    c_rate = bare_librdkafka(infra.bootstrap, f"{bare_topic}.c", records, settings.relay_batch_size)
     report.add(
         Figure(
             "relay",
@@ -748,10 +774,53 @@ async def section_pipeline(report: Report, infra: Infra, sizes: Sizes) -> None:
             note=f"batches of {settings.relay_batch_size}, acks=all, idempotent, linger 5 ms",
         )
     )
+    report.add(
+        Figure(
+            "relay",
+            "bare confluent-kafka producer (librdkafka, in C), the same records",
+            c_rate,
+            "events/s",
+            "bare aiokafka producer",
+            bare_rate,
+            note="same settings, murmur2 partitioner",
+        )
+    )
 
     # Its own views: the service sections' projector builds the service schema's.
     await section_projector(report, infra, f"{SCHEMA}_views", settings, records)
     await section_consumers(report, infra, records)
+
+
+def bare_librdkafka(bootstrap: str, topic: str, records: list[Any], batch: int) -> float:
+    """Events/s of a producer written in C sending the records as the bare aiokafka one does,
+    for what the relay would gain from it: each batch waits for every acknowledgement."""
+    from confluent_kafka import Producer
+
+    failed: list[Any] = []
+
+    def delivered(error: Any, _: Any) -> None:
+        if error is not None:
+            failed.append(error)
+
+    start = time.perf_counter()
+    producer = Producer(
+        {
+            "bootstrap.servers": bootstrap,
+            "acks": "all",
+            "enable.idempotence": True,
+            "linger.ms": 5,
+            "partitioner": "murmur2_random",  # Kafka's Java client's, as aiokafka's
+            "client.id": "bench-bare-c",
+        }
+    )
+    for i in range(0, len(records), batch):
+        for r in records[i : i + batch]:
+            producer.produce(topic, r.value, r.key, headers=list(r.headers), on_delivery=delivered)
+        producer.flush()
+    seconds = time.perf_counter() - start
+    if failed:
+        raise RuntimeError(f"librdkafka: {len(failed)} records not delivered: {failed[0]}")
+    return len(records) / seconds
 
 
 async def section_projector(
@@ -1273,7 +1342,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         ]
         for name, step in steps:
             if name in only:
-                step()
+                try:
+                    step()
+                except Exception as e:  # noqa: BLE001 - one section's failure must not hide the others'
+                    report.fail(name, e)
     elapsed = time.perf_counter() - started
     print(f"\n{report.table()}\n\n({'quick' if args.quick else 'full'} run, {elapsed:.0f} s)")
     OUT.mkdir(exist_ok=True)
@@ -1284,11 +1356,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "seconds": elapsed,
         "machine": {"cpus": os.cpu_count(), "load_average": os.getloadavg()},
         "figures": [asdict(f) | {"ratio": f.ratio} for f in report.figures],
+        "failures": report.failures,
     }
     for path in (OUT / f"{stamp}{'-quick' if args.quick else ''}.json", OUT / "latest.json"):
         path.write_text(json.dumps(doc, indent=2, default=str))
     print(f"saved {OUT / 'latest.json'}")
-    return 0
+    return 1 if report.failures else 0
 
 
 if __name__ == "__main__":

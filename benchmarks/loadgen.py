@@ -50,8 +50,9 @@ class Connection:
             self.writer.close()
 
     async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
-        assert self.reader is not None
-        assert self.writer is not None
+        """A connection the server closed while it was idle (uvicorn does after 5 s) answers
+        nothing at all: the server never read the request, so it is sent once more on a new
+        connection."""
         head = (
             f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n".encode()
             + b"Authorization: "
@@ -60,9 +61,16 @@ class Connection:
         )
         if body:
             head += b"Content-Type: application/json\r\nContent-Length: %d\r\n" % len(body)
-        self.writer.write(head + b"\r\n" + body)
-        status_line = await self.reader.readline()
+        message = head + b"\r\n" + body
+        status_line = await self._send(message)
+        if not status_line:
+            self.close()
+            await self.open()
+            status_line = await self._send(message)
+            if not status_line:
+                raise ConnectionError(f"{method} {path}: the server closed a new connection")
         status = int(status_line.split(b" ", 2)[1])
+        assert self.reader is not None
         length = 0
         while True:
             line = await self.reader.readline()
@@ -72,6 +80,17 @@ class Connection:
             if name.strip().lower() == b"content-length":
                 length = int(value.strip())
         return status, await self.reader.readexactly(length)
+
+    async def _send(self, message: bytes) -> bytes:
+        """The status line of the answer; empty when the server had closed the connection."""
+        assert self.reader is not None
+        assert self.writer is not None
+        try:
+            self.writer.write(message)
+            await self.writer.drain()
+            return await self.reader.readline()
+        except (ConnectionResetError, BrokenPipeError):
+            return b""
 
 
 def cpu_seconds() -> float:

@@ -184,6 +184,11 @@ class Collector:
         """Spans of batch consumers, which link to the spans of the messages they handled."""
         return [s for s in self.spans if (span.trace_id, span.span_id) in s.links]
 
+    def linked_to_trace(self, trace_id: str) -> list[Span]:
+        """Spans of batches (the relay's publish, the own views' feed) that link to a span of
+        the trace: the commands of the events in the batch."""
+        return [s for s in self.spans if any(t == trace_id for t, _ in s.links)]
+
 
 @pytest.fixture(scope="session")
 def collector() -> Iterator[Collector]:

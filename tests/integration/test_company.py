@@ -42,18 +42,31 @@ def traced(headers: dict[str, str]) -> tuple[str, dict[str, str]]:
     return trace_id, {**headers, "traceparent": f"00-{trace_id}-{'5' * 16}-01"}
 
 
+def published_from(collector: Collector, trace_id: str, service: str | None = None) -> set[str]:
+    """The spans of this trace whose events a relay published (other than `service`'s): its
+    batch's publish span links to each record's creation context, the command's span."""
+    return {
+        span_id
+        for p in collector.linked_to_trace(trace_id)
+        if p.kind == PRODUCER and p.service != service
+        for t, span_id in p.links
+        if t == trace_id
+    }
+
+
 async def reaction_in_trace(collector: Collector, trace_id: str, service: str) -> Span:
-    """A consumer span of `service` in this trace that descends from a publish of another
-    service: the reaction continued the trace of the request that caused it."""
+    """A consumer span of `service` in this trace that descends from the command of another
+    service whose event was published: the reaction continued the trace of the request that
+    caused it."""
 
     def find() -> Span | None:
         spans = collector.trace(trace_id)
         ids = {s.span_id: s for s in spans}
-        publishes = {s.span_id for s in spans if s.kind == PRODUCER and s.service != service}
+        published = published_from(collector, trace_id, service)
         for consumer in (s for s in spans if s.kind == CONSUMER and s.service == service):
             span: Span | None = consumer
             while span is not None:
-                if span.span_id in publishes:
+                if span.parent_span_id in published:
                     return consumer
                 span = ids.get(span.parent_span_id)
         return None
@@ -64,18 +77,21 @@ async def reaction_in_trace(collector: Collector, trace_id: str, service: str) -
 
 
 async def reaction_published_in_trace(collector: Collector, trace_id: str, service: str) -> None:
-    """The events `service`'s reaction caused were published in the same trace: a publish of
-    `service` descends from its consumer span."""
+    """The events `service`'s reaction caused were published from the same trace: a publish
+    of `service` links to a span of this trace that descends from its consumer span."""
 
     def find() -> Span | None:
         spans = collector.trace(trace_id)
         ids = {s.span_id: s for s in spans}
-        for publish in (s for s in spans if s.kind == PRODUCER and s.service == service):
-            span: Span | None = ids.get(publish.parent_span_id)
-            while span is not None:
-                if span.kind == CONSUMER and span.service == service:
-                    return publish
-                span = ids.get(span.parent_span_id)
+        for publish in collector.linked_to_trace(trace_id):
+            if publish.kind != PRODUCER or publish.service != service:
+                continue
+            for t, span_id in publish.links:
+                span: Span | None = ids.get(span_id) if t == trace_id else None
+                while span is not None:
+                    if span.kind == CONSUMER and span.service == service:
+                        return publish
+                    span = ids.get(span.parent_span_id)
         return None
 
     found = await eventually(find, lambda s: s is not None, within=30)
@@ -84,13 +100,14 @@ async def reaction_published_in_trace(collector: Collector, trace_id: str, servi
 
 async def projection_linked(collector: Collector, trace_id: str, service: str) -> Span:
     """A batch consumer span of `service` (a projector: it starts a trace of its own, by
-    OpenTelemetry's convention) linking to a publish of this trace."""
+    OpenTelemetry's convention) linking to a published command of this trace."""
 
     def find() -> Span | None:
-        for publish in (s for s in collector.trace(trace_id) if s.kind == PRODUCER):
-            for consumer in collector.linked_to(publish):
-                if consumer.service == service and consumer.kind == CONSUMER:
-                    return consumer
+        published = published_from(collector, trace_id)
+        for consumer in collector.linked_to_trace(trace_id):
+            linked = {span_id for _, span_id in consumer.links}
+            if consumer.service == service and consumer.kind == CONSUMER and linked & published:
+                return consumer
         return None
 
     found = await eventually(find, lambda s: s is not None, within=30)

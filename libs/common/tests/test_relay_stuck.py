@@ -13,8 +13,10 @@ from typing import Any
 
 import pytest
 from aiokafka.errors import KafkaConnectionError, MessageSizeTooLargeError
-from bizdev_common.relay import OutboxRelay, Stuck
+from aiokafka.partitioner import DefaultPartitioner
+from bizdev_common.relay import OutboxRelay, Stuck, command_link, partition_of
 from bizdev_common.settings import ServiceSettings
+from opentelemetry import propagate, trace
 
 
 @dataclass
@@ -58,7 +60,10 @@ class Producer:
         self.refuse = refuse
         self.error = error
 
-    async def send(self, topic: str, value: bytes, key: bytes, headers: Any) -> Any:
+    async def partitions_for(self, topic: str) -> set[int]:
+        return {0, 1, 2}
+
+    async def send(self, topic: str, value: bytes, key: bytes, partition: int, headers: Any) -> Any:
         position = int(dict(headers)["ce_sequence"])
         if position == self.refuse and self.error is not None:
             raise self.error
@@ -169,3 +174,40 @@ def test_logs_a_stuck_event_at_most_once_a_minute(caplog: pytest.LogCaptureFixtu
     for _ in range(50):
         stuck.report()
     assert len([r for r in caplog.records if "relay stuck at notification 3" in r.message]) == 1
+
+
+@pytest.mark.parametrize("count", [1, 3, 12])
+def test_partitions_keys_as_kafkas_default_partitioner(count: int) -> None:
+    """Compiled, the hash must stay Kafka's: an aggregate's new events go to the partition its
+    earlier ones went to (aiokafka's partitioner is the Java client's murmur2)."""
+    partitions = list(range(count))
+    keys = [str(uuid.uuid4()).encode() for _ in range(500)]
+    keys += [bytes(range(40 + length, 40 + 2 * length)) for length in range(12)]  # every tail
+    for key in keys:
+        assert partition_of(key, partitions) == DefaultPartitioner()(key, partitions, partitions)
+
+
+@pytest.mark.parametrize(
+    "traceparent",
+    [
+        "00-" + "4bf92f3577b34da6a3ce929d0e0e4736" + "-" + "00f067aa0ba902b7" + "-01",
+        "00-" + "4bf92f3577b34da6a3ce929d0e0e4736" + "-" + "00f067aa0ba902b7" + "-00",
+        "00-" + "0" * 32 + "-" + "00f067aa0ba902b7" + "-01",  # an invalid trace id
+        "00-" + "4bf92f3577b34da6a3ce929d0e0e4736" + "-" + "zz" * 8 + "-01",
+        "garbage",
+    ],
+)
+def test_links_to_the_command_as_the_propagators_read_its_context(traceparent: str) -> None:
+    meta = {"correlation_id": "c", "traceparent": traceparent}
+    context = trace.get_current_span(propagate.extract(meta)).get_span_context()
+    link = command_link(meta)
+    if context.is_valid:
+        assert link is not None
+        assert (link.context.trace_id, link.context.span_id, link.context.trace_flags) == (
+            context.trace_id,
+            context.span_id,
+            context.trace_flags,
+        )
+    else:
+        assert link is None
+    assert command_link({"correlation_id": "c"}) is None  # stored without a trace

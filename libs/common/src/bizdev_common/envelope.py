@@ -7,7 +7,8 @@ Beyond the required attributes every record carries:
   duplicates (the relay publishes at least once);
 - `ce_correlationid` / `ce_causationid`: the conversation and the event or request that caused
   this one, so that a reaction in another service traces back to the command that started it;
-- `traceparent` / `tracestate`: W3C trace context, read by OpenTelemetry on the consumer side;
+- `traceparent` / `tracestate`: W3C trace context of the command that stored the event (its
+  creation context), read by OpenTelemetry on the consumer side;
 - `correlation_id`: the correlation id again under FastStream's header name.
 """
 
@@ -20,6 +21,7 @@ from uuid import UUID
 
 SPECVERSION = "1.0"
 CONTENT_TYPE = "application/json"
+_SPECVERSION, _CONTENT_TYPE = SPECVERSION.encode(), CONTENT_TYPE.encode()
 
 CE_HEADERS = {
     "ce_specversion": "`1.0`",
@@ -39,7 +41,7 @@ CE_HEADERS = {
 page document them from here."""
 
 
-def ce_id(aggregate_id: UUID, version: int) -> str:
+def ce_id(aggregate_id: UUID | str, version: int) -> str:
     """Stable across re-publication: the same event always has the same id."""
     return f"{aggregate_id}/{version}"
 
@@ -56,27 +58,29 @@ class Envelope:
     causation_id: str | None = None
 
     def headers(self, trace: dict[str, str]) -> list[tuple[str, bytes]]:
-        h = {
-            "ce_specversion": SPECVERSION,
-            "ce_id": self.id,
-            "ce_source": self.source,
-            "ce_type": self.type,
-            "ce_time": self.time.isoformat(),
-            "ce_subject": self.subject,
-            "ce_sequence": str(self.sequence),
-            "content-type": CONTENT_TYPE,
-        }
+        # Built straight as the record's list: the relay builds one for every event.
+        h = [
+            ("ce_specversion", _SPECVERSION),
+            ("ce_id", self.id.encode()),
+            ("ce_source", self.source.encode()),
+            ("ce_type", self.type.encode()),
+            ("ce_time", self.time.isoformat().encode()),
+            ("ce_subject", self.subject.encode()),
+            ("ce_sequence", str(self.sequence).encode()),
+            ("content-type", _CONTENT_TYPE),
+        ]
         if self.correlation_id:
-            h["ce_correlationid"] = self.correlation_id
+            correlation = self.correlation_id.encode()
+            h.append(("ce_correlationid", correlation))
             # FastStream's own name for it: its batch consumers link their span to the trace
             # of each conversation in the batch by this header.
-            h["correlation_id"] = self.correlation_id
+            h.append(("correlation_id", correlation))
         if self.causation_id:
-            h["ce_causationid"] = self.causation_id
-        for key in ("traceparent", "tracestate"):
-            if key in trace:
-                h[key] = trace[key]
-        return [(k, v.encode()) for k, v in h.items()]
+            h.append(("ce_causationid", self.causation_id.encode()))
+        h.extend(
+            (key, trace[key].encode()) for key in ("traceparent", "tracestate") if key in trace
+        )
+        return h
 
     @classmethod
     def from_headers(cls, headers: Iterable[tuple[str, bytes]]) -> Envelope:

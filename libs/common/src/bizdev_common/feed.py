@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import asyncpg
 from aiokafka import ConsumerRecord
 from eventsourcing.persistence import Notification
-from opentelemetry import propagate, trace
+from opentelemetry import trace
 from opentelemetry.trace import Link, SpanKind
 
 from bizdev_common.contract import EventContract, PublicEvent
@@ -67,21 +67,19 @@ def store_batch(
         form = published_form(app, contract, source, n)
         if form is None:
             continue
-        public, envelope, meta = form
-        context = trace.get_current_span(propagate.extract(meta)).get_span_context()
-        if context.is_valid:
-            links.append(Link(context))
+        if form.link is not None:
+            links.append(form.link)
         records.append(
             record_of(
                 contract.topic,
                 STORE_PARTITION,
                 n.id,
-                str(public.aggregate_id).encode(),
-                public.model_dump_json().encode(),
-                envelope.headers({}),
+                form.key,
+                form.value,
+                form.envelope.headers({}),
             )
         )
-        decoded[n.id] = (envelope, public)
+        decoded[n.id] = (form.envelope, form.public)
     return StoreBatch(records, decoded, notifications[-1].id, links)
 
 
