@@ -255,6 +255,8 @@ def create_app(parts: ServiceParts[Any, Any]) -> FastAPI:
         # Behind a proxy serving it under a prefix (the prod Ingress: /api/<service>/), for
         # the docs' links; routes match with or without the prefix.
         root_path=s.root_path,
+        root_path_in_servers=False,  # `servers` below names both ways in
+        generate_unique_id_function=openapi.operation_id,
         # FastAPI's own tracing: one server span per request, named by route. Not its
         # operation spans (dependencies, endpoint, serialisation: three more per request),
         # metrics (Prometheus has them) or logs; nothing for the probes.
@@ -281,7 +283,16 @@ def create_app(parts: ServiceParts[Any, Any]) -> FastAPI:
     middleware.install(app, s, registry)
     for router in parts.routers:
         app.include_router(router)
-    openapi.install(app)
+    openapi.install(
+        app,
+        servers=[
+            {
+                "url": f"/api/{s.service}",
+                "description": "Through the gateway, as the production Ingress serves it",
+            },
+            {"url": "/", "description": "The service itself, e.g. make up's own port"},
+        ],
+    )
 
     @app.get("/healthz", tags=["operations"], summary="Alive")
     async def healthz() -> dict[str, str]:
@@ -291,7 +302,12 @@ def create_app(parts: ServiceParts[Any, Any]) -> FastAPI:
         "/readyz",
         tags=["operations"],
         summary="PostgreSQL reachable and the views built; what is degraded",
-        responses={503: {"description": "Not ready: `checks` says what is not"}},
+        responses={
+            503: {
+                "description": "Not ready: `checks` says what is not",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            }
+        },
     )
     async def readyz(request: Request) -> JSONResponse:
         body = await readiness(request.app.state.runtime)
