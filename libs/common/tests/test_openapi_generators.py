@@ -1,5 +1,5 @@
 """What a client generator reads in a service's OpenAPI document: a method name per
-operation from its route's function (unique), `security: []` where no token is asked, an
+operation from its route's function (unique), one tag, `security: []` where no token is asked, an
 optional parameter that is absent rather than null, each problem a route declares with the
 problem's body, and `servers`. (tests/deploy/test_openapi_clients.py runs the generator and
 linters on the services' own documents.)"""
@@ -70,6 +70,17 @@ def test_two_operations_of_one_name_are_refused() -> None:
 
     router.include_router(other)
     with pytest.raises(ValueError, match="'parcelLabel'"):
+        document(router)
+
+
+def test_an_operation_has_one_tag() -> None:
+    router = parcels()
+
+    @router.get("/parcels", tags=["deliveries"])
+    async def list_parcels() -> None:
+        return None
+
+    with pytest.raises(ValueError, match=r"GET /parcels has tags \['parcels', 'deliveries'\]"):
         document(router)
 
 

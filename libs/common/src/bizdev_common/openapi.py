@@ -8,9 +8,10 @@ may meet 431 and 500. A route declares a problem beyond those with its descripti
 
 And a client generator can use it (`for_generators`): each operation's id is its route's
 function name in camelCase (`approve_application` becomes `approveApplication`, a client's
-method name), unique in the service; an operation without a bearer token says so
-(`security: []`); a parameter that may be left out is never `null` (a query string or header
-cannot carry one: it is absent or a string); `servers` names where the API is reached."""
+method name), unique in the service, and it has one tag (its resource, a generator's class);
+an operation without a bearer token says so (`security: []`); a parameter that may be left
+out is never `null` (a query string or header cannot carry one: it is absent or a string);
+`servers` names where the API is reached."""
 
 from __future__ import annotations
 
@@ -128,8 +129,11 @@ def for_generators(spec: dict[str, Any], servers: list[dict[str, str]]) -> dict[
                     "would have one method for both; rename one route's function"
                 )
             seen[op_id] = where
+            if len(operation.get("tags", [])) != 1:
+                # A generator makes a class per tag: none leaves it out, two copy it.
+                raise ValueError(f"{where} has tags {operation.get('tags', [])}: give it one")
             operation.setdefault("security", [])
-            tags.update(dict.fromkeys(operation.get("tags", [])))
+            tags.update(dict.fromkeys(operation["tags"]))
             for parameter in operation.get("parameters", []):
                 if "schema" in parameter and not parameter.get("required"):
                     parameter["schema"] = _not_null(parameter["schema"])
