@@ -255,7 +255,7 @@ def create_app(parts: ServiceParts[Any, Any]) -> FastAPI:
         # Behind a proxy serving it under a prefix (the prod Ingress: /api/<service>/), for
         # the docs' links; routes match with or without the prefix.
         root_path=s.root_path,
-        root_path_in_servers=False,  # `servers` below names both ways in
+        root_path_in_servers=False,  # `servers` below says it
         generate_unique_id_function=openapi.operation_id,
         # FastAPI's own tracing: one server span per request, named by route. Not its
         # operation spans (dependencies, endpoint, serialisation: three more per request),
@@ -283,14 +283,14 @@ def create_app(parts: ServiceParts[Any, Any]) -> FastAPI:
     middleware.install(app, s, registry)
     for router in parts.routers:
         app.include_router(router)
+    # Relative, so resolved against where the document was fetched: behind the gateway (the
+    # prod Ingress) its prefix, which the process is told as root_path; else its own origin.
     openapi.install(
         app,
         servers=[
-            {
-                "url": f"/api/{s.service}",
-                "description": "Through the gateway, as the production Ingress serves it",
-            },
-            {"url": "/", "description": "The service itself, e.g. make up's own port"},
+            {"url": s.root_path, "description": "Behind the gateway"}
+            if s.root_path
+            else {"url": "/", "description": "The service's own origin"}
         ],
     )
 
