@@ -1,5 +1,6 @@
 # bizdev: `make up` runs the whole system locally, `make test` runs every test.
-# Both install what they need first (system packages, uv, Python deps, Kafka jars).
+# Both install what they need first (system packages, uv, Python deps, Kafka jars, the
+# npm tools that check the OpenAPI documents).
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -27,7 +28,9 @@ help:
 	@echo "make manifests   regenerate compose's and Kubernetes' service parts from services/*"
 	@echo "make clean   remove local data (.state) and the fetched Kafka jars"
 
-install: .venv/.installed $(KAFKA_LIBS)/.fetched
+OPENAPI_TOOLS := tools/openapi-check
+
+install: .venv/.installed $(KAFKA_LIBS)/.fetched $(OPENAPI_TOOLS)/node_modules/.installed
 
 .venv/.installed: pyproject.toml uv.lock libs/common/pyproject.toml $(wildcard services/*/pyproject.toml)
 	@PYTHON=$(PYTHON) deploy/local/ensure-system.sh
@@ -38,6 +41,13 @@ $(KAFKA_LIBS)/.fetched: deploy/local/kafka/pom.xml
 	@PYTHON=$(PYTHON) deploy/local/ensure-system.sh
 	rm -rf $(KAFKA_LIBS)  # a changed pom must not leave the old versions' jars beside the new
 	mvn -q -B -f deploy/local/kafka/pom.xml dependency:copy-dependencies -DincludeScope=runtime
+	@touch $@
+
+# What a frontend runs on the OpenAPI documents (linters, a client generator, tsc), for
+# tests/deploy/test_openapi_clients.py; exactly the locked versions.
+$(OPENAPI_TOOLS)/node_modules/.installed: $(OPENAPI_TOOLS)/package.json $(OPENAPI_TOOLS)/package-lock.json
+	@PYTHON=$(PYTHON) deploy/local/ensure-system.sh
+	cd $(OPENAPI_TOOLS) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 up: install

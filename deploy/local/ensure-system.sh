@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the machine-level tools the project needs when they are missing: a Java 17+
 # runtime and Maven (Kafka from Maven Central), PostgreSQL server binaries, promtool (the
-# alert rules' tests, tests/deploy) and uv.
+# alert rules' tests, tests/deploy), node and npm (the OpenAPI documents' checks) and uv.
 # Debian's packages are used; nothing is downloaded from outside the package registries.
 set -euo pipefail
 
@@ -12,6 +12,9 @@ if ! command -v pg_ctl >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/pg_ctl 
   missing+=(postgresql)
 fi
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+# node 18+ and npm: the OpenAPI documents' checks (tools/openapi-check); Debian's will do.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ "$(id -u)" -eq 0 ] && ! id postgres >/dev/null 2>&1; then
   missing+=(postgresql)
 fi

@@ -11,7 +11,9 @@ import pytest
 from bizdev_common.boundary import (
     AMOUNT,
     CURRENCIES,
+    DAY_PATTERN,
     FILLED_TEXT,
+    MOMENT_PATTERN,
     SAFE_TEXT,
     Day,
     Moment,
@@ -169,6 +171,32 @@ def test_days_and_moments_stay_within_1900_to_2200() -> None:
     assert at == datetime(2026, 1, 1, 2, tzinfo=UTC)
     assert at is not None
     assert at.tzinfo == UTC
+
+
+@pytest.mark.parametrize("number", [0, 1.5, "0", "0.5", "1764237600"])
+def test_days_and_moments_are_written_out_never_numbers(number: Any) -> None:
+    # pydantic alone reads a number as seconds since 1970: ?to=0.5 was a moment in 1970.
+    assert refusal(day=number) == (("day",), "must be written like 2026-11-27")
+    assert refusal(at=number) == (("at",), "must be written like 2026-11-27T10:00:00Z")
+
+
+def test_the_date_patterns_in_the_document_hold_the_years_and_the_zone() -> None:
+    import re
+
+    schema = Form.model_json_schema()["properties"]
+    day, at = (schema[name]["anyOf"][0] for name in ("day", "at"))
+    assert (day["format"], day["pattern"]) == ("date", DAY_PATTERN)
+    assert (at["format"], at["pattern"]) == ("date-time", MOMENT_PATTERN)
+    for good in ("1900-01-01", "2026-11-27", "2200-12-31"):
+        assert re.match(DAY_PATTERN, good)
+        assert Form.model_validate({**GOOD, "day": good}).day is not None
+    for bad in ("1899-12-31", "2201-01-01", "2026-13-01", "2026-11-27T10:00:00Z", "0"):
+        assert not re.match(DAY_PATTERN, bad), bad
+    for good in ("2026-11-27T10:00:00Z", "2026-11-27 10:00:00.5+08:00", "2026-11-27T10:00+0800"):
+        assert re.match(MOMENT_PATTERN, good)
+        assert Form.model_validate({**GOOD, "at": good}).at is not None
+    for bad in ("2026-11-27T10:00:00", "2026-11-27", "2201-01-01T00:00:00Z"):
+        assert not re.match(MOMENT_PATTERN, bad), bad
 
 
 LIST = page_params("action_item_list", ["due_date", "created_at"])

@@ -34,19 +34,19 @@ def client() -> tuple[TestClient, CollectorRegistry]:
     errors.install(app)
     middleware.install(app, settings, registry)
 
-    @app.get("/boom")
+    @app.get("/boom", tags=["edge"])
     async def boom() -> None:
         raise RuntimeError("a bug")
 
-    @app.post("/things/{thing_id}")
+    @app.post("/things/{thing_id}", tags=["edge"])
     async def post(thing_id: int, body: Body, actor: CurrentActor) -> dict[str, Any]:
         return {}
 
-    @app.post("/echo")
+    @app.post("/echo", tags=["edge"])
     async def echo(request: Request) -> dict[str, int]:
         return {"read": len(await request.body())}
 
-    uploads = APIRouter(prefix="/files")
+    uploads = APIRouter(prefix="/files", tags=["files"])
 
     @uploads.put("/{file_id}", openapi_extra={middleware.LARGE_BODY: True})
     async def upload(file_id: int, request: Request) -> dict[str, int]:

@@ -1,6 +1,7 @@
-"""The shared read routes document themselves as hand-written ones did: the same operation
-ids, the path's own id name, `min_version` on the detail, `version` and `at` on as-of. (What
-they answer is shown against PostgreSQL by the services' integration tests.)"""
+"""The shared read routes document themselves as hand-written ones did: operation ids from
+the names a hand-written route would have (`getParcel`), the path's own id name,
+`min_version` on the detail, `version` and `at` on as-of. (What they answer is shown against
+PostgreSQL by the services' integration tests.)"""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from bizdev_common import openapi
 from bizdev_common.routes import EVERY_EVENT, RecordRoutes
 from eventsourcing.domain import Aggregate
 from fastapi import APIRouter, FastAPI
@@ -30,7 +32,7 @@ def document() -> dict[str, Any]:
     parcel.detail("parcels", ParcelView, lambda row: ParcelView.model_validate(dict(row)))
     parcel.history(Parcel, summary=EVERY_EVENT)
     parcel.as_of(Parcel, ParcelView, lambda p: ParcelView(id=p.id, to=p.to))
-    app = FastAPI()
+    app = FastAPI(generate_unique_id_function=openapi.operation_id)
     app.include_router(router)
     return app.openapi()
 
@@ -45,7 +47,7 @@ def test_detail_history_and_as_of_are_documented_like_hand_written_routes() -> N
     history = paths["/parcels/{parcel_id}/history"]["get"]
     as_of = paths["/parcels/{parcel_id}/as-of"]["get"]
 
-    assert detail["operationId"] == "get_parcel_parcels__parcel_id__get"
+    assert detail["operationId"] == "getParcel"
     assert detail["summary"] == "Get Parcel"
     assert detail["tags"] == ["parcels"]
     assert parameters(detail) == [("parcel_id", "path", True), ("min_version", "query", False)]
@@ -53,14 +55,14 @@ def test_detail_history_and_as_of_are_documented_like_hand_written_routes() -> N
         "$ref": "#/components/schemas/ParcelView"
     }
 
-    assert history["operationId"] == "parcel_history_parcels__parcel_id__history_get"
+    assert history["operationId"] == "parcelHistory"
     assert history["summary"] == EVERY_EVENT
     assert parameters(history) == [("parcel_id", "path", True)]
     assert history["responses"]["200"]["content"]["application/json"]["schema"]["items"] == {
         "$ref": "#/components/schemas/HistoryEvent"
     }
 
-    assert as_of["operationId"] == "parcel_as_of_parcels__parcel_id__as_of_get"
+    assert as_of["operationId"] == "parcelAsOf"
     assert parameters(as_of) == [
         ("parcel_id", "path", True),
         ("version", "query", False),

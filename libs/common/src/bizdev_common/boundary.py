@@ -13,7 +13,9 @@ the field) and documented in the OpenAPI document as what it accepts.
   with no more decimals than its currency, an active ISO 4217 code.
 - shares: `Percent`, a decimal string from 0 to 100 with at most two decimals (`percent`
   turns it into a Decimal).
-- time: `Day` and `Moment` between 1900 and 2200, a moment with its timezone.
+- time: `Day` and `Moment` between 1900 and 2200, a moment with its timezone; both strings
+  in ISO 8601 form (`DAY_PATTERN`, `MOMENT_PATTERN`, in the document too), never a number
+  (pydantic would read 0 or "0.5" as seconds since 1970).
 - decimals (in events; what a client sends is `MoneyIn`): finite, |d| < 10^18, at most 18
   decimals.
 - events another service published: `refuse_unsafe` holds every value of a consumed event to
@@ -253,15 +255,52 @@ def _moment_in_range(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def _iso(year: str, zone: str) -> tuple[str, str]:
+    day = rf"{year}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    return rf"^{day}$", rf"^{day}[Tt ][0-9]{{2}}:[0-9]{{2}}(:[0-9]{{2}}([.,][0-9]+)?)?{zone}$"
+
+
+_ZONE = r"([Zz]|[+-][0-9]{2}:?[0-9]{2})"
+# What the OpenAPI document says: the years FIRST_DAY to LAST_DAY in the pattern (JSON
+# Schema's minimum and maximum apply to numbers only), a moment with its zone.
+DAY_PATTERN, MOMENT_PATTERN = _iso("(19[0-9]{2}|2[01][0-9]{2}|2200)", _ZONE)
+# What is checked before parsing: the form only, so that a year out of range or a missing
+# zone is refused with its own message below.
+_DAY_FORM, _MOMENT_FORM = _iso("[0-9]{4}", f"{_ZONE}?")
+
+
+def _written(form: str, example: str) -> Callable[[object], object]:
+    """Refuses what is neither a date or moment already nor a string of `form`: numbers,
+    which pydantic would read as seconds since 1970."""
+    compiled = re.compile(form)
+
+    def check(value: object) -> object:
+        if isinstance(value, date) or (isinstance(value, str) and compiled.match(value)):
+            return value
+        raise PydanticCustomError(
+            "date_form", "must be written like {example}", {"example": example}
+        )
+
+    return check
+
+
 Day = Annotated[
     date,
+    BeforeValidator(_written(_DAY_FORM, "2026-11-27")),
     AfterValidator(_day_in_range),
-    Field(description=f"A date from {FIRST_DAY} to {LAST_DAY}"),
+    Field(
+        description=f"A date from {FIRST_DAY} to {LAST_DAY}",
+        json_schema_extra={"pattern": DAY_PATTERN},
+    ),
 ]
 Moment = Annotated[
     datetime,
+    BeforeValidator(_written(_MOMENT_FORM, "2026-11-27T10:00:00Z")),
     AfterValidator(_moment_in_range),
-    Field(description=f"ISO 8601 with a timezone, in the years {FIRST_DAY.year}-{LAST_DAY.year}"),
+    Field(
+        description=f"ISO 8601 with a timezone, in the years {FIRST_DAY.year}-{LAST_DAY.year}",
+        json_schema_extra={"pattern": MOMENT_PATTERN},
+    ),
 ]
 
 # --- decimals ------------------------------------------------------------------------------

@@ -256,6 +256,8 @@ def create_app(parts: ServiceParts[Any, Any]) -> FastAPI:
         # Behind a proxy serving it under a prefix (the prod Ingress: /api/<service>/), for
         # the docs' links; routes match with or without the prefix.
         root_path=s.root_path,
+        root_path_in_servers=False,  # `servers` below says it
+        generate_unique_id_function=openapi.operation_id,
         # FastAPI's own tracing, when something exports spans: one server span per request,
         # named by route. Not its operation spans (dependencies, endpoint, serialisation:
         # three more per request), metrics (Prometheus has them) or logs; nothing for the
@@ -283,7 +285,16 @@ def create_app(parts: ServiceParts[Any, Any]) -> FastAPI:
     middleware.install(app, s, registry)
     for router in parts.routers:
         app.include_router(router)
-    openapi.install(app)
+    # Relative, so resolved against where the document was fetched: behind the gateway (the
+    # prod Ingress) its prefix, which the process is told as root_path; else its own origin.
+    openapi.install(
+        app,
+        servers=[
+            {"url": s.root_path, "description": "Behind the gateway"}
+            if s.root_path
+            else {"url": "/", "description": "The service's own origin"}
+        ],
+    )
 
     @app.get("/healthz", tags=["operations"], summary="Alive")
     async def healthz() -> dict[str, str]:
@@ -293,7 +304,12 @@ def create_app(parts: ServiceParts[Any, Any]) -> FastAPI:
         "/readyz",
         tags=["operations"],
         summary="PostgreSQL reachable and the views built; what is degraded",
-        responses={503: {"description": "Not ready: `checks` says what is not"}},
+        responses={
+            503: {
+                "description": "Not ready: `checks` says what is not",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            }
+        },
     )
     async def readyz(request: Request) -> JSONResponse:
         body = await readiness(request.app.state.runtime)

@@ -107,9 +107,9 @@ class SanctionKind(StrEnum):
     TRANSFER = "transfer"
 
 
-_PERIOD = re.compile(
-    r"^(?P<y>19[0-9]{2}|2[01][0-9]{2}|2200)(?:-(?:Q(?P<q>[1-4])|(?P<m>0[1-9]|1[0-2])))?$"
-)
+# Numbered groups (year, quarter, month), not named ones: the pattern is also the OpenAPI
+# document's, and JavaScript's validators refuse Python's `(?P<name>...)`.
+_PERIOD = re.compile(r"^(19[0-9]{2}|2[01][0-9]{2}|2200)(?:-(?:Q([1-4])|(0[1-9]|1[0-2])))?$")
 PERIOD_PATTERN = _PERIOD.pattern
 
 
@@ -117,9 +117,9 @@ def period_kind(period: str) -> CycleKind:
     m = _PERIOD.match(period)
     if m is None:
         raise RuleViolation("period", "a period is YYYY, YYYY-Qn or YYYY-MM")
-    if m["q"]:
+    if m[2]:
         return CycleKind.QUARTERLY
-    if m["m"]:
+    if m[3]:
         return CycleKind.MONTHLY
     return CycleKind.ANNUAL
 
@@ -129,13 +129,13 @@ def period_bounds(period: str) -> tuple[date, date]:
     kind = period_kind(period)
     m = _PERIOD.match(period)
     assert m is not None
-    year = int(m["y"])
+    year = int(m[1])
     if kind is CycleKind.ANNUAL:
         first_month, last_month = 1, 12
     elif kind is CycleKind.QUARTERLY:
-        first_month = 3 * (int(m["q"]) - 1) + 1
+        first_month = 3 * (int(m[2]) - 1) + 1
         last_month = first_month + 2
     else:
-        first_month = last_month = int(m["m"])
+        first_month = last_month = int(m[3])
     last = calendar.monthrange(year, last_month)[1]
     return date(year, first_month, 1), date(year, last_month, last)

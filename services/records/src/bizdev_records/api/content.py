@@ -160,7 +160,8 @@ async def upload(
                 **{media_type: _BINARY for media_type in DEFAULT_CONTENT_TYPES},
                 "application/octet-stream": _BINARY,
             },
-        }
+        },
+        409: {"description": "The record has no document: none uploaded, or destroyed"},
     },
 )
 async def download(record_id: UUID, actor: CurrentActor, rt: RuntimeDep) -> StreamingResponse:
