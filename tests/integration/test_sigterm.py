@@ -216,6 +216,6 @@ async def test_the_api_serves_its_docs_under_the_ingress_prefix(svc: ServiceProc
         assert f"{PREFIX}/openapi.json" in docs.text
         spec = await http.get(f"{PREFIX}/openapi.json")
         assert spec.status_code == 200
-        assert spec.json()["servers"] == [{"url": PREFIX}]
+        assert [server["url"] for server in spec.json()["servers"]] == [PREFIX]
         assert (await http.get("/healthz")).status_code == 200
         assert (await http.get(f"{PREFIX}/healthz")).status_code == 200
