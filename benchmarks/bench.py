@@ -11,6 +11,9 @@ JSON under .bench/ (ignored by git). It prints; it asserts nothing: timings depe
 machine and on whatever else runs on it.
 
 Sections:
+- append: the services' event store recorder (bizdev_common.eventstore.ServiceRecorder, one
+  call to a database function per append) against the library's own recorder, the same bare
+  application saving the same events, from 1 and 8 threads;
 - http: `POST /applications` over HTTP at 1, 8 and 32 concurrent clients, with one and two
   API processes; the load generator (benchmarks/loadgen.py) is a separate process whose own
   CPU time is shown. Its baseline (section eventstore), measured right before each: bare
@@ -341,9 +344,12 @@ class Proposal(Aggregate):
         self.state = state
 
 
-def bare_eventsourcing(infra: Infra, threads: int, seconds: float) -> tuple[float, list[float]]:
+def bare_eventsourcing(
+    infra: Infra, threads: int, seconds: float, recorder: str | None = None
+) -> tuple[float, list[float]]:
     """Saves/s and per-save latencies of the bare library, each thread saving new aggregates
-    with one event carrying what a drafted application carries."""
+    with one event carrying what a drafted application carries; with `recorder` (a topic),
+    that recorder in place of the library's own, all else the same."""
     from eventsourcing.application import Application
 
     class Bare(Application[UUID]):
@@ -368,6 +374,7 @@ def bare_eventsourcing(infra: Infra, threads: int, seconds: float) -> tuple[floa
             "POSTGRES_SCHEMA": schema,
             "POSTGRES_POOL_SIZE": str(threads),
             "CREATE_TABLE": "yes",
+            **({"APPLICATION_RECORDER_TOPIC": recorder} if recorder else {}),
         }
     )
     fields = {
@@ -422,6 +429,39 @@ def section_eventstore(report: Report, infra: Infra, sizes: Sizes) -> dict[int, 
             )
         )
     return rates
+
+
+SERVICE_RECORDER = "bizdev_common.eventstore:ServiceRecorder"
+
+
+def section_append(report: Report, infra: Infra, sizes: Sizes) -> None:
+    """The services' recorder (one call to a database function per append) against the
+    library's save, the same application and events otherwise. Measured library, ours, ours,
+    library, so that a load drifting over the section weighs on both alike."""
+    seconds = max(sizes.seconds, 1.0) / 2
+    for threads in sizes.threads:
+        runs: dict[str, list[float]] = {"library": [], "ours": []}
+        for who in ("library", "ours", "ours", "library"):
+            recorder = SERVICE_RECORDER if who == "ours" else None
+            runs[who] += bare_eventsourcing(infra, threads, seconds, recorder)[1]
+        library, ours = (len(runs[w]) / (2 * seconds) for w in ("library", "ours"))
+        lat = runs["ours"]
+        report.add(
+            Figure(
+                "append",
+                f"append path, {threads} thread(s)",
+                ours,
+                "saves/s",
+                f"library's save {threads} thread(s)",
+                library,
+                ">= 1.8x the library's save",
+                ours >= 1.8 * library,
+                note=(
+                    f"p50 {pct(lat, 0.5) * 1000:.1f} ms, p99 {pct(lat, 0.99) * 1000:.1f} ms; "
+                    f"library's p50 {pct(runs['library'], 0.5) * 1000:.1f} ms"
+                ),
+            )
+        )
 
 
 # --- http ------------------------------------------------------------------------------------
@@ -1271,7 +1311,7 @@ def section_queries(report: Report, infra: Infra, sizes: Sizes) -> None:
 
 # --- main ------------------------------------------------------------------------------------
 
-SECTIONS = ("relay", "http", "freshness", "memory", "queries")
+SECTIONS = ("append", "relay", "http", "freshness", "memory", "queries")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -1293,6 +1333,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with infrastructure() as infra:
         memory: dict[str, float] = {}
         steps: list[tuple[str, Callable[[], Any]]] = [
+            ("append", lambda: section_append(report, infra, sizes)),
             ("relay", lambda: run_like_a_service(section_pipeline(report, infra, sizes))),
             ("http", lambda: section_http(report, infra, sizes, memory)),
             ("freshness", lambda: section_freshness(report, infra, sizes)),

@@ -1,6 +1,7 @@
 """Kill -9 under load, and Kafka stopped under load: every command that was answered 2xx has
 its event in the store, once on the topic (after de-duplication by ce_id) and once in the
-views; those whose answer was lost converge the same way.
+views; those whose answer was lost converge the same way; the notification log keeps no hole
+where an append was cut off.
 
 A projects instance of its own (own schema, own broker), so that killing it and stopping its
 broker disturbs nothing else. Killing "the service" is killing both its processes, the API in
@@ -42,11 +43,19 @@ class Load:
     sent: int = 0
     answered: list[str] = field(default_factory=list)
     failed: int = 0
+    restarted: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set once a killed service answers again (at once when nothing kills it)."""
+
+    def __post_init__(self) -> None:
+        if self.kill_after is None:
+            self.restarted.set()
 
 
 async def steady(svc: ServiceProcess, load: Load, total: int) -> None:
     """`total` commands from a few clients at a steady pace; a client that gets no answer
-    waits a little, as a real one would, and moves on to its next command."""
+    waits a little, as a real one would, and for a killed service to be back (restarting takes
+    longer on a busy machine than the commands left would last), then moves on to its next
+    command."""
     headers = auth(unique("rep"), "sales", "employee")
     async with httpx.AsyncClient(timeout=10) as http:
 
@@ -62,6 +71,8 @@ async def steady(svc: ServiceProcess, load: Load, total: int) -> None:
                 except httpx.HTTPError:
                     load.failed += 1
                     await asyncio.sleep(0.5)
+                    if load.midway.is_set():
+                        await load.restarted.wait()
                     continue
                 if r.status_code == 201:
                     load.answered.append(r.json()["id"])
@@ -84,6 +95,20 @@ async def every_stored(infra: Infra, tag: str) -> set[str]:
     finally:
         await conn.close()
     return {r["id"] for r in rows}
+
+
+async def notification_ids(infra: Infra) -> tuple[int, int, int]:
+    """How many notification ids the event store holds, its lowest and its highest."""
+    conn = await asyncpg.connect(infra.database_url)
+    try:
+        row = await conn.fetchrow(
+            "SELECT count(*) AS n, min(notification_id) AS low, max(notification_id) AS high "
+            f'FROM "{SCHEMA}".projects_events'
+        )
+    finally:
+        await conn.close()
+    assert row is not None
+    return row["n"], row["low"], row["high"]
 
 
 async def converged(infra: Infra, load: Load) -> dict[str, int]:
@@ -110,6 +135,10 @@ async def converged(infra: Infra, load: Load) -> dict[str, int]:
         within=120,
     )
     assert set(views.values()) == {1}
+    # Ids are unique (an index): n of them from 1 to n are 1..n, a log with no hole.
+    n, low, high = await notification_ids(infra)
+    assert n >= len(everything)
+    assert (low, high) == (1, n), f"{n} notification ids from {low} to {high}"
     counts = {
         "sent": load.sent,
         "2xx": len(answered),
@@ -117,6 +146,7 @@ async def converged(infra: Infra, load: Load) -> dict[str, int]:
         "stored": len(everything),
         "on topic": len(topic),
         "in views": len(views),
+        "notification ids": n,
     }
     print(", ".join(f"{k}: {v}" for k, v in counts.items()))
     return counts
@@ -132,6 +162,7 @@ async def test_kill_9_under_load_loses_and_duplicates_nothing(
         await load.midway.wait()
         svc.stop(signal.SIGKILL)  # the API and the worker
         await asyncio.to_thread(svc.start)
+        load.restarted.set()
 
     await asyncio.gather(steady(svc, load, total), kill_midway())
     counts = await converged(own_kafka, load)

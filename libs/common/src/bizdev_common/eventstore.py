@@ -22,17 +22,20 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
     ApplicationRecorder,
     IntegrityError,
+    InterfaceError,
     JSONTranscoder,
+    OperationalError,
+    ProgrammingError,
     StoredEvent,
+    Tracking,
     Transcoder,
     Transcoding,
 )
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
-from eventsourcing.utils import Environment, EnvType, resolve_topic, strtobool
+from eventsourcing.utils import Environment, EnvType, resolve_topic, retry, strtobool
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from psycopg import sql
-from psycopg.rows import DictRow
 
 from bizdev_common import context
 from bizdev_common.domain import DomainError, Money, NotFound
@@ -91,9 +94,77 @@ class _IdempotencyRecord:
         )
 
 
+_NO_IDEMPOTENCY_KEY = (None,) * 7
+_NO_TRACKING = (None, None)
+
+# One call appends a command's events. The library's save waits on four round trips (BEGIN;
+# the lock, notification and insert; COMMIT; its pipeline's end) and holds the events table's
+# lock while the client turns from the insert's answer to the COMMIT: under load, every writer
+# waits on that turn. Here the server commits before it answers.
+# Written in the order the library's process recorder writes, with the Idempotency-Key first:
+# a concurrent twin waits on its key before it takes the events table's lock, and fails once
+# the first one commits. Notification ids are the log's last plus one, two, ... taken under
+# the lock: a rolled-back append (a version conflict, an invoice number taken twice) gives
+# its ids back, so the log has no holes, which the sequence (nextval is never rolled back)
+# would leave. The sequence is kept past them for a process still on the library's insert
+# (during a rolling deploy), whose ids it draws and which would otherwise collide with ours.
+APPEND_FUNCTION = """
+CREATE OR REPLACE FUNCTION {schema}.{function}(
+    events {schema}.{event_type}[],
+    tracking_application_name text,
+    tracking_notification_id bigint,
+    key_user_id text,
+    key_value text,
+    key_fingerprint text,
+    key_request text,
+    key_aggregate_id uuid,
+    key_version int,
+    key_status smallint
+) RETURNS SETOF bigint LANGUAGE plpgsql AS $BODY$
+DECLARE
+    last_id bigint;
+BEGIN
+    IF key_value IS NOT NULL THEN
+        INSERT INTO {schema}.idempotency_keys
+            (user_id, key, fingerprint, request, aggregate_id, version, status)
+        VALUES
+            (key_user_id, key_value, key_fingerprint, key_request, key_aggregate_id, key_version,
+             key_status);
+    END IF;
+    IF tracking_application_name IS NOT NULL THEN
+        INSERT INTO {schema}.{tracking} AS t (application_name, notification_id)
+        VALUES (tracking_application_name, tracking_notification_id)
+        ON CONFLICT (application_name) DO UPDATE SET notification_id = excluded.notification_id
+        WHERE t.notification_id < excluded.notification_id;
+        IF NOT FOUND THEN
+            RAISE unique_violation USING MESSAGE = 'Failed to record tracking for '
+                || tracking_application_name || ' ' || tracking_notification_id;
+        END IF;
+    END IF;
+    IF cardinality(events) > 0 THEN
+        SET LOCAL lock_timeout = '{lock_timeout}s';
+        LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE;
+        SELECT coalesce(max(notification_id), 0) INTO last_id FROM {schema}.{table};
+        INSERT INTO {schema}.{table}
+            (originator_id, originator_version, topic, state, notification_id)
+        SELECT e.originator_id, e.originator_version, e.topic, e.state, last_id + e.n
+        FROM unnest(events) WITH ORDINALITY AS e(originator_id, originator_version, topic,
+                                                 state, n);
+        PERFORM setval(pg_get_serial_sequence({table_name}, 'notification_id'),
+                       last_id + cardinality(events));
+        NOTIFY {channel};
+        RETURN QUERY SELECT generate_series(last_id + 1, last_id + cardinality(events));
+    END IF;
+END
+$BODY$
+"""
+
+
 class ServiceRecorder(PostgresProcessRecorder):
-    """The library's process recorder, which also records a command's Idempotency-Key in
-    the transaction of its events: the key exists if and only if the command happened."""
+    """The library's process recorder, appending in one call to a database function: a
+    command's events, the position of the upstream event a reaction handled, and a command's
+    Idempotency-Key, in one transaction: the key exists if and only if the command happened.
+    What it stores, and how it is read, is the library's."""
 
     def __init__(
         self,
@@ -102,32 +173,63 @@ class ServiceRecorder(PostgresProcessRecorder):
         events_table_name: str = "stored_events",
         tracking_table_name: str = "notification_tracking",
     ) -> None:
+        if not datastore.single_row_tracking:
+            raise ProgrammingError("ServiceRecorder keeps one tracking row per upstream")
         super().__init__(
             datastore,
             events_table_name=events_table_name,
             tracking_table_name=tracking_table_name,
         )
         schema = sql.Identifier(datastore.schema)
+        function_name = f"{events_table_name}_append"
+        self.check_identifier_length(function_name)
+        function = sql.Identifier(function_name)
+        table = sql.Identifier(datastore.schema, events_table_name)
+        event_type = sql.Identifier(self.stored_event_type_name)
         self.sql_create_statements.append(sql.SQL(IDEMPOTENCY_DDL).format(schema=schema))
         self.sql_create_statements.append(sql.SQL(IDEMPOTENCY_INDEX).format(schema=schema))
-        self.insert_idempotency_key = sql.SQL(
-            "INSERT INTO {schema}.idempotency_keys (user_id, key, fingerprint, request, "
-            "aggregate_id, version, status) VALUES (%s, %s, %s, %s, %s, %s, %s)"
-        ).format(schema=schema)
+        self.sql_create_statements.append(
+            sql.SQL(APPEND_FUNCTION).format(
+                schema=schema,
+                function=function,
+                event_type=event_type,
+                table=sql.Identifier(events_table_name),
+                table_name=sql.Literal(table.as_string()),
+                tracking=sql.Identifier(tracking_table_name),
+                lock_timeout=sql.SQL(str(int(datastore.lock_timeout))),
+                channel=sql.Identifier(self.channel_name),
+            )
+        )
+        self.append_statement = sql.SQL(
+            "SELECT notification_id FROM {schema}.{function}(%s::{schema}.{event_type}[], "
+            "%s::text, %s::bigint, "
+            "%s::text, %s::text, %s::text, %s::text, %s::uuid, %s::int, %s::smallint) "
+            "AS notification_id"
+        ).format(schema=schema, function=function, event_type=event_type)
 
-    def _insert_events(
-        self, curs: psycopg.Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> None:
-        # First in the transaction: a concurrent twin waits here on the key, before taking
-        # the events table's lock, and fails once the first one commits.
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        events = [
+            self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
+            for e in stored_events
+        ]
+        tracking: Tracking | None = kwargs.get("tracking")
         record: _IdempotencyRecord | None = kwargs.get(_IDEMPOTENCY_KWARG)
-        if record is not None:
-            # A nested pipeline syncs when it ends, so a twin's unique violation is raised
-            # here, as itself. Read later in the batch, it could surface as "pipeline
-            # aborted" at the commit instead, which the library retries and then answers 500.
-            with curs.connection.pipeline():
-                curs.execute(self.insert_idempotency_key, record.params(), prepare=True)
-        super()._insert_events(curs, stored_events, **kwargs)
+        params = (
+            events,
+            *(
+                _NO_TRACKING
+                if tracking is None
+                else (tracking.application_name, tracking.notification_id)
+            ),
+            *(_NO_IDEMPOTENCY_KEY if record is None else record.params()),
+        )
+        # Autocommit: the call is its own transaction, committed before it answers.
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.append_statement, params, prepare=True)
+            return [row["notification_id"] for row in curs.fetchall()]
 
 
 def _is_idempotency_key_conflict(e: IntegrityError) -> bool:
