@@ -111,3 +111,22 @@ class TestNotificationIds(_OnPostgres):
         assert recorder.insert_events([_event(), _event()]) == [1, 2]
         assert library.insert_events([_event()]) == [3]
         assert recorder.insert_events([_event()]) == [4]
+
+    def test_a_position_drawn_from_the_sequence_is_never_given(self) -> None:
+        """One drawn by hand (to stamp a record put on a topic) or by the library's insert
+        that then rolled back: the next append follows it, and a failed one moves nothing."""
+        recorder = self.create_recorder()
+        assert recorder.insert_events([_event()]) == [1]
+        with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'notification_id'))",
+                (f"{self.schema}.events",),
+            )
+            row = curs.fetchone()
+        assert row is not None
+        assert row["nextval"] == 2
+        first = _event()
+        assert recorder.insert_events([first]) == [3]
+        with pytest.raises(IntegrityError):
+            recorder.insert_events([_event(), first])
+        assert recorder.insert_events([_event()]) == [4]

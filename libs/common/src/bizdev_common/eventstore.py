@@ -107,7 +107,10 @@ _NO_TRACKING = (None, None)
 # the lock: a rolled-back append (a version conflict, an invoice number taken twice) gives
 # its ids back, so the log has no holes, which the sequence (nextval is never rolled back)
 # would leave. The sequence is kept past them for a process still on the library's insert
-# (during a rolling deploy), whose ids it draws and which would otherwise collide with ours.
+# (during a rolling deploy), whose ids it draws and which would otherwise collide with ours;
+# and a position drawn from the sequence (that process's, or one reserved by hand to stamp a
+# record put on a topic) is never given again. The sequence is set only once the insert
+# succeeded, so an append that fails leaves it where it was.
 APPEND_FUNCTION = """
 CREATE OR REPLACE FUNCTION {schema}.{function}(
     events {schema}.{event_type}[],
@@ -144,7 +147,11 @@ BEGIN
     IF cardinality(events) > 0 THEN
         SET LOCAL lock_timeout = '{lock_timeout}s';
         LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE;
-        SELECT coalesce(max(notification_id), 0) INTO last_id FROM {schema}.{table};
+        SELECT greatest(max(notification_id),
+                        pg_sequence_last_value(pg_get_serial_sequence({table_name},
+                                                                      'notification_id')),
+                        0)
+        INTO last_id FROM {schema}.{table};
         INSERT INTO {schema}.{table}
             (originator_id, originator_version, topic, state, notification_id)
         SELECT e.originator_id, e.originator_version, e.topic, e.state, last_id + e.n
