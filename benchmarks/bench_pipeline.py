@@ -370,14 +370,14 @@ async def service_consumers_cpu(
     infra: Infra, service: str, n: int, idle_seconds: float
 ) -> dict[str, float]:
     """CPU ms per record of a projection and of a reaction reading `service`'s topic, each
-    alone, in a broker set up as a worker's (service.describe_topics); and the CPU of both
+    alone, in a broker set up as a worker's (broker.describe_topics); and the CPU of both
     once idle, in % of a core."""
     import asyncpg
+    from bizdev_common.broker import kafka_broker
     from bizdev_common.contract import EventContract, PublicEvent
     from bizdev_common.deadletters import DeadLetters
     from bizdev_common.projector import Projection, Projector
     from bizdev_common.reactions import Reaction, ReactionRunner
-    from bizdev_common.service import kafka_broker
     from bizdev_common.settings import ServiceSettings
     from bizdev_projects.application import ProjectsApplication
     from prometheus_client import CollectorRegistry

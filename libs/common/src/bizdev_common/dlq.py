@@ -24,7 +24,7 @@ from bizdev_common.eventstore import ServiceApplication
 from bizdev_common.settings import ServiceSettings
 
 if TYPE_CHECKING:
-    from bizdev_common.service import ServiceParts
+    from bizdev_common.parts import ServiceParts
 
 LIST_COLUMNS = (
     "id",
