@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from bizdev_common.process import ServiceProcess, services
+from bizdev_common.scaffold import free_port, new_service
 
 MANIFEST = """
 [project]
@@ -67,3 +68,14 @@ def test_its_own_variables_win_over_the_callers() -> None:
     assert env["PATH"] == "/bin"
     assert started.command("worker")[1:] == ["worker"]
     assert started.command("api")[0].endswith("bizdev-ledger")
+
+
+def test_a_new_service_takes_the_next_free_port_and_a_fitting_name(tmp_path: Path) -> None:
+    service_folder(tmp_path, "ledger", 8100)
+    service_folder(tmp_path, "audit", 8101)
+    assert free_port(tmp_path) == 8102
+    new_service(tmp_path, "billing")
+    assert services(tmp_path)["billing"].port == 8102
+    for name in ("Billing", "billing-two", "b", "billing"):
+        with pytest.raises(ValueError, match=r"lower-case letters|exists already"):
+            new_service(tmp_path, name)

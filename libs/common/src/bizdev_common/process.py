@@ -22,6 +22,10 @@ Role = Literal["api", "worker"]
 ROLES: tuple[Role, ...] = ("worker", "api")
 """The worker first: it creates the service's tables, which the API then finds."""
 
+MODULES = ("domain", "application", "contract", "projections", "api", "main")
+"""What every service's package has (docs/adding-a-service.md); reactions and settings when it
+needs them. A module may be a package of the same name."""
+
 WORKER_PORT_OFFSET = 100
 """A service's worker answers /healthz, /readyz and /metrics on its API port plus this."""
 
