@@ -12,7 +12,7 @@ import pytest
 from aiokafka import ConsumerRecord
 from bizdev_common.auth import DEV_SECRET
 from bizdev_common.cli import Filter, _bootstrap_for, app, installed_services, readable
-from bizdev_common.deadletters import record_of
+from bizdev_common.consuming import record_of
 from bizdev_common.envelope import Envelope
 from bizdev_common.process import services
 from typer.testing import CliRunner
