@@ -15,11 +15,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "deploy" / "local"))
 import launcher  # noqa: E402
+from bizdev_common.process import MODULES  # noqa: E402
 
 FOLDERS = sorted(p.name for p in (ROOT / "services").iterdir() if p.is_dir())
-MODULES = ("domain", "application", "contract", "projections", "api", "main")
-"""What every service has (docs/adding-a-service.md); reactions and settings when it needs
-them. A module may be a package of the same name."""
 
 
 def test_every_folder_under_services_is_a_registered_service() -> None:

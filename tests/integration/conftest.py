@@ -25,13 +25,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from bizdev_common import days
+from bizdev_common import days, process
 from bizdev_common.auth import issue_token
+from bizdev_common.process import Role
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -197,25 +198,38 @@ def collector() -> Iterator[Collector]:
     c.server.shutdown()
 
 
-# crm's key-encryption key for this test session, made here rather than kept in the repository.
-# Every crm also accepts the next one, as replicas do in the first step of a rotation, so that
-# test_need_to_know may rotate to it while the session's crm keeps running.
-CRM_KEK, NEXT_CRM_KEK = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-CRM_KEKS = {
-    "BIZDEV_CRM_PERSONAL_DATA_KEK": CRM_KEK,
-    "BIZDEV_CRM_PERSONAL_DATA_KEK_PREVIOUS": NEXT_CRM_KEK,
+SECRETS = {
+    f"{service.prefix}{setting}": secrets.token_urlsafe(32)
+    for service in launcher.services().values()
+    for setting in (*service.secret_files, *service.optional_secrets)
 }
+"""The secrets of this test session (crm's key-encryption keys), by variable, made here rather
+than kept in the repository. A service given a secret in a file gets its optional secrets too,
+as replicas do in the first step of a rotation: test_need_to_know may rotate crm to its
+previous KEK while the session's crm keeps running."""
+
+
+def secret_file(folder: Path, name: str, value: str) -> Path:
+    path = folder / name
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(value + "\n")
+    return path
 
 
 class RoleProcess:
     """One process of a service, `bizdev-<service> api` or `bizdev-<service> worker`."""
 
-    def __init__(self, service: str, role: str, port: int, env: dict[str, str], logs: Path):
-        self.service = service
+    def __init__(
+        self, service: process.ServiceProcess, role: Role, env: dict[str, str], logs: Path
+    ):
+        self.service = service.name
+        self.command = service.command(role)
         self.role = role
-        self.port = port
+        self.port = service.port_of(role)
         self.env = env
-        self.log_path = logs / f"{service}-{role}-{port}.log"
+        self.log_path = logs / f"{self.service}-{role}-{self.port}.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -223,16 +237,11 @@ class RoleProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def launch(self) -> None:
-        script = Path(sys.executable).parent / f"bizdev-{self.service}"
         log = self.log_path.open("ab")
         # A session of its own: Ctrl-C in a terminal reaches pytest alone, which then stops
         # each process in order, and the whole group (an API's extra processes) goes with it.
         self.proc = subprocess.Popen(
-            [str(script), self.role],
-            env=self.env,
-            stdout=log,
-            stderr=log,
-            start_new_session=True,
+            self.command, env=self.env, stdout=log, stderr=log, start_new_session=True
         )
 
     def answers(self) -> bool:
@@ -275,31 +284,42 @@ class ServiceProcess:
         company_time_zone: str = "UTC",
         **settings: str,
     ) -> None:
-        assert name in launcher.services(), f"no services/{name}"
+        registry = launcher.services()
+        assert name in registry, f"no services/{name}"
+        service = registry[name]
         self.name = name
-        self.port = launcher.free_port()
-        self.worker_port = launcher.free_port()
-        prefix = f"BIZDEV_{name.upper()}_"
-        self.env = {
-            **os.environ,
-            f"{prefix}DATABASE_URL": infra.database_url,
-            f"{prefix}KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap,
-            f"{prefix}HTTP_HOST": "127.0.0.1",
-            f"{prefix}HTTP_PORT": str(self.port),
-            f"{prefix}WORKER_HTTP_PORT": str(self.worker_port),
+        own = {
+            **{
+                setting: str(secret_file(logs, key, SECRETS[service.prefix + setting]))
+                for setting, key in service.secret_files.items()
+            },
+            **{setting: SECRETS[service.prefix + setting] for setting in service.optional_secrets},
             # The API learns of Kafka and the relay from the workers' reports: often, in tests.
-            f"{prefix}WORKER_STATUS_SECONDS": "0.5",
+            "worker_status_seconds": "0.5",
             # And /metrics its lag and backlog (test_signals.py).
-            f"{prefix}SIGNALS_SECONDS": "0.5",
-            f"{prefix}LOG_LEVEL": "INFO",
-            days.VARIABLE: company_time_zone,
-            "OTEL_EXPORTER_OTLP_ENDPOINT": otlp,
-            "OTEL_BSP_SCHEDULE_DELAY": "200",
-            **(CRM_KEKS if name == "crm" else {}),
-            **{f"{prefix}{k.upper()}": v for k, v in settings.items()},
+            "signals_seconds": "0.5",
+            "log_level": "INFO",
+            **settings,
         }
-        ports = {"api": self.port, "worker": self.worker_port}
-        self.roles = {r: RoleProcess(name, r, ports[r], self.env, logs) for r in roles}
+        self.process = process.ServiceProcess(
+            name,
+            infra.database_url,
+            infra.kafka_bootstrap,
+            launcher.free_port(),
+            launcher.free_port(),
+            own,
+            outside={
+                days.VARIABLE: company_time_zone,
+                "OTEL_EXPORTER_OTLP_ENDPOINT": otlp,
+                "OTEL_BSP_SCHEDULE_DELAY": "200",
+            },
+        )
+        self.port, self.worker_port = self.process.port, self.process.worker_port
+        self.env = self.process.environment()
+        """What its roles start with: a test may change it before `start`."""
+        self.roles = {
+            r: RoleProcess(self.process, r, self.env, logs) for r in cast(tuple[Role, ...], roles)
+        }
 
     @property
     def api(self) -> RoleProcess:
@@ -403,82 +423,32 @@ def _with_test_clock(
     )
 
 
-@pytest.fixture(scope="session")
-def projects(
-    start_service: Callable[..., ServiceProcess], clocks: Callable[[str], TestClock]
-) -> ServiceProcess:
-    return _with_test_clock(start_service, clocks, "projects")
+def _service_fixtures(name: str) -> tuple[Any, Any]:
+    @pytest.fixture(scope="session", name=name)
+    def started(
+        start_service: Callable[..., ServiceProcess], clocks: Callable[[str], TestClock]
+    ) -> ServiceProcess:
+        return _with_test_clock(start_service, clocks, name)
+
+    @pytest.fixture(name=f"{name}_http")
+    async def client(request: pytest.FixtureRequest) -> AsyncIterator[httpx.AsyncClient]:
+        service: ServiceProcess = request.getfixturevalue(name)
+        async with httpx.AsyncClient(base_url=service.url, timeout=30) as c:
+            yield c
+
+    return started, client
 
 
-@pytest.fixture(scope="session")
-def crm(
-    start_service: Callable[..., ServiceProcess], clocks: Callable[[str], TestClock]
-) -> ServiceProcess:
-    return _with_test_clock(start_service, clocks, "crm")
-
-
-@pytest.fixture(scope="session")
-def finance(
-    start_service: Callable[..., ServiceProcess], clocks: Callable[[str], TestClock]
-) -> ServiceProcess:
-    return _with_test_clock(start_service, clocks, "finance")
-
-
-@pytest.fixture
-async def finance_http(finance: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=finance.url, timeout=30) as client:
-        yield client
-
-
-@pytest.fixture(scope="session")
-def risk(
-    start_service: Callable[..., ServiceProcess], clocks: Callable[[str], TestClock]
-) -> ServiceProcess:
-    return _with_test_clock(start_service, clocks, "risk")
+# Every service of the registry as a session fixture (`crm`: its API and worker, on the test
+# clock) and an HTTP client of it (`crm_http`).
+for _name in launcher.services():
+    globals()[f"_{_name}"], globals()[f"_{_name}_http"] = _service_fixtures(_name)
 
 
 @pytest.fixture
-async def risk_http(risk: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=risk.url, timeout=30) as client:
-        yield client
-
-
-@pytest.fixture(scope="session")
-def records(
-    start_service: Callable[..., ServiceProcess], clocks: Callable[[str], TestClock]
-) -> ServiceProcess:
-    return _with_test_clock(start_service, clocks, "records")
-
-
-@pytest.fixture
-async def records_http(records: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=records.url, timeout=30) as client:
-        yield client
-
-
-@pytest.fixture(scope="session")
-def performance(
-    start_service: Callable[..., ServiceProcess], clocks: Callable[[str], TestClock]
-) -> ServiceProcess:
-    return _with_test_clock(start_service, clocks, "performance")
-
-
-@pytest.fixture
-async def performance_http(performance: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=performance.url, timeout=30) as client:
-        yield client
-
-
-@pytest.fixture
-async def crm_http(crm: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=crm.url, timeout=30) as client:
-        yield client
-
-
-@pytest.fixture
-async def http(projects: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=projects.url, timeout=30) as client:
-        yield client
+async def http(projects_http: httpx.AsyncClient) -> httpx.AsyncClient:
+    """The client of the first service, projects, under the short name its tests use."""
+    return projects_http
 
 
 async def eventually(

@@ -11,8 +11,9 @@ from uuid import UUID, uuid4
 import pytest
 from bizdev_common import catalog
 from bizdev_common.catalog import breaking_changes, event_schema, incompatibilities
+from bizdev_common.consuming import record_of
 from bizdev_common.contract import EventContract, MoneyModel, PublicEvent
-from bizdev_common.deadletters import Handler, Letter, record_of
+from bizdev_common.deadletters import Handler, Letter
 from bizdev_common.envelope import CE_HEADERS, Envelope, ce_id
 from pydantic import Field, create_model
 

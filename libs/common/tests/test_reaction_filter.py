@@ -13,15 +13,9 @@ from uuid import uuid4
 import pytest
 from aiokafka import ConsumerRecord
 from bizdev_common import reactions
+from bizdev_common.consuming import Undecodable, ignored, read_envelope, read_event, record_of
 from bizdev_common.contract import EventContract, PublicEvent
-from bizdev_common.deadletters import (
-    DeadLetters,
-    Undecodable,
-    ignored,
-    read_envelope,
-    read_event,
-    record_of,
-)
+from bizdev_common.deadletters import DeadLetters
 from bizdev_common.envelope import Envelope
 from bizdev_common.reactions import Reaction, ReactionRunner
 from bizdev_common.settings import ServiceSettings

@@ -21,8 +21,9 @@ import annotated_types
 import pytest
 from aiokafka import ConsumerRecord
 from bizdev_common import catalog
+from bizdev_common.consuming import Undecodable, record_of
 from bizdev_common.contract import EventContract, MoneyModel, PublicEvent
-from bizdev_common.deadletters import DeadLetters, Undecodable, record_of
+from bizdev_common.deadletters import DeadLetters
 from bizdev_common.envelope import Envelope
 from bizdev_common.reactions import Reaction, ReactionRunner
 from bizdev_common.settings import ServiceSettings

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from aiokafka import ConsumerRecord
-from bizdev_common.deadletters import read_envelope, read_event
+from bizdev_common.consuming import read_envelope, read_event
 from bizdev_common.domain import Money
 from bizdev_common.envelope import source_for
 from bizdev_common.feed import store_batch

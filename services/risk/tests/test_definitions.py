@@ -21,7 +21,8 @@ from bizdev_risk.domain import (
     KriDefinition,
     Scope,
 )
-from bizdev_risk.reactions import ComplaintReceived, KriReaction
+from bizdev_risk.reactions import KriReaction
+from bizdev_risk.upstream import ComplaintReceived
 
 OFFICER = Actor("rita", "risk", frozenset({Role.RISK_OFFICER}))
 BOSS = Actor("bo", "management", frozenset({Role.MANAGEMENT}))

@@ -12,12 +12,8 @@ from bizdev_common.domain import Actor, Role
 from bizdev_common.envelope import Envelope
 from bizdev_risk.application import RiskApplication
 from bizdev_risk.domain import BUILT_IN, Alert, Category, Indicator, Kri, Risk, Scope, Subject
-from bizdev_risk.reactions import (
-    ComplaintReceived,
-    CustomerRegistered,
-    KriReaction,
-    ReceivableOverdue,
-)
+from bizdev_risk.reactions import KriReaction
+from bizdev_risk.upstream import ComplaintReceived, CustomerRegistered, ReceivableOverdue
 from eventsourcing.domain import Aggregate
 
 A = TypeVar("A", bound=Aggregate)

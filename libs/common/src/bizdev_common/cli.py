@@ -130,6 +130,27 @@ def token(
     print(issue_token(who, dept, roles, secret=secret, ttl_seconds=ttl))
 
 
+# --- new-service -----------------------------------------------------------------------
+
+
+@app.command("new-service")
+def new_service(
+    name: Annotated[str, typer.Argument(help="its name: lower-case letters and digits")],
+    port: Annotated[int | None, typer.Option(help="its API port (default: next free)")] = None,
+    root: Annotated[Path, typer.Option(help="the repository")] = Path("."),
+) -> None:
+    """Write services/<name>/ with one record, command, event, view and their tests
+    (docs/adding-a-service.md says what comes next)."""
+    from bizdev_common import scaffold
+
+    try:
+        written = scaffold.new_service(root, name, port)
+    except ValueError as e:
+        raise typer.BadParameter(str(e)) from e
+    for path in written:
+        print(path.relative_to(root))
+
+
 # --- tail ------------------------------------------------------------------------------
 
 

@@ -19,12 +19,13 @@ import asyncpg
 from aiokafka import ConsumerRecord
 
 from bizdev_common import reactions
-from bizdev_common.deadletters import DeadLetters, describe, read_envelope, read_event, record_of
+from bizdev_common.consuming import read_envelope, read_event, record_of
+from bizdev_common.deadletters import DeadLetters, describe
 from bizdev_common.eventstore import ServiceApplication
 from bizdev_common.settings import ServiceSettings
 
 if TYPE_CHECKING:
-    from bizdev_common.service import ServiceParts
+    from bizdev_common.parts import ServiceParts
 
 LIST_COLUMNS = (
     "id",

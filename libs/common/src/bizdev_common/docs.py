@@ -37,7 +37,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from bizdev_common.envelope import CE_HEADERS
 
 if TYPE_CHECKING:
-    from bizdev_common.service import ServiceParts
+    from bizdev_common.parts import ServiceParts
 
 STATIC = "/docs-static"
 """Where the assets are served; under the service's root path behind a proxy."""

@@ -30,6 +30,7 @@ from bizdev_common.domain import (
     RuleViolation,
 )
 from bizdev_common.eventstore import VersionConflict
+from bizdev_common.operations import allowed_methods
 
 log = logging.getLogger(__name__)
 
@@ -211,8 +212,6 @@ def install(app: FastAPI) -> None:
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
             # Starlette names the methods of the one route it matched; the path may have more.
-            from bizdev_common.middleware import allowed_methods  # it imports this module
-
             headers["Allow"] = ", ".join(allowed_methods(request.scope)) or headers["Allow"]
         return problem(request, exc.status_code, slug, str(exc.detail), None, None, headers)
 

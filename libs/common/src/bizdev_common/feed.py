@@ -29,8 +29,9 @@ from eventsourcing.persistence import Notification
 from opentelemetry import trace
 from opentelemetry.trace import Link, SpanKind
 
+from bizdev_common.consuming import record_of
 from bizdev_common.contract import EventContract, PublicEvent
-from bizdev_common.deadletters import DeadLetters, Handler, record_of, retrying
+from bizdev_common.deadletters import DeadLetters, Handler, retrying
 from bizdev_common.envelope import Envelope, source_for
 from bizdev_common.eventstore import ServiceApplication
 from bizdev_common.leader import lead

@@ -33,7 +33,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bizdev_common import context, errors
 from bizdev_common.eventstore import IdempotencyKeyTaken
-from bizdev_common.middleware import large_body, operation_of
+from bizdev_common.middleware import large_body
+from bizdev_common.operations import operation_of
 from bizdev_common.tasks import pause
 
 log = logging.getLogger(__name__)

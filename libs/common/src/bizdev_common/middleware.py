@@ -9,16 +9,15 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from typing import Any
 
 from fastapi import FastAPI, Request
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
-from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bizdev_common import context, errors
+from bizdev_common.operations import operation_of
 from bizdev_common.settings import ServiceSettings
 
 CORRELATION_HEADER = "X-Correlation-Id"
@@ -40,14 +39,6 @@ API_CSP = b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-ac
 _CSP = b"content-security-policy"
 
 
-def allowed_methods(scope: Scope) -> list[str]:
-    """Every method some documented operation takes at this path (a 405's `Allow`)."""
-    path = scope["path"].removeprefix(scope.get("root_path", ""))
-    return sorted(
-        {method for method, pattern, _ in operations(scope.get("app")) if pattern.match(path)}
-    )
-
-
 def _mount(scope: Scope, root_path: str) -> str:
     """The path of the mount that served the request (static files), which Starlette adds to
     the request's root_path; "unmatched" when nothing did."""
@@ -65,38 +56,6 @@ LARGE_BODY = "x-large-body"
 """Marks an upload route, whose body may be up to `max_upload_bytes` rather than
 `max_body_bytes`: `openapi_extra={LARGE_BODY: True}` on the route (so the OpenAPI document
 says it too). The route must stream its body, never hold all of it in memory."""
-
-
-def operations(app: object) -> list[tuple[str, re.Pattern[str], dict[str, Any]]]:
-    """Every operation as the app's OpenAPI document lists it (method, full path's pattern,
-    operation), however routers were included: FastAPI no longer lists included routes in
-    `app.router.routes`. Built once per app."""
-    state = getattr(app, "state", None)
-    found: list[tuple[str, re.Pattern[str], dict[str, Any]]] | None = getattr(
-        state, "documented_operations", None
-    )
-    if found is None:
-        openapi = getattr(app, "openapi", None)
-        spec = openapi() if callable(openapi) else {}
-        found = [
-            (method.upper(), compile_path(path)[0], operation)
-            for path, item in spec.get("paths", {}).items()
-            for method, operation in item.items()
-            if isinstance(operation, dict)
-        ]
-        if state is not None:
-            state.documented_operations = found
-    return found
-
-
-def operation_of(scope: Scope) -> dict[str, Any] | None:
-    """The documented operation the request goes to (decided as the router will decide it,
-    before any of the body is read)."""
-    path = scope["path"].removeprefix(scope.get("root_path", ""))
-    for method, pattern, operation in operations(scope.get("app")):
-        if method == scope["method"] and pattern.match(path):
-            return operation
-    return None
 
 
 def large_body(scope: Scope) -> bool:

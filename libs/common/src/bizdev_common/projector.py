@@ -36,20 +36,16 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, Topic
 from faststream.kafka.annotations import KafkaMessage
 
-from bizdev_common.contract import EventContract, PublicEvent
-from bizdev_common.deadletters import (
-    DeadLetters,
-    Handler,
-    Letter,
+from bizdev_common.consuming import (
     Undecodable,
-    describe,
     ignored,
     read_envelope,
     read_event,
-    retrying,
     tolerant_parser,
     undecoded,
 )
+from bizdev_common.contract import EventContract, PublicEvent
+from bizdev_common.deadletters import DeadLetters, Handler, Letter, describe, retrying
 from bizdev_common.envelope import Envelope
 from bizdev_common.settings import ServiceSettings
 

@@ -33,21 +33,17 @@ from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
 
 from bizdev_common import context
-from bizdev_common.contract import EventContract, PublicEvent
-from bizdev_common.deadletters import (
-    DeadLetters,
-    Handler,
-    Letter,
+from bizdev_common.consuming import (
     Undecodable,
-    describe,
     ignored,
     raw_header,
     read_envelope,
     read_event,
-    retrying,
     tolerant_parser,
     undecoded,
 )
+from bizdev_common.contract import EventContract, PublicEvent
+from bizdev_common.deadletters import DeadLetters, Handler, Letter, describe, retrying
 from bizdev_common.envelope import Envelope
 from bizdev_common.eventstore import ServiceApplication
 from bizdev_common.projector import FOREIGN_WAIT_MS

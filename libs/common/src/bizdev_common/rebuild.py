@@ -50,7 +50,7 @@ from bizdev_common.readmodel import create_list_indexes, list_queries
 from bizdev_common.scheduler import DEADLINES_DDL
 
 if TYPE_CHECKING:
-    from bizdev_common.service import ServiceParts
+    from bizdev_common.parts import ServiceParts
 
 log = logging.getLogger(__name__)
 

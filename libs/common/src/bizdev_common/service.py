@@ -13,149 +13,48 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import ipaddress
 import logging
 import os
 import sys
-from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 import anyio.to_thread
 import asyncpg
 import uvicorn
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
-from faststream.kafka import KafkaBroker
-from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
-from faststream.kafka.prometheus import KafkaPrometheusMiddleware
-from faststream.specification import AsyncAPI
 from prometheus_client import CollectorRegistry
 
 from bizdev_common import (
-    database,
     dlq,
     docs,
     errors,
     idempotency,
-    logthrottle,
     middleware,
     openapi,
     shutdown,
     status,
 )
 from bizdev_common.auth import DEV_SECRET, TokenVerifier
-from bizdev_common.contract import EventContract
+from bizdev_common.broker import add_consumers, describe_topics
 from bizdev_common.days import UnknownTimeZone, company_zone
 from bizdev_common.deadletters import DeadLetters
 from bizdev_common.eventstore import (
-    ServiceApplication,
     UnsafeEnvironment,
     check_library_environment,
 )
 from bizdev_common.observability import (
     metrics_response,
     ready_gauge,
-    setup_logging,
-    setup_tracing,
 )
-from bizdev_common.projector import Projection, Projector
-from bizdev_common.reactions import Reaction, ReactionRunner
-from bizdev_common.scheduler import DEADLINES_DDL, Clock, DeadlineCheck, SystemClock, clock_for
-from bizdev_common.settings import Role, ServiceSettings
+from bizdev_common.parts import Runtime as Runtime  # what services' routes are given
+from bizdev_common.parts import ServiceParts, setup_process
+from bizdev_common.scheduler import DEADLINES_DDL, clock_for
+from bizdev_common.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
-
-AppT = TypeVar("AppT", bound=ServiceApplication)
-SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
-
-
-@dataclass
-class ServiceParts(Generic[AppT, SettingsT]):
-    """What makes one service; `main.py` fills it in."""
-
-    settings: SettingsT
-    title: str
-    description: str
-    application: Callable[[SettingsT], AppT]
-    contract: EventContract
-    routers: Sequence[APIRouter]
-    projections: Sequence[Callable[[str], Projection]] = ()
-    reactions: Sequence[Callable[[], Reaction]] = ()
-    deadline_checks: Sequence[DeadlineCheck[AppT]] = ()
-    version: str = "0.1.0"
-
-    def in_role(self, role: Role) -> ServiceParts[AppT, SettingsT]:
-        """The parts with settings for a process of `role`, which sizes its pools."""
-        return dataclasses.replace(self, settings=self.settings.in_role(role))
-
-
-@dataclass
-class Runtime(Generic[AppT, SettingsT]):
-    """Live handles of an API process, on `app.state.runtime` for routes."""
-
-    settings: SettingsT
-    application: AppT
-    pool: asyncpg.Pool
-    dead_letters: DeadLetters
-    clock: Clock = field(default_factory=SystemClock)
-
-
-def setup_process(s: ServiceSettings) -> bool:
-    """Logs, traces and database spans, the same in every role; the role's name on its
-    connections (libpq's variable, for the psycopg pools; asyncpg's are given it) and their
-    pace of reconnecting. Whether spans are recorded (something exports them)."""
-    os.environ.setdefault("PGAPPNAME", s.application_name)
-    database.reconnect_steadily()
-    setup_logging(s.service, s.role, s.log_level)
-    logthrottle.install()
-    return setup_tracing(s.service, s.role) is not None
-
-
-def describe_topics(
-    parts: ServiceParts[Any, Any], registry: CollectorRegistry
-) -> tuple[KafkaBroker, AsyncAPI]:
-    """The service's broker, with its own topic documented with every public event model, and
-    the AsyncAPI document of it. The worker starts it and adds its consumers; the API only
-    shows it."""
-    broker = kafka_broker(parts.settings, registry)
-    return broker, docs.describe_events(broker, parts)
-
-
-def kafka_broker(s: ServiceSettings, registry: CollectorRegistry) -> KafkaBroker:
-    """The broker a worker's consumers run in."""
-    return KafkaBroker(
-        s.kafka_bootstrap_servers,
-        client_id=s.service,
-        middlewares=[KafkaTelemetryMiddleware(), KafkaPrometheusMiddleware(registry=registry)],
-        logger=logging.getLogger(f"{s.service}.kafka"),
-        # Its "Received" and "Processed" per message: at INFO they were nearly every line
-        # logged; errors stay at ERROR.
-        log_level=logging.DEBUG,
-    )
-
-
-def add_consumers(
-    broker: KafkaBroker,
-    parts: ServiceParts[AppT, Any],
-    application: AppT,
-    pool: asyncpg.Pool,
-    dead_letters: DeadLetters,
-) -> tuple[list[Projector], list[ReactionRunner]]:
-    """Subscribes the service's projectors of other services' topics and its reactions to the
-    broker (its own events reach its views from its event store: feed.py)."""
-    s = parts.settings
-    projections = [make(s.schema_name) for make in parts.projections] if s.projector_enabled else []
-    projectors = [
-        Projector(broker, pool, projection, s, dead_letters)
-        for projection in projections
-        if projection.foreign_topics
-    ]
-    reactions = [
-        ReactionRunner(broker, application, make(), s, dead_letters) for make in parts.reactions
-    ]
-    return projectors, reactions
 
 
 async def views_built(

@@ -26,14 +26,15 @@ from prometheus_client import CollectorRegistry, Gauge
 from starlette.responses import Response
 
 from bizdev_common import idempotency, status, topics
+from bizdev_common.broker import add_consumers, describe_topics
 from bizdev_common.deadletters import DeadLetters
 from bizdev_common.eventstore import schema_lock
 from bizdev_common.feed import StoreFeed
 from bizdev_common.observability import metrics_response, ready_gauge
+from bizdev_common.parts import ServiceParts, setup_process
 from bizdev_common.readmodel import create_list_indexes, list_queries
 from bizdev_common.relay import OutboxRelay
 from bizdev_common.scheduler import DEADLINES_DDL, Scheduler, clock_for
-from bizdev_common.service import ServiceParts, add_consumers, describe_topics, setup_process
 from bizdev_common.settings import ServiceSettings
 from bizdev_common.signals import Signals
 from bizdev_common.tasks import pause

@@ -11,17 +11,20 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from bizdev_common.contract import EventContract, PublicEvent
+from bizdev_common.contract import PublicEvent
 from bizdev_common.domain import NotFound
 from bizdev_common.envelope import Envelope
 from bizdev_common.eventstore import ServiceApplication
 from bizdev_common.reactions import Reaction
 from bizdev_common.scheduler import DeadlineCheck
 from eventsourcing.domain import Aggregate
-from pydantic import Field
 
 from bizdev_crm.application import CrmApplication
 from bizdev_crm.domain import Customer, Deadline
+from bizdev_crm.upstream import (
+    PROJECTS,
+    ProjectOpened,
+)
 
 log = logging.getLogger(__name__)
 
@@ -34,18 +37,6 @@ CORRECTIVE_ACTION = "corrective_action"
 """a corrective action is due (item: the action's id), """
 CUSTOMER_VISIT = "customer_visit"
 """a customer's next follow-up visit is due."""
-
-
-class ProjectOpened(PublicEvent):
-    """bizdev.projects.ProjectOpened.v1, as far as crm uses it."""
-
-    application_id: UUID = Field(description="The approved application")
-    name: str = Field(description="Name of the project")
-    department: str = Field(description="Department that runs the project")
-    customer_id: UUID | None = Field(default=None, description="The crm customer, if any")
-
-
-PROJECTS = EventContract.reading("projects", ProjectOpened)
 
 
 class DealingsReaction(Reaction):

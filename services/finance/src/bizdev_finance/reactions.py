@@ -1,87 +1,32 @@
-"""What finance does on other services' events, and on deadlines passing.
-
-It reads the projects and crm services' topics as a tolerant reader: its own model of just the event
-and the fields it uses, named like the upstream event."""
+"""What finance does on other services' events (their models: upstream.py), and on deadlines
+passing."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from uuid import UUID, uuid5
 
-from bizdev_common.contract import EventContract, MoneyModel, PublicEvent
+from bizdev_common.contract import PublicEvent
 from bizdev_common.envelope import Envelope
 from bizdev_common.eventstore import ServiceApplication
 from bizdev_common.reactions import Reaction
 from bizdev_common.scheduler import DeadlineCheck
 from eventsourcing.domain import Aggregate
-from pydantic import BaseModel, Field
 
 from bizdev_finance.application import FinanceApplication
 from bizdev_finance.domain import Budget, PlannedLine, ProjectTeam, Receivable
-
-
-class BudgetLine(BaseModel):
-    """A line of the approved plan's budget, as far as finance uses it."""
-
-    line_id: UUID | None = Field(default=None, description="Stable id of the line across revisions")
-    category: str = Field(description="marketing, personnel, operations or procurement")
-    amount: MoneyModel = Field(description="Amount budgeted")
-    # Not used, but the catalog's check compares nested models field by field.
-    description: str = Field(default="", description="What the line pays for")
-
-
-class PlanApproved(PublicEvent):
-    """bizdev.projects.PlanApproved.v1, as far as finance uses it."""
-
-    project_id: UUID = Field(description="The project the plan is for")
-    project_name: str = Field(description="Name of that project")
-    department: str = Field(description="Department that runs the project")
-    revision: int = Field(description="The approved revision")
-    budget_lines: list[BudgetLine] = Field(description="The budget lines to budget")
-
-
-PROJECTS = EventContract.reading("projects", PlanApproved)
-
-
-class TeamLeadAppointed(PublicEvent):
-    """bizdev.projects.TeamLeadAppointed.v1, as far as finance uses it: who leads a project
-    (the record is the project), and so books against and reads its budget."""
-
-    team_lead: str = Field(description="User id of the new team lead")
-
-
-class TeamMemberAdded(PublicEvent):
-    """bizdev.projects.TeamMemberAdded.v1, as far as finance uses it."""
-
-    member: str = Field(description="User id of the member")
-
-
-class TeamMemberRemoved(PublicEvent):
-    """bizdev.projects.TeamMemberRemoved.v1, as far as finance uses it."""
-
-    member: str = Field(description="User id of the member")
-
-
-TEAMS = EventContract.reading("projects", TeamLeadAppointed, TeamMemberAdded, TeamMemberRemoved)
-
-
-class ContractSigned(PublicEvent):
-    """bizdev.crm.ContractSigned.v1, as far as finance uses it."""
-
-    number: str = Field(description="The contract number")
-    customer_id: UUID = Field(description="The customer")
-    department: str = Field(description="Department that keeps the contract")
-    salesperson: str = Field(description="User id of the salesperson credited with the sale")
-    project_id: UUID | None = Field(description="The project it belongs to, if any")
-    value: MoneyModel = Field(description="The contract's value")
-    signed_on: date = Field(description="The day it was signed")
-
-
-CRM = EventContract.reading("crm", ContractSigned)
-
-INVOICE_DUE = "invoice_due"
-"""Deadline kind, armed by the views: an invoice's due date is over (item: the invoice id)."""
+from bizdev_finance.projections.receivables import INVOICE_DUE
+from bizdev_finance.upstream import (
+    CRM,
+    PROJECTS,
+    TEAMS,
+    ContractSigned,
+    PlanApproved,
+    TeamLeadAppointed,
+    TeamMemberAdded,
+    TeamMemberRemoved,
+)
 
 
 def _line_id(project_id: UUID, position: int) -> UUID:

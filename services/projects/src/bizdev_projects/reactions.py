@@ -7,24 +7,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bizdev_common.contract import EventContract, PublicEvent
+from bizdev_common.contract import PublicEvent
 from bizdev_common.envelope import Envelope
 from bizdev_common.eventstore import ServiceApplication
 from bizdev_common.reactions import Reaction
 from eventsourcing.domain import Aggregate
-from pydantic import Field
 
 from bizdev_projects.domain import KnownCustomer
-
-
-class CustomerRegistered(PublicEvent):
-    """bizdev.crm.CustomerRegistered.v1, as far as projects uses it."""
-
-    name: str = Field(description="The customer's (company) name")
-    department: str = Field(description="Department the customer belongs to")
-
-
-CRM = EventContract.reading("crm", CustomerRegistered)
+from bizdev_projects.upstream import (
+    CRM,
+    CustomerRegistered,
+)
 
 
 class CrmCustomersReaction(Reaction):

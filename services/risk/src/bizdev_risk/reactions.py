@@ -9,13 +9,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from bizdev_common.contract import EventContract, PublicEvent
+from bizdev_common.contract import PublicEvent
 from bizdev_common.envelope import Envelope
 from bizdev_common.eventstore import ServiceApplication
 from bizdev_common.reactions import Reaction
 from bizdev_common.scheduler import DeadlineCheck
 from eventsourcing.domain import Aggregate
-from pydantic import Field
 
 from bizdev_risk.application import RiskApplication
 from bizdev_risk.domain import (
@@ -29,79 +28,29 @@ from bizdev_risk.domain import (
     Scope,
     Subject,
 )
+from bizdev_risk.upstream import (
+    CRM,
+    FINANCE,
+    PROJECTS,
+    BudgetLineOverrun,
+    ComplaintEscalated,
+    ComplaintReceived,
+    CustomerRegistered,
+    DeviationReported,
+    FollowUpOverdue,
+    MilestoneOverdue,
+    ProjectOpened,
+    ReceivableOverdue,
+)
 
 # --- what risk reads of crm ------------------------------------------------------------------
-
-
-class ComplaintReceived(PublicEvent):
-    """bizdev.crm.ComplaintReceived.v1, as far as risk uses it."""
-
-    customer_id: UUID = Field(description="The customer")
-    department: str = Field(description="Department that keeps the customer")
-
-
-class ComplaintEscalated(PublicEvent):
-    """bizdev.crm.ComplaintEscalated.v1, as far as risk uses it."""
-
-    customer_id: UUID = Field(description="The customer")
-    department: str = Field(description="Department that keeps the customer")
-
-
-class CustomerRegistered(PublicEvent):
-    """bizdev.crm.CustomerRegistered.v1: only the department the customer belongs to."""
-
-    department: str = Field(description="Department the customer belongs to")
-
-
-class FollowUpOverdue(PublicEvent):
-    """bizdev.crm.FollowUpOverdue.v1 (of a customer: `aggregate_id`), as far as risk uses it."""
-
-    department: str = Field(description="Department the customer belongs to")
 
 
 # --- of finance ------------------------------------------------------------------------------
 
 
-class ReceivableOverdue(PublicEvent):
-    """bizdev.finance.ReceivableOverdue.v1, as far as risk uses it."""
-
-    customer_id: UUID = Field(description="The customer")
-
-
-class BudgetLineOverrun(PublicEvent):
-    """bizdev.finance.BudgetLineOverrun.v1, as far as risk uses it."""
-
-    project_id: UUID = Field(description="The project")
-
-
 # --- of projects -----------------------------------------------------------------------------
 
-
-class ProjectOpened(PublicEvent):
-    """bizdev.projects.ProjectOpened.v1: only the department that runs the project."""
-
-    department: str = Field(description="Department that runs the project")
-
-
-class MilestoneOverdue(PublicEvent):
-    """bizdev.projects.MilestoneOverdue.v1 (of a project: `aggregate_id`), as far as risk
-    uses it."""
-
-    department: str = Field(description="Department that runs the project")
-
-
-class DeviationReported(PublicEvent):
-    """bizdev.projects.DeviationReported.v1, as far as risk uses it."""
-
-    project_id: UUID = Field(description="The project")
-    department: str = Field(description="Department that runs the project")
-
-
-CRM = EventContract.reading(
-    "crm", CustomerRegistered, ComplaintReceived, ComplaintEscalated, FollowUpOverdue
-)
-FINANCE = EventContract.reading("finance", ReceivableOverdue, BudgetLineOverrun)
-PROJECTS = EventContract.reading("projects", ProjectOpened, MilestoneOverdue, DeviationReported)
 
 SERVICE_OF: dict[type[PublicEvent], str] = {
     **{m: "crm" for m in (ComplaintReceived, ComplaintEscalated, FollowUpOverdue)},

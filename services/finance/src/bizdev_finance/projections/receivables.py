@@ -18,7 +18,9 @@ from bizdev_common.projector import (
 from bizdev_common.scheduler import clear_deadline, set_deadline
 
 from bizdev_finance import contract as c
-from bizdev_finance.reactions import INVOICE_DUE
+
+INVOICE_DUE = "invoice_due"
+"""Deadline kind, armed by this view: an invoice's due date is over (item: the invoice id)."""
 
 
 class Receivables(Projection):

@@ -6,7 +6,7 @@ from bizdev_common.contract import EventContract, PublicEvent
 from bizdev_common.envelope import Envelope
 from bizdev_common.projector import Projection, ViewConnection
 
-from bizdev_finance.reactions import TeamLeadAppointed
+from bizdev_finance.upstream import TeamLeadAppointed
 
 TEAM_LEADS = EventContract.reading("projects", TeamLeadAppointed)
 
