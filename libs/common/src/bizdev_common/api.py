@@ -4,9 +4,9 @@ client may send is typed in `boundary`."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar, overload
 from uuid import UUID
 
 import asyncpg
@@ -18,8 +18,11 @@ from pydantic import BaseModel, Field
 from bizdev_common.boundary import IF_MATCH, PageParams, Version
 from bizdev_common.contract import MoneyModel
 from bizdev_common.eventstore import CommandResult
-from bizdev_common.readmodel import ListQuery, fetch_one, wait_for
+from bizdev_common.readmodel import ListQuery, Page, fetch_one, wait_for
 from bizdev_common.service import Runtime
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 
 def money_of(row: Mapping[str, Any], prefix: str) -> MoneyModel:
@@ -37,6 +40,17 @@ async def runtime(request: Request) -> Runtime[Any, Any]:
 RuntimeDep = Annotated[Runtime[Any, Any], Depends(runtime)]
 """The API process's handles; a service types its own application and settings on them
 with `Runtime[XApplication, XSettings]` where it uses them."""
+
+
+async def application(request: Request) -> Any:
+    """The API process's application; a service's routes take it as their own type,
+    `Annotated[XApplication, Depends(application)]`."""
+    return request.app.state.runtime.application
+
+
+def schema_of(rt: Runtime[Any, Any]) -> str:
+    """The service's schema, quoted, for the service's own SQL."""
+    return f'"{rt.settings.schema_name}"'
 
 
 async def expected_version(
@@ -85,7 +99,7 @@ class HistoryEvent(BaseModel):
     data: dict[str, Any] = Field(description="The event's content: what was decided and why")
 
 
-async def page_of(
+async def rows_of(
     rt: Runtime,
     query: ListQuery,
     page: PageParams,
@@ -94,8 +108,9 @@ async def page_of(
     *,
     written: str | None = None,
 ) -> tuple[list[asyncpg.Record], int]:
-    """A page of a list; read-your-writes waits on the list's own table, or on `written`
-    when the rows belong to another record (a project's milestones: wait for the project)."""
+    """The rows of a page of a list and their total; read-your-writes waits on the list's
+    own table, or on `written` when the rows belong to another record (a project's
+    milestones: wait for the project)."""
     schema = rt.settings.schema_name
     await wait_for(
         rt.pool,
@@ -115,6 +130,50 @@ async def page_of(
         offset=page.offset,
         cursor=page.cursor,
     )
+
+
+@overload
+async def page_of(
+    rt: Runtime,
+    query: ListQuery,
+    page: PageParams,
+    consistency: ReadConsistency,
+    where: dict[str, Any],
+    view: type[M],
+    *,
+    written: str | None = None,
+) -> Page[M]: ...
+@overload
+async def page_of(
+    rt: Runtime,
+    query: ListQuery,
+    page: PageParams,
+    consistency: ReadConsistency,
+    where: dict[str, Any],
+    view: Callable[[asyncpg.Record], T],
+    *,
+    written: str | None = None,
+) -> Page[T]: ...
+async def page_of(
+    rt: Runtime,
+    query: ListQuery,
+    page: PageParams,
+    consistency: ReadConsistency,
+    where: dict[str, Any],
+    view: type[BaseModel] | Callable[[asyncpg.Record], Any],
+    *,
+    written: str | None = None,
+) -> Page[Any]:
+    """A page of a list, each row shown by `view`: a function of the row, or a model whose
+    fields are the row's columns (see `rows_of` for `written`)."""
+    rows, total = await rows_of(rt, query, page, consistency, where, written=written)
+    if isinstance(view, type) and issubclass(view, BaseModel):
+        model = view
+        items: list[Any] = [model.model_validate(dict(r)) for r in rows]
+    else:
+        show: Callable[[asyncpg.Record], Any] = view
+        items = [show(r) for r in rows]
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
 async def one_of(

@@ -21,7 +21,7 @@ from eventsourcing.domain import Aggregate
 from pydantic import Field
 
 from bizdev_crm.application import CrmApplication
-from bizdev_crm.domain import Customer, Deadline
+from bizdev_crm.domain import Complaint, Customer, Deadline
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,12 @@ class CorrectiveActionDeadline(DeadlineCheck[CrmApplication]):
     kind = CORRECTIVE_ACTION
 
     def fire(self, app: CrmApplication, aggregate_id: UUID, item: str, now: datetime) -> None:
-        app.corrective_action_overdue(aggregate_id, UUID(item), now)
+        app.act(
+            Complaint,
+            aggregate_id,
+            None,
+            lambda complaint: complaint.corrective_action_overdue(UUID(item), now),
+        )
 
 
 class CustomerVisitDeadline(DeadlineCheck[CrmApplication]):

@@ -22,6 +22,7 @@ from bizdev_risk.domain import (
     COMPANY,
     Alert,
     Crossing,
+    IdentificationRound,
     Indicator,
     Kri,
     Risk,
@@ -237,7 +238,7 @@ class MeasureDueCheck(DeadlineCheck[RiskApplication]):
     kind = MEASURE_DUE
 
     def fire(self, app: RiskApplication, aggregate_id: UUID, item: str, now: datetime) -> None:
-        app.measure_overdue(aggregate_id, UUID(item), now)
+        app.act(Risk, aggregate_id, None, lambda risk: risk.measure_overdue(UUID(item), now))
 
 
 class ReviewDueCheck(DeadlineCheck[RiskApplication]):
@@ -246,7 +247,7 @@ class ReviewDueCheck(DeadlineCheck[RiskApplication]):
     kind = REVIEW_DUE
 
     def fire(self, app: RiskApplication, aggregate_id: UUID, item: str, now: datetime) -> None:
-        app.review_overdue(aggregate_id, UUID(item), now)
+        app.act(Risk, aggregate_id, None, lambda risk: risk.review_overdue(UUID(item), now))
 
 
 class IdentificationDueCheck(DeadlineCheck[RiskApplication]):
@@ -255,4 +256,9 @@ class IdentificationDueCheck(DeadlineCheck[RiskApplication]):
     kind = IDENTIFICATION_DUE
 
     def fire(self, app: RiskApplication, aggregate_id: UUID, item: str, now: datetime) -> None:
-        app.identification_overdue(aggregate_id, item, now)
+        app.act(
+            IdentificationRound,
+            aggregate_id,
+            None,
+            lambda identification: identification.overdue(item, now),
+        )

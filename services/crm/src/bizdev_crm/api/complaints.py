@@ -14,6 +14,7 @@ from bizdev_common.api import (
     RuntimeDep,
     accepted,
     page_of,
+    schema_of,
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, Moment, Name, Note, PageParams, Text, Title
@@ -25,7 +26,7 @@ from bizdev_common.service import Runtime
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_crm.api.common import ReasonIn, Score, app_of, schema_of, sealed_history
+from bizdev_crm.api.common import App, ReasonIn, Score, sealed_history
 from bizdev_crm.domain import (
     CauseCategory,
     Complaint,
@@ -216,9 +217,9 @@ COMPLAINTS = ListQuery(
     summary="Record a complaint as it comes in (any employee)",
 )
 def receive_complaint(
-    body: ComplaintIn, actor: CurrentActor, rt: RuntimeDep, response: Response
+    body: ComplaintIn, actor: CurrentActor, app: App, response: Response
 ) -> Accepted:
-    result = app_of(rt).receive_complaint(
+    result = app.receive_complaint(
         actor,
         customer_id=body.customer_id,
         channel=body.channel.value,
@@ -240,11 +241,19 @@ def assign_complaint(
     complaint_id: UUID,
     body: AssignIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    return accepted(app_of(rt).assign_complaint(actor, complaint_id, version, body.owner), response)
+    return accepted(
+        app.act(
+            Complaint,
+            complaint_id,
+            version,
+            lambda complaint: complaint.assign(actor, owner=body.owner),
+        ),
+        response,
+    )
 
 
 @router.post(
@@ -257,11 +266,16 @@ def respond_to_complaint(
     complaint_id: UUID,
     body: RespondIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).respond_to_complaint(actor, complaint_id, version, body.proposal)
+    result = app.act(
+        Complaint,
+        complaint_id,
+        version,
+        lambda complaint: complaint.respond(actor, proposal=body.proposal),
+    )
     return accepted(result, response)
 
 
@@ -275,11 +289,16 @@ def resolve_complaint(
     complaint_id: UUID,
     body: ResolveIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).resolve_complaint(actor, complaint_id, version, body.resolution)
+    result = app.act(
+        Complaint,
+        complaint_id,
+        version,
+        lambda complaint: complaint.resolve(actor, resolution=body.resolution),
+    )
     return accepted(result, response)
 
 
@@ -293,11 +312,11 @@ def reopen_complaint(
     complaint_id: UUID,
     body: ReasonIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).reopen_complaint(actor, complaint_id, version, body.reason)
+    result = app.reopen_complaint(actor, complaint_id, version, body.reason)
     return accepted(result, response)
 
 
@@ -311,11 +330,11 @@ def close_complaint(
     complaint_id: UUID,
     body: CloseIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).close_complaint(
+    result = app.close_complaint(
         actor,
         complaint_id,
         version,
@@ -358,10 +377,7 @@ async def list_complaints(
         "escalated": escalated,
         "cause": cause.value if cause else None,
     }
-    rows, total = await page_of(rt, COMPLAINTS, page, consistency, where)
-    return Page(
-        items=[complaint_view(r) for r in rows], total=total, limit=page.limit, offset=page.offset
-    )
+    return await page_of(rt, COMPLAINTS, page, consistency, where, complaint_view)
 
 
 @router.get(

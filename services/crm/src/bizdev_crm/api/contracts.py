@@ -27,7 +27,7 @@ from bizdev_common.routes import EVERY_EVENT, RecordRoutes
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_crm.api.common import ReasonIn, app_of
+from bizdev_crm.api.common import App, ReasonIn
 from bizdev_crm.domain import Contract, ContractState
 
 router = APIRouter(route_class=CommandRoute)
@@ -117,10 +117,8 @@ CONTRACTS = ListQuery(
     summary="Draft a contract with a customer (its department's employees, its owner)",
     description="A number already taken is refused with 422 naming `number`.",
 )
-def draft_contract(
-    body: ContractIn, actor: CurrentActor, rt: RuntimeDep, response: Response
-) -> Accepted:
-    result = app_of(rt).draft_contract(
+def draft_contract(body: ContractIn, actor: CurrentActor, app: App, response: Response) -> Accepted:
+    result = app.draft_contract(
         actor,
         customer_id=body.customer_id,
         number=body.number,
@@ -143,11 +141,11 @@ def sign_contract(
     contract_id: UUID,
     body: SignIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).sign_contract(actor, contract_id, version, body.signed_on)
+    result = app.sign_contract(actor, contract_id, version, body.signed_on)
     return accepted(result, response)
 
 
@@ -161,11 +159,11 @@ def complete_contract(
     contract_id: UUID,
     body: CompleteIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).complete_contract(actor, contract_id, version, body.completed_on)
+    result = app.complete_contract(actor, contract_id, version, body.completed_on)
     return accepted(result, response)
 
 
@@ -179,11 +177,11 @@ def terminate_contract(
     contract_id: UUID,
     body: ReasonIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).terminate_contract(actor, contract_id, version, body.reason)
+    result = app.terminate_contract(actor, contract_id, version, body.reason)
     return accepted(result, response)
 
 
@@ -206,10 +204,7 @@ async def list_contracts(
         "department": department,
         "project_id": project_id,
     }
-    rows, total = await page_of(rt, CONTRACTS, page, consistency, where)
-    return Page(
-        items=[contract_view(r) for r in rows], total=total, limit=page.limit, offset=page.offset
-    )
+    return await page_of(rt, CONTRACTS, page, consistency, where, contract_view)
 
 
 def _contract_as_of(k: Contract) -> ContractAsOf:

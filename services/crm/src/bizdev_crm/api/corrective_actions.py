@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from bizdev_common.api import Accepted, ExpectedVersion, RuntimeDep, accepted
+from bizdev_common.api import Accepted, ExpectedVersion, accepted
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, Name, Text
 from bizdev_common.commands import CommandRoute
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_crm.api.common import app_of
+from bizdev_crm.api.common import App
 
 router = APIRouter(route_class=CommandRoute)
 
@@ -47,11 +47,11 @@ def add_corrective_action(
     complaint_id: UUID,
     body: CorrectiveActionIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> ActionAccepted:
-    result, action_id = app_of(rt).add_corrective_action(
+    result, action_id = app.add_corrective_action(
         actor,
         complaint_id,
         version,
@@ -74,11 +74,9 @@ def complete_corrective_action(
     action_id: UUID,
     body: CompletionIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).complete_corrective_action(
-        actor, complaint_id, version, action_id, body.outcome
-    )
+    result = app.complete_corrective_action(actor, complaint_id, version, action_id, body.outcome)
     return accepted(result, response)

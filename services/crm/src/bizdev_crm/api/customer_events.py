@@ -14,6 +14,7 @@ from bizdev_common.api import (
     RuntimeDep,
     accepted,
     page_of,
+    schema_of,
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, Name, PageParams, Title
@@ -25,7 +26,7 @@ from bizdev_common.service import Runtime
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_crm.api.common import ReasonIn, app_of, schema_of, sealed_history
+from bizdev_crm.api.common import App, ReasonIn, sealed_history
 from bizdev_crm.domain import CustomerEvent, CustomerEventKind, CustomerEventState
 
 router = APIRouter(route_class=CommandRoute)
@@ -94,9 +95,9 @@ CUSTOMER_EVENTS = ListQuery(
     summary="Plan an appreciation event or industry seminar (any employee)",
 )
 def plan_customer_event(
-    body: CustomerEventIn, actor: CurrentActor, rt: RuntimeDep, response: Response
+    body: CustomerEventIn, actor: CurrentActor, app: App, response: Response
 ) -> Accepted:
-    result = app_of(rt).plan_customer_event(
+    result = app.plan_customer_event(
         actor, kind=body.kind.value, title=body.title, held_on=body.held_on, venue=body.venue
     )
     return accepted(result, response)
@@ -112,11 +113,11 @@ def invite_customer(
     event_id: UUID,
     body: InvitationIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).invite_customer(actor, event_id, version, body.customer_id)
+    result = app.invite_customer(actor, event_id, version, body.customer_id)
     return accepted(result, response)
 
 
@@ -130,12 +131,17 @@ def record_attendance(
     event_id: UUID,
     body: AttendanceIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).record_attendance(
-        actor, event_id, version, customer_id=body.customer_id, attended=body.attended
+    result = app.act(
+        CustomerEvent,
+        event_id,
+        version,
+        lambda customer_event: customer_event.record_attendance(
+            actor, customer_id=body.customer_id, attended=body.attended
+        ),
     )
     return accepted(result, response)
 
@@ -150,11 +156,16 @@ def cancel_customer_event(
     event_id: UUID,
     body: ReasonIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).cancel_customer_event(actor, event_id, version, body.reason)
+    result = app.act(
+        CustomerEvent,
+        event_id,
+        version,
+        lambda customer_event: customer_event.cancel(actor, reason=body.reason),
+    )
     return accepted(result, response)
 
 
@@ -175,9 +186,7 @@ async def list_customer_events(
         "department": department,
         "organiser": organiser,
     }
-    rows, total = await page_of(rt, CUSTOMER_EVENTS, page, consistency, where)
-    items = [CustomerEventView.model_validate(dict(r)) for r in rows]
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+    return await page_of(rt, CUSTOMER_EVENTS, page, consistency, where, CustomerEventView)
 
 
 async def _customer_event_read(

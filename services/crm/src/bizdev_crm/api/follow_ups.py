@@ -31,7 +31,7 @@ from bizdev_common.routes import EVERY_EVENT, RecordRoutes
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_crm.api.common import ReasonIn, Score, app_of, sealed_history
+from bizdev_crm.api.common import App, ReasonIn, Score, sealed_history
 from bizdev_crm.domain import FollowUp, FollowUpState
 
 router = APIRouter(route_class=CommandRoute)
@@ -92,9 +92,9 @@ FOLLOW_UPS = ListQuery(
     summary="Schedule a follow-up visit (any employee)",
 )
 def schedule_follow_up(
-    body: FollowUpIn, actor: CurrentActor, rt: RuntimeDep, response: Response
+    body: FollowUpIn, actor: CurrentActor, app: App, response: Response
 ) -> Accepted:
-    result = app_of(rt).schedule_follow_up(
+    result = app.schedule_follow_up(
         actor,
         customer_id=body.customer_id,
         due_on=body.due_on,
@@ -114,11 +114,11 @@ def record_follow_up(
     follow_up_id: UUID,
     body: FollowUpOutcomeIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).record_follow_up(
+    result = app.record_follow_up(
         actor,
         follow_up_id,
         version,
@@ -139,11 +139,16 @@ def cancel_follow_up(
     follow_up_id: UUID,
     body: ReasonIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).cancel_follow_up(actor, follow_up_id, version, body.reason)
+    result = app.act(
+        FollowUp,
+        follow_up_id,
+        version,
+        lambda follow_up: follow_up.cancel(actor, reason=body.reason),
+    )
     return accepted(result, response)
 
 
@@ -164,9 +169,7 @@ async def list_follow_ups(
         "state": state.value if state else None,
         "department": department,
     }
-    rows, total = await page_of(rt, FOLLOW_UPS, page, consistency, where)
-    items = [FollowUpView.model_validate(dict(r)) for r in rows]
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+    return await page_of(rt, FOLLOW_UPS, page, consistency, where, FollowUpView)
 
 
 @router.get(

@@ -30,7 +30,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_finance.api.access import Reach, guard_budget
-from bizdev_finance.api.common import app_of
+from bizdev_finance.api.common import App
 from bizdev_finance.contract import BudgetLineModel, LineChange
 from bizdev_finance.domain import Budget, BudgetState, PlannedLine, variance_percent
 
@@ -149,11 +149,16 @@ def approve_budget(
     budget_id: UUID,
     body: ApproveIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).approve_budget(actor, budget_id, version, percent(body.contingency_percent))
+    result = app.act(
+        Budget,
+        budget_id,
+        version,
+        lambda budget: budget.approve(actor, percent(body.contingency_percent)),
+    )
     return accepted(result, response)
 
 
@@ -168,17 +173,20 @@ def revise_budget(
     budget_id: UUID,
     body: ReviseIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).revise_budget(
-        actor,
+    result = app.act(
+        Budget,
         budget_id,
         version,
-        reason=body.reason,
-        lines=[PlannedLine(x.line_id, x.category, x.amount.to_money()) for x in body.lines],
-        contingency_percent=percent(body.contingency_percent),
+        lambda budget: budget.revise(
+            actor,
+            reason=body.reason,
+            lines=[PlannedLine(x.line_id, x.category, x.amount.to_money()) for x in body.lines],
+            contingency_percent=percent(body.contingency_percent),
+        ),
     )
     return accepted(result, response)
 
@@ -205,13 +213,7 @@ async def list_budgets(
         "department": department,
         "reach": Reach.of(rt, actor).projects(),
     }
-    rows, total = await page_of(rt, BUDGETS, page, consistency, where)
-    return Page(
-        items=[BudgetSummary.model_validate(dict(r)) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return await page_of(rt, BUDGETS, page, consistency, where, BudgetSummary)
 
 
 async def _budget_view(rt: Runtime[Any, Any], actor: Actor, row: asyncpg.Record) -> BudgetView:

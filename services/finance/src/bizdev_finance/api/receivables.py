@@ -23,7 +23,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_finance.api.access import Reach, guard_receivable
-from bizdev_finance.api.common import app_of
+from bizdev_finance.api.common import App
 from bizdev_finance.domain import Receivable
 
 router = APIRouter(route_class=CommandRoute)
@@ -143,11 +143,11 @@ def issue_invoice(
     receivable_id: UUID,
     body: InvoiceIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> InvoiceAccepted:
-    result, invoice_id = app_of(rt).issue_invoice(
+    result, invoice_id = app.issue_invoice(
         actor,
         receivable_id,
         version,
@@ -171,11 +171,11 @@ def record_payment(
     invoice_id: UUID,
     body: PaymentIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> InvoiceAccepted:
-    result = app_of(rt).record_payment(
+    result = app.record_payment(
         actor,
         receivable_id,
         version,
@@ -207,10 +207,7 @@ async def list_receivables(
         "contract_id": contract_id,
         "reach": Reach.of(rt, actor).receivables(),
     }
-    rows, total = await page_of(rt, RECEIVABLES, page, consistency, where)
-    return Page(
-        items=[receivable_view(r) for r in rows], total=total, limit=page.limit, offset=page.offset
-    )
+    return await page_of(rt, RECEIVABLES, page, consistency, where, receivable_view)
 
 
 @router.get(
@@ -219,8 +216,8 @@ async def list_receivables(
     tags=["receivables"],
     summary="What is still due, per currency, by days past its due date (as of today)",
 )
-async def ageing(actor: CurrentActor, rt: RuntimeDep) -> list[AgeingRow]:
-    today = company_day(app_of(rt).clock.now())
+async def ageing(actor: CurrentActor, rt: RuntimeDep, app: App) -> list[AgeingRow]:
+    today = company_day(app.clock.now())
     schema = f'"{rt.settings.schema_name}"'
     reach = Reach.of(rt, actor)
     visible, args = reach.sql(reach.receivables(), 2)

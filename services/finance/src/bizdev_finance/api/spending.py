@@ -27,8 +27,8 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_finance.api.access import Reach
-from bizdev_finance.api.common import app_of
-from bizdev_finance.domain import ExpenseState
+from bizdev_finance.api.common import App
+from bizdev_finance.domain import Budget, ExpenseState
 
 router = APIRouter(route_class=CommandRoute)
 
@@ -119,11 +119,11 @@ def record_expense(
     budget_id: UUID,
     body: ExpenseIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> ExpenseAccepted:
-    result, expense_id = app_of(rt).record_expense(
+    result, expense_id = app.record_expense(
         actor,
         budget_id,
         version,
@@ -150,11 +150,13 @@ def approve_overspend(
     budget_id: UUID,
     expense_id: UUID,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> ExpenseAccepted:
-    result = app_of(rt).approve_overspend(actor, budget_id, version, expense_id)
+    result = app.act(
+        Budget, budget_id, version, lambda budget: budget.approve_overspend(actor, expense_id)
+    )
     done = accepted(result, response)
     return ExpenseAccepted(id=done.id, version=done.version, expense_id=expense_id)
 
@@ -170,11 +172,16 @@ def refuse_overspend(
     expense_id: UUID,
     body: ReasonIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> ExpenseAccepted:
-    result = app_of(rt).refuse_overspend(actor, budget_id, version, expense_id, body.reason)
+    result = app.act(
+        Budget,
+        budget_id,
+        version,
+        lambda budget: budget.refuse_overspend(actor, expense_id, body.reason),
+    )
     done = accepted(result, response)
     return ExpenseAccepted(id=done.id, version=done.version, expense_id=expense_id)
 
@@ -192,11 +199,11 @@ def pay_expense(
     expense_id: UUID,
     body: PaymentIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> ExpenseAccepted:
-    result = app_of(rt).pay_expense(actor, budget_id, version, expense_id, body.paid_on)
+    result = app.pay_expense(actor, budget_id, version, expense_id, body.paid_on)
     done = accepted(result, response)
     return ExpenseAccepted(id=done.id, version=done.version, expense_id=expense_id)
 
@@ -228,7 +235,4 @@ async def list_expenses(
         "category": category,
         "reach": Reach.of(rt, actor).expenses(),
     }
-    rows, total = await page_of(rt, EXPENSES, page, consistency, where, written="budgets")
-    return Page(
-        items=[expense_view(r) for r in rows], total=total, limit=page.limit, offset=page.offset
-    )
+    return await page_of(rt, EXPENSES, page, consistency, where, expense_view, written="budgets")

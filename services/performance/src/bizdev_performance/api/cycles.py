@@ -20,6 +20,7 @@ from bizdev_common.api import (
     accepted,
     one_of,
     page_of,
+    schema_of,
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, Name, PageParams, Percent, Title, percent
@@ -33,7 +34,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_performance.api.access import Reach
-from bizdev_performance.api.common import ScoreIn, app_of, schema
+from bizdev_performance.api.common import App, ScoreIn
 from bizdev_performance.api.indicators import Period
 from bizdev_performance.attainment import attained
 from bizdev_performance.contract import Number
@@ -106,7 +107,7 @@ async def _participants(rt: Runtime[Any, Any], users: list[str]) -> list[Partici
     """Each person with the raters the organisation relates to them now: their supervisor,
     their subordinates, and their peers (the same supervisor, or a team together), all
     active; and the customers they dealt with."""
-    s = schema(rt)
+    s = schema_of(rt)
     people = {
         r["user_id"]: r
         for r in await rt.pool.fetch(
@@ -205,12 +206,12 @@ async def relations(
     "person.",
 )
 async def open_cycle(
-    body: CycleIn, actor: CurrentActor, rt: RuntimeDep, response: Response
+    body: CycleIn, actor: CurrentActor, rt: RuntimeDep, app: App, response: Response
 ) -> Accepted:
     users = list(dict.fromkeys(body.people))
     if body.departments:
         rows = await rt.pool.fetch(
-            f"SELECT user_id FROM {schema(rt)}.people WHERE active AND "
+            f"SELECT user_id FROM {schema_of(rt)}.people WHERE active AND "
             "department = ANY($1::text[]) ORDER BY user_id",
             body.departments,
         )
@@ -224,7 +225,7 @@ async def open_cycle(
             raise RuleViolation("weights", f"indicator {w.indicator_id} is weighted twice")
         weights[w.indicator_id] = percent(w.weight)
     result = await run_in_threadpool(
-        app_of(rt).open_cycle,
+        app.open_cycle,
         actor,
         name=body.name,
         kind=body.kind,
@@ -255,10 +256,11 @@ async def finalize(
     cycle_id: UUID,
     actor: CurrentActor,
     rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    cycle: Cycle = await run_in_threadpool(app_of(rt).cycle, cycle_id)
+    cycle: Cycle = await run_in_threadpool(app.cycle, cycle_id)
     rows = await attained(
         rt.pool,
         rt.settings.schema_name,
@@ -270,9 +272,7 @@ async def finalize(
     attainments: dict[str, dict[str, Decimal | None]] = {}
     for row in rows:
         attainments.setdefault(row.subject, {})[str(row.indicator_id)] = row.attainment
-    result = await run_in_threadpool(
-        app_of(rt).finalize_cycle, actor, cycle_id, version, attainments
-    )
+    result = await run_in_threadpool(app.finalize_cycle, actor, cycle_id, version, attainments)
     return accepted(result, response)
 
 
@@ -296,10 +296,7 @@ async def list_cycles(
     state: Annotated[str | None, Query(pattern="^(open|finalized)$")] = None,
 ) -> Page[CycleView]:
     where = {"kind": kind and kind.value, "period": period, "state": state}
-    rows, total = await page_of(rt, CYCLES, page, consistency, where)
-    return Page(
-        items=[cycle_view(r) for r in rows], total=total, limit=page.limit, offset=page.offset
-    )
+    return await page_of(rt, CYCLES, page, consistency, where, cycle_view)
 
 
 CYCLE = RecordRoutes(router, "/cycles/{cycle_id}", "cycle", ["cycles"])

@@ -31,7 +31,8 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_performance.api.access import Reach, guard_evaluation
-from bizdev_performance.api.common import app_of
+from bizdev_performance.api.common import App
+from bizdev_performance.application import PerformanceApplication
 from bizdev_performance.contract import Number
 from bizdev_performance.domain import Evaluation
 from bizdev_performance.domain.values import EvaluationState, Relation
@@ -141,9 +142,8 @@ async def _evaluations(
     written: str | None = None,
 ) -> Page[EvaluationView]:
     where = {**where, "readable": (await Reach.of(rt, actor)).people()}
-    rows, total = await page_of(rt, EVALUATIONS, page, consistency, where, written=written)
-    return Page(
-        items=[evaluation_view(r) for r in rows], total=total, limit=page.limit, offset=page.offset
+    return await page_of(
+        rt, EVALUATIONS, page, consistency, where, evaluation_view, written=written
     )
 
 
@@ -193,9 +193,9 @@ async def list_evaluations(
 
 
 async def _evaluation_detail(
-    rt: Runtime[Any, Any], actor: Actor, row: asyncpg.Record
+    rt: Runtime[PerformanceApplication, Any], actor: Actor, row: asyncpg.Record
 ) -> EvaluationDetail:
-    evaluation: Evaluation = await run_in_threadpool(app_of(rt).evaluation, row["id"])
+    evaluation: Evaluation = await run_in_threadpool(rt.application.evaluation, row["id"])
     return EvaluationDetail(
         **evaluation_view(row).model_dump(),
         raters=evaluation.raters,
@@ -231,19 +231,22 @@ def rate(
     evaluation_id: UUID,
     body: RatingIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).rate(
-        actor,
+    result = app.act(
+        Evaluation,
         evaluation_id,
         version,
-        attitude=body.attitude,
-        collaboration=body.collaboration,
-        innovation=body.innovation,
-        comments=body.comments,
-        customer_id=body.customer_id,
+        lambda evaluation: evaluation.rate(
+            actor,
+            attitude=body.attitude,
+            collaboration=body.collaboration,
+            innovation=body.innovation,
+            comments=body.comments,
+            customer_id=None if body.customer_id is None else str(body.customer_id),
+        ),
     )
     return accepted(result, response)
 
@@ -258,11 +261,11 @@ def deliver_feedback(
     evaluation_id: UUID,
     body: FeedbackIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).deliver_feedback(
+    result = app.deliver_feedback(
         actor,
         evaluation_id,
         version,
@@ -283,9 +286,14 @@ def acknowledge(
     evaluation_id: UUID,
     body: AcknowledgeIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).acknowledge(actor, evaluation_id, version, body.comment)
+    result = app.act(
+        Evaluation,
+        evaluation_id,
+        version,
+        lambda evaluation: evaluation.acknowledge(actor, body.comment),
+    )
     return accepted(result, response)

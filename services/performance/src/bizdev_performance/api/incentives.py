@@ -18,6 +18,7 @@ from bizdev_common.api import (
     money_of,
     one_of,
     page_of,
+    schema_of,
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, MoneyIn, Name, PageParams, Text, Title
@@ -31,7 +32,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_performance.api.access import Reach, guard_lead_reward
-from bizdev_performance.api.common import app_of, schema
+from bizdev_performance.api.common import App
 from bizdev_performance.api.evaluations import EvaluationView, evaluation_view
 from bizdev_performance.contract import Number
 from bizdev_performance.domain import LeadReward, PerformanceFile
@@ -157,10 +158,8 @@ def lead_reward_view(r: asyncpg.Record) -> LeadRewardView:
     summary="Grant a high performer a commendation, bonus, promotion or honorary title (hr)",
     description="Publishes IncentiveGranted with its grounds; the reason stays in the file.",
 )
-def grant(
-    body: IncentiveIn, actor: CurrentActor, rt: RuntimeDep, response: Response
-) -> DecisionAccepted:
-    result, decision = app_of(rt).grant_incentive(
+def grant(body: IncentiveIn, actor: CurrentActor, app: App, response: Response) -> DecisionAccepted:
+    result, decision = app.grant_incentive(
         actor,
         person=body.person,
         cycle_id=body.cycle_id,
@@ -180,10 +179,8 @@ def grant(
     tags=["incentives"],
     summary="Start an improvement plan (coaching, training) for one below standard (hr)",
 )
-def start_plan(
-    body: PlanIn, actor: CurrentActor, rt: RuntimeDep, response: Response
-) -> DecisionAccepted:
-    result, plan = app_of(rt).start_improvement_plan(
+def start_plan(body: PlanIn, actor: CurrentActor, app: App, response: Response) -> DecisionAccepted:
+    result, plan = app.start_improvement_plan(
         actor,
         person=body.person,
         cycle_id=body.cycle_id,
@@ -207,9 +204,9 @@ def start_plan(
     "person's, or without a later finalized cycle below standard.",
 )
 def sanction(
-    body: SanctionIn, actor: CurrentActor, rt: RuntimeDep, response: Response
+    body: SanctionIn, actor: CurrentActor, app: App, response: Response
 ) -> DecisionAccepted:
-    result, decision = app_of(rt).apply_sanction(
+    result, decision = app.apply_sanction(
         actor,
         person=body.person,
         cycle_id=body.cycle_id,
@@ -256,10 +253,7 @@ async def list_decisions(
         "department": department,
         "readable": (await Reach.of(rt, actor)).people(),
     }
-    rows, total = await page_of(rt, DECISIONS, page, consistency, where, written="files")
-    return Page(
-        items=[decision_view(r) for r in rows], total=total, limit=page.limit, offset=page.offset
-    )
+    return await page_of(rt, DECISIONS, page, consistency, where, decision_view, written="files")
 
 
 @router.get(
@@ -268,12 +262,16 @@ async def list_decisions(
     tags=["incentives"],
     summary="One decision with its grounds and reason (who needs to know)",
 )
-async def get_decision(decision_id: UUID, actor: CurrentActor, rt: RuntimeDep) -> DecisionDetail:
-    row = await rt.pool.fetchrow(f"SELECT * FROM {schema(rt)}.decisions WHERE id = $1", decision_id)
+async def get_decision(
+    decision_id: UUID, actor: CurrentActor, rt: RuntimeDep, app: App
+) -> DecisionDetail:
+    row = await rt.pool.fetchrow(
+        f"SELECT * FROM {schema_of(rt)}.decisions WHERE id = $1", decision_id
+    )
     if row is None:
         raise NotFound(f"no decision {decision_id}")
     await (await Reach.of(rt, actor)).check(rt, row["person"], [row["department"]])
-    history = await run_in_threadpool(app_of(rt).history, PerformanceFile, row["file_id"])
+    history = await run_in_threadpool(app.history, PerformanceFile, row["file_id"])
     said: dict[str, Any] | None = next(
         (e.data for e in history if e.data.get("decision_id") == decision_id), None
     )
@@ -305,12 +303,12 @@ async def person_performance(
     row = await one_of(rt, "people", person_id, None, response)
     user = row["user_id"]
     departments = await rt.pool.fetch(
-        f"SELECT DISTINCT department FROM {schema(rt)}.evaluations WHERE person = $1", user
+        f"SELECT DISTINCT department FROM {schema_of(rt)}.evaluations WHERE person = $1", user
     )
     await (await Reach.of(rt, actor)).check(
         rt, user, [row["department"], *(d["department"] for d in departments)]
     )
-    s = schema(rt)
+    s = schema_of(rt)
     evaluations = await rt.pool.fetch(
         f"SELECT * FROM {s}.evaluations WHERE person = $1 ORDER BY period DESC, created_at DESC",
         user,
@@ -356,13 +354,7 @@ async def list_lead_rewards(
         "project_id": project_id,
         "readable": (await Reach.of(rt, actor)).people("finder", "department"),
     }
-    rows, total = await page_of(rt, LEAD_REWARDS, page, consistency, where)
-    return Page(
-        items=[lead_reward_view(r) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return await page_of(rt, LEAD_REWARDS, page, consistency, where, lead_reward_view)
 
 
 LEAD_REWARD = RecordRoutes(
@@ -385,8 +377,11 @@ LEAD_REWARD.history(
 def approve_lead_reward(
     reward_id: UUID,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> CommandAccepted:
-    return accepted(app_of(rt).approve_lead_reward(actor, reward_id, version), response)
+    return accepted(
+        app.act(LeadReward, reward_id, version, lambda reward: reward.approve(actor)),
+        response,
+    )

@@ -16,6 +16,7 @@ from bizdev_common.api import (
     RuntimeDep,
     accepted,
     page_of,
+    schema_of,
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, Name, PageParams, Text, Title
@@ -29,7 +30,8 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_performance.api.access import guard_person
-from bizdev_performance.api.common import app_of, schema
+from bizdev_performance.api.common import App
+from bizdev_performance.application import PerformanceApplication
 from bizdev_performance.domain import Department, Person
 
 router = APIRouter(route_class=CommandRoute)
@@ -136,8 +138,8 @@ PEOPLE = ListQuery(
     summary="Record a person of the organisation (hr)",
     description="Publishes PersonJoined (ids, department, position, supervisor; no name).",
 )
-def join(body: PersonIn, actor: CurrentActor, rt: RuntimeDep, response: Response) -> Accepted:
-    result = app_of(rt).join(
+def join(body: PersonIn, actor: CurrentActor, app: App, response: Response) -> Accepted:
+    result = app.join(
         actor,
         user_id=body.user_id,
         name=body.name,
@@ -159,17 +161,17 @@ def move(
     person_id: UUID,
     body: MoveIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).move(
-        actor,
+    result = app.act(
+        Person,
         person_id,
         version,
-        department=body.department,
-        position=body.position,
-        reason=body.reason,
+        lambda person: person.move(
+            actor, department=body.department, position=body.position, reason=body.reason
+        ),
     )
     return accepted(result, response)
 
@@ -184,13 +186,11 @@ def assign_supervisor(
     person_id: UUID,
     body: SupervisorIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    return accepted(
-        app_of(rt).assign_supervisor(actor, person_id, version, body.supervisor), response
-    )
+    return accepted(app.assign_supervisor(actor, person_id, version, body.supervisor), response)
 
 
 @router.post(
@@ -203,11 +203,16 @@ def leave(
     person_id: UUID,
     body: LeaveIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).leave(actor, person_id, version, left_on=body.left_on, reason=body.reason)
+    result = app.act(
+        Person,
+        person_id,
+        version,
+        lambda person: person.leave(actor, left_on=body.left_on, reason=body.reason),
+    )
     return accepted(result, response)
 
 
@@ -233,18 +238,14 @@ async def list_people(
         "supervisor": supervisor,
         "active": active,
     }
-    rows, total = await page_of(rt, PEOPLE, page, consistency, where)
-    return Page(
-        items=[PersonView.model_validate(dict(r)) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return await page_of(rt, PEOPLE, page, consistency, where, PersonView)
 
 
-async def _person_detail(rt: Runtime[Any, Any], actor: Actor, row: asyncpg.Record) -> PersonDetail:
-    person = await run_in_threadpool(app_of(rt).person, row["user_id"])
-    chain = await run_in_threadpool(app_of(rt).chain_of, row["user_id"])
+async def _person_detail(
+    rt: Runtime[PerformanceApplication, Any], actor: Actor, row: asyncpg.Record
+) -> PersonDetail:
+    person = await run_in_threadpool(rt.application.person, row["user_id"])
+    chain = await run_in_threadpool(rt.application.chain_of, row["user_id"])
     return PersonDetail(
         **PersonView.model_validate(dict(row)).model_dump(),
         name=person.name if person is not None else "",
@@ -280,8 +281,8 @@ PERSON_FILE.history(Person, summary=EVERY_EVENT + " (who needs to know the perso
     tags=["organisation"],
     summary="Record a department's head (hr): establishes the department, or appoints anew",
 )
-def appoint_head(body: HeadIn, actor: CurrentActor, rt: RuntimeDep, response: Response) -> Accepted:
-    return accepted(app_of(rt).appoint_head(actor, body.department, body.head), response)
+def appoint_head(body: HeadIn, actor: CurrentActor, app: App, response: Response) -> Accepted:
+    return accepted(app.appoint_head(actor, body.department, body.head), response)
 
 
 DEPARTMENTS = ListQuery(
@@ -301,13 +302,7 @@ async def list_departments(
     consistency: Annotated[ReadConsistency, Query()],
     head: Name | None = None,
 ) -> Page[DepartmentView]:
-    rows, total = await page_of(rt, DEPARTMENTS, page, consistency, {"head": head})
-    return Page(
-        items=[DepartmentView.model_validate(dict(r)) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return await page_of(rt, DEPARTMENTS, page, consistency, {"head": head}, DepartmentView)
 
 
 DEPARTMENT = RecordRoutes(router, "/departments/{department_id}", "department", ["organisation"])
@@ -330,7 +325,7 @@ async def list_teams(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> list[TeamView]:
-    s = schema(rt)
+    s = schema_of(rt)
     clauses, args = [], []
     for column, value in (("p.id", project_id), ("p.department", department)):
         if value is not None:

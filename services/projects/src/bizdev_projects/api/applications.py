@@ -25,7 +25,7 @@ from bizdev_common.routes import EVERY_EVENT, RecordRoutes
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_projects.api.common import app_of
+from bizdev_projects.api.common import App
 from bizdev_projects.domain import (
     ApplicationState,
     Assessment,
@@ -195,9 +195,9 @@ def _application(r: asyncpg.Record) -> ApplicationView:
     summary="Draft an initiation application (any employee)",
 )
 def draft_application(
-    body: ApplicationIn, actor: CurrentActor, rt: RuntimeDep, response: Response
+    body: ApplicationIn, actor: CurrentActor, app: App, response: Response
 ) -> Accepted:
-    result = app_of(rt).draft_application(
+    result = app.draft_application(
         actor,
         title=body.title,
         background=body.background,
@@ -220,19 +220,22 @@ def revise_application(
     application_id: UUID,
     body: ApplicationRevision,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).revise_application(
-        actor,
+    result = app.act(
+        ProjectApplication,
         application_id,
         version,
-        title=body.title,
-        background=body.background,
-        target_customers=body.target_customers,
-        expected_revenue=body.expected_revenue.to_money() if body.expected_revenue else None,
-        preliminary_plan=body.preliminary_plan,
+        lambda application: application.revise(
+            actor,
+            title=body.title,
+            background=body.background,
+            target_customers=body.target_customers,
+            expected_revenue=(body.expected_revenue.to_money() if body.expected_revenue else None),
+            preliminary_plan=body.preliminary_plan,
+        ),
     )
     return accepted(result, response)
 
@@ -246,11 +249,19 @@ def revise_application(
 def submit_application(
     application_id: UUID,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    return accepted(app_of(rt).submit_application(actor, application_id, version), response)
+    return accepted(
+        app.act(
+            ProjectApplication,
+            application_id,
+            version,
+            lambda application: application.submit(actor),
+        ),
+        response,
+    )
 
 
 @router.post(
@@ -264,11 +275,11 @@ def review_application(
     application_id: UUID,
     body: ReviewIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).review_application(
+    result = app.review_application(
         actor,
         application_id,
         version,
@@ -291,11 +302,11 @@ def approve_application(
     application_id: UUID,
     body: ApproveIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> ApprovalAccepted:
-    result = app_of(rt).approve_application(
+    result = app.approve_application(
         actor, application_id, version, body.assessment(), body.comments
     )
     response.headers["ETag"] = f'"{result.version}"'
@@ -315,11 +326,11 @@ def reject_application(
     application_id: UUID,
     body: RejectIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).reject_application(actor, application_id, version, body.reasons)
+    result = app.reject_application(actor, application_id, version, body.reasons)
     return accepted(result, response)
 
 
@@ -340,10 +351,7 @@ async def list_applications(
         "applicant": applicant,
         "lead_id": lead_id,
     }
-    rows, total = await page_of(rt, APPLICATIONS, page, consistency, where)
-    return Page(
-        items=[_application(r) for r in rows], total=total, limit=page.limit, offset=page.offset
-    )
+    return await page_of(rt, APPLICATIONS, page, consistency, where, _application)
 
 
 def _application_as_of(a: ProjectApplication) -> ApplicationAsOf:

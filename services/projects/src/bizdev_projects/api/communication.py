@@ -26,7 +26,7 @@ from bizdev_common.service import Runtime
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_projects.api.common import UserId, app_of
+from bizdev_projects.api.common import App, UserId
 from bizdev_projects.domain import Meeting, MeetingKind, MeetingState, PartyKind, PlannedActionItem
 
 router = APIRouter(route_class=CommandRoute)
@@ -118,9 +118,9 @@ ACTION_ITEMS = ListQuery(
     summary="Call a meeting (the team lead or management)",
 )
 def schedule_meeting(
-    project_id: UUID, body: MeetingIn, actor: CurrentActor, rt: RuntimeDep, response: Response
+    project_id: UUID, body: MeetingIn, actor: CurrentActor, app: App, response: Response
 ) -> Accepted:
-    result = app_of(rt).schedule_meeting(
+    result = app.schedule_meeting(
         actor,
         project_id,
         kind=body.kind.value,
@@ -142,11 +142,11 @@ def record_minutes(
     meeting_id: UUID,
     body: MinutesIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).record_minutes(
+    result = app.record_minutes(
         actor,
         meeting_id,
         version,
@@ -169,11 +169,11 @@ def complete_action_item(
     meeting_id: UUID,
     item_id: UUID,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).complete_action_item(actor, meeting_id, version, item_id)
+    result = app.complete_action_item(actor, meeting_id, version, item_id)
     return accepted(result, response)
 
 
@@ -196,9 +196,7 @@ async def list_meetings(
         "department": department,
         "organizer": organizer,
     }
-    rows, total = await page_of(rt, MEETINGS, page, consistency, where)
-    items = [MeetingView.model_validate(dict(r)) for r in rows]
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+    return await page_of(rt, MEETINGS, page, consistency, where, MeetingView)
 
 
 async def _meeting_read(rt: Runtime, actor: Actor, row: asyncpg.Record) -> MeetingDetail:
@@ -239,9 +237,9 @@ async def list_action_items(
         "project_id": project_id,
         "meeting_id": meeting_id,
     }
-    rows, total = await page_of(rt, ACTION_ITEMS, page, consistency, where, written="meetings")
-    items = [ActionItemView.model_validate(dict(r)) for r in rows]
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+    return await page_of(
+        rt, ACTION_ITEMS, page, consistency, where, ActionItemView, written="meetings"
+    )
 
 
 class ContactIn(BaseModel):
@@ -285,9 +283,9 @@ CONTACTS = ListQuery(
     summary="Log a contact with a customer, partner or supplier (team members, management)",
 )
 def log_contact(
-    project_id: UUID, body: ContactIn, actor: CurrentActor, rt: RuntimeDep, response: Response
+    project_id: UUID, body: ContactIn, actor: CurrentActor, app: App, response: Response
 ) -> Accepted:
-    result = app_of(rt).log_contact(
+    result = app.log_contact(
         actor,
         project_id,
         party_kind=body.party_kind.value,
@@ -318,6 +316,4 @@ async def list_contacts(
         "department": department,
         "logged_by": logged_by,
     }
-    rows, total = await page_of(rt, CONTACTS, page, consistency, where)
-    items = [ContactView.model_validate(dict(r)) for r in rows]
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+    return await page_of(rt, CONTACTS, page, consistency, where, ContactView)

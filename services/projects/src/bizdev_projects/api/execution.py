@@ -24,8 +24,14 @@ from bizdev_common.service import Runtime
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_projects.api.common import app_of
-from bizdev_projects.domain import DeviationReport, DeviationState, HealthStatus, ProjectOutcome
+from bizdev_projects.api.common import App
+from bizdev_projects.domain import (
+    DeviationReport,
+    DeviationState,
+    HealthStatus,
+    Project,
+    ProjectOutcome,
+)
 
 router = APIRouter(route_class=CommandRoute)
 
@@ -85,18 +91,21 @@ def record_progress(
     milestone_id: UUID,
     body: ProgressIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).record_progress(
-        actor,
+    result = app.act(
+        Project,
         project_id,
         version,
-        milestone_id,
-        percent=body.percent,
-        completed_on=body.completed_on,
-        note=body.note,
+        lambda project: project.record_progress(
+            actor,
+            milestone_id,
+            percent=body.percent,
+            completed_on=body.completed_on,
+            note=body.note,
+        ),
     )
     return accepted(result, response)
 
@@ -111,11 +120,16 @@ def change_health(
     project_id: UUID,
     body: HealthIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).change_health(actor, project_id, version, body.status.value, body.note)
+    result = app.act(
+        Project,
+        project_id,
+        version,
+        lambda project: project.change_health(actor, body.status.value, body.note),
+    )
     return accepted(result, response)
 
 
@@ -129,11 +143,16 @@ def close_project(
     project_id: UUID,
     body: CloseIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).close_project(actor, project_id, version, body.outcome.value, body.summary)
+    result = app.act(
+        Project,
+        project_id,
+        version,
+        lambda project: project.close(actor, body.outcome.value, body.summary),
+    )
     return accepted(result, response)
 
 
@@ -143,9 +162,9 @@ async def _milestones(
     consistency: ReadConsistency,
     where: dict[str, Any],
 ) -> Page[MilestoneView]:
-    rows, total = await page_of(rt, MILESTONES, page, consistency, where, written="projects")
-    items = [MilestoneView.model_validate(dict(r)) for r in rows]
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+    return await page_of(
+        rt, MILESTONES, page, consistency, where, MilestoneView, written="projects"
+    )
 
 
 @router.get(
@@ -247,9 +266,9 @@ DEVIATIONS = ListQuery(
     summary="Report a deviation from the plan, escalated to management (the team lead)",
 )
 def report_deviation(
-    project_id: UUID, body: DeviationIn, actor: CurrentActor, rt: RuntimeDep, response: Response
+    project_id: UUID, body: DeviationIn, actor: CurrentActor, app: App, response: Response
 ) -> Accepted:
-    result = app_of(rt).report_deviation(
+    result = app.report_deviation(
         actor,
         project_id,
         deviation=body.deviation,
@@ -271,11 +290,11 @@ def acknowledge_deviation(
     report_id: UUID,
     body: AcknowledgeIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).acknowledge_deviation(actor, report_id, version, body.decision, body.replan)
+    result = app.acknowledge_deviation(actor, report_id, version, body.decision, body.replan)
     return accepted(result, response)
 
 
@@ -296,9 +315,7 @@ async def list_deviations(
         "department": department,
         "reported_by": reported_by,
     }
-    rows, total = await page_of(rt, DEVIATIONS, page, consistency, where)
-    items = [DeviationView.model_validate(dict(r)) for r in rows]
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+    return await page_of(rt, DEVIATIONS, page, consistency, where, DeviationView)
 
 
 DEVIATION = RecordRoutes(router, "/deviations/{report_id}", "deviation", ["execution"])

@@ -24,9 +24,10 @@ from bizdev_common.routes import RecordRoutes
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_projects.api.common import app_of
+from bizdev_projects.api.common import App
 from bizdev_projects.domain import (
     InsightKind,
+    Lead,
     LeadState,
 )
 
@@ -120,8 +121,8 @@ def _lead(r: asyncpg.Record) -> LeadView:
     tags=["leads"],
     summary="Submit a lead (any employee)",
 )
-def submit_lead(body: LeadIn, actor: CurrentActor, rt: RuntimeDep, response: Response) -> Accepted:
-    result = app_of(rt).submit_lead(
+def submit_lead(body: LeadIn, actor: CurrentActor, app: App, response: Response) -> Accepted:
+    result = app.submit_lead(
         actor,
         body.customer,
         body.need,
@@ -143,13 +144,11 @@ def qualify_lead(
     lead_id: UUID,
     body: QualifyIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).qualify_lead(
-        actor, lead_id, version, note=body.note, customer_id=body.customer_id
-    )
+    result = app.qualify_lead(actor, lead_id, version, note=body.note, customer_id=body.customer_id)
     return accepted(result, response)
 
 
@@ -164,11 +163,14 @@ def discard_lead(
     lead_id: UUID,
     body: DiscardIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    return accepted(app_of(rt).discard_lead(actor, lead_id, version, body.reasons), response)
+    return accepted(
+        app.act(Lead, lead_id, version, lambda lead: lead.discard(actor, reasons=body.reasons)),
+        response,
+    )
 
 
 @router.get("/leads", response_model=Page[LeadView], tags=["leads"])
@@ -188,8 +190,7 @@ async def list_leads(
         "state": state.value if state else None,
         "customer_id": customer_id,
     }
-    rows, total = await page_of(rt, LEADS, page, consistency, where)
-    return Page(items=[_lead(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
+    return await page_of(rt, LEADS, page, consistency, where, _lead)
 
 
 RecordRoutes(router, "/leads/{lead_id}", "lead", ["leads"]).detail("leads", LeadView, _lead)
@@ -229,10 +230,8 @@ INSIGHTS = ListQuery(
     tags=["market insights"],
     summary="Record market information (market department)",
 )
-def record_insight(
-    body: InsightIn, actor: CurrentActor, rt: RuntimeDep, response: Response
-) -> Accepted:
-    result = app_of(rt).record_market_insight(actor, body.kind.value, body.title, body.content)
+def record_insight(body: InsightIn, actor: CurrentActor, app: App, response: Response) -> Accepted:
+    result = app.record_market_insight(actor, body.kind.value, body.title, body.content)
     return accepted(result, response)
 
 
@@ -244,8 +243,6 @@ async def list_insights(
     consistency: Annotated[ReadConsistency, Query()],
     kind: InsightKind | None = None,
 ) -> Page[InsightView]:
-    rows, total = await page_of(
-        rt, INSIGHTS, page, consistency, {"kind": kind.value if kind else None}
+    return await page_of(
+        rt, INSIGHTS, page, consistency, {"kind": kind.value if kind else None}, InsightView
     )
-    items = [InsightView.model_validate(dict(r)) for r in rows]
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)

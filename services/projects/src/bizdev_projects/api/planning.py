@@ -17,6 +17,7 @@ from bizdev_common.api import (
     accepted,
     one_of,
     page_of,
+    rows_of,
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, Line, MoneyIn, Name, Note, PageParams, Text, Title
@@ -30,7 +31,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_projects import contract as c
-from bizdev_projects.api.common import UserId, app_of, money_list
+from bizdev_projects.api.common import App, UserId, money_list
 from bizdev_projects.domain import (
     BudgetCategory,
     BudgetLine,
@@ -215,9 +216,9 @@ def _plan(r: asyncpg.Record, reviews: list[PlanReviewView]) -> PlanView:
     summary="Draft the project's business plan (its team lead or its department's employees)",
 )
 def draft_plan(
-    project_id: UUID, body: PlanIn, actor: CurrentActor, rt: RuntimeDep, response: Response
+    project_id: UUID, body: PlanIn, actor: CurrentActor, app: App, response: Response
 ) -> Accepted:
-    return accepted(app_of(rt).draft_plan(actor, project_id, body.content()), response)
+    return accepted(app.draft_plan(actor, project_id, body.content()), response)
 
 
 @router.put(
@@ -231,11 +232,11 @@ def revise_plan(
     plan_id: UUID,
     body: PlanIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    return accepted(app_of(rt).revise_plan(actor, plan_id, version, body.content()), response)
+    return accepted(app.revise_plan(actor, plan_id, version, body.content()), response)
 
 
 @router.post(
@@ -245,9 +246,9 @@ def revise_plan(
     summary="Submit the revision for review (its author or the team lead)",
 )
 def submit_plan(
-    plan_id: UUID, actor: CurrentActor, rt: RuntimeDep, version: ExpectedVersion, response: Response
+    plan_id: UUID, actor: CurrentActor, app: App, version: ExpectedVersion, response: Response
 ) -> Accepted:
-    return accepted(app_of(rt).submit_plan(actor, plan_id, version), response)
+    return accepted(app.submit_plan(actor, plan_id, version), response)
 
 
 @router.post(
@@ -260,11 +261,11 @@ def review_plan(
     plan_id: UUID,
     body: PlanReviewIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).review_plan(
+    result = app.review_plan(
         actor, plan_id, version, verdict=body.verdict.value, comments=body.comments
     )
     return accepted(result, response)
@@ -287,7 +288,7 @@ async def list_plans(
         "project_id": project_id,
         "author": author,
     }
-    rows, total = await page_of(rt, PLANS, page, consistency, where)
+    rows, total = await rows_of(rt, PLANS, page, consistency, where)
     reviews = await _current_reviews(rt, rows)
     items = [_plan(r, reviews[r["id"]]) for r in rows]
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
@@ -339,6 +340,6 @@ async def list_plan_reviews(
         "plan_id": plan_id,
         "project_id": project_id,
     }
-    rows, total = await page_of(rt, PLAN_REVIEWS, page, consistency, where, written="plans")
-    items = [PlanReviewView.model_validate(dict(r)) for r in rows]
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+    return await page_of(
+        rt, PLAN_REVIEWS, page, consistency, where, PlanReviewView, written="plans"
+    )

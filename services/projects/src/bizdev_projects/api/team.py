@@ -14,7 +14,8 @@ from bizdev_common.commands import CommandRoute
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict
 
-from bizdev_projects.api.common import UserId, app_of
+from bizdev_projects.api.common import App, UserId
+from bizdev_projects.domain import Project
 
 router = APIRouter(route_class=CommandRoute)
 
@@ -53,12 +54,15 @@ def appoint_team_lead(
     project_id: UUID,
     body: TeamLeadIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).appoint_team_lead(
-        actor, project_id, version, body.user_id, body.responsibilities
+    result = app.act(
+        Project,
+        project_id,
+        version,
+        lambda project: project.appoint_team_lead(actor, body.user_id, body.responsibilities),
     )
     return accepted(result, response)
 
@@ -73,12 +77,15 @@ def add_team_member(
     project_id: UUID,
     body: MemberIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).add_team_member(
-        actor, project_id, version, body.user_id, body.responsibilities
+    result = app.act(
+        Project,
+        project_id,
+        version,
+        lambda project: project.add_member(actor, body.user_id, body.responsibilities),
     )
     return accepted(result, response)
 
@@ -94,12 +101,15 @@ def change_responsibilities(
     user_id: UserId,
     body: ResponsibilitiesIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).change_responsibilities(
-        actor, project_id, version, user_id, body.responsibilities
+    result = app.act(
+        Project,
+        project_id,
+        version,
+        lambda project: project.change_responsibilities(actor, user_id, body.responsibilities),
     )
     return accepted(result, response)
 
@@ -114,11 +124,16 @@ def remove_team_member(
     project_id: UUID,
     user_id: UserId,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    return accepted(app_of(rt).remove_team_member(actor, project_id, version, user_id), response)
+    return accepted(
+        app.act(
+            Project, project_id, version, lambda project: project.remove_member(actor, user_id)
+        ),
+        response,
+    )
 
 
 @router.get(

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from bizdev_common.api import Accepted, ExpectedVersion, RuntimeDep, accepted
+from bizdev_common.api import Accepted, ExpectedVersion, accepted
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Note, Text
 from bizdev_common.commands import CommandRoute
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_records.api.common import app_of
-from bizdev_records.domain import SERIES
+from bizdev_records.api.common import App
+from bizdev_records.domain import SERIES, Record
 
 router = APIRouter(route_class=CommandRoute)
 
@@ -58,11 +58,13 @@ def return_to_filer(
     record_id: UUID,
     body: ReturnToFilerIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).return_to_filer(actor, record_id, version, body.reason)
+    result = app.act(
+        Record, record_id, version, lambda record: record.return_to_filer(actor, body.reason)
+    )
     return accepted(result, response)
 
 
@@ -78,11 +80,14 @@ def resubmit(
     record_id: UUID,
     body: ResubmitIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    return accepted(app_of(rt).resubmit(actor, record_id, version, body.note), response)
+    return accepted(
+        app.act(Record, record_id, version, lambda record: record.resubmit(actor, body.note)),
+        response,
+    )
 
 
 @router.post(
@@ -98,11 +103,11 @@ def assign_number(
     record_id: UUID,
     body: NumberIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Numbered:
-    result, number = app_of(rt).assign_number(actor, record_id, version, body.series)
+    result, number = app.assign_number(actor, record_id, version, body.series)
     done = accepted(result, response)
     return Numbered(id=done.id, version=done.version, number=number)
 
@@ -117,8 +122,10 @@ def assign_number(
 def bind(
     record_id: UUID,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    return accepted(app_of(rt).bind(actor, record_id, version), response)
+    return accepted(
+        app.act(Record, record_id, version, lambda record: record.bind(actor)), response
+    )

@@ -27,8 +27,8 @@ from bizdev_common.readmodel import ListQuery, Page
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_records.api.common import app_of, reads_everything
-from bizdev_records.domain import LoanLoss, ReportedBy
+from bizdev_records.api.common import App, reads_everything
+from bizdev_records.domain import LoanLoss, Record, ReportedBy
 
 router = APIRouter(route_class=CommandRoute)
 
@@ -113,11 +113,11 @@ def apply_for_loan(
     record_id: UUID,
     body: LoanIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> LoanAccepted:
-    result, loan_id = app_of(rt).apply_for_loan(
+    result, loan_id = app.apply_for_loan(
         actor, record_id, version, purpose=body.purpose, due_on=body.due_on
     )
     done = accepted(result, response)
@@ -139,11 +139,14 @@ def approve_loan(
     record_id: UUID,
     loan_id: UUID,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> LoanAccepted:
-    done = accepted(app_of(rt).approve_loan(actor, record_id, version, loan_id), response)
+    done = accepted(
+        app.act(Record, record_id, version, lambda record: record.approve_loan(actor, loan_id)),
+        response,
+    )
     return LoanAccepted(id=done.id, version=done.version, loan_id=loan_id)
 
 
@@ -159,11 +162,13 @@ def refuse_loan(
     loan_id: UUID,
     body: RefusalIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> LoanAccepted:
-    result = app_of(rt).refuse_loan(actor, record_id, version, loan_id, body.reason)
+    result = app.act(
+        Record, record_id, version, lambda record: record.refuse_loan(actor, loan_id, body.reason)
+    )
     done = accepted(result, response)
     return LoanAccepted(id=done.id, version=done.version, loan_id=loan_id)
 
@@ -179,11 +184,11 @@ def lend(
     record_id: UUID,
     loan_id: UUID,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> LoanAccepted:
-    done = accepted(app_of(rt).lend(actor, record_id, version, loan_id), response)
+    done = accepted(app.lend(actor, record_id, version, loan_id), response)
     return LoanAccepted(id=done.id, version=done.version, loan_id=loan_id)
 
 
@@ -199,11 +204,11 @@ def take_back(
     loan_id: UUID,
     body: ReturnIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> LoanAccepted:
-    result = app_of(rt).take_back(
+    result = app.take_back(
         actor, record_id, version, loan_id, intact=body.intact, condition=body.condition
     )
     done = accepted(result, response)
@@ -224,11 +229,11 @@ def close_lost_or_damaged(
     loan_id: UUID,
     body: LossIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> LoanAccepted:
-    result = app_of(rt).close_loan_lost_or_damaged(
+    result = app.close_loan_lost_or_damaged(
         actor,
         record_id,
         version,
@@ -278,7 +283,4 @@ async def list_loans(
         "state": state,
         "overdue": overdue,
     }
-    rows, total = await page_of(rt, LOANS, page, consistency, where, written="records")
-    return Page(
-        items=[loan_view(r) for r in rows], total=total, limit=page.limit, offset=page.offset
-    )
+    return await page_of(rt, LOANS, page, consistency, where, loan_view, written="records")

@@ -24,7 +24,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from bizdev_records.api.common import app_of, store_of
+from bizdev_records.api.common import App, store_of
 from bizdev_records.domain import Content
 from bizdev_records.settings import DEFAULT_CONTENT_TYPES, RecordsSettings
 
@@ -125,10 +125,10 @@ async def upload(
     filename: Annotated[Title, Query(description="The file's name, for downloads")],
     actor: CurrentActor,
     rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Uploaded:
-    app = app_of(rt)
     # Refused before a byte of the body is read: no such record, not allowed, bound.
     await run_in_threadpool(app.may_attach, actor, record_id, version)
     media_type = media_type_of(request, app.records_settings)
@@ -164,8 +164,10 @@ async def upload(
         409: {"description": "The record has no document: none uploaded, or destroyed"},
     },
 )
-async def download(record_id: UUID, actor: CurrentActor, rt: RuntimeDep) -> StreamingResponse:
-    content = await run_in_threadpool(app_of(rt).content_of, actor, record_id)
+async def download(
+    record_id: UUID, actor: CurrentActor, rt: RuntimeDep, app: App
+) -> StreamingResponse:
+    content = await run_in_threadpool(app.content_of, actor, record_id)
     return StreamingResponse(
         store_of(rt).read(content.content_id),
         media_type=content.media_type,

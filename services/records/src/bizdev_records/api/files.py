@@ -28,7 +28,8 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_records.api.common import app_of, reads_record
+from bizdev_records.api.common import App, reads_record
+from bizdev_records.application import RecordsApplication
 from bizdev_records.domain import Category, File, Medium, Record, RecordState
 
 router = APIRouter(route_class=CommandRoute)
@@ -202,9 +203,9 @@ RECORDS = ListQuery(
     "projects' events. Publishes FileOpened.",
 )
 def open_marketing_file(
-    body: MarketingFileIn, actor: CurrentActor, rt: RuntimeDep, response: Response
+    body: MarketingFileIn, actor: CurrentActor, app: App, response: Response
 ) -> Accepted:
-    return accepted(app_of(rt).open_marketing_file(actor, body.subject_id, body.title), response)
+    return accepted(app.open_marketing_file(actor, body.subject_id, body.title), response)
 
 
 @router.post(
@@ -218,11 +219,11 @@ def close_file(
     file_id: UUID,
     body: CloseFileIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).close_file(actor, file_id, version, body.reason, body.ended_on)
+    result = app.close_file(actor, file_id, version, body.reason, body.ended_on)
     return accepted(result, response)
 
 
@@ -243,10 +244,7 @@ async def list_files(
         "department": department,
         "active": active,
     }
-    rows, total = await page_of(rt, FILES, page, consistency, where)
-    return Page(
-        items=[file_view(r) for r in rows], total=total, limit=page.limit, offset=page.offset
-    )
+    return await page_of(rt, FILES, page, consistency, where, file_view)
 
 
 async def _file_detail(rt: Runtime[Any, Any], actor: Actor, row: asyncpg.Record) -> FileDetail:
@@ -273,8 +271,8 @@ FILE.history(File, summary="Every event of the file: opened, active life ended, 
     "(PUT /records/{id}/content); then the archivist numbers and binds it. Publishes "
     "RecordFiled.",
 )
-def file_item(body: ItemIn, actor: CurrentActor, rt: RuntimeDep, response: Response) -> Accepted:
-    return accepted(app_of(rt).file_item(actor, body.file_id, body.title, body.medium), response)
+def file_item(body: ItemIn, actor: CurrentActor, app: App, response: Response) -> Accepted:
+    return accepted(app.file_item(actor, body.file_id, body.title, body.medium), response)
 
 
 @router.post(
@@ -287,11 +285,14 @@ def retitle(
     record_id: UUID,
     body: TitleIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    return accepted(app_of(rt).retitle(actor, record_id, version, body.title), response)
+    return accepted(
+        app.act(Record, record_id, version, lambda record: record.retitle(actor, body.title)),
+        response,
+    )
 
 
 @router.post(
@@ -306,12 +307,15 @@ def locate(
     record_id: UUID,
     body: LocationIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).locate(
-        actor, record_id, version, room=body.room, shelf=body.shelf, box=body.box
+    result = app.act(
+        Record,
+        record_id,
+        version,
+        lambda record: record.locate(actor, room=body.room, shelf=body.shelf, box=body.box),
     )
     return accepted(result, response)
 
@@ -350,10 +354,7 @@ async def catalogue(
         "medium": medium.value if medium else None,
         "on_loan": on_loan,
     }
-    rows, total = await page_of(rt, RECORDS, page, consistency, where)
-    return Page(
-        items=[record_view(r) for r in rows], total=total, limit=page.limit, offset=page.offset
-    )
+    return await page_of(rt, RECORDS, page, consistency, where, record_view)
 
 
 async def _record_detail(rt: Runtime[Any, Any], actor: Actor, row: asyncpg.Record) -> RecordDetail:
@@ -369,11 +370,13 @@ def _json(value: Any) -> dict[str, Any]:
     return loaded
 
 
-async def record_reader(rt: Runtime[Any, Any], actor: Actor, record_id: UUID) -> None:
+async def record_reader(
+    rt: Runtime[RecordsApplication, Any], actor: Actor, record_id: UUID
+) -> None:
     """A record's history and past states are read by its department and the archive's
     readers, as its document is; decided from the record itself, not its view, so that a read
     before the view has it is guarded all the same."""
-    record = await run_in_threadpool(app_of(rt).find, Record, record_id)
+    record = await run_in_threadpool(rt.application.find, Record, record_id)
     if record is not None and not reads_record(actor, record.department):
         raise Forbidden("a record's history is read by its department and the archive's readers")
 

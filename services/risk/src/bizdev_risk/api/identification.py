@@ -27,7 +27,7 @@ from bizdev_common.readmodel import Condition, ListQuery, Page
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_risk.api.common import app_of, reads_all
+from bizdev_risk.api.common import App, reads_all
 
 router = APIRouter(route_class=CommandRoute)
 
@@ -94,8 +94,8 @@ ROUNDS = ListQuery(
     description="Publishes IdentificationRoundOpened; each department asked finds it in its "
     "head's /inbox.",
 )
-def open_round(body: RoundIn, actor: CurrentActor, rt: RuntimeDep, response: Response) -> Accepted:
-    result = app_of(rt).open_round(
+def open_round(body: RoundIn, actor: CurrentActor, app: App, response: Response) -> Accepted:
+    result = app.open_round(
         actor,
         period_start=body.period_start,
         period_end=body.period_end,
@@ -116,11 +116,11 @@ def submit(
     round_id: UUID,
     body: SubmissionIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).submit_identification(
+    result = app.submit_identification(
         actor,
         round_id,
         version,
@@ -157,13 +157,7 @@ async def list_rounds(
         condition = Condition("{} = ANY(departments)", (actor.department,))
     else:
         raise Forbidden("rounds are read by the risk officer, management, the auditor and heads")
-    rows, total = await page_of(rt, ROUNDS, page, consistency, {"visible": condition})
-    return Page(
-        items=[RoundView.model_validate(dict(r)) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return await page_of(rt, ROUNDS, page, consistency, {"visible": condition}, RoundView)
 
 
 @router.get(

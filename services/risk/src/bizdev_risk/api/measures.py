@@ -15,7 +15,7 @@ from bizdev_common.readmodel import Condition, ListQuery, Page
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_risk.api.common import app_of, reads_all
+from bizdev_risk.api.common import App, reads_all
 from bizdev_risk.api.register import MeasureView
 
 router = APIRouter(route_class=CommandRoute)
@@ -61,11 +61,11 @@ def add_measure(
     risk_id: UUID,
     body: MeasureIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> MeasureAccepted:
-    result, measure_id = app_of(rt).add_measure(
+    result, measure_id = app.add_measure(
         actor,
         risk_id,
         version,
@@ -90,11 +90,11 @@ def review_measure(
     measure_id: UUID,
     body: ReviewIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> MeasureAccepted:
-    result = app_of(rt).review_measure(
+    result = app.review_measure(
         actor, risk_id, version, measure_id, effective=body.effective, note=body.note
     )
     done = accepted(result, response)
@@ -113,11 +113,11 @@ def complete_measure(
     measure_id: UUID,
     body: CompleteIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> MeasureAccepted:
-    result = app_of(rt).complete_measure(actor, risk_id, version, measure_id, body.note)
+    result = app.complete_measure(actor, risk_id, version, measure_id, body.note)
     done = accepted(result, response)
     return MeasureAccepted(id=done.id, version=done.version, measure_id=measure_id)
 
@@ -165,12 +165,12 @@ async def list_measures(
         condition = Condition("department = {} OR person = {}", (actor.department, actor.user_id))
     else:
         condition = Condition("person = {}", (actor.user_id,))
-    rows, total = await page_of(
-        rt, MEASURES, page, consistency, {**where, "visible": condition}, written="risks"
-    )
-    return Page(
-        items=[MeasureView.model_validate(dict(r)) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
+    return await page_of(
+        rt,
+        MEASURES,
+        page,
+        consistency,
+        {**where, "visible": condition},
+        MeasureView,
+        written="risks",
     )

@@ -25,7 +25,7 @@ from bizdev_common.readmodel import Condition, ListQuery, Page
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_risk.api.common import app_of, reads_all
+from bizdev_risk.api.common import App, reads_all
 
 router = APIRouter(route_class=CommandRoute)
 
@@ -89,8 +89,8 @@ def _view(row: object) -> MeetingView:
     summary="Record a risk review meeting (risk officer)",
     description="Publishes ReviewMeetingRecorded.",
 )
-def record(body: MeetingIn, actor: CurrentActor, rt: RuntimeDep, response: Response) -> Accepted:
-    result = app_of(rt).record_meeting(
+def record(body: MeetingIn, actor: CurrentActor, app: App, response: Response) -> Accepted:
+    result = app.record_meeting(
         actor,
         held_on=body.held_on,
         title=body.title,
@@ -117,8 +117,7 @@ async def list_meetings(
     condition = None
     if not reads_all(actor):
         condition = Condition("{} = ANY(attendees)", (actor.user_id,))
-    rows, total = await page_of(rt, MEETINGS, page, consistency, {"visible": condition})
-    return Page(items=[_view(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
+    return await page_of(rt, MEETINGS, page, consistency, {"visible": condition}, _view)
 
 
 @router.get("/review-meetings/{meeting_id}", response_model=MeetingView, tags=["review meetings"])

@@ -27,8 +27,8 @@ from bizdev_common.readmodel import ListQuery, Page
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_risk.api.common import app_of, require_reads_all
-from bizdev_risk.domain import COUNTABLE, Band, Category, KriDefinition, Scope
+from bizdev_risk.api.common import App, require_reads_all
+from bizdev_risk.domain import COUNTABLE, Alert, Band, Category, KriDefinition, Scope
 from bizdev_risk.domain.indicator import WINDOW_DAYS_MAX
 
 router = APIRouter(route_class=CommandRoute)
@@ -73,9 +73,9 @@ def _view(d: KriDefinition) -> IndicatorView:
     tags=["monitoring"],
     summary="The key risk indicators' definitions, each in its current version",
 )
-def indicators(actor: CurrentActor, rt: RuntimeDep) -> list[IndicatorView]:
+def indicators(actor: CurrentActor, app: App) -> list[IndicatorView]:
     require_reads_all(actor)
-    return [_view(d) for d in app_of(rt).definitions()]
+    return [_view(d) for d in app.definitions()]
 
 
 @router.get(
@@ -87,12 +87,12 @@ def indicators(actor: CurrentActor, rt: RuntimeDep) -> list[IndicatorView]:
 def indicator(
     name: str,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     response: Response,
     version: Annotated[Version | None, Query(description="An earlier version")] = None,
 ) -> IndicatorView:
     require_reads_all(actor)
-    found = app_of(rt).as_of(KriDefinition, KriDefinition.create_id(name), version=version)
+    found = app.as_of(KriDefinition, KriDefinition.create_id(name), version=version)
     response.headers["ETag"] = f'"{found.version}"'
     return _view(found)
 
@@ -125,9 +125,9 @@ class IndicatorIn(IndicatorRevisionIn):
     description="Publishes KriDefined. It counts from now on.",
 )
 def define_indicator(
-    body: IndicatorIn, actor: CurrentActor, rt: RuntimeDep, response: Response
+    body: IndicatorIn, actor: CurrentActor, app: App, response: Response
 ) -> Accepted:
-    result = app_of(rt).define_indicator(
+    result = app.define_indicator(
         actor,
         name=body.name,
         title=body.title,
@@ -153,11 +153,11 @@ def revise_indicator(
     name: str,
     body: IndicatorRevisionIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).revise_indicator(
+    result = app.revise_indicator(
         actor,
         name,
         version,
@@ -212,13 +212,7 @@ async def list_kris(
 ) -> Page[KriView]:
     require_reads_all(actor)
     where = {"indicator": indicator, "scope": scope, "scope_id": scope_id, "band": band}
-    rows, total = await page_of(rt, KRIS, page, consistency, where)
-    return Page(
-        items=[KriView.model_validate(dict(r)) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return await page_of(rt, KRIS, page, consistency, where, KriView)
 
 
 class KriValue(BaseModel):
@@ -318,13 +312,7 @@ async def list_alerts(
         "threshold": threshold,
         "kri_id": kri_id,
     }
-    rows, total = await page_of(rt, ALERTS, page, consistency, where)
-    return Page(
-        items=[AlertView.model_validate(dict(r)) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return await page_of(rt, ALERTS, page, consistency, where, AlertView)
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertView, tags=["monitoring"])
@@ -357,8 +345,11 @@ def acknowledge(
     alert_id: UUID,
     body: AcknowledgeIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    return accepted(app_of(rt).acknowledge_alert(actor, alert_id, version, body.note), response)
+    return accepted(
+        app.act(Alert, alert_id, version, lambda alert: alert.acknowledge(actor, body.note)),
+        response,
+    )

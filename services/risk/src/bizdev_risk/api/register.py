@@ -33,7 +33,7 @@ from bizdev_common.service import Runtime
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_risk.api.common import app_of, clause, require_sees_risk, visible_risks
+from bizdev_risk.api.common import App, require_sees_risk, visible_risks
 from bizdev_risk.domain import Assessment, Category, Level, Risk, Scenario, Scope, Strategy
 
 router = APIRouter(route_class=CommandRoute)
@@ -215,8 +215,8 @@ RISKS = ListQuery(
     description="Publishes RiskRaised. Against a project, a customer (its crm id only) or the "
     "company.",
 )
-def identify(body: RiskIn, actor: CurrentActor, rt: RuntimeDep, response: Response) -> Accepted:
-    result = app_of(rt).identify_risk(
+def identify(body: RiskIn, actor: CurrentActor, app: App, response: Response) -> Accepted:
+    result = app.identify_risk(
         actor,
         category=body.category,
         scope=body.scope,
@@ -242,11 +242,11 @@ def assess(
     risk_id: UUID,
     body: AssessmentIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).assess_risk(
+    result = app.assess_risk(
         actor,
         risk_id,
         version,
@@ -274,11 +274,13 @@ def plan_response(
     risk_id: UUID,
     body: ResponseIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    result = app_of(rt).plan_response(actor, risk_id, version, body.strategy, body.reason)
+    result = app.act(
+        Risk, risk_id, version, lambda risk: risk.plan_response(actor, body.strategy, body.reason)
+    )
     return accepted(result, response)
 
 
@@ -290,9 +292,9 @@ def plan_response(
     description="Publishes AcceptanceSignedOff.",
 )
 def sign_off(
-    risk_id: UUID, actor: CurrentActor, rt: RuntimeDep, version: ExpectedVersion, response: Response
+    risk_id: UUID, actor: CurrentActor, app: App, version: ExpectedVersion, response: Response
 ) -> Accepted:
-    return accepted(app_of(rt).sign_off(actor, risk_id, version), response)
+    return accepted(app.act(Risk, risk_id, version, lambda risk: risk.sign_off(actor)), response)
 
 
 @router.post(
@@ -306,11 +308,11 @@ def close(
     risk_id: UUID,
     body: CloseIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> Accepted:
-    return accepted(app_of(rt).close_risk(actor, risk_id, version, body.reason), response)
+    return accepted(app.close_risk(actor, risk_id, version, body.reason), response)
 
 
 @router.get(
@@ -348,10 +350,7 @@ async def list_risks(
         "source": source,
     }
     where["visible"] = visible_risks(actor)
-    rows, total = await page_of(rt, RISKS, page, consistency, where)
-    return Page(
-        items=[risk_view(r) for r in rows], total=total, limit=page.limit, offset=page.offset
-    )
+    return await page_of(rt, RISKS, page, consistency, where, risk_view)
 
 
 async def _risk_row(
@@ -440,6 +439,7 @@ class HeatMap(BaseModel):
 async def heat_map(
     actor: CurrentActor,
     rt: RuntimeDep,
+    app: App,
     assessment: Assessment = Assessment.INHERENT,
     category: Category | None = None,
     department: Name | None = None,
@@ -449,7 +449,7 @@ async def heat_map(
     args: list[Any] = []
     condition = visible_risks(actor)
     if condition is not None:
-        clauses.append(clause(condition, args))
+        clauses.append(condition.render(args))
     for column, value in (("category", category), ("department", department)):
         if value is not None:
             args.append(value)
@@ -461,7 +461,7 @@ async def heat_map(
         *args,
     )
     counts = {(r["l"], r["i"]): r["n"] for r in rows}
-    matrix = app_of(rt).matrix
+    matrix = app.matrix
     return HeatMap(
         assessment=assessment,
         cells=[
@@ -492,8 +492,7 @@ class MatrixView(BaseModel):
     tags=["register"],
     summary="The level boundaries and review cadence in force (settings)",
 )
-async def matrix(actor: CurrentActor, rt: RuntimeDep) -> MatrixView:
-    app = app_of(rt)
+async def matrix(actor: CurrentActor, app: App) -> MatrixView:
     return MatrixView(
         medium_from=app.matrix.medium_from,
         high_from=app.matrix.high_from,
