@@ -5,8 +5,9 @@ client may send is typed in `boundary`."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, TypeVar, overload
+from typing import Annotated, Any, Generic, TypeVar, cast
 from uuid import UUID
 
 import asyncpg
@@ -17,12 +18,13 @@ from pydantic import BaseModel, Field
 
 from bizdev_common.boundary import IF_MATCH, PageParams, Version
 from bizdev_common.contract import MoneyModel
-from bizdev_common.eventstore import CommandResult
+from bizdev_common.eventstore import CommandResult, ServiceApplication
 from bizdev_common.readmodel import ListQuery, Page, fetch_one, wait_for
 from bizdev_common.service import Runtime
 
-T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
+App = TypeVar("App", bound=ServiceApplication)
+Agg = TypeVar("Agg", bound=Aggregate)
 
 
 def money_of(row: Mapping[str, Any], prefix: str) -> MoneyModel:
@@ -80,6 +82,35 @@ def accepted(result: CommandResult, response: Response) -> Accepted:
     return Accepted(id=result.id, version=result.version)
 
 
+@dataclass(frozen=True)
+class Command(Generic[App]):
+    """What a command route works with: the application, the version the caller read (its
+    If-Match, None without one) and the response whose ETag says the new version."""
+
+    app: App
+    version: int | None
+    response: Response
+
+    def act(self, cls: type[Agg], aggregate_id: UUID, decide: Callable[[Agg], object]) -> Accepted:
+        """`app.act` on one record at the caller's version: load, decide, save."""
+        return self.accepted(self.app.act(cls, aggregate_id, self.version, decide))
+
+    def accepted(self, result: CommandResult) -> Accepted:
+        return accepted(result, self.response)
+
+
+async def change(request: Request, version: ExpectedVersion, response: Response) -> Command[Any]:
+    """A command on a record the caller read: If-Match says at which version (409 if stale).
+    A service's routes take it as `Change = Annotated[Command[XApplication], Depends(change)]`."""
+    return Command(request.app.state.runtime.application, version, response)
+
+
+async def create(request: Request, response: Response) -> Command[Any]:
+    """A command with no version to check (a new record, or one added to another's):
+    `Create = Annotated[Command[XApplication], Depends(create)]`."""
+    return Command(request.app.state.runtime.application, None, response)
+
+
 class ReadConsistency(BaseModel):
     """Read-your-writes for lists: wait until this record shows at this version."""
 
@@ -132,46 +163,24 @@ async def rows_of(
     )
 
 
-@overload
 async def page_of(
     rt: Runtime,
     query: ListQuery,
     page: PageParams,
     consistency: ReadConsistency,
     where: dict[str, Any],
-    view: type[M],
+    view: type[M] | Callable[[asyncpg.Record], M],
     *,
     written: str | None = None,
-) -> Page[M]: ...
-@overload
-async def page_of(
-    rt: Runtime,
-    query: ListQuery,
-    page: PageParams,
-    consistency: ReadConsistency,
-    where: dict[str, Any],
-    view: Callable[[asyncpg.Record], T],
-    *,
-    written: str | None = None,
-) -> Page[T]: ...
-async def page_of(
-    rt: Runtime,
-    query: ListQuery,
-    page: PageParams,
-    consistency: ReadConsistency,
-    where: dict[str, Any],
-    view: type[BaseModel] | Callable[[asyncpg.Record], Any],
-    *,
-    written: str | None = None,
-) -> Page[Any]:
+) -> Page[M]:
     """A page of a list, each row shown by `view`: a function of the row, or a model whose
     fields are the row's columns (see `rows_of` for `written`)."""
     rows, total = await rows_of(rt, query, page, consistency, where, written=written)
     if isinstance(view, type) and issubclass(view, BaseModel):
-        model = view
-        items: list[Any] = [model.model_validate(dict(r)) for r in rows]
+        items = [view.model_validate(dict(r)) for r in rows]
     else:
-        show: Callable[[asyncpg.Record], Any] = view
+        # Not a model class, so the function of a row (mypy cannot narrow the union by it).
+        show = cast(Callable[[asyncpg.Record], M], view)
         items = [show(r) for r in rows]
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 

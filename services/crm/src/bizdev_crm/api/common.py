@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from bizdev_common.api import HistoryEvent, application, history_of
+from bizdev_common.api import Command, HistoryEvent, application, change, create, history_of
 from bizdev_common.boundary import Text
 from bizdev_common.service import Runtime
 from eventsourcing.domain import Aggregate
@@ -20,6 +20,8 @@ Score = Annotated[int, Field(ge=1, le=5, description="1 (very dissatisfied) to 5
 
 App = Annotated[CrmApplication, Depends(application)]
 """The API process's application, as a route's parameter."""
+Change = Annotated[Command[CrmApplication], Depends(change)]
+Create = Annotated[Command[CrmApplication], Depends(create)]
 
 
 class ReasonIn(BaseModel):

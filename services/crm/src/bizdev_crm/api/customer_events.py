@@ -9,10 +9,8 @@ from uuid import UUID
 import asyncpg
 from bizdev_common.api import (
     Accepted,
-    ExpectedVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     page_of,
     schema_of,
 )
@@ -23,10 +21,10 @@ from bizdev_common.domain import Actor
 from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.routes import EVERY_EVENT, RecordRoutes
 from bizdev_common.service import Runtime
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_crm.api.common import App, ReasonIn, sealed_history
+from bizdev_crm.api.common import Change, Create, ReasonIn, sealed_history
 from bizdev_crm.domain import CustomerEvent, CustomerEventKind, CustomerEventState
 
 router = APIRouter(route_class=CommandRoute)
@@ -94,13 +92,11 @@ CUSTOMER_EVENTS = ListQuery(
     tags=["customer events"],
     summary="Plan an appreciation event or industry seminar (any employee)",
 )
-def plan_customer_event(
-    body: CustomerEventIn, actor: CurrentActor, app: App, response: Response
-) -> Accepted:
-    result = app.plan_customer_event(
+def plan_customer_event(body: CustomerEventIn, actor: CurrentActor, cmd: Create) -> Accepted:
+    result = cmd.app.plan_customer_event(
         actor, kind=body.kind.value, title=body.title, held_on=body.held_on, venue=body.venue
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 @router.post(
@@ -110,15 +106,10 @@ def plan_customer_event(
     summary="Invite a customer (the organiser or their department head)",
 )
 def invite_customer(
-    event_id: UUID,
-    body: InvitationIn,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
+    event_id: UUID, body: InvitationIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app.invite_customer(actor, event_id, version, body.customer_id)
-    return accepted(result, response)
+    result = cmd.app.invite_customer(actor, event_id, cmd.version, body.customer_id)
+    return cmd.accepted(result)
 
 
 @router.post(
@@ -128,22 +119,15 @@ def invite_customer(
     summary="Record whether an invited customer attended (the organiser or their head)",
 )
 def record_attendance(
-    event_id: UUID,
-    body: AttendanceIn,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
+    event_id: UUID, body: AttendanceIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app.act(
+    return cmd.act(
         CustomerEvent,
         event_id,
-        version,
         lambda customer_event: customer_event.record_attendance(
             actor, customer_id=body.customer_id, attended=body.attended
         ),
     )
-    return accepted(result, response)
 
 
 @router.post(
@@ -153,20 +137,13 @@ def record_attendance(
     summary="Cancel a planned event (the organiser or their department head)",
 )
 def cancel_customer_event(
-    event_id: UUID,
-    body: ReasonIn,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
+    event_id: UUID, body: ReasonIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app.act(
+    return cmd.act(
         CustomerEvent,
         event_id,
-        version,
         lambda customer_event: customer_event.cancel(actor, reason=body.reason),
     )
-    return accepted(result, response)
 
 
 @router.get("/customer-events", response_model=Page[CustomerEventView], tags=["customer events"])

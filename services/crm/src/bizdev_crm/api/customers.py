@@ -13,7 +13,6 @@ from bizdev_common.api import (
     ExpectedVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     money_of,
     page_of,
     schema_of,
@@ -30,7 +29,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_crm.api.common import App, ReasonIn, sealed_history
+from bizdev_crm.api.common import App, Change, Create, ReasonIn, sealed_history
 from bizdev_crm.api.complaints import ComplaintView, complaint_view
 from bizdev_crm.api.contracts import ContractView, contract_view
 from bizdev_crm.api.follow_ups import FollowUpView
@@ -234,10 +233,8 @@ CUSTOMERS = ListQuery(
     tags=["customers"],
     summary="Register a customer with its contact persons (any employee)",
 )
-def register_customer(
-    body: CustomerIn, actor: CurrentActor, app: App, response: Response
-) -> Accepted:
-    result = app.register_customer(
+def register_customer(body: CustomerIn, actor: CurrentActor, cmd: Create) -> Accepted:
+    result = cmd.app.register_customer(
         actor,
         name=body.name,
         industry=body.industry,
@@ -248,7 +245,7 @@ def register_customer(
         preferences=body.preferences,
         contacts=[c.details() for c in body.contacts],
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 @router.patch(
@@ -258,17 +255,11 @@ def register_customer(
     summary="Update the customer file (its owner or their department head)",
 )
 def update_customer(
-    customer_id: UUID,
-    body: CustomerFileIn,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
+    customer_id: UUID, body: CustomerFileIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app.act(
+    return cmd.act(
         Customer,
         customer_id,
-        version,
         lambda customer: customer.update_file(
             actor,
             name=body.name,
@@ -278,7 +269,6 @@ def update_customer(
             preferences=body.preferences,
         ),
     )
-    return accepted(result, response)
 
 
 @router.post(
@@ -308,16 +298,10 @@ def add_contact(
     summary="Replace a contact person's details (the customer's owner or their department head)",
 )
 def change_contact(
-    customer_id: UUID,
-    contact_id: UUID,
-    body: ContactIn,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
+    customer_id: UUID, contact_id: UUID, body: ContactIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app.change_contact(actor, customer_id, version, contact_id, body.details())
-    return accepted(result, response)
+    result = cmd.app.change_contact(actor, customer_id, cmd.version, contact_id, body.details())
+    return cmd.accepted(result)
 
 
 @router.post(
@@ -354,23 +338,15 @@ def offer_proposal(
     summary="Record the customer's answer to a proposal (who offered it, or the owner)",
 )
 def record_proposal_outcome(
-    customer_id: UUID,
-    proposal_id: UUID,
-    body: ProposalOutcomeIn,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
+    customer_id: UUID, proposal_id: UUID, body: ProposalOutcomeIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app.act(
+    return cmd.act(
         Customer,
         customer_id,
-        version,
         lambda customer: customer.record_proposal_outcome(
             actor, proposal_id=proposal_id, outcome=body.outcome.value, notes=body.notes
         ),
     )
-    return accepted(result, response)
 
 
 @router.post(
@@ -382,17 +358,12 @@ def record_proposal_outcome(
     "follow-up visit is then due by the new status's cycle (BIZDEV_CRM_FOLLOW_UP_CYCLE_DAYS).",
 )
 def change_customer_status(
-    customer_id: UUID,
-    body: StatusIn,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
+    customer_id: UUID, body: StatusIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app.change_customer_status(
-        actor, customer_id, version, status=body.status.value, reason=body.reason
+    result = cmd.app.change_customer_status(
+        actor, customer_id, cmd.version, status=body.status.value, reason=body.reason
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 @router.post(
@@ -402,20 +373,13 @@ def change_customer_status(
     summary="Reassign the customer's owner (the head of its department, or management)",
 )
 def reassign_customer_owner(
-    customer_id: UUID,
-    body: OwnerIn,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
+    customer_id: UUID, body: OwnerIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app.act(
+    return cmd.act(
         Customer,
         customer_id,
-        version,
         lambda customer: customer.reassign_owner(actor, owner=body.owner, reason=body.reason),
     )
-    return accepted(result, response)
 
 
 @router.post(
@@ -430,15 +394,10 @@ def reassign_customer_owner(
     ),
 )
 def erase_personal_data(
-    customer_id: UUID,
-    body: ReasonIn,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
+    customer_id: UUID, body: ReasonIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app.erase_personal_data(actor, customer_id, version, body.reason)
-    return accepted(result, response)
+    result = cmd.app.erase_personal_data(actor, customer_id, cmd.version, body.reason)
+    return cmd.accepted(result)
 
 
 @router.get("/customers", response_model=Page[CustomerView], tags=["customers"])

@@ -12,10 +12,8 @@ from uuid import UUID
 import asyncpg
 from bizdev_common.api import (
     Accepted,
-    ExpectedVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     page_of,
 )
 from bizdev_common.auth import CurrentActor
@@ -26,11 +24,11 @@ from bizdev_common.domain import Actor
 from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.routes import EVERY_EVENT, RecordRoutes
 from bizdev_common.service import Runtime
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_finance.api.access import Reach, guard_budget
-from bizdev_finance.api.common import App
+from bizdev_finance.api.common import Change
 from bizdev_finance.contract import BudgetLineModel, LineChange
 from bizdev_finance.domain import Budget, BudgetState, PlannedLine, variance_percent
 
@@ -145,21 +143,10 @@ BUDGETS = ListQuery(
     summary="Approve the draft version, with its contingency (finance)",
     description="Publishes BudgetApproved.",
 )
-def approve_budget(
-    budget_id: UUID,
-    body: ApproveIn,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    result = app.act(
-        Budget,
-        budget_id,
-        version,
-        lambda budget: budget.approve(actor, percent(body.contingency_percent)),
+def approve_budget(budget_id: UUID, body: ApproveIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.act(
+        Budget, budget_id, lambda budget: budget.approve(actor, percent(body.contingency_percent))
     )
-    return accepted(result, response)
 
 
 @router.post(
@@ -169,18 +156,10 @@ def approve_budget(
     summary="Revise the approved budget with a reason: its next version (finance)",
     description="Publishes BudgetRevised with the changes line by line.",
 )
-def revise_budget(
-    budget_id: UUID,
-    body: ReviseIn,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    result = app.act(
+def revise_budget(budget_id: UUID, body: ReviseIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.act(
         Budget,
         budget_id,
-        version,
         lambda budget: budget.revise(
             actor,
             reason=body.reason,
@@ -188,7 +167,6 @@ def revise_budget(
             contingency_percent=percent(body.contingency_percent),
         ),
     )
-    return accepted(result, response)
 
 
 @router.get(

@@ -15,11 +15,9 @@ from uuid import UUID
 
 from bizdev_common.api import (
     Accepted,
-    ExpectedVersion,
     MinVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     one_of,
     rows_of,
 )
@@ -33,7 +31,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_finance.api.access import Reach
-from bizdev_finance.api.common import App
+from bizdev_finance.api.common import Change, Create
 from bizdev_finance.contract import FlaggedLine
 from bizdev_finance.domain import Period, variance_percent
 
@@ -154,8 +152,8 @@ _KEYS: dict[GroupBy | None, list[str]] = {
     summary="Close a month that is over (finance)",
     description="Publishes PeriodClosed; expenses dated inside it are refused from then on.",
 )
-def close_period(body: CloseIn, actor: CurrentActor, app: App, response: Response) -> Accepted:
-    return accepted(app.close_period(actor, body.year, body.month), response)
+def close_period(body: CloseIn, actor: CurrentActor, cmd: Create) -> Accepted:
+    return cmd.accepted(cmd.app.close_period(actor, body.year, body.month))
 
 
 @router.get(
@@ -395,22 +393,15 @@ async def period_report(
     summary="Explain a line's variance in the period: reason and improvement (finance)",
 )
 def explain_variance(
-    period_id: UUID,
-    body: ExplainIn,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
+    period_id: UUID, body: ExplainIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app.act(
+    return cmd.act(
         Period,
         period_id,
-        version,
         lambda period: period.explain(
             actor, body.budget_id, body.line_id, reason=body.reason, improvement=body.improvement
         ),
     )
-    return accepted(result, response)
 
 
 @router.post(
@@ -421,13 +412,5 @@ def explain_variance(
     description="Refused with 422 naming `explanations` while a line the close found past the "
     "threshold is unexplained. Publishes PeriodReportFinalized.",
 )
-def finalize_period(
-    period_id: UUID,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    return accepted(
-        app.act(Period, period_id, version, lambda period: period.finalize(actor)), response
-    )
+def finalize_period(period_id: UUID, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.act(Period, period_id, lambda period: period.finalize(actor))

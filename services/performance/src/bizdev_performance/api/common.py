@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from bizdev_common.api import application
+from bizdev_common.api import Command, application, change, create
 from fastapi import Depends
 from pydantic import Field
 
@@ -28,3 +28,5 @@ ScoreIn = Annotated[
 
 App = Annotated[PerformanceApplication, Depends(application)]
 """The API process's application, as a route's parameter."""
+Change = Annotated[Command[PerformanceApplication], Depends(change)]
+Create = Annotated[Command[PerformanceApplication], Depends(create)]

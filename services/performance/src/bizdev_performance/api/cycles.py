@@ -14,10 +14,8 @@ from uuid import UUID
 import asyncpg
 from bizdev_common.api import (
     Accepted,
-    ExpectedVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     one_of,
     page_of,
     schema_of,
@@ -34,7 +32,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_performance.api.access import Reach
-from bizdev_performance.api.common import App, ScoreIn
+from bizdev_performance.api.common import Change, Create, ScoreIn
 from bizdev_performance.api.indicators import Period
 from bizdev_performance.attainment import attained
 from bizdev_performance.contract import Number
@@ -205,9 +203,7 @@ async def relations(
     "from the organisation as it stands. Publishes CycleOpened and one EvaluationOpened per "
     "person.",
 )
-async def open_cycle(
-    body: CycleIn, actor: CurrentActor, rt: RuntimeDep, app: App, response: Response
-) -> Accepted:
+async def open_cycle(body: CycleIn, actor: CurrentActor, rt: RuntimeDep, cmd: Create) -> Accepted:
     users = list(dict.fromkeys(body.people))
     if body.departments:
         rows = await rt.pool.fetch(
@@ -225,7 +221,7 @@ async def open_cycle(
             raise RuleViolation("weights", f"indicator {w.indicator_id} is weighted twice")
         weights[w.indicator_id] = percent(w.weight)
     result = await run_in_threadpool(
-        app.open_cycle,
+        cmd.app.open_cycle,
         actor,
         name=body.name,
         kind=body.kind,
@@ -239,7 +235,7 @@ async def open_cycle(
         excellence=Decimal(body.excellence),
         population=population,
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 @router.post(
@@ -252,15 +248,8 @@ async def open_cycle(
     "with the weights fixed at opening. Publishes EvaluationFinalized per person, then "
     "CycleFinalized.",
 )
-async def finalize(
-    cycle_id: UUID,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    cycle: Cycle = await run_in_threadpool(app.cycle, cycle_id)
+async def finalize(cycle_id: UUID, actor: CurrentActor, rt: RuntimeDep, cmd: Change) -> Accepted:
+    cycle: Cycle = await run_in_threadpool(cmd.app.cycle, cycle_id)
     rows = await attained(
         rt.pool,
         rt.settings.schema_name,
@@ -272,8 +261,10 @@ async def finalize(
     attainments: dict[str, dict[str, Decimal | None]] = {}
     for row in rows:
         attainments.setdefault(row.subject, {})[str(row.indicator_id)] = row.attainment
-    result = await run_in_threadpool(app.finalize_cycle, actor, cycle_id, version, attainments)
-    return accepted(result, response)
+    result = await run_in_threadpool(
+        cmd.app.finalize_cycle, actor, cycle_id, cmd.version, attainments
+    )
+    return cmd.accepted(result)
 
 
 CYCLES = ListQuery(

@@ -13,10 +13,8 @@ from uuid import UUID
 import asyncpg
 from bizdev_common.api import (
     Accepted,
-    ExpectedVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     page_of,
 )
 from bizdev_common.auth import CurrentActor
@@ -26,12 +24,12 @@ from bizdev_common.domain import Actor
 from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.routes import EVERY_EVENT, RecordRoutes
 from bizdev_common.service import Runtime
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_performance.api.access import Reach, guard_evaluation
-from bizdev_performance.api.common import App
+from bizdev_performance.api.common import Change
 from bizdev_performance.application import PerformanceApplication
 from bizdev_performance.contract import Number
 from bizdev_performance.domain import Evaluation
@@ -227,18 +225,10 @@ EVALUATION.history(Evaluation, summary=EVERY_EVENT + " (who needs to know)")
     "person when the cycle opened may rate (403 otherwise), once each. Publishes "
     "RatingRecorded (without the comments).",
 )
-def rate(
-    evaluation_id: UUID,
-    body: RatingIn,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    result = app.act(
+def rate(evaluation_id: UUID, body: RatingIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.act(
         Evaluation,
         evaluation_id,
-        version,
         lambda evaluation: evaluation.rate(
             actor,
             attitude=body.attitude,
@@ -248,7 +238,6 @@ def rate(
             customer_id=None if body.customer_id is None else str(body.customer_id),
         ),
     )
-    return accepted(result, response)
 
 
 @router.post(
@@ -258,22 +247,17 @@ def rate(
     summary="Deliver the feedback on a finalized evaluation (the supervisor or hr)",
 )
 def deliver_feedback(
-    evaluation_id: UUID,
-    body: FeedbackIn,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
+    evaluation_id: UUID, body: FeedbackIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app.deliver_feedback(
+    result = cmd.app.deliver_feedback(
         actor,
         evaluation_id,
-        version,
+        cmd.version,
         strengths=body.strengths,
         gaps=body.gaps,
         suggestions=body.suggestions,
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 @router.post(
@@ -283,17 +267,8 @@ def deliver_feedback(
     summary="Acknowledge the feedback (the person evaluated)",
 )
 def acknowledge(
-    evaluation_id: UUID,
-    body: AcknowledgeIn,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
+    evaluation_id: UUID, body: AcknowledgeIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app.act(
-        Evaluation,
-        evaluation_id,
-        version,
-        lambda evaluation: evaluation.acknowledge(actor, body.comment),
+    return cmd.act(
+        Evaluation, evaluation_id, lambda evaluation: evaluation.acknowledge(actor, body.comment)
     )
-    return accepted(result, response)

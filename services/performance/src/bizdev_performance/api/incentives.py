@@ -11,10 +11,8 @@ from uuid import UUID
 import asyncpg
 from bizdev_common.api import Accepted as CommandAccepted
 from bizdev_common.api import (
-    ExpectedVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     money_of,
     one_of,
     page_of,
@@ -32,7 +30,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_performance.api.access import Reach, guard_lead_reward
-from bizdev_performance.api.common import App
+from bizdev_performance.api.common import App, Change, Create
 from bizdev_performance.api.evaluations import EvaluationView, evaluation_view
 from bizdev_performance.contract import Number
 from bizdev_performance.domain import LeadReward, PerformanceFile
@@ -158,8 +156,8 @@ def lead_reward_view(r: asyncpg.Record) -> LeadRewardView:
     summary="Grant a high performer a commendation, bonus, promotion or honorary title (hr)",
     description="Publishes IncentiveGranted with its grounds; the reason stays in the file.",
 )
-def grant(body: IncentiveIn, actor: CurrentActor, app: App, response: Response) -> DecisionAccepted:
-    result, decision = app.grant_incentive(
+def grant(body: IncentiveIn, actor: CurrentActor, cmd: Create) -> DecisionAccepted:
+    result, decision = cmd.app.grant_incentive(
         actor,
         person=body.person,
         cycle_id=body.cycle_id,
@@ -168,7 +166,7 @@ def grant(body: IncentiveIn, actor: CurrentActor, app: App, response: Response) 
         bonus=None if body.bonus is None else body.bonus.to_money(),
         title=body.title,
     )
-    done = accepted(result, response)
+    done = cmd.accepted(result)
     return DecisionAccepted(id=done.id, version=done.version, decision_id=decision)
 
 
@@ -179,8 +177,8 @@ def grant(body: IncentiveIn, actor: CurrentActor, app: App, response: Response) 
     tags=["incentives"],
     summary="Start an improvement plan (coaching, training) for one below standard (hr)",
 )
-def start_plan(body: PlanIn, actor: CurrentActor, app: App, response: Response) -> DecisionAccepted:
-    result, plan = app.start_improvement_plan(
+def start_plan(body: PlanIn, actor: CurrentActor, cmd: Create) -> DecisionAccepted:
+    result, plan = cmd.app.start_improvement_plan(
         actor,
         person=body.person,
         cycle_id=body.cycle_id,
@@ -189,7 +187,7 @@ def start_plan(body: PlanIn, actor: CurrentActor, app: App, response: Response) 
         until=body.until,
         reason=body.reason,
     )
-    done = accepted(result, response)
+    done = cmd.accepted(result)
     return DecisionAccepted(id=done.id, version=done.version, decision_id=plan)
 
 
@@ -203,10 +201,8 @@ def start_plan(body: PlanIn, actor: CurrentActor, app: App, response: Response) 
     description="Refused (422 naming plan_id or cycle_id) without an improvement plan of the "
     "person's, or without a later finalized cycle below standard.",
 )
-def sanction(
-    body: SanctionIn, actor: CurrentActor, app: App, response: Response
-) -> DecisionAccepted:
-    result, decision = app.apply_sanction(
+def sanction(body: SanctionIn, actor: CurrentActor, cmd: Create) -> DecisionAccepted:
+    result, decision = cmd.app.apply_sanction(
         actor,
         person=body.person,
         cycle_id=body.cycle_id,
@@ -214,7 +210,7 @@ def sanction(
         kind=body.kind,
         reason=body.reason,
     )
-    done = accepted(result, response)
+    done = cmd.accepted(result)
     return DecisionAccepted(id=done.id, version=done.version, decision_id=decision)
 
 
@@ -374,14 +370,5 @@ LEAD_REWARD.history(
     tags=["incentives"],
     summary="Approve a held lead reward (hr; never the finder)",
 )
-def approve_lead_reward(
-    reward_id: UUID,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
-) -> CommandAccepted:
-    return accepted(
-        app.act(LeadReward, reward_id, version, lambda reward: reward.approve(actor)),
-        response,
-    )
+def approve_lead_reward(reward_id: UUID, actor: CurrentActor, cmd: Change) -> CommandAccepted:
+    return cmd.act(LeadReward, reward_id, lambda reward: reward.approve(actor))

@@ -8,19 +8,19 @@ from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
-from bizdev_common.api import Accepted, ReadConsistency, RuntimeDep, accepted, page_of, schema_of
+from bizdev_common.api import Accepted, ReadConsistency, RuntimeDep, page_of, schema_of
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Line, Name, PageParams, Percent, Text, Title, percent
 from bizdev_common.commands import CommandRoute
 from bizdev_common.domain import RuleViolation
 from bizdev_common.readmodel import Condition, ListQuery, Page, wait_for
 from bizdev_common.routes import EVERY_EVENT, RecordRoutes
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_performance.api.access import Reach, guard_target
-from bizdev_performance.api.common import App, DecimalIn
+from bizdev_performance.api.common import Create, DecimalIn
 from bizdev_performance.attainment import attained
 from bizdev_performance.contract import Number
 from bizdev_performance.domain import Indicator, Target
@@ -126,8 +126,8 @@ class MarketShareView(BaseModel):
     tags=["indicators"],
     summary="Define an indicator (hr or management)",
 )
-def define(body: IndicatorIn, actor: CurrentActor, app: App, response: Response) -> Accepted:
-    result = app.define_indicator(
+def define(body: IndicatorIn, actor: CurrentActor, cmd: Create) -> Accepted:
+    result = cmd.app.define_indicator(
         actor,
         name=body.name,
         kind=body.kind,
@@ -136,7 +136,7 @@ def define(body: IndicatorIn, actor: CurrentActor, app: App, response: Response)
         direction=body.direction,
         description=body.description,
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 INDICATORS = ListQuery(
@@ -174,9 +174,7 @@ INDICATOR.history(Indicator, summary=EVERY_EVENT)
     "department head)",
     description="Publishes TargetSet, or TargetRevised.",
 )
-async def set_target(
-    body: TargetIn, actor: CurrentActor, rt: RuntimeDep, app: App, response: Response
-) -> Accepted:
+async def set_target(body: TargetIn, actor: CurrentActor, rt: RuntimeDep, cmd: Create) -> Accepted:
     team_department = None
     if body.subject_kind is SubjectKind.TEAM:
         # A team is a project's, known from projects' events: its department is theirs.
@@ -186,7 +184,7 @@ async def set_target(
         if team_department is None:
             raise RuleViolation("subject", f"no team of a project {body.subject} is known")
     result = await run_in_threadpool(
-        app.set_target,
+        cmd.app.set_target,
         actor,
         indicator_id=body.indicator_id,
         subject_kind=body.subject_kind,
@@ -197,7 +195,7 @@ async def set_target(
         basis=body.basis,
         reason=body.reason,
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 TARGET = RecordRoutes(router, "/targets/{target_id}", "target", ["indicators"], guard=guard_target)
@@ -261,10 +259,8 @@ async def attainment(
     summary="Enter a market share with its source (the market department)",
     description="The one actual entered by hand (REGULATIONS 8.3). Publishes MarketShareRecorded.",
 )
-def record_market_share(
-    body: MarketShareIn, actor: CurrentActor, app: App, response: Response
-) -> Accepted:
-    result = app.record_market_share(
+def record_market_share(body: MarketShareIn, actor: CurrentActor, cmd: Create) -> Accepted:
+    result = cmd.app.record_market_share(
         actor,
         subject_kind=body.subject_kind,
         subject=body.subject,
@@ -272,7 +268,7 @@ def record_market_share(
         percent=percent(body.percent),
         source=body.source,
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 MARKET_SHARES = ListQuery(

@@ -11,10 +11,8 @@ from uuid import UUID
 import asyncpg
 from bizdev_common.api import (
     Accepted,
-    ExpectedVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     page_of,
     schema_of,
 )
@@ -25,12 +23,12 @@ from bizdev_common.domain import Actor
 from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.routes import EVERY_EVENT, RecordRoutes
 from bizdev_common.service import Runtime
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_performance.api.access import guard_person
-from bizdev_performance.api.common import App
+from bizdev_performance.api.common import Change, Create
 from bizdev_performance.application import PerformanceApplication
 from bizdev_performance.domain import Department, Person
 
@@ -138,8 +136,8 @@ PEOPLE = ListQuery(
     summary="Record a person of the organisation (hr)",
     description="Publishes PersonJoined (ids, department, position, supervisor; no name).",
 )
-def join(body: PersonIn, actor: CurrentActor, app: App, response: Response) -> Accepted:
-    result = app.join(
+def join(body: PersonIn, actor: CurrentActor, cmd: Create) -> Accepted:
+    result = cmd.app.join(
         actor,
         user_id=body.user_id,
         name=body.name,
@@ -148,7 +146,7 @@ def join(body: PersonIn, actor: CurrentActor, app: App, response: Response) -> A
         supervisor=body.supervisor,
         joined_on=body.joined_on,
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 @router.post(
@@ -157,23 +155,14 @@ def join(body: PersonIn, actor: CurrentActor, app: App, response: Response) -> A
     tags=["organisation"],
     summary="Move a person to another department or position (hr)",
 )
-def move(
-    person_id: UUID,
-    body: MoveIn,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    result = app.act(
+def move(person_id: UUID, body: MoveIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.act(
         Person,
         person_id,
-        version,
         lambda person: person.move(
             actor, department=body.department, position=body.position, reason=body.reason
         ),
     )
-    return accepted(result, response)
 
 
 @router.post(
@@ -183,14 +172,9 @@ def move(
     summary="Assign a person's supervisor (hr)",
 )
 def assign_supervisor(
-    person_id: UUID,
-    body: SupervisorIn,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
+    person_id: UUID, body: SupervisorIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    return accepted(app.assign_supervisor(actor, person_id, version, body.supervisor), response)
+    return cmd.accepted(cmd.app.assign_supervisor(actor, person_id, cmd.version, body.supervisor))
 
 
 @router.post(
@@ -199,21 +183,12 @@ def assign_supervisor(
     tags=["organisation"],
     summary="Record that a person left (hr)",
 )
-def leave(
-    person_id: UUID,
-    body: LeaveIn,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    result = app.act(
+def leave(person_id: UUID, body: LeaveIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.act(
         Person,
         person_id,
-        version,
         lambda person: person.leave(actor, left_on=body.left_on, reason=body.reason),
     )
-    return accepted(result, response)
 
 
 @router.get(
@@ -281,8 +256,8 @@ PERSON_FILE.history(Person, summary=EVERY_EVENT + " (who needs to know the perso
     tags=["organisation"],
     summary="Record a department's head (hr): establishes the department, or appoints anew",
 )
-def appoint_head(body: HeadIn, actor: CurrentActor, app: App, response: Response) -> Accepted:
-    return accepted(app.appoint_head(actor, body.department, body.head), response)
+def appoint_head(body: HeadIn, actor: CurrentActor, cmd: Create) -> Accepted:
+    return cmd.accepted(cmd.app.appoint_head(actor, body.department, body.head))
 
 
 DEPARTMENTS = ListQuery(

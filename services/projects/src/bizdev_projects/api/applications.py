@@ -12,7 +12,6 @@ from bizdev_common.api import (
     ExpectedVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     money_of,
     page_of,
 )
@@ -25,7 +24,7 @@ from bizdev_common.routes import EVERY_EVENT, RecordRoutes
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_projects.api.common import App
+from bizdev_projects.api.common import App, Change, Create
 from bizdev_projects.domain import (
     ApplicationState,
     Assessment,
@@ -194,10 +193,8 @@ def _application(r: asyncpg.Record) -> ApplicationView:
     tags=["applications"],
     summary="Draft an initiation application (any employee)",
 )
-def draft_application(
-    body: ApplicationIn, actor: CurrentActor, app: App, response: Response
-) -> Accepted:
-    result = app.draft_application(
+def draft_application(body: ApplicationIn, actor: CurrentActor, cmd: Create) -> Accepted:
+    result = cmd.app.draft_application(
         actor,
         title=body.title,
         background=body.background,
@@ -207,7 +204,7 @@ def draft_application(
         lead_id=body.lead_id,
         customer_id=body.customer_id,
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 @router.patch(
@@ -217,17 +214,11 @@ def draft_application(
     summary="Revise a draft or rejected application (the applicant)",
 )
 def revise_application(
-    application_id: UUID,
-    body: ApplicationRevision,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
+    application_id: UUID, body: ApplicationRevision, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app.act(
+    return cmd.act(
         ProjectApplication,
         application_id,
-        version,
         lambda application: application.revise(
             actor,
             title=body.title,
@@ -237,7 +228,6 @@ def revise_application(
             preliminary_plan=body.preliminary_plan,
         ),
     )
-    return accepted(result, response)
 
 
 @router.post(
@@ -246,21 +236,9 @@ def revise_application(
     tags=["applications"],
     summary="Submit for department review (the applicant)",
 )
-def submit_application(
-    application_id: UUID,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    return accepted(
-        app.act(
-            ProjectApplication,
-            application_id,
-            version,
-            lambda application: application.submit(actor),
-        ),
-        response,
+def submit_application(application_id: UUID, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.act(
+        ProjectApplication, application_id, lambda application: application.submit(actor)
     )
 
 
@@ -272,23 +250,18 @@ def submit_application(
     "applicant is that head; never the finder of its lead)",
 )
 def review_application(
-    application_id: UUID,
-    body: ReviewIn,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
+    application_id: UUID, body: ReviewIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app.review_application(
+    result = cmd.app.review_application(
         actor,
         application_id,
-        version,
+        cmd.version,
         recommend=body.recommend,
         feasibility=body.feasibility,
         market_outlook=body.market_outlook,
         resource_needs=body.resource_needs,
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 @router.post(
@@ -323,15 +296,10 @@ def approve_application(
     "of its lead)",
 )
 def reject_application(
-    application_id: UUID,
-    body: RejectIn,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
+    application_id: UUID, body: RejectIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app.reject_application(actor, application_id, version, body.reasons)
-    return accepted(result, response)
+    result = cmd.app.reject_application(actor, application_id, cmd.version, body.reasons)
+    return cmd.accepted(result)
 
 
 @router.get("/applications", response_model=Page[ApplicationView], tags=["applications"])

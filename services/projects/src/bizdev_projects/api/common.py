@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from bizdev_common.api import application
+from bizdev_common.api import Command, application, change, create
 from bizdev_common.boundary import Name
 from bizdev_common.contract import MoneyModel
 from fastapi import Depends
@@ -18,6 +18,8 @@ UserId = Annotated[Name, Field(description="A user id")]
 
 App = Annotated[ProjectsApplication, Depends(application)]
 """The API process's application, as a route's parameter."""
+Change = Annotated[Command[ProjectsApplication], Depends(change)]
+Create = Annotated[Command[ProjectsApplication], Depends(create)]
 
 
 def money_list(value: str) -> list[MoneyModel]:

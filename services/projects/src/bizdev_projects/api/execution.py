@@ -9,10 +9,8 @@ from uuid import UUID
 
 from bizdev_common.api import (
     Accepted,
-    ExpectedVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     page_of,
 )
 from bizdev_common.auth import CurrentActor
@@ -21,10 +19,10 @@ from bizdev_common.commands import CommandRoute
 from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.routes import RecordRoutes
 from bizdev_common.service import Runtime
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_projects.api.common import App
+from bizdev_projects.api.common import Change, Create
 from bizdev_projects.domain import (
     DeviationReport,
     DeviationState,
@@ -87,18 +85,11 @@ MILESTONES = ListQuery(
     summary="Record progress on a milestone; 100% completes it (the team lead)",
 )
 def record_progress(
-    project_id: UUID,
-    milestone_id: UUID,
-    body: ProgressIn,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
+    project_id: UUID, milestone_id: UUID, body: ProgressIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app.act(
+    return cmd.act(
         Project,
         project_id,
-        version,
         lambda project: project.record_progress(
             actor,
             milestone_id,
@@ -107,7 +98,6 @@ def record_progress(
             note=body.note,
         ),
     )
-    return accepted(result, response)
 
 
 @router.put(
@@ -116,21 +106,12 @@ def record_progress(
     tags=["execution"],
     summary="Change the project's health, with a note (the team lead or management)",
 )
-def change_health(
-    project_id: UUID,
-    body: HealthIn,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    result = app.act(
+def change_health(project_id: UUID, body: HealthIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.act(
         Project,
         project_id,
-        version,
         lambda project: project.change_health(actor, body.status.value, body.note),
     )
-    return accepted(result, response)
 
 
 @router.post(
@@ -139,21 +120,10 @@ def change_health(
     tags=["execution"],
     summary="Close the project with its outcome (management); it changes no more",
 )
-def close_project(
-    project_id: UUID,
-    body: CloseIn,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    result = app.act(
-        Project,
-        project_id,
-        version,
-        lambda project: project.close(actor, body.outcome.value, body.summary),
+def close_project(project_id: UUID, body: CloseIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.act(
+        Project, project_id, lambda project: project.close(actor, body.outcome.value, body.summary)
     )
-    return accepted(result, response)
 
 
 async def _milestones(
@@ -266,9 +236,9 @@ DEVIATIONS = ListQuery(
     summary="Report a deviation from the plan, escalated to management (the team lead)",
 )
 def report_deviation(
-    project_id: UUID, body: DeviationIn, actor: CurrentActor, app: App, response: Response
+    project_id: UUID, body: DeviationIn, actor: CurrentActor, cmd: Create
 ) -> Accepted:
-    result = app.report_deviation(
+    result = cmd.app.report_deviation(
         actor,
         project_id,
         deviation=body.deviation,
@@ -276,7 +246,7 @@ def report_deviation(
         adjusted_strategy=body.adjusted_strategy,
         milestone_id=body.milestone_id,
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 @router.post(
@@ -287,15 +257,12 @@ def report_deviation(
     "(management)",
 )
 def acknowledge_deviation(
-    report_id: UUID,
-    body: AcknowledgeIn,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
+    report_id: UUID, body: AcknowledgeIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app.acknowledge_deviation(actor, report_id, version, body.decision, body.replan)
-    return accepted(result, response)
+    result = cmd.app.acknowledge_deviation(
+        actor, report_id, cmd.version, body.decision, body.replan
+    )
+    return cmd.accepted(result)
 
 
 @router.get("/deviations", response_model=Page[DeviationView], tags=["execution"])

@@ -8,10 +8,8 @@ from uuid import UUID
 import asyncpg
 from bizdev_common.api import (
     Accepted,
-    ExpectedVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     money_of,
     page_of,
 )
@@ -21,10 +19,10 @@ from bizdev_common.commands import CommandRoute
 from bizdev_common.contract import MoneyModel
 from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.routes import RecordRoutes
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_projects.api.common import App
+from bizdev_projects.api.common import Change, Create
 from bizdev_projects.domain import (
     InsightKind,
     Lead,
@@ -121,8 +119,8 @@ def _lead(r: asyncpg.Record) -> LeadView:
     tags=["leads"],
     summary="Submit a lead (any employee)",
 )
-def submit_lead(body: LeadIn, actor: CurrentActor, app: App, response: Response) -> Accepted:
-    result = app.submit_lead(
+def submit_lead(body: LeadIn, actor: CurrentActor, cmd: Create) -> Accepted:
+    result = cmd.app.submit_lead(
         actor,
         body.customer,
         body.need,
@@ -130,7 +128,7 @@ def submit_lead(body: LeadIn, actor: CurrentActor, app: App, response: Response)
         body.estimated_value.to_money(),
         body.customer_id,
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 @router.post(
@@ -140,16 +138,11 @@ def submit_lead(body: LeadIn, actor: CurrentActor, app: App, response: Response)
     summary="Qualify a lead, naming its crm customer if known (head of the finder's "
     "department or management; never the finder)",
 )
-def qualify_lead(
-    lead_id: UUID,
-    body: QualifyIn,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    result = app.qualify_lead(actor, lead_id, version, note=body.note, customer_id=body.customer_id)
-    return accepted(result, response)
+def qualify_lead(lead_id: UUID, body: QualifyIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    result = cmd.app.qualify_lead(
+        actor, lead_id, cmd.version, note=body.note, customer_id=body.customer_id
+    )
+    return cmd.accepted(result)
 
 
 @router.post(
@@ -159,18 +152,8 @@ def qualify_lead(
     summary="Discard a lead with reasons (head of the finder's department or management; "
     "never the finder)",
 )
-def discard_lead(
-    lead_id: UUID,
-    body: DiscardIn,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    return accepted(
-        app.act(Lead, lead_id, version, lambda lead: lead.discard(actor, reasons=body.reasons)),
-        response,
-    )
+def discard_lead(lead_id: UUID, body: DiscardIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.act(Lead, lead_id, lambda lead: lead.discard(actor, reasons=body.reasons))
 
 
 @router.get("/leads", response_model=Page[LeadView], tags=["leads"])
@@ -230,9 +213,9 @@ INSIGHTS = ListQuery(
     tags=["market insights"],
     summary="Record market information (market department)",
 )
-def record_insight(body: InsightIn, actor: CurrentActor, app: App, response: Response) -> Accepted:
-    result = app.record_market_insight(actor, body.kind.value, body.title, body.content)
-    return accepted(result, response)
+def record_insight(body: InsightIn, actor: CurrentActor, cmd: Create) -> Accepted:
+    result = cmd.app.record_market_insight(actor, body.kind.value, body.title, body.content)
+    return cmd.accepted(result)
 
 
 @router.get("/market-insights", response_model=Page[InsightView], tags=["market insights"])

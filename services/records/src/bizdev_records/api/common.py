@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from bizdev_common.api import application
+from bizdev_common.api import Command, application, change, create
 from bizdev_common.domain import Actor, Forbidden, Role
 from bizdev_common.service import Runtime
 from fastapi import Depends
@@ -14,6 +14,8 @@ from bizdev_records.storage import ContentStore, PostgresContentStore
 
 App = Annotated[RecordsApplication, Depends(application)]
 """The API process's application, as a route's parameter."""
+Change = Annotated[Command[RecordsApplication], Depends(change)]
+Create = Annotated[Command[RecordsApplication], Depends(create)]
 
 
 _stores: dict[int, PostgresContentStore] = {}

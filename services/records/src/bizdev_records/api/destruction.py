@@ -14,10 +14,8 @@ from uuid import UUID
 import asyncpg
 from bizdev_common.api import (
     Accepted,
-    ExpectedVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     page_of,
 )
 from bizdev_common.auth import CurrentActor
@@ -28,11 +26,11 @@ from bizdev_common.domain import Actor, RuleViolation
 from bizdev_common.readmodel import ListQuery, Page, wait_for
 from bizdev_common.routes import RecordRoutes
 from bizdev_common.service import Runtime
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_records.api.common import App, require_archive_reader, store_of
+from bizdev_records.api.common import App, Change, Create, require_archive_reader, store_of
 from bizdev_records.api.files import RecordView, record_view
 from bizdev_records.domain import Category, DestructionList, ListState, Record
 
@@ -102,18 +100,8 @@ class DestructionRecord(BaseModel):
     summary="Put a record on legal hold (archivist or management): it cannot be destroyed",
     description="Publishes LegalHoldPlaced.",
 )
-def place_hold(
-    record_id: UUID,
-    body: HoldIn,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    return accepted(
-        app.act(Record, record_id, version, lambda record: record.place_hold(actor, body.reason)),
-        response,
-    )
+def place_hold(record_id: UUID, body: HoldIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.act(Record, record_id, lambda record: record.place_hold(actor, body.reason))
 
 
 @router.post(
@@ -123,18 +111,8 @@ def place_hold(
     summary="Lift a record's legal hold (archivist or management)",
     description="Publishes LegalHoldReleased.",
 )
-def release_hold(
-    record_id: UUID,
-    body: HoldIn,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    return accepted(
-        app.act(Record, record_id, version, lambda record: record.release_hold(actor, body.reason)),
-        response,
-    )
+def release_hold(record_id: UUID, body: HoldIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.act(Record, record_id, lambda record: record.release_hold(actor, body.reason))
 
 
 DUE_LIST, DUE_SORT = "records-due-for-destruction", "retention_ends_on"
@@ -220,11 +198,9 @@ async def due_for_destruction(
     description="Each record's retention must be over, none on legal hold or lent. "
     "Publishes DestructionListed.",
 )
-def propose_destruction(
-    body: DestructionListIn, actor: CurrentActor, app: App, response: Response
-) -> Accepted:
-    result = app.propose_destruction(actor, body.record_ids, body.reason)
-    return accepted(result, response)
+def propose_destruction(body: DestructionListIn, actor: CurrentActor, cmd: Create) -> Accepted:
+    result = cmd.app.propose_destruction(actor, body.record_ids, body.reason)
+    return cmd.accepted(result)
 
 
 @router.post(
@@ -234,17 +210,8 @@ def propose_destruction(
     summary="Approve a destruction list (management, never who drew it up)",
     description="Publishes DestructionApproved.",
 )
-def approve_destruction(
-    list_id: UUID,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    return accepted(
-        app.act(DestructionList, list_id, version, lambda listed: listed.approve(actor)),
-        response,
-    )
+def approve_destruction(list_id: UUID, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.act(DestructionList, list_id, lambda listed: listed.approve(actor))
 
 
 @router.post(
@@ -257,23 +224,17 @@ def approve_destruction(
     "DestructionCarriedOut.",
 )
 async def carry_out(
-    list_id: UUID,
-    body: CarryOutIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
+    list_id: UUID, body: CarryOutIn, actor: CurrentActor, rt: RuntimeDep, cmd: Change
 ) -> Accepted:
     result, contents = await run_in_threadpool(
-        lambda: app.carry_out_destruction(
-            actor, list_id, version, witness=body.witness, method=body.method
+        lambda: cmd.app.carry_out_destruction(
+            actor, list_id, cmd.version, witness=body.witness, method=body.method
         )
     )
     store = store_of(rt)
     for content_id in contents:
         await store.delete(content_id)
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 DESTRUCTION_LISTS = ListQuery(

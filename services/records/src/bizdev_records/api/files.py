@@ -11,10 +11,8 @@ from uuid import UUID
 import asyncpg
 from bizdev_common.api import (
     Accepted,
-    ExpectedVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     page_of,
 )
 from bizdev_common.auth import CurrentActor
@@ -24,11 +22,11 @@ from bizdev_common.domain import Actor, Forbidden
 from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.routes import RecordRoutes
 from bizdev_common.service import Runtime
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_records.api.common import App, reads_record
+from bizdev_records.api.common import Change, Create, reads_record
 from bizdev_records.application import RecordsApplication
 from bizdev_records.domain import Category, File, Medium, Record, RecordState
 
@@ -202,10 +200,8 @@ RECORDS = ListQuery(
     description="Customer, project and contract files open by themselves from crm's and "
     "projects' events. Publishes FileOpened.",
 )
-def open_marketing_file(
-    body: MarketingFileIn, actor: CurrentActor, app: App, response: Response
-) -> Accepted:
-    return accepted(app.open_marketing_file(actor, body.subject_id, body.title), response)
+def open_marketing_file(body: MarketingFileIn, actor: CurrentActor, cmd: Create) -> Accepted:
+    return cmd.accepted(cmd.app.open_marketing_file(actor, body.subject_id, body.title))
 
 
 @router.post(
@@ -215,16 +211,9 @@ def open_marketing_file(
     summary="End a marketing file's active life (archivist): its retention starts",
     description="Publishes FileActiveLifeEnded.",
 )
-def close_file(
-    file_id: UUID,
-    body: CloseFileIn,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    result = app.close_file(actor, file_id, version, body.reason, body.ended_on)
-    return accepted(result, response)
+def close_file(file_id: UUID, body: CloseFileIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    result = cmd.app.close_file(actor, file_id, cmd.version, body.reason, body.ended_on)
+    return cmd.accepted(result)
 
 
 @router.get("/files", response_model=Page[FileView], tags=["files"])
@@ -271,8 +260,8 @@ FILE.history(File, summary="Every event of the file: opened, active life ended, 
     "(PUT /records/{id}/content); then the archivist numbers and binds it. Publishes "
     "RecordFiled.",
 )
-def file_item(body: ItemIn, actor: CurrentActor, app: App, response: Response) -> Accepted:
-    return accepted(app.file_item(actor, body.file_id, body.title, body.medium), response)
+def file_item(body: ItemIn, actor: CurrentActor, cmd: Create) -> Accepted:
+    return cmd.accepted(cmd.app.file_item(actor, body.file_id, body.title, body.medium))
 
 
 @router.post(
@@ -281,18 +270,8 @@ def file_item(body: ItemIn, actor: CurrentActor, app: App, response: Response) -
     tags=["records"],
     summary="Correct a record's title (its filer or the archivist; not once bound)",
 )
-def retitle(
-    record_id: UUID,
-    body: TitleIn,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    return accepted(
-        app.act(Record, record_id, version, lambda record: record.retitle(actor, body.title)),
-        response,
-    )
+def retitle(record_id: UUID, body: TitleIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.act(Record, record_id, lambda record: record.retitle(actor, body.title))
 
 
 @router.post(
@@ -303,21 +282,12 @@ def retitle(
     description="Its filer or the archivist before binding; only the archivist after. "
     "Publishes RecordLocated.",
 )
-def locate(
-    record_id: UUID,
-    body: LocationIn,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    result = app.act(
+def locate(record_id: UUID, body: LocationIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.act(
         Record,
         record_id,
-        version,
         lambda record: record.locate(actor, room=body.room, shelf=body.shelf, box=body.box),
     )
-    return accepted(result, response)
 
 
 @router.get(

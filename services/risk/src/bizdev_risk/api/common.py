@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import asyncpg
-from bizdev_common.api import application
+from bizdev_common.api import Command, application, change, create
 from bizdev_common.domain import Actor, Forbidden, Role
 from bizdev_common.readmodel import Condition
 from fastapi import Depends
@@ -22,6 +22,8 @@ from bizdev_risk.application import RiskApplication
 
 App = Annotated[RiskApplication, Depends(application)]
 """The API process's application, as a route's parameter."""
+Change = Annotated[Command[RiskApplication], Depends(change)]
+Create = Annotated[Command[RiskApplication], Depends(create)]
 
 
 def reads_all(actor: Actor) -> bool:

@@ -13,7 +13,6 @@ from bizdev_common.api import (
     MinVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     one_of,
     page_of,
 )
@@ -25,7 +24,7 @@ from bizdev_common.readmodel import Condition, ListQuery, Page
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_risk.api.common import App, reads_all
+from bizdev_risk.api.common import Create, reads_all
 
 router = APIRouter(route_class=CommandRoute)
 
@@ -89,8 +88,8 @@ def _view(row: object) -> MeetingView:
     summary="Record a risk review meeting (risk officer)",
     description="Publishes ReviewMeetingRecorded.",
 )
-def record(body: MeetingIn, actor: CurrentActor, app: App, response: Response) -> Accepted:
-    result = app.record_meeting(
+def record(body: MeetingIn, actor: CurrentActor, cmd: Create) -> Accepted:
+    result = cmd.app.record_meeting(
         actor,
         held_on=body.held_on,
         title=body.title,
@@ -99,7 +98,7 @@ def record(body: MeetingIn, actor: CurrentActor, app: App, response: Response) -
         conclusions=body.conclusions,
         actions=[a.model_dump(mode="json") for a in body.actions],
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 @router.get(

@@ -12,11 +12,9 @@ from uuid import UUID
 
 from bizdev_common.api import (
     Accepted,
-    ExpectedVersion,
     MinVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     one_of,
     page_of,
 )
@@ -27,7 +25,7 @@ from bizdev_common.readmodel import ListQuery, Page
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_risk.api.common import App, require_reads_all
+from bizdev_risk.api.common import App, Change, Create, require_reads_all
 from bizdev_risk.domain import COUNTABLE, Alert, Band, Category, KriDefinition, Scope
 from bizdev_risk.domain.indicator import WINDOW_DAYS_MAX
 
@@ -124,10 +122,8 @@ class IndicatorIn(IndicatorRevisionIn):
     summary="Define a key risk indicator (risk officer)",
     description="Publishes KriDefined. It counts from now on.",
 )
-def define_indicator(
-    body: IndicatorIn, actor: CurrentActor, app: App, response: Response
-) -> Accepted:
-    result = app.define_indicator(
+def define_indicator(body: IndicatorIn, actor: CurrentActor, cmd: Create) -> Accepted:
+    result = cmd.app.define_indicator(
         actor,
         name=body.name,
         title=body.title,
@@ -138,7 +134,7 @@ def define_indicator(
         warning=body.warning,
         critical=body.critical,
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 @router.put(
@@ -150,17 +146,12 @@ def define_indicator(
     "on; alerts name the version that raised them.",
 )
 def revise_indicator(
-    name: str,
-    body: IndicatorRevisionIn,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
+    name: str, body: IndicatorRevisionIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app.revise_indicator(
+    result = cmd.app.revise_indicator(
         actor,
         name,
-        version,
+        cmd.version,
         title=body.title,
         events=body.events,
         category=body.category,
@@ -168,7 +159,7 @@ def revise_indicator(
         warning=body.warning,
         critical=body.critical,
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 class KriView(BaseModel):
@@ -341,15 +332,5 @@ class AcknowledgeIn(BaseModel):
     summary="Acknowledge an alert (risk officer): no longer active",
     description="Publishes AlertAcknowledged.",
 )
-def acknowledge(
-    alert_id: UUID,
-    body: AcknowledgeIn,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    return accepted(
-        app.act(Alert, alert_id, version, lambda alert: alert.acknowledge(actor, body.note)),
-        response,
-    )
+def acknowledge(alert_id: UUID, body: AcknowledgeIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.act(Alert, alert_id, lambda alert: alert.acknowledge(actor, body.note))

@@ -13,12 +13,10 @@ from uuid import UUID
 import asyncpg
 from bizdev_common.api import (
     Accepted,
-    ExpectedVersion,
     HistoryEvent,
     MinVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     history_of,
     one_of,
     page_of,
@@ -33,7 +31,7 @@ from bizdev_common.service import Runtime
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_risk.api.common import App, require_sees_risk, visible_risks
+from bizdev_risk.api.common import App, Change, Create, require_sees_risk, visible_risks
 from bizdev_risk.domain import Assessment, Category, Level, Risk, Scenario, Scope, Strategy
 
 router = APIRouter(route_class=CommandRoute)
@@ -215,8 +213,8 @@ RISKS = ListQuery(
     description="Publishes RiskRaised. Against a project, a customer (its crm id only) or the "
     "company.",
 )
-def identify(body: RiskIn, actor: CurrentActor, app: App, response: Response) -> Accepted:
-    result = app.identify_risk(
+def identify(body: RiskIn, actor: CurrentActor, cmd: Create) -> Accepted:
+    result = cmd.app.identify_risk(
         actor,
         category=body.category,
         scope=body.scope,
@@ -227,7 +225,7 @@ def identify(body: RiskIn, actor: CurrentActor, app: App, response: Response) ->
         description=body.description,
         cause=body.cause,
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 @router.post(
@@ -238,18 +236,11 @@ def identify(body: RiskIn, actor: CurrentActor, app: App, response: Response) ->
     description="Publishes RiskAssessed; every reassessment is kept. The level follows the "
     "configured boundaries (GET /matrix).",
 )
-def assess(
-    risk_id: UUID,
-    body: AssessmentIn,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    result = app.assess_risk(
+def assess(risk_id: UUID, body: AssessmentIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    result = cmd.app.assess_risk(
         actor,
         risk_id,
-        version,
+        cmd.version,
         assessment=body.assessment,
         likelihood=body.likelihood,
         impact=body.impact,
@@ -259,7 +250,7 @@ def assess(
         ],
         note=body.note,
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 @router.post(
@@ -270,18 +261,10 @@ def assess(
     description="Publishes ResponsePlanned, or StrategyChanged. `accept` at level high or "
     "above waits for management's sign-off.",
 )
-def plan_response(
-    risk_id: UUID,
-    body: ResponseIn,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    result = app.act(
-        Risk, risk_id, version, lambda risk: risk.plan_response(actor, body.strategy, body.reason)
+def plan_response(risk_id: UUID, body: ResponseIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.act(
+        Risk, risk_id, lambda risk: risk.plan_response(actor, body.strategy, body.reason)
     )
-    return accepted(result, response)
 
 
 @router.post(
@@ -291,10 +274,8 @@ def plan_response(
     summary="Sign off accepting a risk at level high or above (management, not its proposer)",
     description="Publishes AcceptanceSignedOff.",
 )
-def sign_off(
-    risk_id: UUID, actor: CurrentActor, app: App, version: ExpectedVersion, response: Response
-) -> Accepted:
-    return accepted(app.act(Risk, risk_id, version, lambda risk: risk.sign_off(actor)), response)
+def sign_off(risk_id: UUID, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.act(Risk, risk_id, lambda risk: risk.sign_off(actor))
 
 
 @router.post(
@@ -304,15 +285,8 @@ def sign_off(
     summary="Close a risk with a reason (risk officer)",
     description="Publishes RiskClosed; refused while an acceptance waits for its sign-off.",
 )
-def close(
-    risk_id: UUID,
-    body: CloseIn,
-    actor: CurrentActor,
-    app: App,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    return accepted(app.close_risk(actor, risk_id, version, body.reason), response)
+def close(risk_id: UUID, body: CloseIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.accepted(cmd.app.close_risk(actor, risk_id, cmd.version, body.reason))
 
 
 @router.get(
