@@ -16,7 +16,7 @@ from uuid import UUID
 
 import asyncpg
 import httpx
-from bizdev_common.readmodel import encode_cursor
+from bizdev_common.cursors import encode_cursor
 
 from .conftest import Infra, eventually, problem_of, unique
 from .conftest import TestClock as Clock

@@ -12,8 +12,9 @@ from uuid import UUID, uuid4
 
 import pytest
 from bizdev_common.boundary import PageParams
+from bizdev_common.cursors import decode_cursor, encode_cursor
 from bizdev_common.domain import RuleViolation
-from bizdev_common.readmodel import ListQuery, Page, Total, decode_cursor, encode_cursor
+from bizdev_common.readmodel import ListQuery, Page, Total
 from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 

@@ -23,7 +23,7 @@ from bizdev_common.seam import OwnViews, in_memory, own_views
 from bizdev_common.settings import ServiceSettings
 from bizdev_projects.application import ProjectsApplication
 from bizdev_projects.contract import CONTRACT
-from bizdev_projects.domain import Meeting, PlannedActionItem, Project
+from bizdev_projects.domain import Meeting, PlannedActionItem, Project, ProjectApplication
 from bizdev_projects.main import parts
 from bizdev_projects.projections import PROJECTIONS, TABLES
 
@@ -57,7 +57,9 @@ def executing_project_with_a_meeting(app: ProjectsApplication) -> None:
         customer_id=None,
     )
     application_id = drafted.id
-    app.submit_application(applicant, application_id, 1)
+    app.act(
+        ProjectApplication, application_id, 1, lambda application: application.submit(applicant)
+    )
     app.review_application(
         SALES_HEAD,
         application_id,
@@ -69,8 +71,15 @@ def executing_project_with_a_meeting(app: ProjectsApplication) -> None:
     )
     app.approve_application(manager(), application_id, 3, ASSESSMENT, "Go ahead")
     project_id = Project.project_id_for(application_id)
-    app.appoint_team_lead(manager(), project_id, 1, LEAD.user_id, "Runs the team")
-    app.add_team_member(LEAD, project_id, 2, MEMBER.user_id, "Sensors")
+    app.act(
+        Project,
+        project_id,
+        1,
+        lambda project: project.appoint_team_lead(manager(), LEAD.user_id, "Runs the team"),
+    )
+    app.act(
+        Project, project_id, 2, lambda project: project.add_member(LEAD, MEMBER.user_id, "Sensors")
+    )
     plan = app.draft_plan(employee(), project_id, content())
     app.submit_plan(employee(), plan.id, plan.version)
     app.review_plan(SALES_HEAD, plan.id, 2, verdict="passed", comments="")

@@ -33,6 +33,12 @@ class Actor:
     def has(self, role: Role) -> bool:
         return role in self.roles
 
+    def reads_all_kept_by(self, keeper: Role) -> bool:
+        """Whether they read all of what `keeper` keeps (finance's budgets, the archivist's
+        records): the keeper, management, which decides on it, and the auditor, who reads
+        everything (REGULATIONS, Roles)."""
+        return bool(self.roles & {keeper, Role.MANAGEMENT, Role.AUDITOR})
+
     def is_head_of(self, department: str) -> bool:
         return self.has(Role.DEPARTMENT_HEAD) and self.department == department
 

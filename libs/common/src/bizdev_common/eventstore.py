@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -464,6 +464,19 @@ class ServiceApplication(Application[UUID]):
             return self.load(cls, aggregate_id)
         except NotFound:
             return None
+
+    def act(
+        self,
+        cls: type[A],
+        aggregate_id: UUID,
+        expected_version: int | None,
+        decide: Callable[[A], object],
+    ) -> CommandResult:
+        """A command on one record: load it (NotFound, or VersionConflict when the caller's
+        copy is stale), let it decide (its method raises what it forbids), save its events."""
+        aggregate = self.load(cls, aggregate_id, expected_version)
+        decide(aggregate)
+        return self.commit(aggregate)
 
     def commit(self, main: Aggregate, *others: Aggregate) -> CommandResult:
         """Saves all pending events atomically; a concurrent writer makes it a 409. The first

@@ -15,8 +15,12 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
 from opentelemetry import trace
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
@@ -163,3 +167,54 @@ def ready_gauge(registry: CollectorRegistry, service: str, role: str) -> Gauge:
         registry=registry,
     )
     return gauge.labels(service, role)
+
+
+def add_probes(
+    app: FastAPI,
+    registry: CollectorRegistry,
+    gauge: Gauge,
+    readiness: Callable[[], Awaitable[dict[str, Any]]],
+    *,
+    ready_summary: str,
+) -> None:
+    """/healthz, /readyz (`readiness`: its body, with `ready`; 503 when not) and /metrics,
+    where `bizdev_ready` is what /readyz would say now, dead letters waiting included."""
+
+    @app.get("/healthz", tags=["operations"], summary="Alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        summary=ready_summary,
+        responses={
+            503: {
+                "description": "Not ready: `checks` says what is not",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            }
+        },
+    )
+    async def readyz() -> JSONResponse:
+        body = await readiness()
+        gauge.set(body["ready"])
+        return JSONResponse(body, status_code=200 if body["ready"] else 503)
+
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics",
+        description="Prometheus' text format, or OpenMetrics when the Accept header asks.",
+        response_class=PlainTextResponse,
+        responses={
+            200: {
+                "content": {
+                    "text/plain": {"schema": {"type": "string"}},
+                    "application/openmetrics-text": {"schema": {"type": "string"}},
+                }
+            }
+        },
+    )
+    async def metrics(request: Request) -> Response:
+        gauge.set((await readiness())["ready"])
+        return metrics_response(registry, request.headers.get("accept"))

@@ -26,7 +26,7 @@ import hashlib
 import itertools
 import logging
 import zlib
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeAlias
 
@@ -55,6 +55,48 @@ FOREIGN_WAIT_MS = 500
 """How long a consumer of other services' topics waits for records: nobody waits on it as
 closely as on the own views (fed from the event store), and a long wait leaves it asleep while
 idle and gathers records into batches."""
+
+
+def subscribe_batches(
+    broker: KafkaBroker,
+    settings: ServiceSettings,
+    topics: Iterable[str],
+    group: str,
+    handle: Callable[[Any, KafkaMessage], Awaitable[None]],
+    *,
+    description: str,
+    listener: ConsumerRebalanceListener | None = None,
+) -> Any:
+    """A consumer group of other services' topics, handed its records in batches: the
+    framework's path (middlewares, acknowledgement, the offset commit) once per batch, not
+    once per record, most of which a reaction ignores. Records are decoded by the handler,
+    which parks what it cannot read (deadletters.py)."""
+    subscriber = broker.subscriber(
+        *[
+            Topic(
+                t,
+                num_partitions=settings.topic_partitions,
+                replication_factor=settings.topic_replication_factor,
+            )
+            for t in topics
+        ],
+        batch=True,
+        max_records=settings.projector_batch_size,
+        # How long a poll waits for records; FastStream sleeps as long again after an
+        # empty one, so this bounds what an idle consumer adds to a view's freshness.
+        batch_timeout_ms=FOREIGN_WAIT_MS,
+        group_id=group,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        parser=tolerant_parser,
+        decoder=undecoded,
+        listener=listener,
+        title=group,
+        description=description,
+    )
+    subscriber(handle)
+    return subscriber
+
 
 STORE_PARTITION = -1
 """The tracking rows' partition of the service's own events, read from its event store."""
@@ -526,31 +568,15 @@ class Projector:
         # side, a test) must read every partition itself, not share them with the first.
         group = f"{settings.schema_name}.{projection.name}"
         self.handler = Handler("projection", projection.name, group)
-        topics = [
-            Topic(
-                t,
-                num_partitions=settings.topic_partitions,
-                replication_factor=settings.topic_replication_factor,
-            )
-            for t in projection.foreign_topics
-        ]
-        self.subscriber = broker.subscriber(
-            *topics,
-            batch=True,
-            max_records=settings.projector_batch_size,
-            # How long a poll waits for records; FastStream sleeps as long again after an
-            # empty one, so this bounds what an idle projector adds to a view's freshness.
-            batch_timeout_ms=FOREIGN_WAIT_MS,
-            group_id=group,
-            auto_offset_reset="earliest",
-            ack_policy=AckPolicy.NACK_ON_ERROR,
-            parser=tolerant_parser,
-            decoder=undecoded,
-            listener=_ResumeFromTracking(self),
-            title=group,
+        self.subscriber = subscribe_batches(
+            broker,
+            settings,
+            projection.foreign_topics,
+            group,
+            self._handle,
             description=f"Read model {projection.name} of {settings.service}",
+            listener=_ResumeFromTracking(self),
         )
-        self.subscriber(self._handle)
 
     async def _handle(self, body: Any, msg: KafkaMessage) -> None:
         records: Sequence[ConsumerRecord] = msg.raw_message

@@ -26,8 +26,7 @@ from typing import Any, ClassVar
 from aiokafka import ConsumerRecord
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Tracking
-from faststream import AckPolicy
-from faststream.kafka import KafkaBroker, Topic
+from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
@@ -39,14 +38,12 @@ from bizdev_common.consuming import (
     raw_header,
     read_envelope,
     read_event,
-    tolerant_parser,
-    undecoded,
 )
 from bizdev_common.contract import EventContract, PublicEvent
 from bizdev_common.deadletters import DeadLetters, Handler, Letter, describe, retrying
 from bizdev_common.envelope import Envelope
 from bizdev_common.eventstore import ServiceApplication
-from bizdev_common.projector import FOREIGN_WAIT_MS
+from bizdev_common.projector import subscribe_batches
 from bizdev_common.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -88,30 +85,14 @@ class ReactionRunner:
         self.contracts = {c.topic: c for c in reaction.upstream}
         group = f"{settings.schema_name}.{reaction.name}"
         self.handler = Handler("reaction", reaction.name, group)
-        topics = [
-            Topic(
-                t,
-                num_partitions=settings.topic_partitions,
-                replication_factor=settings.topic_replication_factor,
-            )
-            for t in self.contracts
-        ]
-        self.subscriber = broker.subscriber(
-            *topics,
-            # Batches: the framework's path (middlewares, acknowledgement, the offset commit)
-            # once per batch, not once per record, most of which a reaction ignores.
-            batch=True,
-            max_records=settings.projector_batch_size,
-            batch_timeout_ms=FOREIGN_WAIT_MS,
-            group_id=group,
-            auto_offset_reset="earliest",
-            ack_policy=AckPolicy.NACK_ON_ERROR,
-            parser=tolerant_parser,
-            decoder=undecoded,
-            title=group,
+        self.subscriber = subscribe_batches(
+            broker,
+            settings,
+            self.contracts,
+            group,
+            self._handle,
             description=f"{settings.service} reacts: {type(reaction).__doc__ or reaction.name}",
         )
-        self.subscriber(self._handle)
         self._ignored: dict[str, int] = {}
         """Tracking name -> the last sequence passed over, not yet recorded."""
         self._ignored_recorded_at = time.monotonic()

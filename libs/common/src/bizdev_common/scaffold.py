@@ -167,25 +167,21 @@ PROJECTIONS: Sequence[Callable[[str], Projection]] = (Notes,)
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated
 from uuid import UUID
 
-from bizdev_common.api import Accepted, MinVersion, RuntimeDep, accepted, one_of
+from bizdev_common.api import Accepted, Command, MinVersion, RuntimeDep, create, one_of
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Text, Title
 from bizdev_common.commands import CommandRoute
 from bizdev_common.domain import Forbidden
-from bizdev_common.service import Runtime
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict
 
 from bizdev_${name}.application import ${Name}Application
 
 router = APIRouter(route_class=CommandRoute)
-
-
-def app_of(rt: Runtime[${Name}Application, Any]) -> ${Name}Application:
-    return rt.application
+Create = Annotated[Command[${Name}Application], Depends(create)]
 
 
 class NoteIn(BaseModel):
@@ -213,8 +209,8 @@ class NoteView(BaseModel):
     summary="Write a note",
     description="Publishes NoteWritten.",
 )
-def write(body: NoteIn, actor: CurrentActor, rt: RuntimeDep, response: Response) -> Accepted:
-    return accepted(app_of(rt).write_note(actor, title=body.title, text=body.text), response)
+def write(body: NoteIn, actor: CurrentActor, cmd: Create) -> Accepted:
+    return cmd.accepted(cmd.app.write_note(actor, title=body.title, text=body.text))
 
 
 @router.get("/notes/{note_id}", response_model=NoteView, tags=["notes"], summary="A note")

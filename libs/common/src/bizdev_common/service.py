@@ -23,8 +23,7 @@ from typing import Any
 import anyio.to_thread
 import asyncpg
 import uvicorn
-from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from bizdev_common import (
@@ -46,7 +45,7 @@ from bizdev_common.eventstore import (
     check_library_environment,
 )
 from bizdev_common.observability import (
-    metrics_response,
+    add_probes,
     ready_gauge,
 )
 from bizdev_common.parts import Runtime as Runtime  # what services' routes are given
@@ -195,32 +194,13 @@ def create_app(parts: ServiceParts[Any, Any]) -> FastAPI:
         ],
     )
 
-    @app.get("/healthz", tags=["operations"], summary="Alive")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get(
-        "/readyz",
-        tags=["operations"],
-        summary="PostgreSQL reachable and the views built; what is degraded",
-        responses={
-            503: {
-                "description": "Not ready: `checks` says what is not",
-                "content": {"application/json": {"schema": {"type": "object"}}},
-            }
-        },
-    )
-    async def readyz(request: Request) -> JSONResponse:
-        body = await readiness(request.app.state.runtime)
-        readiness_metric.set(body["ready"])
-        return JSONResponse(body, status_code=200 if body["ready"] else 503)
-
-    async def readiness(runtime: Runtime[Any, Any]) -> dict[str, Any]:
+    async def readiness() -> dict[str, Any]:
         """503 without PostgreSQL, which every request needs, before a worker has created
         the views the queries read, or once SIGTERM has come (shutdown.py). Kafka down (as the
         workers last reported it), no worker reporting, messages parked, or a relay stuck at
         an event degrade the service (`status: degraded`, 200): commands still succeed then,
         and taking the pod out of its Service would not help."""
+        runtime: Runtime[Any, Any] = app.state.runtime
         checks: dict[str, str] = {}
         body: dict[str, Any] = {"checks": checks}
         workers = None
@@ -253,25 +233,13 @@ def create_app(parts: ServiceParts[Any, Any]) -> FastAPI:
         body["ready"] = ready
         return body
 
-    @app.get(
-        "/metrics",
-        tags=["operations"],
-        summary="Prometheus metrics",
-        description="Prometheus' text format, or OpenMetrics when the Accept header asks.",
-        response_class=PlainTextResponse,
-        responses={
-            200: {
-                "content": {
-                    "text/plain": {"schema": {"type": "string"}},
-                    "application/openmetrics-text": {"schema": {"type": "string"}},
-                }
-            }
-        },
+    add_probes(
+        app,
+        registry,
+        readiness_metric,
+        readiness,
+        ready_summary="PostgreSQL reachable and the views built; what is degraded",
     )
-    async def metrics(request: Request) -> Response:
-        # Readiness as /readyz would say it, which counts the dead letters waiting too.
-        readiness_metric.set((await readiness(request.app.state.runtime))["ready"])
-        return metrics_response(registry, request.headers.get("accept"))
 
     docs.install(app, spec)
     return app

@@ -19,18 +19,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry, Gauge
-from starlette.responses import Response
 
 from bizdev_common import idempotency, status, topics
 from bizdev_common.broker import add_consumers, describe_topics
 from bizdev_common.deadletters import DeadLetters
 from bizdev_common.eventstore import schema_lock
 from bizdev_common.feed import StoreFeed
-from bizdev_common.observability import metrics_response, ready_gauge
+from bizdev_common.observability import add_probes, ready_gauge
 from bizdev_common.parts import ServiceParts, setup_process
 from bizdev_common.readmodel import create_list_indexes, list_queries
 from bizdev_common.relay import OutboxRelay
@@ -152,10 +150,6 @@ def create_worker_app(parts: ServiceParts[Any, Any]) -> FastAPI:
         registry=registry,
     ).labels(s.service).set_function(lambda: _stuck_position(state))
 
-    @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
     async def readiness() -> dict[str, Any]:
         """Not ready only without PostgreSQL. Kafka down, messages parked, or a relay stuck
         at an event degrade it (`status: degraded`): it keeps trying, a restart would not
@@ -179,17 +173,7 @@ def create_worker_app(parts: ServiceParts[Any, Any]) -> FastAPI:
         body["ready"] = ready
         return body
 
-    @app.get("/readyz")
-    async def readyz() -> JSONResponse:
-        body = await readiness()
-        readiness_metric.set(body["ready"])
-        return JSONResponse(body, status_code=200 if body["ready"] else 503)
-
-    @app.get("/metrics", response_class=PlainTextResponse)
-    async def metrics(request: Request) -> Response:
-        # Readiness as /readyz would say it, which counts the dead letters waiting too.
-        readiness_metric.set((await readiness())["ready"])
-        return metrics_response(registry, request.headers.get("accept"))
+    add_probes(app, registry, readiness_metric, readiness, ready_summary="PostgreSQL reachable")
 
     return app
 

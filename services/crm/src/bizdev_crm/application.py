@@ -125,29 +125,6 @@ class CrmApplication(ServiceApplication):
         self.keys.store(customer.id, key)
         return self.commit(customer)
 
-    def update_customer_file(
-        self,
-        actor: Actor,
-        customer_id: UUID,
-        expected_version: int | None,
-        *,
-        name: str | None,
-        industry: str | None,
-        address: str | None,
-        needs: str | None,
-        preferences: str | None,
-    ) -> CommandResult:
-        customer = self.load(Customer, customer_id, expected_version)
-        customer.update_file(
-            actor,
-            name=name,
-            industry=industry,
-            address=address,
-            needs=needs,
-            preferences=preferences,
-        )
-        return self.commit(customer)
-
     def add_contact(
         self,
         actor: Actor,
@@ -187,22 +164,6 @@ class CrmApplication(ServiceApplication):
         )
         return self.commit(customer), proposal_id
 
-    def record_proposal_outcome(
-        self,
-        actor: Actor,
-        customer_id: UUID,
-        expected_version: int | None,
-        *,
-        proposal_id: UUID,
-        outcome: str,
-        notes: str,
-    ) -> CommandResult:
-        customer = self.load(Customer, customer_id, expected_version)
-        customer.record_proposal_outcome(
-            actor, proposal_id=proposal_id, outcome=outcome, notes=notes
-        )
-        return self.commit(customer)
-
     def change_customer_status(
         self,
         actor: Actor,
@@ -216,19 +177,6 @@ class CrmApplication(ServiceApplication):
         customer.change_status(
             actor, status=status, reason=reason, today=self._today(), visit_cycle=self.visit_cycle
         )
-        return self.commit(customer)
-
-    def reassign_customer_owner(
-        self,
-        actor: Actor,
-        customer_id: UUID,
-        expected_version: int | None,
-        *,
-        owner: str,
-        reason: str,
-    ) -> CommandResult:
-        customer = self.load(Customer, customer_id, expected_version)
-        customer.reassign_owner(actor, owner=owner, reason=reason)
         return self.commit(customer)
 
     def follow_up_overdue(self, customer_id: UUID, now: datetime) -> CommandResult:
@@ -288,13 +236,6 @@ class CrmApplication(ServiceApplication):
         )
         return self.commit(follow_up, customer)
 
-    def cancel_follow_up(
-        self, actor: Actor, follow_up_id: UUID, expected_version: int | None, reason: str
-    ) -> CommandResult:
-        follow_up = self.load(FollowUp, follow_up_id, expected_version)
-        follow_up.cancel(actor, reason=reason)
-        return self.commit(follow_up)
-
     # --- customer events ----------------------------------------------------------------------
 
     def plan_customer_event(
@@ -309,26 +250,6 @@ class CrmApplication(ServiceApplication):
     ) -> CommandResult:
         customer_event = self.load(CustomerEvent, event_id, expected_version)
         customer_event.invite(actor, self._customer(customer_id))
-        return self.commit(customer_event)
-
-    def record_attendance(
-        self,
-        actor: Actor,
-        event_id: UUID,
-        expected_version: int | None,
-        *,
-        customer_id: UUID,
-        attended: bool,
-    ) -> CommandResult:
-        customer_event = self.load(CustomerEvent, event_id, expected_version)
-        customer_event.record_attendance(actor, customer_id=customer_id, attended=attended)
-        return self.commit(customer_event)
-
-    def cancel_customer_event(
-        self, actor: Actor, event_id: UUID, expected_version: int | None, reason: str
-    ) -> CommandResult:
-        customer_event = self.load(CustomerEvent, event_id, expected_version)
-        customer_event.cancel(actor, reason=reason)
         return self.commit(customer_event)
 
     # --- complaints ---------------------------------------------------------------------------
@@ -356,27 +277,6 @@ class CrmApplication(ServiceApplication):
             response_hours=self.response_hours,
             resolution_hours=self.resolution_hours,
         )
-        return self.commit(complaint)
-
-    def assign_complaint(
-        self, actor: Actor, complaint_id: UUID, expected_version: int | None, owner: str
-    ) -> CommandResult:
-        complaint = self.load(Complaint, complaint_id, expected_version)
-        complaint.assign(actor, owner=owner)
-        return self.commit(complaint)
-
-    def respond_to_complaint(
-        self, actor: Actor, complaint_id: UUID, expected_version: int | None, proposal: str
-    ) -> CommandResult:
-        complaint = self.load(Complaint, complaint_id, expected_version)
-        complaint.respond(actor, proposal=proposal)
-        return self.commit(complaint)
-
-    def resolve_complaint(
-        self, actor: Actor, complaint_id: UUID, expected_version: int | None, resolution: str
-    ) -> CommandResult:
-        complaint = self.load(Complaint, complaint_id, expected_version)
-        complaint.resolve(actor, resolution=resolution)
         return self.commit(complaint)
 
     def reopen_complaint(
@@ -443,13 +343,6 @@ class CrmApplication(ServiceApplication):
     ) -> CommandResult:
         complaint = self.load(Complaint, complaint_id, expected_version)
         complaint.complete_corrective_action(actor, action_id, outcome=outcome, today=self._today())
-        return self.commit(complaint)
-
-    def corrective_action_overdue(
-        self, complaint_id: UUID, action_id: UUID, now: datetime
-    ) -> CommandResult:
-        complaint = self.load(Complaint, complaint_id)
-        complaint.corrective_action_overdue(action_id, now)
         return self.commit(complaint)
 
     def escalate_complaint(

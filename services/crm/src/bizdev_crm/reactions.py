@@ -20,7 +20,7 @@ from bizdev_common.scheduler import DeadlineCheck
 from eventsourcing.domain import Aggregate
 
 from bizdev_crm.application import CrmApplication
-from bizdev_crm.domain import Customer, Deadline
+from bizdev_crm.domain import Complaint, Customer, Deadline
 from bizdev_crm.upstream import (
     PROJECTS,
     ProjectOpened,
@@ -96,7 +96,12 @@ class CorrectiveActionDeadline(DeadlineCheck[CrmApplication]):
     kind = CORRECTIVE_ACTION
 
     def fire(self, app: CrmApplication, aggregate_id: UUID, item: str, now: datetime) -> None:
-        app.corrective_action_overdue(aggregate_id, UUID(item), now)
+        app.act(
+            Complaint,
+            aggregate_id,
+            None,
+            lambda complaint: complaint.corrective_action_overdue(UUID(item), now),
+        )
 
 
 class CustomerVisitDeadline(DeadlineCheck[CrmApplication]):

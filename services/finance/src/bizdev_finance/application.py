@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date
 from uuid import UUID
 
 from bizdev_common.days import company_day, zone_name
@@ -17,8 +15,6 @@ from bizdev_finance.domain import (
     Books,
     Budget,
     InvoiceNumber,
-    Period,
-    PlannedLine,
     ProjectTeam,
     Receivable,
     close_month,
@@ -74,56 +70,6 @@ class FinanceApplication(ServiceApplication):
                     raise
         raise AssertionError("unreachable")
 
-    def explain_variance(
-        self,
-        actor: Actor,
-        period_id: UUID,
-        expected_version: int | None,
-        *,
-        budget_id: UUID,
-        line_id: UUID,
-        reason: str,
-        improvement: str,
-    ) -> CommandResult:
-        period = self.load(Period, period_id, expected_version)
-        period.explain(actor, budget_id, line_id, reason=reason, improvement=improvement)
-        return self.commit(period)
-
-    def finalize_period(
-        self,
-        actor: Actor,
-        period_id: UUID,
-        expected_version: int | None,
-    ) -> CommandResult:
-        period = self.load(Period, period_id, expected_version)
-        period.finalize(actor)
-        return self.commit(period)
-
-    def approve_budget(
-        self,
-        actor: Actor,
-        budget_id: UUID,
-        expected_version: int | None,
-        contingency_percent: Decimal,
-    ) -> CommandResult:
-        budget = self.load(Budget, budget_id, expected_version)
-        budget.approve(actor, contingency_percent)
-        return self.commit(budget)
-
-    def revise_budget(
-        self,
-        actor: Actor,
-        budget_id: UUID,
-        expected_version: int | None,
-        *,
-        reason: str,
-        lines: Iterable[PlannedLine],
-        contingency_percent: Decimal,
-    ) -> CommandResult:
-        budget = self.load(Budget, budget_id, expected_version)
-        budget.revise(actor, reason=reason, lines=lines, contingency_percent=contingency_percent)
-        return self.commit(budget)
-
     def record_expense(
         self,
         actor: Actor,
@@ -153,13 +99,6 @@ class FinanceApplication(ServiceApplication):
         )
         return self.commit(budget), expense_id
 
-    def approve_overspend(
-        self, actor: Actor, budget_id: UUID, expected_version: int | None, expense_id: UUID
-    ) -> CommandResult:
-        budget = self.load(Budget, budget_id, expected_version)
-        budget.approve_overspend(actor, expense_id)
-        return self.commit(budget)
-
     def pay_expense(
         self,
         actor: Actor,
@@ -170,18 +109,6 @@ class FinanceApplication(ServiceApplication):
     ) -> CommandResult:
         budget = self.load(Budget, budget_id, expected_version)
         budget.pay_expense(actor, expense_id, paid_on=paid_on, today=self._today())
-        return self.commit(budget)
-
-    def refuse_overspend(
-        self,
-        actor: Actor,
-        budget_id: UUID,
-        expected_version: int | None,
-        expense_id: UUID,
-        reason: str,
-    ) -> CommandResult:
-        budget = self.load(Budget, budget_id, expected_version)
-        budget.refuse_overspend(actor, expense_id, reason)
         return self.commit(budget)
 
     # --- receivables --------------------------------------------------------------------------
@@ -225,11 +152,4 @@ class FinanceApplication(ServiceApplication):
         receivable.record_payment(
             actor, invoice_id, amount=amount, paid_on=paid_on, today=self._today()
         )
-        return self.commit(receivable)
-
-    def invoice_overdue(
-        self, receivable_id: UUID, invoice_id: UUID, now: datetime
-    ) -> CommandResult:
-        receivable = self.load(Receivable, receivable_id)
-        receivable.overdue(invoice_id, now)
         return self.commit(receivable)

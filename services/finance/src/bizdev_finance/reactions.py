@@ -135,4 +135,6 @@ class InvoiceDueCheck(DeadlineCheck[FinanceApplication]):
     kind = INVOICE_DUE
 
     def fire(self, app: FinanceApplication, aggregate_id: UUID, item: str, now: datetime) -> None:
-        app.invoice_overdue(aggregate_id, UUID(item), now)
+        app.act(
+            Receivable, aggregate_id, None, lambda receivable: receivable.overdue(UUID(item), now)
+        )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
@@ -19,7 +19,6 @@ from bizdev_performance.domain import (
     Evaluation,
     Grounds,
     Indicator,
-    LeadReward,
     MarketShare,
     Participant,
     PerformanceFile,
@@ -105,20 +104,6 @@ class PerformanceApplication(ServiceApplication):
         )
         return self.commit(person)
 
-    def move(
-        self,
-        actor: Actor,
-        person_id: UUID,
-        expected_version: int | None,
-        *,
-        department: str,
-        position: str,
-        reason: str,
-    ) -> CommandResult:
-        person = self.load(Person, person_id, expected_version)
-        person.move(actor, department=department, position=position, reason=reason)
-        return self.commit(person)
-
     def assign_supervisor(
         self, actor: Actor, person_id: UUID, expected_version: int | None, supervisor: str
     ) -> CommandResult:
@@ -128,19 +113,6 @@ class PerformanceApplication(ServiceApplication):
         if len(chain) > CHAIN_LIMIT:
             raise RuleViolation("supervisor", "the supervisor chain is too deep")
         person.assign_supervisor(actor, supervisor, chain)
-        return self.commit(person)
-
-    def leave(
-        self,
-        actor: Actor,
-        person_id: UUID,
-        expected_version: int | None,
-        *,
-        left_on: date,
-        reason: str,
-    ) -> CommandResult:
-        person = self.load(Person, person_id, expected_version)
-        person.leave(actor, left_on=left_on, reason=reason)
         return self.commit(person)
 
     def appoint_head(self, actor: Actor, department: str, head: str) -> CommandResult:
@@ -277,29 +249,6 @@ class PerformanceApplication(ServiceApplication):
     def cycle(self, cycle_id: UUID) -> Cycle:
         return self.load(Cycle, cycle_id)
 
-    def rate(
-        self,
-        actor: Actor,
-        evaluation_id: UUID,
-        expected_version: int | None,
-        *,
-        attitude: int,
-        collaboration: int,
-        innovation: int,
-        comments: str,
-        customer_id: UUID | None,
-    ) -> CommandResult:
-        evaluation = self.load(Evaluation, evaluation_id, expected_version)
-        evaluation.rate(
-            actor,
-            attitude=attitude,
-            collaboration=collaboration,
-            innovation=innovation,
-            comments=comments,
-            customer_id=None if customer_id is None else str(customer_id),
-        )
-        return self.commit(evaluation)
-
     def finalize_cycle(
         self,
         actor: Actor,
@@ -330,18 +279,6 @@ class PerformanceApplication(ServiceApplication):
         evaluation.deliver_feedback(
             actor, strengths=strengths, gaps=gaps, suggestions=suggestions, today=self.today()
         )
-        return self.commit(evaluation)
-
-    def acknowledge(
-        self, actor: Actor, evaluation_id: UUID, expected_version: int | None, comment: str
-    ) -> CommandResult:
-        evaluation = self.load(Evaluation, evaluation_id, expected_version)
-        evaluation.acknowledge(actor, comment)
-        return self.commit(evaluation)
-
-    def step_overdue(self, evaluation_id: UUID, step: str, now: datetime) -> CommandResult:
-        evaluation = self.load(Evaluation, evaluation_id)
-        evaluation.step_overdue(step, now)
         return self.commit(evaluation)
 
     # --- incentives and sanctions -----------------------------------------------------------
@@ -433,13 +370,6 @@ class PerformanceApplication(ServiceApplication):
         return self.commit(file), decision
 
     # --- lead rewards -----------------------------------------------------------------------
-
-    def approve_lead_reward(
-        self, actor: Actor, reward_id: UUID, expected_version: int | None
-    ) -> CommandResult:
-        reward = self.load(LeadReward, reward_id, expected_version)
-        reward.approve(actor)
-        return self.commit(reward)
 
     def evaluation(self, evaluation_id: UUID) -> Evaluation:
         found = self.find(Evaluation, evaluation_id)

@@ -14,7 +14,7 @@ projects, or of its people."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -22,6 +22,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+from bizdev_common.readmodel import Condition
 
 from bizdev_performance.domain.scoring import attainment
 from bizdev_performance.domain.values import Direction, Measure
@@ -114,12 +115,12 @@ async def attained(
     *,
     subjects: Sequence[str] | None = None,
     indicators: Sequence[UUID] | None = None,
-    restrict: Callable[[int], tuple[str, list[Any]]] | None = None,
+    restrict: Condition | None = None,
     limit: int = 200,
     offset: int = 0,
 ) -> list[Attained]:
     """Targets matching `where` (column = value) with their actual and attainment;
-    `restrict` adds a condition on `t` given the number of its first argument."""
+    `restrict` adds a condition on `t`."""
     clauses, args = [], []
     for column, value in where.items():
         if value is not None:
@@ -132,9 +133,7 @@ async def attained(
         args.append(list(indicators))
         clauses.append(f"t.indicator_id = ANY(${len(args)}::uuid[])")
     if restrict is not None:
-        condition, more = restrict(len(args) + 1)
-        clauses.append(condition)
-        args.extend(more)
+        clauses.append(restrict.render(args))
     cond = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     rows = await conn.fetch(
         _ACTUAL.format(s=f'"{schema}"')

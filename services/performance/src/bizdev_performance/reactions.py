@@ -15,7 +15,7 @@ from bizdev_common.scheduler import DeadlineCheck
 from eventsourcing.domain import Aggregate
 
 from bizdev_performance.application import PerformanceApplication
-from bizdev_performance.domain import LeadReward, Policy
+from bizdev_performance.domain import Evaluation, LeadReward, Policy
 from bizdev_performance.domain.lead_reward import FIXED, SHARE
 from bizdev_performance.settings import PerformanceSettings
 from bizdev_performance.upstream import LEADS, LeadConverted, ProjectOpened
@@ -73,4 +73,6 @@ class EvaluationStepCheck(DeadlineCheck[PerformanceApplication]):
     def fire(
         self, app: PerformanceApplication, aggregate_id: UUID, item: str, now: datetime
     ) -> None:
-        app.step_overdue(aggregate_id, item, now)
+        app.act(
+            Evaluation, aggregate_id, None, lambda evaluation: evaluation.step_overdue(item, now)
+        )

@@ -68,13 +68,6 @@ class ProjectsApplication(ServiceApplication):
         self._require_known_customer(customer_id)
         return self.commit(lead)
 
-    def discard_lead(
-        self, actor: Actor, lead_id: UUID, expected_version: int | None, reasons: str
-    ) -> CommandResult:
-        lead = self.load(Lead, lead_id, expected_version)
-        lead.discard(actor, reasons=reasons)
-        return self.commit(lead)
-
     def _require_known_customer(self, customer_id: UUID | None) -> None:
         """Checked against the customers crm announced on its topic (reactions.py), never
         crm's tables: a customer registered a moment ago may not have arrived yet."""
@@ -112,36 +105,6 @@ class ProjectsApplication(ServiceApplication):
             lead=lead,
             customer_id=customer_id,
         )
-        return self.commit(application)
-
-    def revise_application(
-        self,
-        actor: Actor,
-        application_id: UUID,
-        expected_version: int | None,
-        *,
-        title: str | None = None,
-        background: str | None = None,
-        target_customers: str | None = None,
-        expected_revenue: Money | None = None,
-        preliminary_plan: str | None = None,
-    ) -> CommandResult:
-        application = self.load(ProjectApplication, application_id, expected_version)
-        application.revise(
-            actor,
-            title=title,
-            background=background,
-            target_customers=target_customers,
-            expected_revenue=expected_revenue,
-            preliminary_plan=preliminary_plan,
-        )
-        return self.commit(application)
-
-    def submit_application(
-        self, actor: Actor, application_id: UUID, expected_version: int | None
-    ) -> CommandResult:
-        application = self.load(ProjectApplication, application_id, expected_version)
-        application.submit(actor)
         return self.commit(application)
 
     def review_application(
@@ -233,95 +196,11 @@ class ProjectsApplication(ServiceApplication):
 
     # --- team and execution (REGULATIONS 3.2, 3.3) ----------------------------------------
 
-    def appoint_team_lead(
-        self,
-        actor: Actor,
-        project_id: UUID,
-        expected_version: int | None,
-        user_id: str,
-        responsibilities: str,
-    ) -> CommandResult:
-        project = self.load(Project, project_id, expected_version)
-        project.appoint_team_lead(actor, user_id, responsibilities)
-        return self.commit(project)
-
-    def add_team_member(
-        self,
-        actor: Actor,
-        project_id: UUID,
-        expected_version: int | None,
-        user_id: str,
-        responsibilities: str,
-    ) -> CommandResult:
-        project = self.load(Project, project_id, expected_version)
-        project.add_member(actor, user_id, responsibilities)
-        return self.commit(project)
-
-    def change_responsibilities(
-        self,
-        actor: Actor,
-        project_id: UUID,
-        expected_version: int | None,
-        user_id: str,
-        responsibilities: str,
-    ) -> CommandResult:
-        project = self.load(Project, project_id, expected_version)
-        project.change_responsibilities(actor, user_id, responsibilities)
-        return self.commit(project)
-
-    def remove_team_member(
-        self, actor: Actor, project_id: UUID, expected_version: int | None, user_id: str
-    ) -> CommandResult:
-        project = self.load(Project, project_id, expected_version)
-        project.remove_member(actor, user_id)
-        return self.commit(project)
-
-    def record_progress(
-        self,
-        actor: Actor,
-        project_id: UUID,
-        expected_version: int | None,
-        milestone_id: UUID,
-        *,
-        percent: int,
-        completed_on: date | None,
-        note: str,
-    ) -> CommandResult:
-        project = self.load(Project, project_id, expected_version)
-        project.record_progress(
-            actor, milestone_id, percent=percent, completed_on=completed_on, note=note
-        )
-        return self.commit(project)
-
     def mark_milestone_overdue(
         self, project_id: UUID, milestone_id: UUID, now: datetime
     ) -> CommandResult:
         project = self.load(Project, project_id)
         project.mark_milestone_overdue(milestone_id, now)
-        return self.commit(project)
-
-    def change_health(
-        self,
-        actor: Actor,
-        project_id: UUID,
-        expected_version: int | None,
-        status: str,
-        note: str,
-    ) -> CommandResult:
-        project = self.load(Project, project_id, expected_version)
-        project.change_health(actor, status, note)
-        return self.commit(project)
-
-    def close_project(
-        self,
-        actor: Actor,
-        project_id: UUID,
-        expected_version: int | None,
-        outcome: str,
-        summary: str,
-    ) -> CommandResult:
-        project = self.load(Project, project_id, expected_version)
-        project.close(actor, outcome, summary)
         return self.commit(project)
 
     def report_deviation(

@@ -5,10 +5,10 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from uuid import UUID
 
-from bizdev_common.days import company_day, zone_name
+from bizdev_common.days import company_day
 from bizdev_common.domain import Actor, InvalidTransition, RuleViolation
 from bizdev_common.eventstore import CommandResult, ServiceApplication, VersionConflict
 from bizdev_common.scheduler import clock_for
@@ -91,27 +91,6 @@ class RecordsApplication(ServiceApplication):
         )
         return self.commit(record)
 
-    def retitle(
-        self, actor: Actor, record_id: UUID, expected_version: int | None, title: str
-    ) -> CommandResult:
-        record = self.load(Record, record_id, expected_version)
-        record.retitle(actor, title)
-        return self.commit(record)
-
-    def locate(
-        self,
-        actor: Actor,
-        record_id: UUID,
-        expected_version: int | None,
-        *,
-        room: str,
-        shelf: str,
-        box: str,
-    ) -> CommandResult:
-        record = self.load(Record, record_id, expected_version)
-        record.locate(actor, room=room, shelf=shelf, box=box)
-        return self.commit(record)
-
     def may_attach(self, actor: Actor, record_id: UUID, expected_version: int | None) -> None:
         """Refuses an upload before its bytes are read."""
         self.load(Record, record_id, expected_version).may_attach(actor)
@@ -127,20 +106,6 @@ class RecordsApplication(ServiceApplication):
         return self.load(Record, record_id).may_read_content(actor)
 
     # --- review ------------------------------------------------------------------------------
-
-    def return_to_filer(
-        self, actor: Actor, record_id: UUID, expected_version: int | None, reason: str
-    ) -> CommandResult:
-        record = self.load(Record, record_id, expected_version)
-        record.return_to_filer(actor, reason)
-        return self.commit(record)
-
-    def resubmit(
-        self, actor: Actor, record_id: UUID, expected_version: int | None, note: str
-    ) -> CommandResult:
-        record = self.load(Record, record_id, expected_version)
-        record.resubmit(actor, note)
-        return self.commit(record)
 
     # --- archiving ---------------------------------------------------------------------------
 
@@ -165,11 +130,6 @@ class RecordsApplication(ServiceApplication):
                 time.sleep(random.uniform(0, 0.02 * (attempt + 1)))  # noqa: S311 - jitter
         raise AssertionError("unreachable")
 
-    def bind(self, actor: Actor, record_id: UUID, expected_version: int | None) -> CommandResult:
-        record = self.load(Record, record_id, expected_version)
-        record.bind(actor)
-        return self.commit(record)
-
     # --- borrowing ---------------------------------------------------------------------------
 
     def _archivist_approves(self, record: Record) -> bool:
@@ -189,25 +149,6 @@ class RecordsApplication(ServiceApplication):
             actor, purpose, due_on, self.today(), self._archivist_approves(record)
         )
         return self.commit(record), loan_id
-
-    def approve_loan(
-        self, actor: Actor, record_id: UUID, expected_version: int | None, loan_id: UUID
-    ) -> CommandResult:
-        record = self.load(Record, record_id, expected_version)
-        record.approve_loan(actor, loan_id)
-        return self.commit(record)
-
-    def refuse_loan(
-        self,
-        actor: Actor,
-        record_id: UUID,
-        expected_version: int | None,
-        loan_id: UUID,
-        reason: str,
-    ) -> CommandResult:
-        record = self.load(Record, record_id, expected_version)
-        record.refuse_loan(actor, loan_id, reason)
-        return self.commit(record)
 
     def lend(
         self, actor: Actor, record_id: UUID, expected_version: int | None, loan_id: UUID
@@ -252,31 +193,7 @@ class RecordsApplication(ServiceApplication):
         )
         return self.commit(record)
 
-    def loan_overdue(self, record_id: UUID, loan_id: UUID, now: datetime) -> CommandResult:
-        record = self.load(Record, record_id)
-        record.loan_overdue(loan_id, now)
-        return self.commit(record)
-
     # --- retention and destruction -----------------------------------------------------------
-
-    def place_hold(
-        self, actor: Actor, record_id: UUID, expected_version: int | None, reason: str
-    ) -> CommandResult:
-        record = self.load(Record, record_id, expected_version)
-        record.place_hold(actor, reason)
-        return self.commit(record)
-
-    def release_hold(
-        self, actor: Actor, record_id: UUID, expected_version: int | None, reason: str
-    ) -> CommandResult:
-        record = self.load(Record, record_id, expected_version)
-        record.release_hold(actor, reason)
-        return self.commit(record)
-
-    def retention_expired(self, file_id: UUID, now: datetime) -> CommandResult:
-        file = self.load(File, file_id)
-        file.retention_expired(company_day(now), zone_name())
-        return self.commit(file)
 
     def propose_destruction(
         self, actor: Actor, record_ids: Sequence[UUID], reason: str
@@ -295,13 +212,6 @@ class RecordsApplication(ServiceApplication):
                 )
             record.may_be_destroyed()
         return self.commit(DestructionList.propose(actor, record_ids, reason, today))
-
-    def approve_destruction(
-        self, actor: Actor, list_id: UUID, expected_version: int | None
-    ) -> CommandResult:
-        listed = self.load(DestructionList, list_id, expected_version)
-        listed.approve(actor)
-        return self.commit(listed)
 
     def carry_out_destruction(
         self,

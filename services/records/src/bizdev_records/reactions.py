@@ -19,7 +19,7 @@ from typing import Any
 from uuid import UUID
 
 from bizdev_common.contract import PublicEvent
-from bizdev_common.days import company_day
+from bizdev_common.days import company_day, zone_name
 from bizdev_common.envelope import Envelope
 from bizdev_common.eventstore import ServiceApplication
 from bizdev_common.reactions import Reaction
@@ -270,7 +270,7 @@ class LoanDueCheck(DeadlineCheck[RecordsApplication]):
     kind = LOAN_DUE
 
     def fire(self, app: RecordsApplication, aggregate_id: UUID, item: str, now: datetime) -> None:
-        app.loan_overdue(aggregate_id, UUID(item), now)
+        app.act(Record, aggregate_id, None, lambda record: record.loan_overdue(UUID(item), now))
 
 
 class RetentionCheck(DeadlineCheck[RecordsApplication]):
@@ -279,4 +279,9 @@ class RetentionCheck(DeadlineCheck[RecordsApplication]):
     kind = RETENTION_OVER
 
     def fire(self, app: RecordsApplication, aggregate_id: UUID, item: str, now: datetime) -> None:
-        app.retention_expired(aggregate_id, now)
+        app.act(
+            File,
+            aggregate_id,
+            None,
+            lambda file: file.retention_expired(company_day(now), zone_name()),
+        )

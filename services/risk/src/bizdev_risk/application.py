@@ -17,7 +17,6 @@ from eventsourcing.persistence import IntegrityError
 
 from bizdev_risk.domain import (
     BUILT_IN,
-    Alert,
     Assessment,
     Category,
     IdentificationRound,
@@ -29,7 +28,6 @@ from bizdev_risk.domain import (
     Risk,
     Scenario,
     Scope,
-    Strategy,
     Subject,
 )
 from bizdev_risk.settings import RiskSettings
@@ -132,23 +130,6 @@ class RiskApplication(ServiceApplication):
         )
         return self.commit(risk)
 
-    def plan_response(
-        self,
-        actor: Actor,
-        risk_id: UUID,
-        expected_version: int | None,
-        strategy: Strategy,
-        reason: str,
-    ) -> CommandResult:
-        risk = self.load(Risk, risk_id, expected_version)
-        risk.plan_response(actor, strategy, reason)
-        return self.commit(risk)
-
-    def sign_off(self, actor: Actor, risk_id: UUID, expected_version: int | None) -> CommandResult:
-        risk = self.load(Risk, risk_id, expected_version)
-        risk.sign_off(actor)
-        return self.commit(risk)
-
     def add_measure(
         self,
         actor: Actor,
@@ -214,24 +195,7 @@ class RiskApplication(ServiceApplication):
 
         return self._on_shared(decide)
 
-    def measure_overdue(self, risk_id: UUID, measure_id: UUID, now: datetime) -> CommandResult:
-        risk = self.load(Risk, risk_id)
-        risk.measure_overdue(measure_id, now)
-        return self.commit(risk)
-
-    def review_overdue(self, risk_id: UUID, measure_id: UUID, now: datetime) -> CommandResult:
-        risk = self.load(Risk, risk_id)
-        risk.review_overdue(measure_id, now)
-        return self.commit(risk)
-
     # --- alerts ----------------------------------------------------------------------------
-
-    def acknowledge_alert(
-        self, actor: Actor, alert_id: UUID, expected_version: int | None, note: str
-    ) -> CommandResult:
-        alert = self.load(Alert, alert_id, expected_version)
-        alert.acknowledge(actor, note)
-        return self.commit(alert)
 
     def expire_kri(self, kri_id: UUID, now: datetime) -> CommandResult | None:
         kri = self.load(Kri, kri_id)
@@ -364,11 +328,6 @@ class RiskApplication(ServiceApplication):
                 raise RuleViolation(f"risk_ids.{n}", f"no risk {risk_id} of {department}")
         identification.submit(actor, department, risk_ids, declared_none, self._now())
         return self.commit(identification)
-
-    def identification_overdue(self, round_id: UUID, department: str, now: datetime) -> None:
-        identification = self.load(IdentificationRound, round_id)
-        identification.overdue(department, now)
-        self.commit(identification)
 
     def record_meeting(
         self,

@@ -21,6 +21,7 @@ from bizdev_risk.domain import (
     COMPANY,
     Alert,
     Crossing,
+    IdentificationRound,
     Indicator,
     Kri,
     Risk,
@@ -186,7 +187,7 @@ class MeasureDueCheck(DeadlineCheck[RiskApplication]):
     kind = MEASURE_DUE
 
     def fire(self, app: RiskApplication, aggregate_id: UUID, item: str, now: datetime) -> None:
-        app.measure_overdue(aggregate_id, UUID(item), now)
+        app.act(Risk, aggregate_id, None, lambda risk: risk.measure_overdue(UUID(item), now))
 
 
 class ReviewDueCheck(DeadlineCheck[RiskApplication]):
@@ -195,7 +196,7 @@ class ReviewDueCheck(DeadlineCheck[RiskApplication]):
     kind = REVIEW_DUE
 
     def fire(self, app: RiskApplication, aggregate_id: UUID, item: str, now: datetime) -> None:
-        app.review_overdue(aggregate_id, UUID(item), now)
+        app.act(Risk, aggregate_id, None, lambda risk: risk.review_overdue(UUID(item), now))
 
 
 class IdentificationDueCheck(DeadlineCheck[RiskApplication]):
@@ -204,4 +205,9 @@ class IdentificationDueCheck(DeadlineCheck[RiskApplication]):
     kind = IDENTIFICATION_DUE
 
     def fire(self, app: RiskApplication, aggregate_id: UUID, item: str, now: datetime) -> None:
-        app.identification_overdue(aggregate_id, item, now)
+        app.act(
+            IdentificationRound,
+            aggregate_id,
+            None,
+            lambda identification: identification.overdue(item, now),
+        )

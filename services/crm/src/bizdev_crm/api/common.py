@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
-from bizdev_common.api import HistoryEvent, history_of
+from bizdev_common.api import Command, HistoryEvent, application, change, create, history_of
 from bizdev_common.boundary import Text
 from bizdev_common.service import Runtime
 from eventsourcing.domain import Aggregate
+from fastapi import Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_crm.application import CrmApplication
@@ -17,12 +18,10 @@ from bizdev_crm.domain import Sealed
 Score = Annotated[int, Field(ge=1, le=5, description="1 (very dissatisfied) to 5 (very satisfied)")]
 
 
-def app_of(rt: Runtime[CrmApplication, Any]) -> CrmApplication:
-    return rt.application
-
-
-def schema_of(rt: Runtime) -> str:
-    return f'"{rt.settings.schema_name}"'
+App = Annotated[CrmApplication, Depends(application)]
+"""The API process's application, as a route's parameter."""
+Change = Annotated[Command[CrmApplication], Depends(change)]
+Create = Annotated[Command[CrmApplication], Depends(create)]
 
 
 class ReasonIn(BaseModel):

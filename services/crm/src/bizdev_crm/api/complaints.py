@@ -9,11 +9,10 @@ from uuid import UUID
 import asyncpg
 from bizdev_common.api import (
     Accepted,
-    ExpectedVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     page_of,
+    schema_of,
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, Moment, Name, Note, PageParams, Text, Title
@@ -22,10 +21,10 @@ from bizdev_common.domain import Actor
 from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.routes import EVERY_EVENT, RecordRoutes
 from bizdev_common.service import Runtime
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_crm.api.common import ReasonIn, Score, app_of, schema_of, sealed_history
+from bizdev_crm.api.common import Change, Create, ReasonIn, Score, sealed_history
 from bizdev_crm.domain import (
     CauseCategory,
     Complaint,
@@ -215,10 +214,8 @@ COMPLAINTS = ListQuery(
     tags=["complaints"],
     summary="Record a complaint as it comes in (any employee)",
 )
-def receive_complaint(
-    body: ComplaintIn, actor: CurrentActor, rt: RuntimeDep, response: Response
-) -> Accepted:
-    result = app_of(rt).receive_complaint(
+def receive_complaint(body: ComplaintIn, actor: CurrentActor, cmd: Create) -> Accepted:
+    result = cmd.app.receive_complaint(
         actor,
         customer_id=body.customer_id,
         channel=body.channel.value,
@@ -227,7 +224,7 @@ def receive_complaint(
         description=body.description,
         contact_id=body.contact_id,
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 @router.post(
@@ -237,14 +234,11 @@ def receive_complaint(
     summary="Name the owner (head of the customer's department, or management)",
 )
 def assign_complaint(
-    complaint_id: UUID,
-    body: AssignIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    complaint_id: UUID, body: AssignIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    return accepted(app_of(rt).assign_complaint(actor, complaint_id, version, body.owner), response)
+    return cmd.act(
+        Complaint, complaint_id, lambda complaint: complaint.assign(actor, owner=body.owner)
+    )
 
 
 @router.post(
@@ -254,15 +248,11 @@ def assign_complaint(
     summary="Answer the customer with a proposal (the owner)",
 )
 def respond_to_complaint(
-    complaint_id: UUID,
-    body: RespondIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    complaint_id: UUID, body: RespondIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app_of(rt).respond_to_complaint(actor, complaint_id, version, body.proposal)
-    return accepted(result, response)
+    return cmd.act(
+        Complaint, complaint_id, lambda complaint: complaint.respond(actor, proposal=body.proposal)
+    )
 
 
 @router.post(
@@ -272,15 +262,13 @@ def respond_to_complaint(
     summary="The customer accepted the proposal (the owner records it)",
 )
 def resolve_complaint(
-    complaint_id: UUID,
-    body: ResolveIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    complaint_id: UUID, body: ResolveIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app_of(rt).resolve_complaint(actor, complaint_id, version, body.resolution)
-    return accepted(result, response)
+    return cmd.act(
+        Complaint,
+        complaint_id,
+        lambda complaint: complaint.resolve(actor, resolution=body.resolution),
+    )
 
 
 @router.post(
@@ -290,15 +278,10 @@ def resolve_complaint(
     summary="The customer is not satisfied: back to assigned (the owner records it)",
 )
 def reopen_complaint(
-    complaint_id: UUID,
-    body: ReasonIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    complaint_id: UUID, body: ReasonIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app_of(rt).reopen_complaint(actor, complaint_id, version, body.reason)
-    return accepted(result, response)
+    result = cmd.app.reopen_complaint(actor, complaint_id, cmd.version, body.reason)
+    return cmd.accepted(result)
 
 
 @router.post(
@@ -308,17 +291,12 @@ def reopen_complaint(
     summary="Close with root-cause analysis and satisfaction (the owner or department head)",
 )
 def close_complaint(
-    complaint_id: UUID,
-    body: CloseIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    complaint_id: UUID, body: CloseIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app_of(rt).close_complaint(
+    result = cmd.app.close_complaint(
         actor,
         complaint_id,
-        version,
+        cmd.version,
         cause=body.cause.value if body.cause else None,
         root_cause=body.root_cause,
         corrective_action=body.corrective_action,
@@ -330,7 +308,7 @@ def close_complaint(
         confirmed_on=body.confirmed_on,
         confirmed_with=body.confirmed_with,
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 @router.get("/complaints", response_model=Page[ComplaintView], tags=["complaints"])
@@ -358,10 +336,7 @@ async def list_complaints(
         "escalated": escalated,
         "cause": cause.value if cause else None,
     }
-    rows, total = await page_of(rt, COMPLAINTS, page, consistency, where)
-    return Page(
-        items=[complaint_view(r) for r in rows], total=total, limit=page.limit, offset=page.offset
-    )
+    return await page_of(rt, COMPLAINTS, page, consistency, where, complaint_view)
 
 
 @router.get(

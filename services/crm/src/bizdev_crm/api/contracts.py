@@ -11,10 +11,8 @@ from uuid import UUID
 import asyncpg
 from bizdev_common.api import (
     Accepted,
-    ExpectedVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     money_of,
     page_of,
 )
@@ -24,10 +22,10 @@ from bizdev_common.commands import CommandRoute
 from bizdev_common.contract import MoneyModel
 from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.routes import EVERY_EVENT, RecordRoutes
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_crm.api.common import ReasonIn, app_of
+from bizdev_crm.api.common import Change, Create, ReasonIn
 from bizdev_crm.domain import Contract, ContractState
 
 router = APIRouter(route_class=CommandRoute)
@@ -117,10 +115,8 @@ CONTRACTS = ListQuery(
     summary="Draft a contract with a customer (its department's employees, its owner)",
     description="A number already taken is refused with 422 naming `number`.",
 )
-def draft_contract(
-    body: ContractIn, actor: CurrentActor, rt: RuntimeDep, response: Response
-) -> Accepted:
-    result = app_of(rt).draft_contract(
+def draft_contract(body: ContractIn, actor: CurrentActor, cmd: Create) -> Accepted:
+    result = cmd.app.draft_contract(
         actor,
         customer_id=body.customer_id,
         number=body.number,
@@ -129,7 +125,7 @@ def draft_contract(
         salesperson=body.salesperson,
         project_id=body.project_id,
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 @router.post(
@@ -139,16 +135,9 @@ def draft_contract(
     summary="Record it signed (the head of its department or management, not its salesperson)",
     description="Publishes ContractSigned.",
 )
-def sign_contract(
-    contract_id: UUID,
-    body: SignIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    result = app_of(rt).sign_contract(actor, contract_id, version, body.signed_on)
-    return accepted(result, response)
+def sign_contract(contract_id: UUID, body: SignIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    result = cmd.app.sign_contract(actor, contract_id, cmd.version, body.signed_on)
+    return cmd.accepted(result)
 
 
 @router.post(
@@ -158,15 +147,10 @@ def sign_contract(
     summary="Record it completed (its salesperson, the head of its department or management)",
 )
 def complete_contract(
-    contract_id: UUID,
-    body: CompleteIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    contract_id: UUID, body: CompleteIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app_of(rt).complete_contract(actor, contract_id, version, body.completed_on)
-    return accepted(result, response)
+    result = cmd.app.complete_contract(actor, contract_id, cmd.version, body.completed_on)
+    return cmd.accepted(result)
 
 
 @router.post(
@@ -176,15 +160,10 @@ def complete_contract(
     summary="Terminate a draft or signed contract with the reason (head or management)",
 )
 def terminate_contract(
-    contract_id: UUID,
-    body: ReasonIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    contract_id: UUID, body: ReasonIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app_of(rt).terminate_contract(actor, contract_id, version, body.reason)
-    return accepted(result, response)
+    result = cmd.app.terminate_contract(actor, contract_id, cmd.version, body.reason)
+    return cmd.accepted(result)
 
 
 @router.get("/contracts", response_model=Page[ContractView], tags=["contracts"])
@@ -206,10 +185,7 @@ async def list_contracts(
         "department": department,
         "project_id": project_id,
     }
-    rows, total = await page_of(rt, CONTRACTS, page, consistency, where)
-    return Page(
-        items=[contract_view(r) for r in rows], total=total, limit=page.limit, offset=page.offset
-    )
+    return await page_of(rt, CONTRACTS, page, consistency, where, contract_view)
 
 
 def _contract_as_of(k: Contract) -> ContractAsOf:

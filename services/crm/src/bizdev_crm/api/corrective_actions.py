@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from bizdev_common.api import Accepted, ExpectedVersion, RuntimeDep, accepted
+from bizdev_common.api import Accepted, ExpectedVersion
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, Name, Text
 from bizdev_common.commands import CommandRoute
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_crm.api.common import app_of
+from bizdev_crm.api.common import App, Change
 
 router = APIRouter(route_class=CommandRoute)
 
@@ -47,11 +47,11 @@ def add_corrective_action(
     complaint_id: UUID,
     body: CorrectiveActionIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> ActionAccepted:
-    result, action_id = app_of(rt).add_corrective_action(
+    result, action_id = app.add_corrective_action(
         actor,
         complaint_id,
         version,
@@ -70,15 +70,9 @@ def add_corrective_action(
     summary="Record a corrective action done (its owner, the head or management)",
 )
 def complete_corrective_action(
-    complaint_id: UUID,
-    action_id: UUID,
-    body: CompletionIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    complaint_id: UUID, action_id: UUID, body: CompletionIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app_of(rt).complete_corrective_action(
-        actor, complaint_id, version, action_id, body.outcome
+    result = cmd.app.complete_corrective_action(
+        actor, complaint_id, cmd.version, action_id, body.outcome
     )
-    return accepted(result, response)
+    return cmd.accepted(result)

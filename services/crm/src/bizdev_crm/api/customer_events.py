@@ -9,11 +9,10 @@ from uuid import UUID
 import asyncpg
 from bizdev_common.api import (
     Accepted,
-    ExpectedVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     page_of,
+    schema_of,
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, Name, PageParams, Title
@@ -22,10 +21,10 @@ from bizdev_common.domain import Actor
 from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.routes import EVERY_EVENT, RecordRoutes
 from bizdev_common.service import Runtime
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_crm.api.common import ReasonIn, app_of, schema_of, sealed_history
+from bizdev_crm.api.common import Change, Create, ReasonIn, sealed_history
 from bizdev_crm.domain import CustomerEvent, CustomerEventKind, CustomerEventState
 
 router = APIRouter(route_class=CommandRoute)
@@ -93,13 +92,11 @@ CUSTOMER_EVENTS = ListQuery(
     tags=["customer events"],
     summary="Plan an appreciation event or industry seminar (any employee)",
 )
-def plan_customer_event(
-    body: CustomerEventIn, actor: CurrentActor, rt: RuntimeDep, response: Response
-) -> Accepted:
-    result = app_of(rt).plan_customer_event(
+def plan_customer_event(body: CustomerEventIn, actor: CurrentActor, cmd: Create) -> Accepted:
+    result = cmd.app.plan_customer_event(
         actor, kind=body.kind.value, title=body.title, held_on=body.held_on, venue=body.venue
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 @router.post(
@@ -109,15 +106,10 @@ def plan_customer_event(
     summary="Invite a customer (the organiser or their department head)",
 )
 def invite_customer(
-    event_id: UUID,
-    body: InvitationIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    event_id: UUID, body: InvitationIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app_of(rt).invite_customer(actor, event_id, version, body.customer_id)
-    return accepted(result, response)
+    result = cmd.app.invite_customer(actor, event_id, cmd.version, body.customer_id)
+    return cmd.accepted(result)
 
 
 @router.post(
@@ -127,17 +119,15 @@ def invite_customer(
     summary="Record whether an invited customer attended (the organiser or their head)",
 )
 def record_attendance(
-    event_id: UUID,
-    body: AttendanceIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    event_id: UUID, body: AttendanceIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app_of(rt).record_attendance(
-        actor, event_id, version, customer_id=body.customer_id, attended=body.attended
+    return cmd.act(
+        CustomerEvent,
+        event_id,
+        lambda customer_event: customer_event.record_attendance(
+            actor, customer_id=body.customer_id, attended=body.attended
+        ),
     )
-    return accepted(result, response)
 
 
 @router.post(
@@ -147,15 +137,13 @@ def record_attendance(
     summary="Cancel a planned event (the organiser or their department head)",
 )
 def cancel_customer_event(
-    event_id: UUID,
-    body: ReasonIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    event_id: UUID, body: ReasonIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app_of(rt).cancel_customer_event(actor, event_id, version, body.reason)
-    return accepted(result, response)
+    return cmd.act(
+        CustomerEvent,
+        event_id,
+        lambda customer_event: customer_event.cancel(actor, reason=body.reason),
+    )
 
 
 @router.get("/customer-events", response_model=Page[CustomerEventView], tags=["customer events"])
@@ -175,9 +163,7 @@ async def list_customer_events(
         "department": department,
         "organiser": organiser,
     }
-    rows, total = await page_of(rt, CUSTOMER_EVENTS, page, consistency, where)
-    items = [CustomerEventView.model_validate(dict(r)) for r in rows]
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+    return await page_of(rt, CUSTOMER_EVENTS, page, consistency, where, CustomerEventView)
 
 
 async def _customer_event_read(

@@ -4,7 +4,7 @@ personal data to who needs to know, masked to everyone else."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import asyncpg
@@ -13,9 +13,9 @@ from bizdev_common.api import (
     ExpectedVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     money_of,
     page_of,
+    schema_of,
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Email, Line, MoneyIn, Name, Note, PageParams, Phone, Text, Title
@@ -29,10 +29,11 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_crm.api.common import ReasonIn, app_of, schema_of, sealed_history
+from bizdev_crm.api.common import App, Change, Create, ReasonIn, sealed_history
 from bizdev_crm.api.complaints import ComplaintView, complaint_view
 from bizdev_crm.api.contracts import ContractView, contract_view
 from bizdev_crm.api.follow_ups import FollowUpView
+from bizdev_crm.application import CrmApplication
 from bizdev_crm.domain import (
     Channel,
     ContactDetails,
@@ -232,10 +233,8 @@ CUSTOMERS = ListQuery(
     tags=["customers"],
     summary="Register a customer with its contact persons (any employee)",
 )
-def register_customer(
-    body: CustomerIn, actor: CurrentActor, rt: RuntimeDep, response: Response
-) -> Accepted:
-    result = app_of(rt).register_customer(
+def register_customer(body: CustomerIn, actor: CurrentActor, cmd: Create) -> Accepted:
+    result = cmd.app.register_customer(
         actor,
         name=body.name,
         industry=body.industry,
@@ -246,7 +245,7 @@ def register_customer(
         preferences=body.preferences,
         contacts=[c.details() for c in body.contacts],
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 @router.patch(
@@ -256,24 +255,20 @@ def register_customer(
     summary="Update the customer file (its owner or their department head)",
 )
 def update_customer(
-    customer_id: UUID,
-    body: CustomerFileIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    customer_id: UUID, body: CustomerFileIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app_of(rt).update_customer_file(
-        actor,
+    return cmd.act(
+        Customer,
         customer_id,
-        version,
-        name=body.name,
-        industry=body.industry,
-        address=body.address,
-        needs=body.needs,
-        preferences=body.preferences,
+        lambda customer: customer.update_file(
+            actor,
+            name=body.name,
+            industry=body.industry,
+            address=body.address,
+            needs=body.needs,
+            preferences=body.preferences,
+        ),
     )
-    return accepted(result, response)
 
 
 @router.post(
@@ -287,11 +282,11 @@ def add_contact(
     customer_id: UUID,
     body: ContactIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> ContactAccepted:
-    result, contact_id = app_of(rt).add_contact(actor, customer_id, version, body.details())
+    result, contact_id = app.add_contact(actor, customer_id, version, body.details())
     response.headers["ETag"] = f'"{result.version}"'
     return ContactAccepted(id=result.id, version=result.version, contact_id=contact_id)
 
@@ -303,16 +298,10 @@ def add_contact(
     summary="Replace a contact person's details (the customer's owner or their department head)",
 )
 def change_contact(
-    customer_id: UUID,
-    contact_id: UUID,
-    body: ContactIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    customer_id: UUID, contact_id: UUID, body: ContactIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app_of(rt).change_contact(actor, customer_id, version, contact_id, body.details())
-    return accepted(result, response)
+    result = cmd.app.change_contact(actor, customer_id, cmd.version, contact_id, body.details())
+    return cmd.accepted(result)
 
 
 @router.post(
@@ -326,11 +315,11 @@ def offer_proposal(
     customer_id: UUID,
     body: ProposalIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> ProposalAccepted:
-    result, proposal_id = app_of(rt).offer_proposal(
+    result, proposal_id = app.offer_proposal(
         actor,
         customer_id,
         version,
@@ -349,23 +338,15 @@ def offer_proposal(
     summary="Record the customer's answer to a proposal (who offered it, or the owner)",
 )
 def record_proposal_outcome(
-    customer_id: UUID,
-    proposal_id: UUID,
-    body: ProposalOutcomeIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    customer_id: UUID, proposal_id: UUID, body: ProposalOutcomeIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app_of(rt).record_proposal_outcome(
-        actor,
+    return cmd.act(
+        Customer,
         customer_id,
-        version,
-        proposal_id=proposal_id,
-        outcome=body.outcome.value,
-        notes=body.notes,
+        lambda customer: customer.record_proposal_outcome(
+            actor, proposal_id=proposal_id, outcome=body.outcome.value, notes=body.notes
+        ),
     )
-    return accepted(result, response)
 
 
 @router.post(
@@ -377,17 +358,12 @@ def record_proposal_outcome(
     "follow-up visit is then due by the new status's cycle (BIZDEV_CRM_FOLLOW_UP_CYCLE_DAYS).",
 )
 def change_customer_status(
-    customer_id: UUID,
-    body: StatusIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    customer_id: UUID, body: StatusIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app_of(rt).change_customer_status(
-        actor, customer_id, version, status=body.status.value, reason=body.reason
+    result = cmd.app.change_customer_status(
+        actor, customer_id, cmd.version, status=body.status.value, reason=body.reason
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 @router.post(
@@ -397,17 +373,13 @@ def change_customer_status(
     summary="Reassign the customer's owner (the head of its department, or management)",
 )
 def reassign_customer_owner(
-    customer_id: UUID,
-    body: OwnerIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    customer_id: UUID, body: OwnerIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app_of(rt).reassign_customer_owner(
-        actor, customer_id, version, owner=body.owner, reason=body.reason
+    return cmd.act(
+        Customer,
+        customer_id,
+        lambda customer: customer.reassign_owner(actor, owner=body.owner, reason=body.reason),
     )
-    return accepted(result, response)
 
 
 @router.post(
@@ -422,15 +394,10 @@ def reassign_customer_owner(
     ),
 )
 def erase_personal_data(
-    customer_id: UUID,
-    body: ReasonIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    customer_id: UUID, body: ReasonIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app_of(rt).erase_personal_data(actor, customer_id, version, body.reason)
-    return accepted(result, response)
+    result = cmd.app.erase_personal_data(actor, customer_id, cmd.version, body.reason)
+    return cmd.accepted(result)
 
 
 @router.get("/customers", response_model=Page[CustomerView], tags=["customers"])
@@ -452,15 +419,15 @@ async def list_customers(
         "industry": industry,
         "status": status.value if status else None,
     }
-    rows, total = await page_of(rt, CUSTOMERS, page, consistency, where)
-    items = [CustomerView.model_validate(dict(r)) for r in rows]
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+    return await page_of(rt, CUSTOMERS, page, consistency, where, CustomerView)
 
 
-async def _customer_360(rt: Runtime, actor: Actor, row: asyncpg.Record) -> Customer360:
+async def _customer_360(
+    rt: Runtime[CrmApplication, Any], actor: Actor, row: asyncpg.Record
+) -> Customer360:
     customer_id = row["id"]
     s = schema_of(rt)
-    contacts, masked = await run_in_threadpool(app_of(rt).contacts_seen_by, actor, customer_id)
+    contacts, masked = await run_in_threadpool(rt.application.contacts_seen_by, actor, customer_id)
     async with rt.pool.acquire() as conn:
         proposals = await conn.fetch(
             f"SELECT * FROM {s}.proposals WHERE customer_id = $1 ORDER BY offered_at", customer_id

@@ -8,10 +8,8 @@ from uuid import UUID
 
 from bizdev_common.api import (
     Accepted,
-    ExpectedVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     page_of,
 )
 from bizdev_common.auth import CurrentActor
@@ -28,10 +26,10 @@ from bizdev_common.commands import CommandRoute
 from bizdev_common.days import company_day
 from bizdev_common.readmodel import Condition, ListQuery, Page
 from bizdev_common.routes import EVERY_EVENT, RecordRoutes
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_crm.api.common import ReasonIn, Score, app_of, sealed_history
+from bizdev_crm.api.common import Change, Create, ReasonIn, Score, sealed_history
 from bizdev_crm.domain import FollowUp, FollowUpState
 
 router = APIRouter(route_class=CommandRoute)
@@ -91,17 +89,15 @@ FOLLOW_UPS = ListQuery(
     tags=["follow-ups"],
     summary="Schedule a follow-up visit (any employee)",
 )
-def schedule_follow_up(
-    body: FollowUpIn, actor: CurrentActor, rt: RuntimeDep, response: Response
-) -> Accepted:
-    result = app_of(rt).schedule_follow_up(
+def schedule_follow_up(body: FollowUpIn, actor: CurrentActor, cmd: Create) -> Accepted:
+    result = cmd.app.schedule_follow_up(
         actor,
         customer_id=body.customer_id,
         due_on=body.due_on,
         purpose=body.purpose,
         visitor=body.visitor,
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 @router.post(
@@ -111,22 +107,17 @@ def schedule_follow_up(
     summary="Record the visit's outcome and the customer's satisfaction (the visitor)",
 )
 def record_follow_up(
-    follow_up_id: UUID,
-    body: FollowUpOutcomeIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    follow_up_id: UUID, body: FollowUpOutcomeIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app_of(rt).record_follow_up(
+    result = cmd.app.record_follow_up(
         actor,
         follow_up_id,
-        version,
+        cmd.version,
         visited_on=body.visited_on,
         satisfaction=body.satisfaction,
         notes=body.notes,
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 @router.post(
@@ -136,15 +127,11 @@ def record_follow_up(
     summary="Cancel a scheduled visit (the visitor or who scheduled it)",
 )
 def cancel_follow_up(
-    follow_up_id: UUID,
-    body: ReasonIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    follow_up_id: UUID, body: ReasonIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app_of(rt).cancel_follow_up(actor, follow_up_id, version, body.reason)
-    return accepted(result, response)
+    return cmd.act(
+        FollowUp, follow_up_id, lambda follow_up: follow_up.cancel(actor, reason=body.reason)
+    )
 
 
 @router.get("/follow-ups", response_model=Page[FollowUpView], tags=["follow-ups"])
@@ -164,9 +151,7 @@ async def list_follow_ups(
         "state": state.value if state else None,
         "department": department,
     }
-    rows, total = await page_of(rt, FOLLOW_UPS, page, consistency, where)
-    items = [FollowUpView.model_validate(dict(r)) for r in rows]
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+    return await page_of(rt, FOLLOW_UPS, page, consistency, where, FollowUpView)
 
 
 @router.get(

@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from bizdev_common.api import schema_of
 from bizdev_common.domain import Actor, Forbidden, NotFound, Role
 from bizdev_common.readmodel import Condition
 from bizdev_common.service import Runtime
-
-EVERYTHING = frozenset({Role.MANAGEMENT, Role.FINANCE, Role.AUDITOR})
 
 
 @dataclass(frozen=True)
@@ -27,11 +26,11 @@ class Reach:
 
     @classmethod
     def of(cls, rt: Runtime[Any, Any], actor: Actor) -> Reach:
-        return cls(actor, f'"{rt.settings.schema_name}"')
+        return cls(actor, schema_of(rt))
 
     @property
     def everything(self) -> bool:
-        return bool(self.actor.roles & EVERYTHING)
+        return self.actor.reads_all_kept_by(Role.FINANCE)
 
     @property
     def _head_of(self) -> str | None:
@@ -78,13 +77,12 @@ class Reach:
             return
         condition = self.projects() if table == "budgets" else self.receivables()
         assert condition is not None
-        marks = [f"${n}" for n in range(2, len(condition.args) + 2)]
+        args: list[Any] = [record_id]
         # coalesce: a receivable of no project makes the team lead's clause null, not false.
         found = await rt.pool.fetchval(
-            f"SELECT coalesce(({condition.sql.format(*marks)}), false) "
+            f"SELECT coalesce({condition.render(args)}, false) "
             f"FROM {self.schema}.{table} WHERE id = $1",
-            record_id,
-            *condition.args,
+            *args,
         )
         if found is None:
             raise NotFound(f"no {table[:-1]} {record_id}")

@@ -12,10 +12,8 @@ from uuid import UUID
 import asyncpg
 from bizdev_common.api import (
     Accepted,
-    ExpectedVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     page_of,
 )
 from bizdev_common.auth import CurrentActor
@@ -26,11 +24,11 @@ from bizdev_common.domain import Actor
 from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.routes import EVERY_EVENT, RecordRoutes
 from bizdev_common.service import Runtime
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_finance.api.access import Reach, guard_budget
-from bizdev_finance.api.common import app_of
+from bizdev_finance.api.common import Change
 from bizdev_finance.contract import BudgetLineModel, LineChange
 from bizdev_finance.domain import Budget, BudgetState, PlannedLine, variance_percent
 
@@ -145,16 +143,10 @@ BUDGETS = ListQuery(
     summary="Approve the draft version, with its contingency (finance)",
     description="Publishes BudgetApproved.",
 )
-def approve_budget(
-    budget_id: UUID,
-    body: ApproveIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    result = app_of(rt).approve_budget(actor, budget_id, version, percent(body.contingency_percent))
-    return accepted(result, response)
+def approve_budget(budget_id: UUID, body: ApproveIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.act(
+        Budget, budget_id, lambda budget: budget.approve(actor, percent(body.contingency_percent))
+    )
 
 
 @router.post(
@@ -164,23 +156,17 @@ def approve_budget(
     summary="Revise the approved budget with a reason: its next version (finance)",
     description="Publishes BudgetRevised with the changes line by line.",
 )
-def revise_budget(
-    budget_id: UUID,
-    body: ReviseIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    result = app_of(rt).revise_budget(
-        actor,
+def revise_budget(budget_id: UUID, body: ReviseIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.act(
+        Budget,
         budget_id,
-        version,
-        reason=body.reason,
-        lines=[PlannedLine(x.line_id, x.category, x.amount.to_money()) for x in body.lines],
-        contingency_percent=percent(body.contingency_percent),
+        lambda budget: budget.revise(
+            actor,
+            reason=body.reason,
+            lines=[PlannedLine(x.line_id, x.category, x.amount.to_money()) for x in body.lines],
+            contingency_percent=percent(body.contingency_percent),
+        ),
     )
-    return accepted(result, response)
 
 
 @router.get(
@@ -205,13 +191,7 @@ async def list_budgets(
         "department": department,
         "reach": Reach.of(rt, actor).projects(),
     }
-    rows, total = await page_of(rt, BUDGETS, page, consistency, where)
-    return Page(
-        items=[BudgetSummary.model_validate(dict(r)) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return await page_of(rt, BUDGETS, page, consistency, where, BudgetSummary)
 
 
 async def _budget_view(rt: Runtime[Any, Any], actor: Actor, row: asyncpg.Record) -> BudgetView:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
-from bizdev_common.service import Runtime
+from bizdev_common.api import Command, application, change, create
+from fastapi import Depends
 
 from bizdev_finance.application import FinanceApplication
 
-
-def app_of(rt: Runtime[FinanceApplication, Any]) -> FinanceApplication:
-    return rt.application
+App = Annotated[FinanceApplication, Depends(application)]
+"""The API process's application, as a route's parameter."""
+Change = Annotated[Command[FinanceApplication], Depends(change)]
+Create = Annotated[Command[FinanceApplication], Depends(create)]

@@ -15,13 +15,11 @@ from uuid import UUID
 
 from bizdev_common.api import (
     Accepted,
-    ExpectedVersion,
     MinVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     one_of,
-    page_of,
+    rows_of,
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, PageParams, Text
@@ -33,9 +31,9 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_finance.api.access import Reach
-from bizdev_finance.api.common import app_of
+from bizdev_finance.api.common import Change, Create
 from bizdev_finance.contract import FlaggedLine
-from bizdev_finance.domain import variance_percent
+from bizdev_finance.domain import Period, variance_percent
 
 router = APIRouter(route_class=CommandRoute)
 
@@ -154,10 +152,8 @@ _KEYS: dict[GroupBy | None, list[str]] = {
     summary="Close a month that is over (finance)",
     description="Publishes PeriodClosed; expenses dated inside it are refused from then on.",
 )
-def close_period(
-    body: CloseIn, actor: CurrentActor, rt: RuntimeDep, response: Response
-) -> Accepted:
-    return accepted(app_of(rt).close_period(actor, body.year, body.month), response)
+def close_period(body: CloseIn, actor: CurrentActor, cmd: Create) -> Accepted:
+    return cmd.accepted(cmd.app.close_period(actor, body.year, body.month))
 
 
 @router.get(
@@ -172,7 +168,7 @@ async def list_periods(
     page: Annotated[PageParams, Depends(PERIODS.page_params)],
     consistency: Annotated[ReadConsistency, Query()],
 ) -> Page[PeriodView]:
-    rows, total = await page_of(rt, PERIODS, page, consistency, {})
+    rows, total = await rows_of(rt, PERIODS, page, consistency, {})
     visible = await _visible_budgets(rt, Reach.of(rt, actor))
     return Page(
         items=[period_view(r, visible) for r in rows],
@@ -397,23 +393,15 @@ async def period_report(
     summary="Explain a line's variance in the period: reason and improvement (finance)",
 )
 def explain_variance(
-    period_id: UUID,
-    body: ExplainIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    period_id: UUID, body: ExplainIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app_of(rt).explain_variance(
-        actor,
+    return cmd.act(
+        Period,
         period_id,
-        version,
-        budget_id=body.budget_id,
-        line_id=body.line_id,
-        reason=body.reason,
-        improvement=body.improvement,
+        lambda period: period.explain(
+            actor, body.budget_id, body.line_id, reason=body.reason, improvement=body.improvement
+        ),
     )
-    return accepted(result, response)
 
 
 @router.post(
@@ -424,11 +412,5 @@ def explain_variance(
     description="Refused with 422 naming `explanations` while a line the close found past the "
     "threshold is unexplained. Publishes PeriodReportFinalized.",
 )
-def finalize_period(
-    period_id: UUID,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    return accepted(app_of(rt).finalize_period(actor, period_id, version), response)
+def finalize_period(period_id: UUID, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.act(Period, period_id, lambda period: period.finalize(actor))

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
-from bizdev_common.api import ExpectedVersion, ReadConsistency, RuntimeDep, accepted, page_of
+from bizdev_common.api import ReadConsistency, RuntimeDep, page_of
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, MoneyIn, Name, PageParams, Title
 from bizdev_common.commands import CommandRoute
@@ -19,11 +19,11 @@ from bizdev_common.domain import Actor
 from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.routes import EVERY_EVENT, RecordRoutes
 from bizdev_common.service import Runtime
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_finance.api.access import Reach, guard_receivable
-from bizdev_finance.api.common import app_of
+from bizdev_finance.api.common import App, Change
 from bizdev_finance.domain import Receivable
 
 router = APIRouter(route_class=CommandRoute)
@@ -140,22 +140,17 @@ RECEIVABLES = ListQuery(
     "ReceivableOverdue once.",
 )
 def issue_invoice(
-    receivable_id: UUID,
-    body: InvoiceIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    receivable_id: UUID, body: InvoiceIn, actor: CurrentActor, cmd: Change
 ) -> InvoiceAccepted:
-    result, invoice_id = app_of(rt).issue_invoice(
+    result, invoice_id = cmd.app.issue_invoice(
         actor,
         receivable_id,
-        version,
+        cmd.version,
         number=body.number,
         amount=body.amount.to_money(),
         due_on=body.due_on,
     )
-    done = accepted(result, response)
+    done = cmd.accepted(result)
     return InvoiceAccepted(id=done.id, version=done.version, invoice_id=invoice_id)
 
 
@@ -167,23 +162,17 @@ def issue_invoice(
     description="Publishes PaymentReceived.",
 )
 def record_payment(
-    receivable_id: UUID,
-    invoice_id: UUID,
-    body: PaymentIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    receivable_id: UUID, invoice_id: UUID, body: PaymentIn, actor: CurrentActor, cmd: Change
 ) -> InvoiceAccepted:
-    result = app_of(rt).record_payment(
+    result = cmd.app.record_payment(
         actor,
         receivable_id,
-        version,
+        cmd.version,
         invoice_id,
         amount=body.amount.to_money(),
         paid_on=body.paid_on,
     )
-    done = accepted(result, response)
+    done = cmd.accepted(result)
     return InvoiceAccepted(id=done.id, version=done.version, invoice_id=invoice_id)
 
 
@@ -207,10 +196,7 @@ async def list_receivables(
         "contract_id": contract_id,
         "reach": Reach.of(rt, actor).receivables(),
     }
-    rows, total = await page_of(rt, RECEIVABLES, page, consistency, where)
-    return Page(
-        items=[receivable_view(r) for r in rows], total=total, limit=page.limit, offset=page.offset
-    )
+    return await page_of(rt, RECEIVABLES, page, consistency, where, receivable_view)
 
 
 @router.get(
@@ -219,8 +205,8 @@ async def list_receivables(
     tags=["receivables"],
     summary="What is still due, per currency, by days past its due date (as of today)",
 )
-async def ageing(actor: CurrentActor, rt: RuntimeDep) -> list[AgeingRow]:
-    today = company_day(app_of(rt).clock.now())
+async def ageing(actor: CurrentActor, rt: RuntimeDep, app: App) -> list[AgeingRow]:
+    today = company_day(app.clock.now())
     schema = f'"{rt.settings.schema_name}"'
     reach = Reach.of(rt, actor)
     visible, args = reach.sql(reach.receivables(), 2)

@@ -11,10 +11,8 @@ from uuid import UUID
 
 import asyncpg
 from bizdev_common.api import (
-    ExpectedVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     money_of,
     page_of,
 )
@@ -23,12 +21,12 @@ from bizdev_common.boundary import Day, MoneyIn, Name, PageParams, Text, Title
 from bizdev_common.commands import CommandRoute
 from bizdev_common.contract import MoneyModel
 from bizdev_common.readmodel import ListQuery, Page
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_finance.api.access import Reach
-from bizdev_finance.api.common import app_of
-from bizdev_finance.domain import ExpenseState
+from bizdev_finance.api.common import Change
+from bizdev_finance.domain import Budget, ExpenseState
 
 router = APIRouter(route_class=CommandRoute)
 
@@ -116,17 +114,12 @@ EXPENSES = ListQuery(
     "`spent_on`) when its month is closed.",
 )
 def record_expense(
-    budget_id: UUID,
-    body: ExpenseIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    budget_id: UUID, body: ExpenseIn, actor: CurrentActor, cmd: Change
 ) -> ExpenseAccepted:
-    result, expense_id = app_of(rt).record_expense(
+    result, expense_id = cmd.app.record_expense(
         actor,
         budget_id,
-        version,
+        cmd.version,
         line_id=body.line_id,
         amount=body.amount.to_money(),
         spent_on=body.spent_on,
@@ -135,7 +128,7 @@ def record_expense(
         reason=body.reason,
         necessity=body.necessity,
     )
-    done = accepted(result, response)
+    done = cmd.accepted(result)
     return ExpenseAccepted(id=done.id, version=done.version, expense_id=expense_id)
 
 
@@ -147,15 +140,9 @@ def record_expense(
     description="Publishes OverspendApproved and ExpenseCommitted.",
 )
 def approve_overspend(
-    budget_id: UUID,
-    expense_id: UUID,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    budget_id: UUID, expense_id: UUID, actor: CurrentActor, cmd: Change
 ) -> ExpenseAccepted:
-    result = app_of(rt).approve_overspend(actor, budget_id, version, expense_id)
-    done = accepted(result, response)
+    done = cmd.act(Budget, budget_id, lambda budget: budget.approve_overspend(actor, expense_id))
     return ExpenseAccepted(id=done.id, version=done.version, expense_id=expense_id)
 
 
@@ -166,16 +153,11 @@ def approve_overspend(
     summary="Refuse a held expense with a reason (management, never its requester)",
 )
 def refuse_overspend(
-    budget_id: UUID,
-    expense_id: UUID,
-    body: ReasonIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    budget_id: UUID, expense_id: UUID, body: ReasonIn, actor: CurrentActor, cmd: Change
 ) -> ExpenseAccepted:
-    result = app_of(rt).refuse_overspend(actor, budget_id, version, expense_id, body.reason)
-    done = accepted(result, response)
+    done = cmd.act(
+        Budget, budget_id, lambda budget: budget.refuse_overspend(actor, expense_id, body.reason)
+    )
     return ExpenseAccepted(id=done.id, version=done.version, expense_id=expense_id)
 
 
@@ -188,16 +170,10 @@ def refuse_overspend(
     "its budget. Refused (422 naming `paid_on`) when the payment's month is closed.",
 )
 def pay_expense(
-    budget_id: UUID,
-    expense_id: UUID,
-    body: PaymentIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    budget_id: UUID, expense_id: UUID, body: PaymentIn, actor: CurrentActor, cmd: Change
 ) -> ExpenseAccepted:
-    result = app_of(rt).pay_expense(actor, budget_id, version, expense_id, body.paid_on)
-    done = accepted(result, response)
+    result = cmd.app.pay_expense(actor, budget_id, cmd.version, expense_id, body.paid_on)
+    done = cmd.accepted(result)
     return ExpenseAccepted(id=done.id, version=done.version, expense_id=expense_id)
 
 
@@ -228,7 +204,4 @@ async def list_expenses(
         "category": category,
         "reach": Reach.of(rt, actor).expenses(),
     }
-    rows, total = await page_of(rt, EXPENSES, page, consistency, where, written="budgets")
-    return Page(
-        items=[expense_view(r) for r in rows], total=total, limit=page.limit, offset=page.offset
-    )
+    return await page_of(rt, EXPENSES, page, consistency, where, expense_view, written="budgets")

@@ -21,7 +21,6 @@ from fastapi.concurrency import run_in_threadpool
 from bizdev_performance.domain import Evaluation, LeadReward, Person, Target
 from bizdev_performance.domain.values import SubjectKind
 
-EVERYTHING = frozenset({Role.HR, Role.MANAGEMENT, Role.AUDITOR})
 REFUSED = (
     "a person's performance is read by them, their supervisors, their department's head, hr, "
     "management and the auditor"
@@ -41,7 +40,7 @@ class Reach:
     @classmethod
     async def of(cls, rt: Runtime[Any, Any], actor: Actor) -> Reach:
         schema = f'"{rt.settings.schema_name}"'
-        if actor.roles & EVERYTHING:
+        if actor.reads_all_kept_by(Role.HR):
             return cls(actor, schema, ())
         rows = await rt.pool.fetch(
             f"SELECT department FROM {schema}.departments WHERE head = $1", actor.user_id
@@ -53,7 +52,7 @@ class Reach:
 
     @property
     def everything(self) -> bool:
-        return bool(self.actor.roles & EVERYTHING)
+        return self.actor.reads_all_kept_by(Role.HR)
 
     def _below(self) -> str:
         """Everyone under the reader ({} their user id), down every supervisor chain."""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from bizdev_common.service import Runtime
+from bizdev_common.api import Command, application, change, create
+from fastapi import Depends
 from pydantic import Field
 
 from bizdev_performance.application import PerformanceApplication
@@ -25,9 +26,7 @@ ScoreIn = Annotated[
 ]
 
 
-def app_of(rt: Runtime[PerformanceApplication, Any]) -> PerformanceApplication:
-    return rt.application
-
-
-def schema(rt: Runtime[Any, Any]) -> str:
-    return f'"{rt.settings.schema_name}"'
+App = Annotated[PerformanceApplication, Depends(application)]
+"""The API process's application, as a route's parameter."""
+Change = Annotated[Command[PerformanceApplication], Depends(change)]
+Create = Annotated[Command[PerformanceApplication], Depends(create)]

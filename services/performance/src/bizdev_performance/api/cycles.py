@@ -14,12 +14,11 @@ from uuid import UUID
 import asyncpg
 from bizdev_common.api import (
     Accepted,
-    ExpectedVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     one_of,
     page_of,
+    schema_of,
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, Name, PageParams, Percent, Title, percent
@@ -33,7 +32,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_performance.api.access import Reach
-from bizdev_performance.api.common import ScoreIn, app_of, schema
+from bizdev_performance.api.common import Change, Create, ScoreIn
 from bizdev_performance.api.indicators import Period
 from bizdev_performance.attainment import attained
 from bizdev_performance.contract import Number
@@ -106,7 +105,7 @@ async def _participants(rt: Runtime[Any, Any], users: list[str]) -> list[Partici
     """Each person with the raters the organisation relates to them now: their supervisor,
     their subordinates, and their peers (the same supervisor, or a team together), all
     active; and the customers they dealt with."""
-    s = schema(rt)
+    s = schema_of(rt)
     people = {
         r["user_id"]: r
         for r in await rt.pool.fetch(
@@ -204,13 +203,11 @@ async def relations(
     "from the organisation as it stands. Publishes CycleOpened and one EvaluationOpened per "
     "person.",
 )
-async def open_cycle(
-    body: CycleIn, actor: CurrentActor, rt: RuntimeDep, response: Response
-) -> Accepted:
+async def open_cycle(body: CycleIn, actor: CurrentActor, rt: RuntimeDep, cmd: Create) -> Accepted:
     users = list(dict.fromkeys(body.people))
     if body.departments:
         rows = await rt.pool.fetch(
-            f"SELECT user_id FROM {schema(rt)}.people WHERE active AND "
+            f"SELECT user_id FROM {schema_of(rt)}.people WHERE active AND "
             "department = ANY($1::text[]) ORDER BY user_id",
             body.departments,
         )
@@ -224,7 +221,7 @@ async def open_cycle(
             raise RuleViolation("weights", f"indicator {w.indicator_id} is weighted twice")
         weights[w.indicator_id] = percent(w.weight)
     result = await run_in_threadpool(
-        app_of(rt).open_cycle,
+        cmd.app.open_cycle,
         actor,
         name=body.name,
         kind=body.kind,
@@ -238,7 +235,7 @@ async def open_cycle(
         excellence=Decimal(body.excellence),
         population=population,
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 @router.post(
@@ -251,14 +248,8 @@ async def open_cycle(
     "with the weights fixed at opening. Publishes EvaluationFinalized per person, then "
     "CycleFinalized.",
 )
-async def finalize(
-    cycle_id: UUID,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    cycle: Cycle = await run_in_threadpool(app_of(rt).cycle, cycle_id)
+async def finalize(cycle_id: UUID, actor: CurrentActor, rt: RuntimeDep, cmd: Change) -> Accepted:
+    cycle: Cycle = await run_in_threadpool(cmd.app.cycle, cycle_id)
     rows = await attained(
         rt.pool,
         rt.settings.schema_name,
@@ -271,9 +262,9 @@ async def finalize(
     for row in rows:
         attainments.setdefault(row.subject, {})[str(row.indicator_id)] = row.attainment
     result = await run_in_threadpool(
-        app_of(rt).finalize_cycle, actor, cycle_id, version, attainments
+        cmd.app.finalize_cycle, actor, cycle_id, cmd.version, attainments
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 CYCLES = ListQuery(
@@ -296,10 +287,7 @@ async def list_cycles(
     state: Annotated[str | None, Query(pattern="^(open|finalized)$")] = None,
 ) -> Page[CycleView]:
     where = {"kind": kind and kind.value, "period": period, "state": state}
-    rows, total = await page_of(rt, CYCLES, page, consistency, where)
-    return Page(
-        items=[cycle_view(r) for r in rows], total=total, limit=page.limit, offset=page.offset
-    )
+    return await page_of(rt, CYCLES, page, consistency, where, cycle_view)
 
 
 CYCLE = RecordRoutes(router, "/cycles/{cycle_id}", "cycle", ["cycles"])

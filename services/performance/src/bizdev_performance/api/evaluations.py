@@ -13,10 +13,8 @@ from uuid import UUID
 import asyncpg
 from bizdev_common.api import (
     Accepted,
-    ExpectedVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     page_of,
 )
 from bizdev_common.auth import CurrentActor
@@ -26,12 +24,13 @@ from bizdev_common.domain import Actor
 from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.routes import EVERY_EVENT, RecordRoutes
 from bizdev_common.service import Runtime
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_performance.api.access import Reach, guard_evaluation
-from bizdev_performance.api.common import app_of
+from bizdev_performance.api.common import Change
+from bizdev_performance.application import PerformanceApplication
 from bizdev_performance.contract import Number
 from bizdev_performance.domain import Evaluation
 from bizdev_performance.domain.values import EvaluationState, Relation
@@ -141,9 +140,8 @@ async def _evaluations(
     written: str | None = None,
 ) -> Page[EvaluationView]:
     where = {**where, "readable": (await Reach.of(rt, actor)).people()}
-    rows, total = await page_of(rt, EVALUATIONS, page, consistency, where, written=written)
-    return Page(
-        items=[evaluation_view(r) for r in rows], total=total, limit=page.limit, offset=page.offset
+    return await page_of(
+        rt, EVALUATIONS, page, consistency, where, evaluation_view, written=written
     )
 
 
@@ -193,9 +191,9 @@ async def list_evaluations(
 
 
 async def _evaluation_detail(
-    rt: Runtime[Any, Any], actor: Actor, row: asyncpg.Record
+    rt: Runtime[PerformanceApplication, Any], actor: Actor, row: asyncpg.Record
 ) -> EvaluationDetail:
-    evaluation: Evaluation = await run_in_threadpool(app_of(rt).evaluation, row["id"])
+    evaluation: Evaluation = await run_in_threadpool(rt.application.evaluation, row["id"])
     return EvaluationDetail(
         **evaluation_view(row).model_dump(),
         raters=evaluation.raters,
@@ -227,25 +225,19 @@ EVALUATION.history(Evaluation, summary=EVERY_EVENT + " (who needs to know)")
     "person when the cycle opened may rate (403 otherwise), once each. Publishes "
     "RatingRecorded (without the comments).",
 )
-def rate(
-    evaluation_id: UUID,
-    body: RatingIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    result = app_of(rt).rate(
-        actor,
+def rate(evaluation_id: UUID, body: RatingIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.act(
+        Evaluation,
         evaluation_id,
-        version,
-        attitude=body.attitude,
-        collaboration=body.collaboration,
-        innovation=body.innovation,
-        comments=body.comments,
-        customer_id=body.customer_id,
+        lambda evaluation: evaluation.rate(
+            actor,
+            attitude=body.attitude,
+            collaboration=body.collaboration,
+            innovation=body.innovation,
+            comments=body.comments,
+            customer_id=None if body.customer_id is None else str(body.customer_id),
+        ),
     )
-    return accepted(result, response)
 
 
 @router.post(
@@ -255,22 +247,17 @@ def rate(
     summary="Deliver the feedback on a finalized evaluation (the supervisor or hr)",
 )
 def deliver_feedback(
-    evaluation_id: UUID,
-    body: FeedbackIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    evaluation_id: UUID, body: FeedbackIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app_of(rt).deliver_feedback(
+    result = cmd.app.deliver_feedback(
         actor,
         evaluation_id,
-        version,
+        cmd.version,
         strengths=body.strengths,
         gaps=body.gaps,
         suggestions=body.suggestions,
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 @router.post(
@@ -280,12 +267,8 @@ def deliver_feedback(
     summary="Acknowledge the feedback (the person evaluated)",
 )
 def acknowledge(
-    evaluation_id: UUID,
-    body: AcknowledgeIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    evaluation_id: UUID, body: AcknowledgeIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app_of(rt).acknowledge(actor, evaluation_id, version, body.comment)
-    return accepted(result, response)
+    return cmd.act(
+        Evaluation, evaluation_id, lambda evaluation: evaluation.acknowledge(actor, body.comment)
+    )

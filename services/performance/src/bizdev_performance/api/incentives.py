@@ -11,13 +11,12 @@ from uuid import UUID
 import asyncpg
 from bizdev_common.api import Accepted as CommandAccepted
 from bizdev_common.api import (
-    ExpectedVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     money_of,
     one_of,
     page_of,
+    schema_of,
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, MoneyIn, Name, PageParams, Text, Title
@@ -31,7 +30,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_performance.api.access import Reach, guard_lead_reward
-from bizdev_performance.api.common import app_of, schema
+from bizdev_performance.api.common import App, Change, Create
 from bizdev_performance.api.evaluations import EvaluationView, evaluation_view
 from bizdev_performance.contract import Number
 from bizdev_performance.domain import LeadReward, PerformanceFile
@@ -157,10 +156,8 @@ def lead_reward_view(r: asyncpg.Record) -> LeadRewardView:
     summary="Grant a high performer a commendation, bonus, promotion or honorary title (hr)",
     description="Publishes IncentiveGranted with its grounds; the reason stays in the file.",
 )
-def grant(
-    body: IncentiveIn, actor: CurrentActor, rt: RuntimeDep, response: Response
-) -> DecisionAccepted:
-    result, decision = app_of(rt).grant_incentive(
+def grant(body: IncentiveIn, actor: CurrentActor, cmd: Create) -> DecisionAccepted:
+    result, decision = cmd.app.grant_incentive(
         actor,
         person=body.person,
         cycle_id=body.cycle_id,
@@ -169,7 +166,7 @@ def grant(
         bonus=None if body.bonus is None else body.bonus.to_money(),
         title=body.title,
     )
-    done = accepted(result, response)
+    done = cmd.accepted(result)
     return DecisionAccepted(id=done.id, version=done.version, decision_id=decision)
 
 
@@ -180,10 +177,8 @@ def grant(
     tags=["incentives"],
     summary="Start an improvement plan (coaching, training) for one below standard (hr)",
 )
-def start_plan(
-    body: PlanIn, actor: CurrentActor, rt: RuntimeDep, response: Response
-) -> DecisionAccepted:
-    result, plan = app_of(rt).start_improvement_plan(
+def start_plan(body: PlanIn, actor: CurrentActor, cmd: Create) -> DecisionAccepted:
+    result, plan = cmd.app.start_improvement_plan(
         actor,
         person=body.person,
         cycle_id=body.cycle_id,
@@ -192,7 +187,7 @@ def start_plan(
         until=body.until,
         reason=body.reason,
     )
-    done = accepted(result, response)
+    done = cmd.accepted(result)
     return DecisionAccepted(id=done.id, version=done.version, decision_id=plan)
 
 
@@ -206,10 +201,8 @@ def start_plan(
     description="Refused (422 naming plan_id or cycle_id) without an improvement plan of the "
     "person's, or without a later finalized cycle below standard.",
 )
-def sanction(
-    body: SanctionIn, actor: CurrentActor, rt: RuntimeDep, response: Response
-) -> DecisionAccepted:
-    result, decision = app_of(rt).apply_sanction(
+def sanction(body: SanctionIn, actor: CurrentActor, cmd: Create) -> DecisionAccepted:
+    result, decision = cmd.app.apply_sanction(
         actor,
         person=body.person,
         cycle_id=body.cycle_id,
@@ -217,7 +210,7 @@ def sanction(
         kind=body.kind,
         reason=body.reason,
     )
-    done = accepted(result, response)
+    done = cmd.accepted(result)
     return DecisionAccepted(id=done.id, version=done.version, decision_id=decision)
 
 
@@ -256,10 +249,7 @@ async def list_decisions(
         "department": department,
         "readable": (await Reach.of(rt, actor)).people(),
     }
-    rows, total = await page_of(rt, DECISIONS, page, consistency, where, written="files")
-    return Page(
-        items=[decision_view(r) for r in rows], total=total, limit=page.limit, offset=page.offset
-    )
+    return await page_of(rt, DECISIONS, page, consistency, where, decision_view, written="files")
 
 
 @router.get(
@@ -268,12 +258,16 @@ async def list_decisions(
     tags=["incentives"],
     summary="One decision with its grounds and reason (who needs to know)",
 )
-async def get_decision(decision_id: UUID, actor: CurrentActor, rt: RuntimeDep) -> DecisionDetail:
-    row = await rt.pool.fetchrow(f"SELECT * FROM {schema(rt)}.decisions WHERE id = $1", decision_id)
+async def get_decision(
+    decision_id: UUID, actor: CurrentActor, rt: RuntimeDep, app: App
+) -> DecisionDetail:
+    row = await rt.pool.fetchrow(
+        f"SELECT * FROM {schema_of(rt)}.decisions WHERE id = $1", decision_id
+    )
     if row is None:
         raise NotFound(f"no decision {decision_id}")
     await (await Reach.of(rt, actor)).check(rt, row["person"], [row["department"]])
-    history = await run_in_threadpool(app_of(rt).history, PerformanceFile, row["file_id"])
+    history = await run_in_threadpool(app.history, PerformanceFile, row["file_id"])
     said: dict[str, Any] | None = next(
         (e.data for e in history if e.data.get("decision_id") == decision_id), None
     )
@@ -305,12 +299,12 @@ async def person_performance(
     row = await one_of(rt, "people", person_id, None, response)
     user = row["user_id"]
     departments = await rt.pool.fetch(
-        f"SELECT DISTINCT department FROM {schema(rt)}.evaluations WHERE person = $1", user
+        f"SELECT DISTINCT department FROM {schema_of(rt)}.evaluations WHERE person = $1", user
     )
     await (await Reach.of(rt, actor)).check(
         rt, user, [row["department"], *(d["department"] for d in departments)]
     )
-    s = schema(rt)
+    s = schema_of(rt)
     evaluations = await rt.pool.fetch(
         f"SELECT * FROM {s}.evaluations WHERE person = $1 ORDER BY period DESC, created_at DESC",
         user,
@@ -356,13 +350,7 @@ async def list_lead_rewards(
         "project_id": project_id,
         "readable": (await Reach.of(rt, actor)).people("finder", "department"),
     }
-    rows, total = await page_of(rt, LEAD_REWARDS, page, consistency, where)
-    return Page(
-        items=[lead_reward_view(r) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return await page_of(rt, LEAD_REWARDS, page, consistency, where, lead_reward_view)
 
 
 LEAD_REWARD = RecordRoutes(
@@ -382,11 +370,5 @@ LEAD_REWARD.history(
     tags=["incentives"],
     summary="Approve a held lead reward (hr; never the finder)",
 )
-def approve_lead_reward(
-    reward_id: UUID,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> CommandAccepted:
-    return accepted(app_of(rt).approve_lead_reward(actor, reward_id, version), response)
+def approve_lead_reward(reward_id: UUID, actor: CurrentActor, cmd: Change) -> CommandAccepted:
+    return cmd.act(LeadReward, reward_id, lambda reward: reward.approve(actor))

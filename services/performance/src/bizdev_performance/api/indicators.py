@@ -5,22 +5,22 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
-from bizdev_common.api import Accepted, ReadConsistency, RuntimeDep, accepted, page_of
+from bizdev_common.api import Accepted, ReadConsistency, RuntimeDep, page_of, schema_of
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Line, Name, PageParams, Percent, Text, Title, percent
 from bizdev_common.commands import CommandRoute
 from bizdev_common.domain import RuleViolation
-from bizdev_common.readmodel import ListQuery, Page, wait_for
+from bizdev_common.readmodel import Condition, ListQuery, Page, wait_for
 from bizdev_common.routes import EVERY_EVENT, RecordRoutes
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_performance.api.access import Reach, guard_target
-from bizdev_performance.api.common import DecimalIn, app_of, schema
+from bizdev_performance.api.common import Create, DecimalIn
 from bizdev_performance.attainment import attained
 from bizdev_performance.contract import Number
 from bizdev_performance.domain import Indicator, Target
@@ -126,8 +126,8 @@ class MarketShareView(BaseModel):
     tags=["indicators"],
     summary="Define an indicator (hr or management)",
 )
-def define(body: IndicatorIn, actor: CurrentActor, rt: RuntimeDep, response: Response) -> Accepted:
-    result = app_of(rt).define_indicator(
+def define(body: IndicatorIn, actor: CurrentActor, cmd: Create) -> Accepted:
+    result = cmd.app.define_indicator(
         actor,
         name=body.name,
         kind=body.kind,
@@ -136,7 +136,7 @@ def define(body: IndicatorIn, actor: CurrentActor, rt: RuntimeDep, response: Res
         direction=body.direction,
         description=body.description,
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 INDICATORS = ListQuery(
@@ -158,13 +158,7 @@ async def list_indicators(
     measure: Measure | None = None,
 ) -> Page[IndicatorView]:
     where = {"kind": kind and kind.value, "measure": measure and measure.value}
-    rows, total = await page_of(rt, INDICATORS, page, consistency, where)
-    return Page(
-        items=[IndicatorView.model_validate(dict(r)) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return await page_of(rt, INDICATORS, page, consistency, where, IndicatorView)
 
 
 INDICATOR = RecordRoutes(router, "/indicators/{indicator_id}", "indicator", ["indicators"])
@@ -180,19 +174,17 @@ INDICATOR.history(Indicator, summary=EVERY_EVENT)
     "department head)",
     description="Publishes TargetSet, or TargetRevised.",
 )
-async def set_target(
-    body: TargetIn, actor: CurrentActor, rt: RuntimeDep, response: Response
-) -> Accepted:
+async def set_target(body: TargetIn, actor: CurrentActor, rt: RuntimeDep, cmd: Create) -> Accepted:
     team_department = None
     if body.subject_kind is SubjectKind.TEAM:
         # A team is a project's, known from projects' events: its department is theirs.
         team_department = await rt.pool.fetchval(
-            f"SELECT department FROM {schema(rt)}.projects WHERE id::text = $1", body.subject
+            f"SELECT department FROM {schema_of(rt)}.projects WHERE id::text = $1", body.subject
         )
         if team_department is None:
             raise RuleViolation("subject", f"no team of a project {body.subject} is known")
     result = await run_in_threadpool(
-        app_of(rt).set_target,
+        cmd.app.set_target,
         actor,
         indicator_id=body.indicator_id,
         subject_kind=body.subject_kind,
@@ -203,7 +195,7 @@ async def set_target(
         basis=body.basis,
         reason=body.reason,
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 TARGET = RecordRoutes(router, "/targets/{target_id}", "target", ["indicators"], guard=guard_target)
@@ -245,18 +237,15 @@ async def attainment(
     }
     reach = await Reach.of(rt, actor)
     mine = reach.people("t.subject", "t.subject_department")
-
-    def restrict(first: int) -> tuple[str, list[Any]]:
-        # A team's and a department's attainment is everyone's; a person's, need to know.
-        assert mine is not None
-        marks = [f"${n}" for n in range(first, first + len(mine.args))]
-        return f"(t.subject_kind <> 'person' OR {mine.sql.format(*marks)})", list(mine.args)
-
+    # A team's and a department's attainment is everyone's; a person's, need to know.
+    restrict = (
+        None if mine is None else Condition(f"t.subject_kind <> 'person' OR {mine.sql}", mine.args)
+    )
     rows = await attained(
         rt.pool,
         rt.settings.schema_name,
         where,
-        restrict=None if mine is None else restrict,
+        restrict=restrict,
         limit=limit,
         offset=offset,
     )
@@ -270,10 +259,8 @@ async def attainment(
     summary="Enter a market share with its source (the market department)",
     description="The one actual entered by hand (REGULATIONS 8.3). Publishes MarketShareRecorded.",
 )
-def record_market_share(
-    body: MarketShareIn, actor: CurrentActor, rt: RuntimeDep, response: Response
-) -> Accepted:
-    result = app_of(rt).record_market_share(
+def record_market_share(body: MarketShareIn, actor: CurrentActor, cmd: Create) -> Accepted:
+    result = cmd.app.record_market_share(
         actor,
         subject_kind=body.subject_kind,
         subject=body.subject,
@@ -281,7 +268,7 @@ def record_market_share(
         percent=percent(body.percent),
         source=body.source,
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 MARKET_SHARES = ListQuery(
@@ -308,10 +295,4 @@ async def list_market_shares(
         "subject_kind": subject_kind and subject_kind.value,
         "subject": subject,
     }
-    rows, total = await page_of(rt, MARKET_SHARES, page, consistency, where)
-    return Page(
-        items=[MarketShareView.model_validate(dict(r)) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return await page_of(rt, MARKET_SHARES, page, consistency, where, MarketShareView)

@@ -11,11 +11,10 @@ from uuid import UUID
 import asyncpg
 from bizdev_common.api import (
     Accepted,
-    ExpectedVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     page_of,
+    schema_of,
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, Name, PageParams, Text, Title
@@ -24,12 +23,13 @@ from bizdev_common.domain import Actor
 from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.routes import EVERY_EVENT, RecordRoutes
 from bizdev_common.service import Runtime
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_performance.api.access import guard_person
-from bizdev_performance.api.common import app_of, schema
+from bizdev_performance.api.common import Change, Create
+from bizdev_performance.application import PerformanceApplication
 from bizdev_performance.domain import Department, Person
 
 router = APIRouter(route_class=CommandRoute)
@@ -136,8 +136,8 @@ PEOPLE = ListQuery(
     summary="Record a person of the organisation (hr)",
     description="Publishes PersonJoined (ids, department, position, supervisor; no name).",
 )
-def join(body: PersonIn, actor: CurrentActor, rt: RuntimeDep, response: Response) -> Accepted:
-    result = app_of(rt).join(
+def join(body: PersonIn, actor: CurrentActor, cmd: Create) -> Accepted:
+    result = cmd.app.join(
         actor,
         user_id=body.user_id,
         name=body.name,
@@ -146,7 +146,7 @@ def join(body: PersonIn, actor: CurrentActor, rt: RuntimeDep, response: Response
         supervisor=body.supervisor,
         joined_on=body.joined_on,
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 @router.post(
@@ -155,23 +155,14 @@ def join(body: PersonIn, actor: CurrentActor, rt: RuntimeDep, response: Response
     tags=["organisation"],
     summary="Move a person to another department or position (hr)",
 )
-def move(
-    person_id: UUID,
-    body: MoveIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    result = app_of(rt).move(
-        actor,
+def move(person_id: UUID, body: MoveIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.act(
+        Person,
         person_id,
-        version,
-        department=body.department,
-        position=body.position,
-        reason=body.reason,
+        lambda person: person.move(
+            actor, department=body.department, position=body.position, reason=body.reason
+        ),
     )
-    return accepted(result, response)
 
 
 @router.post(
@@ -181,16 +172,9 @@ def move(
     summary="Assign a person's supervisor (hr)",
 )
 def assign_supervisor(
-    person_id: UUID,
-    body: SupervisorIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    person_id: UUID, body: SupervisorIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    return accepted(
-        app_of(rt).assign_supervisor(actor, person_id, version, body.supervisor), response
-    )
+    return cmd.accepted(cmd.app.assign_supervisor(actor, person_id, cmd.version, body.supervisor))
 
 
 @router.post(
@@ -199,16 +183,12 @@ def assign_supervisor(
     tags=["organisation"],
     summary="Record that a person left (hr)",
 )
-def leave(
-    person_id: UUID,
-    body: LeaveIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    result = app_of(rt).leave(actor, person_id, version, left_on=body.left_on, reason=body.reason)
-    return accepted(result, response)
+def leave(person_id: UUID, body: LeaveIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.act(
+        Person,
+        person_id,
+        lambda person: person.leave(actor, left_on=body.left_on, reason=body.reason),
+    )
 
 
 @router.get(
@@ -233,18 +213,14 @@ async def list_people(
         "supervisor": supervisor,
         "active": active,
     }
-    rows, total = await page_of(rt, PEOPLE, page, consistency, where)
-    return Page(
-        items=[PersonView.model_validate(dict(r)) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return await page_of(rt, PEOPLE, page, consistency, where, PersonView)
 
 
-async def _person_detail(rt: Runtime[Any, Any], actor: Actor, row: asyncpg.Record) -> PersonDetail:
-    person = await run_in_threadpool(app_of(rt).person, row["user_id"])
-    chain = await run_in_threadpool(app_of(rt).chain_of, row["user_id"])
+async def _person_detail(
+    rt: Runtime[PerformanceApplication, Any], actor: Actor, row: asyncpg.Record
+) -> PersonDetail:
+    person = await run_in_threadpool(rt.application.person, row["user_id"])
+    chain = await run_in_threadpool(rt.application.chain_of, row["user_id"])
     return PersonDetail(
         **PersonView.model_validate(dict(row)).model_dump(),
         name=person.name if person is not None else "",
@@ -280,8 +256,8 @@ PERSON_FILE.history(Person, summary=EVERY_EVENT + " (who needs to know the perso
     tags=["organisation"],
     summary="Record a department's head (hr): establishes the department, or appoints anew",
 )
-def appoint_head(body: HeadIn, actor: CurrentActor, rt: RuntimeDep, response: Response) -> Accepted:
-    return accepted(app_of(rt).appoint_head(actor, body.department, body.head), response)
+def appoint_head(body: HeadIn, actor: CurrentActor, cmd: Create) -> Accepted:
+    return cmd.accepted(cmd.app.appoint_head(actor, body.department, body.head))
 
 
 DEPARTMENTS = ListQuery(
@@ -301,13 +277,7 @@ async def list_departments(
     consistency: Annotated[ReadConsistency, Query()],
     head: Name | None = None,
 ) -> Page[DepartmentView]:
-    rows, total = await page_of(rt, DEPARTMENTS, page, consistency, {"head": head})
-    return Page(
-        items=[DepartmentView.model_validate(dict(r)) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return await page_of(rt, DEPARTMENTS, page, consistency, {"head": head}, DepartmentView)
 
 
 DEPARTMENT = RecordRoutes(router, "/departments/{department_id}", "department", ["organisation"])
@@ -330,7 +300,7 @@ async def list_teams(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> list[TeamView]:
-    s = schema(rt)
+    s = schema_of(rt)
     clauses, args = [], []
     for column, value in (("p.id", project_id), ("p.department", department)):
         if value is not None:

@@ -12,7 +12,6 @@ from bizdev_common.api import (
     ExpectedVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     money_of,
     page_of,
 )
@@ -25,7 +24,7 @@ from bizdev_common.routes import EVERY_EVENT, RecordRoutes
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_projects.api.common import app_of
+from bizdev_projects.api.common import App, Change, Create
 from bizdev_projects.domain import (
     ApplicationState,
     Assessment,
@@ -194,10 +193,8 @@ def _application(r: asyncpg.Record) -> ApplicationView:
     tags=["applications"],
     summary="Draft an initiation application (any employee)",
 )
-def draft_application(
-    body: ApplicationIn, actor: CurrentActor, rt: RuntimeDep, response: Response
-) -> Accepted:
-    result = app_of(rt).draft_application(
+def draft_application(body: ApplicationIn, actor: CurrentActor, cmd: Create) -> Accepted:
+    result = cmd.app.draft_application(
         actor,
         title=body.title,
         background=body.background,
@@ -207,7 +204,7 @@ def draft_application(
         lead_id=body.lead_id,
         customer_id=body.customer_id,
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 @router.patch(
@@ -217,24 +214,20 @@ def draft_application(
     summary="Revise a draft or rejected application (the applicant)",
 )
 def revise_application(
-    application_id: UUID,
-    body: ApplicationRevision,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    application_id: UUID, body: ApplicationRevision, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app_of(rt).revise_application(
-        actor,
+    return cmd.act(
+        ProjectApplication,
         application_id,
-        version,
-        title=body.title,
-        background=body.background,
-        target_customers=body.target_customers,
-        expected_revenue=body.expected_revenue.to_money() if body.expected_revenue else None,
-        preliminary_plan=body.preliminary_plan,
+        lambda application: application.revise(
+            actor,
+            title=body.title,
+            background=body.background,
+            target_customers=body.target_customers,
+            expected_revenue=(body.expected_revenue.to_money() if body.expected_revenue else None),
+            preliminary_plan=body.preliminary_plan,
+        ),
     )
-    return accepted(result, response)
 
 
 @router.post(
@@ -243,14 +236,10 @@ def revise_application(
     tags=["applications"],
     summary="Submit for department review (the applicant)",
 )
-def submit_application(
-    application_id: UUID,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    return accepted(app_of(rt).submit_application(actor, application_id, version), response)
+def submit_application(application_id: UUID, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.act(
+        ProjectApplication, application_id, lambda application: application.submit(actor)
+    )
 
 
 @router.post(
@@ -261,23 +250,18 @@ def submit_application(
     "applicant is that head; never the finder of its lead)",
 )
 def review_application(
-    application_id: UUID,
-    body: ReviewIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    application_id: UUID, body: ReviewIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app_of(rt).review_application(
+    result = cmd.app.review_application(
         actor,
         application_id,
-        version,
+        cmd.version,
         recommend=body.recommend,
         feasibility=body.feasibility,
         market_outlook=body.market_outlook,
         resource_needs=body.resource_needs,
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 @router.post(
@@ -291,11 +275,11 @@ def approve_application(
     application_id: UUID,
     body: ApproveIn,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     version: ExpectedVersion,
     response: Response,
 ) -> ApprovalAccepted:
-    result = app_of(rt).approve_application(
+    result = app.approve_application(
         actor, application_id, version, body.assessment(), body.comments
     )
     response.headers["ETag"] = f'"{result.version}"'
@@ -312,15 +296,10 @@ def approve_application(
     "of its lead)",
 )
 def reject_application(
-    application_id: UUID,
-    body: RejectIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    application_id: UUID, body: RejectIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app_of(rt).reject_application(actor, application_id, version, body.reasons)
-    return accepted(result, response)
+    result = cmd.app.reject_application(actor, application_id, cmd.version, body.reasons)
+    return cmd.accepted(result)
 
 
 @router.get("/applications", response_model=Page[ApplicationView], tags=["applications"])
@@ -340,10 +319,7 @@ async def list_applications(
         "applicant": applicant,
         "lead_id": lead_id,
     }
-    rows, total = await page_of(rt, APPLICATIONS, page, consistency, where)
-    return Page(
-        items=[_application(r) for r in rows], total=total, limit=page.limit, offset=page.offset
-    )
+    return await page_of(rt, APPLICATIONS, page, consistency, where, _application)
 
 
 def _application_as_of(a: ProjectApplication) -> ApplicationAsOf:

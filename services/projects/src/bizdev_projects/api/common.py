@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated
 
+from bizdev_common.api import Command, application, change, create
 from bizdev_common.boundary import Name
 from bizdev_common.contract import MoneyModel
-from bizdev_common.service import Runtime
+from fastapi import Depends
 from pydantic import Field
 
 from bizdev_projects.application import ProjectsApplication
@@ -15,8 +16,10 @@ from bizdev_projects.application import ProjectsApplication
 UserId = Annotated[Name, Field(description="A user id")]
 
 
-def app_of(rt: Runtime[ProjectsApplication, Any]) -> ProjectsApplication:
-    return rt.application
+App = Annotated[ProjectsApplication, Depends(application)]
+"""The API process's application, as a route's parameter."""
+Change = Annotated[Command[ProjectsApplication], Depends(change)]
+Create = Annotated[Command[ProjectsApplication], Depends(create)]
 
 
 def money_list(value: str) -> list[MoneyModel]:

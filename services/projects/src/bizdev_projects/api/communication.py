@@ -10,10 +10,8 @@ from uuid import UUID
 import asyncpg
 from bizdev_common.api import (
     Accepted,
-    ExpectedVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     page_of,
 )
 from bizdev_common.auth import CurrentActor
@@ -23,10 +21,10 @@ from bizdev_common.domain import Actor
 from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.routes import RecordRoutes
 from bizdev_common.service import Runtime
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_projects.api.common import UserId, app_of
+from bizdev_projects.api.common import Change, Create, UserId
 from bizdev_projects.domain import Meeting, MeetingKind, MeetingState, PartyKind, PlannedActionItem
 
 router = APIRouter(route_class=CommandRoute)
@@ -118,9 +116,9 @@ ACTION_ITEMS = ListQuery(
     summary="Call a meeting (the team lead or management)",
 )
 def schedule_meeting(
-    project_id: UUID, body: MeetingIn, actor: CurrentActor, rt: RuntimeDep, response: Response
+    project_id: UUID, body: MeetingIn, actor: CurrentActor, cmd: Create
 ) -> Accepted:
-    result = app_of(rt).schedule_meeting(
+    result = cmd.app.schedule_meeting(
         actor,
         project_id,
         kind=body.kind.value,
@@ -129,7 +127,7 @@ def schedule_meeting(
         attendees=body.attendees,
         agenda=body.agenda,
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 @router.post(
@@ -138,25 +136,18 @@ def schedule_meeting(
     tags=["communication"],
     summary="Record the minutes, attendance and action items (the team lead or management)",
 )
-def record_minutes(
-    meeting_id: UUID,
-    body: MinutesIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    result = app_of(rt).record_minutes(
+def record_minutes(meeting_id: UUID, body: MinutesIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    result = cmd.app.record_minutes(
         actor,
         meeting_id,
-        version,
+        cmd.version,
         minutes=body.minutes,
         attendees=body.attendees,
         action_items=[
             PlannedActionItem(i.description, i.owner, i.due_date) for i in body.action_items
         ],
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 @router.post(
@@ -166,15 +157,10 @@ def record_minutes(
     summary="Mark an action item done (its owner, the team lead or management)",
 )
 def complete_action_item(
-    meeting_id: UUID,
-    item_id: UUID,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    meeting_id: UUID, item_id: UUID, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app_of(rt).complete_action_item(actor, meeting_id, version, item_id)
-    return accepted(result, response)
+    result = cmd.app.complete_action_item(actor, meeting_id, cmd.version, item_id)
+    return cmd.accepted(result)
 
 
 @router.get("/meetings", response_model=Page[MeetingView], tags=["communication"])
@@ -196,9 +182,7 @@ async def list_meetings(
         "department": department,
         "organizer": organizer,
     }
-    rows, total = await page_of(rt, MEETINGS, page, consistency, where)
-    items = [MeetingView.model_validate(dict(r)) for r in rows]
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+    return await page_of(rt, MEETINGS, page, consistency, where, MeetingView)
 
 
 async def _meeting_read(rt: Runtime, actor: Actor, row: asyncpg.Record) -> MeetingDetail:
@@ -239,9 +223,9 @@ async def list_action_items(
         "project_id": project_id,
         "meeting_id": meeting_id,
     }
-    rows, total = await page_of(rt, ACTION_ITEMS, page, consistency, where, written="meetings")
-    items = [ActionItemView.model_validate(dict(r)) for r in rows]
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+    return await page_of(
+        rt, ACTION_ITEMS, page, consistency, where, ActionItemView, written="meetings"
+    )
 
 
 class ContactIn(BaseModel):
@@ -284,10 +268,8 @@ CONTACTS = ListQuery(
     tags=["communication"],
     summary="Log a contact with a customer, partner or supplier (team members, management)",
 )
-def log_contact(
-    project_id: UUID, body: ContactIn, actor: CurrentActor, rt: RuntimeDep, response: Response
-) -> Accepted:
-    result = app_of(rt).log_contact(
+def log_contact(project_id: UUID, body: ContactIn, actor: CurrentActor, cmd: Create) -> Accepted:
+    result = cmd.app.log_contact(
         actor,
         project_id,
         party_kind=body.party_kind.value,
@@ -296,7 +278,7 @@ def log_contact(
         summary=body.summary,
         customer_id=body.customer_id,
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 @router.get("/contacts", response_model=Page[ContactView], tags=["communication"])
@@ -318,6 +300,4 @@ async def list_contacts(
         "department": department,
         "logged_by": logged_by,
     }
-    rows, total = await page_of(rt, CONTACTS, page, consistency, where)
-    items = [ContactView.model_validate(dict(r)) for r in rows]
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+    return await page_of(rt, CONTACTS, page, consistency, where, ContactView)

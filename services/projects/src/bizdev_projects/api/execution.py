@@ -9,10 +9,8 @@ from uuid import UUID
 
 from bizdev_common.api import (
     Accepted,
-    ExpectedVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     page_of,
 )
 from bizdev_common.auth import CurrentActor
@@ -21,11 +19,17 @@ from bizdev_common.commands import CommandRoute
 from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.routes import RecordRoutes
 from bizdev_common.service import Runtime
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_projects.api.common import app_of
-from bizdev_projects.domain import DeviationReport, DeviationState, HealthStatus, ProjectOutcome
+from bizdev_projects.api.common import Change, Create
+from bizdev_projects.domain import (
+    DeviationReport,
+    DeviationState,
+    HealthStatus,
+    Project,
+    ProjectOutcome,
+)
 
 router = APIRouter(route_class=CommandRoute)
 
@@ -81,24 +85,19 @@ MILESTONES = ListQuery(
     summary="Record progress on a milestone; 100% completes it (the team lead)",
 )
 def record_progress(
-    project_id: UUID,
-    milestone_id: UUID,
-    body: ProgressIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    project_id: UUID, milestone_id: UUID, body: ProgressIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app_of(rt).record_progress(
-        actor,
+    return cmd.act(
+        Project,
         project_id,
-        version,
-        milestone_id,
-        percent=body.percent,
-        completed_on=body.completed_on,
-        note=body.note,
+        lambda project: project.record_progress(
+            actor,
+            milestone_id,
+            percent=body.percent,
+            completed_on=body.completed_on,
+            note=body.note,
+        ),
     )
-    return accepted(result, response)
 
 
 @router.put(
@@ -107,16 +106,12 @@ def record_progress(
     tags=["execution"],
     summary="Change the project's health, with a note (the team lead or management)",
 )
-def change_health(
-    project_id: UUID,
-    body: HealthIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    result = app_of(rt).change_health(actor, project_id, version, body.status.value, body.note)
-    return accepted(result, response)
+def change_health(project_id: UUID, body: HealthIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.act(
+        Project,
+        project_id,
+        lambda project: project.change_health(actor, body.status.value, body.note),
+    )
 
 
 @router.post(
@@ -125,16 +120,10 @@ def change_health(
     tags=["execution"],
     summary="Close the project with its outcome (management); it changes no more",
 )
-def close_project(
-    project_id: UUID,
-    body: CloseIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    result = app_of(rt).close_project(actor, project_id, version, body.outcome.value, body.summary)
-    return accepted(result, response)
+def close_project(project_id: UUID, body: CloseIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.act(
+        Project, project_id, lambda project: project.close(actor, body.outcome.value, body.summary)
+    )
 
 
 async def _milestones(
@@ -143,9 +132,9 @@ async def _milestones(
     consistency: ReadConsistency,
     where: dict[str, Any],
 ) -> Page[MilestoneView]:
-    rows, total = await page_of(rt, MILESTONES, page, consistency, where, written="projects")
-    items = [MilestoneView.model_validate(dict(r)) for r in rows]
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+    return await page_of(
+        rt, MILESTONES, page, consistency, where, MilestoneView, written="projects"
+    )
 
 
 @router.get(
@@ -247,9 +236,9 @@ DEVIATIONS = ListQuery(
     summary="Report a deviation from the plan, escalated to management (the team lead)",
 )
 def report_deviation(
-    project_id: UUID, body: DeviationIn, actor: CurrentActor, rt: RuntimeDep, response: Response
+    project_id: UUID, body: DeviationIn, actor: CurrentActor, cmd: Create
 ) -> Accepted:
-    result = app_of(rt).report_deviation(
+    result = cmd.app.report_deviation(
         actor,
         project_id,
         deviation=body.deviation,
@@ -257,7 +246,7 @@ def report_deviation(
         adjusted_strategy=body.adjusted_strategy,
         milestone_id=body.milestone_id,
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 @router.post(
@@ -268,15 +257,12 @@ def report_deviation(
     "(management)",
 )
 def acknowledge_deviation(
-    report_id: UUID,
-    body: AcknowledgeIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    report_id: UUID, body: AcknowledgeIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app_of(rt).acknowledge_deviation(actor, report_id, version, body.decision, body.replan)
-    return accepted(result, response)
+    result = cmd.app.acknowledge_deviation(
+        actor, report_id, cmd.version, body.decision, body.replan
+    )
+    return cmd.accepted(result)
 
 
 @router.get("/deviations", response_model=Page[DeviationView], tags=["execution"])
@@ -296,9 +282,7 @@ async def list_deviations(
         "department": department,
         "reported_by": reported_by,
     }
-    rows, total = await page_of(rt, DEVIATIONS, page, consistency, where)
-    items = [DeviationView.model_validate(dict(r)) for r in rows]
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+    return await page_of(rt, DEVIATIONS, page, consistency, where, DeviationView)
 
 
 DEVIATION = RecordRoutes(router, "/deviations/{report_id}", "deviation", ["execution"])

@@ -8,10 +8,8 @@ from uuid import UUID
 import asyncpg
 from bizdev_common.api import (
     Accepted,
-    ExpectedVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     money_of,
     page_of,
 )
@@ -21,12 +19,13 @@ from bizdev_common.commands import CommandRoute
 from bizdev_common.contract import MoneyModel
 from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.routes import RecordRoutes
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_projects.api.common import app_of
+from bizdev_projects.api.common import Change, Create
 from bizdev_projects.domain import (
     InsightKind,
+    Lead,
     LeadState,
 )
 
@@ -120,8 +119,8 @@ def _lead(r: asyncpg.Record) -> LeadView:
     tags=["leads"],
     summary="Submit a lead (any employee)",
 )
-def submit_lead(body: LeadIn, actor: CurrentActor, rt: RuntimeDep, response: Response) -> Accepted:
-    result = app_of(rt).submit_lead(
+def submit_lead(body: LeadIn, actor: CurrentActor, cmd: Create) -> Accepted:
+    result = cmd.app.submit_lead(
         actor,
         body.customer,
         body.need,
@@ -129,7 +128,7 @@ def submit_lead(body: LeadIn, actor: CurrentActor, rt: RuntimeDep, response: Res
         body.estimated_value.to_money(),
         body.customer_id,
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 @router.post(
@@ -139,18 +138,11 @@ def submit_lead(body: LeadIn, actor: CurrentActor, rt: RuntimeDep, response: Res
     summary="Qualify a lead, naming its crm customer if known (head of the finder's "
     "department or management; never the finder)",
 )
-def qualify_lead(
-    lead_id: UUID,
-    body: QualifyIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    result = app_of(rt).qualify_lead(
-        actor, lead_id, version, note=body.note, customer_id=body.customer_id
+def qualify_lead(lead_id: UUID, body: QualifyIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    result = cmd.app.qualify_lead(
+        actor, lead_id, cmd.version, note=body.note, customer_id=body.customer_id
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 @router.post(
@@ -160,15 +152,8 @@ def qualify_lead(
     summary="Discard a lead with reasons (head of the finder's department or management; "
     "never the finder)",
 )
-def discard_lead(
-    lead_id: UUID,
-    body: DiscardIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    return accepted(app_of(rt).discard_lead(actor, lead_id, version, body.reasons), response)
+def discard_lead(lead_id: UUID, body: DiscardIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.act(Lead, lead_id, lambda lead: lead.discard(actor, reasons=body.reasons))
 
 
 @router.get("/leads", response_model=Page[LeadView], tags=["leads"])
@@ -188,8 +173,7 @@ async def list_leads(
         "state": state.value if state else None,
         "customer_id": customer_id,
     }
-    rows, total = await page_of(rt, LEADS, page, consistency, where)
-    return Page(items=[_lead(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
+    return await page_of(rt, LEADS, page, consistency, where, _lead)
 
 
 RecordRoutes(router, "/leads/{lead_id}", "lead", ["leads"]).detail("leads", LeadView, _lead)
@@ -229,11 +213,9 @@ INSIGHTS = ListQuery(
     tags=["market insights"],
     summary="Record market information (market department)",
 )
-def record_insight(
-    body: InsightIn, actor: CurrentActor, rt: RuntimeDep, response: Response
-) -> Accepted:
-    result = app_of(rt).record_market_insight(actor, body.kind.value, body.title, body.content)
-    return accepted(result, response)
+def record_insight(body: InsightIn, actor: CurrentActor, cmd: Create) -> Accepted:
+    result = cmd.app.record_market_insight(actor, body.kind.value, body.title, body.content)
+    return cmd.accepted(result)
 
 
 @router.get("/market-insights", response_model=Page[InsightView], tags=["market insights"])
@@ -244,8 +226,6 @@ async def list_insights(
     consistency: Annotated[ReadConsistency, Query()],
     kind: InsightKind | None = None,
 ) -> Page[InsightView]:
-    rows, total = await page_of(
-        rt, INSIGHTS, page, consistency, {"kind": kind.value if kind else None}
+    return await page_of(
+        rt, INSIGHTS, page, consistency, {"kind": kind.value if kind else None}, InsightView
     )
-    items = [InsightView.model_validate(dict(r)) for r in rows]
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)

@@ -10,13 +10,12 @@ from uuid import UUID
 import asyncpg
 from bizdev_common.api import (
     Accepted,
-    ExpectedVersion,
     MinVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     one_of,
     page_of,
+    rows_of,
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, Line, MoneyIn, Name, Note, PageParams, Text, Title
@@ -30,7 +29,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_projects import contract as c
-from bizdev_projects.api.common import UserId, app_of, money_list
+from bizdev_projects.api.common import Change, Create, UserId, money_list
 from bizdev_projects.domain import (
     BudgetCategory,
     BudgetLine,
@@ -214,10 +213,8 @@ def _plan(r: asyncpg.Record, reviews: list[PlanReviewView]) -> PlanView:
     tags=["plans"],
     summary="Draft the project's business plan (its team lead or its department's employees)",
 )
-def draft_plan(
-    project_id: UUID, body: PlanIn, actor: CurrentActor, rt: RuntimeDep, response: Response
-) -> Accepted:
-    return accepted(app_of(rt).draft_plan(actor, project_id, body.content()), response)
+def draft_plan(project_id: UUID, body: PlanIn, actor: CurrentActor, cmd: Create) -> Accepted:
+    return cmd.accepted(cmd.app.draft_plan(actor, project_id, body.content()))
 
 
 @router.put(
@@ -227,15 +224,8 @@ def draft_plan(
     summary="Revise a draft or sent-back plan, or re-plan an approved one when management "
     "required it: a new revision (its author or the team lead)",
 )
-def revise_plan(
-    plan_id: UUID,
-    body: PlanIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    return accepted(app_of(rt).revise_plan(actor, plan_id, version, body.content()), response)
+def revise_plan(plan_id: UUID, body: PlanIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.accepted(cmd.app.revise_plan(actor, plan_id, cmd.version, body.content()))
 
 
 @router.post(
@@ -244,10 +234,8 @@ def revise_plan(
     tags=["plans"],
     summary="Submit the revision for review (its author or the team lead)",
 )
-def submit_plan(
-    plan_id: UUID, actor: CurrentActor, rt: RuntimeDep, version: ExpectedVersion, response: Response
-) -> Accepted:
-    return accepted(app_of(rt).submit_plan(actor, plan_id, version), response)
+def submit_plan(plan_id: UUID, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.accepted(cmd.app.submit_plan(actor, plan_id, cmd.version))
 
 
 @router.post(
@@ -256,18 +244,11 @@ def submit_plan(
     tags=["plans"],
     summary="Pass the revision or ask for changes (head of a department the plan names)",
 )
-def review_plan(
-    plan_id: UUID,
-    body: PlanReviewIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    result = app_of(rt).review_plan(
-        actor, plan_id, version, verdict=body.verdict.value, comments=body.comments
+def review_plan(plan_id: UUID, body: PlanReviewIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    result = cmd.app.review_plan(
+        actor, plan_id, cmd.version, verdict=body.verdict.value, comments=body.comments
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 @router.get("/plans", response_model=Page[PlanView], tags=["plans"])
@@ -287,7 +268,7 @@ async def list_plans(
         "project_id": project_id,
         "author": author,
     }
-    rows, total = await page_of(rt, PLANS, page, consistency, where)
+    rows, total = await rows_of(rt, PLANS, page, consistency, where)
     reviews = await _current_reviews(rt, rows)
     items = [_plan(r, reviews[r["id"]]) for r in rows]
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
@@ -339,6 +320,6 @@ async def list_plan_reviews(
         "plan_id": plan_id,
         "project_id": project_id,
     }
-    rows, total = await page_of(rt, PLAN_REVIEWS, page, consistency, where, written="plans")
-    items = [PlanReviewView.model_validate(dict(r)) for r in rows]
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+    return await page_of(
+        rt, PLAN_REVIEWS, page, consistency, where, PlanReviewView, written="plans"
+    )

@@ -89,10 +89,7 @@ async def list_projects(
         "team_lead": team_lead,
         "health": health.value if health else None,
     }
-    rows, total = await page_of(rt, PROJECTS, page, consistency, where)
-    return Page(
-        items=[project_view(r) for r in rows], total=total, limit=page.limit, offset=page.offset
-    )
+    return await page_of(rt, PROJECTS, page, consistency, where, project_view)
 
 
 class MilestoneAsOf(BaseModel):

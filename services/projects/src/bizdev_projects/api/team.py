@@ -7,14 +7,15 @@ from typing import Annotated
 from uuid import UUID
 
 import asyncpg
-from bizdev_common.api import Accepted, ExpectedVersion, RuntimeDep, accepted, one_of
+from bizdev_common.api import Accepted, RuntimeDep, one_of
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Text, Version
 from bizdev_common.commands import CommandRoute
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict
 
-from bizdev_projects.api.common import UserId, app_of
+from bizdev_projects.api.common import Change, UserId
+from bizdev_projects.domain import Project
 
 router = APIRouter(route_class=CommandRoute)
 
@@ -50,17 +51,13 @@ class MemberView(BaseModel):
     summary="Appoint the team lead, replacing the current one (management)",
 )
 def appoint_team_lead(
-    project_id: UUID,
-    body: TeamLeadIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    project_id: UUID, body: TeamLeadIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app_of(rt).appoint_team_lead(
-        actor, project_id, version, body.user_id, body.responsibilities
+    return cmd.act(
+        Project,
+        project_id,
+        lambda project: project.appoint_team_lead(actor, body.user_id, body.responsibilities),
     )
-    return accepted(result, response)
 
 
 @router.post(
@@ -69,18 +66,12 @@ def appoint_team_lead(
     tags=["team"],
     summary="Add a member with responsibilities (the team lead or management)",
 )
-def add_team_member(
-    project_id: UUID,
-    body: MemberIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    result = app_of(rt).add_team_member(
-        actor, project_id, version, body.user_id, body.responsibilities
+def add_team_member(project_id: UUID, body: MemberIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.act(
+        Project,
+        project_id,
+        lambda project: project.add_member(actor, body.user_id, body.responsibilities),
     )
-    return accepted(result, response)
 
 
 @router.put(
@@ -90,18 +81,13 @@ def add_team_member(
     summary="Change a member's responsibilities (the team lead or management)",
 )
 def change_responsibilities(
-    project_id: UUID,
-    user_id: UserId,
-    body: ResponsibilitiesIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    project_id: UUID, user_id: UserId, body: ResponsibilitiesIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app_of(rt).change_responsibilities(
-        actor, project_id, version, user_id, body.responsibilities
+    return cmd.act(
+        Project,
+        project_id,
+        lambda project: project.change_responsibilities(actor, user_id, body.responsibilities),
     )
-    return accepted(result, response)
 
 
 @router.delete(
@@ -111,14 +97,9 @@ def change_responsibilities(
     summary="Remove a member other than the lead (the team lead or management)",
 )
 def remove_team_member(
-    project_id: UUID,
-    user_id: UserId,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    project_id: UUID, user_id: UserId, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    return accepted(app_of(rt).remove_team_member(actor, project_id, version, user_id), response)
+    return cmd.act(Project, project_id, lambda project: project.remove_member(actor, user_id))
 
 
 @router.get(

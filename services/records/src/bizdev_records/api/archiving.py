@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from bizdev_common.api import Accepted, ExpectedVersion, RuntimeDep, accepted
+from bizdev_common.api import Accepted
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Note, Text
 from bizdev_common.commands import CommandRoute
-from fastapi import APIRouter, Response
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_records.api.common import app_of
-from bizdev_records.domain import SERIES
+from bizdev_records.api.common import Change
+from bizdev_records.domain import SERIES, Record
 
 router = APIRouter(route_class=CommandRoute)
 
@@ -55,15 +55,9 @@ class Numbered(Accepted):
     "filed again. Publishes RecordReturnedToFiler.",
 )
 def return_to_filer(
-    record_id: UUID,
-    body: ReturnToFilerIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    record_id: UUID, body: ReturnToFilerIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app_of(rt).return_to_filer(actor, record_id, version, body.reason)
-    return accepted(result, response)
+    return cmd.act(Record, record_id, lambda record: record.return_to_filer(actor, body.reason))
 
 
 @router.post(
@@ -74,15 +68,8 @@ def return_to_filer(
     description="Correct it first (title, location, upload) as while filed. Publishes "
     "RecordResubmitted.",
 )
-def resubmit(
-    record_id: UUID,
-    body: ResubmitIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    return accepted(app_of(rt).resubmit(actor, record_id, version, body.note), response)
+def resubmit(record_id: UUID, body: ResubmitIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.act(Record, record_id, lambda record: record.resubmit(actor, body.note))
 
 
 @router.post(
@@ -94,16 +81,9 @@ def resubmit(
     "document; a record returned to its filer waits for them (409). Publishes "
     "RecordNumbered.",
 )
-def assign_number(
-    record_id: UUID,
-    body: NumberIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> Numbered:
-    result, number = app_of(rt).assign_number(actor, record_id, version, body.series)
-    done = accepted(result, response)
+def assign_number(record_id: UUID, body: NumberIn, actor: CurrentActor, cmd: Change) -> Numbered:
+    result, number = cmd.app.assign_number(actor, record_id, cmd.version, body.series)
+    done = cmd.accepted(result)
     return Numbered(id=done.id, version=done.version, number=number)
 
 
@@ -114,11 +94,5 @@ def assign_number(
     summary="Bind a numbered record (archivist): its content never changes after",
     description="Publishes RecordBound.",
 )
-def bind(
-    record_id: UUID,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    return accepted(app_of(rt).bind(actor, record_id, version), response)
+def bind(record_id: UUID, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.act(Record, record_id, lambda record: record.bind(actor))

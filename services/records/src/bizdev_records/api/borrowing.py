@@ -13,10 +13,8 @@ from uuid import UUID
 import asyncpg
 from bizdev_common.api import (
     Accepted,
-    ExpectedVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     page_of,
 )
 from bizdev_common.auth import CurrentActor
@@ -24,11 +22,11 @@ from bizdev_common.boundary import Day, Name, Note, PageParams, Text
 from bizdev_common.commands import CommandRoute
 from bizdev_common.domain import Role
 from bizdev_common.readmodel import ListQuery, Page
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_records.api.common import app_of, reads_everything
-from bizdev_records.domain import LoanLoss, ReportedBy
+from bizdev_records.api.common import Change, reads_everything
+from bizdev_records.domain import LoanLoss, Record, ReportedBy
 
 router = APIRouter(route_class=CommandRoute)
 
@@ -109,18 +107,11 @@ LOANS = ListQuery(
     description="One loan at a time: a record with a loan open is refused (409). "
     "Publishes LoanApplied.",
 )
-def apply_for_loan(
-    record_id: UUID,
-    body: LoanIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> LoanAccepted:
-    result, loan_id = app_of(rt).apply_for_loan(
-        actor, record_id, version, purpose=body.purpose, due_on=body.due_on
+def apply_for_loan(record_id: UUID, body: LoanIn, actor: CurrentActor, cmd: Change) -> LoanAccepted:
+    result, loan_id = cmd.app.apply_for_loan(
+        actor, record_id, cmd.version, purpose=body.purpose, due_on=body.due_on
     )
-    done = accepted(result, response)
+    done = cmd.accepted(result)
     return LoanAccepted(id=done.id, version=done.version, loan_id=loan_id)
 
 
@@ -135,15 +126,8 @@ LOAN = "/records/{record_id}/loans/{loan_id}"
     description="For the categories configured so only the archivist; never the borrower; "
     "anyone else 403. Publishes LoanApproved.",
 )
-def approve_loan(
-    record_id: UUID,
-    loan_id: UUID,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> LoanAccepted:
-    done = accepted(app_of(rt).approve_loan(actor, record_id, version, loan_id), response)
+def approve_loan(record_id: UUID, loan_id: UUID, actor: CurrentActor, cmd: Change) -> LoanAccepted:
+    done = cmd.act(Record, record_id, lambda record: record.approve_loan(actor, loan_id))
     return LoanAccepted(id=done.id, version=done.version, loan_id=loan_id)
 
 
@@ -155,16 +139,11 @@ def approve_loan(
     description="Publishes LoanRefused.",
 )
 def refuse_loan(
-    record_id: UUID,
-    loan_id: UUID,
-    body: RefusalIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    record_id: UUID, loan_id: UUID, body: RefusalIn, actor: CurrentActor, cmd: Change
 ) -> LoanAccepted:
-    result = app_of(rt).refuse_loan(actor, record_id, version, loan_id, body.reason)
-    done = accepted(result, response)
+    done = cmd.act(
+        Record, record_id, lambda record: record.refuse_loan(actor, loan_id, body.reason)
+    )
     return LoanAccepted(id=done.id, version=done.version, loan_id=loan_id)
 
 
@@ -175,15 +154,8 @@ def refuse_loan(
     summary="Hand the record out on an approved loan (archivist)",
     description="Publishes RecordLent; past its due date it raises LoanOverdue once.",
 )
-def lend(
-    record_id: UUID,
-    loan_id: UUID,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> LoanAccepted:
-    done = accepted(app_of(rt).lend(actor, record_id, version, loan_id), response)
+def lend(record_id: UUID, loan_id: UUID, actor: CurrentActor, cmd: Change) -> LoanAccepted:
+    done = cmd.accepted(cmd.app.lend(actor, record_id, cmd.version, loan_id))
     return LoanAccepted(id=done.id, version=done.version, loan_id=loan_id)
 
 
@@ -195,18 +167,12 @@ def lend(
     description="Publishes RecordReturned.",
 )
 def take_back(
-    record_id: UUID,
-    loan_id: UUID,
-    body: ReturnIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    record_id: UUID, loan_id: UUID, body: ReturnIn, actor: CurrentActor, cmd: Change
 ) -> LoanAccepted:
-    result = app_of(rt).take_back(
-        actor, record_id, version, loan_id, intact=body.intact, condition=body.condition
+    result = cmd.app.take_back(
+        actor, record_id, cmd.version, loan_id, intact=body.intact, condition=body.condition
     )
-    done = accepted(result, response)
+    done = cmd.accepted(result)
     return LoanAccepted(id=done.id, version=done.version, loan_id=loan_id)
 
 
@@ -220,24 +186,18 @@ def take_back(
     "overdue watch and inbox items end. Publishes LoanClosedAsLostOrDamaged.",
 )
 def close_lost_or_damaged(
-    record_id: UUID,
-    loan_id: UUID,
-    body: LossIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    record_id: UUID, loan_id: UUID, body: LossIn, actor: CurrentActor, cmd: Change
 ) -> LoanAccepted:
-    result = app_of(rt).close_loan_lost_or_damaged(
+    result = cmd.app.close_loan_lost_or_damaged(
         actor,
         record_id,
-        version,
+        cmd.version,
         loan_id,
         outcome=body.outcome,
         reported_by=body.reported_by,
         account=body.account,
     )
-    done = accepted(result, response)
+    done = cmd.accepted(result)
     return LoanAccepted(id=done.id, version=done.version, loan_id=loan_id)
 
 
@@ -278,7 +238,4 @@ async def list_loans(
         "state": state,
         "overdue": overdue,
     }
-    rows, total = await page_of(rt, LOANS, page, consistency, where, written="records")
-    return Page(
-        items=[loan_view(r) for r in rows], total=total, limit=page.limit, offset=page.offset
-    )
+    return await page_of(rt, LOANS, page, consistency, where, loan_view, written="records")

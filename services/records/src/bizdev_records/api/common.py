@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from bizdev_common.api import Command, application, change, create
 from bizdev_common.domain import Actor, Forbidden, Role
 from bizdev_common.service import Runtime
+from fastapi import Depends
 
 from bizdev_records.application import RecordsApplication
 from bizdev_records.storage import ContentStore, PostgresContentStore
 
-
-def app_of(rt: Runtime[RecordsApplication, Any]) -> RecordsApplication:
-    return rt.application
+App = Annotated[RecordsApplication, Depends(application)]
+"""The API process's application, as a route's parameter."""
+Change = Annotated[Command[RecordsApplication], Depends(change)]
+Create = Annotated[Command[RecordsApplication], Depends(create)]
 
 
 _stores: dict[int, PostgresContentStore] = {}
@@ -28,7 +31,7 @@ def store_of(rt: Runtime[Any, Any]) -> ContentStore:
 
 def reads_everything(actor: Actor) -> bool:
     """The archivist keeps the archive, management decides on it, the auditor reads it all."""
-    return any(actor.has(r) for r in (Role.ARCHIVIST, Role.MANAGEMENT, Role.AUDITOR))
+    return actor.reads_all_kept_by(Role.ARCHIVIST)
 
 
 def reads_record(actor: Actor, department: str) -> bool:

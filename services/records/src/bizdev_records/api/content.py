@@ -13,18 +13,18 @@ from typing import Annotated
 from urllib.parse import quote
 from uuid import UUID
 
-from bizdev_common.api import ExpectedVersion, RuntimeDep, accepted
+from bizdev_common.api import RuntimeDep
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Title
 from bizdev_common.commands import CommandRoute
 from bizdev_common.middleware import LARGE_BODY
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from bizdev_records.api.common import app_of, store_of
+from bizdev_records.api.common import App, Change, store_of
 from bizdev_records.domain import Content
 from bizdev_records.settings import DEFAULT_CONTENT_TYPES, RecordsSettings
 
@@ -125,24 +125,24 @@ async def upload(
     filename: Annotated[Title, Query(description="The file's name, for downloads")],
     actor: CurrentActor,
     rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    cmd: Change,
 ) -> Uploaded:
-    app = app_of(rt)
     # Refused before a byte of the body is read: no such record, not allowed, bound.
-    await run_in_threadpool(app.may_attach, actor, record_id, version)
-    media_type = media_type_of(request, app.records_settings)
+    await run_in_threadpool(cmd.app.may_attach, actor, record_id, cmd.version)
+    media_type = media_type_of(request, cmd.app.records_settings)
     store = store_of(rt)
     stored = await store.write(checked(request.stream(), media_type))
     content = Content(stored.content_id, stored.size, stored.sha256, media_type, filename)
     try:
-        result, replaced = await run_in_threadpool(app.attach, actor, record_id, version, content)
+        result, replaced = await run_in_threadpool(
+            cmd.app.attach, actor, record_id, cmd.version, content
+        )
     except BaseException:
         await store.delete(stored.content_id)
         raise
     if replaced is not None:
         await store.delete(replaced)
-    done = accepted(result, response)
+    done = cmd.accepted(result)
     return Uploaded(id=done.id, version=done.version, size=stored.size, sha256=stored.sha256)
 
 
@@ -164,8 +164,10 @@ async def upload(
         409: {"description": "The record has no document: none uploaded, or destroyed"},
     },
 )
-async def download(record_id: UUID, actor: CurrentActor, rt: RuntimeDep) -> StreamingResponse:
-    content = await run_in_threadpool(app_of(rt).content_of, actor, record_id)
+async def download(
+    record_id: UUID, actor: CurrentActor, rt: RuntimeDep, app: App
+) -> StreamingResponse:
+    content = await run_in_threadpool(app.content_of, actor, record_id)
     return StreamingResponse(
         store_of(rt).read(content.content_id),
         media_type=content.media_type,

@@ -14,26 +14,25 @@ from uuid import UUID
 import asyncpg
 from bizdev_common.api import (
     Accepted,
-    ExpectedVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     page_of,
 )
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import LIMIT_MAX, OFFSET_MAX, CursorQuery, Name, PageParams, Text
 from bizdev_common.commands import CommandRoute
+from bizdev_common.cursors import decode_cursor, encode_cursor
 from bizdev_common.domain import Actor, RuleViolation
-from bizdev_common.readmodel import ListQuery, Page, decode_cursor, encode_cursor, wait_for
+from bizdev_common.readmodel import ListQuery, Page, wait_for
 from bizdev_common.routes import RecordRoutes
 from bizdev_common.service import Runtime
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_records.api.common import app_of, require_archive_reader, store_of
+from bizdev_records.api.common import App, Change, Create, require_archive_reader, store_of
 from bizdev_records.api.files import RecordView, record_view
-from bizdev_records.domain import Category, DestructionList, ListState
+from bizdev_records.domain import Category, DestructionList, ListState, Record
 
 router = APIRouter(route_class=CommandRoute)
 
@@ -101,15 +100,8 @@ class DestructionRecord(BaseModel):
     summary="Put a record on legal hold (archivist or management): it cannot be destroyed",
     description="Publishes LegalHoldPlaced.",
 )
-def place_hold(
-    record_id: UUID,
-    body: HoldIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    return accepted(app_of(rt).place_hold(actor, record_id, version, body.reason), response)
+def place_hold(record_id: UUID, body: HoldIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.act(Record, record_id, lambda record: record.place_hold(actor, body.reason))
 
 
 @router.post(
@@ -119,15 +111,8 @@ def place_hold(
     summary="Lift a record's legal hold (archivist or management)",
     description="Publishes LegalHoldReleased.",
 )
-def release_hold(
-    record_id: UUID,
-    body: HoldIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    return accepted(app_of(rt).release_hold(actor, record_id, version, body.reason), response)
+def release_hold(record_id: UUID, body: HoldIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.act(Record, record_id, lambda record: record.release_hold(actor, body.reason))
 
 
 DUE_LIST, DUE_SORT = "records-due-for-destruction", "retention_ends_on"
@@ -144,6 +129,7 @@ DUE_LIST, DUE_SORT = "records-due-for-destruction", "retention_ends_on"
 async def due_for_destruction(
     actor: CurrentActor,
     rt: RuntimeDep,
+    app: App,
     consistency: Annotated[ReadConsistency, Query()],
     category: Category | None = None,
     file_id: UUID | None = None,
@@ -161,7 +147,7 @@ async def due_for_destruction(
         consistency.min_version,
         rt.settings.read_wait_max_seconds,
     )
-    today = app_of(rt).today()
+    today = app.today()
     schema = f'"{rt.settings.schema_name}"'
     condition = (
         f"FROM {schema}.records r JOIN {schema}.files f ON f.id = r.file_id "
@@ -212,11 +198,9 @@ async def due_for_destruction(
     description="Each record's retention must be over, none on legal hold or lent. "
     "Publishes DestructionListed.",
 )
-def propose_destruction(
-    body: DestructionListIn, actor: CurrentActor, rt: RuntimeDep, response: Response
-) -> Accepted:
-    result = app_of(rt).propose_destruction(actor, body.record_ids, body.reason)
-    return accepted(result, response)
+def propose_destruction(body: DestructionListIn, actor: CurrentActor, cmd: Create) -> Accepted:
+    result = cmd.app.propose_destruction(actor, body.record_ids, body.reason)
+    return cmd.accepted(result)
 
 
 @router.post(
@@ -226,14 +210,8 @@ def propose_destruction(
     summary="Approve a destruction list (management, never who drew it up)",
     description="Publishes DestructionApproved.",
 )
-def approve_destruction(
-    list_id: UUID,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    return accepted(app_of(rt).approve_destruction(actor, list_id, version), response)
+def approve_destruction(list_id: UUID, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.act(DestructionList, list_id, lambda listed: listed.approve(actor))
 
 
 @router.post(
@@ -246,22 +224,17 @@ def approve_destruction(
     "DestructionCarriedOut.",
 )
 async def carry_out(
-    list_id: UUID,
-    body: CarryOutIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    list_id: UUID, body: CarryOutIn, actor: CurrentActor, rt: RuntimeDep, cmd: Change
 ) -> Accepted:
     result, contents = await run_in_threadpool(
-        lambda: app_of(rt).carry_out_destruction(
-            actor, list_id, version, witness=body.witness, method=body.method
+        lambda: cmd.app.carry_out_destruction(
+            actor, list_id, cmd.version, witness=body.witness, method=body.method
         )
     )
     store = store_of(rt)
     for content_id in contents:
         await store.delete(content_id)
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 DESTRUCTION_LISTS = ListQuery(
@@ -296,13 +269,7 @@ async def list_destruction_lists(
 ) -> Page[DestructionListView]:
     require_archive_reader(actor)
     where = {"state": state.value if state else None}
-    rows, total = await page_of(rt, DESTRUCTION_LISTS, page, consistency, where)
-    return Page(
-        items=[DestructionListView.model_validate(dict(r)) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return await page_of(rt, DESTRUCTION_LISTS, page, consistency, where, DestructionListView)
 
 
 async def archive_reader(rt: Runtime[Any, Any], actor: Actor, list_id: UUID) -> None:
@@ -345,10 +312,6 @@ async def list_destructions(
         "category": category.value if category else None,
         "file_id": file_id,
     }
-    rows, total = await page_of(rt, DESTRUCTIONS, page, consistency, where, written="records")
-    return Page(
-        items=[DestructionRecord.model_validate(dict(r)) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
+    return await page_of(
+        rt, DESTRUCTIONS, page, consistency, where, DestructionRecord, written="records"
     )

@@ -11,10 +11,8 @@ from uuid import UUID
 import asyncpg
 from bizdev_common.api import (
     Accepted,
-    ExpectedVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     page_of,
 )
 from bizdev_common.auth import CurrentActor
@@ -24,11 +22,12 @@ from bizdev_common.domain import Actor, Forbidden
 from bizdev_common.readmodel import ListQuery, Page
 from bizdev_common.routes import RecordRoutes
 from bizdev_common.service import Runtime
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_records.api.common import app_of, reads_record
+from bizdev_records.api.common import Change, Create, reads_record
+from bizdev_records.application import RecordsApplication
 from bizdev_records.domain import Category, File, Medium, Record, RecordState
 
 router = APIRouter(route_class=CommandRoute)
@@ -201,10 +200,8 @@ RECORDS = ListQuery(
     description="Customer, project and contract files open by themselves from crm's and "
     "projects' events. Publishes FileOpened.",
 )
-def open_marketing_file(
-    body: MarketingFileIn, actor: CurrentActor, rt: RuntimeDep, response: Response
-) -> Accepted:
-    return accepted(app_of(rt).open_marketing_file(actor, body.subject_id, body.title), response)
+def open_marketing_file(body: MarketingFileIn, actor: CurrentActor, cmd: Create) -> Accepted:
+    return cmd.accepted(cmd.app.open_marketing_file(actor, body.subject_id, body.title))
 
 
 @router.post(
@@ -214,16 +211,9 @@ def open_marketing_file(
     summary="End a marketing file's active life (archivist): its retention starts",
     description="Publishes FileActiveLifeEnded.",
 )
-def close_file(
-    file_id: UUID,
-    body: CloseFileIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    result = app_of(rt).close_file(actor, file_id, version, body.reason, body.ended_on)
-    return accepted(result, response)
+def close_file(file_id: UUID, body: CloseFileIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    result = cmd.app.close_file(actor, file_id, cmd.version, body.reason, body.ended_on)
+    return cmd.accepted(result)
 
 
 @router.get("/files", response_model=Page[FileView], tags=["files"])
@@ -243,10 +233,7 @@ async def list_files(
         "department": department,
         "active": active,
     }
-    rows, total = await page_of(rt, FILES, page, consistency, where)
-    return Page(
-        items=[file_view(r) for r in rows], total=total, limit=page.limit, offset=page.offset
-    )
+    return await page_of(rt, FILES, page, consistency, where, file_view)
 
 
 async def _file_detail(rt: Runtime[Any, Any], actor: Actor, row: asyncpg.Record) -> FileDetail:
@@ -273,8 +260,8 @@ FILE.history(File, summary="Every event of the file: opened, active life ended, 
     "(PUT /records/{id}/content); then the archivist numbers and binds it. Publishes "
     "RecordFiled.",
 )
-def file_item(body: ItemIn, actor: CurrentActor, rt: RuntimeDep, response: Response) -> Accepted:
-    return accepted(app_of(rt).file_item(actor, body.file_id, body.title, body.medium), response)
+def file_item(body: ItemIn, actor: CurrentActor, cmd: Create) -> Accepted:
+    return cmd.accepted(cmd.app.file_item(actor, body.file_id, body.title, body.medium))
 
 
 @router.post(
@@ -283,15 +270,8 @@ def file_item(body: ItemIn, actor: CurrentActor, rt: RuntimeDep, response: Respo
     tags=["records"],
     summary="Correct a record's title (its filer or the archivist; not once bound)",
 )
-def retitle(
-    record_id: UUID,
-    body: TitleIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    return accepted(app_of(rt).retitle(actor, record_id, version, body.title), response)
+def retitle(record_id: UUID, body: TitleIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.act(Record, record_id, lambda record: record.retitle(actor, body.title))
 
 
 @router.post(
@@ -302,18 +282,12 @@ def retitle(
     description="Its filer or the archivist before binding; only the archivist after. "
     "Publishes RecordLocated.",
 )
-def locate(
-    record_id: UUID,
-    body: LocationIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    result = app_of(rt).locate(
-        actor, record_id, version, room=body.room, shelf=body.shelf, box=body.box
+def locate(record_id: UUID, body: LocationIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.act(
+        Record,
+        record_id,
+        lambda record: record.locate(actor, room=body.room, shelf=body.shelf, box=body.box),
     )
-    return accepted(result, response)
 
 
 @router.get(
@@ -350,10 +324,7 @@ async def catalogue(
         "medium": medium.value if medium else None,
         "on_loan": on_loan,
     }
-    rows, total = await page_of(rt, RECORDS, page, consistency, where)
-    return Page(
-        items=[record_view(r) for r in rows], total=total, limit=page.limit, offset=page.offset
-    )
+    return await page_of(rt, RECORDS, page, consistency, where, record_view)
 
 
 async def _record_detail(rt: Runtime[Any, Any], actor: Actor, row: asyncpg.Record) -> RecordDetail:
@@ -369,11 +340,13 @@ def _json(value: Any) -> dict[str, Any]:
     return loaded
 
 
-async def record_reader(rt: Runtime[Any, Any], actor: Actor, record_id: UUID) -> None:
+async def record_reader(
+    rt: Runtime[RecordsApplication, Any], actor: Actor, record_id: UUID
+) -> None:
     """A record's history and past states are read by its department and the archive's
     readers, as its document is; decided from the record itself, not its view, so that a read
     before the view has it is guarded all the same."""
-    record = await run_in_threadpool(app_of(rt).find, Record, record_id)
+    record = await run_in_threadpool(rt.application.find, Record, record_id)
     if record is not None and not reads_record(actor, record.department):
         raise Forbidden("a record's history is read by its department and the archive's readers")
 

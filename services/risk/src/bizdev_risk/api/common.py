@@ -10,24 +10,24 @@ above only."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
 import asyncpg
+from bizdev_common.api import Command, application, change, create
 from bizdev_common.domain import Actor, Forbidden, Role
 from bizdev_common.readmodel import Condition
-from bizdev_common.service import Runtime
+from fastapi import Depends
 
 from bizdev_risk.application import RiskApplication
 
-READ_ALL = frozenset({Role.RISK_OFFICER, Role.MANAGEMENT, Role.AUDITOR})
-
-
-def app_of(rt: Runtime[RiskApplication, Any]) -> RiskApplication:
-    return rt.application
+App = Annotated[RiskApplication, Depends(application)]
+"""The API process's application, as a route's parameter."""
+Change = Annotated[Command[RiskApplication], Depends(change)]
+Create = Annotated[Command[RiskApplication], Depends(create)]
 
 
 def reads_all(actor: Actor) -> bool:
-    return bool(actor.roles & READ_ALL)
+    return actor.reads_all_kept_by(Role.RISK_OFFICER)
 
 
 def require_reads_all(actor: Actor) -> None:
@@ -42,15 +42,6 @@ def visible_risks(actor: Actor) -> Condition | None:
     if actor.has(Role.DEPARTMENT_HEAD):
         return Condition("department = {} OR {} = ANY(people)", (actor.department, actor.user_id))
     return Condition("{} = ANY(people)", (actor.user_id,))
-
-
-def clause(condition: Condition, args: list[Any]) -> str:
-    """`condition` in a query of the service's own that already has `args`."""
-    marks = []
-    for arg in condition.args:
-        args.append(arg)
-        marks.append(f"${len(args)}")
-    return f"({condition.sql.format(*marks)})"
 
 
 def require_sees_risk(actor: Actor, row: asyncpg.Record) -> None:

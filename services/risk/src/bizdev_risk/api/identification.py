@@ -11,11 +11,9 @@ from uuid import UUID
 import asyncpg
 from bizdev_common.api import (
     Accepted,
-    ExpectedVersion,
     MinVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     one_of,
     page_of,
 )
@@ -27,7 +25,7 @@ from bizdev_common.readmodel import Condition, ListQuery, Page
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_risk.api.common import app_of, reads_all
+from bizdev_risk.api.common import Change, Create, reads_all
 
 router = APIRouter(route_class=CommandRoute)
 
@@ -94,15 +92,15 @@ ROUNDS = ListQuery(
     description="Publishes IdentificationRoundOpened; each department asked finds it in its "
     "head's /inbox.",
 )
-def open_round(body: RoundIn, actor: CurrentActor, rt: RuntimeDep, response: Response) -> Accepted:
-    result = app_of(rt).open_round(
+def open_round(body: RoundIn, actor: CurrentActor, cmd: Create) -> Accepted:
+    result = cmd.app.open_round(
         actor,
         period_start=body.period_start,
         period_end=body.period_end,
         departments=body.departments,
         due_on=body.due_on,
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 @router.post(
@@ -112,23 +110,16 @@ def open_round(body: RoundIn, actor: CurrentActor, rt: RuntimeDep, response: Res
     summary="Submit the department's risks, or declare none (the department's head)",
     description="Publishes IdentificationSubmitted; the risks must be the department's.",
 )
-def submit(
-    round_id: UUID,
-    body: SubmissionIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    result = app_of(rt).submit_identification(
+def submit(round_id: UUID, body: SubmissionIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    result = cmd.app.submit_identification(
         actor,
         round_id,
-        version,
+        cmd.version,
         department=body.department,
         risk_ids=body.risk_ids,
         declared_none=body.declared_none,
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 def _require_sees_round(actor: Actor, row: asyncpg.Record) -> None:
@@ -157,13 +148,7 @@ async def list_rounds(
         condition = Condition("{} = ANY(departments)", (actor.department,))
     else:
         raise Forbidden("rounds are read by the risk officer, management, the auditor and heads")
-    rows, total = await page_of(rt, ROUNDS, page, consistency, {"visible": condition})
-    return Page(
-        items=[RoundView.model_validate(dict(r)) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return await page_of(rt, ROUNDS, page, consistency, {"visible": condition}, RoundView)
 
 
 @router.get(

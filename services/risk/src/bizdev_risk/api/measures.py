@@ -7,15 +7,15 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from uuid import UUID
 
-from bizdev_common.api import ExpectedVersion, ReadConsistency, RuntimeDep, accepted, page_of
+from bizdev_common.api import ReadConsistency, RuntimeDep, page_of
 from bizdev_common.auth import CurrentActor
 from bizdev_common.boundary import Day, Name, Note, PageParams, Text
 from bizdev_common.commands import CommandRoute
 from bizdev_common.readmodel import Condition, ListQuery, Page
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_risk.api.common import app_of, reads_all
+from bizdev_risk.api.common import Change, reads_all
 from bizdev_risk.api.register import MeasureView
 
 router = APIRouter(route_class=CommandRoute)
@@ -58,23 +58,18 @@ class MeasureAccepted(BaseModel):
     "level) later.",
 )
 def add_measure(
-    risk_id: UUID,
-    body: MeasureIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    risk_id: UUID, body: MeasureIn, actor: CurrentActor, cmd: Change
 ) -> MeasureAccepted:
-    result, measure_id = app_of(rt).add_measure(
+    result, measure_id = cmd.app.add_measure(
         actor,
         risk_id,
-        version,
+        cmd.version,
         description=body.description,
         department=body.department,
         person=body.person,
         due_on=body.due_on,
     )
-    done = accepted(result, response)
+    done = cmd.accepted(result)
     return MeasureAccepted(id=done.id, version=done.version, measure_id=measure_id)
 
 
@@ -86,18 +81,12 @@ def add_measure(
     description="Publishes MeasureReviewed; the next review is due a cadence later.",
 )
 def review_measure(
-    risk_id: UUID,
-    measure_id: UUID,
-    body: ReviewIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    risk_id: UUID, measure_id: UUID, body: ReviewIn, actor: CurrentActor, cmd: Change
 ) -> MeasureAccepted:
-    result = app_of(rt).review_measure(
-        actor, risk_id, version, measure_id, effective=body.effective, note=body.note
+    result = cmd.app.review_measure(
+        actor, risk_id, cmd.version, measure_id, effective=body.effective, note=body.note
     )
-    done = accepted(result, response)
+    done = cmd.accepted(result)
     return MeasureAccepted(id=done.id, version=done.version, measure_id=measure_id)
 
 
@@ -109,16 +98,10 @@ def review_measure(
     description="Publishes MeasureCompleted.",
 )
 def complete_measure(
-    risk_id: UUID,
-    measure_id: UUID,
-    body: CompleteIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    risk_id: UUID, measure_id: UUID, body: CompleteIn, actor: CurrentActor, cmd: Change
 ) -> MeasureAccepted:
-    result = app_of(rt).complete_measure(actor, risk_id, version, measure_id, body.note)
-    done = accepted(result, response)
+    result = cmd.app.complete_measure(actor, risk_id, cmd.version, measure_id, body.note)
+    done = cmd.accepted(result)
     return MeasureAccepted(id=done.id, version=done.version, measure_id=measure_id)
 
 
@@ -165,12 +148,12 @@ async def list_measures(
         condition = Condition("department = {} OR person = {}", (actor.department, actor.user_id))
     else:
         condition = Condition("person = {}", (actor.user_id,))
-    rows, total = await page_of(
-        rt, MEASURES, page, consistency, {**where, "visible": condition}, written="risks"
-    )
-    return Page(
-        items=[MeasureView.model_validate(dict(r)) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
+    return await page_of(
+        rt,
+        MEASURES,
+        page,
+        consistency,
+        {**where, "visible": condition},
+        MeasureView,
+        written="risks",
     )

@@ -13,7 +13,6 @@ from bizdev_common.api import (
     MinVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     one_of,
     page_of,
 )
@@ -25,7 +24,7 @@ from bizdev_common.readmodel import Condition, ListQuery, Page
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_risk.api.common import app_of, reads_all
+from bizdev_risk.api.common import Create, reads_all
 
 router = APIRouter(route_class=CommandRoute)
 
@@ -89,8 +88,8 @@ def _view(row: object) -> MeetingView:
     summary="Record a risk review meeting (risk officer)",
     description="Publishes ReviewMeetingRecorded.",
 )
-def record(body: MeetingIn, actor: CurrentActor, rt: RuntimeDep, response: Response) -> Accepted:
-    result = app_of(rt).record_meeting(
+def record(body: MeetingIn, actor: CurrentActor, cmd: Create) -> Accepted:
+    result = cmd.app.record_meeting(
         actor,
         held_on=body.held_on,
         title=body.title,
@@ -99,7 +98,7 @@ def record(body: MeetingIn, actor: CurrentActor, rt: RuntimeDep, response: Respo
         conclusions=body.conclusions,
         actions=[a.model_dump(mode="json") for a in body.actions],
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 @router.get(
@@ -117,8 +116,7 @@ async def list_meetings(
     condition = None
     if not reads_all(actor):
         condition = Condition("{} = ANY(attendees)", (actor.user_id,))
-    rows, total = await page_of(rt, MEETINGS, page, consistency, {"visible": condition})
-    return Page(items=[_view(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
+    return await page_of(rt, MEETINGS, page, consistency, {"visible": condition}, _view)
 
 
 @router.get("/review-meetings/{meeting_id}", response_model=MeetingView, tags=["review meetings"])

@@ -12,11 +12,9 @@ from uuid import UUID
 
 from bizdev_common.api import (
     Accepted,
-    ExpectedVersion,
     MinVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     one_of,
     page_of,
 )
@@ -27,8 +25,8 @@ from bizdev_common.readmodel import ListQuery, Page
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_risk.api.common import app_of, require_reads_all
-from bizdev_risk.domain import COUNTABLE, Band, Category, KriDefinition, Scope
+from bizdev_risk.api.common import App, Change, Create, require_reads_all
+from bizdev_risk.domain import COUNTABLE, Alert, Band, Category, KriDefinition, Scope
 from bizdev_risk.domain.indicator import WINDOW_DAYS_MAX
 
 router = APIRouter(route_class=CommandRoute)
@@ -73,9 +71,9 @@ def _view(d: KriDefinition) -> IndicatorView:
     tags=["monitoring"],
     summary="The key risk indicators' definitions, each in its current version",
 )
-def indicators(actor: CurrentActor, rt: RuntimeDep) -> list[IndicatorView]:
+def indicators(actor: CurrentActor, app: App) -> list[IndicatorView]:
     require_reads_all(actor)
-    return [_view(d) for d in app_of(rt).definitions()]
+    return [_view(d) for d in app.definitions()]
 
 
 @router.get(
@@ -87,12 +85,12 @@ def indicators(actor: CurrentActor, rt: RuntimeDep) -> list[IndicatorView]:
 def indicator(
     name: str,
     actor: CurrentActor,
-    rt: RuntimeDep,
+    app: App,
     response: Response,
     version: Annotated[Version | None, Query(description="An earlier version")] = None,
 ) -> IndicatorView:
     require_reads_all(actor)
-    found = app_of(rt).as_of(KriDefinition, KriDefinition.create_id(name), version=version)
+    found = app.as_of(KriDefinition, KriDefinition.create_id(name), version=version)
     response.headers["ETag"] = f'"{found.version}"'
     return _view(found)
 
@@ -124,10 +122,8 @@ class IndicatorIn(IndicatorRevisionIn):
     summary="Define a key risk indicator (risk officer)",
     description="Publishes KriDefined. It counts from now on.",
 )
-def define_indicator(
-    body: IndicatorIn, actor: CurrentActor, rt: RuntimeDep, response: Response
-) -> Accepted:
-    result = app_of(rt).define_indicator(
+def define_indicator(body: IndicatorIn, actor: CurrentActor, cmd: Create) -> Accepted:
+    result = cmd.app.define_indicator(
         actor,
         name=body.name,
         title=body.title,
@@ -138,7 +134,7 @@ def define_indicator(
         warning=body.warning,
         critical=body.critical,
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 @router.put(
@@ -150,17 +146,12 @@ def define_indicator(
     "on; alerts name the version that raised them.",
 )
 def revise_indicator(
-    name: str,
-    body: IndicatorRevisionIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
+    name: str, body: IndicatorRevisionIn, actor: CurrentActor, cmd: Change
 ) -> Accepted:
-    result = app_of(rt).revise_indicator(
+    result = cmd.app.revise_indicator(
         actor,
         name,
-        version,
+        cmd.version,
         title=body.title,
         events=body.events,
         category=body.category,
@@ -168,7 +159,7 @@ def revise_indicator(
         warning=body.warning,
         critical=body.critical,
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 class KriView(BaseModel):
@@ -212,13 +203,7 @@ async def list_kris(
 ) -> Page[KriView]:
     require_reads_all(actor)
     where = {"indicator": indicator, "scope": scope, "scope_id": scope_id, "band": band}
-    rows, total = await page_of(rt, KRIS, page, consistency, where)
-    return Page(
-        items=[KriView.model_validate(dict(r)) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return await page_of(rt, KRIS, page, consistency, where, KriView)
 
 
 class KriValue(BaseModel):
@@ -318,13 +303,7 @@ async def list_alerts(
         "threshold": threshold,
         "kri_id": kri_id,
     }
-    rows, total = await page_of(rt, ALERTS, page, consistency, where)
-    return Page(
-        items=[AlertView.model_validate(dict(r)) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return await page_of(rt, ALERTS, page, consistency, where, AlertView)
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertView, tags=["monitoring"])
@@ -353,12 +332,5 @@ class AcknowledgeIn(BaseModel):
     summary="Acknowledge an alert (risk officer): no longer active",
     description="Publishes AlertAcknowledged.",
 )
-def acknowledge(
-    alert_id: UUID,
-    body: AcknowledgeIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    return accepted(app_of(rt).acknowledge_alert(actor, alert_id, version, body.note), response)
+def acknowledge(alert_id: UUID, body: AcknowledgeIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.act(Alert, alert_id, lambda alert: alert.acknowledge(actor, body.note))

@@ -13,12 +13,10 @@ from uuid import UUID
 import asyncpg
 from bizdev_common.api import (
     Accepted,
-    ExpectedVersion,
     HistoryEvent,
     MinVersion,
     ReadConsistency,
     RuntimeDep,
-    accepted,
     history_of,
     one_of,
     page_of,
@@ -33,7 +31,7 @@ from bizdev_common.service import Runtime
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_risk.api.common import app_of, clause, require_sees_risk, visible_risks
+from bizdev_risk.api.common import App, Change, Create, require_sees_risk, visible_risks
 from bizdev_risk.domain import Assessment, Category, Level, Risk, Scenario, Scope, Strategy
 
 router = APIRouter(route_class=CommandRoute)
@@ -215,8 +213,8 @@ RISKS = ListQuery(
     description="Publishes RiskRaised. Against a project, a customer (its crm id only) or the "
     "company.",
 )
-def identify(body: RiskIn, actor: CurrentActor, rt: RuntimeDep, response: Response) -> Accepted:
-    result = app_of(rt).identify_risk(
+def identify(body: RiskIn, actor: CurrentActor, cmd: Create) -> Accepted:
+    result = cmd.app.identify_risk(
         actor,
         category=body.category,
         scope=body.scope,
@@ -227,7 +225,7 @@ def identify(body: RiskIn, actor: CurrentActor, rt: RuntimeDep, response: Respon
         description=body.description,
         cause=body.cause,
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 @router.post(
@@ -238,18 +236,11 @@ def identify(body: RiskIn, actor: CurrentActor, rt: RuntimeDep, response: Respon
     description="Publishes RiskAssessed; every reassessment is kept. The level follows the "
     "configured boundaries (GET /matrix).",
 )
-def assess(
-    risk_id: UUID,
-    body: AssessmentIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    result = app_of(rt).assess_risk(
+def assess(risk_id: UUID, body: AssessmentIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    result = cmd.app.assess_risk(
         actor,
         risk_id,
-        version,
+        cmd.version,
         assessment=body.assessment,
         likelihood=body.likelihood,
         impact=body.impact,
@@ -259,7 +250,7 @@ def assess(
         ],
         note=body.note,
     )
-    return accepted(result, response)
+    return cmd.accepted(result)
 
 
 @router.post(
@@ -270,16 +261,10 @@ def assess(
     description="Publishes ResponsePlanned, or StrategyChanged. `accept` at level high or "
     "above waits for management's sign-off.",
 )
-def plan_response(
-    risk_id: UUID,
-    body: ResponseIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    result = app_of(rt).plan_response(actor, risk_id, version, body.strategy, body.reason)
-    return accepted(result, response)
+def plan_response(risk_id: UUID, body: ResponseIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.act(
+        Risk, risk_id, lambda risk: risk.plan_response(actor, body.strategy, body.reason)
+    )
 
 
 @router.post(
@@ -289,10 +274,8 @@ def plan_response(
     summary="Sign off accepting a risk at level high or above (management, not its proposer)",
     description="Publishes AcceptanceSignedOff.",
 )
-def sign_off(
-    risk_id: UUID, actor: CurrentActor, rt: RuntimeDep, version: ExpectedVersion, response: Response
-) -> Accepted:
-    return accepted(app_of(rt).sign_off(actor, risk_id, version), response)
+def sign_off(risk_id: UUID, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.act(Risk, risk_id, lambda risk: risk.sign_off(actor))
 
 
 @router.post(
@@ -302,15 +285,8 @@ def sign_off(
     summary="Close a risk with a reason (risk officer)",
     description="Publishes RiskClosed; refused while an acceptance waits for its sign-off.",
 )
-def close(
-    risk_id: UUID,
-    body: CloseIn,
-    actor: CurrentActor,
-    rt: RuntimeDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> Accepted:
-    return accepted(app_of(rt).close_risk(actor, risk_id, version, body.reason), response)
+def close(risk_id: UUID, body: CloseIn, actor: CurrentActor, cmd: Change) -> Accepted:
+    return cmd.accepted(cmd.app.close_risk(actor, risk_id, cmd.version, body.reason))
 
 
 @router.get(
@@ -348,10 +324,7 @@ async def list_risks(
         "source": source,
     }
     where["visible"] = visible_risks(actor)
-    rows, total = await page_of(rt, RISKS, page, consistency, where)
-    return Page(
-        items=[risk_view(r) for r in rows], total=total, limit=page.limit, offset=page.offset
-    )
+    return await page_of(rt, RISKS, page, consistency, where, risk_view)
 
 
 async def _risk_row(
@@ -440,6 +413,7 @@ class HeatMap(BaseModel):
 async def heat_map(
     actor: CurrentActor,
     rt: RuntimeDep,
+    app: App,
     assessment: Assessment = Assessment.INHERENT,
     category: Category | None = None,
     department: Name | None = None,
@@ -449,7 +423,7 @@ async def heat_map(
     args: list[Any] = []
     condition = visible_risks(actor)
     if condition is not None:
-        clauses.append(clause(condition, args))
+        clauses.append(condition.render(args))
     for column, value in (("category", category), ("department", department)):
         if value is not None:
             args.append(value)
@@ -461,7 +435,7 @@ async def heat_map(
         *args,
     )
     counts = {(r["l"], r["i"]): r["n"] for r in rows}
-    matrix = app_of(rt).matrix
+    matrix = app.matrix
     return HeatMap(
         assessment=assessment,
         cells=[
@@ -492,8 +466,7 @@ class MatrixView(BaseModel):
     tags=["register"],
     summary="The level boundaries and review cadence in force (settings)",
 )
-async def matrix(actor: CurrentActor, rt: RuntimeDep) -> MatrixView:
-    app = app_of(rt)
+async def matrix(actor: CurrentActor, app: App) -> MatrixView:
     return MatrixView(
         medium_from=app.matrix.medium_from,
         high_from=app.matrix.high_from,
