@@ -28,7 +28,7 @@ def alert_groups() -> list[dict[str, Any]]:
     (tests/deploy/test_alerts.py). Every worker replica measures the whole service, so the
     rules take the highest figure of the replicas."""
     consumer = "service, consumer_group, topic, partition"
-    runbook = "README.md, Operations"
+    runbook = "docs/operations.md"
     rules = [
         {
             "alert": "BizdevConsumerLagging",
