@@ -55,7 +55,7 @@ up: install
 
 # Against a running `make up`: a believable company, made through the services' HTTP APIs.
 demo: install
-	$(UV) run --frozen python deploy/local/demo.py
+	$(UV) run --frozen python deploy/local/demo
 
 # The quick benchmark runs too, so that it cannot rot; it prints figures, it asserts nothing.
 test: install lint contracts-check

@@ -1,6 +1,6 @@
 """The connection budget: how many PostgreSQL connections the services may hold at most, so
 that the server's `max_connections` can be set from it (`make up`, compose, the Kubernetes
-base; README, "Connection budget").
+base; docs/operations.md, "Connection budget").
 
 Each process holds at most `settings.connections(role)`: its pools, which open one connection
 each at start and grow on demand, plus, in a worker, the relay's and the scheduler's leader

@@ -88,7 +88,7 @@ class PublicEvent(BaseModel):
     event_version: ClassVar[int] = 1
     """Raised when the event changes in a way its readers cannot follow (a field removed,
     renamed or retyped, a new required one): a new model with the same `event_name` and the
-    next version, the old one kept readable as retired (see README, evolving an event)."""
+    next version, the old one kept readable as retired (see docs/events.md, evolving an event)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -197,7 +197,7 @@ class ServiceSettings(BaseSettings):
 
     def connections(self, role: Role) -> int:
         """The most PostgreSQL connections one process of `role` holds: the connection budget
-        (README, "Connection budget"). A service with pools of its own adds them."""
+        (docs/operations.md, "Connection budget"). A service with pools of its own adds them."""
         s = self.in_role(role)
         leaders = LEADER_CONNECTIONS if role == "worker" else 0
         return s.event_store_connections + s.query_connections + leaders

@@ -11,7 +11,7 @@
   service's event log.
 
 Every worker replica measures the whole service (the figures are the same from each): the
-alert rules take the highest (deploy/generate.py)."""
+alert rules take the highest (deploy/manifests/signals.py)."""
 
 from __future__ import annotations
 
