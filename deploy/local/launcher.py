@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import IO
 
 import console
+import proxy
 from bizdev_common import days
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -554,6 +555,7 @@ def up(state: Path, names: Sequence[str]) -> int:
                 f"{prefix}HTTP_PORT": str(svc.port),
                 f"{prefix}WORKER_HTTP_PORT": str(svc.worker_port),
                 f"{prefix}CORS_ORIGINS": json.dumps(LOCAL_FRONTENDS),
+                **proxy.behind_gateway(name),
             }
             for setting, key in svc.secret_files.items():
                 own[prefix + setting] = os.environ.get(prefix + setting) or str(
@@ -580,11 +582,16 @@ def up(state: Path, names: Sequence[str]) -> int:
                     daemon=True,
                 ).start()
         record_environment(state, recorded)
+        gateway, front = proxy.start_front(
+            state, {n: registry[n].port for n in names}, kafka.bootstrap, os.environ
+        )
+        procs += front
         rows = _await_health(names, registry, procs, lambda: stopping)
         with printing:
             say("\nbizdev is up:\n")
             say(console.table(rows, use_colour=readable))
-            say(f"\n  Kafka {kafka.bootstrap}   PostgreSQL {pg.url}")
+            say(f"\n  one origin {gateway.url}/api/<service>/, your inbox {gateway.url}/")
+            say(f"  Kafka {kafka.bootstrap}   PostgreSQL {pg.url}")
             say(
                 "  a token: make token ROLE=employee DEPT=sales   a company to look at: make demo"
                 "   Ctrl-C stops everything\n"

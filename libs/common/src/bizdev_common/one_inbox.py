@@ -32,7 +32,14 @@ import uvicorn
 from aiokafka import AIOKafkaConsumer
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    generate_latest,
+)
 from pydantic import BaseModel, Field, ValidationError
 
 from bizdev_common import errors, openapi
@@ -151,6 +158,20 @@ def merge(answers: Sequence[Answer], sort: str | None, limit: int, offset: int) 
 # --- asking the services --------------------------------------------------------------------
 
 
+class Metrics:
+    """What /metrics shows: the calls made to each service, and the streams open."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.calls = Counter(
+            "bizdev_inbox_service_calls",
+            "Calls to a service's /inbox, by whether it answered",
+            ["service", "outcome"],
+            registry=self.registry,
+        )
+        self.streams = Gauge("bizdev_inbox_streams", "Streams open", registry=self.registry)
+
+
 @dataclass(frozen=True)
 class Filters:
     """The query of one merged inbox, as each service's /inbox takes it."""
@@ -230,11 +251,18 @@ def _problem_detail(response: httpx.Response) -> str:
 
 
 async def compose(
-    client: httpx.AsyncClient, services: Mapping[str, str], authorization: str, filters: Filters
+    client: httpx.AsyncClient,
+    services: Mapping[str, str],
+    authorization: str,
+    filters: Filters,
+    metrics: Metrics | None = None,
 ) -> MergedInbox:
     answers = await asyncio.gather(
         *(ask(client, name, base, authorization, filters) for name, base in services.items())
     )
+    if metrics is not None:
+        for a in answers:
+            metrics.calls.labels(a.service, "missing" if a.missing else "answered").inc()
     if filters.kind is not None and all(a.foreign_kind for a in answers):
         raise UnknownKind(filters.kind)
     return merge(answers, filters.page.sort, filters.page.limit, filters.page.offset)
@@ -295,8 +323,8 @@ async def follow(settings: InboxSettings, changes: Changes, ready: Callable[[], 
                     task.add_done_callback(pending.discard)
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("following the topics failed; again in 2 s")
+        except Exception as e:  # noqa: BLE001 - whatever Kafka says, it is tried again
+            log.warning("following the topics failed (%s); again in 2 s", e)
             await asyncio.sleep(2)
         finally:
             with contextlib.suppress(Exception):
@@ -337,6 +365,7 @@ def create_app(settings: InboxSettings) -> FastAPI:
     if not settings.services:
         raise ValueError("BIZDEV_INBOX_SERVICES names no service to ask")
     state: dict[str, bool] = {"following": False}
+    metrics = Metrics()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -370,6 +399,7 @@ def create_app(settings: InboxSettings) -> FastAPI:
                 settings.services,
                 request.headers["authorization"],
                 filters,
+                metrics,
             )
         except UnknownKind as e:
             raise RequestValidationError(
@@ -405,6 +435,11 @@ def create_app(settings: InboxSettings) -> FastAPI:
             seen = changes.seen
             last = first.model_dump_json()
             yield _event("inbox", last)
+            with metrics.streams.track_inprogress():
+                async for event in changed(seen, last):
+                    yield event
+
+        async def changed(seen: int, last: str) -> AsyncIterator[str]:
             while True:
                 try:
                     seen = await asyncio.wait_for(changes.past(seen), settings.keepalive_seconds)
@@ -422,6 +457,17 @@ def create_app(settings: InboxSettings) -> FastAPI:
         # Not buffered by a proxy (nginx honours the header), nor cached.
         headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
         return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics",
+        response_class=PlainTextResponse,
+        openapi_extra={"security": []},
+    )
+    async def metrics_text() -> PlainTextResponse:
+        body = generate_latest(metrics.registry)
+        return PlainTextResponse(body, media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/healthz", tags=["operations"], summary="Alive", openapi_extra={"security": []})
     async def healthz() -> dict[str, str]:
@@ -448,6 +494,7 @@ def _event(name: str, data: str) -> str:
 def run() -> None:
     """`bizdev-inbox`: the composition's process, configured by BIZDEV_INBOX_*."""
     logging.basicConfig(level=logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per call to a service
     s = settings_for(InboxSettings, "inbox")
     if (refusal := unsafe_to_serve(s)) is not None:
         raise SystemExit(refusal)
