@@ -290,7 +290,9 @@ class Changes:
             return self.seen
 
 
-async def follow(settings: InboxSettings, changes: Changes, ready: Callable[[], None]) -> None:
+async def follow(
+    settings: InboxSettings, changes: Changes, following: Callable[[bool], None]
+) -> None:
     """Notes each batch of events on the services' topics, and once more `settle_seconds`
     later. Reads from the end, in no consumer group: every replica sees every event, and
     none is read twice nor committed. Retries until Kafka answers."""
@@ -313,7 +315,7 @@ async def follow(settings: InboxSettings, changes: Changes, ready: Callable[[], 
         )
         try:
             await consumer.start()
-            ready()
+            following(True)
             while True:
                 batch = await consumer.getmany(timeout_ms=1000)
                 if any(batch.values()):
@@ -324,6 +326,7 @@ async def follow(settings: InboxSettings, changes: Changes, ready: Callable[[], 
         except asyncio.CancelledError:
             raise
         except Exception as e:  # noqa: BLE001 - whatever Kafka says, it is tried again
+            following(False)
             log.warning("following the topics failed (%s); again in 2 s", e)
             await asyncio.sleep(2)
         finally:
@@ -372,7 +375,7 @@ def create_app(settings: InboxSettings) -> FastAPI:
         app.state.changes = Changes()
         app.state.client = httpx.AsyncClient(timeout=settings.call_timeout_seconds)
         following = asyncio.create_task(
-            follow(settings, app.state.changes, lambda: state.update(following=True))
+            follow(settings, app.state.changes, lambda now: state.update(following=now))
         )
         try:
             yield
@@ -446,10 +449,11 @@ def create_app(settings: InboxSettings) -> FastAPI:
                 except TimeoutError:
                     yield ": still here\n\n"
                     continue
-                try:
-                    now = (await answer(request, filters)).model_dump_json()
-                except RequestValidationError:
+                inbox = await answer(request, filters)
+                if {m.service for m in inbox.missing if m.status == 401} == set(settings.services):
+                    # The token has expired: the client connects again with a new one.
                     return
+                now = inbox.model_dump_json()
                 if now != last:
                     last = now
                     yield _event("inbox", now)
