@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "deploy"), str(ROOT / "deploy" / "local")]
 import launcher  # noqa: E402
 from launcher import Service  # noqa: E402
-from manifests import prod, signals  # noqa: E402
+from manifests import inbox, prod, signals  # noqa: E402
 from manifests.budget import compose_max_connections, k8s_max_connections  # noqa: E402
 from manifests.component import component  # noqa: E402
 
@@ -154,6 +154,8 @@ def expected() -> dict[Path, str]:
     for svc in services.values():
         for filename, text in component(svc).items():
             files[K8S / "components" / svc.name / filename] = text
+    for filename, text in inbox.component(services).items():
+        files[K8S / "components" / inbox.INBOX / filename] = text
     files[PROD / "topics.yaml"] = prod.topics(services)
     files[PROD / "ingress.yaml"] = prod.ingress(services)
     files[PROD / "deployments.yaml"] = prod.deployments(services)

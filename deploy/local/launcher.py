@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO
 
 import console
+import proxy
 from bizdev_common import days, process
 from bizdev_common.process import Service, ServiceProcess
 from servers import Kafka, Postgres, ensure_kafka_jars, free_port
@@ -155,6 +156,7 @@ def up(state: Path, names: Sequence[str]) -> int:
                     setting: os.environ.get(svc.prefix + setting) or str(dev_secret(state, key))
                     for setting, key in svc.secret_files.items()
                 },
+                **proxy.behind_gateway(name),
             }
             started = ServiceProcess(
                 name, pg.url, kafka.bootstrap, svc.port, svc.worker_port, settings
@@ -175,11 +177,16 @@ def up(state: Path, names: Sequence[str]) -> int:
                     daemon=True,
                 ).start()
         record_environment(state, recorded)
+        gateway, front = proxy.start_front(
+            state, {n: registry[n].port for n in names}, kafka.bootstrap, os.environ
+        )
+        procs += front
         rows = _await_health(names, registry, procs, lambda: stopping)
         with printing:
             say("\nbizdev is up:\n")
             say(console.table(rows, use_colour=readable))
-            say(f"\n  Kafka {kafka.bootstrap}   PostgreSQL {pg.url}")
+            say(f"\n  one origin {gateway.url}/api/<service>/, your inbox {gateway.url}/")
+            say(f"  Kafka {kafka.bootstrap}   PostgreSQL {pg.url}")
             say(
                 "  a token: make token ROLE=employee DEPT=sales   a company to look at: make demo"
                 "   Ctrl-C stops everything\n"

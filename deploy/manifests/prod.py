@@ -9,7 +9,7 @@ from bizdev_common.contract import topic_for
 from bizdev_common.deadletters import dlq_topic
 from launcher import Service
 
-from . import Document, dump
+from . import Document, dump, inbox
 from .budget import prod_max_connections
 from .component import secret, value
 
@@ -65,7 +65,7 @@ def ingress(services: dict[str, Service]) -> str:
             "backend": {"service": {"name": n, "port": {"name": "http"}}},
         }
         for n in services
-    ]
+    ] + [inbox.ingress_path()]
     manifest = {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "Ingress",

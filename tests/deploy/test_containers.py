@@ -11,6 +11,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import tomllib
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -128,7 +129,20 @@ def test_every_kubernetes_container_runs_an_existing_entrypoint(kustomization: s
         for c in dep["spec"]["template"]["spec"]["containers"]:
             service = c["image"].split(":")[0].removeprefix("bizdev/")
             where = f"{kustomization}: {dep['metadata']['name']}/{c['name']}"
+            if c.get("command") == ["bizdev-inbox"]:
+                check_common_script(service, "bizdev-inbox", where)
+                continue
             check_command(service, c.get("command"), c.get("args", []), where)
+
+
+def check_common_script(service: str, script: str, where: str) -> None:
+    """A composition (the one inbox) runs from a service's image: bizdev-common's console
+    script, which every service's image holds since every service depends on it."""
+    assert service in launcher.services(), f"{where}: bizdev/{service} is no service's image"
+    common = tomllib.loads((ROOT / "libs" / "common" / "pyproject.toml").read_text())
+    assert script in common["project"]["scripts"], f"{where}: {script} is not bizdev-common's"
+    manifest = tomllib.loads((ROOT / "services" / service / "pyproject.toml").read_text())
+    assert "bizdev-common" in manifest["project"]["dependencies"], f"{where}: no bizdev-common"
 
 
 def test_every_compose_container_runs_an_existing_entrypoint() -> None:

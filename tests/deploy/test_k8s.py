@@ -6,6 +6,7 @@ deploy/k8s/overlays/<name>/ are checked the same way.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -32,6 +33,8 @@ sys.path.insert(0, str(ROOT / "deploy" / "local"))
 import launcher  # noqa: E402
 
 APP_SERVICES = sorted(launcher.services())
+NAME = "app.kubernetes.io/name"
+INBOX = "inbox"
 ROLES = ("api", "worker")
 # One setting is the company's, not a service's: every service reads the same.
 COMPANY = {days.VARIABLE}
@@ -75,7 +78,8 @@ def selects(selector: dict[str, str], labels: dict[str, str]) -> bool:
 
 
 def deployments(kustomization: str) -> list[Doc]:
-    found = of_kind(kustomization, "Deployment")
+    """The services' Deployments; the one inbox, which is no service, has its own test."""
+    found = [d for d in of_kind(kustomization, "Deployment") if pod_labels(d).get(NAME) != INBOX]
     assert found, f"deploy/k8s/{kustomization} renders no Deployment"
     return found
 
@@ -331,7 +335,9 @@ def test_config_references_resolve(kustomization: str) -> None:
 def test_service_target_ports_match_containers(kustomization: str) -> None:
     for svc in of_kind(kustomization, "Service"):
         selector = svc["spec"].get("selector") or {}
-        backing = [d for d in deployments(kustomization) if selects(selector, pod_labels(d))]
+        backing = [
+            d for d in of_kind(kustomization, "Deployment") if selects(selector, pod_labels(d))
+        ]
         assert backing, f"{kustomization}: Service {svc['metadata']['name']} selects no Deployment"
         for port in svc["spec"]["ports"]:
             target = port.get("targetPort", port["port"])
@@ -419,3 +425,28 @@ def test_topics_are_sized_by_settings_and_kept_for_good(kustomization: str) -> N
                 ref = (env_var(c, prefix + var) or {}).get("valueFrom", {}).get("configMapKeyRef")
                 assert ref, f"{kustomization}: {prefix}{var} not from bizdev-config"
                 assert ref["key"] == key, f"{kustomization}: {prefix}{var} not from {key}"
+
+
+@params
+def test_the_one_inbox_asks_every_service_and_holds_no_database(kustomization: str) -> None:
+    [dep] = [d for d in of_kind(kustomization, "Deployment") if pod_labels(d).get(NAME) == INBOX]
+    [c] = containers(dep)
+    assert c["command"] == ["bizdev-inbox"]
+    names = {e["name"] for e in c["env"]}
+    assert not any(n.endswith("DATABASE_URL") for n in names), "it owns no table"
+    asked = json.loads(env_var(c, "BIZDEV_INBOX_SERVICES")["value"])  # type: ignore[index]
+    assert asked == {n: f"http://{n}" for n in APP_SERVICES}
+    for name in APP_SERVICES:
+        service = named(kustomization, "Service", name)
+        assert service is not None
+        assert service["spec"]["ports"][0]["port"] == 80
+    for var in ("KAFKA_BOOTSTRAP_SERVERS", "JWT_ALGORITHM", "JWT_SECRET", "JWT_JWKS_URL"):
+        assert f"BIZDEV_INBOX_{var}" in names, var
+    port = int(env_var(c, "BIZDEV_INBOX_HTTP_PORT")["value"])  # type: ignore[index]
+    assert container_port(c, port)
+    inbox = named(kustomization, "Service", INBOX)
+    assert inbox is not None
+    assert selects(inbox["spec"]["selector"], pod_labels(dep))
+    annotations = dep["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["prometheus.io/scrape"] == "true"
+    assert container_port(c, int(annotations["prometheus.io/port"]))
