@@ -38,7 +38,7 @@ from bizdev_common.leader import lead
 from bizdev_common.projector import STORE_PARTITION, Parking, Projection
 from bizdev_common.relay import published_form
 from bizdev_common.settings import ServiceSettings
-from bizdev_common.tasks import pause, wake_or_pause
+from bizdev_common.tasks import IdlePolls, pause, wake_or_pause
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
@@ -133,10 +133,13 @@ class StoreFeed:
             # meanwhile is not missed; the poll covers a notification lost in a reconnect.
             woken = asyncio.Event()
             await leader.listen(self.app.recorder.channel_name, woken.set)  # type: ignore[attr-defined]
+            polls = IdlePolls(s.relay_poll_seconds)
             while not leader.resigned.is_set():
                 woken.clear()
-                if not await self.step():
-                    await wake_or_pause(woken, leader.resigned, s.relay_poll_seconds)
+                if await self.step():
+                    polls.found()
+                else:
+                    await wake_or_pause(woken, leader.resigned, polls.next())
 
     async def step(self) -> int:
         """Applies the next batch of notifications to every projection behind it; returns how

@@ -39,7 +39,7 @@ from bizdev_common.envelope import Envelope, ce_id, source_for
 from bizdev_common.eventstore import META_KEY, ServiceApplication
 from bizdev_common.leader import Leader, lead
 from bizdev_common.settings import ServiceSettings
-from bizdev_common.tasks import pause, wake_or_pause
+from bizdev_common.tasks import IdlePolls, pause, wake_or_pause
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
@@ -169,12 +169,14 @@ class OutboxRelay:
         # (a reconnect). Cleared before each look, so one arriving meanwhile is not missed.
         woken = asyncio.Event()
         await conn.listen(self.app.recorder.channel_name, woken.set)  # type: ignore[attr-defined]
+        polls = IdlePolls(self.settings.relay_poll_seconds)
         while not stopping.is_set():
             woken.clear()
             batch = await asyncio.to_thread(self._select, position)
             if not batch:
-                await wake_or_pause(woken, stopping, self.settings.relay_poll_seconds)
+                await wake_or_pause(woken, stopping, polls.next())
                 continue
+            polls.found()
             done, failure = await self._publish(producer, batch)
             if done:
                 position = done[-1].id
