@@ -56,6 +56,11 @@ FOREIGN_WAIT_MS = 500
 closely as on the own views (fed from the event store), and a long wait leaves it asleep while
 idle and gathers records into batches."""
 
+FOREIGN_FETCH_WAIT_MS = 5000
+"""How long the broker holds a consumer's fetch while it has no record for it. A record that
+arrives answers the fetch at once, so this costs no freshness; at the client's default 500 ms,
+each consumer of an idle service (a worker has several) asked twice a second."""
+
 
 def subscribe_batches(
     broker: KafkaBroker,
@@ -85,6 +90,7 @@ def subscribe_batches(
         # How long a poll waits for records; FastStream sleeps as long again after an
         # empty one, so this bounds what an idle consumer adds to a view's freshness.
         batch_timeout_ms=FOREIGN_WAIT_MS,
+        fetch_max_wait_ms=FOREIGN_FETCH_WAIT_MS,
         group_id=group,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
