@@ -30,10 +30,10 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
-from faststream.specification import AsyncAPI
 from prometheus_client import CollectorRegistry
 
 from bizdev_common import (
+    asyncapi,
     database,
     dlq,
     docs,
@@ -111,16 +111,6 @@ def setup_process(s: ServiceSettings) -> bool:
     setup_logging(s.service, s.role, s.log_level)
     logthrottle.install()
     return setup_tracing(s.service, s.role) is not None
-
-
-def describe_topics(
-    parts: ServiceParts[Any, Any], registry: CollectorRegistry
-) -> tuple[KafkaBroker, AsyncAPI]:
-    """The service's broker, with its own topic documented with every public event model, and
-    the AsyncAPI document of it. The worker starts it and adds its consumers; the API only
-    shows it."""
-    broker = kafka_broker(parts.settings, registry)
-    return broker, docs.describe_events(broker, parts)
 
 
 def kafka_broker(s: ServiceSettings, registry: CollectorRegistry) -> KafkaBroker:
@@ -225,7 +215,8 @@ def create_app(parts: ServiceParts[Any, Any]) -> FastAPI:
     registry = CollectorRegistry()
     dead_letters = DeadLetters(s, registry)
     readiness_metric = ready_gauge(registry, s.service, s.role)
-    broker, spec = describe_topics(parts, registry)
+    # Made once: the parts do not change while the process runs.
+    asyncapi_json = asyncapi.to_json(asyncapi.document(parts))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -238,8 +229,6 @@ def create_app(parts: ServiceParts[Any, Any]) -> FastAPI:
             max_size=s.query_connections,
             server_settings={"application_name": s.application_name},
         )
-        # Never started: they put what the workers consume on the AsyncAPI page.
-        add_consumers(broker, parts, application, pool, dead_letters)
         app.state.runtime = Runtime(s, application, pool, dead_letters, clock_for(s))
         shutdown.drain_on_sigterm(s.drain_seconds)
         try:
@@ -374,7 +363,7 @@ def create_app(parts: ServiceParts[Any, Any]) -> FastAPI:
         readiness_metric.set((await readiness(request.app.state.runtime))["ready"])
         return metrics_response(registry, request.headers.get("accept"))
 
-    docs.install(app, spec)
+    docs.install(app, asyncapi_json)
     return app
 
 

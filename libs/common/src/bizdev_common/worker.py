@@ -33,7 +33,7 @@ from bizdev_common.observability import metrics_response, ready_gauge
 from bizdev_common.readmodel import create_list_indexes, list_queries
 from bizdev_common.relay import OutboxRelay
 from bizdev_common.scheduler import DEADLINES_DDL, Scheduler, clock_for
-from bizdev_common.service import ServiceParts, add_consumers, describe_topics, setup_process
+from bizdev_common.service import ServiceParts, add_consumers, kafka_broker, setup_process
 from bizdev_common.settings import ServiceSettings
 from bizdev_common.signals import Signals
 from bizdev_common.tasks import pause
@@ -68,7 +68,7 @@ def create_worker_app(parts: ServiceParts[Any, Any]) -> FastAPI:
     setup_process(s)
     registry = CollectorRegistry()
     dead_letters = DeadLetters(s, registry)
-    broker, _ = describe_topics(parts, registry)
+    broker = kafka_broker(s, registry)
     signals = Signals(parts, registry)
     readiness_metric = ready_gauge(registry, s.service, s.role)
     state = WorkerState()
