@@ -174,7 +174,7 @@ def test_the_demo_exports_to_duckdb_one_table_per_event_type(
     for svc in stack.values():  # quiet topics: no scheduler publishes while they are counted
         svc.stop()
     on_topics = asyncio.run(count_types(own_kafka.kafka_bootstrap))
-    assert sum(on_topics.values()) > 1000, on_topics
+    assert len(on_topics) > 50, on_topics  # the demo's company: some 230 events of 80 types
     database = tmp_path / "demo.duckdb"
     args = ["export", str(database), "--bootstrap", own_kafka.kafka_bootstrap, "--report"]
     runner = CliRunner()
@@ -205,12 +205,13 @@ async def count_types(bootstrap: str) -> Counter[str]:
     found: Counter[str] = Counter()
     await consumer.start()
     try:
-        await consumer.topics()
+        cluster = await consumer._client.fetch_all_metadata()
         tps = [
             TopicPartition(topic_for(name), p)
             for name in launcher.services()
-            for p in consumer.partitions_for_topic(topic_for(name)) or ()
+            for p in cluster.partitions_for_topic(topic_for(name)) or ()
         ]
+        assert tps, cluster.topics()
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         ends = await consumer.end_offsets(tps)

@@ -339,7 +339,6 @@ async def export(
     bootstrap: str,
     lander: Lander,
     batch_size: int = 5000,
-    progress: Callable[[int], None] | None = None,
 ) -> Counter[str]:
     """Lands every event topic from where the last export stopped up to where it ends now;
     the rows added per table."""
@@ -351,9 +350,14 @@ async def export(
     added: Counter[str] = Counter()
     try:
         await consumer.start()
-        topics = sorted(t for t in await consumer.topics() if EVENT_TOPIC.fullmatch(t))
+        # The whole cluster's metadata: `consumer.topics()` lists the topics without telling
+        # the consumer their partitions.
+        cluster = await consumer._client.fetch_all_metadata()
+        topics = sorted(t for t in cluster.topics() if EVENT_TOPIC.fullmatch(t))
         tps = [
-            TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t))
+            TopicPartition(t, p)
+            for t in topics
+            for p in sorted(cluster.partitions_for_topic(t) or ())
         ]
         if not tps:
             return added
@@ -369,8 +373,6 @@ async def export(
             records = [r for tp, rs in batch.items() for r in rs if r.offset < ends[tp]]
             if records:
                 added += lander.land(records)
-                if progress is not None:
-                    progress(len(records))
             pending = {tp for tp in pending if await consumer.position(tp) < ends[tp]}
     finally:
         await consumer.stop()
