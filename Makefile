@@ -14,11 +14,12 @@ DEPT ?= sales
 USER_ID ?=
 comma := ,
 
-.PHONY: help install up demo test lint contracts contracts-check unit integration bench bench-quick token manifests clean
+.PHONY: help install up demo analytics test lint contracts contracts-check unit integration bench bench-quick token manifests clean
 
 help:
 	@echo "make up      run Kafka, PostgreSQL and every service (Ctrl-C stops)"
 	@echo "make demo    (with make up running) fill it with a company through the HTTP APIs"
+	@echo "make analytics   (with make up running) the topics into .state/analytics.duckdb, and the ready queries"
 	@echo "make test    lint, unit and integration tests against real Kafka and PostgreSQL"
 	@echo "make e2e     the regulations end to end: one business across the six services"
 	@echo "make token ROLE=department_head DEPT=sales [USER_ID=bob]   print a dev JWT"
@@ -56,6 +57,10 @@ up: install
 # Against a running `make up`: a believable company, made through the services' HTTP APIs.
 demo: install
 	$(UV) run --frozen python deploy/local/demo
+
+# Incremental: a second run adds what arrived since (docs/analytics.md).
+analytics: install
+	$(UV) run --frozen bizdev export .state/analytics.duckdb --report
 
 # The quick benchmark runs too, so that it cannot rot; it prints figures, it asserts nothing.
 test: install lint contracts-check

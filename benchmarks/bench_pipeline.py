@@ -370,7 +370,7 @@ async def service_consumers_cpu(
     infra: Infra, service: str, n: int, idle_seconds: float
 ) -> dict[str, float]:
     """CPU ms per record of a projection and of a reaction reading `service`'s topic, each
-    alone, in a broker set up as a worker's (broker.describe_topics); and the CPU of both
+    alone, in a broker set up as a worker's (broker.kafka_broker); and the CPU of both
     once idle, in % of a core."""
     import asyncpg
     from bizdev_common.broker import kafka_broker

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-from bizdev_common import catalog, docs
+from bizdev_common import asyncapi, catalog
 from bizdev_common.service import create_app
 from fastapi.testclient import TestClient
 
@@ -109,4 +109,4 @@ def test_the_asyncapi_document_does_not_say_where_kafka_is(client: TestClient) -
     document = client.get("/asyncapi.json")
     assert "127.0.0.1" not in document.text
     hosts = {s["host"] for s in document.json()["servers"].values()}
-    assert hosts == {docs.KAFKA_PLACEHOLDER}
+    assert hosts == {asyncapi.KAFKA_PLACEHOLDER}

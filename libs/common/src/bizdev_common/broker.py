@@ -1,5 +1,5 @@
-"""The worker's Kafka broker: its own topic documented with the service's public events, and
-the projectors of other services' topics and the reactions subscribed to it."""
+"""The worker's Kafka broker, and the projectors of other services' topics and the reactions
+subscribed to it. (What the AsyncAPI document says of them is asyncapi.py's.)"""
 
 from __future__ import annotations
 
@@ -10,25 +10,13 @@ import asyncpg
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
-from faststream.specification import AsyncAPI
 from prometheus_client import CollectorRegistry
 
-from bizdev_common import docs
 from bizdev_common.deadletters import DeadLetters
 from bizdev_common.parts import AppT, ServiceParts
 from bizdev_common.projector import Projector
 from bizdev_common.reactions import ReactionRunner
 from bizdev_common.settings import ServiceSettings
-
-
-def describe_topics(
-    parts: ServiceParts[Any, Any], registry: CollectorRegistry
-) -> tuple[KafkaBroker, AsyncAPI]:
-    """The service's broker, with its own topic documented with every public event model, and
-    the AsyncAPI document of it. The worker starts it and adds its consumers; the API only
-    shows it."""
-    broker = kafka_broker(parts.settings, registry)
-    return broker, docs.describe_events(broker, parts)
 
 
 def kafka_broker(s: ServiceSettings, registry: CollectorRegistry) -> KafkaBroker:

@@ -4,8 +4,8 @@ trust, generated from the code that publishes it.
 `bizdev-contracts generate` (`make contracts`) writes, under `contracts/`:
 - `<service>/<EventName>.v<N>.schema.json`: the JSON Schema of each public event model, as
   its JSON is on the topic (pydantic's serialization schema);
-- `<service>/asyncapi.json`: the service's AsyncAPI document, made by the same code as its
-  `/asyncapi.json` route (docs.py), without a broker or database;
+- `<service>/asyncapi.json`: the service's AsyncAPI document (asyncapi.py), as its
+  `/asyncapi.json` route serves it;
 - `CATALOG.md`: per topic the event types, key, headers, fields, producer and consumers.
 
 `bizdev-contracts check` fails when the committed files are not what the code generates
@@ -18,6 +18,7 @@ an event type or field its producer does not publish.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
 import json
 import shutil
@@ -26,22 +27,16 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-import asyncpg
-from faststream.kafka import KafkaBroker
-
-from bizdev_common import docs
+from bizdev_common import asyncapi
+from bizdev_common.asyncapi import event_schema
 from bizdev_common.contract import EventContract, PublicEvent
-from bizdev_common.deadletters import DeadLetters, dlq_topic
-from bizdev_common.envelope import CE_HEADERS
-from bizdev_common.eventstore import ServiceApplication
-from bizdev_common.projector import Projector
-from bizdev_common.reactions import ReactionRunner
+from bizdev_common.deadletters import dlq_topic
+from bizdev_common.envelope import CE_HEADERS, ENVELOPE_CHANGES, ENVELOPE_VERSION
 from bizdev_common.service import ServiceParts
 from bizdev_common.settings import ServiceSettings
 
-JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 CATALOG = "CATALOG.md"
 DEFAULT_DIR = Path("contracts")
 BASE_FIELDS = tuple(PublicEvent.model_fields)
@@ -107,42 +102,14 @@ def load(name: str) -> Service:
     return service
 
 
-def default_settings(name: str) -> ServiceSettings:
-    """The settings the documents are generated with: the defaults, whatever the environment
-    says, so that the committed files do not depend on who generated them."""
-    return ServiceSettings.model_construct(service=name)
-
-
 def asyncapi_document(service: Service) -> str:
-    """The document the service's `/asyncapi.json` serves once started: its topic and events,
-    and the subscribers of its projectors of other services' topics and of its reactions.
-    Declaring those connects nothing (the pool and the application are only used when
-    messages arrive), so none is given."""
-    settings = default_settings(service.name)
-    broker = KafkaBroker(settings.kafka_bootstrap_servers, client_id=settings.service)
-    spec = docs.describe_events(broker, service.parts)
-    dead_letters = DeadLetters(settings)
-    for make in service.parts.projections:
-        projection = make(settings.schema_name)
-        if projection.foreign_topics:  # the own events come from the event store
-            Projector(broker, cast(asyncpg.Pool, None), projection, settings, dead_letters)
-    for make_reaction in service.parts.reactions:
-        ReactionRunner(
-            broker, cast(ServiceApplication, None), make_reaction(), settings, dead_letters
-        )
-    return docs.asyncapi_json(spec) + "\n"
-
-
-def event_schema(contract: EventContract, model: type[PublicEvent]) -> dict[str, Any]:
-    schema = model.model_json_schema(mode="serialization")
-    return {
-        "$schema": JSON_SCHEMA_DIALECT,
-        "$id": f"urn:bizdev:event:{contract.ce_type(model)}",
-        "x-ce-type": contract.ce_type(model),
-        "x-topic": contract.topic,
-        "x-key": "aggregate_id",
-        **schema,
-    }
+    """The document the service's `/asyncapi.json` serves, made with the default settings
+    whatever the environment says, so that the committed files do not depend on who
+    generated them."""
+    parts = dataclasses.replace(
+        service.parts, settings=ServiceSettings.model_construct(service=service.name)
+    )
+    return asyncapi.to_json(asyncapi.document(parts)) + "\n"
 
 
 def schema_file(contract: EventContract, model: type[PublicEvent]) -> str:
@@ -206,6 +173,11 @@ def catalog_page(services: Sequence[Service]) -> str:
         "| header | meaning |",
         "|---|---|",
         *(f"| `{k}` | {v} |" for k, v in CE_HEADERS.items()),
+        "",
+        f"Envelope version {ENVELOPE_VERSION} (the headers' form; each event's own version "
+        "is in its `ce_type`). Its changes, all still on the topics, which keep every record:",
+        "",
+        *(f"{n}. {change}" for n, change in sorted(ENVELOPE_CHANGES.items())),
         "",
         "Fields every event carries (not repeated below): "
         + ", ".join(f"`{f}`" for f in BASE_FIELDS)

@@ -540,3 +540,54 @@ def _history(parts: Any, aggregate_id: UUID) -> Iterator[dict[str, Any]]:
                 else public.model_dump(mode="json")
             ),
         }
+
+
+# --- export ----------------------------------------------------------------------------
+
+
+@app.command()
+def export(
+    database: Annotated[
+        Path, typer.Argument(help="the DuckDB file (made if missing; kept between exports)")
+    ] = Path("analytics.duckdb"),
+    report: Annotated[
+        bool, typer.Option("--report", help="then print the ready queries' answers")
+    ] = False,
+    bootstrap: Bootstrap = None,
+) -> None:
+    """Land every service's event topic in a DuckDB file, one table per event type with
+    columns typed from its JSON Schema, from where the last export stopped (dead letters
+    are skipped). See docs/analytics.md."""
+    import duckdb
+
+    from bizdev_common import export as exporting
+
+    contracts = [service_parts(name).contract for name in installed_services()]
+    kafka = _bootstrap_for(contracts[0].topic if contracts else "", bootstrap)
+    db = duckdb.connect(str(database))
+    try:
+        db.execute("SET TimeZone = 'UTC'")
+        lander = exporting.Lander(db, exporting.schemas_of(contracts))
+        added = asyncio.run(exporting.export(kafka, lander))
+        for table, rows in sorted(added.items()):
+            console.print(f"{table}: +{rows}")
+        console.print(f"[dim]{sum(added.values())} row(s) added to {database}[/]")
+        if report:
+            _report(db, exporting.queries())
+    finally:
+        db.close()
+
+
+def _report(db: Any, queries: list[Any]) -> None:
+    from rich.table import Table
+
+    from bizdev_common.export import answer
+
+    for query in queries:
+        columns, rows = answer(db, query)
+        table = Table(title=f"{query.title} ({query.name}.sql)", title_justify="left")
+        for column in columns:
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*("" if v is None else str(v) for v in row))
+        console.print(table)

@@ -6,9 +6,7 @@ blank. Here every asset comes from the service itself, out of installed packages
 committed or fetched at build time): Swagger UI and ReDoc from `fastapi-offline`, the AsyncAPI
 viewer (a web component rendering AsyncAPI 2 and 3) from `asyncapi-viewer`.
 
-The AsyncAPI document itself is described here too, once, so that the service's
-`/asyncapi.json` and the committed `contracts/<service>/asyncapi.json` (catalog.py) are made
-by the same code.
+The AsyncAPI document it serves is asyncapi.py's, as committed under `contracts/`.
 """
 
 from __future__ import annotations
@@ -16,11 +14,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import json
 import re
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING, Union
 
 from fastapi import FastAPI, Request, Response
 from fastapi.openapi.docs import (
@@ -30,14 +26,7 @@ from fastapi.openapi.docs import (
 )
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from faststream.kafka import KafkaBroker
-from faststream.specification import AsyncAPI
 from starlette.routing import BaseRoute, Mount, Route
-
-from bizdev_common.envelope import CE_HEADERS
-
-if TYPE_CHECKING:
-    from bizdev_common.parts import ServiceParts
 
 STATIC = "/docs-static"
 """Where the assets are served; under the service's root path behind a proxy."""
@@ -61,9 +50,6 @@ _ASYNCAPI_PAGE = """<!doctype html>
 """
 
 
-KAFKA_PLACEHOLDER = "kafka:9092"
-"""The host /asyncapi.json names, whatever Kafka the service really uses."""
-
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
 
@@ -84,37 +70,7 @@ def page(response: HTMLResponse) -> HTMLResponse:
     return response
 
 
-def describe_events(broker: KafkaBroker, parts: ServiceParts) -> AsyncAPI:
-    """Documents the service's own topic with every public event model (one message per
-    `ce_type`), and returns the AsyncAPI document of the broker: its subscribers (projectors,
-    reactions) join it as they are declared."""
-    contract = parts.contract
-    broker.publisher(
-        contract.topic,
-        title=contract.topic,
-        description=(
-            f"Every public event of {contract.service}, CloudEvents 1.0 in Kafka binary mode "
-            f"(headers {', '.join(CE_HEADERS)}; ce_type names the model), keyed by aggregate id."
-        ),
-        schema=Union[tuple(contract.models)],  # noqa: UP007 - built at run time from the contract
-    )
-    return AsyncAPI(
-        broker, title=f"{parts.title} events", version=parts.version, description=parts.description
-    )
-
-
-def asyncapi_json(spec: AsyncAPI) -> str:
-    # Sorted: FastStream lists subscribers in an order that varies from one process to the
-    # next, and the committed copy must not.
-    document = spec.to_specification().to_jsonable()
-    # Where Kafka is, is the deployment's business, not every reader's: a placeholder.
-    for server in document.get("servers", {}).values():
-        server["host"] = KAFKA_PLACEHOLDER
-        server["description"] = "the deployment's Kafka bootstrap servers"
-    return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True)
-
-
-def install(app: FastAPI, spec: AsyncAPI) -> None:
+def install(app: FastAPI, asyncapi_json: str) -> None:
     """Serves `/docs` (Swagger UI), `/redoc`, `/asyncapi` and `/asyncapi.json`, with every
     script, style and icon from the service itself."""
     docs_url, redoc_url = app.docs_url or "/docs", app.redoc_url or "/redoc"
@@ -174,7 +130,7 @@ def install(app: FastAPI, spec: AsyncAPI) -> None:
 
     @app.get("/asyncapi.json", include_in_schema=False)
     async def asyncapi_document() -> Response:
-        return Response(asyncapi_json(spec), media_type="application/json")
+        return Response(asyncapi_json, media_type="application/json")
 
 
 def _serves(route: BaseRoute, paths: set[str]) -> bool:

@@ -4,7 +4,9 @@ data (the public pydantic model, as JSON) is the record value, the aggregate id 
 Beyond the required attributes every record carries:
 - `ce_sequence`: the event's position in its service's event log. It only grows within a
   partition, so a consumer that remembers the last one it applied drops re-published
-  duplicates (the relay publishes at least once);
+  duplicates (the relay publishes at least once). Zero-padded to 20 digits, so that its
+  values also order as text, as the CloudEvents sequence extension asks; consumers parse it
+  as a number, which reads the unpadded values of envelope version 1 still on the topics;
 - `ce_correlationid` / `ce_causationid`: the conversation and the event or request that caused
   this one, so that a reaction in another service traces back to the command that started it;
 - `traceparent` / `tracestate`: W3C trace context of the command that stored the event (its
@@ -22,6 +24,16 @@ from uuid import UUID
 SPECVERSION = "1.0"
 CONTENT_TYPE = "application/json"
 _SPECVERSION, _CONTENT_TYPE = SPECVERSION.encode(), CONTENT_TYPE.encode()
+SEQUENCE_DIGITS = 20
+"""Enough for any non-negative 64-bit position (the event log's ids are PostgreSQL bigints)."""
+
+ENVELOPE_CHANGES = {
+    1: "the CloudEvents attributes as `ce_*` headers; `ce_sequence` an unpadded integer",
+    2: f"`ce_sequence` zero-padded to {SEQUENCE_DIGITS} digits, so that its values order as "
+    "text (CloudEvents sequence extension); readers parse it as a number, which reads both",
+}
+"""The envelope's versions (the headers' form, whatever the events): the catalog's change log."""
+ENVELOPE_VERSION = max(ENVELOPE_CHANGES)
 
 CE_HEADERS = {
     "ce_specversion": "`1.0`",
@@ -30,7 +42,8 @@ CE_HEADERS = {
     "ce_type": "`bizdev.<service>.<EventName>.v<N>`: names the model of the value",
     "ce_time": "when it happened (ISO 8601, UTC)",
     "ce_subject": "the aggregate id (also the record key)",
-    "ce_sequence": "position in the service's event log; grows within a partition",
+    "ce_sequence": f"position in the service's event log, {SEQUENCE_DIGITS} digits zero-padded "
+    "(unpadded before envelope version 2); grows within a partition",
     "ce_correlationid": "the conversation (optional)",
     "ce_causationid": "the request or event that caused this one (optional)",
     "traceparent": "W3C trace context (optional, with `tracestate`)",
@@ -66,7 +79,7 @@ class Envelope:
             ("ce_type", self.type.encode()),
             ("ce_time", self.time.isoformat().encode()),
             ("ce_subject", self.subject.encode()),
-            ("ce_sequence", str(self.sequence).encode()),
+            ("ce_sequence", f"{self.sequence:0{SEQUENCE_DIGITS}d}".encode()),
             ("content-type", _CONTENT_TYPE),
         ]
         if self.correlation_id:

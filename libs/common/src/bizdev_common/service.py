@@ -27,6 +27,7 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from bizdev_common import (
+    asyncapi,
     dlq,
     docs,
     errors,
@@ -37,7 +38,6 @@ from bizdev_common import (
     status,
 )
 from bizdev_common.auth import DEV_SECRET, TokenVerifier
-from bizdev_common.broker import add_consumers, describe_topics
 from bizdev_common.days import UnknownTimeZone, company_zone
 from bizdev_common.deadletters import DeadLetters
 from bizdev_common.eventstore import (
@@ -123,7 +123,8 @@ def create_app(parts: ServiceParts[Any, Any]) -> FastAPI:
     registry = CollectorRegistry()
     dead_letters = DeadLetters(s, registry)
     readiness_metric = ready_gauge(registry, s.service, s.role)
-    broker, spec = describe_topics(parts, registry)
+    # Made once: the parts do not change while the process runs.
+    asyncapi_json = asyncapi.to_json(asyncapi.document(parts))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -136,8 +137,6 @@ def create_app(parts: ServiceParts[Any, Any]) -> FastAPI:
             max_size=s.query_connections,
             server_settings={"application_name": s.application_name},
         )
-        # Never started: they put what the workers consume on the AsyncAPI page.
-        add_consumers(broker, parts, application, pool, dead_letters)
         app.state.runtime = Runtime(s, application, pool, dead_letters, clock_for(s))
         shutdown.drain_on_sigterm(s.drain_seconds)
         try:
@@ -241,7 +240,7 @@ def create_app(parts: ServiceParts[Any, Any]) -> FastAPI:
         ready_summary="PostgreSQL reachable and the views built; what is degraded",
     )
 
-    docs.install(app, spec)
+    docs.install(app, asyncapi_json)
     return app
 
 

@@ -24,7 +24,7 @@ from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry, Gauge
 
 from bizdev_common import idempotency, status, topics
-from bizdev_common.broker import add_consumers, describe_topics
+from bizdev_common.broker import add_consumers, kafka_broker
 from bizdev_common.deadletters import DeadLetters
 from bizdev_common.eventstore import schema_lock
 from bizdev_common.feed import StoreFeed
@@ -67,7 +67,7 @@ def create_worker_app(parts: ServiceParts[Any, Any]) -> FastAPI:
     setup_process(s)
     registry = CollectorRegistry()
     dead_letters = DeadLetters(s, registry)
-    broker, _ = describe_topics(parts, registry)
+    broker = kafka_broker(s, registry)
     signals = Signals(parts, registry)
     readiness_metric = ready_gauge(registry, s.service, s.role)
     state = WorkerState()
