@@ -30,7 +30,7 @@ from bizdev_common.envelope import (
 )
 
 if TYPE_CHECKING:
-    from bizdev_common.service import ServiceParts
+    from bizdev_common.parts import ServiceParts
 
 VERSION = "3.0.0"
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"

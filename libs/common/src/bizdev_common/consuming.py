@@ -1,20 +1,25 @@
-"""Reading what a consumer takes off a topic: the record as FastStream hands it over, its
-CloudEvents envelope, and its public event through the service's contract, refused as
+"""Consuming other services' topics: the consumer group's set-up (batches, the waits of an
+idle consumer), and reading what it takes off a topic: the record as FastStream hands it over,
+its CloudEvents envelope, and its public event through the service's contract, refused as
 Undecodable (parked at once, deadletters.py) when it cannot be read at all."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from aiokafka import ConsumerRecord
+from aiokafka import ConsumerRebalanceListener, ConsumerRecord
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, Topic
+from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 
 from bizdev_common.boundary import Refused, refuse_unsafe
 from bizdev_common.contract import EventContract, PublicEvent
 from bizdev_common.deadletters import describe
 from bizdev_common.envelope import Envelope
+from bizdev_common.settings import ServiceSettings
 
 
 def record_of(
@@ -124,3 +129,56 @@ def read_event(
         except Refused as e:
             raise Undecodable(f"{envelope.type} refused at the boundary: {describe(e)}") from e
     return event
+
+
+FOREIGN_WAIT_MS = 500
+"""How long a consumer of other services' topics waits for records: nobody waits on it as
+closely as on the own views (fed from the event store), and a long wait leaves it asleep while
+idle and gathers records into batches."""
+
+FOREIGN_FETCH_WAIT_MS = 5000
+"""How long the broker holds a consumer's fetch while it has no record for it. A record that
+arrives answers the fetch at once, so this costs no freshness; at the client's default 500 ms,
+each consumer of an idle service (a worker has several) asked twice a second."""
+
+
+def subscribe_batches(
+    broker: KafkaBroker,
+    settings: ServiceSettings,
+    topics: Iterable[str],
+    group: str,
+    handle: Callable[[Any, KafkaMessage], Awaitable[None]],
+    *,
+    description: str,
+    listener: ConsumerRebalanceListener | None = None,
+) -> Any:
+    """A consumer group of other services' topics, handed its records in batches: the
+    framework's path (middlewares, acknowledgement, the offset commit) once per batch, not
+    once per record, most of which a reaction ignores. Records are decoded by the handler,
+    which parks what it cannot read (deadletters.py)."""
+    subscriber = broker.subscriber(
+        *[
+            Topic(
+                t,
+                num_partitions=settings.topic_partitions,
+                replication_factor=settings.topic_replication_factor,
+            )
+            for t in topics
+        ],
+        batch=True,
+        max_records=settings.projector_batch_size,
+        # How long a poll waits for records; FastStream sleeps as long again after an
+        # empty one, so this bounds what an idle consumer adds to a view's freshness.
+        batch_timeout_ms=FOREIGN_WAIT_MS,
+        fetch_max_wait_ms=FOREIGN_FETCH_WAIT_MS,
+        group_id=group,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        parser=tolerant_parser,
+        decoder=undecoded,
+        listener=listener,
+        title=group,
+        description=description,
+    )
+    subscriber(handle)
+    return subscriber

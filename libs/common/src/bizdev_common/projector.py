@@ -26,14 +26,13 @@ import hashlib
 import itertools
 import logging
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeAlias
 
 import asyncpg
 from aiokafka import ConsumerRebalanceListener, ConsumerRecord, TopicPartition
-from faststream import AckPolicy
-from faststream.kafka import KafkaBroker, Topic
+from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from bizdev_common.consuming import (
@@ -41,8 +40,7 @@ from bizdev_common.consuming import (
     ignored,
     read_envelope,
     read_event,
-    tolerant_parser,
-    undecoded,
+    subscribe_batches,
 )
 from bizdev_common.contract import EventContract, PublicEvent
 from bizdev_common.deadletters import DeadLetters, Handler, Letter, describe, retrying
@@ -50,59 +48,6 @@ from bizdev_common.envelope import Envelope
 from bizdev_common.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
-
-FOREIGN_WAIT_MS = 500
-"""How long a consumer of other services' topics waits for records: nobody waits on it as
-closely as on the own views (fed from the event store), and a long wait leaves it asleep while
-idle and gathers records into batches."""
-
-FOREIGN_FETCH_WAIT_MS = 5000
-"""How long the broker holds a consumer's fetch while it has no record for it. A record that
-arrives answers the fetch at once, so this costs no freshness; at the client's default 500 ms,
-each consumer of an idle service (a worker has several) asked twice a second."""
-
-
-def subscribe_batches(
-    broker: KafkaBroker,
-    settings: ServiceSettings,
-    topics: Iterable[str],
-    group: str,
-    handle: Callable[[Any, KafkaMessage], Awaitable[None]],
-    *,
-    description: str,
-    listener: ConsumerRebalanceListener | None = None,
-) -> Any:
-    """A consumer group of other services' topics, handed its records in batches: the
-    framework's path (middlewares, acknowledgement, the offset commit) once per batch, not
-    once per record, most of which a reaction ignores. Records are decoded by the handler,
-    which parks what it cannot read (deadletters.py)."""
-    subscriber = broker.subscriber(
-        *[
-            Topic(
-                t,
-                num_partitions=settings.topic_partitions,
-                replication_factor=settings.topic_replication_factor,
-            )
-            for t in topics
-        ],
-        batch=True,
-        max_records=settings.projector_batch_size,
-        # How long a poll waits for records; FastStream sleeps as long again after an
-        # empty one, so this bounds what an idle consumer adds to a view's freshness.
-        batch_timeout_ms=FOREIGN_WAIT_MS,
-        fetch_max_wait_ms=FOREIGN_FETCH_WAIT_MS,
-        group_id=group,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        parser=tolerant_parser,
-        decoder=undecoded,
-        listener=listener,
-        title=group,
-        description=description,
-    )
-    subscriber(handle)
-    return subscriber
-
 
 STORE_PARTITION = -1
 """The tracking rows' partition of the service's own events, read from its event store."""

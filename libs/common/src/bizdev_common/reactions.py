@@ -38,12 +38,12 @@ from bizdev_common.consuming import (
     raw_header,
     read_envelope,
     read_event,
+    subscribe_batches,
 )
 from bizdev_common.contract import EventContract, PublicEvent
 from bizdev_common.deadletters import DeadLetters, Handler, Letter, describe, retrying
 from bizdev_common.envelope import Envelope
 from bizdev_common.eventstore import ServiceApplication
-from bizdev_common.projector import subscribe_batches
 from bizdev_common.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
