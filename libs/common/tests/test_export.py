@@ -16,8 +16,8 @@ import pytest
 from aiokafka import ConsumerRecord
 from bizdev_common import catalog, export
 from bizdev_common.asyncapi import event_schema
-from bizdev_common.contract import EventContract, MoneyModel, PublicEvent
 from bizdev_common.consuming import record_of
+from bizdev_common.contract import EventContract, MoneyModel, PublicEvent
 from bizdev_common.envelope import Envelope
 from pydantic import Field
 
