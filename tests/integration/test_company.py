@@ -25,7 +25,7 @@ from bizdev_performance.domain import Evaluation, LeadReward
 
 from .conftest import Collector, ServiceProcess, Span, auth, eventually, unique
 from .conftest import TestClock as Clock
-from .crm_flows import ANALYSIS, CrmPeople, register
+from .crm_flows import CrmPeople, analysis, register
 from .flows import APPROVAL, REVIEW, booked, draft, ok
 from .performance_flows import attainment_of, hr, indicator, join, target
 from .planning_flows import Crew, drafted_plan, project_at, review
@@ -473,7 +473,7 @@ async def _walk(
     for step, body in [
         ("respond", {"proposal": "Replace the gateway"}),
         ("resolve", {"resolution": "Gateway replaced"}),
-        ("close", {**ANALYSIS, "confirmed_on": today.isoformat()}),
+        ("close", analysis(confirmed_on=today.isoformat())),
     ]:
         who = closing_it if step == "close" else sales.owner
         done = await ok(await crm_http.post(f"{complaint_path}/{step}", json=body, headers=who))
@@ -634,7 +634,7 @@ async def _walk(
     rated = await attainment_of(
         perf_http, officer, satisfaction, sales.owner_id, period, lambda r: r["facts"] >= 1
     )
-    assert Decimal(rated["actual"]) == ANALYSIS["satisfaction"]
+    assert Decimal(rated["actual"]) == analysis()["satisfaction"]
     await eventually(
         lambda: perf_http.get("/people", params={"department": sales.department}, headers=officer),
         lambda r: r.status_code == 200 and len(r.json()["items"]) == 2,

@@ -24,9 +24,9 @@ from .conftest import (
     unique,
 )
 from .crm_flows import (
-    ANALYSIS,
     CRM_TOPIC,
     CrmPeople,
+    analysis,
     assigned,
     closed,
     receive,
@@ -79,14 +79,14 @@ async def test_complaint_path_over_http_to_complaint_closed_on_the_topic(
     await ok(await post("respond", {"proposal": "Refund the freight"}, people.owner))
     await ok(await post("resolve", {"resolution": "Freight refunded"}, people.owner))
 
-    no_satisfaction = await post("close", {**ANALYSIS, "satisfaction": None}, people.owner)
+    no_satisfaction = await post("close", analysis(satisfaction=None), people.owner)
     assert no_satisfaction.status_code == 422
     assert [e["field"] for e in problem_of(no_satisfaction)["errors"]] == ["body.satisfaction"]
     no_cause = await post("close", {"satisfaction": 4}, people.owner)
     assert no_cause.status_code == 422
     assert problem_of(no_cause)["errors"][0]["field"] == "body.cause"
 
-    final = await ok(await post("close", ANALYSIS, people.owner))
+    final = await ok(await post("close", analysis(), people.owner))
     assert final["version"] == 7
 
     done = await _complaint(crm_http, complaint_id, people.auditor, final["version"])
@@ -139,7 +139,7 @@ async def test_complaint_path_over_http_to_complaint_closed_on_the_topic(
     assert body["cause"] == "delivery"
     assert body["satisfaction"] == 4
     assert body["customer_id"] == customer["id"]
-    assert body["corrective_action"] == ANALYSIS["corrective_action"]
+    assert body["corrective_action"] == analysis()["corrective_action"]
     assert body["by"] == people.owner_id
     opening = json.loads(mine[0].value)
     assert opening["contact_id"] == contact["contact_id"]
@@ -380,7 +380,7 @@ async def test_complaint_refusals(crm_http: httpx.AsyncClient) -> None:
 
     conflicts = [
         await post("resolve", {"resolution": "Too early"}, people.owner),
-        await post("close", ANALYSIS, people.owner),
+        await post("close", analysis(), people.owner),
         await post("respond", {"proposal": "Stale"}, people.owner, **{"If-Match": '"1"'}),
     ]
     for r in conflicts:
@@ -418,7 +418,7 @@ async def test_complaint_refusals(crm_http: httpx.AsyncClient) -> None:
         r = await crm_http.post("/complaints", json=body, headers=people.rep)
         assert r.status_code == 422, (field, r.text)
         assert field in [e["field"] for e in problem_of(r)["errors"]], (field, r.text)
-    bad_score = await post("close", {**ANALYSIS, "satisfaction": 9}, people.owner)
+    bad_score = await post("close", analysis(satisfaction=9), people.owner)
     assert bad_score.status_code == 422
     assert problem_of(bad_score)["errors"][0]["field"] == "body.satisfaction"
     bad_period = await crm_http.get(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from .conftest import Infra, by_subject, eventually, headers_of, read_topic
-from .crm_flows import ANALYSIS, CRM_TOPIC, CrmPeople, assigned, register, view
+from .crm_flows import CRM_TOPIC, CrmPeople, analysis, assigned, register, view
 from .flows import ok
 
 if TYPE_CHECKING:
@@ -255,7 +255,7 @@ async def test_a_corrective_action_past_due_is_reported_once_and_waits_on_its_ow
         action_id = added["action_id"]
         closed = await ok(
             await crm_http.post(
-                f"/complaints/{complaint_id}/close", json=ANALYSIS, headers=people.owner
+                f"/complaints/{complaint_id}/close", json=analysis(), headers=people.owner
             )
         )
         await _detail(crm_http, complaint_id, people.rep, closed["version"])
