@@ -63,12 +63,13 @@ analytics: install
 	$(UV) run --frozen bizdev export .state/analytics.duckdb --report
 
 # The quick benchmark runs too, so that it cannot rot; it prints figures, it asserts nothing.
-# TEST_WORKERS pytest processes (pytest-xdist), a test file to each at a time: most of an
-# integration test's time is waiting on the services, which another file's tests use; each
-# worker starts its own PostgreSQL, Kafka and services when its first file needs them.
+# TEST_WORKERS pytest processes (pytest-xdist), a test file to each at a time (a group: see
+# conftest.py): most of an integration test's time is waiting on the services, which another
+# file's tests use; each worker starts its own PostgreSQL, Kafka and services when its first
+# file needs them.
 TEST_WORKERS ?= 2
 test: install lint contracts-check
-	$(UV) run --frozen pytest -n $(TEST_WORKERS) --dist loadfile
+	$(UV) run --frozen pytest -n $(TEST_WORKERS) --dist loadgroup
 	$(MAKE) --no-print-directory bench-quick
 
 lint: install

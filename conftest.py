@@ -36,3 +36,14 @@ def database_url() -> Iterator[str]:
     finally:
         pg.stop()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under make test's `--dist loadgroup`, a test file's tests stay in one pytest process
+    (its module fixtures start servers once for them all) unless a test names a group of its
+    own, as the fuzzing of each service does: six CPU-bound minutes that need not queue behind
+    one another in one process."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))

@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from .conftest import ServiceProcess, auth
+from .conftest import ServiceProcess, auth, launcher
 
 
 def no_server_error(ctx: Any, response: Any, case: Any) -> bool | None:
@@ -104,79 +104,26 @@ def fuzz(service: ServiceProcess) -> None:
     assert not failures, f"{len(failures)} of {operations} operations:\n" + "\n\n".join(failures)
 
 
-def fuzzed(start_service: Callable[..., ServiceProcess], name: str) -> ServiceProcess:
+@pytest.mark.parametrize(
+    "name",
+    # Each in a group of its own (make test's `--dist loadgroup`): the six are most of a
+    # pytest process's CPU for minutes, and need nothing of one another.
+    [pytest.param(n, marks=pytest.mark.xdist_group(f"fuzz-{n}")) for n in launcher.services()],
+)
+def test_every_operation_answers_as_documented(
+    start_service: Callable[..., ServiceProcess], name: str
+) -> None:
     # Its own process and schema: a read waiting for a version that never comes (random ids
     # and versions) gives up after its second look, as a 503 that is the same at 10 ms as at
     # 5 s (projects: 39 of its 1,170 requests), and what the fuzzer writes stays out of the
     # other tests' records. Its relay is off: a second event store publishing to the
     # service's topic would break the order of ce_sequence within a partition that the other
-    # tests' consumers rely on.
-    return start_service(
+    # tests' consumers rely on. Stopped when done: its worker's reactions would otherwise go
+    # on consuming other services' topics beside the session's own, and park the poison other
+    # tests put there too. Records' upload is fuzzed with bodies of every documented type.
+    svc = start_service(
         name, read_wait_max_seconds="0.01", db_schema=f"{name}_fuzz", relay_enabled="false"
     )
-
-
-def test_projects_answers_every_operation_as_documented(
-    start_service: Callable[..., ServiceProcess],
-) -> None:
-    svc = fuzzed(start_service, "projects")
-    try:
-        fuzz(svc)
-    finally:
-        svc.stop()
-
-
-def test_crm_answers_every_operation_as_documented(
-    start_service: Callable[..., ServiceProcess],
-) -> None:
-    # Stopped when done: its worker's reaction would otherwise go on consuming the projects
-    # topic beside the session's crm, and park the poison other tests put there too.
-    svc = fuzzed(start_service, "crm")
-    try:
-        fuzz(svc)
-    finally:
-        svc.stop()
-
-
-def test_finance_answers_every_operation_as_documented(
-    start_service: Callable[..., ServiceProcess],
-) -> None:
-    # Stopped when done, like crm: its reaction reads the projects topic.
-    svc = fuzzed(start_service, "finance")
-    try:
-        fuzz(svc)
-    finally:
-        svc.stop()
-
-
-def test_risk_answers_every_operation_as_documented(
-    start_service: Callable[..., ServiceProcess],
-) -> None:
-    # Stopped when done, like crm: its reaction reads the crm, finance and projects topics.
-    svc = fuzzed(start_service, "risk")
-    try:
-        fuzz(svc)
-    finally:
-        svc.stop()
-
-
-def test_records_answers_every_operation_as_documented(
-    start_service: Callable[..., ServiceProcess],
-) -> None:
-    # Stopped when done, like crm: its reactions read the projects and crm topics. Its upload
-    # is fuzzed with bodies of every documented type, valid and not.
-    svc = fuzzed(start_service, "records")
-    try:
-        fuzz(svc)
-    finally:
-        svc.stop()
-
-
-def test_performance_answers_every_operation_as_documented(
-    start_service: Callable[..., ServiceProcess],
-) -> None:
-    # Stopped when done: its reaction and views read the projects, crm and finance topics.
-    svc = fuzzed(start_service, "performance")
     try:
         fuzz(svc)
     finally:
