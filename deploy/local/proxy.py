@@ -20,14 +20,16 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
+from bizdev_common.settings import ServiceSettings
+
 GATEWAY_PORT = 8000
 """Where `make up` serves the one origin: http://127.0.0.1:8000/api/<service>/."""
 INBOX_PORT = 8090
 """The one inbox's own port under `make up`; clients use it through the gateway."""
 WWW = Path(__file__).resolve().parent / "www"
-UPLOAD_BYTES = 52_428_800
-"""The services' own max_upload_bytes (settings.py): they answer 413 themselves, with a
-problem, for what they refuse; the proxy lets anything they might accept through."""
+UPLOAD_BYTES: int = ServiceSettings.model_fields["max_upload_bytes"].default
+"""The services' own upload limit: they answer 413 themselves, with a problem, for what they
+refuse; the proxy lets anything they might accept through."""
 
 
 def root_path(service: str) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 from bizdev_common.contract import topic_for
 from bizdev_common.deadletters import dlq_topic
+from bizdev_common.settings import ServiceSettings
 from launcher import Service
 
 from . import Document, dump, inbox
@@ -19,6 +20,10 @@ KAFKA_CLUSTER = "bizdev"
 POSTGRES_CLUSTER = "bizdev-pg"
 """The CloudNativePG Cluster's name: its generated Secret is <name>-app."""
 PARTITIONS = 6
+UPLOAD_BYTES: int = ServiceSettings.model_fields["max_upload_bytes"].default
+"""The services answer 413 themselves, as a problem, above their own upload limit: the
+controller lets through anything they might accept (ingress-nginx refuses above 1 MB unless
+told)."""
 
 
 def topics(services: dict[str, Service]) -> str:
@@ -69,7 +74,10 @@ def ingress(services: dict[str, Service]) -> str:
     manifest = {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "Ingress",
-        "metadata": {"name": "bizdev"},
+        "metadata": {
+            "name": "bizdev",
+            "annotations": {"nginx.ingress.kubernetes.io/proxy-body-size": str(UPLOAD_BYTES)},
+        },
         "spec": {
             "ingressClassName": "nginx",
             "tls": [{"hosts": ["bizdev.example.com"], "secretName": "bizdev-tls"}],

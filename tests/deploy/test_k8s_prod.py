@@ -17,6 +17,7 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from bizdev_common.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
@@ -251,6 +252,20 @@ def test_ingress_routes_api_service_to_each_api_under_its_prefix() -> None:
         env = {e["name"]: e.get("value") for e in c["env"]}
         # The API knows the prefix the Ingress keeps: its docs link to it.
         assert env[f"BIZDEV_{name.upper()}_ROOT_PATH"] == f"/api/{name}"
+
+
+def test_ingress_lets_through_every_upload_an_api_accepts() -> None:
+    """ingress-nginx refuses a body over 1 MB unless told: a too-large upload must meet the
+    service's own 413 (a problem naming the limit), not the controller's HTML page."""
+    [ingress] = of_kind(PROD, "Ingress")
+    annotations = ingress["metadata"].get("annotations", {})
+    allowed = int(annotations["nginx.ingress.kubernetes.io/proxy-body-size"])
+    for name in SERVICES:
+        [api] = [d for d in of_kind(PROD, "Deployment") if d["metadata"]["name"] == f"{name}-api"]
+        [c] = api["spec"]["template"]["spec"]["containers"]
+        env = {e["name"]: e.get("value") for e in c["env"]}
+        default = ServiceSettings.model_fields["max_upload_bytes"].default
+        assert allowed >= int(env.get(f"BIZDEV_{name.upper()}_MAX_UPLOAD_BYTES") or default)
 
 
 def test_prod_replicas_and_disruption_budgets() -> None:
