@@ -41,13 +41,15 @@ class Public:
 class Contract:
     topic = "bizdev.test.events.v1"
 
-    def __init__(self, refuse: int | None) -> None:
+    def __init__(self, refuse: int | None, internal: frozenset[int] = frozenset()) -> None:
         self.refuse = refuse
+        self.internal = internal
+        """Events the service does not publish."""
 
-    def to_public(self, n: Note) -> Public:
+    def to_public(self, n: Note) -> Public | None:
         if n.id == self.refuse:
             raise ValueError("date out of range")  # the bug in this version's mapping
-        return Public(n)
+        return None if n.id in self.internal else Public(n)
 
     def ce_type(self, model: type) -> str:
         return "bizdev.test.Happened.v1"
@@ -160,6 +162,19 @@ async def test_stops_at_an_event_it_cannot_publish_and_resumes_there(
     await run_until(fixed, conn, after_fix, lambda: conn.position == 5)
     assert after_fix.sent == [3, 4, 5]
     assert fixed.stuck is None
+
+
+async def test_the_event_the_broker_refuses_is_found_among_unpublished_ones() -> None:
+    """Records are only some of the batch's events: the refusal of the second record names
+    the fourth event, and the unpublished third before it is done."""
+    relay = relay_with(NOTES, Contract(refuse=None, internal=frozenset({1, 3})))
+    conn = Conn()
+    producer = Producer(refuse=4)
+    await run_until(relay, conn, producer, lambda: relay.stuck is not None)
+    assert producer.sent == [2]
+    assert conn.position == 3
+    assert relay.stuck is not None
+    assert relay.stuck.position == 4
 
 
 async def test_a_broker_out_of_reach_is_not_the_events_fault() -> None:
