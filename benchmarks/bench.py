@@ -19,8 +19,9 @@ Sections:
   CPU time is shown. Its baseline (section eventstore), measured right before each: bare
   eventsourcing (its own Application and PostgreSQL recorder, default settings) saving an
   event the size of a drafted application, from 1 and 8 threads;
-- relay: the outbox relay publishing N events, against a bare aiokafka producer sending the
-  same records with the same settings in the same batches;
+- relay: the outbox relay publishing N events, against a bare confluent-kafka producer
+  (librdkafka, the relay's) and a bare aiokafka producer sending the same records with the
+  same settings in the same batches;
 - projector: the projection applying those records, against bare asyncpg writing the same
   rows (version-guarded upserts plus the tracking row) in the same batch size;
 - consumers: a projection and a reaction of another service's topic, where they ignore 90%

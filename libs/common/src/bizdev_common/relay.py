@@ -21,16 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaProducer
-from aiokafka.errors import (
-    CorruptRecordException,
-    KafkaError,
-    MessageSizeTooLargeError,
-    RecordListTooLargeError,
-    RecordTooLargeError,
-)
 from eventsourcing.persistence import Notification
-from murmurhash2 import murmurhash2
 from opentelemetry import propagate, trace
 from opentelemetry.trace import Link, SpanContext, SpanKind, TraceFlags
 
@@ -38,6 +29,7 @@ from bizdev_common.contract import EventContract, PublicEvent
 from bizdev_common.envelope import Envelope, ce_id, source_for
 from bizdev_common.eventstore import META_KEY, ServiceApplication
 from bizdev_common.leader import Leader, lead
+from bizdev_common.producer import BatchProducer
 from bizdev_common.settings import ServiceSettings
 from bizdev_common.tasks import IdlePolls, pause, wake_or_pause
 
@@ -45,28 +37,7 @@ log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
 
 
-REFUSED = (
-    MessageSizeTooLargeError,
-    RecordTooLargeError,
-    RecordListTooLargeError,
-    CorruptRecordException,
-)
 STUCK_LOG_INTERVAL = 60.0
-MURMUR2_SEED = 0x9747B28C
-"""The seed of Kafka's default partitioner (the Java client's, aiokafka's and librdkafka's
-`murmur2`): with the same hash an aggregate's events land where its earlier ones did."""
-
-
-def partition_of(key: bytes, partitions: Sequence[int]) -> int:
-    """Kafka's default partition of a key among the topic's sorted partitions, the hash
-    compiled: aiokafka's pure-Python murmur2 was a tenth of the relay's time."""
-    return partitions[(murmurhash2(key, MURMUR2_SEED) & 0x7FFFFFFF) % len(partitions)]
-
-
-def _refused(error: BaseException) -> bool:
-    """The event itself cannot be published (it cannot be mapped to its public form, or the
-    broker rejects the record), as opposed to a broker that cannot be reached."""
-    return isinstance(error, REFUSED) or not isinstance(error, KafkaError)
 
 
 @dataclass
@@ -145,23 +116,19 @@ class OutboxRelay:
             await conn.execute(
                 f"INSERT INTO {self.table} (position) VALUES (0) ON CONFLICT DO NOTHING"
             )
-            producer = AIOKafkaProducer(
-                bootstrap_servers=self.settings.kafka_bootstrap_servers,
-                acks="all",
-                enable_idempotence=True,
-                linger_ms=5,
-                client_id=f"{self.settings.service}-relay",
+            producer = BatchProducer(
+                self.settings.kafka_bootstrap_servers, f"{self.settings.service}-relay"
             )
-            await producer.start()
             try:
+                await producer.connect(self.contract.topic)
                 # The position is written only through the leader's connection (fenced), and
                 # the loop ends when the lease is lost or the service stops.
                 await self._publish_loop(conn, producer, conn.resigned)
             finally:
-                await producer.stop()
+                await producer.close()
 
     async def _publish_loop(
-        self, conn: Leader, producer: AIOKafkaProducer, stopping: asyncio.Event
+        self, conn: Leader, producer: BatchProducer, stopping: asyncio.Event
     ) -> None:
         position: int = await conn.fetchval(f"SELECT position FROM {self.table}")
         # The event store NOTIFYs in every transaction that inserts events: the relay wakes
@@ -174,6 +141,7 @@ class OutboxRelay:
             woken.clear()
             batch = await asyncio.to_thread(self._select, position)
             if not batch:
+                producer.poll()
                 await wake_or_pause(woken, stopping, polls.next())
                 continue
             polls.found()
@@ -194,7 +162,7 @@ class OutboxRelay:
             await pause(stopping, min(0.5 * 2**self.stuck.retries, 30.0))
 
     async def _publish(
-        self, producer: AIOKafkaProducer, batch: Sequence[Notification]
+        self, producer: BatchProducer, batch: Sequence[Notification]
     ) -> tuple[list[Notification], tuple[Notification, str] | None]:
         """Publishes a batch in order; returns the notifications acknowledged up to the first
         one that cannot be published, and that one with its error. A broker that cannot be
@@ -206,7 +174,6 @@ class OutboxRelay:
         (a reaction in another service is in the request's trace) and finds the publish by
         its link."""
         topic = self.contract.topic
-        partitions = sorted(await producer.partitions_for(topic))
         forms: list[tuple[Notification, Published | None]] = []
         failure: tuple[Notification, str] | None = None
         for n in batch:
@@ -224,38 +191,15 @@ class OutboxRelay:
             span.set_attribute("messaging.destination.name", topic)
             span.set_attribute("messaging.batch.message_count", len(records))
             span.set_attribute("bizdev.position", batch[-1].id)
-            sent: list[tuple[Notification, Any]] = []
-            for n, form in forms:
-                if form is None:
-                    sent.append((n, None))
-                    continue
-                try:
-                    ack = await producer.send(
-                        topic,
-                        value=form.value,
-                        key=form.key,
-                        partition=partition_of(form.key, partitions),
-                        headers=form.envelope.headers(form.trace),
-                    )
-                except Exception as e:
-                    if not _refused(e):
-                        raise
-                    failure = (n, f"{type(e).__name__}: {e}")
-                    break
-                sent.append((n, ack))
-            results = await asyncio.gather(
-                *(ack for _, ack in sent if ack is not None), return_exceptions=True
+            acknowledged, refusal = await producer.publish(
+                topic, [(f.key, f.value, f.envelope.headers(f.trace)) for f in records]
             )
-        outcomes = iter(results)
-        done: list[Notification] = []
-        for n, ack in sent:
-            outcome = None if ack is None else next(outcomes)
-            if isinstance(outcome, BaseException):
-                if not _refused(outcome):
-                    raise outcome
-                return done, (n, f"{type(outcome).__name__}: {outcome}")
-            done.append(n)
-        return done, failure
+        if refusal is None:
+            return [n for n, _ in forms], failure
+        # The broker refused the record after the acknowledged ones: the relay stays at its
+        # event, and the events before it that it does not publish are done.
+        at = [n for n, form in forms if form is not None][acknowledged]
+        return [n for n, _ in forms if n.id < at.id], (at, refusal)
 
     def _select(self, after: int) -> Sequence[Notification]:
         return self.app.recorder.select_notifications(
@@ -309,13 +253,20 @@ def published_form(
     )
 
 
+OWN_META = frozenset({"correlation_id", "causation_id"})
+"""What the event store saves in an event's meta beside what the propagators inject."""
+
+
 def command_link(meta: dict[str, str]) -> Link | None:
     """A link to the span of the command that stored the event, from the trace context saved
     with it. Its W3C `traceparent` is read here directly: the propagators' extract (a context,
     a regular expression and validation per event) was a tenth of the relay's time. Another
-    propagator's keys (OTEL_PROPAGATORS) go through the propagators."""
+    propagator's keys (OTEL_PROPAGATORS) go through the propagators, and an event stored
+    outside any trace (nothing beside its ids: the propagators wrote nothing) links nowhere."""
     traceparent = meta.get("traceparent")
     if traceparent is None:
+        if meta.keys() <= OWN_META:
+            return None
         context = trace.get_current_span(propagate.extract(meta)).get_span_context()
         return Link(context) if context.is_valid else None
     parts = traceparent.split("-")
