@@ -38,6 +38,7 @@ from bizdev_common import (
     status,
 )
 from bizdev_common.auth import DEV_SECRET, TokenVerifier
+from bizdev_common.commands import CommandThreads
 from bizdev_common.days import UnknownTimeZone, company_zone
 from bizdev_common.deadletters import DeadLetters
 from bizdev_common.eventstore import (
@@ -129,7 +130,7 @@ def create_app(parts: ServiceParts[Any, Any]) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = s.threadpool_size
-        app.state.command_slots = anyio.CapacityLimiter(s.command_concurrency)
+        app.state.command_threads = threads = CommandThreads(s.command_concurrency)
         application = await asyncio.to_thread(parts.application, s)
         pool = await asyncpg.create_pool(
             s.database_url,
@@ -142,6 +143,7 @@ def create_app(parts: ServiceParts[Any, Any]) -> FastAPI:
         try:
             yield
         finally:
+            await asyncio.to_thread(threads.close)
             await pool.close()
             await asyncio.to_thread(application.close)
 
