@@ -154,7 +154,10 @@ class Edge:
         start = time.perf_counter()
         root_path = scope.get("root_path", "")
         incoming = next((v for k, v in scope["headers"] if k.lower() == _CORRELATION_KEY), b"")
-        correlation_id = incoming.decode() if _SAFE_ID.match(incoming) else str(uuid.uuid4())
+        # A request that starts its chain is named by the id it starts: one uuid4 (a
+        # getrandom call and two conversions) rather than two.
+        request_id = str(uuid.uuid4())
+        correlation_id = incoming.decode() if _SAFE_ID.match(incoming) else request_id
         answer = scope[_ANSWER] = _Answer()
 
         async def send_out(message: Message) -> None:
@@ -171,7 +174,7 @@ class Edge:
             await send(message)
 
         try:
-            with context.caused_by(correlation_id, f"request:{uuid.uuid4()}"):
+            with context.caused_by(correlation_id, f"request:{request_id}"):
                 await self.inner(scope, receive, send_out)
         finally:
             route = getattr(scope.get("route"), "path", None) or _mount(scope, root_path)
