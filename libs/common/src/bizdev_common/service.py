@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import ipaddress
 import logging
 import os
@@ -140,6 +141,12 @@ def create_app(parts: ServiceParts[Any, Any]) -> FastAPI:
         )
         app.state.runtime = Runtime(s, application, pool, dead_letters, clock_for(s))
         shutdown.drain_on_sigterm(s.drain_seconds)
+        # What the process made to start (modules, routes, models, the application) lives as
+        # long as it does: frozen out of the collector's sight, so that a full collection
+        # walks what requests left rather than all of it (136 ms each under load, ~2% of the
+        # API process's CPU at 8 clients, measured with gc.callbacks).
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
