@@ -56,9 +56,9 @@ class CommandThreads:
 
     Rather than anyio's worker threads (`to_thread.run_sync` with a capacity limiter): a hop
     there took a limiter's token, a cancel scope, a look-up of the running backend and a
-    `queue.Queue` hand-off under a Python-level condition; under load that was a sixth of the
-    API process's CPU, more than the command's own Python. Here a hop is a put on a C queue
-    and the answer's `call_soon_threadsafe`.
+    `queue.Queue` hand-off under a Python-level condition; at 8 clients that was a sixth of
+    the API process's GIL time (py-spy), as much as the command's own Python. Here a hop is a
+    put on a C queue and the answer's `call_soon_threadsafe`.
 
     A command runs to its end once taken, whatever becomes of the request that waits for it:
     its events are committed or not, never half. `close` waits for the ones queued."""
