@@ -8,10 +8,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
-import anyio
 import pytest
 from bizdev_common.api import Accepted, Command, change, create
-from bizdev_common.commands import CommandRoute
+from bizdev_common.commands import CommandRoute, CommandThreads
 from bizdev_common.domain import NotFound
 from bizdev_common.eventstore import ServiceApplication, VersionConflict
 from bizdev_common.settings import ServiceSettings
@@ -61,7 +60,7 @@ def api(things: Things) -> FastAPI:
 
     made = FastAPI()
     made.include_router(router)
-    made.state.command_slots = anyio.CapacityLimiter(2)
+    made.state.command_threads = CommandThreads(2)
     made.state.runtime = Runtime(things)
 
     # As the services' error handlers answer them (errors.py), reduced to the status.

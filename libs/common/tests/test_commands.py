@@ -9,12 +9,13 @@ import pkgutil
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from typing import Any
 
-import anyio
 import pytest
-from bizdev_common.commands import CommandRoute
-from fastapi import APIRouter, FastAPI, Response
+from bizdev_common.commands import CommandRoute, CommandThreads
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, field_serializer
@@ -63,7 +64,7 @@ def app(route_class: type[APIRoute], slots: int = 4) -> FastAPI:
     routes(router)
     made = FastAPI()
     made.include_router(router)
-    made.state.command_slots = anyio.CapacityLimiter(slots)
+    made.state.command_threads = CommandThreads(slots)
     return made
 
 
@@ -115,7 +116,7 @@ def test_no_more_commands_run_at_once_than_the_slots() -> None:
 
     made = FastAPI()
     made.include_router(router)
-    made.state.command_slots = anyio.CapacityLimiter(2)
+    made.state.command_threads = CommandThreads(2)
     with TestClient(made) as http, ThreadPoolExecutor(8) as pool:
         answers = list(pool.map(lambda _: http.post("/slow").status_code, range(16)))
     assert answers == [200] * 16
@@ -140,3 +141,46 @@ def test_every_router_of_a_service_runs_its_commands_in_one_hop(service: str) ->
     ]
     assert routers
     assert [name for name, r in routers if r.route_class is not CommandRoute] == []
+
+
+def test_a_command_runs_in_its_request_s_context_and_raises_there() -> None:
+    """The correlation id and the Idempotency-Key of a request are context variables set
+    around the route (middleware.py, idempotency.py): the command's thread must see them, and
+    what it raises must reach the request's error handlers."""
+    caused_by: ContextVar[str] = ContextVar("caused_by", default="nobody")
+    router = APIRouter(route_class=CommandRoute)
+
+    @router.post("/whose")
+    def whose() -> dict[str, str]:
+        return {"caused_by": caused_by.get()}
+
+    @router.post("/fails")
+    def fails() -> dict[str, str]:
+        raise LookupError(caused_by.get())
+
+    made = FastAPI()
+    made.include_router(router)
+
+    @made.exception_handler(LookupError)
+    async def not_found(request: Request, e: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(e)}, status_code=404)
+
+    @made.middleware("http")
+    async def correlate(request: Request, call_next: Any) -> Any:
+        token = caused_by.set(request.headers["x-request"])
+        try:
+            return await call_next(request)
+        finally:
+            caused_by.reset(token)
+
+    threads = made.state.command_threads = CommandThreads(2)
+    try:
+        with TestClient(made) as http:
+            for n in range(6):
+                assert http.post("/whose", headers={"x-request": f"r{n}"}).json() == {
+                    "caused_by": f"r{n}"
+                }
+            failed = http.post("/fails", headers={"x-request": "r9"})
+            assert (failed.status_code, failed.json()) == (404, {"detail": "r9"})
+    finally:
+        threads.close()

@@ -26,7 +26,8 @@ from typing import Annotated
 import jwt
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bizdev_common.boundary import Name
@@ -136,21 +137,28 @@ def _first_problem(error: ValidationError) -> str:
     return f"the {claim} claim {problem['msg']}"
 
 
-_bearer = HTTPBearer(auto_error=False, description="JWT from `make token`")
+class BearerActor(HTTPBearer):
+    """The actor a request's bearer token names, as a route's dependency. FastAPI documents it
+    as the HTTPBearer scheme it is; it solves it as one dependency, where the credentials and
+    then the actor made two levels of dependency solving and a pydantic model per request."""
+
+    async def __call__(self, request: Request) -> Actor:  # type: ignore[override]
+        authorization = request.headers.get("Authorization")
+        scheme, token = get_authorization_scheme_param(authorization)
+        if not (authorization and scheme and token) or scheme.lower() != "bearer":
+            raise Unauthenticated("a bearer token is required")
+        verifier: TokenVerifier = request.app.state.verifier
+        # Async, so that FastAPI does not hand every request to a worker thread and back just
+        # to check a signature; only a JWKS look-up, which may wait on the network, leaves the
+        # loop.
+        if verifier.settings.jwt_jwks_url:
+            return await run_in_threadpool(verifier.verify, token)
+        return verifier.verify(token)
 
 
-async def current_actor(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Actor:
-    # Async, so that FastAPI does not hand every request to a worker thread and back just to
-    # check a signature; only a JWKS look-up, which may wait on the network, leaves the loop.
-    if credentials is None:
-        raise Unauthenticated("a bearer token is required")
-    verifier: TokenVerifier = request.app.state.verifier
-    if verifier.settings.jwt_jwks_url:
-        return await run_in_threadpool(verifier.verify, credentials.credentials)
-    return verifier.verify(credentials.credentials)
+current_actor = BearerActor(
+    auto_error=False, description="JWT from `make token`", scheme_name="HTTPBearer"
+)
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]

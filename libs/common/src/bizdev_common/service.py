@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import ipaddress
 import logging
 import os
@@ -38,6 +39,7 @@ from bizdev_common import (
     status,
 )
 from bizdev_common.auth import DEV_SECRET, TokenVerifier
+from bizdev_common.commands import CommandThreads
 from bizdev_common.days import UnknownTimeZone, company_zone
 from bizdev_common.deadletters import DeadLetters
 from bizdev_common.eventstore import (
@@ -129,7 +131,7 @@ def create_app(parts: ServiceParts[Any, Any]) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = s.threadpool_size
-        app.state.command_slots = anyio.CapacityLimiter(s.command_concurrency)
+        app.state.command_threads = threads = CommandThreads(s.command_concurrency)
         application = await asyncio.to_thread(parts.application, s)
         pool = await asyncpg.create_pool(
             s.database_url,
@@ -139,9 +141,16 @@ def create_app(parts: ServiceParts[Any, Any]) -> FastAPI:
         )
         app.state.runtime = Runtime(s, application, pool, dead_letters, clock_for(s))
         shutdown.drain_on_sigterm(s.drain_seconds)
+        # What the process made to start (modules, routes, models, the application) lives as
+        # long as it does: frozen out of the collector's sight, so that a full collection
+        # walks what requests left rather than all of it (136 ms each under load, ~2% of the
+        # API process's CPU at 8 clients, measured with gc.callbacks).
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
+            await asyncio.to_thread(threads.close)
             await pool.close()
             await asyncio.to_thread(application.close)
 
