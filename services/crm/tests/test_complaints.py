@@ -17,11 +17,11 @@ from bizdev_common.domain import (
     NotFound,
     RuleViolation,
 )
-from bizdev_crm.contract import CONTRACT
 from bizdev_crm.domain import (
     Complaint,
     ComplaintState,
 )
+from bizdev_crm.published import CONTRACT
 from eventsourcing.domain import Aggregate
 
 from .test_domain import (

@@ -20,7 +20,6 @@ from bizdev_common.domain import (
     RuleViolation,
 )
 from bizdev_common.eventstore import DateAsISO, MoneyAsDict
-from bizdev_crm.contract import CONTRACT
 from bizdev_crm.domain import (
     Complaint,
     ContactDetails,
@@ -33,6 +32,7 @@ from bizdev_crm.domain import (
     Sealed,
 )
 from bizdev_crm.personal_data import CustomerKey, SealedAsText
+from bizdev_crm.published import CONTRACT
 from cryptography.exceptions import InvalidTag
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate

@@ -11,7 +11,6 @@ from uuid import uuid4
 import pytest
 from bizdev_common.days import company_time_zone, decided_in_utc, end_of
 from bizdev_common.domain import Actor, Forbidden, InvalidTransition, Money, Role, RuleViolation
-from bizdev_risk.contract import CONTRACT
 from bizdev_risk.domain import (
     Assessment,
     Category,
@@ -25,6 +24,7 @@ from bizdev_risk.domain import (
     Scope,
     Strategy,
 )
+from bizdev_risk.published import CONTRACT
 from eventsourcing.domain import Aggregate
 
 OFFICER = Actor("rita", "risk", frozenset({Role.EMPLOYEE, Role.RISK_OFFICER}))

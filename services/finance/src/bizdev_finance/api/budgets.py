@@ -29,8 +29,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_finance.api.access import Reach, guard_budget
 from bizdev_finance.api.common import Change
-from bizdev_finance.contract import BudgetLineModel, LineChange
 from bizdev_finance.domain import Budget, BudgetState, PlannedLine, variance_percent
+from bizdev_finance.published import BudgetLineModel, LineChange
 
 router = APIRouter(route_class=CommandRoute)
 

@@ -27,8 +27,7 @@ from bizdev_common.projector import (
 )
 from bizdev_common.scheduler import clear_deadline, set_deadline
 
-from bizdev_records import contract as c
-from bizdev_records import storage
+from bizdev_records import published, storage
 from bizdev_records.domain import LoanLoss, RecordState
 from bizdev_records.projections._common import ARCHIVIST
 from bizdev_records.reactions import LOAN_DUE
@@ -128,50 +127,50 @@ class Records(Projection):
     ddl = [*DDL, *inbox.DDL, *storage.DDL]
 
     def __init__(self, schema: str) -> None:
-        super().__init__(schema, [c.CONTRACT])
+        super().__init__(schema, [published.CONTRACT])
 
     async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
-            case c.RecordFiled():
+            case published.RecordFiled():
                 await self._filed(conn, event)
-            case c.RecordRetitled():
+            case published.RecordRetitled():
                 await change_record(conn, self.t["records"], event, {"title": event.title})
-            case c.RecordReturnedToFiler():
+            case published.RecordReturnedToFiler():
                 await self._returned_to_filer(conn, event)
-            case c.RecordResubmitted():
+            case published.RecordResubmitted():
                 await self._resubmitted(conn, event)
-            case c.RecordLocated():
+            case published.RecordLocated():
                 await self._located(conn, event)
-            case c.DocumentUploaded():
+            case published.DocumentUploaded():
                 await self._document_uploaded(conn, event)
-            case c.RecordNumbered():
+            case published.RecordNumbered():
                 await self._numbered(conn, event)
-            case c.RecordBound():
+            case published.RecordBound():
                 await self._bound(conn, event)
-            case c.LegalHoldPlaced():
+            case published.LegalHoldPlaced():
                 await change_record(conn, self.t["records"], event, {"legal_hold": event.reason})
-            case c.LegalHoldReleased():
+            case published.LegalHoldReleased():
                 await change_record(conn, self.t["records"], event, {"legal_hold": None})
-            case c.RecordDestroyed():
+            case published.RecordDestroyed():
                 await self._destroyed(conn, event)
-            case c.LoanApplied():
+            case published.LoanApplied():
                 await self._loan_applied(conn, event)
-            case c.LoanApproved():
+            case published.LoanApproved():
                 await self._loan_approved(conn, event)
-            case c.LoanRefused():
+            case published.LoanRefused():
                 await self._loan_refused(conn, event)
-            case c.RecordLent():
+            case published.RecordLent():
                 await self._lent(conn, event)
-            case c.RecordReturned():
+            case published.RecordReturned():
                 await self._returned(conn, event)
-            case c.LoanClosedAsLostOrDamaged():
+            case published.LoanClosedAsLostOrDamaged():
                 await self._loan_closed_as_lost_or_damaged(conn, event)
-            case c.LoanOverdue():
+            case published.LoanOverdue():
                 await self._loan_overdue(conn, event)
 
     # --- filing, review and archiving --------------------------------------------------------
 
-    async def _filed(self, conn: ViewConnection, event: c.RecordFiled) -> None:
+    async def _filed(self, conn: ViewConnection, event: published.RecordFiled) -> None:
         applied = await insert_record(
             conn,
             self.t["records"],
@@ -202,7 +201,7 @@ class Records(Projection):
             )
 
     async def _returned_to_filer(
-        self, conn: ViewConnection, event: c.RecordReturnedToFiler
+        self, conn: ViewConnection, event: published.RecordReturnedToFiler
     ) -> None:
         values = {"state": RecordState.RETURNED_TO_FILER.value, "returned_reason": event.reason}
         if row := await updated_record(conn, self.t["records"], event, values, ["title"]):
@@ -217,7 +216,7 @@ class Records(Projection):
                 link=f"/records/{event.aggregate_id}/resubmit",
             )
 
-    async def _resubmitted(self, conn: ViewConnection, event: c.RecordResubmitted) -> None:
+    async def _resubmitted(self, conn: ViewConnection, event: published.RecordResubmitted) -> None:
         values = {"state": RecordState.FILED.value, "returned_reason": None}
         if row := await updated_record(conn, self.t["records"], event, values, ["title"]):
             await inbox.close(conn, self.schema, event, kind="record_returned")
@@ -231,11 +230,13 @@ class Records(Projection):
                 link=f"/records/{event.aggregate_id}/number",
             )
 
-    async def _located(self, conn: ViewConnection, event: c.RecordLocated) -> None:
+    async def _located(self, conn: ViewConnection, event: published.RecordLocated) -> None:
         values = {"room": event.room, "shelf": event.shelf, "box": event.box}
         await change_record(conn, self.t["records"], event, values)
 
-    async def _document_uploaded(self, conn: ViewConnection, event: c.DocumentUploaded) -> None:
+    async def _document_uploaded(
+        self, conn: ViewConnection, event: published.DocumentUploaded
+    ) -> None:
         values = {
             "content_id": event.content_id,
             "content_size": event.size,
@@ -247,7 +248,7 @@ class Records(Projection):
             # The command deletes it too; this covers a crash before it did.
             await storage.delete_content(conn, self.schema, event.replaces)
 
-    async def _numbered(self, conn: ViewConnection, event: c.RecordNumbered) -> None:
+    async def _numbered(self, conn: ViewConnection, event: published.RecordNumbered) -> None:
         values = {
             "state": RecordState.NUMBERED.value,
             "number": event.number,
@@ -267,12 +268,12 @@ class Records(Projection):
                 link=f"/records/{event.aggregate_id}/bind",
             )
 
-    async def _bound(self, conn: ViewConnection, event: c.RecordBound) -> None:
+    async def _bound(self, conn: ViewConnection, event: published.RecordBound) -> None:
         values = {"state": RecordState.BOUND.value}
         if await update_record(conn, self.t["records"], event, values):
             await inbox.close(conn, self.schema, event, kind="record_to_archive")
 
-    async def _destroyed(self, conn: ViewConnection, event: c.RecordDestroyed) -> None:
+    async def _destroyed(self, conn: ViewConnection, event: published.RecordDestroyed) -> None:
         values = {"state": RecordState.DESTROYED.value, "document": None}
         row = await updated_record(conn, self.t["records"], event, values, ["content_id"])
         if row is None:
@@ -302,7 +303,7 @@ class Records(Projection):
 
     # --- loans -------------------------------------------------------------------------------
 
-    async def _loan_applied(self, conn: ViewConnection, event: c.LoanApplied) -> None:
+    async def _loan_applied(self, conn: ViewConnection, event: published.LoanApplied) -> None:
         if not await update_record(conn, self.t["records"], event, {}):
             return
         loan = str(event.loan_id)
@@ -336,7 +337,7 @@ class Records(Projection):
             link=f"/records/{event.aggregate_id}/loans/{loan}/approve",
         )
 
-    async def _loan_approved(self, conn: ViewConnection, event: c.LoanApproved) -> None:
+    async def _loan_approved(self, conn: ViewConnection, event: published.LoanApproved) -> None:
         if not await update_record(conn, self.t["records"], event, {}):
             return
         loan = str(event.loan_id)
@@ -358,7 +359,7 @@ class Records(Projection):
             link=f"/records/{event.aggregate_id}/loans/{loan}/lend",
         )
 
-    async def _loan_refused(self, conn: ViewConnection, event: c.LoanRefused) -> None:
+    async def _loan_refused(self, conn: ViewConnection, event: published.LoanRefused) -> None:
         if not await update_record(conn, self.t["records"], event, {}):
             return
         loan = str(event.loan_id)
@@ -371,7 +372,7 @@ class Records(Projection):
         await inbox.close(conn, self.schema, event, kind="loan_to_approve", item=loan)
         await inbox.close(conn, self.schema, event, kind="loan_to_lend", item=loan)
 
-    async def _lent(self, conn: ViewConnection, event: c.RecordLent) -> None:
+    async def _lent(self, conn: ViewConnection, event: published.RecordLent) -> None:
         if not await update_record(conn, self.t["records"], event, {"on_loan": True}):
             return
         loan = str(event.loan_id)
@@ -386,7 +387,7 @@ class Records(Projection):
             conn, self.schema, LOAN_DUE, event.aggregate_id, end_of(event.due_on), loan
         )
 
-    async def _returned(self, conn: ViewConnection, event: c.RecordReturned) -> None:
+    async def _returned(self, conn: ViewConnection, event: published.RecordReturned) -> None:
         if not await update_record(conn, self.t["records"], event, {"on_loan": False}):
             return
         await update_row(
@@ -403,7 +404,7 @@ class Records(Projection):
         await self._loan_ended(conn, event, str(event.loan_id))
 
     async def _loan_closed_as_lost_or_damaged(
-        self, conn: ViewConnection, event: c.LoanClosedAsLostOrDamaged
+        self, conn: ViewConnection, event: published.LoanClosedAsLostOrDamaged
     ) -> None:
         values: dict[str, object] = (
             {"on_loan": False, "state": RecordState.LOST.value}
@@ -425,7 +426,7 @@ class Records(Projection):
         )
         await self._loan_ended(conn, event, str(event.loan_id))
 
-    async def _loan_overdue(self, conn: ViewConnection, event: c.LoanOverdue) -> None:
+    async def _loan_overdue(self, conn: ViewConnection, event: published.LoanOverdue) -> None:
         if not await update_record(conn, self.t["records"], event, {}):
             return
         loan = str(event.loan_id)
