@@ -9,6 +9,7 @@ row's version guard decides whether the loan's rows change."""
 from __future__ import annotations
 
 import json
+from uuid import UUID
 
 from bizdev_common import inbox
 from bizdev_common.contract import PublicEvent
@@ -338,15 +339,11 @@ class Records(Projection):
         )
 
     async def _loan_approved(self, conn: ViewConnection, event: published.LoanApproved) -> None:
-        if not await update_record(conn, self.t["records"], event, {}):
+        if not await self._loan_moved(
+            conn, event, event.loan_id, {"state": "approved", "decided_by": event.by}
+        ):
             return
         loan = str(event.loan_id)
-        await update_row(
-            conn,
-            self.t["loans"],
-            {"id": event.loan_id},
-            {"state": "approved", "decided_by": event.by},
-        )
         await inbox.close(conn, self.schema, event, kind="loan_to_approve", item=loan)
         await inbox.put(
             conn,
@@ -360,47 +357,46 @@ class Records(Projection):
         )
 
     async def _loan_refused(self, conn: ViewConnection, event: published.LoanRefused) -> None:
-        if not await update_record(conn, self.t["records"], event, {}):
+        if not await self._loan_moved(
+            conn,
+            event,
+            event.loan_id,
+            {"state": "refused", "decided_by": event.by, "refusal_reason": event.reason},
+        ):
             return
         loan = str(event.loan_id)
-        await update_row(
-            conn,
-            self.t["loans"],
-            {"id": event.loan_id},
-            {"state": "refused", "decided_by": event.by, "refusal_reason": event.reason},
-        )
         await inbox.close(conn, self.schema, event, kind="loan_to_approve", item=loan)
         await inbox.close(conn, self.schema, event, kind="loan_to_lend", item=loan)
 
     async def _lent(self, conn: ViewConnection, event: published.RecordLent) -> None:
-        if not await update_record(conn, self.t["records"], event, {"on_loan": True}):
+        if not await self._loan_moved(
+            conn,
+            event,
+            event.loan_id,
+            {"state": "lent", "lent_on": event.lent_on},
+            {"on_loan": True},
+        ):
             return
         loan = str(event.loan_id)
-        await update_row(
-            conn,
-            self.t["loans"],
-            {"id": event.loan_id},
-            {"state": "lent", "lent_on": event.lent_on},
-        )
         await inbox.close(conn, self.schema, event, kind="loan_to_lend", item=loan)
         await set_deadline(
             conn, self.schema, LOAN_DUE, event.aggregate_id, end_of(event.due_on), loan
         )
 
     async def _returned(self, conn: ViewConnection, event: published.RecordReturned) -> None:
-        if not await update_record(conn, self.t["records"], event, {"on_loan": False}):
-            return
-        await update_row(
+        if not await self._loan_moved(
             conn,
-            self.t["loans"],
-            {"id": event.loan_id},
+            event,
+            event.loan_id,
             {
                 "state": "returned",
                 "returned_on": event.returned_on,
                 "intact": event.intact,
                 "condition": event.condition,
             },
-        )
+            {"on_loan": False},
+        ):
+            return
         await self._loan_ended(conn, event, str(event.loan_id))
 
     async def _loan_closed_as_lost_or_damaged(
@@ -411,26 +407,25 @@ class Records(Projection):
             if event.outcome == LoanLoss.LOST
             else {"on_loan": False, "damage": event.account}
         )
-        if not await update_record(conn, self.t["records"], event, values):
-            return
-        await update_row(
+        if not await self._loan_moved(
             conn,
-            self.t["loans"],
-            {"id": event.loan_id},
+            event,
+            event.loan_id,
             {
                 "state": event.outcome,
                 "condition": event.account,
                 "reported_by": event.reported_by,
                 "closed_on": event.closed_on,
             },
-        )
+            values,
+        ):
+            return
         await self._loan_ended(conn, event, str(event.loan_id))
 
     async def _loan_overdue(self, conn: ViewConnection, event: published.LoanOverdue) -> None:
-        if not await update_record(conn, self.t["records"], event, {}):
+        if not await self._loan_moved(conn, event, event.loan_id, {"overdue": True}):
             return
         loan = str(event.loan_id)
-        await update_row(conn, self.t["loans"], {"id": event.loan_id}, {"overdue": True})
         title = f"Loan of {event.number} overdue since {event.due_on}"
         for who, waiting_on in (
             ("borrower", inbox.person(event.borrower)),
@@ -447,6 +442,21 @@ class Records(Projection):
                 due_at=end_of(event.due_on),
                 link=f"/records/{event.aggregate_id}/loans/{loan}/return",
             )
+
+    async def _loan_moved(
+        self,
+        conn: ViewConnection,
+        event: PublicEvent,
+        loan_id: UUID,
+        loan: dict[str, object],
+        record: dict[str, object] | None = None,
+    ) -> bool:
+        """A loan's row, and its record's (the version guard): False, and nothing written,
+        when the record's row has seen this event already."""
+        if not await update_record(conn, self.t["records"], event, record or {}):
+            return False
+        await update_row(conn, self.t["loans"], {"id": loan_id}, loan)
+        return True
 
     async def _loan_ended(self, conn: ViewConnection, event: PublicEvent, loan: str) -> None:
         """The record is no longer out: nothing is overdue any more."""
