@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from bizdev_common.days import company_time_zone, decided_in_utc, end_of
@@ -83,6 +83,27 @@ def assessed(likelihood: int, impact: int, kind: Assessment = Assessment.INHEREN
     r = risk()
     assess(r, likelihood, impact, kind)
     return r
+
+
+def add_measure(
+    r: Risk,
+    measure_id: UUID,
+    due_on: date,
+    *,
+    by: Actor = HEAD,
+    description: str = "Take collateral",
+) -> None:
+    """A measure of sales, done by cy, added at NOW on the usual cadence."""
+    r.add_measure(
+        by,
+        measure_id,
+        description=description,
+        department="sales",
+        person="cy",
+        due_on=due_on,
+        now=NOW,
+        cadence=CADENCE,
+    )
 
 
 def test_a_risk_is_identified_by_the_risk_officer_management_or_its_departments_head() -> None:
@@ -174,26 +195,8 @@ def test_measures_are_reviewed_on_a_cadence_by_level_and_flagged_overdue_once() 
     r.plan_response(OFFICER, Strategy.REDUCE, "Collateral")
     measure_id = uuid4()
     with pytest.raises(RuleViolation):
-        r.add_measure(
-            HEAD,
-            measure_id,
-            description="Take collateral",
-            department="sales",
-            person="cy",
-            due_on=date(2026, 3, 1),
-            now=NOW,
-            cadence=CADENCE,
-        )
-    r.add_measure(
-        HEAD,
-        measure_id,
-        description="Take collateral",
-        department="sales",
-        person="cy",
-        due_on=date(2026, 3, 10),
-        now=NOW,
-        cadence=CADENCE,
-    )
+        add_measure(r, measure_id, date(2026, 3, 1))
+    add_measure(r, measure_id, date(2026, 3, 10))
     assert r.measures[measure_id].next_review_at == NOW + timedelta(days=30)
 
     with pytest.raises(InvalidTransition):
@@ -231,16 +234,7 @@ def _measure_overdue() -> Aggregate.Event:
     r.plan_response(OFFICER, Strategy.REDUCE, "Collateral")
     measure_id = uuid4()
     due_on = date(2026, 3, 10)
-    r.add_measure(
-        HEAD,
-        measure_id,
-        description="Take collateral",
-        department="sales",
-        person="cy",
-        due_on=due_on,
-        now=NOW,
-        cadence=CADENCE,
-    )
+    add_measure(r, measure_id, due_on)
     r.measure_overdue(measure_id, end_of(due_on))
     return r.collect_events()[-1]
 
@@ -280,16 +274,7 @@ def test_critical_risks_are_reviewed_weekly_low_ones_twice_a_year() -> None:
         r = assessed(likelihood, impact)
         r.plan_response(OFFICER, Strategy.REDUCE, "r")
         m = uuid4()
-        r.add_measure(
-            OFFICER,
-            m,
-            description="m",
-            department="sales",
-            person="cy",
-            due_on=date(2026, 12, 1),
-            now=NOW,
-            cadence=CADENCE,
-        )
+        add_measure(r, m, date(2026, 12, 1), by=OFFICER, description="m")
         assert r.measures[m].next_review_at == NOW + timedelta(days=days)
 
 
