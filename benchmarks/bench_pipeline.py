@@ -94,7 +94,7 @@ async def section_pipeline(report: Report, infra: Infra, sizes: Sizes) -> None:
     from bizdev_common.observability import setup_tracing
     from bizdev_common.relay import OutboxRelay
     from bizdev_common.settings import ServiceSettings
-    from bizdev_projects.contract import CONTRACT
+    from bizdev_projects.published import CONTRACT
 
     # As the worker runs it: the SDK's tracer provider makes every span, exported or not.
     setup_tracing("projects", "worker")

@@ -187,21 +187,43 @@ def deployment(svc: Service, role: str) -> Document:
         },
         "volumeMounts": mounts,
     }
-    manifest = {
+    return headline, pod_deployment(
+        name, svc.name, role, labels(svc, role), replicas, container, volumes, strategy=strategy
+    )
+
+
+def pod_deployment(
+    name: str,
+    app: str,
+    role: str,
+    selector: dict[str, str],
+    replicas: int,
+    container: dict[str, Any],
+    volumes: list[dict[str, Any]],
+    *,
+    strategy: dict[str, Any] | None = None,
+    fs_group: bool = True,
+) -> dict[str, Any]:
+    """A Deployment of one container in the pod every workload here runs in: scraped on its
+    port, a non-root user under the runtime's seccomp profile, spread over the nodes, the
+    same grace period. `fs_group`: the group that reads the mounted secret files."""
+    user = {"runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001}
+    spec: dict[str, Any] = {"replicas": replicas, "revisionHistoryLimit": 5}
+    if strategy is not None:
+        spec["strategy"] = strategy
+    return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": {
             "name": name,
-            "labels": {"app.kubernetes.io/name": svc.name, "app.kubernetes.io/component": role},
+            "labels": {"app.kubernetes.io/name": app, "app.kubernetes.io/component": role},
         },
-        "spec": {
-            "replicas": replicas,
-            "revisionHistoryLimit": 5,
-            "strategy": strategy,
-            "selector": {"matchLabels": labels(svc, role)},
+        "spec": spec
+        | {
+            "selector": {"matchLabels": dict(selector)},
             "template": {
                 "metadata": {
-                    "labels": labels(svc, role) | {"app.kubernetes.io/component": role},
+                    "labels": selector | {"app.kubernetes.io/component": role},
                     "annotations": {
                         "prometheus.io/scrape": "true",
                         "prometheus.io/port": "8000",
@@ -212,19 +234,15 @@ def deployment(svc: Service, role: str) -> Document:
                     "automountServiceAccountToken": False,
                     "enableServiceLinks": False,
                     "terminationGracePeriodSeconds": GRACE_SECONDS,
-                    "securityContext": {
-                        "runAsNonRoot": True,
-                        "runAsUser": 10001,
-                        "runAsGroup": 10001,
-                        "fsGroup": 10001,
-                        "seccompProfile": {"type": "RuntimeDefault"},
-                    },
+                    "securityContext": user
+                    | ({"fsGroup": 10001} if fs_group else {})
+                    | {"seccompProfile": {"type": "RuntimeDefault"}},
                     "topologySpreadConstraints": [
                         {
                             "maxSkew": 1,
                             "topologyKey": "kubernetes.io/hostname",
                             "whenUnsatisfiable": "ScheduleAnyway",
-                            "labelSelector": {"matchLabels": labels(svc, role)},
+                            "labelSelector": {"matchLabels": selector},
                         }
                     ],
                     "containers": [container],
@@ -233,7 +251,6 @@ def deployment(svc: Service, role: str) -> Document:
             },
         },
     }
-    return headline, manifest
 
 
 def disruption_budget(svc: Service, role: str, headline: str = "") -> Document:

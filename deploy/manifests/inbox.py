@@ -11,7 +11,7 @@ from launcher import Service
 
 from . import dump
 from .budget import API_REPLICAS
-from .component import GRACE_SECONDS, config, probe, secret, value
+from .component import config, pod_deployment, probe, secret, value
 
 INBOX = "inbox"
 HEADER = (
@@ -62,50 +62,16 @@ def deployment(services: dict[str, Service]) -> dict[str, Any]:
         },
         "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
     }
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {
-            "name": INBOX,
-            "labels": {"app.kubernetes.io/name": INBOX, "app.kubernetes.io/component": "api"},
-        },
-        "spec": {
-            "replicas": API_REPLICAS,
-            "revisionHistoryLimit": 5,
-            "selector": {"matchLabels": LABELS},
-            "template": {
-                "metadata": {
-                    "labels": {**LABELS, "app.kubernetes.io/component": "api"},
-                    "annotations": {
-                        "prometheus.io/scrape": "true",
-                        "prometheus.io/port": "8000",
-                        "prometheus.io/path": "/metrics",
-                    },
-                },
-                "spec": {
-                    "automountServiceAccountToken": False,
-                    "enableServiceLinks": False,
-                    "terminationGracePeriodSeconds": GRACE_SECONDS,
-                    "securityContext": {
-                        "runAsNonRoot": True,
-                        "runAsUser": 10001,
-                        "runAsGroup": 10001,
-                        "seccompProfile": {"type": "RuntimeDefault"},
-                    },
-                    "topologySpreadConstraints": [
-                        {
-                            "maxSkew": 1,
-                            "topologyKey": "kubernetes.io/hostname",
-                            "whenUnsatisfiable": "ScheduleAnyway",
-                            "labelSelector": {"matchLabels": LABELS},
-                        }
-                    ],
-                    "containers": [container],
-                    "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}],
-                },
-            },
-        },
-    }
+    return pod_deployment(
+        INBOX,
+        INBOX,
+        "api",
+        LABELS,
+        API_REPLICAS,
+        container,
+        [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}],
+        fs_group=False,
+    )
 
 
 def component(services: dict[str, Service]) -> dict[str, str]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 from aiokafka import ConsumerRecord
-from bizdev_projects.contract import CONTRACT
+from bizdev_projects.published import CONTRACT
 
 from .conftest import Infra, auth, by_subject, headers_of, problem_of, read_topic, unique
 from .flows import People, approved, ok

@@ -12,8 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-from bizdev_finance.contract import CONTRACT as FINANCE
 from bizdev_finance.domain import Receivable
+from bizdev_finance.published import CONTRACT as FINANCE
 
 from .conftest import Infra, auth, by_subject, eventually, headers_of, read_topic, unique
 from .conftest import TestClock as Clock

@@ -14,8 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-from bizdev_performance.contract import CONTRACT
 from bizdev_performance.domain import Evaluation
+from bizdev_performance.published import CONTRACT
 
 from .conftest import Infra, auth, by_subject, eventually, headers_of, read_topic, unique
 from .conftest import TestClock as Clock

@@ -12,8 +12,8 @@ from typing import Any
 
 import asyncpg
 import httpx
-from bizdev_performance.contract import CONTRACT
 from bizdev_performance.domain import LeadReward
+from bizdev_performance.published import CONTRACT
 
 from .conftest import (
     Infra,

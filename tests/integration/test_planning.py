@@ -7,7 +7,7 @@ import uuid
 from decimal import Decimal
 
 import httpx
-from bizdev_projects.contract import LeadConverted, PlanApproved
+from bizdev_projects.published import LeadConverted, PlanApproved
 
 from .conftest import Infra, auth, unique
 from .flows import APPROVAL, draft, ok

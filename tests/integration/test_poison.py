@@ -20,8 +20,8 @@ import httpx
 from aiokafka import AIOKafkaProducer
 from bizdev_common.envelope import Envelope, ce_id, source_for
 from bizdev_common.projector import STORE_PARTITION
-from bizdev_crm.contract import CustomerRegistered
-from bizdev_projects.contract import ProjectOpened
+from bizdev_crm.published import CustomerRegistered
+from bizdev_projects.published import ProjectOpened
 
 from .conftest import Infra, ServiceProcess, eventually, read_topic, unique
 from .crm_flows import CrmPeople, contact_body, register, view

@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 
 import httpx
-from bizdev_projects.contract import CONTRACT, ApplicationApproved, ProjectOpened
+from bizdev_projects.published import CONTRACT, ApplicationApproved, ProjectOpened
 
 from .conftest import Infra, by_subject, headers_of, read_topic
 from .flows import APPROVAL, REVIEW, People, draft, ok

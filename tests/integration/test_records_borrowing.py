@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from bizdev_records.contract import CONTRACT as RECORDS
+from bizdev_records.published import CONTRACT as RECORDS
 
 from .conftest import Infra, auth, by_subject, eventually, headers_of, read_topic, unique
 from .conftest import TestClock as Clock

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from bizdev_records.contract import CONTRACT as RECORDS
+from bizdev_records.published import CONTRACT as RECORDS
 
 from .conftest import Infra, by_subject, headers_of, read_topic
 from .flows import ok

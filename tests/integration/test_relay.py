@@ -9,7 +9,7 @@ import signal
 import asyncpg
 import httpx
 import pytest
-from bizdev_projects.contract import CONTRACT
+from bizdev_projects.published import CONTRACT
 
 from .conftest import Infra, ServiceProcess, by_subject, eventually, headers_of, read_topic
 from .flows import People, draft, ok

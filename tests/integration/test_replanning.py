@@ -10,8 +10,8 @@ from datetime import date, timedelta
 
 import asyncpg
 import httpx
-from bizdev_projects.contract import PlanApproved
 from bizdev_projects.domain import MILESTONE_OVERDUE, milestone_due_at
+from bizdev_projects.published import PlanApproved
 
 from .conftest import Infra
 from .flows import ok

@@ -16,8 +16,8 @@ from typing import Any
 import asyncpg
 import httpx
 from bizdev_finance.domain import Budget, Receivable
-from bizdev_risk.contract import CONTRACT as RISK
 from bizdev_risk.domain import Kri
+from bizdev_risk.published import CONTRACT as RISK
 
 from .conftest import (
     Infra,

@@ -21,7 +21,6 @@ from bizdev_crm.domain import (
 from .test_domain import (
     ALICE,
     ANALYSIS,
-    HOURS,
     OWNER,
     RECEIVED_AT,
     SOLVE_HOURS,
@@ -83,17 +82,7 @@ def test_an_auditor_named_to_a_record_still_changes_nothing() -> None:
 
 def test_auditor_cannot_record_a_complaint() -> None:
     with pytest.raises(Forbidden):
-        Complaint.receive(
-            auditor(),
-            customer(),
-            channel="phone",
-            severity="low",
-            subject="",
-            description="",
-            received_at=RECEIVED_AT,
-            response_hours=HOURS,
-            resolution_hours=SOLVE_HOURS,
-        )
+        received("low", by=auditor(), subject="", description="")
 
 
 def test_who_is_checked_before_state_and_state_before_content() -> None:
@@ -148,64 +137,20 @@ def test_closing_needs_root_cause_analysis_and_satisfaction(missing: str, value:
     ],
 )
 def test_receiving_refuses_bad_content(field: str, value: str) -> None:
-    fields: dict[str, Any] = {
-        "channel": "online_chat",
-        "severity": "medium",
-        "subject": "S",
-        "description": "D",
-    }
-    fields[field] = value
     with pytest.raises(RuleViolation) as refused:
-        Complaint.receive(
-            ALICE,
-            customer(),
-            received_at=RECEIVED_AT,
-            response_hours=HOURS,
-            resolution_hours=SOLVE_HOURS,
-            **fields,
-        )
+        received(**{field: value})
     assert refused.value.field == field
 
 
 def test_receiving_needs_a_configured_deadline_and_an_aware_time() -> None:
     with pytest.raises(RuleViolation) as unconfigured:
-        Complaint.receive(
-            ALICE,
-            customer(),
-            channel="phone",
-            severity="critical",
-            subject="S",
-            description="D",
-            received_at=RECEIVED_AT,
-            response_hours={"low": 72},
-            resolution_hours=SOLVE_HOURS,
-        )
+        received("critical", response_hours={"low": 72})
     assert unconfigured.value.field == "severity"
     with pytest.raises(RuleViolation, match="resolution deadline") as early:
-        Complaint.receive(
-            ALICE,
-            customer(),
-            channel="phone",
-            severity="critical",
-            subject="S",
-            description="D",
-            received_at=RECEIVED_AT,
-            response_hours=HOURS,
-            resolution_hours={**SOLVE_HOURS, "critical": 1},
-        )
+        received("critical", resolution_hours={**SOLVE_HOURS, "critical": 1})
     assert early.value.field == "severity"
     with pytest.raises(RuleViolation) as naive:
-        Complaint.receive(
-            ALICE,
-            customer(),
-            channel="phone",
-            severity="low",
-            subject="S",
-            description="D",
-            received_at=datetime(2026, 11, 27, 9),
-            response_hours=HOURS,
-            resolution_hours=SOLVE_HOURS,
-        )
+        received("low", received_at=datetime(2026, 11, 27, 9))
     assert naive.value.field == "received_at"
 
 

@@ -17,21 +17,19 @@ from bizdev_common.domain import (
     NotFound,
     RuleViolation,
 )
-from bizdev_crm.contract import CONTRACT
 from bizdev_crm.domain import (
     Complaint,
     ComplaintState,
 )
+from bizdev_crm.published import CONTRACT
 from eventsourcing.domain import Aggregate
 
 from .test_domain import (
     ALICE,
     ANALYSIS,
     CYCLE,
-    HOURS,
     OWNER,
     RECEIVED_AT,
-    SOLVE_HOURS,
     TODAY,
     assigned,
     auditor,
@@ -109,32 +107,10 @@ def test_owner_may_be_replaced_until_answered() -> None:
 def test_contact_must_belong_to_the_customer() -> None:
     of = customer()
     contact_id = next(iter(of.contacts))
-    c = Complaint.receive(
-        ALICE,
-        of,
-        channel="email",
-        severity="low",
-        subject="S",
-        description="D",
-        received_at=RECEIVED_AT,
-        response_hours=HOURS,
-        resolution_hours=SOLVE_HOURS,
-        contact_id=contact_id,
-    )
+    c = received("low", of, channel="email", contact_id=contact_id)
     assert c.contact_id == contact_id
     with pytest.raises(RuleViolation) as stranger:
-        Complaint.receive(
-            ALICE,
-            of,
-            channel="email",
-            severity="low",
-            subject="S",
-            description="D",
-            received_at=RECEIVED_AT,
-            response_hours=HOURS,
-            resolution_hours=SOLVE_HOURS,
-            contact_id=uuid4(),
-        )
+        received("low", of, channel="email", contact_id=uuid4())
     assert stranger.value.field == "contact_id"
 
 

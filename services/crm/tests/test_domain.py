@@ -20,7 +20,6 @@ from bizdev_common.domain import (
     RuleViolation,
 )
 from bizdev_common.eventstore import DateAsISO, MoneyAsDict
-from bizdev_crm.contract import CONTRACT
 from bizdev_crm.domain import (
     Complaint,
     ContactDetails,
@@ -33,6 +32,7 @@ from bizdev_crm.domain import (
     Sealed,
 )
 from bizdev_crm.personal_data import CustomerKey, SealedAsText
+from bizdev_crm.published import CONTRACT
 from cryptography.exceptions import InvalidTag
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
@@ -349,17 +349,23 @@ def test_event_kind_must_be_known() -> None:
 # --- complaints: the states the tests of complaints start from (test_complaint*.py) ---------------
 
 
-def received(severity: str = "high", of: Customer | None = None) -> Complaint:
+def received(
+    severity: str = "high", of: Customer | None = None, by: Actor = ALICE, **fields: Any
+) -> Complaint:
+    """A complaint about `of` (a new customer), received by `by`; `fields` as a test needs."""
     return Complaint.receive(
-        ALICE,
+        by,
         of or customer(),
-        channel="phone",
-        severity=severity,
-        subject="Late delivery",
-        description="Three pallets arrived a week late",
-        received_at=RECEIVED_AT,
-        response_hours=HOURS,
-        resolution_hours=SOLVE_HOURS,
+        **{
+            "channel": "phone",
+            "severity": severity,
+            "subject": "Late delivery",
+            "description": "Three pallets arrived a week late",
+            "received_at": RECEIVED_AT,
+            "response_hours": HOURS,
+            "resolution_hours": SOLVE_HOURS,
+        }
+        | fields,
     )
 
 

@@ -10,7 +10,6 @@ from uuid import UUID, uuid4
 import pytest
 from bizdev_common.days import company_day, company_time_zone, decided_in_utc
 from bizdev_common.domain import Actor, Forbidden, InvalidTransition, Money, Role, RuleViolation
-from bizdev_finance.contract import CONTRACT, PeriodClosed
 from bizdev_finance.domain import (
     Books,
     Budget,
@@ -22,6 +21,7 @@ from bizdev_finance.domain import (
     close_month,
     line_totals,
 )
+from bizdev_finance.published import CONTRACT, PeriodClosed
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

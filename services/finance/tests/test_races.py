@@ -41,12 +41,8 @@ def opened(store: Store) -> Budget:
     return budget
 
 
-def test_a_posting_read_before_the_close_cannot_be_saved_after_it() -> None:
-    store = Store()
-    budget = opened(store)
-    stale = store.repository.get(budget.id)  # the posting reads the budget: March is open
-
-    books: Books = store.repository.get(Books.create_id())
+def close_march(store: Store, books: Books) -> None:
+    """Closes March 2026 from `books` as read, with the budgets it lists, and saves it all."""
     budgets = [store.repository.get(i) for i in books.budget_ids]
     period = close_month(
         FINANCE,
@@ -59,6 +55,15 @@ def test_a_posting_read_before_the_close_cannot_be_saved_after_it() -> None:
         budgets=budgets,
     )
     store.save(period, books, *budgets)
+
+
+def test_a_posting_read_before_the_close_cannot_be_saved_after_it() -> None:
+    store = Store()
+    budget = opened(store)
+    stale = store.repository.get(budget.id)  # the posting reads the budget: March is open
+
+    books: Books = store.repository.get(Books.create_id())
+    close_march(store, books)
 
     stale.record_expense(
         FINANCE,
@@ -79,18 +84,7 @@ def test_a_budget_opened_while_a_month_closes_is_closed_too_or_refused() -> None
     opened(store)
     books_for_close: Books = store.repository.get(Books.create_id())
     books_for_opening: Books = store.repository.get(Books.create_id())
-    budgets = [store.repository.get(i) for i in books_for_close.budget_ids]
-    period = close_month(
-        FINANCE,
-        2026,
-        3,
-        today=date(2026, 4, 1),
-        time_zone="UTC",
-        threshold_percent=Decimal(10),
-        books=books_for_close,
-        budgets=budgets,
-    )
-    store.save(period, books_for_close, *budgets)
+    close_march(store, books_for_close)
     late = Budget.open_for_plan(
         uuid4(),
         "Q",

@@ -10,8 +10,8 @@ from uuid import uuid4
 import pytest
 from bizdev_common.days import company_time_zone, decided_in_utc, end_of
 from bizdev_common.domain import Actor, Forbidden, InvalidTransition, Money, Role, RuleViolation
-from bizdev_finance.contract import CONTRACT, ReceivableOverdue
 from bizdev_finance.domain import Books, Receivable, close_month
+from bizdev_finance.published import CONTRACT, ReceivableOverdue
 
 FINANCE = Actor("fay", "finance", frozenset({Role.FINANCE}))
 SALES = Actor("sam", "sales", frozenset({Role.EMPLOYEE, Role.MANAGEMENT}))

@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 from bizdev_common.days import company_time_zone, decided_in_utc, end_of
 from bizdev_common.domain import Actor, Forbidden, InvalidTransition, Role, RuleViolation
-from bizdev_performance.contract import CONTRACT, EvaluationStepOverdue
 from bizdev_performance.domain import (
     STEP_ACKNOWLEDGEMENT,
     STEP_FEEDBACK,
@@ -18,6 +17,7 @@ from bizdev_performance.domain import (
     Participant,
 )
 from bizdev_performance.domain.values import CycleKind, EvaluationState, Relation
+from bizdev_performance.published import CONTRACT, EvaluationStepOverdue
 
 HR = Actor("hanna", "hr", frozenset({Role.EMPLOYEE, Role.HR}))
 BOSS = Actor("bob", "sales", frozenset({Role.EMPLOYEE, Role.DEPARTMENT_HEAD}))

@@ -15,7 +15,6 @@ from bizdev_common.domain import (
     Role,
 )
 from bizdev_common.eventstore import MoneyAsDict
-from bizdev_projects.contract import CONTRACT
 from bizdev_projects.domain import (
     MARKET_DEPARTMENT,
     ApplicationState,
@@ -27,6 +26,7 @@ from bizdev_projects.domain import (
     ProjectApplication,
     ProjectState,
 )
+from bizdev_projects.published import CONTRACT
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder

@@ -10,7 +10,6 @@ from uuid import uuid4
 
 import pytest
 from bizdev_common.domain import Actor, Forbidden, InvalidTransition, Money, Role, RuleViolation
-from bizdev_projects.contract import CONTRACT, ApplicationApproved, ApplicationReviewed
 from bizdev_projects.domain import (
     ApplicationState,
     Assessment,
@@ -19,6 +18,7 @@ from bizdev_projects.domain import (
     ProjectApplication,
     ReviewedAs,
 )
+from bizdev_projects.published import CONTRACT, ApplicationApproved, ApplicationReviewed
 
 REVENUE = Money(Decimal("120000.00"), "CNY")
 ASSESSMENT = Assessment("Core business", "Growing demand", "20% margin")

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
 from uuid import uuid4
 
 import bizdev_projects.domain
 from bizdev_common.domain import Actor, Money, Role
-from bizdev_common.stored_topics import aggregates_in, event_classes_of, stored_in
+from bizdev_common.stored_topics import aggregates_in, event_classes_of, reload_stored_in
 from bizdev_projects.application import ProjectsApplication
 from bizdev_projects.domain import (
     MARKET_DEPARTMENT,
@@ -35,7 +34,7 @@ from bizdev_projects.domain import (
 )
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.utils import get_topic, resolve_topic
+from eventsourcing.utils import resolve_topic
 
 OLD_MODULE = "bizdev_projects.domain"
 CNY = "CNY"
@@ -170,25 +169,12 @@ def every_record() -> list[Aggregate]:
     return [insight, lead, application, project, plan, report, meeting, contact]
 
 
-def state_of(aggregate: Aggregate) -> dict[str, Any]:
-    return {k: v for k, v in vars(aggregate).items() if k != "_pending_events"}
-
-
 def test_every_record_stored_under_the_old_module_loads() -> None:
     records = every_record()
     aggregates = STORED_BEFORE_THE_SPLIT
     assert {type(r) for r in records} == aggregates
     app = InMemoryProjects()
-    stored_types = set()
-    for record in records:
-        events = record.collect_events()
-        stored_types |= {type(e) for e in events}
-        stored = [stored_in(OLD_MODULE, app.mapper, e) for e in events]
-        assert all(s.topic != get_topic(type(e)) for s, e in zip(stored, events, strict=True))
-        app.recorder.insert_events(stored)
-        loaded: Aggregate = app.repository.get(record.id)
-        assert type(loaded) is type(record)
-        assert state_of(loaded) == state_of(record)
+    stored_types = reload_stored_in(OLD_MODULE, app, records)
     every_kind = set().union(*(event_classes_of(a) for a in aggregates))
     assert stored_types == every_kind - {c for a in aggregates for c in (a.Event, a.Created)}
 

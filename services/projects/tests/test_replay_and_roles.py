@@ -21,7 +21,6 @@ from bizdev_common.domain import (
     Role,
 )
 from bizdev_common.eventstore import DateAsISO, MoneyAsDict
-from bizdev_projects.contract import CONTRACT
 from bizdev_projects.domain import (
     DeviationReport,
     Lead,
@@ -29,6 +28,7 @@ from bizdev_projects.domain import (
     Project,
     milestone_due_at,
 )
+from bizdev_projects.published import CONTRACT
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder

@@ -22,10 +22,10 @@ from bizdev_common.projector import Projection
 from bizdev_common.seam import OwnViews, in_memory, own_views
 from bizdev_common.settings import ServiceSettings
 from bizdev_projects.application import ProjectsApplication
-from bizdev_projects.contract import CONTRACT
 from bizdev_projects.domain import Meeting, PlannedActionItem, Project, ProjectApplication
 from bizdev_projects.main import parts
 from bizdev_projects.projections import PROJECTIONS, TABLES
+from bizdev_projects.published import CONTRACT
 
 from .scenes import (
     ASSESSMENT,

@@ -8,8 +8,8 @@ from uuid import uuid4
 import pytest
 from bizdev_common.days import decided_in_utc
 from bizdev_common.domain import Actor, Forbidden, InvalidTransition, Role, RuleViolation
-from bizdev_records.contract import CONTRACT, FileRetentionExpired
 from bizdev_records.domain import DestructionList, File, ListState, years_after
+from bizdev_records.published import CONTRACT, FileRetentionExpired
 
 ARCHIVIST = Actor("arc", "archives", frozenset({Role.ARCHIVIST, Role.MANAGEMENT}))
 MANAGER = Actor("boss", "board", frozenset({Role.MANAGEMENT}))

@@ -10,7 +10,6 @@ from uuid import UUID, uuid4
 import pytest
 from bizdev_common.days import company_time_zone, decided_in_utc, end_of
 from bizdev_common.domain import Actor, Forbidden, InvalidTransition, Role, RuleViolation
-from bizdev_records.contract import CONTRACT, LoanOverdue
 from bizdev_records.domain import (
     Category,
     Content,
@@ -21,6 +20,7 @@ from bizdev_records.domain import (
     RecordState,
     ReportedBy,
 )
+from bizdev_records.published import CONTRACT, LoanOverdue
 
 TODAY = date(2026, 11, 28)
 ARCHIVIST = Actor("arc", "archives", frozenset({Role.ARCHIVIST, Role.EMPLOYEE}))

@@ -8,12 +8,11 @@ with today's code."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from uuid import uuid4
 
 import bizdev_risk.domain
 from bizdev_common.domain import Actor, Role
-from bizdev_common.stored_topics import aggregates_in, event_classes_of, stored_in
+from bizdev_common.stored_topics import aggregates_in, event_classes_of, reload_stored_in
 from bizdev_risk.application import RiskApplication
 from bizdev_risk.domain import (
     BUILT_IN,
@@ -85,25 +84,12 @@ def every_record() -> list[Aggregate]:
     return [alert, subject, definition, catalogue]
 
 
-def state_of(aggregate: Aggregate) -> dict[str, Any]:
-    return {k: v for k, v in vars(aggregate).items() if k != "_pending_events"}
-
-
 def test_every_record_stored_under_the_old_module_loads() -> None:
     records = every_record()
     app = EmptyRisk()
     aggregates = set(STORED_BEFORE_THE_SPLIT.values()) & aggregates_in(bizdev_risk.domain)
     assert {type(r) for r in records} == aggregates
-    stored_types = set()
-    for record in records:
-        events = record.collect_events()
-        stored_types |= {type(e) for e in events}
-        stored = [stored_in(OLD_MODULE, app.mapper, e) for e in events]
-        assert all(s.topic != get_topic(type(e)) for s, e in zip(stored, events, strict=True))
-        app.recorder.insert_events(stored)
-        loaded: Aggregate = app.repository.get(record.id)
-        assert type(loaded) is type(record)
-        assert state_of(loaded) == state_of(record)
+    stored_types = reload_stored_in(OLD_MODULE, app, records)
     every_kind = set().union(*(event_classes_of(a) for a in aggregates))
     assert stored_types == every_kind - {c for a in aggregates for c in (a.Event, a.Created)}
 

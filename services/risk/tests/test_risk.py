@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from uuid import uuid4
+from typing import Any
+from uuid import UUID, uuid4
 
 import pytest
 from bizdev_common.days import company_time_zone, decided_in_utc, end_of
 from bizdev_common.domain import Actor, Forbidden, InvalidTransition, Money, Role, RuleViolation
-from bizdev_risk.contract import CONTRACT
 from bizdev_risk.domain import (
     Assessment,
     Category,
@@ -25,6 +25,7 @@ from bizdev_risk.domain import (
     Scope,
     Strategy,
 )
+from bizdev_risk.published import CONTRACT
 from eventsourcing.domain import Aggregate
 
 OFFICER = Actor("rita", "risk", frozenset({Role.EMPLOYEE, Role.RISK_OFFICER}))
@@ -39,32 +40,70 @@ NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
 CADENCE = {Level.LOW: 180, Level.MEDIUM: 90, Level.HIGH: 30, Level.CRITICAL: 7}
 
 
-def risk(actor: Actor = HEAD) -> Risk:
+def risk(actor: Actor = HEAD, **against: Any) -> Risk:
+    """A credit risk against a customer of sales, unless `against` says otherwise."""
     return Risk.identify(
         actor,
-        category=Category.CREDIT,
-        scope=Scope.CUSTOMER,
-        project_id=None,
-        customer_id=uuid4(),
-        department="sales",
-        title="Late payer",
-        description="The customer pays late",
-        cause="Cash flow",
+        **{
+            "category": Category.CREDIT,
+            "scope": Scope.CUSTOMER,
+            "project_id": None,
+            "customer_id": uuid4(),
+            "department": "sales",
+            "title": "Late payer",
+            "description": "The customer pays late",
+            "cause": "Cash flow",
+        }
+        | against,
+    )
+
+
+def assess(
+    r: Risk,
+    likelihood: int,
+    impact: int,
+    kind: Assessment = Assessment.INHERENT,
+    *,
+    by: Actor = OFFICER,
+    scenarios: list[Scenario] | None = None,
+    note: str = "",
+) -> None:
+    r.assess(
+        by,
+        assessment=kind,
+        likelihood=likelihood,
+        impact=impact,
+        matrix=Matrix(),
+        scenarios=scenarios or [],
+        note=note,
     )
 
 
 def assessed(likelihood: int, impact: int, kind: Assessment = Assessment.INHERENT) -> Risk:
     r = risk()
-    r.assess(
-        OFFICER,
-        assessment=kind,
-        likelihood=likelihood,
-        impact=impact,
-        matrix=Matrix(),
-        scenarios=[],
-        note="",
-    )
+    assess(r, likelihood, impact, kind)
     return r
+
+
+def add_measure(
+    r: Risk,
+    measure_id: UUID,
+    due_on: date,
+    *,
+    by: Actor = HEAD,
+    description: str = "Take collateral",
+) -> None:
+    """A measure of sales, done by cy, added at NOW on the usual cadence."""
+    r.add_measure(
+        by,
+        measure_id,
+        description=description,
+        department="sales",
+        person="cy",
+        due_on=due_on,
+        now=NOW,
+        cadence=CADENCE,
+    )
 
 
 def test_a_risk_is_identified_by_the_risk_officer_management_or_its_departments_head() -> None:
@@ -77,62 +116,20 @@ def test_a_risk_is_identified_by_the_risk_officer_management_or_its_departments_
 
 def test_its_scope_names_exactly_what_it_is_against() -> None:
     with pytest.raises(RuleViolation) as refused:
-        Risk.identify(
-            OFFICER,
-            category=Category.MARKET,
-            scope=Scope.PROJECT,
-            project_id=None,
-            customer_id=uuid4(),
-            department="sales",
-            title="t",
-            description="d",
-            cause="c",
-        )
+        risk(OFFICER, category=Category.MARKET, scope=Scope.PROJECT)
     assert refused.value.field == "project_id"
 
 
 def test_inherent_and_residual_are_both_kept_and_the_residual_sets_the_level() -> None:
     r = risk()
     with pytest.raises(RuleViolation):
-        r.assess(
-            OFFICER,
-            assessment=Assessment.RESIDUAL,
-            likelihood=1,
-            impact=1,
-            matrix=Matrix(),
-            scenarios=[],
-            note="",
-        )
+        assess(r, 1, 1, Assessment.RESIDUAL)
     scenario = Scenario("Customer defaults", Decimal("20"), Money(Decimal("50000.00"), "CNY"))
-    r.assess(
-        OFFICER,
-        assessment=Assessment.INHERENT,
-        likelihood=4,
-        impact=5,
-        matrix=Matrix(),
-        scenarios=[scenario],
-        note="first",
-    )
+    assess(r, 4, 5, scenarios=[scenario], note="first")
     assert r.level is Level.CRITICAL
     with pytest.raises(Forbidden):
-        r.assess(
-            HEAD,
-            assessment=Assessment.RESIDUAL,
-            likelihood=2,
-            impact=2,
-            matrix=Matrix(),
-            scenarios=[],
-            note="",
-        )
-    r.assess(
-        OFFICER,
-        assessment=Assessment.RESIDUAL,
-        likelihood=2,
-        impact=3,
-        matrix=Matrix(),
-        scenarios=[],
-        note="with collateral",
-    )
+        assess(r, 2, 2, Assessment.RESIDUAL, by=HEAD)
+    assess(r, 2, 3, Assessment.RESIDUAL, note="with collateral")
     assert r.level is Level.MEDIUM
     assert r.assessments[Assessment.INHERENT]["score"] == 20
     assert r.assessments[Assessment.RESIDUAL]["score"] == 6
@@ -169,15 +166,7 @@ def test_a_response_needs_an_assessment_and_a_change_of_strategy_a_reason() -> N
     r = risk()
     with pytest.raises(InvalidTransition):
         r.plan_response(OFFICER, Strategy.REDUCE, "why")
-    r.assess(
-        OFFICER,
-        assessment=Assessment.INHERENT,
-        likelihood=2,
-        impact=2,
-        matrix=Matrix(),
-        scenarios=[],
-        note="",
-    )
+    assess(r, 2, 2)
     with pytest.raises(Forbidden):
         r.plan_response(OTHER_HEAD, Strategy.REDUCE, "why")
     r.plan_response(HEAD, Strategy.REDUCE, "Collateral")
@@ -206,26 +195,8 @@ def test_measures_are_reviewed_on_a_cadence_by_level_and_flagged_overdue_once() 
     r.plan_response(OFFICER, Strategy.REDUCE, "Collateral")
     measure_id = uuid4()
     with pytest.raises(RuleViolation):
-        r.add_measure(
-            HEAD,
-            measure_id,
-            description="Take collateral",
-            department="sales",
-            person="cy",
-            due_on=date(2026, 3, 1),
-            now=NOW,
-            cadence=CADENCE,
-        )
-    r.add_measure(
-        HEAD,
-        measure_id,
-        description="Take collateral",
-        department="sales",
-        person="cy",
-        due_on=date(2026, 3, 10),
-        now=NOW,
-        cadence=CADENCE,
-    )
+        add_measure(r, measure_id, date(2026, 3, 1))
+    add_measure(r, measure_id, date(2026, 3, 10))
     assert r.measures[measure_id].next_review_at == NOW + timedelta(days=30)
 
     with pytest.raises(InvalidTransition):
@@ -263,16 +234,7 @@ def _measure_overdue() -> Aggregate.Event:
     r.plan_response(OFFICER, Strategy.REDUCE, "Collateral")
     measure_id = uuid4()
     due_on = date(2026, 3, 10)
-    r.add_measure(
-        HEAD,
-        measure_id,
-        description="Take collateral",
-        department="sales",
-        person="cy",
-        due_on=due_on,
-        now=NOW,
-        cadence=CADENCE,
-    )
+    add_measure(r, measure_id, due_on)
     r.measure_overdue(measure_id, end_of(due_on))
     return r.collect_events()[-1]
 
@@ -312,16 +274,7 @@ def test_critical_risks_are_reviewed_weekly_low_ones_twice_a_year() -> None:
         r = assessed(likelihood, impact)
         r.plan_response(OFFICER, Strategy.REDUCE, "r")
         m = uuid4()
-        r.add_measure(
-            OFFICER,
-            m,
-            description="m",
-            department="sales",
-            person="cy",
-            due_on=date(2026, 12, 1),
-            now=NOW,
-            cadence=CADENCE,
-        )
+        add_measure(r, m, date(2026, 12, 1), by=OFFICER, description="m")
         assert r.measures[m].next_review_at == NOW + timedelta(days=days)
 
 

@@ -18,7 +18,9 @@ wait on the caller, soonest due first, with `overdue` from the service's clock (
 deadline scheduler reads).
 
 The projection lists `DDL` among its statements and `TABLE` among its tables, so rebuilding
-its views rebuilds the inbox too."""
+its views rebuilds the inbox too. Where several projections of a service write the one inbox,
+each its own records' items, none lists `TABLE` (a rebuild of one would drop the others'
+items): each only creates it."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ Role = Literal["api", "worker"]
 ROLES: tuple[Role, ...] = ("worker", "api")
 """The worker first: it creates the service's tables, which the API then finds."""
 
-MODULES = ("domain", "application", "contract", "projections", "api", "main")
+MODULES = ("domain", "application", "published", "projections", "api", "main")
 """What every service's package has (docs/adding-a-service.md); reactions and settings when it
 needs them. A module may be a package of the same name."""
 

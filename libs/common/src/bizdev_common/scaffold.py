@@ -74,7 +74,7 @@ class Note(Aggregate):
         self.title = title
         self.text = text
 ''',
-    "src/bizdev_${name}/contract.py": '''\
+    "src/bizdev_${name}/published.py": '''\
 """${name}'s published events (topic `bizdev.${name}.events.v1`)."""
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ from bizdev_common.contract import PublicEvent
 from bizdev_common.envelope import Envelope
 from bizdev_common.projector import Projection, ViewConnection, put_record
 
-from bizdev_${name}.contract import CONTRACT, NoteWritten
+from bizdev_${name}.published import CONTRACT, NoteWritten
 
 
 class Notes(Projection):
@@ -237,8 +237,8 @@ from fastapi import FastAPI
 
 from bizdev_${name}.api import router
 from bizdev_${name}.application import ${Name}Application
-from bizdev_${name}.contract import CONTRACT
 from bizdev_${name}.projections import PROJECTIONS
+from bizdev_${name}.published import CONTRACT
 
 
 def parts(
@@ -273,9 +273,9 @@ import pytest
 from bizdev_common.domain import Actor, Role, RuleViolation
 from bizdev_common.seam import in_memory
 from bizdev_common.settings import ServiceSettings
-from bizdev_${name}.contract import CONTRACT, NoteWritten
 from bizdev_${name}.domain import Note
 from bizdev_${name}.main import parts
+from bizdev_${name}.published import CONTRACT, NoteWritten
 
 WRITER = Actor("ann", "sales", frozenset({Role.EMPLOYEE}))
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from types import ModuleType
 from typing import Any
 
+from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, CanMutateAggregate, DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent
-from eventsourcing.utils import register_topic, resolve_topic
+from eventsourcing.utils import get_topic, register_topic, resolve_topic
 
 
 def keep_old_topics(old_module: str, *classes: type) -> dict[str, type]:
@@ -74,3 +75,29 @@ def stored_in(old_module: str, mapper: Mapper[Any], event: DomainEventProtocol[A
         topic=f"{old_module}:{type(event).__qualname__}",
         state=mapper.transcoder.encode(state),
     )
+
+
+def state_of(aggregate: Aggregate) -> dict[str, Any]:
+    """An aggregate's state: its attributes but the events it has not yet handed over."""
+    return {k: v for k, v in vars(aggregate).items() if k != "_pending_events"}
+
+
+def reload_stored_in(
+    old_module: str, app: Application[Any], records: Iterable[Aggregate]
+) -> set[type]:
+    """Stores the pending events of each of `records` as they were stored when their classes
+    lived in `old_module`, and loads the record back from `app`: it must be the record it
+    was. Returns the classes of the events stored, for a test to hold against every class
+    its aggregates define."""
+    stored_types: set[type] = set()
+    for record in records:
+        events = record.collect_events()
+        stored_types |= {type(e) for e in events}
+        stored = [stored_in(old_module, app.mapper, e) for e in events]
+        if any(s.topic == get_topic(type(e)) for s, e in zip(stored, events, strict=True)):
+            raise AssertionError(f"{type(record).__name__}: an event kept its current topic")
+        app.recorder.insert_events(stored)
+        loaded: Aggregate = app.repository.get(record.id)
+        if type(loaded) is not type(record) or state_of(loaded) != state_of(record):
+            raise AssertionError(f"{type(record).__name__} {record.id} loads otherwise")
+    return stored_types

@@ -12,9 +12,9 @@ from fastapi import FastAPI
 
 from bizdev_crm.api import router
 from bizdev_crm.application import CrmApplication
-from bizdev_crm.contract import CONTRACT
 from bizdev_crm.personal_data import KeyStore
 from bizdev_crm.projections import PROJECTIONS
+from bizdev_crm.published import CONTRACT
 from bizdev_crm.reactions import DEADLINE_CHECKS, DealingsReaction
 from bizdev_crm.settings import CrmSettings
 

@@ -8,8 +8,8 @@ from fastapi import FastAPI
 
 from bizdev_finance.api import router
 from bizdev_finance.application import FinanceApplication
-from bizdev_finance.contract import CONTRACT
 from bizdev_finance.projections import PROJECTIONS
+from bizdev_finance.published import CONTRACT
 from bizdev_finance.reactions import (
     ContractReceivableReaction,
     InvoiceDueCheck,

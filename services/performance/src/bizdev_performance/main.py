@@ -8,8 +8,8 @@ from fastapi import FastAPI
 
 from bizdev_performance.api import router
 from bizdev_performance.application import PerformanceApplication
-from bizdev_performance.contract import CONTRACT
 from bizdev_performance.projections import PROJECTIONS
+from bizdev_performance.published import CONTRACT
 from bizdev_performance.reactions import EvaluationStepCheck, LeadRewardReaction
 from bizdev_performance.settings import PerformanceSettings
 

@@ -12,8 +12,8 @@ from bizdev_projects.application import (
     MilestoneOverdueCheck,
     ProjectsApplication,
 )
-from bizdev_projects.contract import CONTRACT
 from bizdev_projects.projections import PROJECTIONS
+from bizdev_projects.published import CONTRACT
 from bizdev_projects.reactions import CrmCustomersReaction
 
 

@@ -8,8 +8,8 @@ from fastapi import FastAPI
 
 from bizdev_records.api import router
 from bizdev_records.application import RecordsApplication
-from bizdev_records.contract import CONTRACT
 from bizdev_records.projections import PROJECTIONS
+from bizdev_records.published import CONTRACT
 from bizdev_records.reactions import (
     CustomerFilesReaction,
     LoanDueCheck,

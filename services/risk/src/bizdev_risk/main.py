@@ -8,8 +8,8 @@ from fastapi import FastAPI
 
 from bizdev_risk.api import router
 from bizdev_risk.application import RiskApplication
-from bizdev_risk.contract import CONTRACT
 from bizdev_risk.projections import PROJECTIONS
+from bizdev_risk.published import CONTRACT
 from bizdev_risk.reactions import (
     IdentificationDueCheck,
     KriReaction,

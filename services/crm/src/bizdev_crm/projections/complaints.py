@@ -21,7 +21,7 @@ from bizdev_common.projector import (
 )
 from bizdev_common.scheduler import clear_deadline, set_deadline
 
-from bizdev_crm import contract as c
+from bizdev_crm import published
 from bizdev_crm.domain import ComplaintState
 from bizdev_crm.reactions import COMPLAINT_RESOLUTION, COMPLAINT_RESPONSE, CORRECTIVE_ACTION
 
@@ -92,32 +92,32 @@ class ComplaintsView(Projection):
     )
 
     def __init__(self, schema: str) -> None:
-        super().__init__(schema, [c.CONTRACT])
+        super().__init__(schema, [published.CONTRACT])
 
     async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
-            case c.ComplaintReceived():
+            case published.ComplaintReceived():
                 await self._received(conn, event)
-            case c.ComplaintAssigned():
+            case published.ComplaintAssigned():
                 await self._assigned(conn, event)
-            case c.ComplaintResponded():
+            case published.ComplaintResponded():
                 await self._responded(conn, event)
-            case c.ComplaintEscalated():
+            case published.ComplaintEscalated():
                 await self._escalated(conn, event)
-            case c.ComplaintResolved():
+            case published.ComplaintResolved():
                 await self._resolved(conn, event)
-            case c.ComplaintReopened():
+            case published.ComplaintReopened():
                 await self._reopened(conn, event)
-            case c.ComplaintClosed():
+            case published.ComplaintClosed():
                 await self._closed(conn, event)
-            case c.CorrectiveActionAdded():
+            case published.CorrectiveActionAdded():
                 await self._action_added(conn, event)
-            case c.CorrectiveActionCompleted():
+            case published.CorrectiveActionCompleted():
                 await self._action_completed(conn, event)
-            case c.CorrectiveActionOverdue():
+            case published.CorrectiveActionOverdue():
                 await self._action_overdue(conn, event)
 
-    async def _received(self, conn: ViewConnection, event: c.ComplaintReceived) -> None:
+    async def _received(self, conn: ViewConnection, event: published.ComplaintReceived) -> None:
         created = await insert_record(
             conn,
             self.t["complaints"],
@@ -161,7 +161,7 @@ class ComplaintsView(Projection):
             due_at=event.response_due_at,
         )
 
-    async def _assigned(self, conn: ViewConnection, event: c.ComplaintAssigned) -> None:
+    async def _assigned(self, conn: ViewConnection, event: published.ComplaintAssigned) -> None:
         row = await conn.fetchrow(
             f"UPDATE {self.t['complaints']} SET state = $2, owner = $3, version = $4, "
             "updated_at = $5 WHERE id = $1 AND version < $4 "
@@ -176,7 +176,7 @@ class ComplaintsView(Projection):
             await inbox.close(conn, self.schema, event, kind="complaint_to_assign")
             await self._to_answer(conn, event, event.owner, row)
 
-    async def _responded(self, conn: ViewConnection, event: c.ComplaintResponded) -> None:
+    async def _responded(self, conn: ViewConnection, event: published.ComplaintResponded) -> None:
         # The first answer is the one the deadline asked for; later rounds follow a customer
         # not satisfied.
         row = await conn.fetchrow(
@@ -204,7 +204,7 @@ class ComplaintsView(Projection):
             due_at=row["resolution_due_at"],
         )
 
-    async def _escalated(self, conn: ViewConnection, event: c.ComplaintEscalated) -> None:
+    async def _escalated(self, conn: ViewConnection, event: published.ComplaintEscalated) -> None:
         level = (
             "response_escalation_level"
             if event.deadline == "response"
@@ -248,7 +248,7 @@ class ComplaintsView(Projection):
             due_at=event.due_at or event.response_due_at,
         )
 
-    async def _resolved(self, conn: ViewConnection, event: c.ComplaintResolved) -> None:
+    async def _resolved(self, conn: ViewConnection, event: published.ComplaintResolved) -> None:
         row = await updated_record(
             conn,
             self.t["complaints"],
@@ -270,7 +270,7 @@ class ComplaintsView(Projection):
             link=f"/complaints/{event.aggregate_id}/close",
         )
 
-    async def _reopened(self, conn: ViewConnection, event: c.ComplaintReopened) -> None:
+    async def _reopened(self, conn: ViewConnection, event: published.ComplaintReopened) -> None:
         values: dict[str, object] = {
             "state": ComplaintState.ASSIGNED.value,
             "resolution": None,
@@ -299,7 +299,7 @@ class ComplaintsView(Projection):
                 event.resolution_escalation_at,
             )
 
-    async def _closed(self, conn: ViewConnection, event: c.ComplaintClosed) -> None:
+    async def _closed(self, conn: ViewConnection, event: published.ComplaintClosed) -> None:
         if await update_record(
             conn,
             self.t["complaints"],
@@ -323,7 +323,9 @@ class ComplaintsView(Projection):
     # Corrective actions are parts of their complaint: written only when the event is newer
     # than the complaint's row, which moves to its version.
 
-    async def _action_added(self, conn: ViewConnection, event: c.CorrectiveActionAdded) -> None:
+    async def _action_added(
+        self, conn: ViewConnection, event: published.CorrectiveActionAdded
+    ) -> None:
         if not await update_record(conn, self.t["complaints"], event, {}):
             return
         await insert_row(
@@ -355,7 +357,7 @@ class ComplaintsView(Projection):
         )
 
     async def _action_completed(
-        self, conn: ViewConnection, event: c.CorrectiveActionCompleted
+        self, conn: ViewConnection, event: published.CorrectiveActionCompleted
     ) -> None:
         if not await update_record(conn, self.t["complaints"], event, {}):
             return
@@ -369,7 +371,9 @@ class ComplaintsView(Projection):
         await clear_deadline(conn, self.schema, CORRECTIVE_ACTION, event.aggregate_id, item)
         await inbox.close(conn, self.schema, event, kind="corrective_action_due", item=item)
 
-    async def _action_overdue(self, conn: ViewConnection, event: c.CorrectiveActionOverdue) -> None:
+    async def _action_overdue(
+        self, conn: ViewConnection, event: published.CorrectiveActionOverdue
+    ) -> None:
         if await update_record(conn, self.t["complaints"], event, {}):
             await update_row(
                 conn, self.t["corrective_actions"], {"id": event.action_id}, {"overdue": True}

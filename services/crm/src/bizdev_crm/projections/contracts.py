@@ -13,7 +13,7 @@ from bizdev_common.projector import (
     update_record,
 )
 
-from bizdev_crm import contract as c
+from bizdev_crm import published
 from bizdev_crm.domain import ContractState
 
 
@@ -48,20 +48,20 @@ class ContractsView(Projection):
     )
 
     def __init__(self, schema: str) -> None:
-        super().__init__(schema, [c.CONTRACT])
+        super().__init__(schema, [published.CONTRACT])
 
     async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
-            case c.ContractDrafted():
+            case published.ContractDrafted():
                 await self._drafted(conn, event)
-            case c.ContractSigned():
+            case published.ContractSigned():
                 await self._signed(conn, event)
-            case c.ContractCompleted():
+            case published.ContractCompleted():
                 await self._completed(conn, event)
-            case c.ContractTerminated():
+            case published.ContractTerminated():
                 await self._terminated(conn, event)
 
-    async def _drafted(self, conn: ViewConnection, event: c.ContractDrafted) -> None:
+    async def _drafted(self, conn: ViewConnection, event: published.ContractDrafted) -> None:
         if await insert_record(
             conn,
             self.t["contracts"],
@@ -89,7 +89,7 @@ class ContractsView(Projection):
                 link=f"/contracts/{event.aggregate_id}/sign",
             )
 
-    async def _signed(self, conn: ViewConnection, event: c.ContractSigned) -> None:
+    async def _signed(self, conn: ViewConnection, event: published.ContractSigned) -> None:
         if await update_record(
             conn,
             self.t["contracts"],
@@ -98,7 +98,7 @@ class ContractsView(Projection):
         ):
             await inbox.close(conn, self.schema, event, kind="contract_to_sign")
 
-    async def _completed(self, conn: ViewConnection, event: c.ContractCompleted) -> None:
+    async def _completed(self, conn: ViewConnection, event: published.ContractCompleted) -> None:
         await change_record(
             conn,
             self.t["contracts"],
@@ -106,7 +106,7 @@ class ContractsView(Projection):
             {"state": ContractState.COMPLETED.value, "completed_on": event.completed_on},
         )
 
-    async def _terminated(self, conn: ViewConnection, event: c.ContractTerminated) -> None:
+    async def _terminated(self, conn: ViewConnection, event: published.ContractTerminated) -> None:
         if await update_record(
             conn,
             self.t["contracts"],

@@ -14,7 +14,7 @@ from bizdev_common.projector import (
     update_row,
 )
 
-from bizdev_crm import contract as c
+from bizdev_crm import published
 from bizdev_crm.domain import CustomerEventState
 
 
@@ -52,20 +52,20 @@ class CustomerEventsView(Projection):
     )
 
     def __init__(self, schema: str) -> None:
-        super().__init__(schema, [c.CONTRACT])
+        super().__init__(schema, [published.CONTRACT])
 
     async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
-            case c.CustomerEventPlanned():
+            case published.CustomerEventPlanned():
                 await self._planned(conn, event)
-            case c.CustomerInvited():
+            case published.CustomerInvited():
                 await self._invited(conn, event)
-            case c.AttendanceRecorded():
+            case published.AttendanceRecorded():
                 await self._attendance(conn, event)
-            case c.CustomerEventCancelled():
+            case published.CustomerEventCancelled():
                 await self._cancelled(conn, event)
 
-    async def _planned(self, conn: ViewConnection, event: c.CustomerEventPlanned) -> None:
+    async def _planned(self, conn: ViewConnection, event: published.CustomerEventPlanned) -> None:
         await put_record(
             conn,
             self.t["customer_events"],
@@ -81,7 +81,7 @@ class CustomerEventsView(Projection):
             },
         )
 
-    async def _invited(self, conn: ViewConnection, event: c.CustomerInvited) -> None:
+    async def _invited(self, conn: ViewConnection, event: published.CustomerInvited) -> None:
         if await update_record(conn, self.t["customer_events"], event, {}):
             await insert_row(
                 conn,
@@ -93,7 +93,7 @@ class CustomerEventsView(Projection):
                 },
             )
 
-    async def _attendance(self, conn: ViewConnection, event: c.AttendanceRecorded) -> None:
+    async def _attendance(self, conn: ViewConnection, event: published.AttendanceRecorded) -> None:
         if await update_record(conn, self.t["customer_events"], event, {}):
             await update_row(
                 conn,
@@ -102,7 +102,9 @@ class CustomerEventsView(Projection):
                 {"attended": event.attended},
             )
 
-    async def _cancelled(self, conn: ViewConnection, event: c.CustomerEventCancelled) -> None:
+    async def _cancelled(
+        self, conn: ViewConnection, event: published.CustomerEventCancelled
+    ) -> None:
         await change_record(
             conn,
             self.t["customer_events"],

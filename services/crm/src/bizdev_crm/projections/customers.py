@@ -21,7 +21,7 @@ from bizdev_common.projector import (
 )
 from bizdev_common.scheduler import clear_deadline, set_deadline
 
-from bizdev_crm import contract as c
+from bizdev_crm import published
 from bizdev_crm.domain import CustomerStatus
 from bizdev_crm.reactions import CUSTOMER_VISIT
 
@@ -86,36 +86,36 @@ class CustomersView(Projection):
     )
 
     def __init__(self, schema: str) -> None:
-        super().__init__(schema, [c.CONTRACT])
+        super().__init__(schema, [published.CONTRACT])
 
     async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
-            case c.CustomerRegistered():
+            case published.CustomerRegistered():
                 await self._registered(conn, event)
-            case c.CustomerFileUpdated():
+            case published.CustomerFileUpdated():
                 await self._file_updated(conn, event)
-            case c.ContactPersonAdded():
+            case published.ContactPersonAdded():
                 await self._contact_added(conn, event)
-            case c.ContactPersonChanged():
+            case published.ContactPersonChanged():
                 await change_record(conn, self.t["customers"], event, {})
-            case c.ProposalOffered():
+            case published.ProposalOffered():
                 await self._proposal_offered(conn, event)
-            case c.ProposalOutcomeRecorded():
+            case published.ProposalOutcomeRecorded():
                 await self._proposal_outcome(conn, event)
-            case c.DealingRecorded():
+            case published.DealingRecorded():
                 await self._dealing(conn, event)
-            case c.CustomerDataErased():
+            case published.CustomerDataErased():
                 await self._erased(conn, event)
-            case c.CustomerStatusChanged():
+            case published.CustomerStatusChanged():
                 await self._status_changed(conn, event)
-            case c.CustomerOwnerReassigned():
+            case published.CustomerOwnerReassigned():
                 await self._owner_reassigned(conn, event)
-            case c.CustomerVisited():
+            case published.CustomerVisited():
                 await self._visited(conn, event)
-            case c.FollowUpOverdue():
+            case published.FollowUpOverdue():
                 await self._visit_overdue(conn, event)
 
-    async def _registered(self, conn: ViewConnection, event: c.CustomerRegistered) -> None:
+    async def _registered(self, conn: ViewConnection, event: published.CustomerRegistered) -> None:
         created = await insert_record(
             conn,
             self.t["customers"],
@@ -138,7 +138,9 @@ class CustomersView(Projection):
         if created:
             await self._arm_visit(conn, event, event.next_visit_due_on)
 
-    async def _file_updated(self, conn: ViewConnection, event: c.CustomerFileUpdated) -> None:
+    async def _file_updated(
+        self, conn: ViewConnection, event: published.CustomerFileUpdated
+    ) -> None:
         await change_record(
             conn,
             self.t["customers"],
@@ -146,7 +148,9 @@ class CustomersView(Projection):
             event.model_dump(include={"name", "industry", "address", "needs", "preferences"}),
         )
 
-    async def _contact_added(self, conn: ViewConnection, event: c.ContactPersonAdded) -> None:
+    async def _contact_added(
+        self, conn: ViewConnection, event: published.ContactPersonAdded
+    ) -> None:
         await conn.execute(
             f"UPDATE {self.t['customers']} SET contact_ids = array_append(contact_ids, $2), "
             "version = $3, updated_at = $4 WHERE id = $1 AND version < $3",
@@ -156,7 +160,9 @@ class CustomersView(Projection):
             event.occurred_at,
         )
 
-    async def _proposal_offered(self, conn: ViewConnection, event: c.ProposalOffered) -> None:
+    async def _proposal_offered(
+        self, conn: ViewConnection, event: published.ProposalOffered
+    ) -> None:
         if await update_record(conn, self.t["customers"], event, {}):
             await insert_row(
                 conn,
@@ -174,7 +180,7 @@ class CustomersView(Projection):
             )
 
     async def _proposal_outcome(
-        self, conn: ViewConnection, event: c.ProposalOutcomeRecorded
+        self, conn: ViewConnection, event: published.ProposalOutcomeRecorded
     ) -> None:
         if await update_record(conn, self.t["customers"], event, {}):
             await update_row(
@@ -189,7 +195,7 @@ class CustomersView(Projection):
                 },
             )
 
-    async def _dealing(self, conn: ViewConnection, event: c.DealingRecorded) -> None:
+    async def _dealing(self, conn: ViewConnection, event: published.DealingRecorded) -> None:
         if await update_record(conn, self.t["customers"], event, {}):
             await insert_row(
                 conn,
@@ -204,7 +210,7 @@ class CustomersView(Projection):
                 },
             )
 
-    async def _erased(self, conn: ViewConnection, event: c.CustomerDataErased) -> None:
+    async def _erased(self, conn: ViewConnection, event: published.CustomerDataErased) -> None:
         await change_record(
             conn,
             self.t["customers"],
@@ -212,7 +218,9 @@ class CustomersView(Projection):
             {"personal_data_erased": True, "erased_at": event.occurred_at},
         )
 
-    async def _status_changed(self, conn: ViewConnection, event: c.CustomerStatusChanged) -> None:
+    async def _status_changed(
+        self, conn: ViewConnection, event: published.CustomerStatusChanged
+    ) -> None:
         if await update_record(
             conn,
             self.t["customers"],
@@ -228,7 +236,7 @@ class CustomersView(Projection):
                 await inbox.close(conn, self.schema, event, kind="customer_visit_overdue")
 
     async def _owner_reassigned(
-        self, conn: ViewConnection, event: c.CustomerOwnerReassigned
+        self, conn: ViewConnection, event: published.CustomerOwnerReassigned
     ) -> None:
         row = await updated_record(
             conn,
@@ -243,7 +251,7 @@ class CustomersView(Projection):
                 conn, event, event.owner, row["visit_overdue_since"], row["name"]
             )
 
-    async def _visited(self, conn: ViewConnection, event: c.CustomerVisited) -> None:
+    async def _visited(self, conn: ViewConnection, event: published.CustomerVisited) -> None:
         if await update_record(
             conn,
             self.t["customers"],
@@ -257,7 +265,7 @@ class CustomersView(Projection):
             await self._arm_visit(conn, event, event.next_visit_due_on)
             await inbox.close(conn, self.schema, event, kind="customer_visit_overdue")
 
-    async def _visit_overdue(self, conn: ViewConnection, event: c.FollowUpOverdue) -> None:
+    async def _visit_overdue(self, conn: ViewConnection, event: published.FollowUpOverdue) -> None:
         row = await conn.fetchrow(
             f"UPDATE {self.t['customers']} SET next_visit_due_on = $2, "
             "visit_overdue_since = COALESCE(visit_overdue_since, $3), "

@@ -13,7 +13,7 @@ from bizdev_common.projector import (
     put_record,
 )
 
-from bizdev_crm import contract as c
+from bizdev_crm import published
 from bizdev_crm.domain import FollowUpState
 
 
@@ -47,18 +47,18 @@ class FollowUpsView(Projection):
     )
 
     def __init__(self, schema: str) -> None:
-        super().__init__(schema, [c.CONTRACT])
+        super().__init__(schema, [published.CONTRACT])
 
     async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
-            case c.FollowUpScheduled():
+            case published.FollowUpScheduled():
                 await self._scheduled(conn, event)
-            case c.FollowUpRecorded():
+            case published.FollowUpRecorded():
                 await self._recorded(conn, event)
-            case c.FollowUpCancelled():
+            case published.FollowUpCancelled():
                 await self._cancelled(conn, event)
 
-    async def _scheduled(self, conn: ViewConnection, event: c.FollowUpScheduled) -> None:
+    async def _scheduled(self, conn: ViewConnection, event: published.FollowUpScheduled) -> None:
         await put_record(
             conn,
             self.t["follow_ups"],
@@ -84,7 +84,7 @@ class FollowUpsView(Projection):
             due_at=end_of(event.due_on),
         )
 
-    async def _recorded(self, conn: ViewConnection, event: c.FollowUpRecorded) -> None:
+    async def _recorded(self, conn: ViewConnection, event: published.FollowUpRecorded) -> None:
         await inbox.close_record(conn, self.schema, event)
         await change_record(
             conn,
@@ -99,7 +99,7 @@ class FollowUpsView(Projection):
             },
         )
 
-    async def _cancelled(self, conn: ViewConnection, event: c.FollowUpCancelled) -> None:
+    async def _cancelled(self, conn: ViewConnection, event: published.FollowUpCancelled) -> None:
         await inbox.close_record(conn, self.schema, event)
         await change_record(
             conn,

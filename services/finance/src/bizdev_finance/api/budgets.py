@@ -29,8 +29,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_finance.api.access import Reach, guard_budget
 from bizdev_finance.api.common import Change
-from bizdev_finance.contract import BudgetLineModel, LineChange
 from bizdev_finance.domain import Budget, BudgetState, PlannedLine, variance_percent
+from bizdev_finance.published import BudgetLineModel, LineChange
 
 router = APIRouter(route_class=CommandRoute)
 
@@ -83,22 +83,6 @@ class VersionView(BaseModel):
     opened_at: datetime
 
 
-class BudgetView(BaseModel):
-    id: UUID
-    version: int
-    project_id: UUID
-    project_name: str
-    department: str
-    plan_revision: int
-    budget_version: int
-    state: BudgetState
-    contingency_percent: Decimal
-    lines: list[LineView] = Field(description="The lines of the version in force")
-    versions: list[VersionView] = Field(description="Every version, oldest first")
-    created_at: datetime
-    updated_at: datetime
-
-
 class BudgetSummary(BaseModel):
     id: UUID
     version: int
@@ -111,6 +95,11 @@ class BudgetSummary(BaseModel):
     contingency_percent: Decimal
     created_at: datetime
     updated_at: datetime
+
+
+class BudgetView(BudgetSummary):
+    lines: list[LineView] = Field(description="The lines of the version in force")
+    versions: list[VersionView] = Field(description="Every version, oldest first")
 
 
 class BudgetAsOf(BaseModel):

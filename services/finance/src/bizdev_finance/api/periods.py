@@ -32,8 +32,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bizdev_finance.api.access import Reach
 from bizdev_finance.api.common import Change, Create
-from bizdev_finance.contract import FlaggedLine
 from bizdev_finance.domain import Period, variance_percent
+from bizdev_finance.published import FlaggedLine
 
 router = APIRouter(route_class=CommandRoute)
 

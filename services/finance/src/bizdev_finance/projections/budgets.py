@@ -26,7 +26,7 @@ from bizdev_common.projector import (
     updated_record,
 )
 
-from bizdev_finance import contract as c
+from bizdev_finance import published
 from bizdev_finance.domain import BudgetState, ExpenseState
 
 INBOX_KINDS = ["overspend_to_decide", "budget_to_approve"]
@@ -34,7 +34,7 @@ INBOX_KINDS = ["overspend_to_decide", "budget_to_approve"]
 
 FINANCE = inbox.WaitsOn(role=Role.FINANCE)
 
-Booked = c.ExpenseCommitted | c.ExpensePosted | c.ExpenseHeldForApproval
+Booked = published.ExpenseCommitted | published.ExpensePosted | published.ExpenseHeldForApproval
 
 
 class Budgets(Projection):
@@ -113,32 +113,32 @@ class Budgets(Projection):
     ]
 
     def __init__(self, schema: str) -> None:
-        super().__init__(schema, [c.CONTRACT])
+        super().__init__(schema, [published.CONTRACT])
 
     async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
-            case c.BudgetOpened():
+            case published.BudgetOpened():
                 await self._opened(conn, event)
-            case c.BudgetVersionOpened():
+            case published.BudgetVersionOpened():
                 await self._version_opened(conn, event)
-            case c.BudgetApproved():
+            case published.BudgetApproved():
                 await self._approved(conn, event)
-            case c.BudgetRevised():
+            case published.BudgetRevised():
                 await self._revised(conn, event)
-            case c.ExpenseCommitted():
+            case published.ExpenseCommitted():
                 await self._committed(conn, event)
-            case c.ExpensePosted():
+            case published.ExpensePosted():
                 await self._posted(conn, event)
-            case c.ExpenseHeldForApproval():
+            case published.ExpenseHeldForApproval():
                 await self._held(conn, event)
-            case c.OverspendApproved():
+            case published.OverspendApproved():
                 await self._overspend_approved(conn, event)
-            case c.OverspendRefused():
+            case published.OverspendRefused():
                 await self._overspend_refused(conn, event)
-            case c.BudgetLineOverrun():
+            case published.BudgetLineOverrun():
                 await self._overrun(conn, event)
 
-    async def _opened(self, conn: ViewConnection, event: c.BudgetOpened) -> None:
+    async def _opened(self, conn: ViewConnection, event: published.BudgetOpened) -> None:
         if not await insert_record(
             conn,
             self.t["budgets"],
@@ -165,7 +165,9 @@ class Budgets(Projection):
             link=f"/budgets/{event.aggregate_id}/approve",
         )
 
-    async def _version_opened(self, conn: ViewConnection, event: c.BudgetVersionOpened) -> None:
+    async def _version_opened(
+        self, conn: ViewConnection, event: published.BudgetVersionOpened
+    ) -> None:
         if not await update_record(
             conn,
             self.t["budgets"],
@@ -190,7 +192,7 @@ class Budgets(Projection):
             link=f"/budgets/{event.aggregate_id}/approve",
         )
 
-    async def _approved(self, conn: ViewConnection, event: c.BudgetApproved) -> None:
+    async def _approved(self, conn: ViewConnection, event: published.BudgetApproved) -> None:
         if not await update_record(
             conn,
             self.t["budgets"],
@@ -209,7 +211,7 @@ class Budgets(Projection):
         )
         await inbox.close(conn, self.schema, event, kind="budget_to_approve")
 
-    async def _revised(self, conn: ViewConnection, event: c.BudgetRevised) -> None:
+    async def _revised(self, conn: ViewConnection, event: published.BudgetRevised) -> None:
         # A revision keeps the plan revision the budget follows: the row answers it.
         budget = await updated_record(
             conn,
@@ -241,8 +243,8 @@ class Budgets(Projection):
         event: PublicEvent,
         budget_version: int,
         plan_revision: int,
-        lines: list[c.BudgetLineModel],
-        changes: list[c.LineChange],
+        lines: list[published.BudgetLineModel],
+        changes: list[published.LineChange],
         reason: str | None = None,
         approved_by: str | None = None,
         contingency: Decimal | None = None,
@@ -283,13 +285,13 @@ class Budgets(Projection):
             ],
         )
 
-    async def _committed(self, conn: ViewConnection, event: c.ExpenseCommitted) -> None:
+    async def _committed(self, conn: ViewConnection, event: published.ExpenseCommitted) -> None:
         if not await update_record(conn, self.t["budgets"], event, {}):
             return
         await self._book(conn, event, ExpenseState.COMMITTED, approved_by=event.approved_by)
         await self._add_to_line(conn, event, "committed_amount = committed_amount + $3")
 
-    async def _posted(self, conn: ViewConnection, event: c.ExpensePosted) -> None:
+    async def _posted(self, conn: ViewConnection, event: published.ExpensePosted) -> None:
         if not await update_record(conn, self.t["budgets"], event, {}):
             return
         before = await self._book(
@@ -308,7 +310,7 @@ class Budgets(Projection):
         )
         await self._add_to_line(conn, event, f"{moved}actual_amount = actual_amount + $3")
 
-    async def _held(self, conn: ViewConnection, event: c.ExpenseHeldForApproval) -> None:
+    async def _held(self, conn: ViewConnection, event: published.ExpenseHeldForApproval) -> None:
         if not await update_record(conn, self.t["budgets"], event, {}):
             return
         await self._book(
@@ -332,7 +334,7 @@ class Budgets(Projection):
             link=f"/budgets/{event.aggregate_id}/expenses/{event.expense_id}/approve",
         )
 
-    async def _overrun(self, conn: ViewConnection, event: c.BudgetLineOverrun) -> None:
+    async def _overrun(self, conn: ViewConnection, event: published.BudgetLineOverrun) -> None:
         # Nothing to show but the budget's version, for read-your-writes.
         await change_record(conn, self.t["budgets"], event, {})
 
@@ -383,7 +385,7 @@ class Budgets(Projection):
     async def _add_to_line(
         self,
         conn: ViewConnection,
-        event: Booked | c.OverspendApproved | c.OverspendRefused,
+        event: Booked | published.OverspendApproved | published.OverspendRefused,
         sets: str,
     ) -> None:
         """`sets` moves the line's running totals by the event's amount ($3)."""
@@ -394,13 +396,17 @@ class Budgets(Projection):
             event.amount.amount,
         )
 
-    async def _overspend_approved(self, conn: ViewConnection, event: c.OverspendApproved) -> None:
+    async def _overspend_approved(
+        self, conn: ViewConnection, event: published.OverspendApproved
+    ) -> None:
         if not await update_record(conn, self.t["budgets"], event, {}):
             return
         await self._add_to_line(conn, event, "pending_amount = pending_amount - $3")
         await self._decided(conn, event)
 
-    async def _overspend_refused(self, conn: ViewConnection, event: c.OverspendRefused) -> None:
+    async def _overspend_refused(
+        self, conn: ViewConnection, event: published.OverspendRefused
+    ) -> None:
         if not await update_record(conn, self.t["budgets"], event, {}):
             return
         await self._add_to_line(conn, event, "pending_amount = pending_amount - $3")
@@ -417,7 +423,7 @@ class Budgets(Projection):
         await self._decided(conn, event)
 
     async def _decided(
-        self, conn: ViewConnection, event: c.OverspendApproved | c.OverspendRefused
+        self, conn: ViewConnection, event: published.OverspendApproved | published.OverspendRefused
     ) -> None:
         await inbox.close(
             conn, self.schema, event, kind="overspend_to_decide", item=str(event.expense_id)

@@ -15,7 +15,7 @@ from bizdev_common.projector import (
     update_record,
 )
 
-from bizdev_finance import contract as c
+from bizdev_finance import published
 
 
 class Periods(Projection):
@@ -51,18 +51,18 @@ class Periods(Projection):
     ]
 
     def __init__(self, schema: str) -> None:
-        super().__init__(schema, [c.CONTRACT])
+        super().__init__(schema, [published.CONTRACT])
 
     async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
-            case c.PeriodClosed():
+            case published.PeriodClosed():
                 await self._closed(conn, event)
-            case c.VarianceExplained():
+            case published.VarianceExplained():
                 await self._explained(conn, event)
-            case c.PeriodReportFinalized():
+            case published.PeriodReportFinalized():
                 await self._finalized(conn, event)
 
-    async def _closed(self, conn: ViewConnection, event: c.PeriodClosed) -> None:
+    async def _closed(self, conn: ViewConnection, event: published.PeriodClosed) -> None:
         await put_record(
             conn,
             self.t["periods"],
@@ -79,7 +79,7 @@ class Periods(Projection):
             },
         )
 
-    async def _explained(self, conn: ViewConnection, event: c.VarianceExplained) -> None:
+    async def _explained(self, conn: ViewConnection, event: published.VarianceExplained) -> None:
         if not await update_record(conn, self.t["periods"], event, {}):
             return
         await conn.execute(
@@ -96,5 +96,7 @@ class Periods(Projection):
             event.by,
         )
 
-    async def _finalized(self, conn: ViewConnection, event: c.PeriodReportFinalized) -> None:
+    async def _finalized(
+        self, conn: ViewConnection, event: published.PeriodReportFinalized
+    ) -> None:
         await change_record(conn, self.t["periods"], event, {"final": True})

@@ -17,7 +17,7 @@ from bizdev_common.projector import (
 )
 from bizdev_common.scheduler import clear_deadline, set_deadline
 
-from bizdev_finance import contract as c
+from bizdev_finance import published
 
 INVOICE_DUE = "invoice_due"
 """Deadline kind, armed by this view: an invoice's due date is over (item: the invoice id)."""
@@ -66,20 +66,20 @@ class Receivables(Projection):
     ]
 
     def __init__(self, schema: str) -> None:
-        super().__init__(schema, [c.CONTRACT])
+        super().__init__(schema, [published.CONTRACT])
 
     async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
-            case c.ReceivableOpened():
+            case published.ReceivableOpened():
                 await self._opened(conn, event)
-            case c.RevenueRecorded():
+            case published.RevenueRecorded():
                 await self._revenue(conn, event)
-            case c.PaymentReceived():
+            case published.PaymentReceived():
                 await self._payment(conn, event)
-            case c.ReceivableOverdue():
+            case published.ReceivableOverdue():
                 await self._overdue(conn, event)
 
-    async def _opened(self, conn: ViewConnection, event: c.ReceivableOpened) -> None:
+    async def _opened(self, conn: ViewConnection, event: published.ReceivableOpened) -> None:
         await put_record(
             conn,
             self.t["receivables"],
@@ -97,7 +97,7 @@ class Receivables(Projection):
             },
         )
 
-    async def _revenue(self, conn: ViewConnection, event: c.RevenueRecorded) -> None:
+    async def _revenue(self, conn: ViewConnection, event: published.RevenueRecorded) -> None:
         receivables = self.t["receivables"]
         if not await update_record(conn, receivables, event, {}):
             return
@@ -131,7 +131,7 @@ class Receivables(Projection):
             str(event.invoice_id),
         )
 
-    async def _payment(self, conn: ViewConnection, event: c.PaymentReceived) -> None:
+    async def _payment(self, conn: ViewConnection, event: published.PaymentReceived) -> None:
         receivables = self.t["receivables"]
         if not await update_record(conn, receivables, event, {}):
             return
@@ -150,6 +150,6 @@ class Receivables(Projection):
                 conn, self.schema, INVOICE_DUE, event.aggregate_id, str(event.invoice_id)
             )
 
-    async def _overdue(self, conn: ViewConnection, event: c.ReceivableOverdue) -> None:
+    async def _overdue(self, conn: ViewConnection, event: published.ReceivableOverdue) -> None:
         if await update_record(conn, self.t["receivables"], event, {}):
             await update_row(conn, self.t["invoices"], {"id": event.invoice_id}, {"overdue": True})

@@ -35,9 +35,9 @@ from bizdev_performance.api.access import Reach
 from bizdev_performance.api.common import Change, Create, ScoreIn
 from bizdev_performance.api.indicators import Period
 from bizdev_performance.attainment import attained
-from bizdev_performance.contract import Number
 from bizdev_performance.domain import Cycle, Participant
 from bizdev_performance.domain.values import PERIOD_PATTERN, CycleKind, Relation, SubjectKind
+from bizdev_performance.published import Number
 
 router = APIRouter(route_class=CommandRoute)
 

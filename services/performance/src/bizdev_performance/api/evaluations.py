@@ -31,9 +31,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from bizdev_performance.api.access import Reach, guard_evaluation
 from bizdev_performance.api.common import Change
 from bizdev_performance.application import PerformanceApplication
-from bizdev_performance.contract import Number
 from bizdev_performance.domain import Evaluation
 from bizdev_performance.domain.values import EvaluationState, Relation
+from bizdev_performance.published import Number
 
 router = APIRouter(route_class=CommandRoute)
 

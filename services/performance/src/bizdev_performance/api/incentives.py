@@ -32,9 +32,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from bizdev_performance.api.access import Reach, guard_lead_reward
 from bizdev_performance.api.common import App, Change, Create
 from bizdev_performance.api.evaluations import EvaluationView, evaluation_view
-from bizdev_performance.contract import Number
 from bizdev_performance.domain import LeadReward, PerformanceFile
 from bizdev_performance.domain.values import ImprovementMeasure, IncentiveKind, SanctionKind
+from bizdev_performance.published import Number
 
 router = APIRouter(route_class=CommandRoute)
 

@@ -22,7 +22,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from bizdev_performance.api.access import Reach, guard_target
 from bizdev_performance.api.common import Create, DecimalIn
 from bizdev_performance.attainment import attained
-from bizdev_performance.contract import Number
 from bizdev_performance.domain import Indicator, Target
 from bizdev_performance.domain.values import (
     PERIOD_PATTERN,
@@ -31,6 +30,7 @@ from bizdev_performance.domain.values import (
     Measure,
     SubjectKind,
 )
+from bizdev_performance.published import Number
 
 router = APIRouter(route_class=CommandRoute)
 

@@ -10,7 +10,7 @@ from bizdev_common.days import end_of
 from bizdev_common.envelope import Envelope
 from bizdev_common.projector import Projection, ViewConnection, insert_record, update_record
 
-from bizdev_performance import contract as c
+from bizdev_performance import published
 from bizdev_performance.projections._common import HR
 
 
@@ -48,16 +48,16 @@ class CyclesView(Projection):
     )
 
     def __init__(self, schema: str) -> None:
-        super().__init__(schema, [c.CONTRACT])
+        super().__init__(schema, [published.CONTRACT])
 
     async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
-            case c.CycleOpened():
+            case published.CycleOpened():
                 await self._opened(conn, event)
-            case c.CycleFinalized():
+            case published.CycleFinalized():
                 await self._finalized(conn, event)
 
-    async def _opened(self, conn: ViewConnection, event: c.CycleOpened) -> None:
+    async def _opened(self, conn: ViewConnection, event: published.CycleOpened) -> None:
         if await insert_record(
             conn,
             self.t["cycles"],
@@ -91,7 +91,7 @@ class CyclesView(Projection):
                 due_at=end_of(event.finalize_due),
             )
 
-    async def _finalized(self, conn: ViewConnection, event: c.CycleFinalized) -> None:
+    async def _finalized(self, conn: ViewConnection, event: published.CycleFinalized) -> None:
         if await update_record(
             conn,
             self.t["cycles"],

@@ -19,7 +19,7 @@ from bizdev_common.projector import (
 )
 from bizdev_common.scheduler import clear_deadline, set_deadline
 
-from bizdev_performance import contract as c
+from bizdev_performance import published
 from bizdev_performance.domain import STEP_ACKNOWLEDGEMENT, STEP_FEEDBACK
 from bizdev_performance.domain.values import EvaluationState
 from bizdev_performance.projections._common import HR
@@ -63,24 +63,24 @@ class EvaluationsView(Projection):
     )
 
     def __init__(self, schema: str) -> None:
-        super().__init__(schema, [c.CONTRACT])
+        super().__init__(schema, [published.CONTRACT])
 
     async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
-            case c.EvaluationOpened():
+            case published.EvaluationOpened():
                 await self._opened(conn, event)
-            case c.RatingRecorded():
+            case published.RatingRecorded():
                 await self._rated(conn, event)
-            case c.EvaluationFinalized():
+            case published.EvaluationFinalized():
                 await self._finalized(conn, event)
-            case c.FeedbackDelivered():
+            case published.FeedbackDelivered():
                 await self._feedback_delivered(conn, event)
-            case c.FeedbackAcknowledged():
+            case published.FeedbackAcknowledged():
                 await self._acknowledged(conn, event)
-            case c.EvaluationStepOverdue():
+            case published.EvaluationStepOverdue():
                 await self._step_overdue(conn, event)
 
-    async def _opened(self, conn: ViewConnection, event: c.EvaluationOpened) -> None:
+    async def _opened(self, conn: ViewConnection, event: published.EvaluationOpened) -> None:
         if not await insert_record(
             conn,
             self.t["evaluations"],
@@ -119,7 +119,7 @@ class EvaluationsView(Projection):
             STEP_FEEDBACK,
         )
 
-    async def _rated(self, conn: ViewConnection, event: c.RatingRecorded) -> None:
+    async def _rated(self, conn: ViewConnection, event: published.RatingRecorded) -> None:
         counted = await conn.fetchval(
             f"UPDATE {self.t['evaluations']} SET ratings = ratings + 1, version = $2, "
             "updated_at = $3 WHERE id = $1 AND version < $2 RETURNING true",
@@ -130,7 +130,7 @@ class EvaluationsView(Projection):
         if counted:
             await inbox.close(conn, self.schema, event, kind="rating_to_give", item=event.rater)
 
-    async def _finalized(self, conn: ViewConnection, event: c.EvaluationFinalized) -> None:
+    async def _finalized(self, conn: ViewConnection, event: published.EvaluationFinalized) -> None:
         row = await updated_record(
             conn,
             self.t["evaluations"],
@@ -172,7 +172,9 @@ class EvaluationsView(Projection):
             due_at=end_of(row["feedback_due"]),
         )
 
-    async def _feedback_delivered(self, conn: ViewConnection, event: c.FeedbackDelivered) -> None:
+    async def _feedback_delivered(
+        self, conn: ViewConnection, event: published.FeedbackDelivered
+    ) -> None:
         if not await update_record(
             conn,
             self.t["evaluations"],
@@ -202,7 +204,9 @@ class EvaluationsView(Projection):
             due_at=end_of(event.acknowledge_by),
         )
 
-    async def _acknowledged(self, conn: ViewConnection, event: c.FeedbackAcknowledged) -> None:
+    async def _acknowledged(
+        self, conn: ViewConnection, event: published.FeedbackAcknowledged
+    ) -> None:
         if await update_record(
             conn, self.t["evaluations"], event, {"state": EvaluationState.ACKNOWLEDGED.value}
         ):
@@ -214,7 +218,9 @@ class EvaluationsView(Projection):
                 conn, self.schema, STEP_DUE, event.aggregate_id, STEP_ACKNOWLEDGEMENT
             )
 
-    async def _step_overdue(self, conn: ViewConnection, event: c.EvaluationStepOverdue) -> None:
+    async def _step_overdue(
+        self, conn: ViewConnection, event: published.EvaluationStepOverdue
+    ) -> None:
         if await update_record(conn, self.t["evaluations"], event, {}):
             await inbox.put(
                 conn,

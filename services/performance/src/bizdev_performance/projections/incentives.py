@@ -9,9 +9,9 @@ from bizdev_common.contract import PublicEvent
 from bizdev_common.envelope import Envelope
 from bizdev_common.projector import Projection, ViewConnection, insert_row
 
-from bizdev_performance import contract as c
+from bizdev_performance import published
 
-Decision = c.IncentiveGranted | c.ImprovementPlanStarted | c.SanctionApplied
+Decision = published.IncentiveGranted | published.ImprovementPlanStarted | published.SanctionApplied
 
 
 class IncentivesView(Projection):
@@ -52,18 +52,18 @@ class IncentivesView(Projection):
     )
 
     def __init__(self, schema: str) -> None:
-        super().__init__(schema, [c.CONTRACT])
+        super().__init__(schema, [published.CONTRACT])
 
     async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
-            case c.IncentiveGranted():
+            case published.IncentiveGranted():
                 await self._incentive(conn, event)
-            case c.ImprovementPlanStarted():
+            case published.ImprovementPlanStarted():
                 await self._improvement_plan(conn, event)
-            case c.SanctionApplied():
+            case published.SanctionApplied():
                 await self._sanction(conn, event)
 
-    async def _incentive(self, conn: ViewConnection, event: c.IncentiveGranted) -> None:
+    async def _incentive(self, conn: ViewConnection, event: published.IncentiveGranted) -> None:
         await self._decided(
             conn,
             event,
@@ -78,7 +78,7 @@ class IncentivesView(Projection):
         )
 
     async def _improvement_plan(
-        self, conn: ViewConnection, event: c.ImprovementPlanStarted
+        self, conn: ViewConnection, event: published.ImprovementPlanStarted
     ) -> None:
         await self._decided(
             conn,
@@ -92,7 +92,7 @@ class IncentivesView(Projection):
             },
         )
 
-    async def _sanction(self, conn: ViewConnection, event: c.SanctionApplied) -> None:
+    async def _sanction(self, conn: ViewConnection, event: published.SanctionApplied) -> None:
         await self._decided(
             conn,
             event,

@@ -11,7 +11,7 @@ from bizdev_common.projector import (
     put_record,
 )
 
-from bizdev_performance import contract as c
+from bizdev_performance import published
 from bizdev_performance.domain.values import period_bounds
 
 
@@ -67,20 +67,20 @@ class IndicatorsView(Projection):
     )
 
     def __init__(self, schema: str) -> None:
-        super().__init__(schema, [c.CONTRACT])
+        super().__init__(schema, [published.CONTRACT])
 
     async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
-            case c.IndicatorDefined():
+            case published.IndicatorDefined():
                 await self._defined(conn, event)
-            case c.TargetSet():
+            case published.TargetSet():
                 await self._target_set(conn, event)
-            case c.TargetRevised():
+            case published.TargetRevised():
                 await self._target_revised(conn, event)
-            case c.MarketShareRecorded():
+            case published.MarketShareRecorded():
                 await self._market_share(conn, event)
 
-    async def _defined(self, conn: ViewConnection, event: c.IndicatorDefined) -> None:
+    async def _defined(self, conn: ViewConnection, event: published.IndicatorDefined) -> None:
         await put_record(
             conn,
             self.t["indicators"],
@@ -95,7 +95,7 @@ class IndicatorsView(Projection):
             },
         )
 
-    async def _target_set(self, conn: ViewConnection, event: c.TargetSet) -> None:
+    async def _target_set(self, conn: ViewConnection, event: published.TargetSet) -> None:
         first, last = period_bounds(event.period)
         await put_record(
             conn,
@@ -114,12 +114,14 @@ class IndicatorsView(Projection):
             },
         )
 
-    async def _target_revised(self, conn: ViewConnection, event: c.TargetRevised) -> None:
+    async def _target_revised(self, conn: ViewConnection, event: published.TargetRevised) -> None:
         await change_record(
             conn, self.t["targets"], event, {"value": event.value, "set_by": event.by}
         )
 
-    async def _market_share(self, conn: ViewConnection, event: c.MarketShareRecorded) -> None:
+    async def _market_share(
+        self, conn: ViewConnection, event: published.MarketShareRecorded
+    ) -> None:
         await put_record(
             conn,
             self.t["market_shares"],

@@ -12,7 +12,7 @@ from bizdev_common.projector import (
     put_record,
 )
 
-from bizdev_performance import contract as c
+from bizdev_performance import published
 
 
 class OrganisationView(Projection):
@@ -48,24 +48,24 @@ class OrganisationView(Projection):
     )
 
     def __init__(self, schema: str) -> None:
-        super().__init__(schema, [c.CONTRACT])
+        super().__init__(schema, [published.CONTRACT])
 
     async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
-            case c.PersonJoined():
+            case published.PersonJoined():
                 await self._joined(conn, event)
-            case c.PersonMoved():
+            case published.PersonMoved():
                 await self._moved(conn, event)
-            case c.SupervisorAssigned():
+            case published.SupervisorAssigned():
                 await self._supervisor(conn, event)
-            case c.PersonLeft():
+            case published.PersonLeft():
                 await self._left(conn, event)
-            case c.DepartmentEstablished():
+            case published.DepartmentEstablished():
                 await self._established(conn, event)
-            case c.DepartmentHeadAppointed():
+            case published.DepartmentHeadAppointed():
                 await self._head(conn, event)
 
-    async def _joined(self, conn: ViewConnection, event: c.PersonJoined) -> None:
+    async def _joined(self, conn: ViewConnection, event: published.PersonJoined) -> None:
         await put_record(
             conn,
             self.t["people"],
@@ -79,7 +79,7 @@ class OrganisationView(Projection):
             },
         )
 
-    async def _moved(self, conn: ViewConnection, event: c.PersonMoved) -> None:
+    async def _moved(self, conn: ViewConnection, event: published.PersonMoved) -> None:
         await change_record(
             conn,
             self.t["people"],
@@ -87,15 +87,17 @@ class OrganisationView(Projection):
             {"department": event.department, "position": event.position},
         )
 
-    async def _supervisor(self, conn: ViewConnection, event: c.SupervisorAssigned) -> None:
+    async def _supervisor(self, conn: ViewConnection, event: published.SupervisorAssigned) -> None:
         await change_record(conn, self.t["people"], event, {"supervisor": event.supervisor})
 
-    async def _left(self, conn: ViewConnection, event: c.PersonLeft) -> None:
+    async def _left(self, conn: ViewConnection, event: published.PersonLeft) -> None:
         await change_record(
             conn, self.t["people"], event, {"left_on": event.left_on, "active": False}
         )
 
-    async def _established(self, conn: ViewConnection, event: c.DepartmentEstablished) -> None:
+    async def _established(
+        self, conn: ViewConnection, event: published.DepartmentEstablished
+    ) -> None:
         await put_record(
             conn,
             self.t["departments"],
@@ -103,5 +105,5 @@ class OrganisationView(Projection):
             {"department": event.department, "head": event.head},
         )
 
-    async def _head(self, conn: ViewConnection, event: c.DepartmentHeadAppointed) -> None:
+    async def _head(self, conn: ViewConnection, event: published.DepartmentHeadAppointed) -> None:
         await change_record(conn, self.t["departments"], event, {"head": event.head})

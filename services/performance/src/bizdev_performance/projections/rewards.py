@@ -10,7 +10,7 @@ from bizdev_common.contract import PublicEvent
 from bizdev_common.envelope import Envelope
 from bizdev_common.projector import Projection, ViewConnection, insert_record
 
-from bizdev_performance import contract as c
+from bizdev_performance import published
 from bizdev_performance.projections._common import HR
 
 
@@ -40,16 +40,16 @@ class RewardsView(Projection):
     )
 
     def __init__(self, schema: str) -> None:
-        super().__init__(schema, [c.CONTRACT])
+        super().__init__(schema, [published.CONTRACT])
 
     async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
-            case c.LeadRewardHeld():
+            case published.LeadRewardHeld():
                 await self._held(conn, event)
-            case c.LeadRewardGranted():
+            case published.LeadRewardGranted():
                 await self._granted(conn, event)
 
-    async def _held(self, conn: ViewConnection, event: c.LeadRewardHeld) -> None:
+    async def _held(self, conn: ViewConnection, event: published.LeadRewardHeld) -> None:
         if await insert_record(
             conn,
             self.t["lead_rewards"],
@@ -73,7 +73,7 @@ class RewardsView(Projection):
                 link=f"/lead-rewards/{event.aggregate_id}/approve",
             )
 
-    async def _granted(self, conn: ViewConnection, event: c.LeadRewardGranted) -> None:
+    async def _granted(self, conn: ViewConnection, event: published.LeadRewardGranted) -> None:
         revenue = event.expected_revenue
         if await insert_record(
             conn,

@@ -114,7 +114,9 @@ class ApprovalAssessment(BaseModel):
     economic_benefit: str
 
 
-class ApplicationView(BaseModel):
+class ApplicationFacts(BaseModel):
+    """What the application view and the application as of a moment both show."""
+
     id: UUID
     version: int
     state: ApplicationState
@@ -127,6 +129,9 @@ class ApplicationView(BaseModel):
     preliminary_plan: str
     lead_id: UUID | None
     customer_id: UUID | None
+
+
+class ApplicationView(ApplicationFacts):
     applicant_is_head: bool = Field(
         description="The applicant heads the department: management reviews it instead"
     )
@@ -141,21 +146,9 @@ class ApplicationView(BaseModel):
     updated_at: datetime
 
 
-class ApplicationAsOf(BaseModel):
+class ApplicationAsOf(ApplicationFacts):
     """The application as it stood at a version or moment (from its events)."""
 
-    id: UUID
-    version: int
-    state: ApplicationState
-    title: str
-    department: str
-    applicant: str
-    background: str
-    target_customers: str
-    expected_revenue: MoneyModel
-    preliminary_plan: str
-    lead_id: UUID | None
-    customer_id: UUID | None
     applicant_is_head: bool
     opinion: dict[str, Any] | None
     decision_reasons: str | None

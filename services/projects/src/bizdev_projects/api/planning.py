@@ -28,7 +28,7 @@ from bizdev_common.service import Runtime
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from bizdev_projects import contract as c
+from bizdev_projects import published
 from bizdev_projects.api.common import Change, Create, UserId, money_list
 from bizdev_projects.domain import (
     BudgetCategory,
@@ -115,8 +115,8 @@ class ApprovedRevision(BaseModel):
     """The revision in force: execution and the budget follow it."""
 
     revision: int
-    milestones: list[c.Milestone]
-    budget_lines: list[c.BudgetLine]
+    milestones: list[published.Milestone]
+    budget_lines: list[published.BudgetLine]
     budget_totals: list[MoneyModel] = Field(description="Total of the lines per currency")
     approved_at: datetime | None
 
@@ -142,8 +142,8 @@ class PlanView(BaseModel):
     goals: str
     marketing_strategy: str
     product_plan: str
-    milestones: list[c.Milestone]
-    budget_lines: list[c.BudgetLine]
+    milestones: list[published.Milestone]
+    budget_lines: list[published.BudgetLine]
     budget_totals: list[MoneyModel] = Field(description="Total of the lines per currency")
     review_departments: list[str]
     submitted_by: str | None

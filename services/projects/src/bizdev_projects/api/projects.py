@@ -30,7 +30,9 @@ from bizdev_projects.domain import (
 router = APIRouter(route_class=CommandRoute)
 
 
-class ProjectView(BaseModel):
+class ProjectFacts(BaseModel):
+    """What the project view and the project as of a moment both show."""
+
     id: UUID
     version: int
     state: ProjectState
@@ -41,6 +43,9 @@ class ProjectView(BaseModel):
     expected_revenue: MoneyModel
     lead_id: UUID | None
     customer_id: UUID | None
+
+
+class ProjectView(ProjectFacts):
     opened_by: str
     team_lead: str | None
     health: HealthStatus
@@ -102,20 +107,10 @@ class MilestoneAsOf(BaseModel):
     overdue_since: datetime | None
 
 
-class ProjectAsOf(BaseModel):
+class ProjectAsOf(ProjectFacts):
     """The project as it stood at a version or moment (from its events): who was on the team
     and who led it then, how far each milestone was."""
 
-    id: UUID
-    version: int
-    state: ProjectState
-    name: str
-    department: str
-    applicant: str
-    application_id: UUID
-    expected_revenue: MoneyModel
-    lead_id: UUID | None
-    customer_id: UUID | None
     team_lead: str | None
     members: dict[str, str] = Field(description="User id → responsibilities")
     milestones: list[MilestoneAsOf]

@@ -13,7 +13,7 @@ from uuid import UUID
 from bizdev_common import inbox
 from bizdev_common.projector import Projection, ViewConnection
 
-from bizdev_projects import contract as c
+from bizdev_projects import published
 
 
 def closures_ddl(table: str) -> str:
@@ -27,7 +27,7 @@ class ProjectRecords(Projection):
     closures: ClassVar[str]
     """Its table of the projects closed."""
 
-    async def _note_closed(self, conn: ViewConnection, event: c.ProjectClosed) -> bool:
+    async def _note_closed(self, conn: ViewConnection, event: published.ProjectClosed) -> bool:
         """Whether the closure is news to this family (a redelivery settles nothing again)."""
         return bool(
             await conn.fetchval(
@@ -39,7 +39,7 @@ class ProjectRecords(Projection):
         )
 
     async def _settle_items_of(
-        self, conn: ViewConnection, event: c.ProjectClosed, records: str
+        self, conn: ViewConnection, event: published.ProjectClosed, records: str
     ) -> None:
         """Nothing of a closed project waits on anyone: the items of its records (`records`,
         a SELECT of their ids from this family's table, $3 the project) are settled. They

@@ -15,7 +15,7 @@ from bizdev_common.projector import (
     updated_record,
 )
 
-from bizdev_projects import contract as c
+from bizdev_projects import published
 from bizdev_projects.domain import ApplicationState
 
 APPLICATION_REVIEW = "application_review"
@@ -60,24 +60,24 @@ class Applications(Projection):
     ]
 
     def __init__(self, schema: str) -> None:
-        super().__init__(schema, [c.CONTRACT])
+        super().__init__(schema, [published.CONTRACT])
 
     async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
-            case c.ApplicationDrafted():
+            case published.ApplicationDrafted():
                 await self._drafted(conn, event)
-            case c.ApplicationRevised():
+            case published.ApplicationRevised():
                 await self._revised(conn, event)
-            case c.ApplicationSubmitted():
+            case published.ApplicationSubmitted():
                 await self._submitted(conn, event)
-            case c.ApplicationReviewed():
+            case published.ApplicationReviewed():
                 await self._reviewed(conn, event)
-            case c.ApplicationApproved():
+            case published.ApplicationApproved():
                 await self._approved(conn, event)
-            case c.ApplicationRejected():
+            case published.ApplicationRejected():
                 await self._rejected(conn, event)
 
-    async def _drafted(self, conn: ViewConnection, event: c.ApplicationDrafted) -> None:
+    async def _drafted(self, conn: ViewConnection, event: published.ApplicationDrafted) -> None:
         await put_record(
             conn,
             self.t["applications"],
@@ -97,7 +97,7 @@ class Applications(Projection):
             },
         )
 
-    async def _revised(self, conn: ViewConnection, event: c.ApplicationRevised) -> None:
+    async def _revised(self, conn: ViewConnection, event: published.ApplicationRevised) -> None:
         await change_record(
             conn,
             self.t["applications"],
@@ -116,7 +116,7 @@ class Applications(Projection):
             },
         )
 
-    async def _submitted(self, conn: ViewConnection, event: c.ApplicationSubmitted) -> None:
+    async def _submitted(self, conn: ViewConnection, event: published.ApplicationSubmitted) -> None:
         await change_record(
             conn,
             self.t["applications"],
@@ -138,7 +138,7 @@ class Applications(Projection):
             link=f"/applications/{event.aggregate_id}/review",
         )
 
-    async def _reviewed(self, conn: ViewConnection, event: c.ApplicationReviewed) -> None:
+    async def _reviewed(self, conn: ViewConnection, event: published.ApplicationReviewed) -> None:
         opinion = event.model_dump_json(
             include={
                 "by",
@@ -171,7 +171,7 @@ class Applications(Projection):
             link=f"/applications/{event.aggregate_id}/approve",
         )
 
-    async def _approved(self, conn: ViewConnection, event: c.ApplicationApproved) -> None:
+    async def _approved(self, conn: ViewConnection, event: published.ApplicationApproved) -> None:
         await change_record(
             conn,
             self.t["applications"],
@@ -188,7 +188,7 @@ class Applications(Projection):
         )
         await inbox.close(conn, self.schema, event, kind=APPLICATION_DECISION)
 
-    async def _rejected(self, conn: ViewConnection, event: c.ApplicationRejected) -> None:
+    async def _rejected(self, conn: ViewConnection, event: published.ApplicationRejected) -> None:
         await change_record(
             conn,
             self.t["applications"],

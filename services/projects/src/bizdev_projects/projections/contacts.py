@@ -6,7 +6,7 @@ from bizdev_common.contract import PublicEvent
 from bizdev_common.envelope import Envelope
 from bizdev_common.projector import Projection, ViewConnection, put_record
 
-from bizdev_projects import contract as c
+from bizdev_projects import published
 
 
 class Contacts(Projection):
@@ -35,14 +35,14 @@ class Contacts(Projection):
     ]
 
     def __init__(self, schema: str) -> None:
-        super().__init__(schema, [c.CONTRACT])
+        super().__init__(schema, [published.CONTRACT])
 
     async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
-            case c.ContactLogged():
+            case published.ContactLogged():
                 await self._logged(conn, event)
 
-    async def _logged(self, conn: ViewConnection, event: c.ContactLogged) -> None:
+    async def _logged(self, conn: ViewConnection, event: published.ContactLogged) -> None:
         await put_record(
             conn,
             self.t["contacts"],

@@ -12,7 +12,7 @@ from bizdev_common.projector import (
     put_record,
 )
 
-from bizdev_projects import contract as c
+from bizdev_projects import published
 from bizdev_projects.domain import DeviationState
 from bizdev_projects.projections._common import ProjectRecords, closures_ddl
 
@@ -54,18 +54,18 @@ class Deviations(ProjectRecords):
     ]
 
     def __init__(self, schema: str) -> None:
-        super().__init__(schema, [c.CONTRACT])
+        super().__init__(schema, [published.CONTRACT])
 
     async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
-            case c.DeviationReported():
+            case published.DeviationReported():
                 await self._reported(conn, event)
-            case c.DeviationAcknowledged():
+            case published.DeviationAcknowledged():
                 await self._acknowledged(conn, event)
-            case c.ProjectClosed():
+            case published.ProjectClosed():
                 await self._project_closed(conn, event)
 
-    async def _reported(self, conn: ViewConnection, event: c.DeviationReported) -> None:
+    async def _reported(self, conn: ViewConnection, event: published.DeviationReported) -> None:
         await put_record(
             conn,
             self.t["deviations"],
@@ -93,7 +93,9 @@ class Deviations(ProjectRecords):
         )
         await self._settled_if_project_closed(conn, event.aggregate_id, event.project_id)
 
-    async def _acknowledged(self, conn: ViewConnection, event: c.DeviationAcknowledged) -> None:
+    async def _acknowledged(
+        self, conn: ViewConnection, event: published.DeviationAcknowledged
+    ) -> None:
         await change_record(
             conn,
             self.t["deviations"],
@@ -108,7 +110,7 @@ class Deviations(ProjectRecords):
         )
         await inbox.close(conn, self.schema, event, kind=DEVIATION_ACKNOWLEDGEMENT)
 
-    async def _project_closed(self, conn: ViewConnection, event: c.ProjectClosed) -> None:
+    async def _project_closed(self, conn: ViewConnection, event: published.ProjectClosed) -> None:
         if await self._note_closed(conn, event):
             await self._settle_items_of(
                 conn, event, f"SELECT id FROM {self.t['deviations']} WHERE project_id = $3"

@@ -12,7 +12,7 @@ from bizdev_common.projector import (
     put_record,
 )
 
-from bizdev_projects import contract as c
+from bizdev_projects import published
 from bizdev_projects.domain import LeadState
 
 
@@ -56,20 +56,20 @@ class Leads(Projection):
     ]
 
     def __init__(self, schema: str) -> None:
-        super().__init__(schema, [c.CONTRACT])
+        super().__init__(schema, [published.CONTRACT])
 
     async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
-            case c.LeadSubmitted():
+            case published.LeadSubmitted():
                 await self._submitted(conn, event)
-            case c.LeadQualified():
+            case published.LeadQualified():
                 await self._qualified(conn, event)
-            case c.LeadDiscarded():
+            case published.LeadDiscarded():
                 await self._discarded(conn, event)
-            case c.LeadConverted():
+            case published.LeadConverted():
                 await self._converted(conn, event)
 
-    async def _submitted(self, conn: ViewConnection, event: c.LeadSubmitted) -> None:
+    async def _submitted(self, conn: ViewConnection, event: published.LeadSubmitted) -> None:
         await put_record(
             conn,
             self.t["leads"],
@@ -86,7 +86,7 @@ class Leads(Projection):
             },
         )
 
-    async def _qualified(self, conn: ViewConnection, event: c.LeadQualified) -> None:
+    async def _qualified(self, conn: ViewConnection, event: published.LeadQualified) -> None:
         await change_record(
             conn,
             self.t["leads"],
@@ -99,7 +99,7 @@ class Leads(Projection):
             },
         )
 
-    async def _discarded(self, conn: ViewConnection, event: c.LeadDiscarded) -> None:
+    async def _discarded(self, conn: ViewConnection, event: published.LeadDiscarded) -> None:
         await change_record(
             conn,
             self.t["leads"],
@@ -111,7 +111,7 @@ class Leads(Projection):
             },
         )
 
-    async def _converted(self, conn: ViewConnection, event: c.LeadConverted) -> None:
+    async def _converted(self, conn: ViewConnection, event: published.LeadConverted) -> None:
         await change_record(
             conn,
             self.t["leads"],

@@ -6,7 +6,7 @@ from bizdev_common.contract import PublicEvent
 from bizdev_common.envelope import Envelope
 from bizdev_common.projector import Projection, ViewConnection, put_record
 
-from bizdev_projects import contract as c
+from bizdev_projects import published
 
 
 class MarketInsights(Projection):
@@ -29,14 +29,14 @@ class MarketInsights(Projection):
     ]
 
     def __init__(self, schema: str) -> None:
-        super().__init__(schema, [c.CONTRACT])
+        super().__init__(schema, [published.CONTRACT])
 
     async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
-            case c.MarketInsightRecorded():
+            case published.MarketInsightRecorded():
                 await self._recorded(conn, event)
 
-    async def _recorded(self, conn: ViewConnection, event: c.MarketInsightRecorded) -> None:
+    async def _recorded(self, conn: ViewConnection, event: published.MarketInsightRecorded) -> None:
         await put_record(
             conn,
             self.t["market_insights"],

@@ -12,7 +12,7 @@ from bizdev_common.envelope import Envelope
 from bizdev_common.projector import ViewConnection, put_record, update_record
 from bizdev_common.scheduler import clear_deadline, set_deadlines
 
-from bizdev_projects import contract as c
+from bizdev_projects import published
 from bizdev_projects.domain import ACTION_ITEM_OVERDUE, MeetingState
 from bizdev_projects.projections._common import ProjectRecords, closures_ddl
 
@@ -73,22 +73,22 @@ class Meetings(ProjectRecords):
     ]
 
     def __init__(self, schema: str) -> None:
-        super().__init__(schema, [c.CONTRACT])
+        super().__init__(schema, [published.CONTRACT])
 
     async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
-            case c.MeetingScheduled():
+            case published.MeetingScheduled():
                 await self._scheduled(conn, event)
-            case c.MeetingMinutesRecorded():
+            case published.MeetingMinutesRecorded():
                 await self._minutes(conn, event)
-            case c.ActionItemCompleted():
+            case published.ActionItemCompleted():
                 await self._item_completed(conn, event)
-            case c.ActionItemOverdue():
+            case published.ActionItemOverdue():
                 await self._item_overdue(conn, event)
-            case c.ProjectClosed():
+            case published.ProjectClosed():
                 await self._project_closed(conn, event)
 
-    async def _scheduled(self, conn: ViewConnection, event: c.MeetingScheduled) -> None:
+    async def _scheduled(self, conn: ViewConnection, event: published.MeetingScheduled) -> None:
         await put_record(
             conn,
             self.t["meetings"],
@@ -107,7 +107,7 @@ class Meetings(ProjectRecords):
             },
         )
 
-    async def _minutes(self, conn: ViewConnection, event: c.MeetingMinutesRecorded) -> None:
+    async def _minutes(self, conn: ViewConnection, event: published.MeetingMinutesRecorded) -> None:
         if not await update_record(
             conn,
             self.t["meetings"],
@@ -159,7 +159,9 @@ class Meetings(ProjectRecords):
         await self._settled_if_project_closed(conn, event.aggregate_id, event.project_id)
         await self._no_deadlines_if_project_closed(conn, event.aggregate_id, event.project_id)
 
-    async def _item_completed(self, conn: ViewConnection, event: c.ActionItemCompleted) -> None:
+    async def _item_completed(
+        self, conn: ViewConnection, event: published.ActionItemCompleted
+    ) -> None:
         if not await update_record(conn, self.t["meetings"], event, {}):
             return
         await conn.execute(
@@ -174,7 +176,7 @@ class Meetings(ProjectRecords):
         )
         await inbox.close(conn, self.schema, event, kind=ACTION_ITEM, item=str(event.item_id))
 
-    async def _item_overdue(self, conn: ViewConnection, event: c.ActionItemOverdue) -> None:
+    async def _item_overdue(self, conn: ViewConnection, event: published.ActionItemOverdue) -> None:
         if not await update_record(conn, self.t["meetings"], event, {}):
             return
         # Reported: nothing is left for the deadline to do.
@@ -182,7 +184,7 @@ class Meetings(ProjectRecords):
             conn, self.schema, ACTION_ITEM_OVERDUE, event.aggregate_id, str(event.item_id)
         )
 
-    async def _project_closed(self, conn: ViewConnection, event: c.ProjectClosed) -> None:
+    async def _project_closed(self, conn: ViewConnection, event: published.ProjectClosed) -> None:
         if not await self._note_closed(conn, event):
             return
         meetings = f"SELECT id FROM {self.t['meetings']} WHERE project_id = $3"

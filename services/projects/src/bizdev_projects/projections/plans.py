@@ -20,7 +20,7 @@ from bizdev_common.projector import (
 )
 from pydantic import BaseModel
 
-from bizdev_projects import contract as c
+from bizdev_projects import published
 from bizdev_projects.domain import PlanState, Verdict, budget_totals
 from bizdev_projects.projections._common import ProjectRecords, closures_ddl
 
@@ -109,26 +109,26 @@ class Plans(ProjectRecords):
     ]
 
     def __init__(self, schema: str) -> None:
-        super().__init__(schema, [c.CONTRACT])
+        super().__init__(schema, [published.CONTRACT])
 
     async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
-            case c.PlanDrafted():
+            case published.PlanDrafted():
                 await self._drafted(conn, event)
-            case c.PlanRevised():
+            case published.PlanRevised():
                 await self._revised(conn, event)
-            case c.PlanSubmitted():
+            case published.PlanSubmitted():
                 await self._submitted(conn, event)
-            case c.PlanReviewed():
+            case published.PlanReviewed():
                 await self._reviewed(conn, event)
-            case c.PlanApproved():
+            case published.PlanApproved():
                 await self._approved(conn, event)
-            case c.PlanReplanningRequired():
+            case published.PlanReplanningRequired():
                 await self._replanning_required(conn, event)
-            case c.ProjectClosed():
+            case published.ProjectClosed():
                 await self._project_closed(conn, event)
 
-    async def _drafted(self, conn: ViewConnection, event: c.PlanDrafted) -> None:
+    async def _drafted(self, conn: ViewConnection, event: published.PlanDrafted) -> None:
         await put_record(
             conn,
             self.t["plans"],
@@ -144,7 +144,7 @@ class Plans(ProjectRecords):
             },
         )
 
-    async def _revised(self, conn: ViewConnection, event: c.PlanRevised) -> None:
+    async def _revised(self, conn: ViewConnection, event: published.PlanRevised) -> None:
         await change_record(
             conn,
             self.t["plans"],
@@ -157,7 +157,7 @@ class Plans(ProjectRecords):
             },
         )
 
-    async def _submitted(self, conn: ViewConnection, event: c.PlanSubmitted) -> None:
+    async def _submitted(self, conn: ViewConnection, event: published.PlanSubmitted) -> None:
         for d in event.review_departments:
             await inbox.put(
                 conn,
@@ -197,7 +197,7 @@ class Plans(ProjectRecords):
             ],
         )
 
-    async def _reviewed(self, conn: ViewConnection, event: c.PlanReviewed) -> None:
+    async def _reviewed(self, conn: ViewConnection, event: published.PlanReviewed) -> None:
         sent_back = event.verdict == Verdict.CHANGES_REQUESTED
         if sent_back:
             # Sent back: no department reviews this revision any more.
@@ -223,7 +223,7 @@ class Plans(ProjectRecords):
             event.occurred_at,
         )
 
-    async def _approved(self, conn: ViewConnection, event: c.PlanApproved) -> None:
+    async def _approved(self, conn: ViewConnection, event: published.PlanApproved) -> None:
         await change_record(
             conn,
             self.t["plans"],
@@ -240,7 +240,7 @@ class Plans(ProjectRecords):
         )
 
     async def _replanning_required(
-        self, conn: ViewConnection, event: c.PlanReplanningRequired
+        self, conn: ViewConnection, event: published.PlanReplanningRequired
     ) -> None:
         await change_record(
             conn,
@@ -252,14 +252,14 @@ class Plans(ProjectRecords):
             },
         )
 
-    async def _project_closed(self, conn: ViewConnection, event: c.ProjectClosed) -> None:
+    async def _project_closed(self, conn: ViewConnection, event: published.ProjectClosed) -> None:
         if await self._note_closed(conn, event):
             await self._settle_items_of(
                 conn, event, f"SELECT id FROM {self.t['plans']} WHERE project_id = $3"
             )
 
 
-def _content(event: c.PlanDrafted | c.PlanRevised) -> dict[str, Any]:
+def _content(event: published.PlanDrafted | published.PlanRevised) -> dict[str, Any]:
     totals = budget_totals(b.amount.to_money() for b in event.budget_lines)
     return {
         "goals": event.goals,

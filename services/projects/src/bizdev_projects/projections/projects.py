@@ -16,7 +16,7 @@ from bizdev_common.projector import (
 )
 from bizdev_common.scheduler import clear_deadline, clear_deadlines, set_deadlines
 
-from bizdev_projects import contract as c
+from bizdev_projects import published
 from bizdev_projects.domain import MILESTONE_OVERDUE, ProjectState, milestone_due_at
 
 
@@ -86,34 +86,34 @@ class Projects(Projection):
     ]
 
     def __init__(self, schema: str) -> None:
-        super().__init__(schema, [c.CONTRACT])
+        super().__init__(schema, [published.CONTRACT])
 
     async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
-            case c.ProjectOpened():
+            case published.ProjectOpened():
                 await self._opened(conn, event)
-            case c.TeamLeadAppointed():
+            case published.TeamLeadAppointed():
                 await self._team_lead_appointed(conn, event)
-            case c.TeamMemberAdded():
+            case published.TeamMemberAdded():
                 await self._member_added(conn, event)
-            case c.TeamMemberResponsibilitiesChanged():
+            case published.TeamMemberResponsibilitiesChanged():
                 await self._responsibilities_changed(conn, event)
-            case c.TeamMemberRemoved():
+            case published.TeamMemberRemoved():
                 await self._member_removed(conn, event)
-            case c.MilestonesScheduled():
+            case published.MilestonesScheduled():
                 await self._scheduled(conn, event)
-            case c.MilestoneProgressRecorded():
+            case published.MilestoneProgressRecorded():
                 await self._progress(conn, event)
-            case c.MilestoneCompleted():
+            case published.MilestoneCompleted():
                 await self._completed(conn, event)
-            case c.MilestoneOverdue():
+            case published.MilestoneOverdue():
                 await self._overdue(conn, event)
-            case c.ProjectHealthChanged():
+            case published.ProjectHealthChanged():
                 await self._health(conn, event)
-            case c.ProjectClosed():
+            case published.ProjectClosed():
                 await self._closed(conn, event)
 
-    async def _opened(self, conn: ViewConnection, event: c.ProjectOpened) -> None:
+    async def _opened(self, conn: ViewConnection, event: published.ProjectOpened) -> None:
         await put_record(
             conn,
             self.t["projects"],
@@ -132,7 +132,9 @@ class Projects(Projection):
             },
         )
 
-    async def _team_lead_appointed(self, conn: ViewConnection, event: c.TeamLeadAppointed) -> None:
+    async def _team_lead_appointed(
+        self, conn: ViewConnection, event: published.TeamLeadAppointed
+    ) -> None:
         if not await update_record(conn, self.t["projects"], event, {"team_lead": event.team_lead}):
             return
         members = self.t["team_members"]
@@ -151,7 +153,7 @@ class Projects(Projection):
             event.occurred_at,
         )
 
-    async def _member_added(self, conn: ViewConnection, event: c.TeamMemberAdded) -> None:
+    async def _member_added(self, conn: ViewConnection, event: published.TeamMemberAdded) -> None:
         if not await update_record(conn, self.t["projects"], event, {}):
             return
         await conn.execute(
@@ -165,7 +167,7 @@ class Projects(Projection):
         )
 
     async def _responsibilities_changed(
-        self, conn: ViewConnection, event: c.TeamMemberResponsibilitiesChanged
+        self, conn: ViewConnection, event: published.TeamMemberResponsibilitiesChanged
     ) -> None:
         if not await update_record(conn, self.t["projects"], event, {}):
             return
@@ -177,7 +179,9 @@ class Projects(Projection):
             event.responsibilities,
         )
 
-    async def _member_removed(self, conn: ViewConnection, event: c.TeamMemberRemoved) -> None:
+    async def _member_removed(
+        self, conn: ViewConnection, event: published.TeamMemberRemoved
+    ) -> None:
         if not await update_record(conn, self.t["projects"], event, {}):
             return
         await conn.execute(
@@ -186,7 +190,7 @@ class Projects(Projection):
             event.member,
         )
 
-    async def _scheduled(self, conn: ViewConnection, event: c.MilestonesScheduled) -> None:
+    async def _scheduled(self, conn: ViewConnection, event: published.MilestonesScheduled) -> None:
         """The approved revision's milestones replace the project's (re-planning): a kept one
         keeps its progress and is open again when its date moved, a dropped one goes, and
         the deadline of each open milestone whose date is new is (re-)armed. One statement
@@ -237,7 +241,9 @@ class Projects(Projection):
             {str(r["id"]): milestone_due_at(r["due_date"]) for r in changed if r["due_date"]},
         )
 
-    async def _progress(self, conn: ViewConnection, event: c.MilestoneProgressRecorded) -> None:
+    async def _progress(
+        self, conn: ViewConnection, event: published.MilestoneProgressRecorded
+    ) -> None:
         if not await update_record(conn, self.t["projects"], event, {}):
             return
         await conn.execute(
@@ -247,7 +253,7 @@ class Projects(Projection):
             event.occurred_at,
         )
 
-    async def _completed(self, conn: ViewConnection, event: c.MilestoneCompleted) -> None:
+    async def _completed(self, conn: ViewConnection, event: published.MilestoneCompleted) -> None:
         if not await update_record(conn, self.t["projects"], event, {}):
             return
         await conn.execute(
@@ -262,7 +268,7 @@ class Projects(Projection):
             conn, self.schema, MILESTONE_OVERDUE, event.aggregate_id, str(event.milestone_id)
         )
 
-    async def _overdue(self, conn: ViewConnection, event: c.MilestoneOverdue) -> None:
+    async def _overdue(self, conn: ViewConnection, event: published.MilestoneOverdue) -> None:
         if not await update_record(conn, self.t["projects"], event, {}):
             return
         await conn.execute(
@@ -278,12 +284,12 @@ class Projects(Projection):
             conn, self.schema, MILESTONE_OVERDUE, event.aggregate_id, str(event.milestone_id)
         )
 
-    async def _health(self, conn: ViewConnection, event: c.ProjectHealthChanged) -> None:
+    async def _health(self, conn: ViewConnection, event: published.ProjectHealthChanged) -> None:
         await change_record(
             conn, self.t["projects"], event, {"health": event.health, "health_note": event.note}
         )
 
-    async def _closed(self, conn: ViewConnection, event: c.ProjectClosed) -> None:
+    async def _closed(self, conn: ViewConnection, event: published.ProjectClosed) -> None:
         # What the project's plan, deviations and meetings leave open, their own families
         # settle (projections._common).
         if await update_record(

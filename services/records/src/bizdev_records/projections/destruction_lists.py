@@ -9,7 +9,7 @@ from bizdev_common.contract import PublicEvent
 from bizdev_common.envelope import Envelope
 from bizdev_common.projector import Projection, ViewConnection, insert_record, update_record
 
-from bizdev_records import contract as c
+from bizdev_records import published
 from bizdev_records.domain import ListState
 from bizdev_records.projections._common import ARCHIVIST
 
@@ -40,18 +40,18 @@ class DestructionLists(Projection):
     ddl = [*DDL, *inbox.DDL]
 
     def __init__(self, schema: str) -> None:
-        super().__init__(schema, [c.CONTRACT])
+        super().__init__(schema, [published.CONTRACT])
 
     async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
-            case c.DestructionListed():
+            case published.DestructionListed():
                 await self._listed(conn, event)
-            case c.DestructionApproved():
+            case published.DestructionApproved():
                 await self._approved(conn, event)
-            case c.DestructionCarriedOut():
+            case published.DestructionCarriedOut():
                 await self._carried_out(conn, event)
 
-    async def _listed(self, conn: ViewConnection, event: c.DestructionListed) -> None:
+    async def _listed(self, conn: ViewConnection, event: published.DestructionListed) -> None:
         applied = await insert_record(
             conn,
             self.t["destruction_lists"],
@@ -75,7 +75,7 @@ class DestructionLists(Projection):
                 link=f"/destruction-lists/{event.aggregate_id}/approve",
             )
 
-    async def _approved(self, conn: ViewConnection, event: c.DestructionApproved) -> None:
+    async def _approved(self, conn: ViewConnection, event: published.DestructionApproved) -> None:
         values = {"state": ListState.APPROVED.value, "approved_by": event.by}
         if await update_record(conn, self.t["destruction_lists"], event, values):
             await inbox.close(conn, self.schema, event, kind="destruction_to_approve")
@@ -89,7 +89,9 @@ class DestructionLists(Projection):
                 link=f"/destruction-lists/{event.aggregate_id}/carry-out",
             )
 
-    async def _carried_out(self, conn: ViewConnection, event: c.DestructionCarriedOut) -> None:
+    async def _carried_out(
+        self, conn: ViewConnection, event: published.DestructionCarriedOut
+    ) -> None:
         values = {
             "state": ListState.CARRIED_OUT.value,
             "witness": event.witness,

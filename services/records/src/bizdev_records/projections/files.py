@@ -17,7 +17,7 @@ from bizdev_common.projector import (
 )
 from bizdev_common.scheduler import clear_deadline, set_deadline
 
-from bizdev_records import contract as c
+from bizdev_records import published
 from bizdev_records.projections._common import ARCHIVIST
 from bizdev_records.reactions import RETENTION_OVER
 
@@ -54,20 +54,20 @@ class Files(Projection):
     ddl = [*DDL, *inbox.DDL]
 
     def __init__(self, schema: str) -> None:
-        super().__init__(schema, [c.CONTRACT])
+        super().__init__(schema, [published.CONTRACT])
 
     async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
-            case c.FileOpened():
+            case published.FileOpened():
                 await self._opened(conn, event)
-            case c.FileActiveLifeEnded():
+            case published.FileActiveLifeEnded():
                 await self._active_life_ended(conn, event)
-            case c.FileActiveLifeResumed():
+            case published.FileActiveLifeResumed():
                 await self._active_life_resumed(conn, event)
-            case c.FileRetentionExpired():
+            case published.FileRetentionExpired():
                 await self._retention_expired(conn, event)
 
-    async def _opened(self, conn: ViewConnection, event: c.FileOpened) -> None:
+    async def _opened(self, conn: ViewConnection, event: published.FileOpened) -> None:
         await put_record(
             conn,
             self.t["files"],
@@ -82,7 +82,9 @@ class Files(Projection):
             },
         )
 
-    async def _active_life_ended(self, conn: ViewConnection, event: c.FileActiveLifeEnded) -> None:
+    async def _active_life_ended(
+        self, conn: ViewConnection, event: published.FileActiveLifeEnded
+    ) -> None:
         values = {
             "active": False,
             "ended_on": event.ended_on,
@@ -100,14 +102,16 @@ class Files(Projection):
             )
 
     async def _active_life_resumed(
-        self, conn: ViewConnection, event: c.FileActiveLifeResumed
+        self, conn: ViewConnection, event: published.FileActiveLifeResumed
     ) -> None:
         values = {"active": True, "ended_on": None, "end_reason": None, "retention_ends_on": None}
         if await update_record(conn, self.t["files"], event, values):
             await clear_deadline(conn, self.schema, RETENTION_OVER, event.aggregate_id)
             await inbox.close(conn, self.schema, event, kind="retention_over")
 
-    async def _retention_expired(self, conn: ViewConnection, event: c.FileRetentionExpired) -> None:
+    async def _retention_expired(
+        self, conn: ViewConnection, event: published.FileRetentionExpired
+    ) -> None:
         values = {"retention_expired": True}
         if row := await updated_record(conn, self.t["files"], event, values, ["title"]):
             await inbox.put(

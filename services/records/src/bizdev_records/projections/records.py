@@ -9,6 +9,7 @@ row's version guard decides whether the loan's rows change."""
 from __future__ import annotations
 
 import json
+from uuid import UUID
 
 from bizdev_common import inbox
 from bizdev_common.contract import PublicEvent
@@ -27,8 +28,7 @@ from bizdev_common.projector import (
 )
 from bizdev_common.scheduler import clear_deadline, set_deadline
 
-from bizdev_records import contract as c
-from bizdev_records import storage
+from bizdev_records import published, storage
 from bizdev_records.domain import LoanLoss, RecordState
 from bizdev_records.projections._common import ARCHIVIST
 from bizdev_records.reactions import LOAN_DUE
@@ -128,50 +128,50 @@ class Records(Projection):
     ddl = [*DDL, *inbox.DDL, *storage.DDL]
 
     def __init__(self, schema: str) -> None:
-        super().__init__(schema, [c.CONTRACT])
+        super().__init__(schema, [published.CONTRACT])
 
     async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
-            case c.RecordFiled():
+            case published.RecordFiled():
                 await self._filed(conn, event)
-            case c.RecordRetitled():
+            case published.RecordRetitled():
                 await change_record(conn, self.t["records"], event, {"title": event.title})
-            case c.RecordReturnedToFiler():
+            case published.RecordReturnedToFiler():
                 await self._returned_to_filer(conn, event)
-            case c.RecordResubmitted():
+            case published.RecordResubmitted():
                 await self._resubmitted(conn, event)
-            case c.RecordLocated():
+            case published.RecordLocated():
                 await self._located(conn, event)
-            case c.DocumentUploaded():
+            case published.DocumentUploaded():
                 await self._document_uploaded(conn, event)
-            case c.RecordNumbered():
+            case published.RecordNumbered():
                 await self._numbered(conn, event)
-            case c.RecordBound():
+            case published.RecordBound():
                 await self._bound(conn, event)
-            case c.LegalHoldPlaced():
+            case published.LegalHoldPlaced():
                 await change_record(conn, self.t["records"], event, {"legal_hold": event.reason})
-            case c.LegalHoldReleased():
+            case published.LegalHoldReleased():
                 await change_record(conn, self.t["records"], event, {"legal_hold": None})
-            case c.RecordDestroyed():
+            case published.RecordDestroyed():
                 await self._destroyed(conn, event)
-            case c.LoanApplied():
+            case published.LoanApplied():
                 await self._loan_applied(conn, event)
-            case c.LoanApproved():
+            case published.LoanApproved():
                 await self._loan_approved(conn, event)
-            case c.LoanRefused():
+            case published.LoanRefused():
                 await self._loan_refused(conn, event)
-            case c.RecordLent():
+            case published.RecordLent():
                 await self._lent(conn, event)
-            case c.RecordReturned():
+            case published.RecordReturned():
                 await self._returned(conn, event)
-            case c.LoanClosedAsLostOrDamaged():
+            case published.LoanClosedAsLostOrDamaged():
                 await self._loan_closed_as_lost_or_damaged(conn, event)
-            case c.LoanOverdue():
+            case published.LoanOverdue():
                 await self._loan_overdue(conn, event)
 
     # --- filing, review and archiving --------------------------------------------------------
 
-    async def _filed(self, conn: ViewConnection, event: c.RecordFiled) -> None:
+    async def _filed(self, conn: ViewConnection, event: published.RecordFiled) -> None:
         applied = await insert_record(
             conn,
             self.t["records"],
@@ -202,7 +202,7 @@ class Records(Projection):
             )
 
     async def _returned_to_filer(
-        self, conn: ViewConnection, event: c.RecordReturnedToFiler
+        self, conn: ViewConnection, event: published.RecordReturnedToFiler
     ) -> None:
         values = {"state": RecordState.RETURNED_TO_FILER.value, "returned_reason": event.reason}
         if row := await updated_record(conn, self.t["records"], event, values, ["title"]):
@@ -217,7 +217,7 @@ class Records(Projection):
                 link=f"/records/{event.aggregate_id}/resubmit",
             )
 
-    async def _resubmitted(self, conn: ViewConnection, event: c.RecordResubmitted) -> None:
+    async def _resubmitted(self, conn: ViewConnection, event: published.RecordResubmitted) -> None:
         values = {"state": RecordState.FILED.value, "returned_reason": None}
         if row := await updated_record(conn, self.t["records"], event, values, ["title"]):
             await inbox.close(conn, self.schema, event, kind="record_returned")
@@ -231,11 +231,13 @@ class Records(Projection):
                 link=f"/records/{event.aggregate_id}/number",
             )
 
-    async def _located(self, conn: ViewConnection, event: c.RecordLocated) -> None:
+    async def _located(self, conn: ViewConnection, event: published.RecordLocated) -> None:
         values = {"room": event.room, "shelf": event.shelf, "box": event.box}
         await change_record(conn, self.t["records"], event, values)
 
-    async def _document_uploaded(self, conn: ViewConnection, event: c.DocumentUploaded) -> None:
+    async def _document_uploaded(
+        self, conn: ViewConnection, event: published.DocumentUploaded
+    ) -> None:
         values = {
             "content_id": event.content_id,
             "content_size": event.size,
@@ -247,7 +249,7 @@ class Records(Projection):
             # The command deletes it too; this covers a crash before it did.
             await storage.delete_content(conn, self.schema, event.replaces)
 
-    async def _numbered(self, conn: ViewConnection, event: c.RecordNumbered) -> None:
+    async def _numbered(self, conn: ViewConnection, event: published.RecordNumbered) -> None:
         values = {
             "state": RecordState.NUMBERED.value,
             "number": event.number,
@@ -267,12 +269,12 @@ class Records(Projection):
                 link=f"/records/{event.aggregate_id}/bind",
             )
 
-    async def _bound(self, conn: ViewConnection, event: c.RecordBound) -> None:
+    async def _bound(self, conn: ViewConnection, event: published.RecordBound) -> None:
         values = {"state": RecordState.BOUND.value}
         if await update_record(conn, self.t["records"], event, values):
             await inbox.close(conn, self.schema, event, kind="record_to_archive")
 
-    async def _destroyed(self, conn: ViewConnection, event: c.RecordDestroyed) -> None:
+    async def _destroyed(self, conn: ViewConnection, event: published.RecordDestroyed) -> None:
         values = {"state": RecordState.DESTROYED.value, "document": None}
         row = await updated_record(conn, self.t["records"], event, values, ["content_id"])
         if row is None:
@@ -302,7 +304,7 @@ class Records(Projection):
 
     # --- loans -------------------------------------------------------------------------------
 
-    async def _loan_applied(self, conn: ViewConnection, event: c.LoanApplied) -> None:
+    async def _loan_applied(self, conn: ViewConnection, event: published.LoanApplied) -> None:
         if not await update_record(conn, self.t["records"], event, {}):
             return
         loan = str(event.loan_id)
@@ -336,16 +338,12 @@ class Records(Projection):
             link=f"/records/{event.aggregate_id}/loans/{loan}/approve",
         )
 
-    async def _loan_approved(self, conn: ViewConnection, event: c.LoanApproved) -> None:
-        if not await update_record(conn, self.t["records"], event, {}):
+    async def _loan_approved(self, conn: ViewConnection, event: published.LoanApproved) -> None:
+        if not await self._loan_moved(
+            conn, event, event.loan_id, {"state": "approved", "decided_by": event.by}
+        ):
             return
         loan = str(event.loan_id)
-        await update_row(
-            conn,
-            self.t["loans"],
-            {"id": event.loan_id},
-            {"state": "approved", "decided_by": event.by},
-        )
         await inbox.close(conn, self.schema, event, kind="loan_to_approve", item=loan)
         await inbox.put(
             conn,
@@ -358,78 +356,76 @@ class Records(Projection):
             link=f"/records/{event.aggregate_id}/loans/{loan}/lend",
         )
 
-    async def _loan_refused(self, conn: ViewConnection, event: c.LoanRefused) -> None:
-        if not await update_record(conn, self.t["records"], event, {}):
+    async def _loan_refused(self, conn: ViewConnection, event: published.LoanRefused) -> None:
+        if not await self._loan_moved(
+            conn,
+            event,
+            event.loan_id,
+            {"state": "refused", "decided_by": event.by, "refusal_reason": event.reason},
+        ):
             return
         loan = str(event.loan_id)
-        await update_row(
-            conn,
-            self.t["loans"],
-            {"id": event.loan_id},
-            {"state": "refused", "decided_by": event.by, "refusal_reason": event.reason},
-        )
         await inbox.close(conn, self.schema, event, kind="loan_to_approve", item=loan)
         await inbox.close(conn, self.schema, event, kind="loan_to_lend", item=loan)
 
-    async def _lent(self, conn: ViewConnection, event: c.RecordLent) -> None:
-        if not await update_record(conn, self.t["records"], event, {"on_loan": True}):
+    async def _lent(self, conn: ViewConnection, event: published.RecordLent) -> None:
+        if not await self._loan_moved(
+            conn,
+            event,
+            event.loan_id,
+            {"state": "lent", "lent_on": event.lent_on},
+            {"on_loan": True},
+        ):
             return
         loan = str(event.loan_id)
-        await update_row(
-            conn,
-            self.t["loans"],
-            {"id": event.loan_id},
-            {"state": "lent", "lent_on": event.lent_on},
-        )
         await inbox.close(conn, self.schema, event, kind="loan_to_lend", item=loan)
         await set_deadline(
             conn, self.schema, LOAN_DUE, event.aggregate_id, end_of(event.due_on), loan
         )
 
-    async def _returned(self, conn: ViewConnection, event: c.RecordReturned) -> None:
-        if not await update_record(conn, self.t["records"], event, {"on_loan": False}):
-            return
-        await update_row(
+    async def _returned(self, conn: ViewConnection, event: published.RecordReturned) -> None:
+        if not await self._loan_moved(
             conn,
-            self.t["loans"],
-            {"id": event.loan_id},
+            event,
+            event.loan_id,
             {
                 "state": "returned",
                 "returned_on": event.returned_on,
                 "intact": event.intact,
                 "condition": event.condition,
             },
-        )
+            {"on_loan": False},
+        ):
+            return
         await self._loan_ended(conn, event, str(event.loan_id))
 
     async def _loan_closed_as_lost_or_damaged(
-        self, conn: ViewConnection, event: c.LoanClosedAsLostOrDamaged
+        self, conn: ViewConnection, event: published.LoanClosedAsLostOrDamaged
     ) -> None:
         values: dict[str, object] = (
             {"on_loan": False, "state": RecordState.LOST.value}
             if event.outcome == LoanLoss.LOST
             else {"on_loan": False, "damage": event.account}
         )
-        if not await update_record(conn, self.t["records"], event, values):
-            return
-        await update_row(
+        if not await self._loan_moved(
             conn,
-            self.t["loans"],
-            {"id": event.loan_id},
+            event,
+            event.loan_id,
             {
                 "state": event.outcome,
                 "condition": event.account,
                 "reported_by": event.reported_by,
                 "closed_on": event.closed_on,
             },
-        )
+            values,
+        ):
+            return
         await self._loan_ended(conn, event, str(event.loan_id))
 
-    async def _loan_overdue(self, conn: ViewConnection, event: c.LoanOverdue) -> None:
-        if not await update_record(conn, self.t["records"], event, {}):
+    async def _loan_overdue(self, conn: ViewConnection, event: published.LoanOverdue) -> None:
+        if not await self._loan_moved(conn, event, event.loan_id, {"overdue": True}):
             return
         loan = str(event.loan_id)
-        await update_row(conn, self.t["loans"], {"id": event.loan_id}, {"overdue": True})
         title = f"Loan of {event.number} overdue since {event.due_on}"
         for who, waiting_on in (
             ("borrower", inbox.person(event.borrower)),
@@ -446,6 +442,21 @@ class Records(Projection):
                 due_at=end_of(event.due_on),
                 link=f"/records/{event.aggregate_id}/loans/{loan}/return",
             )
+
+    async def _loan_moved(
+        self,
+        conn: ViewConnection,
+        event: PublicEvent,
+        loan_id: UUID,
+        loan: dict[str, object],
+        record: dict[str, object] | None = None,
+    ) -> bool:
+        """A loan's row, and its record's (the version guard): False, and nothing written,
+        when the record's row has seen this event already."""
+        if not await update_record(conn, self.t["records"], event, record or {}):
+            return False
+        await update_row(conn, self.t["loans"], {"id": loan_id}, loan)
+        return True
 
     async def _loan_ended(self, conn: ViewConnection, event: PublicEvent, loan: str) -> None:
         """The record is no longer out: nothing is overdue any more."""

@@ -8,12 +8,8 @@ each with its own tables, so that a changed table rebuilds only its family.
 - `meetings`: the review meetings.
 
 Each family keeps the inbox items and deadlines its records arm, in the transaction of its
-rows. The inbox is one table keyed by record, and each family writes only its own records'
-items, so no family lists it among the tables a rebuild drops (it would drop the others'
-items): each only creates it.
-
-Every write follows its record row's version guard (bizdev_common.projector): a redelivered
-or older event changes nothing."""
+rows, and follows its record row's version guard (bizdev_common.inbox and .projector say
+how, and why a family only creates the inbox's table)."""
 
 from __future__ import annotations
 

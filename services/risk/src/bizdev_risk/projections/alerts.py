@@ -10,7 +10,7 @@ from bizdev_common.domain import Role
 from bizdev_common.envelope import Envelope
 from bizdev_common.projector import Projection, ViewConnection, insert_record, update_record
 
-from bizdev_risk import contract as c
+from bizdev_risk import published
 from bizdev_risk.domain import AlertState
 
 RISK_OFFICER = inbox.WaitsOn(role=Role.RISK_OFFICER)
@@ -48,16 +48,16 @@ class Alerts(Projection):
     ddl = [*DDL, *inbox.DDL]
 
     def __init__(self, schema: str) -> None:
-        super().__init__(schema, [c.CONTRACT])
+        super().__init__(schema, [published.CONTRACT])
 
     async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
-            case c.KriThresholdBreached():
+            case published.KriThresholdBreached():
                 await self._breached(conn, event)
-            case c.AlertAcknowledged():
+            case published.AlertAcknowledged():
                 await self._acknowledged(conn, event)
 
-    async def _breached(self, conn: ViewConnection, event: c.KriThresholdBreached) -> None:
+    async def _breached(self, conn: ViewConnection, event: published.KriThresholdBreached) -> None:
         applied = await insert_record(
             conn,
             self.t["alerts"],
@@ -89,7 +89,7 @@ class Alerts(Projection):
                 link=f"/alerts/{event.aggregate_id}/acknowledge",
             )
 
-    async def _acknowledged(self, conn: ViewConnection, event: c.AlertAcknowledged) -> None:
+    async def _acknowledged(self, conn: ViewConnection, event: published.AlertAcknowledged) -> None:
         values = {
             "state": AlertState.ACKNOWLEDGED.value,
             "acknowledged_by": event.by,

@@ -10,7 +10,7 @@ from bizdev_common.envelope import Envelope
 from bizdev_common.projector import Projection, ViewConnection, insert_record, insert_row
 from bizdev_common.scheduler import clear_deadline, set_deadline
 
-from bizdev_risk import contract as c
+from bizdev_risk import published
 from bizdev_risk.reactions import KRI_WINDOW
 
 DDL = [
@@ -50,14 +50,14 @@ class Indicators(Projection):
     ddl = DDL
 
     def __init__(self, schema: str) -> None:
-        super().__init__(schema, [c.CONTRACT])
+        super().__init__(schema, [published.CONTRACT])
 
     async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
-            case c.KriValueChanged():
+            case published.KriValueChanged():
                 await self._value_changed(conn, event)
 
-    async def _value_changed(self, conn: ViewConnection, event: c.KriValueChanged) -> None:
+    async def _value_changed(self, conn: ViewConnection, event: published.KriValueChanged) -> None:
         applied = await insert_record(
             conn,
             self.t["kris"],

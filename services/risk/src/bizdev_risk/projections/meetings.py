@@ -9,7 +9,7 @@ from bizdev_common.contract import PublicEvent
 from bizdev_common.envelope import Envelope
 from bizdev_common.projector import Projection, ViewConnection, put_record
 
-from bizdev_risk import contract as c
+from bizdev_risk import published
 
 DDL = [
     """
@@ -36,14 +36,14 @@ class Meetings(Projection):
     ddl = DDL
 
     def __init__(self, schema: str) -> None:
-        super().__init__(schema, [c.CONTRACT])
+        super().__init__(schema, [published.CONTRACT])
 
     async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
-            case c.ReviewMeetingRecorded():
+            case published.ReviewMeetingRecorded():
                 await self._recorded(conn, event)
 
-    async def _recorded(self, conn: ViewConnection, event: c.ReviewMeetingRecorded) -> None:
+    async def _recorded(self, conn: ViewConnection, event: published.ReviewMeetingRecorded) -> None:
         await put_record(
             conn,
             self.t["meetings"],

@@ -25,7 +25,7 @@ from bizdev_common.projector import (
 )
 from bizdev_common.scheduler import clear_deadline, clear_deadlines, set_deadline
 
-from bizdev_risk import contract as c
+from bizdev_risk import published
 from bizdev_risk.domain import ResponseState, RiskState
 from bizdev_risk.reactions import MEASURE_DUE, REVIEW_DUE
 
@@ -137,36 +137,36 @@ class Register(Projection):
     ddl = [*DDL, *inbox.DDL]
 
     def __init__(self, schema: str) -> None:
-        super().__init__(schema, [c.CONTRACT])
+        super().__init__(schema, [published.CONTRACT])
 
     async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
-            case c.RiskRaised():
+            case published.RiskRaised():
                 await self._raised(conn, event)
-            case c.RiskAssessed():
+            case published.RiskAssessed():
                 await self._assessed(conn, event)
-            case c.ResponsePlanned() | c.StrategyChanged():
+            case published.ResponsePlanned() | published.StrategyChanged():
                 await self._response(conn, event)
-            case c.AcceptanceSignedOff():
+            case published.AcceptanceSignedOff():
                 await self._signed_off(conn, event)
-            case c.RiskAlertLinked():
+            case published.RiskAlertLinked():
                 await self._alert_linked(conn, event)
-            case c.RiskClosed():
+            case published.RiskClosed():
                 await self._closed(conn, event)
-            case c.MeasureAdded():
+            case published.MeasureAdded():
                 await self._measure_added(conn, event)
-            case c.MeasureReviewed():
+            case published.MeasureReviewed():
                 await self._measure_reviewed(conn, event)
-            case c.MeasureCompleted():
+            case published.MeasureCompleted():
                 await self._measure_completed(conn, event)
-            case c.MeasureOverdue():
+            case published.MeasureOverdue():
                 await self._measure_overdue(conn, event)
-            case c.MeasureReviewOverdue():
+            case published.MeasureReviewOverdue():
                 await self._measure_review_overdue(conn, event)
 
     # --- the risk ----------------------------------------------------------------------------
 
-    async def _raised(self, conn: ViewConnection, event: c.RiskRaised) -> None:
+    async def _raised(self, conn: ViewConnection, event: published.RiskRaised) -> None:
         await put_record(
             conn,
             self.t["risks"],
@@ -188,7 +188,7 @@ class Register(Projection):
             },
         )
 
-    async def _assessed(self, conn: ViewConnection, event: c.RiskAssessed) -> None:
+    async def _assessed(self, conn: ViewConnection, event: published.RiskAssessed) -> None:
         p = event.assessment
         values = {
             f"{p}_likelihood": event.likelihood,
@@ -218,7 +218,7 @@ class Register(Projection):
         await self._derive(conn, event)
 
     async def _response(
-        self, conn: ViewConnection, event: c.ResponsePlanned | c.StrategyChanged
+        self, conn: ViewConnection, event: published.ResponsePlanned | published.StrategyChanged
     ) -> None:
         values = {
             "strategy": event.strategy,
@@ -245,15 +245,15 @@ class Register(Projection):
         )
         await self._derive(conn, event)
 
-    async def _signed_off(self, conn: ViewConnection, event: c.AcceptanceSignedOff) -> None:
+    async def _signed_off(self, conn: ViewConnection, event: published.AcceptanceSignedOff) -> None:
         if await update_record(conn, self.t["risks"], event, {"signed_off_by": event.by}):
             await self._derive(conn, event)
 
-    async def _alert_linked(self, conn: ViewConnection, event: c.RiskAlertLinked) -> None:
+    async def _alert_linked(self, conn: ViewConnection, event: published.RiskAlertLinked) -> None:
         if await update_record(conn, self.t["risks"], event, {}):
             await self._derive(conn, event)
 
-    async def _closed(self, conn: ViewConnection, event: c.RiskClosed) -> None:
+    async def _closed(self, conn: ViewConnection, event: published.RiskClosed) -> None:
         values = {"state": RiskState.CLOSED.value, "closed_reason": event.reason}
         if not await update_record(conn, self.t["risks"], event, values):
             return
@@ -289,7 +289,7 @@ class Register(Projection):
 
     # --- its measures ------------------------------------------------------------------------
 
-    async def _measure_added(self, conn: ViewConnection, event: c.MeasureAdded) -> None:
+    async def _measure_added(self, conn: ViewConnection, event: published.MeasureAdded) -> None:
         if not await update_record(conn, self.t["risks"], event, {}):
             return
         await conn.execute(
@@ -331,7 +331,9 @@ class Register(Projection):
             conn, event, event.measure_id, event.department, event.next_review_at
         )
 
-    async def _measure_reviewed(self, conn: ViewConnection, event: c.MeasureReviewed) -> None:
+    async def _measure_reviewed(
+        self, conn: ViewConnection, event: published.MeasureReviewed
+    ) -> None:
         if not await update_record(conn, self.t["risks"], event, {}):
             return
         await insert_row(
@@ -364,7 +366,9 @@ class Register(Projection):
         )
         await self._review_item(conn, event, event.measure_id, department, event.next_review_at)
 
-    async def _measure_completed(self, conn: ViewConnection, event: c.MeasureCompleted) -> None:
+    async def _measure_completed(
+        self, conn: ViewConnection, event: published.MeasureCompleted
+    ) -> None:
         if not await update_record(conn, self.t["risks"], event, {}):
             return
         item = str(event.measure_id)
@@ -379,12 +383,12 @@ class Register(Projection):
         for kind in ("measure_due", "measure_review_due"):
             await inbox.close(conn, self.schema, event, kind=kind, item=item)
 
-    async def _measure_overdue(self, conn: ViewConnection, event: c.MeasureOverdue) -> None:
+    async def _measure_overdue(self, conn: ViewConnection, event: published.MeasureOverdue) -> None:
         if await update_record(conn, self.t["risks"], event, {}):
             await update_row(conn, self.t["measures"], {"id": event.measure_id}, {"overdue": True})
 
     async def _measure_review_overdue(
-        self, conn: ViewConnection, event: c.MeasureReviewOverdue
+        self, conn: ViewConnection, event: published.MeasureReviewOverdue
     ) -> None:
         if await update_record(conn, self.t["risks"], event, {}):
             await update_row(

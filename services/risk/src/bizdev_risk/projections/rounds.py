@@ -18,7 +18,7 @@ from bizdev_common.projector import (
 )
 from bizdev_common.scheduler import clear_deadline, set_deadline
 
-from bizdev_risk import contract as c
+from bizdev_risk import published
 from bizdev_risk.reactions import IDENTIFICATION_DUE
 
 DDL = [
@@ -58,18 +58,20 @@ class Rounds(Projection):
     ddl = [*DDL, *inbox.DDL]
 
     def __init__(self, schema: str) -> None:
-        super().__init__(schema, [c.CONTRACT])
+        super().__init__(schema, [published.CONTRACT])
 
     async def apply(self, conn: ViewConnection, event: PublicEvent, envelope: Envelope) -> None:
         match event:
-            case c.IdentificationRoundOpened():
+            case published.IdentificationRoundOpened():
                 await self._opened(conn, event)
-            case c.IdentificationSubmitted():
+            case published.IdentificationSubmitted():
                 await self._submitted(conn, event)
-            case c.IdentificationOverdue():
+            case published.IdentificationOverdue():
                 await self._overdue(conn, event)
 
-    async def _opened(self, conn: ViewConnection, event: c.IdentificationRoundOpened) -> None:
+    async def _opened(
+        self, conn: ViewConnection, event: published.IdentificationRoundOpened
+    ) -> None:
         applied = await insert_record(
             conn,
             self.t["rounds"],
@@ -107,7 +109,9 @@ class Rounds(Projection):
                 link=f"/identification-rounds/{event.aggregate_id}/submissions",
             )
 
-    async def _submitted(self, conn: ViewConnection, event: c.IdentificationSubmitted) -> None:
+    async def _submitted(
+        self, conn: ViewConnection, event: published.IdentificationSubmitted
+    ) -> None:
         if not await update_record(conn, self.t["rounds"], event, {}):
             return
         await update_row(
@@ -130,7 +134,7 @@ class Rounds(Projection):
             conn, self.schema, event, kind="identification_to_submit", item=event.department
         )
 
-    async def _overdue(self, conn: ViewConnection, event: c.IdentificationOverdue) -> None:
+    async def _overdue(self, conn: ViewConnection, event: published.IdentificationOverdue) -> None:
         if await update_record(conn, self.t["rounds"], event, {}):
             await update_row(
                 conn,
