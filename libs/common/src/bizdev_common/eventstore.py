@@ -216,21 +216,27 @@ class ServiceRecorder(PostgresProcessRecorder):
             )
         )
         # Rendered once: psycopg caches its parsing of a query by the query's text, whereas a
-        # composed one it renders again on every call. The events' arrays go in binary (%b).
-        self.append_statement = (
-            sql.SQL(
-                "SELECT {schema}.{function}(%b::{originator_id_type}[], %b::bigint[], %b::text[], "
-                "%b::bytea[], %s::text, %s::bigint, "
-                "%s::text, %s::text, %s::text, %s::text, %s::uuid, %s::int, %s::smallint) "
-                "AS last_id"
-            )
+        # composed one it renders again on every call. The events' columns go in binary (%b).
+        # Most commands save one event: its four values are sent as they are and made arrays
+        # by the server, since psycopg picks a dumper for each list in Python on every call.
+        call = (
+            "SELECT {schema}.{function}({events}, %s::text, %s::bigint, "
+            "%s::text, %s::text, %s::text, %s::text, %s::uuid, %s::int, %s::smallint) AS last_id"
+        )
+        self.append_statements = {
+            many: sql.SQL(call)
             .format(
                 schema=schema,
                 function=function,
-                originator_id_type=sql.Identifier(datastore.originator_id_type),
+                events=sql.SQL(
+                    "%b::{id}[], %b::bigint[], %b::text[], %b::bytea[]"
+                    if many
+                    else "ARRAY[%b::{id}], ARRAY[%b::bigint], ARRAY[%b::text], ARRAY[%b::bytea]"
+                ).format(id=sql.Identifier(datastore.originator_id_type)),
             )
             .as_string()
-        )
+            for many in (False, True)
+        }
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(
@@ -238,11 +244,24 @@ class ServiceRecorder(PostgresProcessRecorder):
     ) -> Sequence[int] | None:
         tracking: Tracking | None = kwargs.get("tracking")
         record: _IdempotencyRecord | None = kwargs.get(_IDEMPOTENCY_KWARG)
+        many = len(stored_events) != 1
+        columns = (
+            (
+                [e.originator_id for e in stored_events],
+                [e.originator_version for e in stored_events],
+                [e.topic for e in stored_events],
+                [e.state for e in stored_events],
+            )
+            if many
+            else (
+                stored_events[0].originator_id,
+                stored_events[0].originator_version,
+                stored_events[0].topic,
+                stored_events[0].state,
+            )
+        )
         params = (
-            [e.originator_id for e in stored_events],
-            [e.originator_version for e in stored_events],
-            [e.topic for e in stored_events],
-            [e.state for e in stored_events],
+            *columns,
             *(
                 _NO_TRACKING
                 if tracking is None
@@ -252,7 +271,7 @@ class ServiceRecorder(PostgresProcessRecorder):
         )
         # Autocommit: the call is its own transaction, committed before it answers.
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self.append_statement, params, prepare=True)
+            curs.execute(self.append_statements[many], params, prepare=True)
             row = curs.fetchone()
         last_id = None if row is None else row["last_id"]
         if last_id is None:
