@@ -111,9 +111,18 @@ _NO_TRACKING = (None, None)
 # and a position drawn from the sequence (that process's, or one reserved by hand to stamp a
 # record put on a topic) is never given again. The sequence is set only once the insert
 # succeeded, so an append that fails leaves it where it was.
+# What a call costs is the server's time and the client's dumping of its parameters, so: the
+# events come as one array per column (arrays of plain types, dumped in binary by psycopg's C
+# code; an array of the library's composite type is dumped as text, field by field, in
+# Python), the sequence is named, not looked up by pg_get_serial_sequence on each call, the
+# lock timeout is the function's own setting rather than a SET LOCAL statement, and the
+# answer is the last id given (the ids are consecutive) rather than a set of rows.
 APPEND_FUNCTION = """
 CREATE OR REPLACE FUNCTION {schema}.{function}(
-    events {schema}.{event_type}[],
+    originator_ids {originator_id_type}[],
+    originator_versions bigint[],
+    topics text[],
+    states bytea[],
     tracking_application_name text,
     tracking_notification_id bigint,
     key_user_id text,
@@ -123,8 +132,9 @@ CREATE OR REPLACE FUNCTION {schema}.{function}(
     key_aggregate_id uuid,
     key_version int,
     key_status smallint
-) RETURNS SETOF bigint LANGUAGE plpgsql AS $BODY$
+) RETURNS bigint LANGUAGE plpgsql SET lock_timeout = '{lock_timeout}s' AS $BODY$
 DECLARE
+    n int := cardinality(originator_ids);
     last_id bigint;
 BEGIN
     IF key_value IS NOT NULL THEN
@@ -144,24 +154,20 @@ BEGIN
                 || tracking_application_name || ' ' || tracking_notification_id;
         END IF;
     END IF;
-    IF cardinality(events) > 0 THEN
-        SET LOCAL lock_timeout = '{lock_timeout}s';
+    IF n > 0 THEN
         LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE;
-        SELECT greatest(max(notification_id),
-                        pg_sequence_last_value(pg_get_serial_sequence({table_name},
-                                                                      'notification_id')),
-                        0)
+        SELECT greatest(max(notification_id), pg_sequence_last_value({sequence}::regclass), 0)
         INTO last_id FROM {schema}.{table};
         INSERT INTO {schema}.{table}
             (originator_id, originator_version, topic, state, notification_id)
         SELECT e.originator_id, e.originator_version, e.topic, e.state, last_id + e.n
-        FROM unnest(events) WITH ORDINALITY AS e(originator_id, originator_version, topic,
-                                                 state, n);
-        PERFORM setval(pg_get_serial_sequence({table_name}, 'notification_id'),
-                       last_id + cardinality(events));
+        FROM unnest(originator_ids, originator_versions, topics, states) WITH ORDINALITY
+            AS e(originator_id, originator_version, topic, state, n);
+        PERFORM setval({sequence}::regclass, last_id + n);
         NOTIFY {channel};
-        RETURN QUERY SELECT generate_series(last_id + 1, last_id + cardinality(events));
+        RETURN last_id + n;
     END IF;
+    RETURN NULL;
 END
 $BODY$
 """
@@ -189,43 +195,73 @@ class ServiceRecorder(PostgresProcessRecorder):
         )
         schema = sql.Identifier(datastore.schema)
         function_name = f"{events_table_name}_append"
+        # PostgreSQL's name for the sequence of the library's bigserial column; a longer one
+        # it would cut short, and the function would name a sequence that is not there.
+        sequence_name = f"{events_table_name}_notification_id_seq"
         self.check_identifier_length(function_name)
+        self.check_identifier_length(sequence_name)
         function = sql.Identifier(function_name)
-        table = sql.Identifier(datastore.schema, events_table_name)
-        event_type = sql.Identifier(self.stored_event_type_name)
         self.sql_create_statements.append(sql.SQL(IDEMPOTENCY_DDL).format(schema=schema))
         self.sql_create_statements.append(sql.SQL(IDEMPOTENCY_INDEX).format(schema=schema))
         self.sql_create_statements.append(
             sql.SQL(APPEND_FUNCTION).format(
                 schema=schema,
                 function=function,
-                event_type=event_type,
+                originator_id_type=sql.Identifier(datastore.originator_id_type),
                 table=sql.Identifier(events_table_name),
-                table_name=sql.Literal(table.as_string()),
+                sequence=sql.Literal(sql.Identifier(datastore.schema, sequence_name).as_string()),
                 tracking=sql.Identifier(tracking_table_name),
                 lock_timeout=sql.SQL(str(int(datastore.lock_timeout))),
                 channel=sql.Identifier(self.channel_name),
             )
         )
-        self.append_statement = sql.SQL(
-            "SELECT notification_id FROM {schema}.{function}(%s::{schema}.{event_type}[], "
-            "%s::text, %s::bigint, "
-            "%s::text, %s::text, %s::text, %s::text, %s::uuid, %s::int, %s::smallint) "
-            "AS notification_id"
-        ).format(schema=schema, function=function, event_type=event_type)
+        # Rendered once: psycopg caches its parsing of a query by the query's text, whereas a
+        # composed one it renders again on every call. The events' columns go in binary (%b).
+        # Most commands save one event: its four values are sent as they are and made arrays
+        # by the server, since psycopg picks a dumper for each list in Python on every call.
+        call = (
+            "SELECT {schema}.{function}({events}, %s::text, %s::bigint, "
+            "%s::text, %s::text, %s::text, %s::text, %s::uuid, %s::int, %s::smallint) AS last_id"
+        )
+        self.append_statements = {
+            many: sql.SQL(call)
+            .format(
+                schema=schema,
+                function=function,
+                events=sql.SQL(
+                    "%b::{id}[], %b::bigint[], %b::text[], %b::bytea[]"
+                    if many
+                    else "ARRAY[%b::{id}], ARRAY[%b::bigint], ARRAY[%b::text], ARRAY[%b::bytea]"
+                ).format(id=sql.Identifier(datastore.originator_id_type)),
+            )
+            .as_string()
+            for many in (False, True)
+        }
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        events = [
-            self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
-            for e in stored_events
-        ]
         tracking: Tracking | None = kwargs.get("tracking")
         record: _IdempotencyRecord | None = kwargs.get(_IDEMPOTENCY_KWARG)
+        many = len(stored_events) != 1
+        columns = (
+            (
+                [e.originator_id for e in stored_events],
+                [e.originator_version for e in stored_events],
+                [e.topic for e in stored_events],
+                [e.state for e in stored_events],
+            )
+            if many
+            else (
+                stored_events[0].originator_id,
+                stored_events[0].originator_version,
+                stored_events[0].topic,
+                stored_events[0].state,
+            )
+        )
         params = (
-            events,
+            *columns,
             *(
                 _NO_TRACKING
                 if tracking is None
@@ -235,8 +271,12 @@ class ServiceRecorder(PostgresProcessRecorder):
         )
         # Autocommit: the call is its own transaction, committed before it answers.
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self.append_statement, params, prepare=True)
-            return [row["notification_id"] for row in curs.fetchall()]
+            curs.execute(self.append_statements[many], params, prepare=True)
+            row = curs.fetchone()
+        last_id = None if row is None else row["last_id"]
+        if last_id is None:
+            return []
+        return list(range(last_id - len(stored_events) + 1, last_id + 1))
 
 
 def _is_idempotency_key_conflict(e: IntegrityError) -> bool:
