@@ -1,8 +1,9 @@
 """Kafka or PostgreSQL down must not flood the logs: aiokafka logs an ERROR per node at every
-reconnect attempt of every client (tens of thousands of lines a minute for six workers), and
-psycopg's pools a WARNING at each of theirs (two a second: database.reconnect_steadily). One
-line per message and node (or pool) per interval passes; the next one that passes says how many
-were held back."""
+reconnect attempt of every client (tens of thousands of lines a minute for six workers), the
+relay's librdkafka a line and an error at each of its own (producer.py: ~800 of each in a 60 s
+outage), and psycopg's pools a WARNING at each of theirs (two a second:
+database.reconnect_steadily). One line per message and node (librdkafka: its facility or error
+code; a pool) per interval passes; the next one that passes says how many were held back."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ class Throttle(logging.Filter):
 
     def __init__(
         self,
-        prefixes: tuple[str, ...] = ("aiokafka", "psycopg.pool"),
+        prefixes: tuple[str, ...] = ("aiokafka", "bizdev_common.producer", "psycopg.pool"),
         interval: float = INTERVAL_SECONDS,
     ) -> None:
         super().__init__()
@@ -46,7 +47,7 @@ class Throttle(logging.Filter):
 
 
 def install(interval: float = INTERVAL_SECONDS) -> None:
-    """On every handler of the root logger, where aiokafka's and psycopg's records end up."""
+    """On every handler of the root logger, where the Kafka clients' and psycopg's records go."""
     throttle = Throttle(interval=interval)
     for handler in logging.getLogger().handlers:
         handler.addFilter(throttle)

@@ -177,4 +177,5 @@ def _describe(error: KafkaError) -> str:
 
 
 def _log_error(error: KafkaError) -> None:
-    log.warning("Kafka: %s", _describe(error))
+    # The code first, so that logthrottle passes one line per kind of error per interval.
+    log.warning("Kafka: KafkaError %s: %s", error.name(), error.str())
